@@ -1,0 +1,130 @@
+"""The triage queue's filters. Every value lives in the URL, so a queue is a link."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import django_filters as df
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from tenants.choices import Channel, Segment, SupportTier
+from tenants.selectors import tenant_visible_to
+
+from .choices import OPEN_STATUSES, PRIORITY_SLUG_CHOICES, Category, Environment, IssueType, Priority, Status
+from .models import Case, Tag, Team
+from .selectors import parse_case_key
+
+STATUS_CHOICES = [("open", "Open (any)"), ("all", "All")] + list(Status.choices)
+
+SORTS = {
+    "priority": (("priority", "created_at", "id"), "Priority, then oldest"),
+    "age": (("created_at", "id"), "Oldest first"),
+    "newest": (("-created_at", "-id"), "Newest first"),
+    "updated": (("-updated_at", "-id"), "Recently updated"),
+    "stale": (("updated_at", "id"), "Least recently updated"),
+}
+DEFAULT_SORT = "priority"
+
+W = {"class": "input"}
+
+
+class CaseFilterSet(df.FilterSet):
+    q = df.CharFilter(method="filter_q", label="Search", widget=forms.TextInput(attrs={**W, "type": "search", "placeholder": "Key, subject or description"}))
+    status = df.MultipleChoiceFilter(choices=STATUS_CHOICES, method="filter_status", label="Status")
+    priority = df.MultipleChoiceFilter(choices=PRIORITY_SLUG_CHOICES, method="filter_priority", label="Priority")
+    tenant = df.ModelMultipleChoiceFilter(field_name="tenant", to_field_name="slug", queryset=None, label="Tenant")
+    segment = df.MultipleChoiceFilter(field_name="tenant__segment", choices=Segment.choices, label="Segment")
+    tier = df.MultipleChoiceFilter(field_name="tenant__support_tier", choices=SupportTier.choices, label="Support tier")
+    owner = df.CharFilter(method="filter_owner", label="Owner", widget=forms.TextInput(attrs={**W, "placeholder": "me, unassigned or a username"}))
+    team = df.ModelMultipleChoiceFilter(field_name="team", to_field_name="slug", queryset=Team.objects.all(), label="Team")
+    category = df.MultipleChoiceFilter(choices=Category.choices, label="Category")
+    issue_type = df.MultipleChoiceFilter(choices=IssueType.choices, label="Issue type")
+    environment = df.MultipleChoiceFilter(choices=Environment.choices, label="Environment")
+    channel = df.MultipleChoiceFilter(choices=Channel.choices, label="Channel")
+    tag = df.ModelMultipleChoiceFilter(to_field_name="name", queryset=Tag.objects.all(), method="filter_tag", label="Tags")
+    created_after = df.DateFilter(field_name="created_at", lookup_expr="date__gte", label="Created from", widget=forms.DateInput(attrs={**W, "type": "date"}))
+    created_before = df.DateFilter(field_name="created_at", lookup_expr="date__lte", label="Created to", widget=forms.DateInput(attrs={**W, "type": "date"}))
+    updated_after = df.DateFilter(field_name="updated_at", lookup_expr="date__gte", label="Updated from", widget=forms.DateInput(attrs={**W, "type": "date"}))
+    updated_before = df.DateFilter(field_name="updated_at", lookup_expr="date__lte", label="Updated to", widget=forms.DateInput(attrs={**W, "type": "date"}))
+    in_status_hours = df.NumberFilter(method="filter_in_status_hours", label="In current status for at least (hours)", min_value=0)
+    sort = df.ChoiceFilter(choices=[(k, v[1]) for k, v in SORTS.items()], method="filter_noop", label="Sort", empty_label=None)
+
+    class Meta:
+        model = Case
+        fields: list[str] = []
+
+    def __init__(self, data=None, *args, request=None, **kwargs):
+        self.request = request
+        data = data.copy() if data is not None else None
+        super().__init__(data, *args, request=request, **kwargs)
+        user = request.user if request else None
+        self.filters["tenant"].queryset = tenant_visible_to(user) if user else Case.objects.none()
+
+    # The statuses: "open" (the default) or "all" or any list of concrete statuses.
+    def filter_status(self, qs, name, values):
+        return qs.filter(status__in=self.status_values(values))
+
+    @staticmethod
+    def status_values(values) -> list[str]:
+        if not values:
+            values = ["open"]
+        if "all" in values:
+            return list(Status.values)
+        out = set()
+        for value in values:
+            out |= set(OPEN_STATUSES) if value == "open" else {value}
+        return sorted(out)
+
+    def filter_priority(self, qs, name, values):
+        return qs.filter(priority__in=[Priority.from_slug(v) for v in values]) if values else qs
+
+    def filter_owner(self, qs, name, value):
+        value = value.strip()
+        if not value:
+            return qs
+        if value == "me":
+            return qs.filter(owner=self.request.user)
+        if value == "unassigned":
+            return qs.filter(owner__isnull=True)
+        return qs.filter(owner__username=value)
+
+    def filter_tag(self, qs, name, tags):
+        if not tags:
+            return qs
+        through = Case.tags.through
+        return qs.filter(Exists(through.objects.filter(case_id=OuterRef("pk"), tag__in=tags)))
+
+    def filter_in_status_hours(self, qs, name, value):
+        if value is None:
+            return qs
+        return qs.filter(status_changed_at__lte=timezone.now() - timedelta(hours=float(value)))
+
+    def filter_q(self, qs, name, value):
+        value = value.strip()
+        if not value:
+            return qs
+        pk = parse_case_key(value)
+        if pk is not None:
+            return qs.filter(pk=pk)
+        text = Q(subject__icontains=value) | Q(description__icontains=value)
+        if value.isdigit() and len(value) <= 12:
+            text |= Q(pk=int(value))
+        return qs.filter(text)
+
+    def filter_noop(self, qs, name, value):
+        return qs
+
+    @property
+    def qs(self):
+        qs = super().qs
+        # Status is "open" when absent from the URL.
+        if not getattr(self.form, "cleaned_data", {}).get("status"):
+            qs = qs.filter(status__in=OPEN_STATUSES)
+        return qs.order_by(*SORTS[self.sort_key][0])
+
+    @property
+    def sort_key(self) -> str:
+        self.errors  # validates the form, so cleaned_data holds every valid value
+        value = getattr(self.form, "cleaned_data", {}).get("sort")
+        return value if value in SORTS else DEFAULT_SORT

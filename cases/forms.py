@@ -1,0 +1,151 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from tenants.choices import Channel
+from tenants.models import Requester
+from tenants.selectors import tenant_visible_to
+
+from .choices import PRIORITY_SLUG_CHOICES, Category, Environment, IssueType, Priority, Status
+from .models import SavedView, Team
+
+User = get_user_model()
+W = {"class": "input"}
+
+
+class PrioritySlugField(forms.TypedChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=PRIORITY_SLUG_CHOICES, coerce=lambda v: int(Priority.from_slug(v)), **kwargs)
+
+
+class CaseCreateForm(forms.Form):
+    tenant = forms.ModelChoiceField(queryset=None, to_field_name="slug", widget=forms.Select(attrs=W))
+    requester = forms.ModelChoiceField(queryset=Requester.objects.none(), widget=forms.Select(attrs=W))
+    subject = forms.CharField(max_length=250, widget=forms.TextInput(attrs={**W, "placeholder": "What is happening, in one line"}))
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={**W, "rows": 6}))
+    channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.EMAIL, widget=forms.Select(attrs=W))
+    priority = PrioritySlugField(initial="medium", widget=forms.Select(attrs=W))
+    category = forms.ChoiceField(choices=Category.choices, initial=Category.OTHER, widget=forms.Select(attrs=W))
+    issue_type = forms.ChoiceField(choices=IssueType.choices, initial=IssueType.QUESTION, widget=forms.Select(attrs=W))
+    environment = forms.ChoiceField(choices=Environment.choices, initial=Environment.UNKNOWN, widget=forms.Select(attrs=W))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tenant"].queryset = tenant_visible_to(user)
+        tenant_slug = self.data.get("tenant") or self.initial.get("tenant")
+        if tenant_slug:
+            self.fields["requester"].queryset = Requester.objects.filter(tenant__in=tenant_visible_to(user), tenant__slug=tenant_slug)
+
+    def clean(self):
+        data = super().clean()
+        tenant, requester = data.get("tenant"), data.get("requester")
+        if tenant and requester and requester.tenant_id != tenant.pk:
+            self.add_error("requester", f"{requester} is not a contact of {tenant}.")
+        return data
+
+
+class ReplyForm(forms.Form):
+    visibility = forms.ChoiceField(choices=[("public", "Public reply"), ("internal", "Internal note")], initial="public", widget=forms.RadioSelect)
+    body = forms.CharField(widget=forms.Textarea(attrs={**W, "rows": 5, "placeholder": "Write a reply…"}), error_messages={"required": "Write something before sending."})
+    attachment = forms.FileField(required=False)
+
+    @property
+    def public(self) -> bool:
+        return self.cleaned_data.get("visibility", "public") == "public"
+
+
+class TransitionForm(forms.Form):
+    to = forms.ChoiceField(choices=Status.choices)
+    expected_status = forms.ChoiceField(choices=Status.choices)
+    reason = forms.CharField(required=False, max_length=500)
+
+
+class ClassificationForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    priority = PrioritySlugField(widget=forms.Select(attrs=W))
+    category = forms.ChoiceField(choices=Category.choices, widget=forms.Select(attrs=W))
+    issue_type = forms.ChoiceField(choices=IssueType.choices, widget=forms.Select(attrs=W))
+    environment = forms.ChoiceField(choices=Environment.choices, widget=forms.Select(attrs=W))
+    reason = forms.CharField(required=False, max_length=500, widget=forms.TextInput(attrs={**W, "placeholder": "Why (optional)"}))
+
+
+class AssignForm(forms.Form):
+    owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"), required=False, to_field_name="username", widget=forms.Select(attrs=W))
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, to_field_name="slug", widget=forms.Select(attrs=W))
+    expected_owner = forms.CharField(required=False)
+
+
+class TagForm(forms.Form):
+    add = forms.CharField(required=False, max_length=200, widget=forms.TextInput(attrs={**W, "placeholder": "add tags, comma separated"}))
+    remove = forms.CharField(required=False, max_length=50)
+
+    def names(self, field: str) -> list[str]:
+        return [n.strip() for n in self.cleaned_data.get(field, "").split(",") if n.strip()]
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField()
+
+
+class BulkForm(forms.Form):
+    ACTIONS = [("assign", "Assign"), ("status", "Change status"), ("tag", "Add tag")]
+    action = forms.ChoiceField(choices=ACTIONS)
+    ids = forms.CharField(error_messages={"required": "Select at least one case."})
+    owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"), required=False, to_field_name="username", widget=forms.Select(attrs=W))
+    status = forms.ChoiceField(choices=Status.choices, required=False, widget=forms.Select(attrs=W))
+    tag = forms.SlugField(required=False, max_length=50, widget=forms.TextInput(attrs=W))
+    confirm = forms.BooleanField(required=False)
+
+    def clean_ids(self):
+        try:
+            ids = sorted({int(v) for v in self.cleaned_data["ids"].split(",") if v.strip()})
+        except ValueError:
+            raise forms.ValidationError("The selection is not a list of cases.") from None
+        if not ids:
+            raise forms.ValidationError("Select at least one case.")
+        if len(ids) > 500:
+            raise forms.ValidationError("Bulk actions work on at most 500 cases at a time.")
+        return ids
+
+    def clean(self):
+        data = super().clean()
+        action = data.get("action")
+        if action == "status" and not data.get("status"):
+            self.add_error("status", "Choose the status to move the cases to.")
+        if action == "tag" and not data.get("tag"):
+            self.add_error("tag", "Type the tag to add.")
+        return data
+
+    @property
+    def value(self):
+        action = self.cleaned_data["action"]
+        return {"assign": self.cleaned_data.get("owner"), "status": self.cleaned_data.get("status"), "tag": self.cleaned_data.get("tag")}[action]
+
+
+class SavedViewForm(forms.ModelForm):
+    class Meta:
+        model = SavedView
+        fields = ["name", "query", "shared"]
+        widgets = {"name": forms.TextInput(attrs={**W, "placeholder": "Name this view"}), "query": forms.HiddenInput}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        from companyos.roles import is_admin
+
+        if not is_admin(user):
+            del self.fields["shared"]
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if SavedView.objects.filter(owner=self.user, name__iexact=name).exists():
+            raise forms.ValidationError("You already have a view with that name.")
+        return name
+
+    def clean_query(self):
+        query = self.cleaned_data.get("query", "")
+        from django.http import QueryDict
+
+        q = QueryDict(query, mutable=True)
+        for key in ("page", "view"):
+            q.pop(key, None)
+        return q.urlencode()

@@ -1,0 +1,213 @@
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from tenants.choices import Channel
+
+from .choices import OPEN_STATUSES, Category, Environment, IssueType, Priority, Status
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="support_teams")
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Tag(models.Model):
+    name = models.SlugField(max_length=50, unique=True, help_text="lower-case, e.g. security, billing")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class CaseQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+
+class Case(models.Model):
+    """A customer case. Its human key is CS-<id>. Every write goes through cases.services."""
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.PROTECT, related_name="cases")
+    requester = models.ForeignKey("tenants.Requester", on_delete=models.PROTECT, related_name="cases")
+    subject = models.CharField(max_length=250)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.NEW)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
+    category = models.CharField(max_length=20, choices=Category.choices, default=Category.OTHER)
+    issue_type = models.CharField(max_length=20, choices=IssueType.choices, default=IssueType.QUESTION)
+    environment = models.CharField(max_length=20, choices=Environment.choices, default=Environment.UNKNOWN)
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_cases"
+    )
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
+    affected_resources = models.ManyToManyField("tenants.Resource", blank=True, related_name="cases")
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates")
+
+    created_at = models.DateTimeField(default=timezone.now, help_text="opened")
+    updated_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    triaged_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every write; a form carries the version it was rendered with, so a stale write is a
+    # conflict the user sees instead of a silent overwrite.
+    version = models.PositiveIntegerField(default=1)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["priority", "created_at"]
+        indexes = [
+            # The default queue (open cases by priority, oldest first) and its sorts.
+            models.Index(fields=["priority", "created_at", "id"], name="case_open_prio_idx", condition=Q(status__in=OPEN_STATUSES)),
+            models.Index(fields=["-updated_at", "id"], name="case_open_updated_idx", condition=Q(status__in=OPEN_STATUSES)),
+            models.Index(fields=["created_at", "id"], name="case_open_created_idx", condition=Q(status__in=OPEN_STATUSES)),
+            models.Index(fields=["status", "priority", "created_at"], name="case_status_prio_idx"),
+            models.Index(fields=["status", "status_changed_at"], name="case_status_changed_idx"),
+            models.Index(fields=["tenant", "status", "priority"], name="case_tenant_status_idx"),
+            models.Index(fields=["owner", "status", "priority"], name="case_owner_status_idx"),
+            models.Index(fields=["team", "status", "priority"], name="case_team_status_idx"),
+            models.Index(fields=["priority", "created_at"], name="case_prio_created_idx"),
+            models.Index(fields=["-updated_at"], name="case_updated_idx"),
+            models.Index(fields=["created_at"], name="case_created_idx"),
+            models.Index(fields=["category", "status"], name="case_category_idx"),
+            models.Index(fields=["issue_type", "status"], name="case_issue_type_idx"),
+            models.Index(fields=["environment", "status"], name="case_environment_idx"),
+            models.Index(fields=["channel", "status"], name="case_channel_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.key} {self.subject}"
+
+    @property
+    def key(self) -> str:
+        return f"{settings.CASE_KEY_PREFIX}-{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("cases:detail", kwargs={"key": self.key})
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def priority_enum(self) -> Priority:
+        return Priority(self.priority)
+
+    @property
+    def priority_slug(self) -> str:
+        return Priority(self.priority).slug
+
+    @property
+    def priority_code(self) -> str:
+        return Priority(self.priority).code
+
+    @property
+    def allowed_transitions(self) -> list[str]:
+        from .choices import TRANSITIONS
+
+        return list(TRANSITIONS.get(self.status, []))
+
+
+class Interaction(models.Model):
+    """One entry of a case's timeline."""
+
+    class Kind(models.TextChoices):
+        INBOUND = "inbound", "Customer message"
+        REPLY = "reply", "Public reply"
+        NOTE = "note", "Internal note"
+        STATUS = "status", "Status change"
+        ASSIGNMENT = "assignment", "Assignment"
+        FIELDS = "fields", "Classification change"
+        TAGS = "tags", "Tags"
+        ATTACHMENT = "attachment", "Attachment"
+        AUTOMATION = "automation", "Automation step"
+        CONFIRMATION = "confirmation", "Customer confirmation"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="interactions")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    public = models.BooleanField(default=False, help_text="Visible to the customer")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requester = models.ForeignKey("tenants.Requester", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    channel = models.CharField(max_length=20, choices=Channel.choices, blank=True)
+    body = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at", "id"], name="interaction_case_time_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on case {self.case_id}"
+
+    @property
+    def is_message(self) -> bool:
+        return self.kind in {self.Kind.INBOUND, self.Kind.REPLY, self.Kind.NOTE}
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    return f"attachments/{instance.case_id}/{timezone.now():%Y%m%d%H%M%S}-{os.path.basename(filename)}"
+
+
+class Attachment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    interaction = models.ForeignKey(Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.filename
+
+
+class SavedView(models.Model):
+    """A named filter set of the queue: personal (owner set), shared by an admin, or built in."""
+
+    name = models.CharField(max_length=80)
+    query = models.CharField(max_length=1000, blank=True, help_text="The queue's URL query string, e.g. status=open&owner=me")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="saved_views")
+    shared = models.BooleanField(default=False, help_text="Shown to everyone (admins only)")
+    builtin = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField(default=100)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-builtin", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="savedview_unique_name_per_owner"),
+            models.CheckConstraint(
+                condition=Q(owner__isnull=False) | Q(shared=True) | Q(builtin=True), name="savedview_owned_or_shared"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name

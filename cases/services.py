@@ -1,0 +1,408 @@
+"""Every write to a case. One call = one transaction = one timeline entry (and its audit rows).
+
+Each service locks the case row (SELECT … FOR UPDATE), re-checks what the caller saw, and refuses
+with a CaseError whose message is fit to show the user. Bulk actions loop over the same services.
+"""
+from __future__ import annotations
+
+import mimetypes
+import os
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from tenants.models import Requester, Tenant
+from tenants.selectors import can_see_tenant
+
+from .choices import OPEN_STATUSES, TRANSITIONS, Category, Environment, IssueType, Priority, Status
+from .models import Attachment, Case, Interaction, Tag, Team
+
+User = get_user_model()
+
+
+class CaseError(Exception):
+    """A refused write; `str(error)` is the message the user sees."""
+
+
+class InvalidTransition(CaseError):
+    def __init__(self, case: Case, to: str):
+        allowed = ", ".join(Status(s).label for s in TRANSITIONS.get(case.status, [])) or "none"
+        super().__init__(
+            f"{case.key} cannot move from {Status(case.status).label} to {Status(to).label}. "
+            f"Allowed from {Status(case.status).label}: {allowed}."
+        )
+
+
+class CaseConflict(CaseError):
+    """Someone else changed the case between the user's page load and their action."""
+
+
+class NotPermitted(CaseError):
+    pass
+
+
+def _lock(case_id: int, actor) -> Case:
+    case = Case.objects.select_for_update().filter(pk=case_id).first()
+    if case is None or not can_see_tenant(actor, case.tenant_id):
+        raise NotPermitted("That case does not exist or is not visible to you.")
+    return case
+
+
+def _touch(case: Case, now, *fields: str) -> None:
+    case.updated_at = now
+    case.version += 1
+    case.save(update_fields=[*fields, "updated_at", "version"])
+
+
+def _who(user) -> str:
+    if user is None:
+        return "the system"
+    return user.get_full_name() or user.get_username()
+
+
+# --- intake ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_create(
+    *,
+    actor,
+    tenant: Tenant,
+    requester: Requester,
+    subject: str,
+    description: str = "",
+    priority: int = Priority.MEDIUM,
+    category: str = Category.OTHER,
+    issue_type: str = IssueType.QUESTION,
+    environment: str = Environment.UNKNOWN,
+    channel: str = "email",
+    owner=None,
+    team: Team | None = None,
+    tags: list[str] | tuple[str, ...] = (),
+) -> Case:
+    if actor is not None and not can_see_tenant(actor, tenant.pk):
+        raise NotPermitted("You cannot open cases for that tenant.")
+    if requester.tenant_id != tenant.pk:
+        raise CaseError(f"{requester} is not a contact of {tenant}.")
+    subject = subject.strip()
+    if not subject:
+        raise CaseError("A case needs a subject.")
+    now = timezone.now()
+    case = Case.objects.create(
+        tenant=tenant,
+        requester=requester,
+        subject=subject,
+        description=description,
+        priority=int(priority),
+        category=category,
+        issue_type=issue_type,
+        environment=environment,
+        channel=channel,
+        owner=owner or tenant.default_owner,
+        team=team or tenant.default_team,
+        created_at=now,
+        updated_at=now,
+        status_changed_at=now,
+    )
+    if tags:
+        case.tags.set(_tags(tags))
+    Interaction.objects.create(
+        case=case,
+        kind=Interaction.Kind.INBOUND,
+        public=True,
+        requester=requester,
+        actor=actor,
+        channel=channel,
+        body=description,
+        data={"opened_by": _who(actor) if actor else "customer"},
+        created_at=now,
+    )
+    return case
+
+
+# --- lifecycle ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_transition(*, case_id: int, to: str, actor, reason: str = "", expected_status: str | None = None) -> Case:
+    """Move a case along its lifecycle. `expected_status` is the status the user saw: if someone
+    moved the case meanwhile, the move is refused as a conflict rather than applied to a state the
+    user never saw."""
+    case = _lock(case_id, actor)
+    if to not in Status.values:
+        raise CaseError(f"Unknown status {to!r}.")
+    if expected_status and case.status != expected_status:
+        raise CaseConflict(
+            f"{case.key} was moved to {Status(case.status).label} by someone else while you were looking at it "
+            f"(you saw {Status(expected_status).label}). Nothing was changed; review the case and try again."
+        )
+    if to not in TRANSITIONS.get(case.status, []):
+        raise InvalidTransition(case, to)
+    now, was = timezone.now(), case.status
+    reopened = was in (Status.RESOLVED, Status.CLOSED) and to == Status.IN_PROGRESS
+    case.status = to
+    case.status_changed_at = now
+    fields = ["status", "status_changed_at"]
+    if to == Status.TRIAGE and case.triaged_at is None:
+        case.triaged_at = now
+        fields.append("triaged_at")
+    if to == Status.RESOLVED:
+        case.resolved_at = now
+        fields.append("resolved_at")
+    if to == Status.CLOSED:
+        case.closed_at = now
+        fields.append("closed_at")
+    if reopened:
+        case.resolved_at = None
+        case.closed_at = None
+        fields += ["resolved_at", "closed_at"]
+    _touch(case, now, *fields)
+    Interaction.objects.create(
+        case=case,
+        kind=Interaction.Kind.STATUS,
+        actor=actor,
+        body=reason,
+        data={"from": was, "to": to, "reason": reason, "reopened": reopened},
+        created_at=now,
+    )
+    return case
+
+
+# --- conversation ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_reply(*, case_id: int, actor, body: str, public: bool, files: list[UploadedFile] | None = None) -> Interaction:
+    """A public reply to the customer or an internal note. The first public reply by an agent sets
+    `first_response_at`; a note never does."""
+    body = (body or "").strip()
+    if not body:
+        raise CaseError("Write something before sending." if public else "An empty note cannot be saved.")
+    files = files or []
+    for upload in files:
+        validate_upload(upload)
+    case = _lock(case_id, actor)
+    now = timezone.now()
+    fields = []
+    if public and case.first_response_at is None:
+        case.first_response_at = now
+        fields.append("first_response_at")
+    _touch(case, now, *fields)
+    interaction = Interaction.objects.create(
+        case=case,
+        kind=Interaction.Kind.REPLY if public else Interaction.Kind.NOTE,
+        public=public,
+        actor=actor,
+        channel=case.channel if public else "",
+        body=body,
+        data={"first_response": bool(fields)},
+        created_at=now,
+    )
+    for upload in files:
+        _store_attachment(case, upload, actor=actor, interaction=interaction, now=now)
+    return interaction
+
+
+# --- ownership ------------------------------------------------------------------------------------
+
+
+NO_CHANGE = object()
+
+
+@transaction.atomic
+def case_assign(*, case_id: int, actor, owner=NO_CHANGE, team=NO_CHANGE, expected_owner_id=NO_CHANGE) -> Case:
+    """Give a case an owner and/or a team. `expected_owner_id` is the owner the user saw (None for
+    unassigned): taking a case someone else took a moment ago is a conflict, not a silent steal."""
+    case = _lock(case_id, actor)
+    if expected_owner_id is not NO_CHANGE and case.owner_id != expected_owner_id:
+        current = _who(case.owner) if case.owner_id else "nobody"
+        raise CaseConflict(f"{case.key} is now owned by {current}; it changed while you were looking. Nothing was changed.")
+    changes: dict[str, list] = {}
+    fields = []
+    if owner is not NO_CHANGE and (owner.pk if owner else None) != case.owner_id:
+        if owner is not None and not (owner.is_active and can_see_tenant(owner, case.tenant_id)):
+            raise CaseError(f"{_who(owner)} cannot see {case.tenant} and so cannot own {case.key}.")
+        changes["owner"] = [_who(case.owner) if case.owner_id else None, _who(owner) if owner else None]
+        case.owner = owner
+        fields.append("owner")
+    if team is not NO_CHANGE and (team.pk if team else None) != case.team_id:
+        changes["team"] = [case.team.name if case.team_id else None, team.name if team else None]
+        case.team = team
+        fields.append("team")
+    if not fields:
+        return case
+    now = timezone.now()
+    _touch(case, now, *fields)
+    Interaction.objects.create(case=case, kind=Interaction.Kind.ASSIGNMENT, actor=actor, data={"changes": changes}, created_at=now)
+    return case
+
+
+# --- classification and tags ------------------------------------------------------------------------
+
+
+CLASSIFICATION_FIELDS = ("priority", "category", "issue_type", "environment")
+
+
+@transaction.atomic
+def case_classify(*, case_id: int, actor, expected_version: int | None = None, reason: str = "", **values) -> Case:
+    """Change priority, category, issue type or environment. A stale form (version moved on) is a
+    conflict: the user sees what changed instead of overwriting it."""
+    unknown = set(values) - set(CLASSIFICATION_FIELDS)
+    if unknown:
+        raise CaseError(f"Cannot change {', '.join(sorted(unknown))} here.")
+    case = _lock(case_id, actor)
+    if expected_version is not None and case.version != expected_version:
+        raise CaseConflict(
+            f"{case.key} was changed by someone else since you opened it. Reload to see the current values; nothing was changed."
+        )
+    valid = {"priority": Priority.values, "category": Category.values, "issue_type": IssueType.values, "environment": Environment.values}
+    changes = {}
+    for name, value in values.items():
+        if name == "priority":
+            value = int(value)
+        if value not in valid[name]:
+            raise CaseError(f"{value!r} is not a valid {name.replace('_', ' ')}.")
+        old = getattr(case, name)
+        if old != value:
+            changes[name] = [_label(name, old), _label(name, value)]
+            setattr(case, name, value)
+    if not changes:
+        return case
+    now = timezone.now()
+    _touch(case, now, *changes.keys())
+    Interaction.objects.create(
+        case=case, kind=Interaction.Kind.FIELDS, actor=actor, body=reason, data={"changes": changes}, created_at=now
+    )
+    return case
+
+
+def _label(name: str, value) -> str:
+    enum = {"priority": Priority, "category": Category, "issue_type": IssueType, "environment": Environment}[name]
+    return str(enum(value).label)
+
+
+def _tags(names) -> list[Tag]:
+    cleaned = sorted({n.strip().lower().replace(" ", "-") for n in names if n and n.strip()})
+    tags = []
+    for name in cleaned:
+        if len(name) > 50:
+            raise CaseError(f"Tag {name[:20]}… is longer than 50 characters.")
+        tags.append(Tag.objects.get_or_create(name=name)[0])
+    return tags
+
+
+@transaction.atomic
+def case_tag(*, case_id: int, actor, add: list[str] = (), remove: list[str] = ()) -> Case:
+    case = _lock(case_id, actor)
+    current = set(case.tags.values_list("name", flat=True))
+    to_add = [t for t in _tags(add) if t.name not in current]
+    to_remove = [t for t in Tag.objects.filter(name__in=[r.strip().lower() for r in remove]) if t.name in current]
+    if not to_add and not to_remove:
+        return case
+    case.tags.add(*to_add)
+    case.tags.remove(*to_remove)
+    now = timezone.now()
+    _touch(case, now)
+    Interaction.objects.create(
+        case=case,
+        kind=Interaction.Kind.TAGS,
+        actor=actor,
+        data={"added": [t.name for t in to_add], "removed": [t.name for t in to_remove]},
+        created_at=now,
+    )
+    return case
+
+
+# --- attachments ------------------------------------------------------------------------------------
+
+
+def validate_upload(upload: UploadedFile) -> str:
+    """Return the content type to store, or refuse the file with a message saying why."""
+    name = os.path.basename(upload.name or "")
+    ext = os.path.splitext(name)[1].lower()
+    allowed = settings.ATTACHMENT_ALLOWED_TYPES
+    if ext not in allowed:
+        raise CaseError(f"{name or 'That file'}: files of type {ext or '(none)'} are not accepted. Allowed: {', '.join(sorted(allowed))}.")
+    if upload.size > settings.ATTACHMENT_MAX_BYTES:
+        raise CaseError(f"{name} is {upload.size / 1048576:.1f} MB; the limit is {settings.ATTACHMENT_MAX_BYTES / 1048576:.0f} MB.")
+    if upload.size == 0:
+        raise CaseError(f"{name} is empty.")
+    return allowed[ext]
+
+
+def _store_attachment(case: Case, upload: UploadedFile, *, actor, interaction=None, now=None) -> Attachment:
+    content_type = validate_upload(upload)
+    return Attachment.objects.create(
+        case=case,
+        interaction=interaction,
+        file=upload,
+        filename=os.path.basename(upload.name)[:200],
+        content_type=content_type or mimetypes.guess_type(upload.name)[0] or "application/octet-stream",
+        size=upload.size,
+        uploaded_by=actor,
+        created_at=now or timezone.now(),
+    )
+
+
+@transaction.atomic
+def case_attach(*, case_id: int, actor, upload: UploadedFile) -> Attachment:
+    validate_upload(upload)
+    case = _lock(case_id, actor)
+    now = timezone.now()
+    _touch(case, now)
+    interaction = Interaction.objects.create(
+        case=case, kind=Interaction.Kind.ATTACHMENT, actor=actor, data={"filename": upload.name, "size": upload.size}, created_at=now
+    )
+    return _store_attachment(case, upload, actor=actor, interaction=interaction, now=now)
+
+
+# --- bulk -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class BulkResult:
+    changed: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        text = f"{len(self.changed)} case{'s' if len(self.changed) != 1 else ''} changed"
+        if self.skipped:
+            text += f"; {len(self.skipped)} skipped"
+        return text
+
+
+BULK_ACTIONS = ("assign", "status", "tag")
+
+
+def case_bulk(*, cases, actor, action: str, value) -> BulkResult:
+    """Apply one action to many cases, each through its own service call (and so its own row lock,
+    transaction and timeline entry). `cases` must already be scoped to what `actor` may see."""
+    if action not in BULK_ACTIONS:
+        raise CaseError(f"Unknown bulk action {action!r}.")
+    result = BulkResult()
+    for case in cases:
+        try:
+            if action == "assign":
+                before = case_assign(case_id=case.pk, actor=actor, owner=value).version
+                changed = before != case.version
+            elif action == "status":
+                if case.status == value:
+                    result.skipped[case.key] = f"already {Status(value).label}"
+                    continue
+                case_transition(case_id=case.pk, to=value, actor=actor, reason="bulk action")
+                changed = True
+            else:
+                changed = case_tag(case_id=case.pk, actor=actor, add=[value]).version != case.version
+        except CaseError as error:
+            result.skipped[case.key] = str(error)
+            continue
+        if changed:
+            result.changed.append(case.key)
+        else:
+            result.skipped[case.key] = "nothing to change"
+    return result

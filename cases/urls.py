@@ -1,0 +1,26 @@
+from django.urls import path, re_path
+
+from . import views
+
+app_name = "cases"
+
+KEY = r"(?P<key>[A-Za-z]+-\d{1,12})"
+
+urlpatterns = [
+    path("", views.case_list, name="list"),
+    path("new/", views.case_create, name="create"),
+    path("new/requesters/", views.requester_options, name="requester_options"),
+    path("bulk/", views.case_bulk, name="bulk"),
+    path("views/", views.saved_view_create, name="view_create"),
+    path("views/counts/", views.saved_view_counts, name="view_counts"),
+    path("views/<int:pk>/delete/", views.saved_view_delete, name="view_delete"),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
+    re_path(rf"^{KEY}/$", views.case_detail, name="detail"),
+    re_path(rf"^{KEY}/audit/$", views.case_audit, name="audit"),
+    re_path(rf"^{KEY}/reply/$", views.case_reply, name="reply"),
+    re_path(rf"^{KEY}/transition/$", views.case_transition, name="transition"),
+    re_path(rf"^{KEY}/assign/$", views.case_assign, name="assign"),
+    re_path(rf"^{KEY}/classify/$", views.case_classify, name="classify"),
+    re_path(rf"^{KEY}/tags/$", views.case_tags, name="tags"),
+    re_path(rf"^{KEY}/attachments/$", views.case_attach, name="attach"),
+]

@@ -1,0 +1,380 @@
+"""Thin views: parse, call one service or selector, render. The same URL answers a full page or,
+for an HTMX request, the page's partial."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import cached_property
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from companyos import audit
+from companyos.htmx import htmx_partial, partial
+from tenants.models import Requester
+from tenants.selectors import tenant_visible_to
+
+from . import services
+from .choices import Priority, Status, transition_label
+from .filtersets import SORTS, CaseFilterSet
+from .forms import (
+    AssignForm,
+    AttachmentForm,
+    BulkForm,
+    CaseCreateForm,
+    ClassificationForm,
+    ReplyForm,
+    SavedViewForm,
+    TagForm,
+    TransitionForm,
+)
+from .models import Case, SavedView, Team
+from .selectors import (
+    attachment_get_for_user,
+    capped_count,
+    case_get_for_user,
+    case_queue,
+    case_timeline,
+    case_visible_to,
+    saved_views_for,
+)
+
+User = get_user_model()
+
+
+# --- the triage queue -------------------------------------------------------------------------------
+
+
+class CappedPaginator(Paginator):
+    """Counts at most QUEUE_COUNT_CAP rows: a million-case queue pages without a full count."""
+
+    @cached_property
+    def count(self):
+        n, self.capped = capped_count(self.object_list)
+        return n
+
+    capped = False
+
+
+def _queue_context(request):
+    filterset = CaseFilterSet(request.GET, queryset=case_queue(request.user), request=request)
+    paginator = CappedPaginator(filterset.qs, settings.QUEUE_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "filterset": filterset,
+        "page": page,
+        "paginator": paginator,
+        "query": query.urlencode(),
+        "sorts": [(key, label) for key, (_, label) in SORTS.items()],
+        "sort": filterset.sort_key,
+        "statuses": Status.choices,
+        "assignees": User.objects.filter(is_active=True).order_by("username").only("username", "first_name", "last_name"),
+    }
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def case_list(request):
+    context = _queue_context(request)
+    if htmx_partial(request) and request.headers.get("HX-Target") == "queue-results":
+        return render(request, "cases/case_list.html#results", context)
+    context["saved_views"] = saved_views_for(request.user)
+    context["view_form"] = SavedViewForm(user=request.user, initial={"query": context["query"]})
+    return render(request, "cases/case_list.html", context)
+
+
+@require_GET
+def saved_view_counts(request):
+    """The saved views with their counts, loaded after the queue so counting never slows it."""
+    views = list(saved_views_for(request.user))
+    base = case_visible_to(request.user)
+    for view in views:
+        filterset = CaseFilterSet(QueryDict(view.query), queryset=base, request=request)
+        view.count, view.capped = capped_count(filterset.qs)
+    return render(request, "cases/case_list.html#saved-views", {"saved_views": views, "counted": True, "query": request.GET.get("current", "")})
+
+
+@require_POST
+def saved_view_create(request):
+    form = SavedViewForm(request.POST, user=request.user)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(f"{request.path.rsplit('views/', 1)[0]}?{request.POST.get('query', '')}")
+    view = form.save(commit=False)
+    view.owner = None if view.shared else request.user
+    view.save()
+    messages.success(request, f"Saved view “{view.name}”.")
+    return redirect(f"/cases/?{view.query}" if view.query else "/cases/")
+
+
+@require_POST
+def saved_view_delete(request, pk: int):
+    from companyos.roles import is_admin
+
+    view = get_object_or_404(SavedView.objects.filter(builtin=False), pk=pk)
+    if not (view.owner_id == request.user.pk or (view.shared and is_admin(request.user))):
+        return HttpResponse("You can only delete your own views.", status=403)
+    view.delete()
+    messages.success(request, f"Deleted view “{view.name}”.")
+    return redirect("cases:list")
+
+
+@require_POST
+def case_bulk(request):
+    data = request.POST.copy()
+    data["ids"] = ",".join(request.POST.getlist("id") or [request.POST.get("ids", "")])
+    form = BulkForm(data)
+    back = request.POST.get("next") or "/cases/"
+    if not back.startswith("/"):
+        back = "/cases/"
+    if not form.is_valid():
+        errors = " ".join(e for errs in form.errors.values() for e in errs)
+        if htmx_partial(request):
+            return render(request, "cases/bulk_confirm.html#dialog", {"error": errors}, status=422)
+        messages.error(request, errors)
+        return redirect(back)
+    cases = list(case_visible_to(request.user).filter(pk__in=form.cleaned_data["ids"]).order_by("pk"))
+    unseen = len(form.cleaned_data["ids"]) - len(cases)
+    if unseen:
+        for pk in set(form.cleaned_data["ids"]) - {c.pk for c in cases}:
+            audit.log_denied(Case, pk, path=request.path, reason="bulk action on a case not visible")
+    action, value = form.cleaned_data["action"], form.value
+    if not form.cleaned_data["confirm"]:
+        context = {"form": form, "cases": cases, "count": len(cases), "unseen": unseen, "action": action, "value": value,
+                   "value_label": _bulk_value_label(action, value), "ids": ",".join(str(c.pk) for c in cases), "next": back}
+        return render(request, partial(request, "cases/bulk_confirm.html", "dialog"), context)
+    result = services.case_bulk(cases=cases, actor=request.user, action=action, value=value)
+    messages.success(request, result.summary + "." + ("" if not result.skipped else " Skipped: " + "; ".join(f"{k}: {v}" for k, v in list(result.skipped.items())[:5])))
+    response = redirect(back)
+    if htmx_partial(request):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = back
+    return response
+
+
+def _bulk_value_label(action, value):
+    if action == "assign":
+        return f"assign to {value.get_username()}" if value else "unassign"
+    if action == "status":
+        return f"move to {Status(value).label}"
+    return f"add tag “{value}”"
+
+
+# --- intake -------------------------------------------------------------------------------------------
+
+
+def case_create(request):
+    form = CaseCreateForm(request.POST or None, user=request.user, initial={"tenant": request.GET.get("tenant")})
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                case = services.case_create(actor=request.user, **{k: data[k] for k in (
+                    "tenant", "requester", "subject", "description", "channel", "priority", "category", "issue_type", "environment")})
+            except services.CaseError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, f"Opened {case.key}.")
+                return redirect(case)
+        return render(request, "cases/case_form.html", {"form": form}, status=422)
+    return render(request, "cases/case_form.html", {"form": form})
+
+
+@require_GET
+def requester_options(request):
+    tenant = tenant_visible_to(request.user).filter(slug=request.GET.get("tenant", "")).first()
+    requesters = Requester.objects.filter(tenant=tenant).order_by("name") if tenant else Requester.objects.none()
+    return render(request, "cases/case_form.html#requester-options", {"requesters": requesters, "tenant": tenant})
+
+
+# --- the case page --------------------------------------------------------------------------------------
+
+
+def _case_context(request, case: Case, **extra) -> dict:
+    only = request.GET.get("show", "all")
+    context = {
+        "case": case,
+        "timeline": case_timeline(case, only=only),
+        "show": only,
+        "transitions": [(to, transition_label(case.status, to)) for to in case.allowed_transitions],
+        "reply_form": ReplyForm(),
+        "classify_form": ClassificationForm(initial={
+            "version": case.version, "priority": case.priority_slug, "category": case.category,
+            "issue_type": case.issue_type, "environment": case.environment}),
+        "assign_form": AssignForm(initial={"owner": case.owner.username if case.owner_id else "", "team": case.team.slug if case.team_id else ""}),
+        "tag_form": TagForm(),
+        "tags": list(case.tags.all()),
+        "attachments": list(case.attachments.select_related("uploaded_by").order_by("-created_at")),
+        "teams": Team.objects.all(),
+        "tab": "timeline",
+    }
+    context.update(extra)
+    return context
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def case_detail(request, key: str):
+    case = case_get_for_user(request.user, key, path=request.path)
+    audit.log_access(case, view="case page")
+    audit.log_access(case.tenant, view="case page tenant card")
+    context = _case_context(request, case)
+    if htmx_partial(request) and request.headers.get("HX-Target") == "timeline":
+        return render(request, "cases/case_detail.html#timeline", context)
+    return render(request, "cases/case_detail.html", context)
+
+
+@require_GET
+def case_audit(request, key: str):
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from .models import Attachment, Interaction
+
+    case = case_get_for_user(request.user, key, path=request.path)
+    audit.log_access(case, view="audit tab")
+    cts = ContentType.objects.get_for_models(Case, Interaction, Attachment)
+    interaction_ids = [str(pk) for pk in case.interactions.values_list("pk", flat=True)]
+    attachment_ids = [str(pk) for pk in case.attachments.values_list("pk", flat=True)]
+    entries = (
+        LogEntry.objects.filter(
+            Q(content_type=cts[Case], object_pk=str(case.pk))
+            | Q(content_type=cts[Interaction], object_pk__in=interaction_ids)
+            | Q(content_type=cts[Attachment], object_pk__in=attachment_ids)
+        )
+        .select_related("actor", "content_type")
+        .order_by("-timestamp", "-pk")
+    )
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    context = _case_context(request, case, tab="audit", audit_page=page)
+    return render(request, partial(request, "cases/case_detail.html", "audit"), context)
+
+
+def _after_write(request, case_key: str, message: str):
+    if htmx_partial(request):
+        response = HttpResponse(status=204)
+        response["HX-Location"] = f"/cases/{case_key}/"
+        messages.success(request, message)
+        return response
+    messages.success(request, message)
+    return redirect("cases:detail", key=case_key)
+
+
+def _refused(request, case: Case, error: services.CaseError, *, region: str = "actions", status: int | None = None, **extra):
+    status = status or (409 if isinstance(error, services.CaseConflict) else 422)
+    fresh = case_get_for_user(request.user, case.key, path=request.path)
+    context = _case_context(request, fresh, error=str(error), error_region=region, **extra)
+    if htmx_partial(request):
+        return render(request, f"cases/case_detail.html#{region}", context, status=status)
+    return render(request, "cases/case_detail.html", context, status=status)
+
+
+@require_POST
+def case_reply(request, key: str):
+    case = case_get_for_user(request.user, key, path=request.path)
+    form = ReplyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _refused(request, case, services.CaseError(" ".join(e for errs in form.errors.values() for e in errs)), region="composer", reply_form=form)
+    files = [form.cleaned_data["attachment"]] if form.cleaned_data.get("attachment") else []
+    try:
+        services.case_reply(case_id=case.pk, actor=request.user, body=form.cleaned_data["body"], public=form.public, files=files)
+    except services.CaseError as error:
+        return _refused(request, case, error, region="composer", reply_form=form)
+    return _after_write(request, case.key, "Reply sent." if form.public else "Internal note added.")
+
+
+@require_POST
+def case_transition(request, key: str):
+    case = case_get_for_user(request.user, key, path=request.path)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, case, services.CaseError("That status change is not valid."))
+    to = form.cleaned_data["to"]
+    try:
+        services.case_transition(case_id=case.pk, to=to, actor=request.user, reason=form.cleaned_data["reason"],
+                                 expected_status=form.cleaned_data["expected_status"])
+    except services.CaseError as error:
+        return _refused(request, case, error)
+    return _after_write(request, case.key, f"{case.key} is now {Status(to).label}.")
+
+
+@require_POST
+def case_assign(request, key: str):
+    case = case_get_for_user(request.user, key, path=request.path)
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, case, services.CaseError("Choose an active agent and an existing team."))
+    kwargs = {}
+    if "owner" in request.POST:
+        kwargs["owner"] = request.user if request.POST["owner"] == "me" else form.cleaned_data["owner"]
+    if "team" in request.POST:
+        kwargs["team"] = form.cleaned_data["team"]
+    if "expected_owner" in request.POST:
+        expected = request.POST["expected_owner"]
+        kwargs["expected_owner_id"] = User.objects.filter(username=expected).values_list("pk", flat=True).first() if expected else None
+    if request.POST.get("owner") == "me":
+        form.cleaned_data["owner"] = request.user
+    try:
+        services.case_assign(case_id=case.pk, actor=request.user, **kwargs)
+    except services.CaseError as error:
+        return _refused(request, case, error)
+    owner = kwargs.get("owner", case.owner)
+    return _after_write(request, case.key, f"{case.key} is now owned by {owner.get_username() if owner else 'nobody'}.")
+
+
+@require_POST
+def case_classify(request, key: str):
+    case = case_get_for_user(request.user, key, path=request.path)
+    form = ClassificationForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, case, services.CaseError("Check the classification: " + " ".join(e for errs in form.errors.values() for e in errs)), region="classification", classify_form=form)
+    data = form.cleaned_data
+    try:
+        services.case_classify(case_id=case.pk, actor=request.user, expected_version=data["version"], reason=data["reason"],
+                               **{k: data[k] for k in ("priority", "category", "issue_type", "environment")})
+    except services.CaseError as error:
+        return _refused(request, case, error, region="classification")
+    return _after_write(request, case.key, f"Classification of {case.key} saved.")
+
+
+@require_POST
+def case_tags(request, key: str):
+    case = case_get_for_user(request.user, key, path=request.path)
+    form = TagForm(request.POST)
+    form.is_valid()
+    try:
+        services.case_tag(case_id=case.pk, actor=request.user, add=form.names("add"), remove=form.names("remove"))
+    except services.CaseError as error:
+        return _refused(request, case, error, region="classification")
+    return _after_write(request, case.key, "Tags saved.")
+
+
+@require_POST
+def case_attach(request, key: str):
+    case = case_get_for_user(request.user, key, path=request.path)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _refused(request, case, services.CaseError("Choose a file to attach."), region="attachments")
+    try:
+        attachment = services.case_attach(case_id=case.pk, actor=request.user, upload=form.cleaned_data["file"])
+    except services.CaseError as error:
+        return _refused(request, case, error, region="attachments")
+    return _after_write(request, case.key, f"Attached {attachment.filename}.")
+
+
+@require_GET
+def attachment_download(request, pk: int):
+    attachment = attachment_get_for_user(request.user, pk, path=request.path)
+    audit.log_access(attachment, view="download", extra={"case": attachment.case.key})
+    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename, content_type=attachment.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+PRIORITY_SLUGS = {p.slug: p for p in Priority}

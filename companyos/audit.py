@@ -1,0 +1,39 @@
+"""The audit trail: every change (django-auditlog model registration), every view of case or
+tenant data (access entries written here), every denied attempt (an access entry marked denied).
+
+Entries cannot be edited or deleted from the application: the admin is read-only and, on
+PostgreSQL, a trigger refuses UPDATE and DELETE on the log table (companyos migration 0002).
+"""
+from __future__ import annotations
+
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+def log_access(instance: models.Model, *, view: str = "", extra: dict | None = None) -> LogEntry | None:
+    """Record that the current actor viewed `instance`. Inside a request, AuditlogMiddleware supplies
+    actor, remote address and correlation id; outside one, wrap the call in auditlog's set_actor."""
+    data = {"view": view} if view else {}
+    if extra:
+        data.update(extra)
+    return LogEntry.objects.log_create(
+        instance, force_log=True, action=LogEntry.Action.ACCESS, changes=None, additional_data=data or None
+    )
+
+
+def log_denied(model: type[models.Model], pk, *, path: str = "", reason: str = "not visible") -> LogEntry:
+    """Record an attempt to reach an object the actor may not see (answered with 404)."""
+    pk_str = str(pk)
+    return LogEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(model),
+        object_pk=pk_str,
+        object_id=int(pk) if pk_str.isdigit() else None,
+        object_repr=f"{model._meta.verbose_name} {pk_str}",
+        action=LogEntry.Action.ACCESS,
+        additional_data={"denied": True, "reason": reason, "path": path},
+    )
+
+
+def is_denied(entry: LogEntry) -> bool:
+    return bool(entry.additional_data and entry.additional_data.get("denied"))

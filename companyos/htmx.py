@@ -1,0 +1,8 @@
+def htmx_partial(request) -> bool:
+    """An HTMX request (not a boosted navigation) gets the page's partial, anything else the page."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted
+
+
+def partial(request, template: str, name: str) -> str:
+    return f"{template}#{name}" if htmx_partial(request) else template

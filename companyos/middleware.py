@@ -1,0 +1,49 @@
+import zoneinfo
+
+from django.conf import settings
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+
+
+class UserTimezoneMiddleware:
+    """Show every time in the viewer's own timezone (Profile.timezone)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        tzname = "UTC"
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            profile = getattr(user, "profile", None) if hasattr(user, "profile") else None
+            if profile is not None:
+                tzname = profile.timezone
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(tzname))
+        except zoneinfo.ZoneInfoNotFoundError:
+            timezone.activate(zoneinfo.ZoneInfo("UTC"))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+
+class LoginRequiredMiddleware:
+    """Everything in the console needs a signed-in user, except sign-in itself, static files and
+    the machine APIs (which authenticate with their own tokens)."""
+
+    OPEN_PREFIXES = ("/accounts/login/", "/static/", "/healthz", "/api/", "/admin/login/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.user.is_authenticated and not request.path.startswith(self.OPEN_PREFIXES):
+            login_url = reverse(settings.LOGIN_URL)
+            if getattr(request, "htmx", False):
+                response = redirect(login_url)
+                response["HX-Redirect"] = login_url
+                return response
+            return redirect(f"{login_url}?next={request.get_full_path()}")
+        return self.get_response(request)

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from . import views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="cases:list", permanent=False)),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/preferences/", views.preferences, name="preferences"),
+    path("healthz", views.healthz, name="healthz"),
+    path("search/", views.global_search, name="search"),
+    path("cases/", include("cases.urls")),
+    path("admin/", admin.site.urls),
+]

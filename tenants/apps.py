@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class TenantsConfig(AppConfig):
+    name = "tenants"
+
+    def ready(self):
+        from auditlog.registry import auditlog
+
+        from .models import Requester, Resource, Tenant
+
+        auditlog.register(Tenant)
+        auditlog.register(Requester)
+        auditlog.register(Resource)

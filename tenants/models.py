@@ -1,0 +1,87 @@
+from django.conf import settings
+from django.db import models
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from companyos.models import TIMEZONE_CHOICES
+
+from .choices import AuthMethod, BillingStatus, Channel, Health, Plan, Region, Segment, SupportTier
+
+
+class Tenant(models.Model):
+    """A customer organisation or workspace. Agents see a tenant (and everything under it) only when
+    it is granted to them: guardian's per-object `view_tenant` permission."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.TEAM)
+    segment = models.CharField(max_length=20, choices=Segment.choices, default=Segment.SMB, db_index=True)
+    support_tier = models.CharField(
+        max_length=20, choices=SupportTier.choices, default=SupportTier.STANDARD, db_index=True
+    )
+    entitlements = models.JSONField(default=dict, blank=True, help_text="e.g. {\"phone_support\": true, \"named_contacts\": 3}")
+    billing_status = models.CharField(max_length=20, choices=BillingStatus.choices, default=BillingStatus.ACTIVE)
+    region = models.CharField(max_length=20, choices=Region.choices, default=Region.EU_WEST)
+    data_residency = models.CharField(max_length=40, blank=True, help_text="e.g. EU, US, NO")
+    timezone = models.CharField(max_length=64, choices=TIMEZONE_CHOICES, default="UTC")
+    telemetry_consent = models.BooleanField(default=False)
+    default_team = models.ForeignKey("cases.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    default_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sla_policy_override = models.CharField(max_length=80, blank=True, help_text="Name of an SLA policy that overrides the segment rules.")
+    health = models.CharField(max_length=10, choices=Health.choices, default=Health.UNKNOWN)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class TenantUserObjectPermission(UserObjectPermissionBase):
+    """Direct foreign-key permission rows (guardian): fast `tenant_id IN (…)` scoping."""
+
+    content_object = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+
+
+class TenantGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+
+
+class Requester(models.Model):
+    """A customer contact of a tenant."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="requesters")
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    role = models.CharField(max_length=100, blank=True)
+    preferred_channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
+    auth_method = models.CharField(max_length=20, choices=AuthMethod.choices, default=AuthMethod.PASSWORD)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "email"], name="requester_unique_email_per_tenant")]
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>"
+
+
+class Resource(models.Model):
+    """An affected resource or service of a tenant. Dependency edges come with telemetry."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="resources")
+    external_id = models.CharField(max_length=200)
+    kind = models.CharField(max_length=60)
+    region = models.CharField(max_length=20, choices=Region.choices, blank=True)
+    version = models.CharField(max_length=60, blank=True)
+    config_snapshot = models.JSONField(default=dict, blank=True)
+    health = models.CharField(max_length=10, choices=Health.choices, default=Health.UNKNOWN)
+
+    class Meta:
+        ordering = ["external_id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "external_id"], name="resource_unique_per_tenant")]
+
+    def __str__(self):
+        return f"{self.external_id} ({self.kind})"
