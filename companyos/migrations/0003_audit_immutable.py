@@ -5,7 +5,7 @@ from django.db import migrations
 FORWARD = """
 CREATE OR REPLACE FUNCTION companyos_audit_immutable() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'audit log entries are immutable (% refused on auditlog_logentry)', TG_OP
+    RAISE EXCEPTION 'audit log entries are immutable (%% refused on auditlog_logentry)', TG_OP
         USING ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql;
