@@ -1,0 +1,73 @@
+// Keyboard use and small conveniences. The console works without this file; it only makes it faster.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+  const typing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  const rows = () => Array.from(document.querySelectorAll("[data-queue] tbody tr"));
+  let current = -1;
+
+  function mark(i) {
+    const all = rows();
+    if (!all.length) return;
+    current = Math.max(0, Math.min(i, all.length - 1));
+    all.forEach((r, n) => r.classList.toggle("current", n === current));
+    all[current].scrollIntoView({ block: "nearest" });
+  }
+
+  function refreshBulkBar() {
+    const bar = document.querySelector("[data-bulk-bar]");
+    if (!bar) return;
+    const n = document.querySelectorAll("[data-queue] tbody input[name=id]:checked").length;
+    bar.classList.toggle("has-selection", n > 0);
+    const label = bar.querySelector("[data-selected-count]");
+    if (label) label.textContent = n + " selected";
+  }
+
+  document.addEventListener("keydown", (e) => {
+    if (e.metaKey || e.ctrlKey || e.altKey) return;
+    const help = document.getElementById("shortcuts");
+    if (e.key === "Escape") {
+      if (help) help.hidden = true;
+      document.querySelectorAll("details[open]").forEach((d) => d.removeAttribute("open"));
+      if (typing(document.activeElement)) document.activeElement.blur();
+      return;
+    }
+    if (typing(e.target)) return;
+    if (e.key === "/") {
+      e.preventDefault();
+      const q = document.getElementById("id_q") || document.getElementById("global-search");
+      if (q) { q.focus(); q.select(); }
+    } else if (e.key === "?") {
+      if (help) help.hidden = !help.hidden;
+    } else if (e.key === "j") {
+      mark(current + 1);
+    } else if (e.key === "k") {
+      mark(current - 1);
+    } else if (e.key === "Enter" && current >= 0 && rows()[current]) {
+      window.location.href = rows()[current].dataset.href;
+    } else if (e.key === "x" && current >= 0 && rows()[current]) {
+      const box = rows()[current].querySelector("input[name=id]");
+      if (box) { box.checked = !box.checked; refreshBulkBar(); }
+    } else if (e.key === "a") {
+      const take = document.querySelector("button[name=owner][value=me]");
+      if (take) take.click();
+    }
+  });
+
+  document.addEventListener("change", (e) => {
+    if (e.target.matches("[data-select-all]")) {
+      rows().forEach((r) => { const b = r.querySelector("input[name=id]"); if (b) b.checked = e.target.checked; });
+    }
+    if (e.target.closest("[data-queue]")) refreshBulkBar();
+  });
+
+  document.addEventListener("click", (e) => {
+    const row = e.target.closest("[data-queue] tbody tr");
+    if (row && !e.target.closest("a, input, button, label")) { mark(rows().indexOf(row)); }
+  });
+
+  // After HTMX swaps the results, keep the keyboard position sane and the bulk bar in sync.
+  document.addEventListener("htmx:afterSwap", () => { current = -1; refreshBulkBar(); });
+  // Flash messages fade after a while.
+  setTimeout(() => document.querySelectorAll(".flash").forEach((f) => f.remove()), 6000);
+})();
