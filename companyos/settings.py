@@ -5,6 +5,7 @@ newcomer can start it with one command. Production and CI set DATABASE_URL (Post
 REDIS_URL (Celery broker and cache).
 """
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -20,6 +21,8 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = env_bool("DEBUG", False)
+# The test suite (pytest) talks plain HTTP to its live server: no HTTPS redirect or secure-only cookies.
+TESTING = env_bool("TESTING", False) or os.path.basename(sys.argv[0]) in {"pytest", "py.test"}
 SECRET_KEY = os.environ.get("SECRET_KEY") or (
     "dev-insecure-key-only-for-the-embedded-default-do-not-use-in-production-0123456789"
 )
@@ -124,7 +127,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or env_bool("TESTING", False)
+            if DEBUG or TESTING
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
@@ -179,9 +182,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 if not DEBUG:
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
-    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not TESTING)
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not TESTING)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not TESTING)
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -1,7 +1,36 @@
+import importlib
+
 import pytest
 from django.test import Client
 
 from tests.factories import CaseFactory, TenantFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _data_migrations(request):
+    """Transactional tests (live server, threads) end with a TRUNCATE that also empties the rows the
+    data migrations made (role groups, built-in saved views); put them back when a test needs the DB."""
+    if not any(name in request.fixturenames for name in ("db", "transactional_db", "live_server")) and not request.node.get_closest_marker("django_db"):
+        return
+    request.getfixturevalue("transactional_db" if _is_transactional(request) else "db")
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    if not Group.objects.filter(name="agent").exists():
+        roles = importlib.import_module("companyos.migrations.0002_roles")
+        views = importlib.import_module("cases.migrations.0003_search_and_builtin_views")
+        roles.create_roles(apps, None)
+        from cases.models import SavedView
+
+        for name, query, position in views.BUILTIN_VIEWS:
+            SavedView.objects.update_or_create(name=name, builtin=True, owner=None, defaults={"query": query, "position": position})
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return "transactional_db" in request.fixturenames or "live_server" in request.fixturenames or bool(
+        marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    )
 
 
 @pytest.fixture(autouse=True)
