@@ -34,11 +34,11 @@ class CaseFilterSet(df.FilterSet):
     q = df.CharFilter(method="filter_q", label="Search", widget=forms.TextInput(attrs={**W, "type": "search", "placeholder": "Key, subject or description"}))
     status = df.MultipleChoiceFilter(widget=CB, choices=STATUS_CHOICES, method="filter_status", label="Status")
     priority = df.MultipleChoiceFilter(widget=CB, choices=PRIORITY_SLUG_CHOICES, method="filter_priority", label="Priority")
-    tenant = df.ModelMultipleChoiceFilter(widget=CB, field_name="tenant", to_field_name="slug", queryset=None, label="Tenant")
+    tenant = df.ModelMultipleChoiceFilter(widget=CB, to_field_name="slug", queryset=None, method="filter_in", label="Tenant")
     segment = df.MultipleChoiceFilter(widget=CB, field_name="tenant__segment", choices=Segment.choices, label="Segment")
     tier = df.MultipleChoiceFilter(widget=CB, field_name="tenant__support_tier", choices=SupportTier.choices, label="Support tier")
     owner = df.CharFilter(method="filter_owner", label="Owner", widget=forms.TextInput(attrs={**W, "placeholder": "me, unassigned or a username"}))
-    team = df.ModelMultipleChoiceFilter(widget=CB, field_name="team", to_field_name="slug", queryset=Team.objects.all(), label="Team")
+    team = df.ModelMultipleChoiceFilter(widget=CB, to_field_name="slug", queryset=Team.objects.all(), method="filter_in", label="Team")
     category = df.MultipleChoiceFilter(widget=CB, choices=Category.choices, label="Category")
     issue_type = df.MultipleChoiceFilter(widget=CB, choices=IssueType.choices, label="Issue type")
     environment = df.MultipleChoiceFilter(widget=CB, choices=Environment.choices, label="Environment")
@@ -115,6 +115,9 @@ class CaseFilterSet(df.FilterSet):
         if value.isdigit() and len(value) <= 12:
             text |= Q(pk=int(value))
         return qs.filter(text)
+
+    def filter_in(self, qs, name, objects):
+        return qs.filter(**{f"{name}__in": objects}) if objects else qs
 
     def filter_noop(self, qs, name, value):
         return qs

@@ -263,7 +263,10 @@ def case_classify(*, case_id: int, actor, expected_version: int | None = None, r
     changes = {}
     for name, value in values.items():
         if name == "priority":
-            value = int(value)
+            try:
+                value = int(value)
+            except (TypeError, ValueError):
+                raise CaseError(f"{value!r} is not a valid priority.") from None
         if value not in valid[name]:
             raise CaseError(f"{value!r} is not a valid {name.replace('_', ' ')}.")
         old = getattr(case, name)
@@ -285,8 +288,12 @@ def _label(name: str, value) -> str:
     return str(enum(value).label)
 
 
+def _tag_name(name: str) -> str:
+    return name.strip().lower().replace(" ", "-")
+
+
 def _tags(names) -> list[Tag]:
-    cleaned = sorted({n.strip().lower().replace(" ", "-") for n in names if n and n.strip()})
+    cleaned = sorted({_tag_name(n) for n in names if n and n.strip()})
     tags = []
     for name in cleaned:
         if len(name) > 50:
@@ -300,7 +307,7 @@ def case_tag(*, case_id: int, actor, add: list[str] = (), remove: list[str] = ()
     case = _lock(case_id, actor)
     current = set(case.tags.values_list("name", flat=True))
     to_add = [t for t in _tags(add) if t.name not in current]
-    to_remove = [t for t in Tag.objects.filter(name__in=[r.strip().lower() for r in remove]) if t.name in current]
+    to_remove = [t for t in Tag.objects.filter(name__in=[_tag_name(r) for r in remove if r]) if t.name in current]
     if not to_add and not to_remove:
         return case
     case.tags.add(*to_add)

@@ -307,19 +307,21 @@ def case_transition(request, key: str):
 @require_POST
 def case_assign(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
-    form = AssignForm(request.POST)
+    data = request.POST.copy()
+    take = data.get("owner") == "me"
+    if take:
+        data["owner"] = request.user.get_username()
+    form = AssignForm(data)
     if not form.is_valid():
         return _refused(request, case, services.CaseError("Choose an active agent and an existing team."))
     kwargs = {}
     if "owner" in request.POST:
-        kwargs["owner"] = request.user if request.POST["owner"] == "me" else form.cleaned_data["owner"]
+        kwargs["owner"] = request.user if take else form.cleaned_data["owner"]
     if "team" in request.POST:
         kwargs["team"] = form.cleaned_data["team"]
     if "expected_owner" in request.POST:
         expected = request.POST["expected_owner"]
         kwargs["expected_owner_id"] = User.objects.filter(username=expected).values_list("pk", flat=True).first() if expected else None
-    if request.POST.get("owner") == "me":
-        form.cleaned_data["owner"] = request.user
     try:
         services.case_assign(case_id=case.pk, actor=request.user, **kwargs)
     except services.CaseError as error:

@@ -22,10 +22,14 @@ def env_bool(name: str, default: bool) -> bool:
 
 DEBUG = env_bool("DEBUG", False)
 # The test suite (pytest) talks plain HTTP to its live server: no HTTPS redirect or secure-only cookies.
-TESTING = env_bool("TESTING", False) or os.path.basename(sys.argv[0]) in {"pytest", "py.test"}
-SECRET_KEY = os.environ.get("SECRET_KEY") or (
-    "dev-insecure-key-only-for-the-embedded-default-do-not-use-in-production-0123456789"
-)
+TESTING = env_bool("TESTING", False) or "pytest" in sys.modules
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not (DEBUG or TESTING):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("Set SECRET_KEY: production (DEBUG off) never runs on the development key.")
+    SECRET_KEY = "django-insecure-dev-key-only-for-the-embedded-default-0123456789abcdefghijklmnop"
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 

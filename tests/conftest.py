@@ -89,3 +89,15 @@ def case_a(tenant_a):
 @pytest.fixture
 def case_b(tenant_b):
     return CaseFactory(tenant=tenant_b, subject="Globex webhook failures")
+
+
+@pytest.fixture
+def role_groups(db):
+    """The role groups made by companyos migration 0002. A `transaction=True` test runs after an
+    earlier one's flush has emptied every table, data-migration rows included: recreate them (by
+    name; the permission sets only matter to the admin)."""
+    from django.contrib.auth.models import Group
+
+    from companyos.roles import ALL_ROLES
+
+    return {name: Group.objects.get_or_create(name=name)[0] for name in ALL_ROLES}

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from cases.choices import Category, Environment, IssueType, Priority, Status
-from cases.models import Case, Interaction, Tag, Team
+from cases.models import Attachment, Case, Interaction, SavedView, Tag, Team
 from tenants.choices import Segment, SupportTier
 from tenants.models import Requester, Resource, Tenant
 from tenants.services import tenant_grant
@@ -106,3 +106,23 @@ class InteractionFactory(factory.django.DjangoModelFactory):
     case = factory.SubFactory(CaseFactory)
     kind = Interaction.Kind.NOTE
     body = "note"
+
+
+class AttachmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Attachment
+
+    case = factory.SubFactory(CaseFactory)
+    file = factory.django.FileField(filename="trace.log", data=b"GET /v1/orders 500\n")
+    filename = "trace.log"
+    content_type = "text/plain"
+    size = factory.LazyAttribute(lambda a: a.file.size)
+
+
+class SavedViewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SavedView
+
+    name = factory.Sequence(lambda n: f"View {n}")
+    query = "status=open"
+    shared = True

@@ -1,0 +1,137 @@
+"""Measure the queue and the case page at a given case volume.
+
+    python manage.py bench_queue --cases 10000 [--requests 30]
+
+Makes sure the demo world and N cases exist (cases.demo: realistic timelines up to 5,000, then the
+bulk loader), then times server-side requests through Django's test Client, signed in as a manager
+(sees every tenant) and as an agent (sees only the tenants granted to them): p50/p95 wall time
+around `client.get` and the number of SQL queries each page runs.
+"""
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+from statistics import median
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+
+from cases import demo
+from cases.models import Case
+from cases.selectors import case_visible_to
+
+User = get_user_model()
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+class Command(BaseCommand):
+    help = "Benchmark the case queue, search, saved-view counts and the case page at N cases."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--cases", type=int, required=True, help="make sure at least this many cases exist")
+        parser.add_argument("--requests", type=int, default=30, help="timed requests per page and user (default 30)")
+        parser.add_argument("--warmup", type=int, default=3, help="untimed requests per page and user first (default 3)")
+        parser.add_argument("--q", default="webhook", help="the search word (default: webhook)")
+        parser.add_argument("--users", default="manager,agent", help="comma-separated usernames to sign in as")
+        parser.add_argument("--seed", type=int, default=1)
+
+    def handle(self, *args, cases: int, requests: int, warmup: int, q: str, users: str, seed: int, **options):
+        if cases < 1 or requests < 1:
+            raise CommandError("--cases and --requests must be positive.")
+        out = self.stdout.write
+        started = time.perf_counter()
+        world = demo.build_demo_world(out=out)
+        added = demo.ensure_cases(world, cases, out=out)
+        if added:
+            out(f"Added {added:,} cases in {time.perf_counter() - started:.1f} s.")
+        total = Case.objects.count()
+
+        overrides = {"ALLOWED_HOSTS": [*settings.ALLOWED_HOSTS, "testserver"]}
+        if not settings.DEBUG:
+            overrides["SECURE_SSL_REDIRECT"] = False
+            if not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
+                overrides["STORAGES"] = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+        rng = random.Random(seed)
+        results, errors = [], []
+        with override_settings(**overrides):
+            for username in [u.strip() for u in users.split(",") if u.strip()]:
+                user = User.objects.filter(username=username).first()
+                if user is None:
+                    raise CommandError(f"No user {username!r}.")
+                client = Client(raise_request_exception=False)
+                client.force_login(user)
+                visible = case_visible_to(user)
+                ids = self._case_ids(visible, rng, requests + warmup)
+                pages = [
+                    ("queue /cases/", lambda i: ("/cases/", {})),
+                    ("queue filtered+sorted", lambda i: ("/cases/?priority=critical&priority=high&status=open&sort=updated", {})),
+                    ("queue HTMX fragment", lambda i: ("/cases/?status=open&sort=priority", {"HX-Request": "true", "HX-Target": "queue-results"})),
+                    (f"search q={q}", lambda i: (f"/cases/?q={q}&status=all", {})),
+                    ("saved-view counts", lambda i: ("/cases/views/counts/", {"HX-Request": "true"})),
+                    ("case page CS-<random>", lambda i: (f"/cases/{settings.CASE_KEY_PREFIX}-{ids[i % len(ids)]}/", {})),
+                ]
+                visible_count = visible.count()
+                for name, make in pages:
+                    timings, queries, statuses = [], [], {}
+                    for i in range(warmup + requests):
+                        url, headers = make(i)
+                        with CaptureQueriesContext(connection) as ctx:
+                            t0 = time.perf_counter()
+                            response = client.get(url, headers=headers)
+                            elapsed = (time.perf_counter() - t0) * 1000
+                        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                        if response.status_code != 200 and len(errors) < 20:
+                            exc = getattr(response, "exc_info", None)
+                            detail = f"{exc[0].__name__}: {exc[1]}" if exc else response.content[:200].decode(errors="replace")
+                            errors.append(f"{username} GET {url} -> {response.status_code} {detail}")
+                        if i >= warmup:
+                            timings.append(elapsed)
+                            queries.append(len(ctx.captured_queries))
+                    results.append((username, visible_count, name, median(timings), percentile(timings, 95), max(timings),
+                                    median(queries), max(queries), statuses))
+
+        db = connection.vendor + (f" ({connection.settings_dict['NAME']})" if connection.vendor == "postgresql" else "")
+        out("")
+        out(f"bench_queue: {total:,} cases on {db}, {requests} timed requests per row after {warmup} warm-up, DEBUG={settings.DEBUG}")
+        header = f"{'user':<9} {'sees':>9}  {'page':<24} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8}  status"
+        out(header)
+        out("-" * len(header))
+        for username, visible_count, name, p50, p95, worst, q50, qmax, statuses in results:
+            qtext = f"{q50:.0f}" if q50 == qmax else f"{q50:.0f}-{qmax}"
+            status = ", ".join(f"{code}×{n}" for code, n in sorted(statuses.items()))
+            out(f"{username:<9} {visible_count:>9,}  {name:<24} {p50:>8.1f} {p95:>8.1f} {worst:>8.1f} {qtext:>8}  {status}")
+        if errors:
+            out("")
+            out(self.style.WARNING("Errors (the views are reported, not changed):"))
+            for line in errors:
+                out("  " + line)
+        out(f"\nTotal {time.perf_counter() - started:.1f} s.")
+
+    @staticmethod
+    def _case_ids(qs, rng: random.Random, n: int) -> list[int]:
+        """Random existing case ids the user may see, without ORDER BY random() on a big table."""
+        bounds = Case.objects.order_by("pk").values_list("pk", flat=True)
+        low, high = bounds.first(), bounds.last()
+        if low is None:
+            raise CommandError("No cases.")
+        ids = []
+        for _ in range(n * 3):
+            pk = qs.filter(pk__gte=rng.randint(low, high)).order_by("pk").values_list("pk", flat=True).first()
+            if pk is not None:
+                ids.append(pk)
+            if len(ids) >= n:
+                break
+        if not ids:
+            raise CommandError("The user sees no cases.")
+        return ids
