@@ -82,6 +82,7 @@ def _queue_context(request):
 @vary_on_headers("HX-Request")
 def case_list(request):
     context = _queue_context(request)
+    audit.log_list_access(Case, [case.pk for case in context["page"].object_list], view="queue", query=context["query"])
     if htmx_partial(request) and request.headers.get("HX-Target") == "queue-results":
         return render(request, "cases/case_list.html#results", context)
     context["saved_views"] = saved_views_for(request.user)

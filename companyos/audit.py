@@ -37,3 +37,17 @@ def log_denied(model: type[models.Model], pk, *, path: str = "", reason: str = "
 
 def is_denied(entry: LogEntry) -> bool:
     return bool(entry.additional_data and entry.additional_data.get("denied"))
+
+
+def log_list_access(model: type[models.Model], pks, *, view: str, query: str = "") -> LogEntry:
+    """Record that the current actor saw a list of objects (one entry per list view, naming every
+    object shown), so "who saw this case" includes the queue pages it appeared on without writing a
+    row per case per page load."""
+    pks = [int(pk) for pk in pks]
+    return LogEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(model),
+        object_pk="list",
+        object_repr=f"{view}: {len(pks)} {model._meta.verbose_name_plural}",
+        action=LogEntry.Action.ACCESS,
+        additional_data={"view": view, "query": query[:500], "ids": pks},
+    )

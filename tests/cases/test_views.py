@@ -378,10 +378,10 @@ def test_queue_query_count_is_flat(n, tenant_a, agent, django_assert_max_num_que
     _populate(n, tenant_a, agent)
     client = login(agent)
     client.get("/cases/")  # warm session/contenttype caches
-    # session, user, profile, roles, 2× tenant grants, count, saved views, 3 filter choices, assignees, rows, tags, session save
-    with django_assert_max_num_queries(17):
+    # session, user, profile, roles, 2× tenant grants, count, saved views, 3 filter choices, assignees, rows, tags, list-access audit row, session save
+    with django_assert_max_num_queries(18):
         assert client.get("/cases/?sort=updated").status_code == 200
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         assert client.get("/cases/?priority=medium", **HX).status_code == 200
 
 
@@ -401,3 +401,13 @@ def _upload(name, content):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, content)
+
+
+def test_queue_views_are_audited_with_the_cases_shown(world, agent):
+    from auditlog.models import LogEntry
+
+    login(agent).get("/cases/?priority=critical", **HX)
+    entry = LogEntry.objects.filter(action=LogEntry.Action.ACCESS, object_pk="list").latest("timestamp")
+    assert entry.actor == agent
+    assert entry.additional_data["ids"] == [world["crit_new"].pk]
+    assert entry.additional_data["query"] == "priority=critical"
