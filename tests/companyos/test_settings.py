@@ -1,0 +1,65 @@
+"""Production settings and the embedded default, checked in fresh processes (settings are read once)."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(code_or_args, **env):
+    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "TESTING",
+                                                            "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"}}
+    base.update(env)
+    args = [sys.executable, *code_or_args] if isinstance(code_or_args, list) else [sys.executable, "-c", code_or_args]
+    return subprocess.run(args, cwd=ROOT, env=base, capture_output=True, text=True, timeout=120)
+
+
+def test_check_deploy_is_clean_in_production():
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], DEBUG="false", SECRET_KEY="x" * 30 + "-a-long-random-production-secret-value-1234567890",
+                 ALLOWED_HOSTS="console.example.com", DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = run(["manage.py", "check"], DEBUG="false")
+    assert result.returncode != 0 and "Set SECRET_KEY" in result.stderr
+
+
+def test_embedded_default_needs_no_services():
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='companyos.settings'; django.setup();"
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.CACHES['default']['BACKEND'])"
+    )
+    result = run(code, DEBUG="true")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "True", "django.core.cache.backends.locmem.LocMemCache"]
+
+
+def test_with_redis_url_celery_and_cache_use_redis():
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='companyos.settings'; django.setup();"
+        "from django.conf import settings as s; print(s.CELERY_BROKER_URL, s.CELERY_TASK_ALWAYS_EAGER, s.CACHES['default']['BACKEND'])"
+    )
+    result = run(code, DEBUG="true", REDIS_URL="redis://127.0.0.1:6379/0")
+    assert result.stdout.split() == ["redis://127.0.0.1:6379/0", "False", "django.core.cache.backends.redis.RedisCache"]
+
+
+@pytest.mark.django_db
+def test_sessions_slide_and_expire_after_inactivity(agent, settings):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(agent)
+    response = client.get("/cases/")
+    assert response.cookies["sessionid"]["max-age"] == settings.SESSION_COOKIE_AGE  # re-issued on every request
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    Session.objects.update(expire_date=timezone.now() - timezone.timedelta(seconds=1))
+    response = client.get("/cases/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
