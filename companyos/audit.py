@@ -6,6 +6,7 @@ PostgreSQL, a trigger refuses UPDATE and DELETE on the log table (companyos migr
 """
 from __future__ import annotations
 
+from auditlog.cid import get_cid
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -32,6 +33,7 @@ def log_denied(model: type[models.Model], pk, *, path: str = "", reason: str = "
         object_repr=f"{model._meta.verbose_name} {pk_str}",
         action=LogEntry.Action.ACCESS,
         additional_data={"denied": True, "reason": reason, "path": path},
+        cid=get_cid(),  # log_create sets it for the other entries; a denial belongs to the same request
     )
 
 
@@ -50,4 +52,5 @@ def log_list_access(model: type[models.Model], pks, *, view: str, query: str = "
         object_repr=f"{view}: {len(pks)} {model._meta.verbose_name_plural}",
         action=LogEntry.Action.ACCESS,
         additional_data={"view": view, "query": query[:500], "ids": pks},
+        cid=get_cid(),
     )

@@ -1,0 +1,480 @@
+"""cases.sla and cases.sla_presets: business-time arithmetic with no database.
+
+Tables on the seeds' examples (seed 003's targets on Oslo office hours), split days, holidays,
+closures, extra open days and the DST changes of Europe/Oslo, America/New_York and
+Australia/Lord_Howe (30-minute shift), then hypothesis properties over generated calendars.
+"""
+from __future__ import annotations
+
+import time as clock
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cases import sla
+from cases.sla import Calendar, add, business_days, business_intervals, elapsed, explain_calendar_skips, next_open
+from cases.sla_presets import KINDS, PRESETS, PRIORITIES, UNITS, preset_column, preset_targets
+
+UTC = timezone.utc
+OSLO = ZoneInfo("Europe/Oslo")
+NY = ZoneInfo("America/New_York")
+LHI = ZoneInfo("Australia/Lord_Howe")
+H, M = timedelta(hours=1), timedelta(minutes=1)
+US = timedelta(microseconds=1)
+
+
+def oslo(*args) -> datetime:
+    return datetime(*args, tzinfo=OSLO)
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+OFFICE = Calendar.office("Europe/Oslo", (time(8), time(16)))  # Mon-Fri 08:00-16:00, 8 h a day
+LUNCH = Calendar.office("Europe/Oslo", (time(8), time(12)), (time(13), time(17)))  # 8 h, split by lunch
+EASTER = OFFICE.with_holidays("NO", None, [2026])
+CLOSURE = Calendar.office("Europe/Oslo", (time(8), time(16)), closed=frozenset({date(2026, 1, 14)}),
+                          holiday_names={date(2026, 1, 14): "Office move"})
+SATURDAY = Calendar.office("Europe/Oslo", (time(8), time(16)), closed=frozenset({date(2026, 1, 17)}),
+                           extra_open={date(2026, 1, 17): ((time(10), time(14)),)})
+BIZ_DAY = business_days(1, OFFICE)
+
+
+# -- seed 003's table on Oslo office hours -------------------------------------------------------
+# 2026-01-09 is a Friday; 2026-03-27 the Friday before Oslo springs forward.
+SEED_003_CASES = [
+    # (id, start, target, calendar, due in Oslo wall time)
+    ("4 hrs opened Fri 15:00 -> Mon 11:00", oslo(2026, 1, 9, 15), 4 * H, OFFICE, oslo(2026, 1, 12, 11)),
+    ("4 hrs opened Fri 15:00 over the DST weekend", oslo(2026, 3, 27, 15), 4 * H, OFFICE, oslo(2026, 3, 30, 11)),
+    ("15 min opened Mon 10:00", oslo(2026, 1, 12, 10), 15 * M, OFFICE, oslo(2026, 1, 12, 10, 15)),
+    ("1 hr opened Mon 15:30 -> Tue 08:30", oslo(2026, 1, 12, 15, 30), H, OFFICE, oslo(2026, 1, 13, 8, 30)),
+    ("8 hrs opened Mon 12:00", oslo(2026, 1, 12, 12), 8 * H, OFFICE, oslo(2026, 1, 13, 12)),
+    ("1 biz day opened Tue 10:00", oslo(2026, 1, 13, 10), BIZ_DAY, OFFICE, oslo(2026, 1, 14, 10)),
+    ("2 biz days opened Thu 10:00 -> Mon", oslo(2026, 1, 15, 10), 2 * BIZ_DAY, OFFICE, oslo(2026, 1, 19, 10)),
+    ("3 biz days opened Wed 09:00", oslo(2026, 1, 14, 9), 3 * BIZ_DAY, OFFICE, oslo(2026, 1, 19, 9)),
+    ("5 biz days opened Mon 09:00", oslo(2026, 1, 12, 9), 5 * BIZ_DAY, OFFICE, oslo(2026, 1, 19, 9)),
+    ("1 biz day opened Sat -> clock starts Mon 08:00", oslo(2026, 1, 10, 12), BIZ_DAY, OFFICE, oslo(2026, 1, 12, 16)),
+    ("4 hrs opened Sun night", oslo(2026, 1, 11, 23, 59), 4 * H, OFFICE, oslo(2026, 1, 12, 12)),
+    ("15 min opened Tue 22:00 -> Wed 08:15", oslo(2026, 1, 13, 22), 15 * M, OFFICE, oslo(2026, 1, 14, 8, 15)),
+    ("1 hr opened Mon 06:00 before opening", oslo(2026, 1, 12, 6), H, OFFICE, oslo(2026, 1, 12, 9)),
+    ("ends exactly at close -> the close", oslo(2026, 1, 12, 12), 4 * H, OFFICE, oslo(2026, 1, 12, 16)),
+    ("2 hrs premium ends at close", oslo(2026, 1, 16, 14), 2 * H, OFFICE, oslo(2026, 1, 16, 16)),
+    ("opened at close counts from next open", oslo(2026, 1, 12, 16), 15 * M, OFFICE, oslo(2026, 1, 13, 8, 15)),
+    ("one microsecond past a full day", oslo(2026, 1, 12, 8), BIZ_DAY + US, OFFICE, oslo(2026, 1, 13, 8, 0, 0, 1)),
+    # split days 08:00-12:00 + 13:00-17:00
+    ("lunch: 2 hrs opened 11:00 -> 14:00", oslo(2026, 1, 12, 11), 2 * H, LUNCH, oslo(2026, 1, 12, 14)),
+    ("lunch: 1 hr opened 11:00 ends at the lunch close", oslo(2026, 1, 12, 11), H, LUNCH, oslo(2026, 1, 12, 12)),
+    ("lunch: opened during lunch", oslo(2026, 1, 12, 12, 30), 30 * M, LUNCH, oslo(2026, 1, 12, 13, 30)),
+    ("lunch: 1 biz day = 8 h", oslo(2026, 1, 12, 11), business_days(1, LUNCH), LUNCH, oslo(2026, 1, 13, 11)),
+    ("lunch: 6 hrs from Fri 15:00 end at Monday's lunch close", oslo(2026, 1, 16, 15), 6 * H, LUNCH, oslo(2026, 1, 19, 12)),
+    ("lunch: 7 hrs from Fri 15:00", oslo(2026, 1, 16, 15), 7 * H, LUNCH, oslo(2026, 1, 19, 14)),
+    # Norway's Easter 2026: Maundy Thursday 04-02, Good Friday 04-03, Easter Monday 04-06
+    ("Easter: 4 hrs opened Wed 15:00 -> Tue 11:00", oslo(2026, 4, 1, 15), 4 * H, EASTER, oslo(2026, 4, 7, 11)),
+    ("Easter: 1 biz day opened Sat -> Tue close", oslo(2026, 4, 4, 10), BIZ_DAY, EASTER, oslo(2026, 4, 7, 16)),
+    # a custom closure (Wed 2026-01-14) and an extra open Saturday (2026-01-17, 10-14, also listed closed)
+    ("closure skipped", oslo(2026, 1, 13, 14), 4 * H, CLOSURE, oslo(2026, 1, 15, 10)),
+    ("extra open Saturday", oslo(2026, 1, 16, 15), 4 * H, SATURDAY, oslo(2026, 1, 17, 13)),
+    ("extra Saturday used up", oslo(2026, 1, 16, 15), 6 * H, SATURDAY, oslo(2026, 1, 19, 9)),
+    # calendar time
+    ("calendar time", oslo(2026, 1, 9, 15), 4 * H, None, oslo(2026, 1, 9, 19)),
+    ("calendar days", oslo(2026, 1, 9, 15), business_days(2, None), None, oslo(2026, 1, 11, 15)),
+]
+
+
+@pytest.mark.parametrize("start,target,cal,due", [c[1:] for c in SEED_003_CASES], ids=[c[0] for c in SEED_003_CASES])
+def test_add_table(start, target, cal, due):
+    got = add(start, target, cal)
+    assert got == due
+    assert got.tzinfo is UTC
+    assert elapsed(start, got, cal) == target
+
+
+# -- DST: exact due instants in UTC -------------------------------------------------------------
+def daily(tz: str, *windows) -> Calendar:
+    return Calendar.office(tz, *windows, days=range(7))
+
+
+DST_CASES = [
+    # Europe/Oslo: 2026-03-29 02:00 CET -> 03:00 CEST; 2026-10-25 03:00 CEST -> 02:00 CET
+    ("Oslo 24x7 local hours, spring: 24 h", oslo(2026, 3, 28, 12), 24 * H, Calendar.always("Europe/Oslo"), utc(2026, 3, 29, 11)),
+    ("Oslo 24x7 local hours, fall: 24 h", oslo(2026, 10, 24, 12), 24 * H, Calendar.always("Europe/Oslo"), utc(2026, 10, 25, 10)),
+    ("Oslo calendar time, spring", oslo(2026, 3, 28, 12), 24 * H, None, utc(2026, 3, 29, 11)),
+    ("Oslo 01-04 on spring day is 2 h", oslo(2026, 3, 29, 0), 2 * H, daily("Europe/Oslo", (time(1), time(4))), utc(2026, 3, 29, 2)),
+    ("Oslo 01-04 spring, spill to next day", oslo(2026, 3, 29, 0), 150 * M, daily("Europe/Oslo", (time(1), time(4))), utc(2026, 3, 29, 23, 30)),
+    ("Oslo 01-04 spring, within the day", oslo(2026, 3, 29, 0), 90 * M, daily("Europe/Oslo", (time(1), time(4))), utc(2026, 3, 29, 1, 30)),
+    ("Oslo 01-04 on fall day is 4 h", oslo(2026, 10, 25, 0), 4 * H, daily("Europe/Oslo", (time(1), time(4))), utc(2026, 10, 25, 3)),
+    ("Oslo 01-04 fall, 3 h", oslo(2026, 10, 25, 0), 3 * H, daily("Europe/Oslo", (time(1), time(4))), utc(2026, 10, 25, 2)),
+    ("Oslo 02-03 skipped on spring day", oslo(2026, 3, 28, 0), 90 * M, daily("Europe/Oslo", (time(2), time(3))), utc(2026, 3, 30, 0, 30)),
+    ("Oslo 02-03 on fall day is 2 h", oslo(2026, 10, 25, 0), 2 * H, daily("Europe/Oslo", (time(2), time(3))), utc(2026, 10, 25, 2)),
+    ("Oslo 02:30-03:30 spring starts at the jump", oslo(2026, 3, 29, 0), 30 * M, daily("Europe/Oslo", (time(2, 30), time(3, 30))), utc(2026, 3, 29, 1, 30)),
+    ("Oslo 02:30-03:30 fall starts at first 02:30", oslo(2026, 10, 25, 0), 2 * H, daily("Europe/Oslo", (time(2, 30), time(3, 30))), utc(2026, 10, 25, 2, 30)),
+    ("Oslo office Mon after spring", oslo(2026, 3, 27, 15), 2 * H, OFFICE, utc(2026, 3, 30, 7)),
+    ("Oslo office Mon after fall", oslo(2026, 10, 23, 15), 2 * H, OFFICE, utc(2026, 10, 26, 8)),
+    # America/New_York: 2026-03-08 02:00 EST -> 03:00 EDT; 2026-11-01 02:00 EDT -> 01:00 EST
+    ("NY office across spring", datetime(2026, 3, 6, 16, tzinfo=NY), 2 * H, Calendar.office("America/New_York", (time(9), time(17))), utc(2026, 3, 9, 14)),
+    ("NY office across fall", datetime(2026, 10, 30, 16, tzinfo=NY), 2 * H, Calendar.office("America/New_York", (time(9), time(17))), utc(2026, 11, 2, 15)),
+    ("NY 24x7 local hours, spring", datetime(2026, 3, 7, 12, tzinfo=NY), 24 * H, Calendar.always("America/New_York"), utc(2026, 3, 8, 17)),
+    ("NY 24x7 local hours, fall", datetime(2026, 10, 31, 12, tzinfo=NY), 24 * H, Calendar.always("America/New_York"), utc(2026, 11, 1, 16)),
+    ("NY 01-03 on spring day is 1 h", datetime(2026, 3, 8, 0, tzinfo=NY), H, daily("America/New_York", (time(1), time(3))), utc(2026, 3, 8, 7)),
+    ("NY 01-03 on fall day is 3 h", datetime(2026, 11, 1, 0, tzinfo=NY), 3 * H, daily("America/New_York", (time(1), time(3))), utc(2026, 11, 1, 8)),
+    ("NY 01-03 fall, 90 min in the repeated hour", datetime(2026, 11, 1, 0, tzinfo=NY), 90 * M, daily("America/New_York", (time(1), time(3))), utc(2026, 11, 1, 6, 30)),
+    # Australia/Lord_Howe: 2026-04-05 02:00 +11 -> 01:30 +10:30; 2026-10-04 02:00 +10:30 -> 02:30 +11
+    ("Lord Howe 24x7 local hours, April", datetime(2026, 4, 4, 12, tzinfo=LHI), 24 * H, Calendar.always("Australia/Lord_Howe"), utc(2026, 4, 5, 1)),
+    ("Lord Howe 24x7 local hours, October", datetime(2026, 10, 3, 12, tzinfo=LHI), 24 * H, Calendar.always("Australia/Lord_Howe"), utc(2026, 10, 4, 1, 30)),
+    ("Lord Howe 01-03 April day is 2.5 h", datetime(2026, 4, 5, 0, tzinfo=LHI), 150 * M, daily("Australia/Lord_Howe", (time(1), time(3))), utc(2026, 4, 4, 16, 30)),
+    ("Lord Howe 01-03 October day is 1.5 h", datetime(2026, 10, 4, 0, tzinfo=LHI), 90 * M, daily("Australia/Lord_Howe", (time(1), time(3))), utc(2026, 10, 3, 16)),
+    ("Lord Howe 01:45-02:15 April spans the repeat", datetime(2026, 4, 5, 0, tzinfo=LHI), H, daily("Australia/Lord_Howe", (time(1, 45), time(2, 15))), utc(2026, 4, 4, 15, 45)),
+    ("Lord Howe 02:00-02:30 skipped in October", datetime(2026, 10, 3, 0, tzinfo=LHI), 45 * M, daily("Australia/Lord_Howe", (time(2), time(2, 30))), utc(2026, 10, 4, 15, 15)),
+    ("Lord Howe office across April", datetime(2026, 4, 3, 16, tzinfo=LHI), 2 * H, Calendar.office("Australia/Lord_Howe", (time(9), time(17))), utc(2026, 4, 5, 23, 30)),
+]
+
+
+@pytest.mark.parametrize("start,target,cal,due", [c[1:] for c in DST_CASES], ids=[c[0] for c in DST_CASES])
+def test_add_across_dst(start, target, cal, due):
+    assert add(start, target, cal) == due
+    assert elapsed(start, due, cal) == target
+
+
+def test_dst_window_lengths():
+    spring, fall = date(2026, 3, 29), date(2026, 10, 25)
+    span = daily("Europe/Oslo", (time(0), None))  # 00:00 until midnight
+    assert sum((b - a for a, b in span.intervals_on(spring)), timedelta()) == 23 * H
+    assert sum((b - a for a, b in span.intervals_on(fall)), timedelta()) == 25 * H
+    assert daily("Europe/Oslo", (time(2), time(3))).intervals_on(spring) == ()
+    # consecutive days join up: the midnight close of one day is the next day's midnight open
+    (a1, b1), = span.intervals_on(spring)
+    (a2, _), = span.intervals_on(spring + timedelta(days=1))
+    assert b1 == a2 == utc(2026, 3, 29, 22)
+
+
+def test_calendar_time_is_absolute_not_wall_clock():
+    # Python's aware arithmetic on one tzinfo is wall-clock arithmetic; add() must not be.
+    start = oslo(2026, 3, 28, 12)
+    assert add(start, 24 * H, None) == utc(2026, 3, 29, 11) != (start + 24 * H).astimezone(UTC)
+    assert elapsed(start, oslo(2026, 3, 29, 12), None) == 23 * H
+    assert add(start, timedelta(0), OFFICE) == start and add(start, timedelta(0), OFFICE).tzinfo is UTC
+
+
+# -- the other functions ----------------------------------------------------------------------
+def test_next_open():
+    assert next_open(oslo(2026, 1, 10, 12), OFFICE) == oslo(2026, 1, 12, 8)  # Saturday
+    assert next_open(oslo(2026, 1, 12, 9), OFFICE) == oslo(2026, 1, 12, 9)  # open: itself
+    assert next_open(oslo(2026, 1, 12, 8), OFFICE) == oslo(2026, 1, 12, 8)  # at opening
+    assert next_open(oslo(2026, 1, 12, 16), OFFICE) == oslo(2026, 1, 13, 8)  # at close: closed
+    assert next_open(oslo(2026, 1, 12, 12, 30), LUNCH) == oslo(2026, 1, 12, 13)
+    assert next_open(oslo(2026, 4, 2, 7), EASTER) == oslo(2026, 4, 7, 8)
+    assert next_open(oslo(2026, 1, 17, 9), SATURDAY) == oslo(2026, 1, 17, 10)
+    assert next_open(oslo(2026, 1, 10, 12), None) == oslo(2026, 1, 10, 12)
+
+
+def test_is_open():
+    assert sla.is_open(oslo(2026, 1, 12, 8), OFFICE)
+    assert not sla.is_open(oslo(2026, 1, 12, 16), OFFICE)
+    assert not sla.is_open(oslo(2026, 1, 12, 12, 30), LUNCH)
+    assert not sla.is_open(oslo(2026, 4, 6, 10), EASTER)
+    assert sla.is_open(oslo(2026, 1, 17, 10), SATURDAY)
+    assert sla.is_open(oslo(2026, 1, 17, 10), None)
+
+
+def test_elapsed():
+    assert elapsed(oslo(2026, 1, 9, 15), oslo(2026, 1, 12, 11), OFFICE) == 4 * H
+    assert elapsed(oslo(2026, 1, 12, 11), oslo(2026, 1, 9, 15), OFFICE) == timedelta(0)
+    assert elapsed(oslo(2026, 1, 12, 9), oslo(2026, 1, 12, 9), OFFICE) == timedelta(0)
+    assert elapsed(oslo(2026, 1, 12, 0), oslo(2026, 1, 19, 0), OFFICE) == 40 * H
+    assert elapsed(oslo(2026, 1, 12, 0), oslo(2026, 1, 13, 0), LUNCH) == 8 * H
+    assert elapsed(oslo(2026, 3, 30, 0), oslo(2026, 4, 13, 0), EASTER) == 7 * BIZ_DAY
+    assert elapsed(oslo(2026, 1, 16, 0), oslo(2026, 1, 19, 0), SATURDAY) == 12 * H
+    # spans far longer than the add() horizon are fine: elapsed is bounded by its end
+    assert elapsed(oslo(2020, 1, 1), oslo(2032, 1, 1), daily("UTC", (time(0), None))) == utc(2032, 1, 1) - utc(2020, 1, 1)
+
+
+def test_business_intervals_are_clipped_utc_and_ordered():
+    got = list(business_intervals(oslo(2026, 1, 9, 15), oslo(2026, 1, 12, 11), OFFICE))
+    assert got == [(utc(2026, 1, 9, 14), utc(2026, 1, 9, 15)), (utc(2026, 1, 12, 7), utc(2026, 1, 12, 10))]
+    assert all(a.tzinfo is UTC and b.tzinfo is UTC for a, b in got)
+    assert list(business_intervals(oslo(2026, 1, 12, 11), oslo(2026, 1, 12, 11), OFFICE)) == []
+    assert list(business_intervals(oslo(2026, 1, 12, 11), oslo(2026, 1, 12, 12), None)) == [(utc(2026, 1, 12, 10), utc(2026, 1, 12, 11))]
+    lunch = list(business_intervals(oslo(2026, 1, 12, 0), oslo(2026, 1, 13, 0), LUNCH))
+    assert [(a.astimezone(OSLO).hour, b.astimezone(OSLO).hour) for a, b in lunch] == [(8, 12), (13, 17)]
+
+
+def test_explain_calendar_skips():
+    assert explain_calendar_skips(oslo(2026, 4, 1, 15), oslo(2026, 4, 7, 11), EASTER) == [
+        "Maundy Thursday (2026-04-02) skipped",
+        "Good Friday (2026-04-03) skipped",
+        "Easter Monday (2026-04-06) skipped",  # Easter Sunday is no business day: not mentioned
+    ]
+    assert explain_calendar_skips(oslo(2026, 4, 4, 10), oslo(2026, 4, 7, 16), EASTER) == ["Easter Monday (2026-04-06) skipped"]
+    assert explain_calendar_skips(oslo(2026, 1, 13, 14), oslo(2026, 1, 15, 10), CLOSURE) == ["Office move (2026-01-14) skipped"]
+    unnamed = Calendar.office("Europe/Oslo", (time(8), time(16)), closed=frozenset({date(2026, 1, 14)}))
+    assert explain_calendar_skips(oslo(2026, 1, 13), oslo(2026, 1, 16), unnamed) == ["Closure (2026-01-14) skipped"]
+    assert explain_calendar_skips(oslo(2026, 1, 16), oslo(2026, 1, 19), SATURDAY) == []  # extra day wins
+    assert explain_calendar_skips(oslo(2026, 4, 6, 17), oslo(2026, 4, 7, 9), EASTER) == []  # after its hours
+    assert explain_calendar_skips(oslo(2026, 4, 1), oslo(2026, 4, 8), None) == []
+
+
+def test_extra_day_wins_over_closed_and_replaces_weekly_hours():
+    cal = EASTER.__class__(tz=EASTER.tz, weekly=EASTER.weekly, closed=EASTER.closed,
+                           holiday_names=EASTER.holiday_names,
+                           extra_open={date(2026, 4, 6): ((time(10), time(12)),)})  # Easter Monday, 2 h
+    assert add(oslo(2026, 4, 6, 9), 3 * H, cal) == oslo(2026, 4, 7, 9)
+    assert sla.is_open(oslo(2026, 4, 6, 11), cal) and not sla.is_open(oslo(2026, 4, 6, 13), cal)
+
+
+def test_holiday_dates():
+    days = sla.holiday_dates("NO", None, [2026])
+    assert days[date(2026, 4, 6)] == "Easter Monday"
+    assert days[date(2026, 5, 17)] == "Constitution Day"
+    assert list(days) == sorted(days)
+    assert date(2026, 1, 6) in sla.holiday_dates("DE", "BY", range(2026, 2027))  # Epiphany in Bavaria only
+    assert date(2026, 1, 6) not in sla.holiday_dates("DE", None, [2026])
+    assert sla.holiday_dates("NO", None, []) == {}
+    with pytest.raises(ValueError, match="unknown country"):
+        sla.holiday_dates("XX", None, [2026])
+    with pytest.raises(ValueError, match="unknown subdivision 'ZZ' for country NO"):
+        sla.holiday_dates("NO", "ZZ", [2026])
+
+
+def test_hours_per_day_and_business_days():
+    assert OFFICE.hours_per_day == 8 * H
+    assert LUNCH.hours_per_day == 8 * H
+    assert Calendar.always().hours_per_day == 24 * H
+    short_fridays = Calendar(tz="UTC", weekly={**{d: ((time(9), time(17)),) for d in range(4)}, 4: ((time(9), time(15)),)})
+    assert short_fridays.hours_per_day == 8 * H
+    tie = Calendar(tz="UTC", weekly={0: ((time(9), time(17)),), 1: ((time(9), time(15)),)})
+    assert tie.hours_per_day == 8 * H  # ties go to the longer day
+    assert business_days(1.5, OFFICE) == 12 * H
+    assert business_days(2, None) == 48 * H
+    assert business_days(0, OFFICE) == timedelta(0)
+    with pytest.raises(ValueError):
+        business_days(1, Calendar(tz="UTC", weekly={}))
+
+
+def test_until_midnight_spellings_are_the_same():
+    a = daily("UTC", (time(22), None))
+    assert a == daily("UTC", (time(22), time(0))) == daily("UTC", (time(22), time.max))
+    assert a.hours_per_day == 2 * H
+    # 22:00-midnight then 00:00-02:00 join up across midnight
+    night = Calendar(tz="UTC", weekly={0: ((time(22), None),), 1: ((time(0), time(2)),)})
+    assert add(utc(2026, 1, 12, 23), 2 * H, night) == utc(2026, 1, 13, 1)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"tz": "Mars/Olympus", "weekly": {}}, "unknown time zone"),
+    ({"tz": "UTC", "weekly": {7: ((time(8), time(9)),)}}, "weekday"),
+    ({"tz": "UTC", "weekly": {0: ((time(9), time(8)),)}}, "ends before it starts"),
+    ({"tz": "UTC", "weekly": {0: ((time(8), time(12)), (time(11), time(13)))}}, "overlap"),
+    ({"tz": "UTC", "weekly": {0: ((time(8), None), (time(11), time(13)))}}, "overlap"),
+    ({"tz": "UTC", "weekly": {0: ((time(8),),)}}, "pair"),
+    ({"tz": "UTC", "weekly": {0: ((time(8, tzinfo=UTC), time(9)),)}}, "naive"),
+])
+def test_calendar_validation(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Calendar(**kwargs)
+
+
+def test_guards():
+    empty = Calendar(tz="UTC", weekly={})
+    with pytest.raises(ValueError, match="no open hours"):
+        add(utc(2026, 1, 1), H, empty)
+    with pytest.raises(ValueError, match="no open hours"):
+        next_open(utc(2026, 1, 1), empty)
+    assert add(utc(2026, 1, 1), timedelta(0), empty) == utc(2026, 1, 1)
+    assert elapsed(utc(2026, 1, 1), utc(2026, 2, 1), empty) == timedelta(0)
+    only_past = Calendar(tz="UTC", weekly={}, extra_open={date(2020, 1, 4): ((time(9), time(10)),)})
+    with pytest.raises(ValueError, match="within 3653 days"):
+        add(utc(2026, 1, 1), H, only_past)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        add(datetime(2026, 1, 1), H, OFFICE)
+    with pytest.raises(ValueError, match="negative"):
+        add(utc(2026, 1, 1), -H, OFFICE)
+
+
+def test_add_is_fast():
+    start, target = oslo(2026, 1, 9, 15), 5 * BIZ_DAY
+    add(start, target, EASTER)
+    n = 2000
+    began = clock.perf_counter()
+    for _ in range(n):
+        add(start, target, EASTER)
+    per_call = (clock.perf_counter() - began) / n
+    assert per_call < 0.001, f"add() took {per_call * 1e6:.0f} µs"
+
+
+# -- presets ----------------------------------------------------------------------------------
+def test_presets_are_complete():
+    assert set(PRESETS) == {"seed-003", "seed-002", "seed-001", "seed-004"}
+    for key, preset in PRESETS.items():
+        assert preset["name"] and preset["source"] and preset["notes"]
+        assert set(preset["priority_map"].values()) <= set(PRIORITIES)
+        assert preset["default_column"] in preset["columns"]
+        for column in preset["columns"].values():
+            assert set(column["targets"]) == set(PRIORITIES)
+            for row in column["targets"].values():
+                assert set(row) == set(KINDS)
+                for target in row.values():
+                    assert target is None or (target.unit in UNITS and target.amount > 0 and isinstance(target.business, bool))
+
+
+def test_preset_targets():
+    std = preset_targets("seed-003", "standard")
+    assert std["critical"] == {"first_response": (15 * M, True), "resolution": (4 * H, True), "update": (4 * H, True)}
+    assert std["medium"]["resolution"] == (16 * H, True)
+    assert std["low"]["first_response"] == (8 * H, True) and std["low"]["update"] == (None, False)
+    premium = preset_targets("seed-003", "enterprise", hours_per_day=LUNCH.hours_per_day)  # tier -> column
+    assert premium["critical"]["resolution"] == (2 * H, True)
+    assert premium["low"]["resolution"] == (24 * H, True)
+    assert preset_targets("seed-003", None, hours_per_day=timedelta(hours=7, minutes=30))["low"]["resolution"] == (37.5 * H, True)
+    seed2 = preset_targets("seed-002")
+    assert seed2["critical"] == {"first_response": (15 * M, False), "resolution": (4 * H, False), "update": (30 * M, False)}
+    assert seed2["medium"]["update"] == (24 * H, False) and seed2["low"]["update"] == (None, False)
+    assert seed2["low"]["resolution"] == (7 * 24 * H, False)
+    phone = preset_targets("seed-001", "phone")
+    assert phone["critical"]["first_response"] == (15 * M, False) and phone["high"]["first_response"] == (None, False)
+    assert preset_targets("seed-001", "slack")["high"]["first_response"] == (H, False)
+    assert preset_targets("seed-001", "email")["high"]["resolution"] == (None, False)
+    sev = preset_targets("seed-004", hours_per_day=OFFICE.hours_per_day)
+    assert sev["critical"] == {"first_response": (30 * M, False), "resolution": (4 * H, False), "update": (H, False)}
+    assert sev["high"] == {"first_response": (4 * H, False), "resolution": (8 * H, True), "update": (12 * H, False)}
+    assert sev["medium"] == {"first_response": (8 * H, True), "resolution": (40 * H, True), "update": (None, False)}
+    assert sev["low"] == sev["medium"]
+    assert preset_column("seed-003", "premium") == "premium"
+    with pytest.raises(ValueError, match="unknown SLA preset"):
+        preset_targets("seed-999")
+    with pytest.raises(ValueError, match="no column"):
+        preset_targets("seed-003", "gold")
+
+
+def test_seed_003_preset_on_oslo_hours():
+    """The preset and the arithmetic together: a P1 (high) Standard case opened Friday 15:00."""
+    high = preset_targets("seed-003", "standard", hours_per_day=OFFICE.hours_per_day)["high"]
+    opened = oslo(2026, 1, 9, 15)
+    assert add(opened, high["first_response"][0], OFFICE) == oslo(2026, 1, 9, 16)  # ends at close
+    assert add(opened, high["resolution"][0], OFFICE) == oslo(2026, 1, 12, 15)
+
+
+# -- hypothesis properties ----------------------------------------------------------------------
+ZONES = ["UTC", "Europe/Oslo", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata",
+         "America/Sao_Paulo", "Pacific/Chatham", "America/St_Johns", "Asia/Tehran", "Europe/Dublin"]
+# Starts range over 2025-2029 and cluster around DST changes (zones' transitions fall within a day).
+TRANSITIONS = [utc(2026, 3, 29, 1), utc(2026, 10, 25, 1), utc(2026, 3, 8, 7), utc(2026, 11, 1, 6),
+               utc(2026, 4, 4, 15), utc(2026, 10, 3, 15, 30), utc(2027, 3, 28, 1), utc(2025, 11, 2, 6),
+               utc(2026, 9, 27, 14), utc(2027, 4, 4, 14)]
+EPOCH = utc(2025, 1, 1)
+SPAN = int((utc(2029, 12, 31) - EPOCH).total_seconds())
+PROPERTY = settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _time(slot: int) -> time | None:
+    """Slots are half hours: 0 = 00:00 .. 47 = 23:30, 48 = midnight (None)."""
+    return None if slot >= 48 else time(slot // 2, 30 * (slot % 2))
+
+
+def _windows(slots: list[int]) -> tuple:
+    points = sorted(set(slots))
+    return tuple((_time(points[i]), _time(points[i + 1])) for i in range(0, len(points) - 1, 2))
+
+
+day_shape = st.lists(st.integers(0, 48), min_size=2, max_size=6)
+
+
+@st.composite
+def calendars(draw) -> Calendar:
+    tz = draw(st.sampled_from(ZONES))
+    shapes = [_windows(s) for s in draw(st.lists(day_shape, min_size=1, max_size=3))]
+    # each weekday: closed (-1) or one of the shapes (split days come from shapes with 4-6 points)
+    week = draw(st.lists(st.integers(-1, len(shapes) - 1), min_size=7, max_size=7))
+    weekly = {day: shapes[i] for day, i in enumerate(week) if i >= 0 and shapes[i]}
+    if not weekly:
+        weekly = {0: ((time(9), time(17)),)}
+    base = date(2025, 1, 1)
+    closed = frozenset(base + timedelta(days=n) for n in draw(st.lists(st.integers(0, 5 * 366), max_size=8)))
+    extra = {base + timedelta(days=n): shapes[0] or ((time(10), time(14)),)
+             for n in draw(st.lists(st.integers(0, 5 * 366), max_size=2))}
+    return Calendar(tz=tz, weekly=weekly, closed=closed, extra_open=extra)
+
+
+starts = st.one_of(
+    st.integers(0, SPAN).map(lambda s: EPOCH + timedelta(seconds=s)),
+    st.tuples(st.sampled_from(TRANSITIONS), st.integers(-2 * 86400, 2 * 86400)).map(lambda p: p[0] + timedelta(seconds=p[1])),
+).flatmap(lambda t: st.sampled_from(ZONES).map(lambda z: t.astimezone(ZoneInfo(z))))  # any zone: same instant
+
+
+def targets(cal: Calendar) -> st.SearchStrategy[timedelta]:
+    """0 .. 30 business days of this calendar, at minute resolution, sometimes with seconds."""
+    minutes = int(30 * cal.hours_per_day / M)
+    return st.builds(lambda m, s: timedelta(minutes=m, seconds=s), st.integers(0, minutes), st.sampled_from([0, 0, 0, 1, 29, 59]))
+
+
+@st.composite
+def scenarios(draw, n_targets: int = 1):
+    cal = draw(calendars())
+    return (cal, draw(starts), *(draw(targets(cal)) for _ in range(n_targets)))
+
+
+@PROPERTY
+@given(scenarios(2))
+def test_property_monotonic_in_target(scenario):
+    cal, start, a, b = scenario
+    a, b = min(a, b), max(a, b)
+    assert add(start, a, cal) <= add(start, b, cal)
+
+
+@PROPERTY
+@given(scenarios(2))
+def test_property_additive(scenario):
+    cal, start, a, b = scenario
+    assert add(add(start, a, cal), b, cal) == add(start, a + b, cal)
+
+
+@PROPERTY
+@given(scenarios(1))
+def test_property_due_inside_business_hours(scenario):
+    cal, start, target = scenario
+    due = add(start, target, cal)
+    assert due >= start
+    if target:
+        # inside (open, close]: the microsecond just before it is open, and it is the earliest such
+        assert sla.is_open(due - US, cal)
+        assert elapsed(start, due - US, cal) == target - US
+    else:
+        assert due == start
+
+
+@PROPERTY
+@given(scenarios(1))
+def test_property_elapsed_inverts_add(scenario):
+    cal, start, target = scenario
+    assert elapsed(start, add(start, target, cal), cal) == target
+
+
+@PROPERTY
+@given(calendars(), starts, st.integers(0, 40 * 86400), st.integers(0, 40 * 86400))
+def test_property_elapsed_additive_over_a_split(cal, start, x, y):
+    mid = start + timedelta(seconds=min(x, y))
+    end = start + timedelta(seconds=max(x, y))
+    whole = elapsed(start, end, cal)
+    assert whole == elapsed(start, mid, cal) + elapsed(mid, end, cal)
+    assert timedelta(0) <= whole <= end - start
+
+
+@PROPERTY
+@given(calendars(), starts)
+def test_property_next_open(cal, start):
+    opened = next_open(start, cal)
+    assert opened >= start
+    assert sla.is_open(opened, cal)
+    assert elapsed(start, opened, cal) == timedelta(0)
+    assert opened == start or not sla.is_open(start, cal)
+
+
+@PROPERTY
+@given(st.sampled_from(ZONES), starts, targets(Calendar.always()))
+def test_property_24x7_calendar_is_calendar_time(tz, start, target):
+    always = Calendar.always(tz)
+    assert add(start, target, always) == add(start, target, None) == start.astimezone(UTC) + target
+    assert elapsed(start, start.astimezone(UTC) + target, always) == target
