@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import os
 
 from django.conf import settings
@@ -36,6 +37,11 @@ class Tag(models.Model):
 
     def __str__(self):
         return self.name
+
+
+@functools.cache
+def _cases_prefix() -> str:
+    return reverse("cases:list")
 
 
 class CaseQuerySet(models.QuerySet):
@@ -106,7 +112,8 @@ class Case(models.Model):
         return f"{settings.CASE_KEY_PREFIX}-{self.pk}"
 
     def get_absolute_url(self) -> str:
-        return reverse("cases:detail", kwargs={"key": self.key})
+        # Equivalent to reverse("cases:detail", key=…), without reverse's cost on 50-row queue pages.
+        return f"{_cases_prefix()}{self.key}/"
 
     @property
     def is_open(self) -> bool:

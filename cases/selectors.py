@@ -11,7 +11,7 @@ from django.http import Http404
 from companyos import audit
 from tenants.selectors import visible_tenant_ids
 
-from .models import Attachment, Case, Interaction, SavedView
+from .models import Attachment, Case, Interaction, SavedView, Tag
 
 KEY_RE = re.compile(rf"^\s*{re.escape(settings.CASE_KEY_PREFIX)}-(\d{{1,12}})\s*$", re.IGNORECASE)
 
@@ -28,7 +28,9 @@ def case_visible_to(user) -> QuerySet[Case]:
 
 
 def case_queue(user) -> QuerySet[Case]:
-    return case_visible_to(user).select_related("tenant", "requester", "owner", "team").prefetch_related("tags")
+    return case_visible_to(user).select_related("tenant", "requester", "owner", "team").prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="tag_list")
+    )
 
 
 def parse_case_key(key: str) -> int | None:

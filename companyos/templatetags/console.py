@@ -95,3 +95,38 @@ def status_label(value: str) -> str:
         return str(Status(value).label)
     except ValueError:
         return value
+
+
+@register.simple_tag
+def checkbox_options(bound_field):
+    """A multiple-choice filter's checkboxes, rendered directly: the widget machinery costs ~0.5 ms
+    per option, which on a queue with a hundred options is most of the page."""
+    from django.utils.html import format_html_join
+
+    selected = {str(v) for v in (bound_field.value() or [])}
+    name, base_id = bound_field.html_name, bound_field.auto_id
+    rows = []
+    field = bound_field.field
+    queryset = getattr(field, "queryset", None)
+    if queryset is not None:  # model choices: two columns, not model instances
+        label_field = "name" if any(f.name == "name" for f in queryset.model._meta.fields) else field.to_field_name
+        choices = queryset.values_list(field.to_field_name or "pk", label_field)
+    else:
+        choices = field.choices
+    for i, (value, label) in enumerate(choices):
+        value = str(getattr(value, "value", value))
+        rows.append((f"{base_id}_{i}", name, value, " checked" if value in selected else "", label))
+    if not rows:
+        return format_html('<span class="muted">nothing to choose</span>')
+    return format_html_join(
+        "", '<label class="check" for="{}"><input type="checkbox" id="{}" name="{}" value="{}"{}> {}</label>',
+        ((r[0], r[0], r[1], r[2], r[3], r[4]) for r in rows),
+    )
+
+
+@register.filter
+def selected_count(bound_field) -> int:
+    value = bound_field.value()
+    if not value:
+        return 0
+    return len(value) if isinstance(value, (list, tuple)) else 1
