@@ -124,6 +124,10 @@ class CaseFilterSet(df.FilterSet):
 
     @property
     def qs(self):
+        if self.is_bound and not self.is_valid():
+            # An invalid value (a tenant you may not see, a bad date) matches nothing: dropping it
+            # would silently widen the list. The form shows what is wrong.
+            return self.queryset.none()
         qs = super().qs
         # Status is "open" when absent from the URL.
         if not getattr(self.form, "cleaned_data", {}).get("status"):

@@ -155,6 +155,9 @@ class Calendar:
         return hash((self.tz, tuple(sorted(self.weekly.items())), self.closed,
                      tuple(sorted(self.extra_open.items())), tuple(sorted(self.holiday_names.items()))))
 
+    def __reduce__(self):  # picklable (the mappings are read-only proxies), without the day cache
+        return (Calendar, (self.tz, dict(self.weekly), self.closed, dict(self.extra_open), dict(self.holiday_names)))
+
     # -- constructors -----------------------------------------------------------------------------
     @classmethod
     def always(cls, tz: str = "UTC") -> Calendar:
@@ -172,6 +175,34 @@ class Calendar:
         found = holiday_dates(country, subdiv, years)
         return dataclasses.replace(self, closed=self.closed | frozenset(found),
                                    holiday_names={**found, **self.holiday_names})
+
+    # -- JSON (e.g. a calendar snapshotted onto a case with its policy) ------------------------------
+    def as_dict(self) -> dict:
+        """Plain JSON-able data: times as "HH:MM[:SS[.ffffff]]", None for midnight, dates ISO."""
+        def windows(ws):
+            return [[start.isoformat(), None if end is None else end.isoformat()] for start, end in ws]
+
+        return {
+            "tz": self.tz,
+            "weekly": {str(day): windows(ws) for day, ws in sorted(self.weekly.items())},
+            "closed": sorted(day.isoformat() for day in self.closed),
+            "extra_open": {day.isoformat(): windows(ws) for day, ws in sorted(self.extra_open.items())},
+            "holiday_names": {day.isoformat(): name for day, name in sorted(self.holiday_names.items())},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> Calendar:
+        """The inverse of `as_dict`."""
+        def windows(ws):
+            return tuple((time.fromisoformat(start), None if end is None else time.fromisoformat(end)) for start, end in ws)
+
+        return cls(
+            tz=data["tz"],
+            weekly={int(day): windows(ws) for day, ws in data.get("weekly", {}).items()},
+            closed=frozenset(date.fromisoformat(day) for day in data.get("closed", ())),
+            extra_open={date.fromisoformat(day): windows(ws) for day, ws in data.get("extra_open", {}).items()},
+            holiday_names={date.fromisoformat(day): name for day, name in data.get("holiday_names", {}).items()},
+        )
 
     # -- reading ----------------------------------------------------------------------------------
     @property

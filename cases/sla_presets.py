@@ -208,7 +208,8 @@ def preset_column(preset_key: str, column: str | None = None) -> str:
 
 def preset_targets(preset_key: str, column: str | None = None, *,
                    hours_per_day: timedelta = DEFAULT_HOURS_PER_DAY) -> dict[str, dict[str, tuple[timedelta | None, bool]]]:
-    """{priority: {kind: (duration or None, business)}} for one column of a preset. Pass the policy
+    """{priority: {kind: (duration or None, business)}} for one column of a preset ((None, False) where
+    the seed gives no such target). `column` may be a column key, a support tier or None (default). Pass the policy
     calendar's `hours_per_day` (e.g. `cal.hours_per_day`) so business days convert at its length."""
     preset = _preset(preset_key)
     if hours_per_day <= timedelta(0):

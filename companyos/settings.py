@@ -98,6 +98,10 @@ DATABASES = {
     )
 }
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if IS_POSTGRES and TESTING:
+    # Only the test suite may TRUNCATE the audit table (pytest-django's flush between transactional
+    # tests); the trigger from companyos migration 0004 refuses it everywhere else.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c companyos.allow_audit_truncate=on"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

@@ -213,3 +213,15 @@ def test_logentry_admin_pages_cannot_delete_or_edit(entry, superuser):
     assert fresh.object_repr == entry.object_repr
     assert LogEntry.objects.count() >= count
     assert not LogEntry.objects.filter(action=LogEntry.Action.DELETE, content_type=ContentType.objects.get_for_model(LogEntry)).exists()
+
+
+@pytest.mark.django_db
+def test_truncate_of_the_audit_table_is_refused_outside_the_test_flush():
+    from django.db import DatabaseError, connection, transaction
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL companyos.allow_audit_truncate = 'off'")
+            with pytest.raises(DatabaseError, match="TRUNCATE refused"):
+                with transaction.atomic():
+                    cursor.execute("TRUNCATE auditlog_logentry")

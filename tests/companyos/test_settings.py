@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run(code_or_args, **env):
     base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "TESTING",
-                                                            "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"}}
+                                                            "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
+                                                            "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     base.update(env)
     args = [sys.executable, *code_or_args] if isinstance(code_or_args, list) else [sys.executable, "-c", code_or_args]
     return subprocess.run(args, cwd=ROOT, env=base, capture_output=True, text=True, timeout=120)
