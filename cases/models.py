@@ -90,6 +90,9 @@ class Case(models.Model):
             models.Index(fields=["priority", "created_at", "id"], name="case_open_prio_idx", condition=Q(status__in=OPEN_STATUSES)),
             models.Index(fields=["-updated_at", "id"], name="case_open_updated_idx", condition=Q(status__in=OPEN_STATUSES)),
             models.Index(fields=["created_at", "id"], name="case_open_created_idx", condition=Q(status__in=OPEN_STATUSES)),
+            # The same for agents, whose queue is always scoped to their tenants.
+            models.Index(fields=["tenant", "priority", "created_at", "id"], name="case_open_tenant_prio_idx", condition=Q(status__in=OPEN_STATUSES)),
+            models.Index(fields=["owner", "tenant", "priority"], name="case_open_owner_idx", condition=Q(status__in=OPEN_STATUSES)),
             models.Index(fields=["status", "priority", "created_at"], name="case_status_prio_idx"),
             models.Index(fields=["status", "status_changed_at"], name="case_status_changed_idx"),
             models.Index(fields=["tenant", "status", "priority"], name="case_tenant_status_idx"),

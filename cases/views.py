@@ -50,19 +50,25 @@ User = get_user_model()
 
 
 class CappedPaginator(Paginator):
-    """Counts at most QUEUE_COUNT_CAP rows: a million-case queue pages without a full count."""
+    """Counts at most `cap` rows: a million-case queue pages without a full count."""
+
+    capped = False
+
+    def __init__(self, *args, cap: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cap = cap
 
     @cached_property
     def count(self):
-        n, self.capped = capped_count(self.object_list)
+        n, self.capped = capped_count(self.object_list, self.cap)
         return n
-
-    capped = False
 
 
 def _queue_context(request):
     filterset = CaseFilterSet(request.GET, queryset=case_queue(request.user), request=request)
-    paginator = CappedPaginator(filterset.qs, settings.QUEUE_PAGE_SIZE)
+    searching = bool(request.GET.get("q", "").strip())
+    cap = settings.SEARCH_COUNT_CAP if searching else settings.QUEUE_COUNT_CAP
+    paginator = CappedPaginator(filterset.qs, settings.QUEUE_PAGE_SIZE, cap=cap)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -97,7 +103,7 @@ def saved_view_counts(request):
     base = case_visible_to(request.user)
     for view in views:
         filterset = CaseFilterSet(QueryDict(view.query), queryset=base, request=request)
-        view.count, view.capped = capped_count(filterset.qs)
+        view.count, view.capped = capped_count(filterset.qs, settings.VIEW_COUNT_CAP)
     return render(request, "cases/case_list.html#saved-views", {"saved_views": views, "counted": True, "query": request.GET.get("current", "")})
 
 

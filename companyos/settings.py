@@ -206,7 +206,10 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 CASE_KEY_PREFIX = "CS"
 PRIORITY_DISPLAY_CODES = {"critical": "P1", "high": "P2", "medium": "P3", "low": "P4"}
 QUEUE_PAGE_SIZE = 50
-QUEUE_COUNT_CAP = 10_000  # counts above this show as "10,000+" so the queue stays fast at 1M cases
+# Counts stop at a cap and show as "10,000+": an exact count of a million rows is a full scan.
+QUEUE_COUNT_CAP = 10_000  # the queue's own filters (index-only scans)
+SEARCH_COUNT_CAP = 1_000  # text search: every counted row is re-checked against the pattern
+VIEW_COUNT_CAP = 1_000  # the saved-view counts in the sidebar
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@companyos.example")
