@@ -17,6 +17,8 @@
   function refreshBulkBar() {
     const bar = document.querySelector("[data-bulk-bar]");
     if (!bar) return;
+    const action = bar.querySelector("[data-bulk-action]");
+    bar.querySelectorAll("[data-for-action]").forEach((el) => { el.hidden = action && el.dataset.forAction !== action.value; });
     const n = document.querySelectorAll("[data-queue] tbody input[name=id]:checked").length;
     bar.classList.toggle("has-selection", n > 0);
     const label = bar.querySelector("[data-selected-count]");
@@ -58,7 +60,7 @@
     if (e.target.matches("[data-select-all]")) {
       rows().forEach((r) => { const b = r.querySelector("input[name=id]"); if (b) b.checked = e.target.checked; });
     }
-    if (e.target.closest("[data-queue]")) refreshBulkBar();
+    if (e.target.closest("[data-queue]") || e.target.matches("[data-bulk-action]")) refreshBulkBar();
   });
 
   document.addEventListener("click", (e) => {
@@ -66,6 +68,7 @@
     if (row && !e.target.closest("a, input, button, label")) { mark(rows().indexOf(row)); }
   });
 
+  document.addEventListener("DOMContentLoaded", refreshBulkBar);
   // After HTMX swaps the results, keep the keyboard position sane and the bulk bar in sync.
   document.addEventListener("htmx:afterSwap", () => { current = -1; refreshBulkBar(); });
   // Flash messages fade after a while.
