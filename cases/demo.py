@@ -192,6 +192,17 @@ def _ascii(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if c.isascii() and (c.isalnum() or c in ".-")).lower()
 
 
+def _public_sector_policy():
+    """A 24x7 override for the enterprise public-sector tenant: seed 002's calendar-time table."""
+    from .clocks import load_preset
+
+    from .models import SLAPolicy
+
+    return SLAPolicy.objects.filter(name="Public sector 24x7").first() or load_preset(
+        preset="seed-002", column=None, name="Public sector 24x7", calendar=None
+    )
+
+
 def build_demo_world(*, out: Out = _quiet, seed: int = 42) -> World:
     """Create whatever of the demo world is missing; never changes what is already there."""
     created_any = False
@@ -237,7 +248,7 @@ def build_demo_world(*, out: Out = _quiet, seed: int = 42) -> World:
                     billing_status=spec.billing, region=spec.region, data_residency=spec.residency, timezone=spec.tz,
                     telemetry_consent=spec.telemetry, health=spec.health, entitlements=dict(ENTITLEMENTS[spec.tier]),
                     default_team=teams["tier-1" if spec.tier == SupportTier.STANDARD else "tier-2"],
-                    sla_policy_override="Public sector 24x7" if spec.segment == Segment.PUBLIC_SECTOR and spec.tier == SupportTier.ENTERPRISE else "",
+                    sla_policy=_public_sector_policy() if spec.segment == Segment.PUBLIC_SECTOR and spec.tier == SupportTier.ENTERPRISE else None,
                 )
                 created_any = True
             tenants.append(tenant)

@@ -77,6 +77,15 @@ class Case(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # SLA: the policy in force, frozen when the case opened (cases.clocks), and a summary of the
+    # running clocks kept by every write, so the queue can show and sort by it at a million cases.
+    sla_policy = models.ForeignKey("cases.SLAPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases")
+    sla_snapshot = models.JSONField(null=True, blank=True)
+    sla_due_at = models.DateTimeField(null=True, blank=True, help_text="Earliest due time of a running clock")
+    sla_risk_at = models.DateTimeField(null=True, blank=True, help_text="Earliest at-risk time of a running clock")
+    sla_clock = models.CharField(max_length=20, blank=True, help_text="Kind of the clock that is due first")
+    sla_paused = models.BooleanField(default=False, help_text="No clock running, at least one paused")
+
     # Bumped by every write; a form carries the version it was rendered with, so a stale write is a
     # conflict the user sees instead of a silent overwrite.
     version = models.PositiveIntegerField(default=1)
@@ -95,6 +104,8 @@ class Case(models.Model):
             models.Index(fields=["owner", "tenant", "priority"], name="case_open_owner_idx", condition=Q(status__in=OPEN_STATUSES)),
             models.Index(fields=["status", "priority", "created_at"], name="case_status_prio_idx"),
             models.Index(fields=["status", "status_changed_at"], name="case_status_changed_idx"),
+            models.Index(fields=["sla_due_at", "id"], name="case_open_sla_due_idx", condition=Q(status__in=OPEN_STATUSES)),
+            models.Index(fields=["sla_risk_at"], name="case_open_sla_risk_idx", condition=Q(status__in=OPEN_STATUSES)),
             models.Index(fields=["tenant", "status", "priority"], name="case_tenant_status_idx"),
             models.Index(fields=["owner", "status", "priority"], name="case_owner_status_idx"),
             models.Index(fields=["team", "status", "priority"], name="case_team_status_idx"),
@@ -221,3 +232,14 @@ class SavedView(models.Model):
 
     def __str__(self):
         return self.name
+
+
+from .sla_models import (  # noqa: E402,F401  (models of this app, kept in their own module)
+    BusinessCalendar,
+    Notification,
+    SLAClock,
+    SLAEscalation,
+    SLAPolicy,
+    SLAPolicyRule,
+    calendar_from_snapshot,
+)

@@ -19,6 +19,7 @@ from tenants.models import Requester, Tenant
 from tenants.selectors import can_see_tenant
 
 from .choices import OPEN_STATUSES, TRANSITIONS, Category, Environment, IssueType, Priority, Status
+from . import clocks
 from .models import Attachment, Case, Interaction, Tag, Team
 
 User = get_user_model()
@@ -46,8 +47,9 @@ class NotPermitted(CaseError):
 
 
 def _lock(case_id: int, actor) -> Case:
+    """Lock the case row. `actor` None is the system (SLA escalations), which sees every tenant."""
     case = Case.objects.select_for_update().filter(pk=case_id).first()
-    if case is None or not can_see_tenant(actor, case.tenant_id):
+    if case is None or (actor is not None and not can_see_tenant(actor, case.tenant_id)):
         raise NotPermitted("That case does not exist or is not visible to you.")
     return case
 
@@ -118,7 +120,7 @@ def case_create(
         actor=actor,
         channel=channel,
         body=description,
-        data={"opened_by": _who(actor) if actor else "customer"},
+        data={"opened_by": _who(actor) if actor else "customer", "sla": clocks.on_create(case, now)},
         created_at=now,
     )
     return case
@@ -161,14 +163,16 @@ def case_transition(*, case_id: int, to: str, actor, reason: str = "", expected_
         case.closed_at = None
         fields += ["resolved_at", "closed_at"]
     _touch(case, now, *fields)
+    impact = clocks.on_transition(case, was, to, now)
     Interaction.objects.create(
         case=case,
         kind=Interaction.Kind.STATUS,
         actor=actor,
         body=reason,
-        data={"from": was, "to": to, "reason": reason, "reopened": reopened},
+        data={"from": was, "to": to, "reason": reason, "reopened": reopened, "sla": impact},
         created_at=now,
     )
+    _check_sla_soon(case)
     return case
 
 
@@ -192,6 +196,7 @@ def case_reply(*, case_id: int, actor, body: str, public: bool, files: list[Uplo
         case.first_response_at = now
         fields.append("first_response_at")
     _touch(case, now, *fields)
+    impact = clocks.on_public_reply(case, now) if public else []
     interaction = Interaction.objects.create(
         case=case,
         kind=Interaction.Kind.REPLY if public else Interaction.Kind.NOTE,
@@ -199,7 +204,7 @@ def case_reply(*, case_id: int, actor, body: str, public: bool, files: list[Uplo
         actor=actor,
         channel=case.channel if public else "",
         body=body,
-        data={"first_response": bool(fields)},
+        data={"first_response": bool(fields), "sla": impact},
         created_at=now,
     )
     for upload in files:
@@ -277,10 +282,22 @@ def case_classify(*, case_id: int, actor, expected_version: int | None = None, r
         return case
     now = timezone.now()
     _touch(case, now, *changes.keys())
+    impact = clocks.on_priority_change(case, now) if "priority" in changes else []
     Interaction.objects.create(
-        case=case, kind=Interaction.Kind.FIELDS, actor=actor, body=reason, data={"changes": changes}, created_at=now
+        case=case, kind=Interaction.Kind.FIELDS, actor=actor, body=reason, data={"changes": changes, "sla": impact}, created_at=now
     )
+    _check_sla_soon(case)
     return case
+
+
+def _check_sla_soon(case: Case) -> None:
+    """A write can make a clock past due or at risk at once (a raised priority): escalate right after
+    commit instead of waiting for the next beat sweep. The sweep would find it anyway."""
+    if case.sla_risk_at and case.sla_risk_at <= timezone.now():
+        from .tasks import sla_check_case
+
+        case_id = case.pk
+        transaction.on_commit(lambda: sla_check_case.delay(case_id))
 
 
 def _label(name: str, value) -> str:

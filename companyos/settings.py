@@ -177,7 +177,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # The SLA sweep re-derives everything from the clocks' due times in PostgreSQL (cases.escalation).
+    "sla-sweep": {"task": "cases.tasks.sla_sweep_task", "schedule": 15.0},
+    "send-notifications": {"task": "cases.tasks.send_notifications_task", "schedule": 15.0},
+}
+CELERY_TASK_ROUTES = {"cases.tasks.*": {"queue": "celery"}}
+SLACK_WEBHOOK_URL = os.environ.get("SLACK_WEBHOOK_URL", "")
 
 # Sessions end after inactivity: every request pushes the expiry forward.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(60 * 60)))

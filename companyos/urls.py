@@ -13,5 +13,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("search/", views.global_search, name="search"),
     path("cases/", include("cases.urls")),
+    path("sla/", include("cases.sla_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -28,7 +28,10 @@ class Tenant(models.Model):
     default_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    sla_policy_override = models.CharField(max_length=80, blank=True, help_text="Name of an SLA policy that overrides the segment rules.")
+    sla_policy = models.ForeignKey(
+        "cases.SLAPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="tenant_overrides",
+        help_text="Overrides the SLA policy rules (segment/tier) for this tenant.",
+    )
     health = models.CharField(max_length=10, choices=Health.choices, default=Health.UNKNOWN)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -4,6 +4,7 @@ from datetime import datetime
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -117,7 +118,7 @@ def checkbox_options(bound_field):
         value = str(getattr(value, "value", value))
         rows.append((f"{base_id}_{i}", name, value, " checked" if value in selected else "", label))
     if not rows:
-        return format_html('<span class="muted">nothing to choose</span>')
+        return mark_safe('<span class="muted">nothing to choose</span>')
     return format_html_join(
         "", '<label class="check" for="{}"><input type="checkbox" id="{}" name="{}" value="{}"{}> {}</label>',
         ((r[0], r[0], r[1], r[2], r[3], r[4]) for r in rows),

@@ -636,5 +636,6 @@ def test_create_by_the_customer_has_no_actor(tenant_a):
     requester = RequesterFactory(tenant=tenant_a)
     case = services.case_create(actor=None, tenant=tenant_a, requester=requester, subject="From the widget", channel="widget")
     inbound = case.interactions.get()
-    assert inbound.actor is None and inbound.data == {"opened_by": "customer"}
+    assert inbound.actor is None and inbound.data["opened_by"] == "customer"
+    assert inbound.data["sla"] and "first response clock started" in inbound.data["sla"][0]
     assert Tag.objects.count() == 0

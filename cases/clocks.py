@@ -1,0 +1,435 @@
+"""SLA clocks: which policy a case gets, and what every case event does to its clocks.
+
+The rules (seed 003, exact):
+* First response starts when the case is created, is never paused, and stops at the first public
+  reply by an agent (an internal note does not stop it).
+* Resolution starts when the case is accepted into triage, pauses while waiting on the customer,
+  resumes when the case leaves that state and stops at resolved. A reopen starts a new resolution
+  window with the full target; earlier windows keep their outcome.
+* Update cadence: after each public reply the next customer update is due one cadence later,
+  counted while the case is open and not waiting on the customer (paused while waiting, like
+  resolution). A reopen starts a fresh cadence window.
+* Due = the earliest instant at which the target has elapsed on the calendar (cases.sla.add). A
+  priority change keeps the elapsed time and re-targets the due time. The policy is snapshotted onto
+  the case when it opens; only an explicit re-apply moves running clocks.
+
+These functions run inside the caller's transaction (the case row is already locked) and return
+human-readable notes of their SLA impact for the timeline entry.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from . import sla
+from .choices import OPEN_STATUSES, Priority, Status
+from .models import Case, SLAClock, SLAPolicy, SLAPolicyRule, calendar_from_snapshot
+from .sla_presets import PRESETS, preset_column, preset_targets
+
+Kind = SLAClock.Kind
+State = SLAClock.State
+ZERO = timedelta(0)
+
+
+# --- policy ----------------------------------------------------------------------------------------
+
+
+def policy_for_tenant(tenant) -> SLAPolicy | None:
+    """The tenant's own override, else the first rule matching its segment and support tier."""
+    if tenant.sla_policy_id:
+        return tenant.sla_policy
+    for rule in SLAPolicyRule.objects.select_related("policy", "policy__calendar").order_by("position", "id"):
+        if rule.matches(tenant):
+            return rule.policy
+    return None
+
+
+def load_preset(*, preset: str, column: str | None, name: str, calendar=None, **fields) -> SLAPolicy:
+    """Create (or refresh) a policy from one column of a seed's table."""
+    hours = calendar.to_calendar().hours_per_day if calendar else timedelta(hours=8)
+    targets = {}
+    for priority, kinds in preset_targets(preset, column, hours_per_day=hours).items():
+        targets[priority] = {}
+        for kind, (duration, business) in kinds.items():
+            if duration is None:
+                targets[priority][kind] = None
+            else:
+                business = business and calendar is not None
+                targets[priority][kind] = {"minutes": round(duration.total_seconds() / 60, 2), "business": business}
+    column_key = preset_column(preset, column)
+    description = f"{PRESETS[preset]['name']} — {PRESETS[preset]['columns'][column_key]['name']}. {PRESETS[preset]['source']}"
+    policy, created = SLAPolicy.objects.get_or_create(
+        name=name, defaults={"targets": targets, "calendar": calendar, "preset": f"{preset}:{column_key}", "description": description, **fields}
+    )
+    if not created:
+        policy.targets, policy.calendar, policy.preset, policy.description = targets, calendar, f"{preset}:{column_key}", description
+        for key, value in fields.items():
+            setattr(policy, key, value)
+        policy.version += 1
+        policy.save()
+    return policy
+
+
+def _target(case: Case, kind: str) -> tuple[timedelta, bool] | None:
+    snapshot = case.sla_snapshot or {}
+    row = (snapshot.get("targets") or {}).get(Priority(case.priority).slug, {}).get(kind)
+    if not row:
+        return None
+    return timedelta(minutes=row["minutes"]), bool(row["business"])
+
+
+def case_calendar(case: Case) -> sla.Calendar | None:
+    return calendar_from_snapshot(case.sla_snapshot)
+
+
+def _cal(case: Case, clock: SLAClock) -> sla.Calendar | None:
+    return case_calendar(case) if clock.business else None
+
+
+def _risk_share(case: Case) -> float:
+    return ((case.sla_snapshot or {}).get("at_risk_percent") or 80) / 100
+
+
+# --- one clock -------------------------------------------------------------------------------------
+
+
+def _recompute(case: Case, clock: SLAClock) -> None:
+    """Due and at-risk instants of a running clock from its elapsed time and target."""
+    if clock.state != State.RUNNING:
+        clock.due_at = clock.at_risk_at = None
+        return
+    cal = _cal(case, clock)
+    start = clock.segment_started_at
+    remaining = clock.target - clock.elapsed_before
+    if remaining > ZERO:
+        clock.due_at = sla.add(start, remaining, cal)
+    elif remaining == ZERO:
+        clock.due_at = start
+    else:  # re-targeted below the time already elapsed: it was due in the past
+        clock.due_at = _overdue_due(case, clock)
+    risk_total = clock.target * _risk_share(case)
+    clock.at_risk_at = sla.add(start, risk_total - clock.elapsed_before, cal) if risk_total > clock.elapsed_before else start
+
+
+def _overdue_due(case: Case, clock: SLAClock) -> datetime:
+    """A clock re-targeted below its elapsed time was due when its elapsed time reached the new
+    target: recover that instant from its history (segment start minus the excess is not exact on
+    a calendar, so walk back over business intervals)."""
+    excess = clock.elapsed_before - clock.target
+    cal = _cal(case, clock)
+    if cal is None:
+        return clock.segment_started_at - excess
+    # Walk back day by day from the segment start until `excess` business time is covered.
+    cursor, left = clock.segment_started_at, excess
+    probe = cursor
+    if not cal.has_hours:
+        return clock.started_at
+    for _ in range(sla.HORIZON_DAYS):
+        probe = probe - timedelta(days=1)
+        chunk = sla.elapsed(probe, cursor, cal)
+        if chunk >= left:
+            return sla.add(probe, chunk - left, cal)
+        left -= chunk
+        cursor = probe
+    return clock.started_at
+
+
+def _start(case: Case, kind: str, window: int, at: datetime, impact: list[str], *, paused: bool = False) -> SLAClock | None:
+    target = _target(case, kind)
+    if target is None:
+        return None
+    duration, business = target
+    clock = SLAClock(case=case, kind=kind, window=window, state=State.RUNNING, business=business, target=duration,
+                     started_at=at, segment_started_at=at)
+    _recompute(case, clock)
+    if paused:
+        _pause(case, clock, at)
+    clock.save()
+    label = Kind(kind).label.lower()
+    if paused:
+        impact.append(f"{label} clock started paused (waiting on customer)")
+    else:
+        impact.append(f"{label} clock started: {_describe_target(duration, business)}, due {_fmt(clock.due_at)}")
+    return clock
+
+
+def _pause(case: Case, clock: SLAClock, at: datetime) -> None:
+    clock.elapsed_before = clock.elapsed_at(at, _cal(case, clock))
+    clock.segment_started_at = None
+    clock.paused_at = at
+    clock.state = State.PAUSED
+    clock.due_at = clock.at_risk_at = None
+
+
+def _resume(case: Case, clock: SLAClock, at: datetime) -> None:
+    clock.paused_total += max(at - clock.paused_at, ZERO)
+    clock.paused_at = None
+    clock.segment_started_at = at
+    clock.state = State.RUNNING
+    _recompute(case, clock)
+
+
+def _stop(case: Case, clock: SLAClock, at: datetime) -> None:
+    if clock.state == State.RUNNING:
+        clock.met = clock.breached_at is None and at <= clock.due_at
+        clock.elapsed_before = clock.elapsed_at(at, _cal(case, clock))
+    else:  # paused
+        clock.paused_total += max(at - clock.paused_at, ZERO)
+        clock.met = clock.breached_at is None and clock.elapsed_before <= clock.target
+    if clock.met is False and clock.breached_at is None:
+        clock.breached_at = at if clock.state == State.PAUSED else min(at, clock.due_at)
+    clock.state = State.STOPPED
+    clock.stopped_at = at
+    clock.segment_started_at = clock.paused_at = None
+    clock.due_at = clock.at_risk_at = None
+
+
+def _retarget(case: Case, clock: SLAClock, at: datetime, target: timedelta, business: bool) -> None:
+    cal_before = _cal(case, clock)
+    if clock.state == State.RUNNING:
+        clock.elapsed_before = clock.elapsed_at(at, cal_before)
+        clock.segment_started_at = at
+    clock.business = business
+    clock.target = target
+    _recompute(case, clock)
+    if clock.state == State.RUNNING and clock.due_at and clock.due_at > at:
+        # The new due time is ahead: the clock is no longer past due (escalations already run stay).
+        clock.breached_at = None
+        if clock.at_risk_at and clock.at_risk_at > at:
+            clock.at_risk_marked_at = None
+
+
+def _open_clocks(case: Case, *kinds: str) -> list[SLAClock]:
+    qs = SLAClock.objects.filter(case=case).exclude(state=State.STOPPED)
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
+    return list(qs.order_by("kind", "window"))
+
+
+def _save(clocks) -> None:
+    for clock in clocks:
+        clock.save()
+
+
+# --- case events ----------------------------------------------------------------------------------
+
+
+def on_create(case: Case, at: datetime) -> list[str]:
+    """Snapshot the tenant's policy onto the new case and start its first-response clock."""
+    impact: list[str] = []
+    policy = policy_for_tenant(case.tenant)
+    if policy is None:
+        return ["no SLA policy applies to this tenant"]
+    case.sla_policy = policy
+    case.sla_snapshot = policy.snapshot(at)
+    case.save(update_fields=["sla_policy", "sla_snapshot"])
+    _start(case, Kind.FIRST_RESPONSE, 1, at, impact)
+    refresh_summary(case)
+    return impact
+
+
+def on_transition(case: Case, was: str, to: str, at: datetime) -> list[str]:
+    impact: list[str] = []
+    if not case.sla_snapshot:
+        return impact
+    reopened = was in (Status.RESOLVED, Status.CLOSED) and to == Status.IN_PROGRESS
+    if to == Status.TRIAGE and not SLAClock.objects.filter(case=case, kind=Kind.RESOLUTION).exists():
+        _start(case, Kind.RESOLUTION, 1, at, impact)
+    elif to == Status.WAITING_ON_CUSTOMER:
+        for clock in _open_clocks(case, Kind.RESOLUTION, Kind.UPDATE):
+            if clock.state == State.RUNNING:
+                _pause(case, clock, at)
+                clock.save()
+                impact.append(f"{clock.get_kind_display().lower()} clock paused (waiting on customer)")
+    elif was == Status.WAITING_ON_CUSTOMER and to == Status.IN_PROGRESS:
+        for clock in _open_clocks(case, Kind.RESOLUTION, Kind.UPDATE):
+            if clock.state == State.PAUSED:
+                paused_for = at - clock.paused_at
+                _resume(case, clock, at)
+                clock.save()
+                impact.append(f"{clock.get_kind_display().lower()} clock resumed after {_fmt_duration(paused_for)} paused, due {_fmt(clock.due_at)}")
+    elif to in (Status.RESOLVED, Status.CLOSED):
+        for clock in _open_clocks(case):
+            _stop(case, clock, at)
+            clock.save()
+            impact.append(f"{clock.get_kind_display().lower()} clock stopped: {'met' if clock.met else 'breached'}")
+    elif reopened:
+        window = (SLAClock.objects.filter(case=case, kind=Kind.RESOLUTION).order_by("-window").values_list("window", flat=True).first() or 0) + 1
+        _start(case, Kind.RESOLUTION, window, at, impact)
+        impact[-1] = impact[-1].replace("resolution clock started", f"resolution window {window} started (reopen)")
+        update_window = (SLAClock.objects.filter(case=case, kind=Kind.UPDATE).order_by("-window").values_list("window", flat=True).first() or 0) + 1
+        _start(case, Kind.UPDATE, update_window, at, impact)
+    refresh_summary(case)
+    return impact
+
+
+def on_public_reply(case: Case, at: datetime) -> list[str]:
+    """The first public reply stops first response; every public reply restarts the cadence."""
+    impact: list[str] = []
+    if not case.sla_snapshot:
+        return impact
+    for clock in _open_clocks(case, Kind.FIRST_RESPONSE, Kind.UPDATE):
+        _stop(case, clock, at)
+        clock.save()
+        if clock.kind == Kind.FIRST_RESPONSE:
+            impact.append(f"first response clock stopped: {'met' if clock.met else 'breached'}")
+    if case.status in OPEN_STATUSES:
+        window = (SLAClock.objects.filter(case=case, kind=Kind.UPDATE).order_by("-window").values_list("window", flat=True).first() or 0) + 1
+        _start(case, Kind.UPDATE, window, at, impact, paused=case.status == Status.WAITING_ON_CUSTOMER)
+    refresh_summary(case)
+    return impact
+
+
+def on_priority_change(case: Case, at: datetime) -> list[str]:
+    """Re-target every clock that has not stopped, keeping the time already elapsed."""
+    impact: list[str] = []
+    if not case.sla_snapshot:
+        return impact
+    for clock in _open_clocks(case):
+        target = _target(case, clock.kind)
+        label = clock.get_kind_display().lower()
+        if target is None:
+            clock.state, clock.stopped_at, clock.met = State.STOPPED, at, None
+            clock.due_at = clock.at_risk_at = None
+            clock.save()
+            impact.append(f"{label} clock ended: the new priority has no such target")
+            continue
+        _retarget(case, clock, at, *target)
+        clock.save()
+        impact.append(f"{label} clock re-targeted to {_describe_target(*target)}" + (f", due {_fmt(clock.due_at)}" if clock.due_at else ""))
+    refresh_summary(case)
+    return impact
+
+
+def reapply_policy(case: Case, policy: SLAPolicy, at: datetime) -> list[str]:
+    """Take the policy's current version onto the case and re-target its running clocks."""
+    case.sla_policy = policy
+    case.sla_snapshot = policy.snapshot(case.created_at)
+    case.save(update_fields=["sla_policy", "sla_snapshot"])
+    impact = on_priority_change(case, at)
+    return [f"SLA policy {policy.name} v{policy.version} re-applied"] + impact
+
+
+def refresh_summary(case: Case, now: datetime | None = None) -> None:
+    """Keep the case's SLA summary (what the queue shows and sorts by) in step with its clocks."""
+    clocks = list(SLAClock.objects.filter(case=case).exclude(state=State.STOPPED).values("kind", "state", "due_at", "at_risk_at"))
+    running = [c for c in clocks if c["state"] == State.RUNNING and c["due_at"]]
+    first = min(running, key=lambda c: c["due_at"]) if running else None
+    case.sla_due_at = first["due_at"] if first else None
+    case.sla_clock = first["kind"] if first else ""
+    case.sla_risk_at = min((c["at_risk_at"] for c in running if c["at_risk_at"]), default=None)
+    case.sla_paused = not running and any(c["state"] == State.PAUSED for c in clocks)
+    case.save(update_fields=["sla_due_at", "sla_clock", "sla_risk_at", "sla_paused"])
+
+
+# --- explanations ---------------------------------------------------------------------------------
+
+
+def _fmt(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _fmt_duration(value: timedelta) -> str:
+    minutes = int(value.total_seconds() // 60)
+    days, rest = divmod(minutes, 1440)
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
+    return " ".join(p for p in parts if p) or "0 min"
+
+
+def _describe_target(target: timedelta, business: bool) -> str:
+    return f"{_fmt_duration(target)} {'business' if business else 'calendar'} time"
+
+
+def explain(case: Case, clock: SLAClock, now: datetime | None = None) -> str:
+    """Why the clock is due when it is, in plain language."""
+    now = now or timezone.now()
+    snapshot = case.sla_snapshot or {}
+    cal_name = (snapshot.get("calendar") or {}).get("name")
+    parts = [_describe_target(clock.target, clock.business) + (f" on {cal_name} hours" if clock.business and cal_name else "")]
+    if clock.kind == Kind.RESOLUTION and clock.window > 1:
+        parts.append(f"window {clock.window}, opened by a reopen")
+    if clock.paused_total > ZERO or clock.state == State.PAUSED:
+        paused = clock.paused_total + ((now - clock.paused_at) if clock.state == State.PAUSED and clock.paused_at else ZERO)
+        parts.append(f"paused {_fmt_duration(paused)} while waiting on customer")
+    cal = _cal(case, clock)
+    if cal is not None:
+        end = clock.stopped_at or clock.due_at or now
+        parts.extend(sla.explain_calendar_skips(clock.started_at, end, cal))
+    parts.append(f"policy {snapshot.get('name', '—')} v{snapshot.get('version', '—')}")
+    return "; ".join(parts)
+
+
+def clock_rows(case: Case, now: datetime | None = None) -> list[dict]:
+    """The case page's SLA panel: every clock with target, due, elapsed, paused, state, explanation."""
+    now = now or timezone.now()
+    rows = []
+    for clock in SLAClock.objects.filter(case=case).order_by("kind", "window"):
+        cal = _cal(case, clock)
+        rows.append({
+            "clock": clock,
+            "status": clock.status_at(now),
+            "elapsed": clock.elapsed_at(now, cal),
+            "left": (clock.due_at - now) if clock.due_at else None,
+            "paused": clock.paused_total + ((now - clock.paused_at) if clock.state == State.PAUSED and clock.paused_at else ZERO),
+            "why": explain(case, clock, now),
+        })
+    order = {Kind.FIRST_RESPONSE: 0, Kind.RESOLUTION: 1, Kind.UPDATE: 2}
+    rows.sort(key=lambda r: (order[r["clock"].kind], -r["clock"].window))
+    return rows
+
+
+def preview(policy: SLAPolicy, *, tenant, priority: int, opened_at: datetime) -> dict:
+    """"A <priority> case for <tenant> opened at <time>": first response and resolution due times,
+    computed with the policy as it stands (resolution assumes the case is triaged at once)."""
+    case = Case(tenant=tenant, priority=priority, created_at=opened_at, sla_snapshot=policy.snapshot(opened_at))
+    out = {}
+    for kind in (Kind.FIRST_RESPONSE, Kind.RESOLUTION, Kind.UPDATE):
+        target = _target(case, kind)
+        if target is None:
+            out[kind] = None
+            continue
+        duration, business = target
+        cal = case_calendar(case) if business else None
+        due = sla.add(opened_at, duration, cal)
+        out[kind] = {"target": _describe_target(duration, business), "due": due,
+                     "skips": sla.explain_calendar_skips(opened_at, due, cal) if cal else []}
+    return out
+
+
+def clocks_moved_by(policy: SLAPolicy) -> int:
+    """How many running or paused clocks a re-apply of `policy` (as it stands) would re-target."""
+    moved = 0
+    qs = SLAClock.objects.filter(case__sla_policy=policy, case__status__in=OPEN_STATUSES).exclude(state=State.STOPPED)
+    for row in qs.values("kind", "target", "business", "case__priority", "case__sla_snapshot__calendar__key"):
+        wanted = policy.target(Priority(row["case__priority"]).slug, row["kind"])
+        calendar_key = policy.calendar.snapshot()["key"] if policy.calendar_id else None
+        if wanted is None or wanted != (row["target"], row["business"]) or (row["business"] and row["case__sla_snapshot__calendar__key"] != calendar_key):
+            moved += 1
+    return moved
+
+
+def reapply_to_open_cases(policy: SLAPolicy, *, actor) -> int:
+    """The admin's explicit re-apply: every open case on the policy takes its current version. Each
+    case goes through its own locked transaction and timeline entry (audited)."""
+    from .models import Interaction
+
+    count = 0
+    for case_id in Case.objects.filter(sla_policy=policy, status__in=OPEN_STATUSES).values_list("pk", flat=True):
+        with transaction.atomic():
+            case = Case.objects.select_for_update().get(pk=case_id)
+            now = timezone.now()
+            impact = reapply_policy(case, policy, now)
+            Interaction.objects.create(case=case, kind=Interaction.Kind.AUTOMATION, actor=actor,
+                                       body="SLA policy re-applied", data={"sla": impact}, created_at=now)
+        count += 1
+    return count
+
+
+def open_breach_filter(now: datetime) -> Q:
+    return Q(sla_due_at__lte=now)

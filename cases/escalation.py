@@ -1,0 +1,216 @@
+"""The SLA sweep: find clocks past due or at risk, mark them, and run the policy's escalation
+exactly once per clock per level; and the notification outbox.
+
+Everything is re-derived from PostgreSQL on every run: the clocks' `due_at`/`at_risk_at` columns say
+what is due, `SLAEscalation`'s unique (clock, level) says what already ran. A sweep killed half way
+rolls its batch back and the next sweep does it; two sweeps at once skip each other's locked rows
+(`SKIP LOCKED`) and the unique constraint stops a second escalation even if they did not.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from companyos import roles
+
+from . import sla
+from .choices import Priority
+from .models import Case, Interaction, Notification, SLAClock, SLAEscalation, SLAPolicy, calendar_from_snapshot
+
+log = logging.getLogger(__name__)
+User = get_user_model()
+Level = SLAEscalation.Level
+
+
+@dataclass
+class SweepResult:
+    breached: int = 0
+    at_risk: int = 0
+    escalations: int = 0
+    actions: list[str] = field(default_factory=list)
+
+    def __str__(self):
+        return f"{self.breached} breached, {self.at_risk} at risk, {self.escalations} escalations"
+
+
+def _lockable(qs):
+    features = connection.features
+    if features.has_select_for_update:
+        return qs.select_for_update(skip_locked=features.has_select_for_update_skip_locked, of=("self",))
+    return qs
+
+
+def sla_sweep(*, now: datetime | None = None, batch: int = 1000, case_id: int | None = None) -> SweepResult:
+    now = now or timezone.now()
+    result = SweepResult()
+    for level in (Level.BREACHED, Level.AT_RISK):
+        while True:
+            with transaction.atomic():
+                qs = SLAClock.objects.filter(state=SLAClock.State.RUNNING, breached_at__isnull=True)
+                if level == Level.BREACHED:
+                    qs = qs.filter(due_at__lt=now).order_by("due_at", "id")
+                else:
+                    qs = qs.filter(at_risk_marked_at__isnull=True, at_risk_at__lte=now, due_at__gte=now).order_by("at_risk_at", "id")
+                if case_id is not None:
+                    qs = qs.filter(case_id=case_id)
+                clocks = list(_lockable(qs)[:batch])
+                if not clocks:
+                    break
+                ids = [c.pk for c in clocks]
+                if level == Level.BREACHED:
+                    SLAClock.objects.filter(pk__in=ids).update(breached_at=F("due_at"))
+                    result.breached += len(ids)
+                else:
+                    SLAClock.objects.filter(pk__in=ids).update(at_risk_marked_at=now)
+                    result.at_risk += len(ids)
+                fresh = _insert_escalations(ids, level, now)
+                result.escalations += len(fresh)
+                _escalate([c for c in clocks if c.pk in fresh], level, now, result)
+            if len(clocks) < batch:
+                break
+    return result
+
+
+def _insert_escalations(clock_ids: list[int], level: str, now: datetime) -> set[int]:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING: the clocks whose escalation at `level` is new."""
+    if not clock_ids:
+        return set()
+    table = SLAEscalation._meta.db_table
+    rows = ", ".join(["(%s, %s, %s, %s)"] * len(clock_ids))
+    params: list = []
+    for pk in clock_ids:
+        params += [pk, level, now, "[]"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (clock_id, level, created_at, actions) VALUES {rows} "
+            f"ON CONFLICT (clock_id, level) DO NOTHING RETURNING clock_id",
+            params,
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _escalate(clocks: list[SLAClock], level: str, now: datetime, result: SweepResult) -> None:
+    if not clocks:
+        return
+    cases = {c.pk: c for c in Case.objects.filter(pk__in={k.case_id for k in clocks}).select_related("owner", "team__manager", "tenant")}
+    escalations = dict(SLAEscalation.objects.filter(clock_id__in=[c.pk for c in clocks], level=level).values_list("clock_id", "pk"))
+    managers = None
+    on_call = None
+    interactions, notifications, follow_ups = [], [], []
+    for clock in clocks:
+        case = cases[clock.case_id]
+        snapshot = case.sla_snapshot or {}
+        label = clock.get_kind_display().lower()
+        what = "breached" if level == Level.BREACHED else f"at risk ({snapshot.get('at_risk_percent', 80)}% of target elapsed)"
+        due = timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M %Z") if clock.due_at else "—"
+        headline = f"{case.key}: {label} SLA {what} — due {due}"
+        actions = []
+        recipients = []
+        if case.owner_id and case.owner.email:
+            recipients.append(case.owner.email)
+        if case.team_id and case.team.manager_id and case.team.manager.email:
+            recipients.append(case.team.manager.email)
+        if not recipients:
+            if managers is None:
+                managers = list(User.objects.filter(groups__name=roles.MANAGER, is_active=True).exclude(email="").values_list("email", flat=True))
+            recipients = managers
+        send_after = now
+        cal = calendar_from_snapshot(snapshot)
+        if snapshot.get("notify_business_hours_only") and cal is not None and level == Level.AT_RISK:
+            send_after = sla.next_open(now, cal)
+        body = (f"{headline}\n\nCase: {case.key} {case.subject}\nTenant: {case.tenant.name}\n"
+                f"Priority: {Priority(case.priority).label}\nOwner: {case.owner.get_username() if case.owner_id else 'unassigned'}\n")
+        for email in dict.fromkeys(recipients):
+            notifications.append(Notification(case=case, escalation_id=escalations.get(clock.pk), channel=Notification.Channel.EMAIL,
+                                              recipient=email, subject=headline, body=body, send_after=send_after))
+            actions.append(f"notified {email}")
+        if getattr(settings, "SLACK_WEBHOOK_URL", ""):
+            notifications.append(Notification(case=case, escalation_id=escalations.get(clock.pk), channel=Notification.Channel.SLACK,
+                                              recipient=settings.SLACK_WEBHOOK_URL, subject=headline, body=body, send_after=send_after))
+            actions.append("posted to Slack")
+        if level == Level.BREACHED:
+            policy_action = snapshot.get("escalation", SLAPolicy.Escalation.NOTIFY)
+            if policy_action == SLAPolicy.Escalation.PAGE_CRITICAL and case.priority == Priority.CRITICAL:
+                if on_call is None:
+                    on_call = list(User.objects.filter(groups__name=roles.SRE, is_active=True).exclude(email="").values_list("email", flat=True))
+                for email in on_call:
+                    notifications.append(Notification(case=case, escalation_id=escalations.get(clock.pk), channel=Notification.Channel.EMAIL,
+                                                      recipient=email, subject=f"PAGE: {headline}", body=body, send_after=now))
+                actions.append(f"paged on-call ({len(on_call)})")
+            elif policy_action == SLAPolicy.Escalation.RAISE_PRIORITY and case.priority > Priority.CRITICAL:
+                follow_ups.append(("raise", case.pk, None))
+                actions.append(f"priority raised to {Priority(case.priority - 1).label}")
+            elif policy_action == SLAPolicy.Escalation.REASSIGN and snapshot.get("escalation_team_id"):
+                follow_ups.append(("reassign", case.pk, snapshot["escalation_team_id"]))
+                actions.append("reassigned to the escalation team")
+        interactions.append(Interaction(case=case, kind=Interaction.Kind.AUTOMATION, body=headline, created_at=now,
+                                        data={"escalation": level, "clock": clock.kind, "window": clock.window, "actions": actions}))
+        result.actions.extend(actions)
+    Interaction.objects.bulk_create(interactions)
+    Notification.objects.bulk_create(notifications)
+    for action, case_pk, arg in follow_ups:
+        _policy_action(action, case_pk, arg)
+
+
+def _policy_action(action: str, case_pk: int, arg) -> None:
+    """Case changes an escalation makes go through the case services (locked, on the timeline),
+    as the system (actor None)."""
+    from . import services
+    from .models import Team
+
+    case = Case.objects.get(pk=case_pk)
+    try:
+        with transaction.atomic():
+            if action == "raise":
+                services.case_classify(case_id=case_pk, actor=None, priority=case.priority - 1, reason="SLA breach: priority raised by the policy")
+            elif action == "reassign":
+                services.case_assign(case_id=case_pk, actor=None, team=Team.objects.get(pk=arg))
+    except (services.CaseError, Team.DoesNotExist) as error:  # e.g. closed meanwhile; the escalation itself stands
+        log.warning("SLA escalation action %s on case %s skipped: %s", action, case_pk, error)
+
+
+# --- the outbox --------------------------------------------------------------------------------------
+
+
+def send_pending_notifications(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Send what is due: e-mail through Django's mail backend, Slack through its webhook (JSON
+    `{"text": …}`). A failure is recorded and retried on the next run, up to 5 attempts."""
+    now = now or timezone.now()
+    sent = 0
+    with transaction.atomic():
+        pending = list(_lockable(Notification.objects.filter(sent_at__isnull=True, send_after__lte=now, attempts__lt=5).order_by("send_after", "id"))[:limit])
+        for note in pending:
+            note.attempts += 1
+            try:
+                if note.channel == Notification.Channel.EMAIL:
+                    send_mail(note.subject, note.body, settings.DEFAULT_FROM_EMAIL, [note.recipient], fail_silently=False)
+                else:
+                    post_slack(note.recipient, f"*{note.subject}*\n{note.body}")
+            except Exception as error:  # noqa: BLE001 — any transport failure is retried
+                note.last_error = f"{type(error).__name__}: {error}"[:2000]
+            else:
+                note.sent_at = timezone.now()
+                note.last_error = ""
+                sent += 1
+            note.save(update_fields=["attempts", "sent_at", "last_error"])
+    return sent
+
+
+def post_slack(webhook_url: str, text: str, *, timeout: float = 5.0) -> None:
+    """POST a Slack incoming-webhook message: application/json `{"text": …}`, answered `ok`."""
+    request = urllib.request.Request(webhook_url, data=json.dumps({"text": text}).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 — admin-configured URL
+        body = response.read().decode(errors="replace")
+        if response.status != 200 or body.strip() != "ok":
+            raise RuntimeError(f"Slack answered {response.status}: {body[:200]}")

@@ -1,0 +1,19 @@
+"""Celery tasks: thin, idempotent wrappers that take ids and call one service."""
+from celery import shared_task
+
+from .escalation import send_pending_notifications, sla_sweep
+
+
+@shared_task(ignore_result=True)
+def sla_sweep_task():
+    return str(sla_sweep())
+
+
+@shared_task(ignore_result=True)
+def sla_check_case(case_id: int):
+    return str(sla_sweep(case_id=case_id))
+
+
+@shared_task(ignore_result=True)
+def send_notifications_task():
+    return send_pending_notifications()
