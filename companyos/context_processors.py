@@ -9,6 +9,7 @@ def console(request):
         return {}
     return {
         "is_console_admin": roles.is_admin(user),
+        "sees_sla_dashboard": roles.sees_sla_dashboard(user),
         "user_role": roles.primary_role(user),
         "priority_codes": settings.PRIORITY_DISPLAY_CODES,
     }

@@ -42,3 +42,8 @@ def primary_role(user) -> str:
 
 def group(name: str) -> Group:
     return Group.objects.get(name=name)
+
+
+def sees_sla_dashboard(user) -> bool:
+    """Managers and admins watch the SLA dashboard."""
+    return user.is_authenticated and (user.is_superuser or bool(role_names(user) & {MANAGER, ADMIN}))
