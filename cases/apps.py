@@ -7,11 +7,16 @@ class CasesConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
-        from .models import Attachment, Case, Interaction, SavedView, Tag, Team
+        from .models import Attachment, BusinessCalendar, Case, Interaction, SavedView, SLAPolicy, SLAPolicyRule, Tag, Team
 
-        auditlog.register(Case, m2m_fields={"tags"}, exclude_fields=["version"])
+        auditlog.register(Case, m2m_fields={"tags"}, exclude_fields=["version", "sla_due_at", "sla_risk_at", "sla_clock", "sla_paused", "sla_snapshot"])
         auditlog.register(Interaction)
         auditlog.register(Attachment)
         auditlog.register(Tag)
         auditlog.register(SavedView)
         auditlog.register(Team, m2m_fields={"members"})
+        # SLA configuration: who changed which target when. (Clocks are not registered: their every
+        # move is recorded on the case's timeline, and the sweep updates them in bulk.)
+        auditlog.register(SLAPolicy)
+        auditlog.register(SLAPolicyRule)
+        auditlog.register(BusinessCalendar)
