@@ -433,3 +433,32 @@ def reapply_to_open_cases(policy: SLAPolicy, *, actor) -> int:
 
 def open_breach_filter(now: datetime) -> Q:
     return Q(sla_due_at__lte=now)
+
+
+def replay(case: Case) -> None:
+    """Rebuild a case's clocks from its timeline (status changes and public replies, in order), as
+    if they had run live: for imported or back-dated cases. Uses the case's current priority."""
+    from .models import Interaction
+
+    final_status = case.status
+    SLAClock.objects.filter(case=case).delete()
+    case.sla_snapshot = None
+    policy = policy_for_tenant(case.tenant)
+    if policy is None:
+        return
+    case.sla_policy = policy
+    case.sla_snapshot = policy.snapshot(case.created_at)
+    case.status = Status.NEW
+    _start(case, Kind.FIRST_RESPONSE, 1, case.created_at, [])
+    events = case.interactions.filter(kind__in=[Interaction.Kind.STATUS, Interaction.Kind.REPLY]).order_by("created_at", "id")
+    for event in events:
+        if event.kind == Interaction.Kind.STATUS:
+            was, to = event.data.get("from"), event.data.get("to")
+            if was and to:
+                case.status = to
+                on_transition(case, was, to, event.created_at)
+        else:
+            on_public_reply(case, event.created_at)
+    case.status = final_status
+    case.save(update_fields=["sla_policy", "sla_snapshot"])
+    refresh_summary(case)

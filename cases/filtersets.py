@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import django_filters as df
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from tenants.choices import Channel, Segment, SupportTier
@@ -15,10 +15,13 @@ from .choices import OPEN_STATUSES, PRIORITY_SLUG_CHOICES, Category, Environment
 from .models import Case, Tag, Team
 from .selectors import parse_case_key
 
+SLA_STATES = [("breached", "Breached"), ("at_risk", "At risk"), ("on_track", "On track"), ("paused", "Paused")]
+
 STATUS_CHOICES = [("open", "Open (any)"), ("all", "All")] + list(Status.choices)
 
 SORTS = {
     "priority": (("priority", "created_at", "id"), "Priority, then oldest"),
+    "sla": ((F("sla_due_at").asc(nulls_last=True), "id"), "Breaches soonest"),
     "age": (("created_at", "id"), "Oldest first"),
     "newest": (("-created_at", "-id"), "Newest first"),
     "updated": (("-updated_at", "-id"), "Recently updated"),
@@ -48,10 +51,11 @@ class CaseFilterSet(df.FilterSet):
     created_before = df.DateFilter(field_name="created_at", lookup_expr="date__lte", label="Created to", widget=forms.DateInput(attrs={**W, "type": "date"}))
     updated_after = df.DateFilter(field_name="updated_at", lookup_expr="date__gte", label="Updated from", widget=forms.DateInput(attrs={**W, "type": "date"}))
     updated_before = df.DateFilter(field_name="updated_at", lookup_expr="date__lte", label="Updated to", widget=forms.DateInput(attrs={**W, "type": "date"}))
+    sla = df.MultipleChoiceFilter(widget=CB, choices=SLA_STATES, method="filter_sla", label="SLA")
     in_status_hours = df.NumberFilter(method="filter_in_status_hours", label="In current status for at least (hours)", min_value=0)
     sort = df.ChoiceFilter(choices=[(k, v[1]) for k, v in SORTS.items()], method="filter_noop", label="Sort", empty_label=None, widget=forms.Select(attrs=W))
 
-    CHIPS = ["status", "priority", "tenant", "segment", "tier", "team", "category", "issue_type", "environment", "channel", "tag"]
+    CHIPS = ["status", "sla", "priority", "tenant", "segment", "tier", "team", "category", "issue_type", "environment", "channel", "tag"]
     MORE = ["owner", "created_after", "created_before", "updated_after", "updated_before", "in_status_hours"]
 
     class Meta:
@@ -117,6 +121,22 @@ class CaseFilterSet(df.FilterSet):
         if value.isdigit() and len(value) <= 12:
             text |= Q(pk=int(value))
         return qs.filter(text)
+
+    def filter_sla(self, qs, name, values):
+        """SLA state from the case's clock summary, against the time now (no sweep needed)."""
+        if not values:
+            return qs
+        now = timezone.now()
+        states = {
+            "breached": Q(sla_due_at__lt=now),
+            "at_risk": Q(sla_risk_at__lte=now, sla_due_at__gte=now),
+            "on_track": Q(sla_due_at__gte=now) & (Q(sla_risk_at__gt=now) | Q(sla_risk_at__isnull=True)),
+            "paused": Q(sla_paused=True),
+        }
+        wanted = Q()
+        for value in values:
+            wanted |= states[value]
+        return qs.filter(wanted, status__in=OPEN_STATUSES)
 
     def filter_in(self, qs, name, objects):
         return qs.filter(**{f"{name}__in": objects}) if objects else qs

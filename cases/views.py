@@ -18,7 +18,7 @@ from companyos.htmx import htmx_partial, partial
 from tenants.models import Requester
 from tenants.selectors import tenant_visible_to
 
-from . import services
+from . import clocks, services
 from .choices import Priority, Status, transition_label
 from .filtersets import SORTS, CaseFilterSet
 from .forms import (
@@ -219,6 +219,7 @@ def _case_context(request, case: Case, **extra) -> dict:
         "tags": list(case.tags.all()),
         "attachments": list(case.attachments.select_related("uploaded_by").order_by("-created_at")),
         "teams": Team.objects.all(),
+        "clock_rows": clocks.clock_rows(case),
         "tab": "timeline",
     }
     context.update(extra)
@@ -232,8 +233,8 @@ def case_detail(request, key: str):
     audit.log_access(case, view="case page")
     audit.log_access(case.tenant, view="case page tenant card")
     context = _case_context(request, case)
-    if htmx_partial(request) and request.headers.get("HX-Target") == "timeline":
-        return render(request, "cases/case_detail.html#timeline", context)
+    if htmx_partial(request) and request.headers.get("HX-Target") in ("timeline", "sla-panel"):
+        return render(request, f"cases/case_detail.html#{request.headers['HX-Target']}", context)
     return render(request, "cases/case_detail.html", context)
 
 

@@ -131,3 +131,53 @@ def selected_count(bound_field) -> int:
     if not value:
         return 0
     return len(value) if isinstance(value, (list, tuple)) else 1
+
+
+def _short(delta_seconds: float) -> str:
+    s = int(abs(delta_seconds))
+    if s >= 86400 * 2:
+        return f"{s // 86400} d"
+    if s >= 3600 * 10:
+        return f"{s // 3600} h"
+    return f"{s // 3600}:{(s % 3600) // 60:02d}"
+
+
+CLOCK_LABELS = {"first_response": "first response", "resolution": "resolution", "update": "customer update"}
+
+
+@register.simple_tag
+def sla_badge(case):
+    """The queue's SLA cell: overdue by (red), at risk (amber), time left (neutral), paused (grey).
+    Hover shows the absolute due time (viewer's timezone) and which clock."""
+    if case.status in ("resolved", "closed"):
+        return mark_safe('<span class="sla sla-none">—</span>')
+    now = timezone.now()
+    if case.sla_due_at:
+        left = (case.sla_due_at - now).total_seconds()
+        due = timezone.localtime(case.sla_due_at).strftime("%Y-%m-%d %H:%M %Z")
+        clock = CLOCK_LABELS.get(case.sla_clock, "SLA")
+        if left < 0:
+            return format_html('<span class="sla sla-breached" title="{} overdue since {}">⚠ −{}</span>', clock, due, _short(left))
+        state = "at_risk" if case.sla_risk_at and case.sla_risk_at <= now else "running"
+        icon = "◔" if state == "at_risk" else "◌"
+        verb = "at risk: " if state == "at_risk" else ""
+        return format_html('<span class="sla sla-{}" title="{}{} due {}">{} {}</span>', state, verb, clock, due, icon, _short(left))
+    if case.sla_paused:
+        return mark_safe('<span class="sla sla-paused" title="clocks paused while waiting on the customer">◌ paused</span>')
+    return mark_safe('<span class="sla sla-none">—</span>')
+
+
+@register.filter
+def duration(value) -> str:
+    if value is None:
+        return "—"
+    minutes = int(value.total_seconds() // 60)
+    days, rest = divmod(minutes, 1440)
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
+    return " ".join(p for p in parts if p) or "0 min"
+
+
+@register.filter
+def duration_abs(value) -> str:
+    return duration(abs(value)) if value is not None else "—"

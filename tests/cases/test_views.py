@@ -411,3 +411,50 @@ def test_queue_views_are_audited_with_the_cases_shown(world, agent):
     assert entry.actor == agent
     assert entry.additional_data["ids"] == [world["crit_new"].pk]
     assert entry.additional_data["query"] == "priority=critical"
+
+
+# --- SLA in the queue and on the case page ------------------------------------------------------------
+
+
+@pytest.fixture
+def sla_cases(tenant_a, agent):
+    """Four open cases whose SLA summary says: breached, at risk, on track, paused."""
+    now = timezone.now()
+    return {
+        "breached": CaseFactory(tenant=tenant_a, subject="breached one", sla_due_at=now - timedelta(minutes=12),
+                                sla_risk_at=now - timedelta(minutes=20), sla_clock="first_response"),
+        "at_risk": CaseFactory(tenant=tenant_a, subject="at risk one", sla_due_at=now + timedelta(minutes=5),
+                               sla_risk_at=now - timedelta(minutes=1), sla_clock="resolution"),
+        "on_track": CaseFactory(tenant=tenant_a, subject="on track one", sla_due_at=now + timedelta(hours=3),
+                                sla_risk_at=now + timedelta(hours=2), sla_clock="resolution"),
+        "paused": CaseFactory(tenant=tenant_a, subject="paused one", status=Status.WAITING_ON_CUSTOMER, sla_paused=True),
+    }
+
+
+@pytest.mark.parametrize("state", ["breached", "at_risk", "on_track", "paused"])
+def test_sla_filters(sla_cases, agent, state):
+    assert keys(login(agent).get(f"/cases/?sla={state}")) == {sla_cases[state].key}
+
+
+def test_sla_sort_breaches_soonest_and_column(sla_cases, agent):
+    import re
+
+    body = login(agent).get("/cases/?sort=sla").content.decode()
+    order = re.findall(r'data-href="/cases/(CS-\d+)/"', body)
+    assert order[:3] == [sla_cases["breached"].key, sla_cases["at_risk"].key, sla_cases["on_track"].key]
+    assert 'class="sla sla-breached" title="first response overdue since' in body and "−0:12" in body
+    assert 'class="sla sla-at_risk"' in body and 'class="sla sla-paused"' in body
+
+
+def test_case_page_shows_every_clock_and_why(tenant_a, agent):
+    requester = RequesterFactory(tenant=tenant_a)
+    case = services.case_create(actor=agent, tenant=tenant_a, requester=requester, subject="x", priority=Priority.CRITICAL)
+    services.case_transition(case_id=case.pk, to=Status.TRIAGE, actor=agent)
+    client = login(agent)
+    body = client.get(f"/cases/{case.key}/").content.decode()
+    assert 'data-clock="first_response"' in body and 'data-clock="resolution"' in body
+    assert "target 15 min business" in body and "Office hours (Oslo) hours" in body
+    fragment = client.get(f"/cases/{case.key}/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="sla-panel").content.decode()
+    assert fragment.strip().startswith('<section id="sla-panel"') and "<html" not in fragment
+    timeline = client.get(f"/cases/{case.key}/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="timeline").content.decode()
+    assert "resolution clock started" in timeline
