@@ -24,6 +24,10 @@ def _data_migrations(request):
 
         for name, query, position in views.BUILTIN_VIEWS:
             SavedView.objects.update_or_create(name=name, builtin=True, owner=None, defaults={"query": query, "position": position})
+    from cases.models import SLAPolicy
+
+    if not SLAPolicy.objects.exists():
+        importlib.import_module("cases.migrations.0006_default_sla_policies").forward(apps, None)
 
 
 def _is_transactional(request) -> bool:

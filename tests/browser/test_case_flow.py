@@ -71,3 +71,41 @@ def test_agent_works_a_case_end_to_end(page):
     other = Case.objects.get(subject="Secret case of another tenant")
     response = page.goto(f"/cases/{other.key}/")
     assert response.status == 404
+
+
+def test_agent_sees_the_sla_badge_pause_while_waiting_on_the_customer(page):
+    from cases import services
+
+    acme = TenantFactory(name="Acme Corp", slug="acme")
+    agent = UserFactory(username="kari", role="agent", tenants=[acme])
+    from tests.factories import RequesterFactory
+
+    case = services.case_create(actor=agent, tenant=acme, requester=RequesterFactory(tenant=acme),
+                                subject="Webhooks missing since 10:40", priority=Priority.HIGH)
+    services.case_transition(case_id=case.pk, to=Status.TRIAGE, actor=agent)
+    services.case_transition(case_id=case.pk, to=Status.IN_PROGRESS, actor=agent)
+    services.case_reply(case_id=case.pk, actor=agent, body="Looking into it", public=True)
+
+    sign_in(page, "kari")
+    row = page.locator(f"[data-href='/cases/{case.key}/']")
+    badge = row.locator(".sla")
+    expect(badge).not_to_have_class(re.compile("sla-paused"))
+    expect(badge).to_have_attribute("title", re.compile(r"due \d{4}-\d\d-\d\d"))
+
+    page.goto(f"/cases/{case.key}/")
+    resolution = page.locator("[data-clock='resolution']")
+    expect(resolution).not_to_contain_text("paused")
+    page.get_by_role("button", name="Wait on customer").click()
+    expect(page.locator(".case-header")).to_contain_text("Waiting on customer")
+    expect(page.locator("[data-clock='resolution']")).to_contain_text("paused")
+    expect(page.locator("#timeline")).to_contain_text("resolution clock paused (waiting on customer)")
+
+    page.goto("/cases/")
+    expect(page.locator(f"[data-href='/cases/{case.key}/'] .sla")).to_have_class(re.compile("sla-paused"))
+    expect(page.locator(f"[data-href='/cases/{case.key}/'] .sla")).to_contain_text("paused")
+
+    # And back: resuming restarts the clock, with the time already used kept.
+    page.goto(f"/cases/{case.key}/")
+    page.get_by_role("button", name="Resume work").click()
+    expect(page.locator("[data-clock='resolution']")).to_contain_text("left")
+    expect(page.locator("#timeline")).to_contain_text("resolution clock resumed")
