@@ -156,10 +156,28 @@ def _escalate(clocks: list[SLAClock], level: str, now: datetime, result: SweepRe
         interactions.append(Interaction(case=case, kind=Interaction.Kind.AUTOMATION, body=headline, created_at=now,
                                         data={"escalation": level, "clock": clock.kind, "window": clock.window, "actions": actions}))
         result.actions.extend(actions)
-    Interaction.objects.bulk_create(interactions)
-    Notification.objects.bulk_create(notifications)
+    _insert_many(Interaction, interactions, ["case_id", "kind", "public", "channel", "body", "data", "created_at"])
+    _insert_many(Notification, notifications, ["case_id", "escalation_id", "channel", "recipient", "subject", "body",
+                                               "send_after", "attempts", "last_error", "created_at"])
     for action, case_pk, arg in follow_ups:
         _policy_action(action, case_pk, arg)
+
+
+def _insert_many(model, objects: list, fields: list[str]) -> None:
+    """Insert rows that fire no signals (system rows, not audited per row): COPY on PostgreSQL,
+    which is several times faster than a multi-row INSERT for thousands of rows; bulk_create elsewhere."""
+    if not objects:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objects)
+        return
+    columns = [model._meta.get_field(name.removesuffix("_id") if name.endswith("_id") else name).column for name in fields]
+    json_fields = {name for name in fields if model._meta.get_field(name.removesuffix("_id") if name.endswith("_id") else name).get_internal_type() == "JSONField"}
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:
+        with cursor.copy(f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for obj in objects:
+                copy.write_row([json.dumps(getattr(obj, name)) if name in json_fields else getattr(obj, name) for name in fields])
 
 
 def _policy_action(action: str, case_pk: int, arg) -> None:
