@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import F
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from companyos import roles
@@ -63,7 +64,7 @@ def sla_sweep(*, now: datetime | None = None, batch: int = 1000, case_id: int | 
                     qs = qs.filter(at_risk_marked_at__isnull=True, at_risk_at__lte=now, due_at__gte=now).order_by("at_risk_at", "id")
                 if case_id is not None:
                     qs = qs.filter(case_id=case_id)
-                clocks = list(_lockable(qs)[:batch])
+                clocks = list(_lockable(qs.only("id", "case_id", "kind", "window", "due_at"))[:batch])
                 if not clocks:
                     break
                 ids = [c.pk for c in clocks]
@@ -100,60 +101,68 @@ def _insert_escalations(clock_ids: list[int], level: str, now: datetime) -> set[
 
 
 def _escalate(clocks: list[SLAClock], level: str, now: datetime, result: SweepResult) -> None:
+    """Timeline entries, notifications and policy actions for freshly escalated clocks. Reads only
+    the columns and snapshot keys it needs: a sweep may handle ten thousand clocks."""
     if not clocks:
         return
-    cases = {c.pk: c for c in Case.objects.filter(pk__in={k.case_id for k in clocks}).select_related("owner", "team__manager", "tenant")}
+    cases = {
+        row["pk"]: row
+        for row in Case.objects.filter(pk__in={k.case_id for k in clocks}).values(
+            "pk", "subject", "priority", "owner__email", "owner__username", "team__manager__email", "tenant__name",
+            escalation=KT("sla_snapshot__escalation"), business_hours_only=KT("sla_snapshot__notify_business_hours_only"),
+            risk_percent=KT("sla_snapshot__at_risk_percent"), escalation_team=KT("sla_snapshot__escalation_team_id"),
+        )
+    }
     escalations = dict(SLAEscalation.objects.filter(clock_id__in=[c.pk for c in clocks], level=level).values_list("clock_id", "pk"))
-    managers = None
-    on_call = None
+    managers = on_call = None
+    slack = getattr(settings, "SLACK_WEBHOOK_URL", "")
+    prefix = settings.CASE_KEY_PREFIX
     interactions, notifications, follow_ups = [], [], []
     for clock in clocks:
         case = cases[clock.case_id]
-        snapshot = case.sla_snapshot or {}
-        label = clock.get_kind_display().lower()
-        what = "breached" if level == Level.BREACHED else f"at risk ({snapshot.get('at_risk_percent', 80)}% of target elapsed)"
+        key = f"{prefix}-{case['pk']}"
+        escalation_id = escalations.get(clock.pk)
+        label = SLAClock.Kind(clock.kind).label.lower()
+        what = "breached" if level == Level.BREACHED else f"at risk ({case['risk_percent'] or 80}% of target elapsed)"
         due = timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M %Z") if clock.due_at else "—"
-        headline = f"{case.key}: {label} SLA {what} — due {due}"
+        headline = f"{key}: {label} SLA {what} — due {due}"
         actions = []
-        recipients = []
-        if case.owner_id and case.owner.email:
-            recipients.append(case.owner.email)
-        if case.team_id and case.team.manager_id and case.team.manager.email:
-            recipients.append(case.team.manager.email)
+        recipients = [email for email in (case["owner__email"], case["team__manager__email"]) if email]
         if not recipients:
             if managers is None:
                 managers = list(User.objects.filter(groups__name=roles.MANAGER, is_active=True).exclude(email="").values_list("email", flat=True))
             recipients = managers
         send_after = now
-        cal = calendar_from_snapshot(snapshot)
-        if snapshot.get("notify_business_hours_only") and cal is not None and level == Level.AT_RISK:
-            send_after = sla.next_open(now, cal)
-        body = (f"{headline}\n\nCase: {case.key} {case.subject}\nTenant: {case.tenant.name}\n"
-                f"Priority: {Priority(case.priority).label}\nOwner: {case.owner.get_username() if case.owner_id else 'unassigned'}\n")
+        if level == Level.AT_RISK and str(case["business_hours_only"]).lower() in {"true", "1"}:
+            cal = calendar_from_snapshot(Case.objects.values_list("sla_snapshot", flat=True).get(pk=case["pk"]))
+            if cal is not None:
+                send_after = sla.next_open(now, cal)
+        body = (f"{headline}\n\nCase: {key} {case['subject']}\nTenant: {case['tenant__name']}\n"
+                f"Priority: {Priority(case['priority']).label}\nOwner: {case['owner__username'] or 'unassigned'}\n")
         for email in dict.fromkeys(recipients):
-            notifications.append(Notification(case=case, escalation_id=escalations.get(clock.pk), channel=Notification.Channel.EMAIL,
+            notifications.append(Notification(case_id=case["pk"], escalation_id=escalation_id, channel=Notification.Channel.EMAIL,
                                               recipient=email, subject=headline, body=body, send_after=send_after))
             actions.append(f"notified {email}")
-        if getattr(settings, "SLACK_WEBHOOK_URL", ""):
-            notifications.append(Notification(case=case, escalation_id=escalations.get(clock.pk), channel=Notification.Channel.SLACK,
-                                              recipient=settings.SLACK_WEBHOOK_URL, subject=headline, body=body, send_after=send_after))
+        if slack:
+            notifications.append(Notification(case_id=case["pk"], escalation_id=escalation_id, channel=Notification.Channel.SLACK,
+                                              recipient=slack, subject=headline, body=body, send_after=send_after))
             actions.append("posted to Slack")
         if level == Level.BREACHED:
-            policy_action = snapshot.get("escalation", SLAPolicy.Escalation.NOTIFY)
-            if policy_action == SLAPolicy.Escalation.PAGE_CRITICAL and case.priority == Priority.CRITICAL:
+            policy_action = case["escalation"] or SLAPolicy.Escalation.NOTIFY
+            if policy_action == SLAPolicy.Escalation.PAGE_CRITICAL and case["priority"] == Priority.CRITICAL:
                 if on_call is None:
                     on_call = list(User.objects.filter(groups__name=roles.SRE, is_active=True).exclude(email="").values_list("email", flat=True))
                 for email in on_call:
-                    notifications.append(Notification(case=case, escalation_id=escalations.get(clock.pk), channel=Notification.Channel.EMAIL,
+                    notifications.append(Notification(case_id=case["pk"], escalation_id=escalation_id, channel=Notification.Channel.EMAIL,
                                                       recipient=email, subject=f"PAGE: {headline}", body=body, send_after=now))
                 actions.append(f"paged on-call ({len(on_call)})")
-            elif policy_action == SLAPolicy.Escalation.RAISE_PRIORITY and case.priority > Priority.CRITICAL:
-                follow_ups.append(("raise", case.pk, None))
-                actions.append(f"priority raised to {Priority(case.priority - 1).label}")
-            elif policy_action == SLAPolicy.Escalation.REASSIGN and snapshot.get("escalation_team_id"):
-                follow_ups.append(("reassign", case.pk, snapshot["escalation_team_id"]))
+            elif policy_action == SLAPolicy.Escalation.RAISE_PRIORITY and case["priority"] > Priority.CRITICAL:
+                follow_ups.append(("raise", case["pk"], None))
+                actions.append(f"priority raised to {Priority(case['priority'] - 1).label}")
+            elif policy_action == SLAPolicy.Escalation.REASSIGN and case["escalation_team"]:
+                follow_ups.append(("reassign", case["pk"], int(case["escalation_team"])))
                 actions.append("reassigned to the escalation team")
-        interactions.append(Interaction(case=case, kind=Interaction.Kind.AUTOMATION, body=headline, created_at=now,
+        interactions.append(Interaction(case_id=case["pk"], kind=Interaction.Kind.AUTOMATION, body=headline, created_at=now,
                                         data={"escalation": level, "clock": clock.kind, "window": clock.window, "actions": actions}))
         result.actions.extend(actions)
     _insert_many(Interaction, interactions, ["case_id", "kind", "public", "channel", "body", "data", "created_at"])
