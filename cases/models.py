@@ -234,6 +234,34 @@ class SavedView(models.Model):
         return self.name
 
 
+class CaseContext(models.Model):
+    """What was true about the tenant when the case arrived (auto-enrichment): health, alerts firing on
+    its resources, incidents, similar recent cases, recent deployments, and a suggested priority with
+    its reasons. A refresh adds a new snapshot; the agent's accept/override is recorded on it."""
+
+    class Decision(models.TextChoices):
+        PENDING = "", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        OVERRIDDEN = "overridden", "Overridden"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="contexts")
+    taken_at = models.DateTimeField(default=timezone.now)
+    data = models.JSONField(default=dict)
+    suggested_priority = models.PositiveSmallIntegerField(choices=Priority.choices, null=True, blank=True)
+    reasons = models.JSONField(default=list)
+    decision = models.CharField(max_length=12, choices=Decision.choices, blank=True)
+    decided_priority = models.PositiveSmallIntegerField(choices=Priority.choices, null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-taken_at", "-id"]
+        indexes = [models.Index(fields=["case", "-taken_at"], name="casecontext_case_idx")]
+
+    def __str__(self):
+        return f"Context of case {self.case_id} at {self.taken_at:%Y-%m-%d %H:%M}"
+
+
 from .sla_models import (  # noqa: E402,F401  (models of this app, kept in their own module)
     BusinessCalendar,
     Notification,

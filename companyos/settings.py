@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_filters",
+    "rest_framework",
     "guardian",
     "auditlog",
     "companyos",
@@ -181,6 +182,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     # The SLA sweep re-derives everything from the clocks' due times in PostgreSQL (cases.escalation).
     "sla-sweep": {"task": "cases.tasks.sla_sweep_task", "schedule": 15.0},
     "send-notifications": {"task": "cases.tasks.send_notifications_task", "schedule": 15.0},
+    "telemetry-retention": {"task": "tenants.tasks.purge_telemetry_task", "schedule": 3600.0},
 }
 CELERY_TASK_ROUTES = {"cases.tasks.*": {"queue": "celery"}}
 SLACK_WEBHOOK_URL = os.environ.get("SLACK_WEBHOOK_URL", "")
@@ -207,6 +209,18 @@ if not DEBUG:
 # Audit
 AUDITLOG_INCLUDE_ALL_MODELS = False
 AUDITLOG_DISABLE_REMOTE_ADDR = False
+
+# The machine APIs (/api/v1/): integrations authenticate with their own tokens; no sessions.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.api_auth.IntegrationTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "UNAUTHENTICATED_USER": None,
+}
+TELEMETRY_MAX_BATCH = int(os.environ.get("TELEMETRY_MAX_BATCH", "1000"))  # items per request
+TELEMETRY_MAX_BYTES = int(os.environ.get("TELEMETRY_MAX_BYTES", str(2 * 1024 * 1024)))  # request body
+TELEMETRY_RETENTION_DAYS = int(os.environ.get("TELEMETRY_RETENTION_DAYS", "90"))
 
 # Console
 CASE_KEY_PREFIX = "CS"

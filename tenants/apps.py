@@ -7,8 +7,9 @@ class TenantsConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
-        from .models import Requester, Resource, Tenant
+        from .models import Integration, Requester, Resource, Tenant
 
         auditlog.register(Tenant)
         auditlog.register(Requester)
         auditlog.register(Resource)
+        auditlog.register(Integration, exclude_fields=["token_hash", "last_used_at"])

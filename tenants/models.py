@@ -88,3 +88,17 @@ class Resource(models.Model):
 
     def __str__(self):
         return f"{self.external_id} ({self.kind})"
+
+
+from .telemetry import (  # noqa: E402,F401  (the tenants app's telemetry models, in their own module)
+    SLI,
+    Alert,
+    ConfigSnapshot,
+    Deployment,
+    Experiment,
+    FeatureFlag,
+    Integration,
+    ResourceDependency,
+    TelemetryPurge,
+    UsageMetric,
+)
