@@ -20,6 +20,7 @@ from tenants.selectors import can_see_tenant
 
 from .choices import OPEN_STATUSES, TRANSITIONS, Category, Environment, IssueType, Priority, Status
 from . import clocks
+from .enrichment import entitlement_flags
 from .models import Attachment, Case, Interaction, Tag, Team
 
 User = get_user_model()
@@ -120,10 +121,19 @@ def case_create(
         actor=actor,
         channel=channel,
         body=description,
-        data={"opened_by": _who(actor) if actor else "customer", "sla": clocks.on_create(case, now)},
+        data={"opened_by": _who(actor) if actor else "customer", "sla": clocks.on_create(case, now),
+              "entitlement_flags": entitlement_flags(tenant.entitlements, channel=channel)},
         created_at=now,
     )
+    case_id = case.pk
+    transaction.on_commit(lambda: _enrich_later(case_id))
     return case
+
+
+def _enrich_later(case_id: int) -> None:
+    from .tasks import enrich_case_task
+
+    enrich_case_task.delay(case_id)
 
 
 # --- lifecycle ------------------------------------------------------------------------------------

@@ -23,4 +23,7 @@ urlpatterns = [
     re_path(rf"^{KEY}/classify/$", views.case_classify, name="classify"),
     re_path(rf"^{KEY}/tags/$", views.case_tags, name="tags"),
     re_path(rf"^{KEY}/attachments/$", views.case_attach, name="attach"),
+    re_path(rf"^{KEY}/context/$", views.case_context, name="context"),
+    re_path(rf"^{KEY}/context/refresh/$", views.case_context_refresh, name="context_refresh"),
+    re_path(rf"^{KEY}/context/decide/$", views.case_context_decide, name="context_decide"),
 ]

@@ -18,7 +18,8 @@ from companyos.htmx import htmx_partial, partial
 from tenants.models import Requester
 from tenants.selectors import tenant_visible_to
 
-from . import clocks, services
+from . import clocks, enrichment, services
+from .enrichment import entitlement_flags
 from .choices import Priority, Status, transition_label
 from .filtersets import SORTS, CaseFilterSet
 from .forms import (
@@ -220,6 +221,7 @@ def _case_context(request, case: Case, **extra) -> dict:
         "attachments": list(case.attachments.select_related("uploaded_by").order_by("-created_at")),
         "teams": Team.objects.all(),
         "clock_rows": clocks.clock_rows(case),
+        "entitlement_flags": entitlement_flags(case.tenant.entitlements, channel=case.channel),
         "tab": "timeline",
     }
     context.update(extra)
@@ -388,3 +390,47 @@ def attachment_download(request, pk: int):
 
 
 PRIORITY_SLUGS = {p.slug: p for p in Priority}
+
+
+# --- context (auto-enrichment) ---------------------------------------------------------------------------
+
+
+def _context_response(request, case: Case, *, error: str = "", status: int = 200):
+    context = case.contexts.select_related("decided_by").first()
+    return render(request, "cases/case_detail.html#context-panel",
+                  {"case": case, "context": context, "context_error": error, "priorities": list(Priority)}, status=status)
+
+
+@require_GET
+def case_context(request, key: str):
+    """The Context panel, loaded on its own by the case page."""
+    case = case_get_for_user(request.user, key, path=request.path)
+    audit.log_access(case, view="context panel")
+    return _context_response(request, case)
+
+
+@require_POST
+def case_context_refresh(request, key: str):
+    case = case_get_for_user(request.user, key, path=request.path)
+    enrichment.capture_context(case_id=case.pk, actor=request.user)
+    if not htmx_partial(request):
+        return redirect(case)
+    return _context_response(request, case)
+
+
+@require_POST
+def case_context_decide(request, key: str):
+    case = case_get_for_user(request.user, key, path=request.path)
+    context = case.contexts.filter(pk=request.POST.get("context") or 0).first()
+    try:
+        priority = Priority.from_slug(request.POST.get("priority", ""))
+    except KeyError:
+        return _context_response(request, case, error="Choose a priority.", status=422)
+    if context is None:
+        return _context_response(request, case, error="That context snapshot no longer exists; refresh it.", status=409)
+    try:
+        enrichment.decide_priority(context_id=context.pk, actor=request.user, priority=priority)
+    except services.CaseError as error:
+        return _context_response(request, case, error=str(error), status=422)
+    label = "Accepted" if priority == context.suggested_priority else "Overrode"
+    return _after_write(request, case.key, f"{label} the suggested priority: {case.key} is {Priority(priority).label}.")

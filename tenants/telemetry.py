@@ -3,8 +3,10 @@ configuration, usage, experiments and resource graph. Ingested through /api/v1/t
 Alertmanager receiver) with per-integration tokens; shown on the tenant console; purged after the
 retention window.
 
-Every item carries the integration it came from and that integration's id for it (`source_id`):
-re-sending an item with the same source id updates nothing twice — (source, source_id) is unique.
+Every item carries the integration it came from (`integration`) and that integration's id for it
+(`source_id`): re-sending an item with the same source id changes nothing — (integration,
+source_id) is unique. (The foreign key is named `integration`, not `source`: a `source` key's
+column would be `source_id` and collide with the item's own id.)
 Imported by tenants.models, so these are the `tenants` app's models.
 """
 from __future__ import annotations
@@ -56,8 +58,8 @@ class Integration(models.Model):
 
 class TelemetryItem(models.Model):
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
-    source = models.ForeignKey(Integration, on_delete=models.PROTECT, related_name="+")
-    source_id = models.CharField(max_length=200)
+    integration = models.ForeignKey(Integration, on_delete=models.PROTECT, related_name="+")
+    source_id = models.CharField(max_length=200, help_text="The integration's own id for this item")
     received_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -65,7 +67,7 @@ class TelemetryItem(models.Model):
 
 
 def _unique(name: str):
-    return [models.UniqueConstraint(fields=["source", "source_id"], name=f"{name}_unique_source_id")]
+    return [models.UniqueConstraint(fields=["integration", "source_id"], name=f"{name}_unique_source_id")]
 
 
 class SLI(TelemetryItem):
@@ -113,7 +115,7 @@ class Alert(TelemetryItem):
         constraints = _unique("alert")
         indexes = [models.Index(fields=["tenant", "status", "-starts_at"], name="alert_tenant_status_idx"),
                    models.Index(fields=["resource", "status"], name="alert_resource_status_idx"),
-                   models.Index(fields=["source", "fingerprint", "status"], name="alert_fingerprint_idx"),
+                   models.Index(fields=["integration", "fingerprint", "status"], name="alert_fingerprint_idx"),
                    models.Index(fields=["received_at"], name="alert_received_idx")]
 
 
