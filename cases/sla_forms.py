@@ -105,6 +105,16 @@ def _parse_amount(text: str) -> Decimal | None:
 # --- policy -----------------------------------------------------------------------------------------
 
 
+def hours_text(value: timedelta) -> str:
+    minutes = int(value.total_seconds() // 60)
+    return f"{minutes // 60} h" + (f" {minutes % 60} min" if minutes % 60 else "")
+
+
+def _calendar_label(calendar: BusinessCalendar) -> str:
+    hours = hours_per_day_of(calendar)
+    return f"{calendar.name} · {calendar.timezone} · business day {hours_text(hours)}" if hours else f"{calendar.name} · {calendar.timezone} · no hours"
+
+
 class PolicyForm(forms.ModelForm):
     """Name, calendar, escalation and the targets grid: rows critical..low, columns first response,
     resolution and update cadence; each cell an amount, a unit and a business-time checkbox."""
@@ -125,6 +135,7 @@ class PolicyForm(forms.ModelForm):
         self.fields["description"].widget.attrs.update({"class": "input"})
         self.fields["calendar"].queryset = BusinessCalendar.objects.order_by("name")
         self.fields["calendar"].empty_label = "— none: every target counts calendar time (24×7) —"
+        self.fields["calendar"].label_from_instance = _calendar_label
         self.fields["escalation_team"].queryset = Team.objects.order_by("name")
         self.fields["escalation_team"].empty_label = "— choose a team —"
         self.fields["at_risk_percent"] = forms.IntegerField(
@@ -135,7 +146,9 @@ class PolicyForm(forms.ModelForm):
             self.fields[name].widget.attrs["class"] = "input"
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
-        hours = self.instance.calendar.to_calendar().hours_per_day if self.instance.pk and self.instance.calendar_id else DEFAULT_HOURS_PER_DAY
+        else:  # a new policy starts on the first calendar: its targets default to business time
+            self.fields["calendar"].initial = self.fields["calendar"].queryset.values_list("pk", flat=True).first()
+        hours = (hours_per_day_of(self.instance.calendar) if self.instance.pk and self.instance.calendar_id else timedelta(0)) or DEFAULT_HOURS_PER_DAY
         for priority in PRIORITY_SLUGS:
             for kind in CLOCK_KINDS:
                 prefix = f"{priority}__{kind}"
@@ -145,11 +158,14 @@ class PolicyForm(forms.ModelForm):
                 label = f"{Priority.from_slug(priority).label} {KIND_LABELS[kind].lower()}"
                 self.fields[f"{prefix}__amount"] = forms.CharField(
                     required=False, initial=amount, label=f"{label}: amount",
-                    widget=forms.TextInput(attrs={"class": "input amount", "inputmode": "decimal", "size": 5, "autocomplete": "off"}))
+                    widget=forms.TextInput(attrs={"class": "input amount", "inputmode": "decimal", "size": 5, "autocomplete": "off",
+                                                  "aria-label": f"{label}: amount"}))
                 self.fields[f"{prefix}__unit"] = forms.ChoiceField(
-                    choices=UNIT_CHOICES, initial=unit, label=f"{label}: unit", widget=forms.Select(attrs={"class": "input unit"}))
+                    choices=UNIT_CHOICES, initial=unit, label=f"{label}: unit",
+                    widget=forms.Select(attrs={"class": "input unit", "aria-label": f"{label}: unit"}))
                 self.fields[f"{prefix}__business"] = forms.BooleanField(
-                    required=False, initial=business if row else True, label=f"{label}: business time")
+                    required=False, initial=business if row else True, label=f"{label}: business time",
+                    widget=forms.CheckboxInput(attrs={"aria-label": f"{label}: business time"}))
 
     # -- the grid, for the template ------------------------------------------------------------------
     def grid(self) -> list[dict]:
@@ -179,7 +195,7 @@ class PolicyForm(forms.ModelForm):
         hours = timedelta(0)
         if calendar is not None:
             try:
-                hours = calendar.to_calendar().hours_per_day
+                hours = BusinessCalendar(timezone=calendar.timezone, weekly_hours=calendar.weekly_hours).to_calendar().hours_per_day
             except (ValueError, KeyError, TypeError) as error:
                 self.add_error("calendar", f"This calendar cannot be used: {error}")
                 calendar = None
@@ -298,7 +314,10 @@ class PreviewForm(forms.Form):
         self.tenant_default = tenant_default
 
     def values(self) -> tuple[Tenant | None, Priority, datetime]:
-        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        data = {}
+        if self.is_bound:
+            self.is_valid()  # cleaned_data then holds every field that is valid, even if another is not
+            data = self.cleaned_data
         tenant = data.get("preview_tenant") or self.tenant_default
         priority = Priority.from_slug(data.get("preview_priority") or "critical")
         opened_at = data.get("preview_opened_at") or timezone.localtime().replace(second=0, microsecond=0)
@@ -346,7 +365,7 @@ class RuleForm(forms.ModelForm):
         fields = ["position", "segment", "support_tier", "policy"]
         labels = {"support_tier": "Support tier"}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, form_id: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["position"] = forms.IntegerField(min_value=1, max_value=32767, initial=self.fields["position"].initial,
                                                      error_messages={"min_value": "A position from 1 up.", "max_value": "At most 32767."},
@@ -359,6 +378,9 @@ class RuleForm(forms.ModelForm):
         self.fields["policy"].empty_label = "— choose a policy —"
         self.fields["policy"].widget.attrs["class"] = "input"
         self.fields["policy"].error_messages["required"] = "Choose the policy this rule selects."
+        if form_id:  # the fields sit in table cells, the <form> elsewhere in the row
+            for field in self.fields.values():
+                field.widget.attrs["form"] = form_id
 
 
 # --- calendars ----------------------------------------------------------------------------------------
@@ -591,15 +613,17 @@ def upcoming_days(calendar: BusinessCalendar, *, today: date | None = None, days
 
 
 def hours_per_day_of(calendar: BusinessCalendar | None) -> timedelta:
+    """The calendar's business day (what "business days" convert at); only its weekly hours count,
+    so no holidays are looked up."""
     if calendar is None:
         return timedelta(0)
     try:
-        return calendar.to_calendar().hours_per_day
+        return BusinessCalendar(timezone=calendar.timezone, weekly_hours=calendar.weekly_hours).to_calendar().hours_per_day
     except (ValueError, KeyError, TypeError):
         return timedelta(0)
 
 
 __all__ = [
     "CalendarForm", "PolicyForm", "PresetLoadForm", "PreviewForm", "RuleForm", "display_target", "format_windows",
-    "hours_per_day_of", "parse_closures", "parse_extra_days", "parse_windows", "preset_policy_name", "upcoming_days",
+    "hours_per_day_of", "hours_text", "parse_closures", "parse_extra_days", "parse_windows", "preset_policy_name", "upcoming_days",
 ]

@@ -30,7 +30,6 @@ Definitions (the footnote on the page says the same):
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
@@ -38,7 +37,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 
-from tenants.choices import Segment, SupportTier
+from tenants.choices import Segment
 from tenants.selectors import visible_tenant_ids
 
 from .choices import OPEN_STATUSES, Priority
@@ -108,26 +107,21 @@ def _dimension_q(filters: Filters, prefix: str = "") -> Q:
     return q
 
 
-def clocks_visible_to(user) -> QuerySet[SLAClock]:
-    """First-response and resolution clocks of the cases `user` may see."""
-    qs = SLAClock.objects.filter(kind__in=[FIRST_RESPONSE, RESOLUTION])
+def _scoped(qs: QuerySet, user, tenant_field: str) -> QuerySet:
     ids = visible_tenant_ids(user)
     if ids is None:
         return qs
-    if not ids:
-        return qs.none()
-    return qs.filter(case__tenant_id__in=ids)
+    return qs.filter(**{f"{tenant_field}__in": ids}) if ids else qs.none()
+
+
+def clocks_visible_to(user) -> QuerySet[SLAClock]:
+    """First-response and resolution clocks of the cases `user` may see."""
+    return _scoped(SLAClock.objects.filter(kind__in=[FIRST_RESPONSE, RESOLUTION]), user, "case__tenant_id")
 
 
 def open_cases_visible_to(user) -> QuerySet[Case]:
-    ids = visible_tenant_ids(user)
     # The IN list in lifecycle order: exactly the predicate of the open-case partial indexes.
-    qs = Case.objects.filter(status__in=OPEN_STATUSES)
-    if ids is None:
-        return qs
-    if not ids:
-        return qs.none()
-    return qs.filter(tenant_id__in=ids)
+    return _scoped(Case.objects.filter(status__in=OPEN_STATUSES), user, "tenant_id")
 
 
 # --- outcomes as SQL ----------------------------------------------------------------------------------
@@ -334,14 +328,26 @@ class Trend:
             return {"flat": "same", "none": "none"}[self.direction]
         return "better" if (self.direction == "up") == self.higher_is_better else "worse"
 
+    def _format(self, value: Decimal) -> str:
+        if self.unit == "pp":
+            return f"{value} pp"
+        return duration_text(timedelta(minutes=float(value)))
+
     @property
     def text(self) -> str:
+        """"−3.3 pp (worse)", "+12 min (worse)", "unchanged", or why there is no comparison."""
         if self.delta is None:
             return "no data in the previous period" if self.previous is None else "no data in this period"
         if self.delta == 0:
             return "unchanged"
         sign = "+" if self.delta > 0 else "−"
-        return f"{sign}{abs(self.delta)} {self.unit} ({self.verdict})"
+        return f"{sign}{self._format(abs(self.delta))} ({self.verdict})"
+
+    @property
+    def previous_text(self) -> str:
+        if self.previous is None:
+            return "—"
+        return f"{self.previous}%" if self.unit == "pp" else self._format(self.previous)
 
 
 @dataclass
@@ -498,13 +504,6 @@ def _segment_label(value: str) -> str:
         return value
 
 
-def tier_label(value: str) -> str:
-    try:
-        return str(SupportTier(value).label)
-    except ValueError:
-        return value
-
-
 def _period_label(filters: Filters) -> str:
     return f"{filters.date_from.isoformat()} – {filters.date_to.isoformat()}"
 
@@ -571,17 +570,14 @@ def trend_chart(weeks: list[Week], *, width: int = 660, height: int = 240) -> di
     x_ticks = [{"x": x(i), "label": f"W{week.start.isocalendar()[1]:02d}", "date": week.start.strftime("%d %b")}
                for i, week in enumerate(weeks) if i % step == 0]
     y_ticks = [{"y": y(Decimal(v)), "label": f"{v}%"} for v in (0, 25, 50, 75, 100)]
-    summary = []
-    for s in series:
-        values = [p for p in s["points"]]
-        if values:
-            summary.append(f"{s['label']}: " + ", ".join(p["label"].split("week ", 1)[1] for p in values) + ".")
-        else:
-            summary.append(f"{s['label']}: no clocks with an outcome.")
+    summary = " ".join(
+        f"{s['label']}: " + (", ".join(p["label"].split("week ", 1)[1] for p in s["points"]) if s["points"] else "no clocks with an outcome") + "."
+        for s in series
+    )
     return {
         "width": width, "height": height, "left": left, "right": width - right, "top": top, "bottom": height - bottom,
         "series": series, "x_ticks": x_ticks, "y_ticks": y_ticks,
-        "desc": f"Weekly attainment in percent, {len(weeks)} ISO week{'s' if len(weeks) != 1 else ''}. " + " ".join(summary),
+        "desc": f"Weekly attainment in percent, {len(weeks)} ISO week{'s' if len(weeks) != 1 else ''}. " + summary,
     }
 
 
@@ -636,11 +632,7 @@ def csv_rows(dash: Dashboard):
             mean: Mean = getattr(row, attr)
             key = "all" if row is dash.overall else row.key
             label = "All priorities" if row is dash.overall else row.label
-            yield [dimension, key, label, *blank_attainment, mean.count, _blank(minutes(mean.calendar)), _blank(minutes(mean.policy))]
-
-
-def _blank(value) -> object:
-    return "" if value is None else value
+            yield [dimension, key, label, *blank_attainment, mean.count, *("" if m is None else m for m in (mean.calendar_minutes, mean.policy_minutes))]
 
 
 def duration_text(value: timedelta | None) -> str:

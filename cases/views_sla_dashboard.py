@@ -130,7 +130,9 @@ def dashboard(request):
                        tenant_rows=dash.by_tenant[:TENANT_ROWS], more_tenants=max(len(dash.by_tenant) - TENANT_ROWS, 0))
     # Invalid filters: the form says what is wrong (status 200, so htmx swaps it in) and no numbers
     # are shown, rather than numbers for filters the user did not ask for.
-    return render(request, partial(request, TEMPLATE, "results"), context)
+    # htmx 2 sends HX-Request when it restores history (Back): that needs the whole page.
+    restoring = getattr(getattr(request, "htmx", None), "history_restore_request", False)
+    return render(request, TEMPLATE if restoring else partial(request, TEMPLATE, "results"), context)
 
 
 @require_GET
