@@ -403,13 +403,17 @@ def preview(policy: SLAPolicy, *, tenant, priority: int, opened_at: datetime) ->
 
 
 def clocks_moved_by(policy: SLAPolicy) -> int:
-    """How many running or paused clocks a re-apply of `policy` (as it stands) would re-target."""
+    """How many running or paused clocks a re-apply of `policy` (as it stands, saved or not) would
+    re-target: a different target, or business time on a different calendar version."""
+    if policy.pk is None:
+        return 0
+    calendar_version = f"{policy.calendar_id}:{policy.calendar.updated_at.isoformat()}" if policy.calendar_id else None
     moved = 0
     qs = SLAClock.objects.filter(case__sla_policy=policy, case__status__in=OPEN_STATUSES).exclude(state=State.STOPPED)
     for row in qs.values("kind", "target", "business", "case__priority", "case__sla_snapshot__calendar__key"):
         wanted = policy.target(Priority(row["case__priority"]).slug, row["kind"])
-        calendar_key = policy.calendar.snapshot()["key"] if policy.calendar_id else None
-        if wanted is None or wanted != (row["target"], row["business"]) or (row["business"] and row["case__sla_snapshot__calendar__key"] != calendar_key):
+        snapshot_version = (row["case__sla_snapshot__calendar__key"] or "").rsplit(":", 1)[0] or None
+        if wanted is None or wanted != (row["target"], row["business"]) or (row["business"] and snapshot_version != calendar_version):
             moved += 1
     return moved
 

@@ -157,6 +157,7 @@ class SLAPolicy(models.Model):
         return timedelta(minutes=row["minutes"]), bool(row["business"])
 
     def clean(self):
+        """An empty target is allowed (no clock runs for it: seed 001 has no resolution targets)."""
         errors = []
         if not 1 <= self.at_risk_percent <= 99:
             errors.append("The at-risk threshold must be between 1 and 99 percent.")
@@ -169,9 +170,6 @@ class SLAPolicy(models.Model):
                 if not isinstance(row.get("minutes"), (int, float)) or row["minutes"] <= 0:
                     errors.append(f"{priority} {kind.replace('_', ' ')}: the target must be a positive duration.")
                 business = business or bool(row.get("business"))
-            for kind in ("first_response", "resolution"):
-                if not (self.targets or {}).get(priority, {}).get(kind):
-                    errors.append(f"{priority}: a {kind.replace('_', ' ')} target is required.")
         if business and self.calendar_id is None:
             errors.append("Targets counted in business time need a business calendar.")
         if self.escalation == self.Escalation.REASSIGN and self.escalation_team_id is None:

@@ -66,7 +66,15 @@ def send(task_name: str, *args):
         app.send_task(task_name, args=args, connection=conn, queue="celery")
 
 
-def wait_for(predicate, timeout=40.0):
+def _output(process) -> str:
+    """What the worker printed (it is stopped first), for the failure message."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    return "worker did not sweep; its output:\n" + process.stdout.read().decode(errors="replace")[-4000:]
+
+
+def wait_for(predicate, timeout=60.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -87,7 +95,7 @@ def test_a_worker_runs_the_sweep_from_redis_and_a_killed_worker_or_lost_messages
     case = _overdue_case()
     first = worker()
     send("cases.tasks.sla_sweep_task")
-    assert wait_for(lambda: SLAEscalation.objects.filter(clock__case=case, level="breached").exists()), first.stdout.read1().decode() if first.poll() is not None else "worker did not sweep"
+    assert wait_for(lambda: SLAEscalation.objects.filter(clock__case=case, level="breached").exists()), _output(first)
 
     # Kill the worker outright and start another; sweeping again changes nothing.
     os.killpg(first.pid, signal.SIGKILL)
