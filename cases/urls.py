@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.case_list, name="list"),
     path("new/", views.case_create, name="create"),
     path("new/requesters/", views.requester_options, name="requester_options"),
+    path("new/entitlements/", views.intake_entitlements, name="intake_entitlements"),
     path("bulk/", views.case_bulk, name="bulk"),
     path("views/", views.saved_view_create, name="view_create"),
     path("views/counts/", views.saved_view_counts, name="view_counts"),

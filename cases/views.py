@@ -195,6 +195,15 @@ def case_create(request):
 
 
 @require_GET
+def intake_entitlements(request):
+    """The intake form's entitlement check: what the chosen channel needs that the tenant's plan
+    doesn't include (the case can still be opened; the flag stays on it)."""
+    tenant = tenant_visible_to(request.user).filter(slug=request.GET.get("tenant", "")).first()
+    flags = entitlement_flags(tenant.entitlements, channel=request.GET.get("channel", "")) if tenant else []
+    return render(request, "cases/case_form.html#entitlements", {"entitlement_flags": flags, "tenant": tenant})
+
+
+@require_GET
 def requester_options(request):
     tenant = tenant_visible_to(request.user).filter(slug=request.GET.get("tenant", "")).first()
     requesters = Requester.objects.filter(tenant=tenant).order_by("name") if tenant else Requester.objects.none()

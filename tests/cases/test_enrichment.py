@@ -128,3 +128,12 @@ def test_context_is_scoped_like_the_case(firing_world, tenant_b):
     assert client.get(f"/cases/{case.key}/context/").status_code == 404
     assert client.post(f"/cases/{case.key}/context/refresh/").status_code == 404
     assert not case.contexts.exists()
+
+
+@pytest.mark.django_db
+def test_intake_form_flags_a_channel_outside_the_plan(firing_world):
+    client = login(firing_world["agent"])
+    flags = client.get("/cases/new/entitlements/?tenant=acme&channel=phone", HTTP_HX_REQUEST="true").content.decode()
+    assert "phone support is not included" in flags and "channel “phone” is not in the tenant" in flags
+    assert "Entitlement" not in client.get("/cases/new/entitlements/?tenant=acme&channel=email", HTTP_HX_REQUEST="true").content.decode()
+    assert "Entitlement" not in client.get("/cases/new/entitlements/?tenant=not-mine&channel=phone", HTTP_HX_REQUEST="true").content.decode()
