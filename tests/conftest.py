@@ -6,6 +6,16 @@ from django.test import Client
 from tests.factories import CaseFactory, TenantFactory, UserFactory
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _celery_in_process():
+    """Tasks queued with .delay() run in the test process (tests/companyos/test_celery.py drives a
+    real worker over Redis with send_task, which this does not affect)."""
+    from companyos.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+
+
 @pytest.fixture(autouse=True)
 def _data_migrations(request):
     """Transactional tests (live server, threads) end with a TRUNCATE that also empties the rows the
