@@ -106,6 +106,9 @@ class Case(models.Model):
             models.Index(fields=["status", "status_changed_at"], name="case_status_changed_idx"),
             models.Index(fields=["sla_due_at", "id"], name="case_open_sla_due_idx", condition=Q(status__in=OPEN_STATUSES)),
             models.Index(fields=["sla_risk_at"], name="case_open_sla_risk_idx", condition=Q(status__in=OPEN_STATUSES)),
+            # A tenant's cases by SLA (the tenant console's Cases panel, the tenant list's counts).
+            models.Index(fields=["tenant", "sla_due_at"], name="case_open_tenant_due_idx", condition=Q(status__in=OPEN_STATUSES)),
+            models.Index(fields=["tenant", "sla_due_at", "id"], name="case_tenant_due_idx"),
             models.Index(fields=["tenant", "status", "priority"], name="case_tenant_status_idx"),
             models.Index(fields=["owner", "status", "priority"], name="case_owner_status_idx"),
             models.Index(fields=["team", "status", "priority"], name="case_team_status_idx"),

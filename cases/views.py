@@ -82,7 +82,15 @@ def _queue_context(request):
         "sort": filterset.sort_key,
         "statuses": Status.choices,
         "assignees": User.objects.filter(is_active=True).order_by("username").only("username", "first_name", "last_name"),
+        # Embedded elsewhere (the tenant console's Cases panel), paging must not move the address bar.
+        "push_url": not htmx_partial(request) or _current_path(request).startswith("/cases/"),
     }
+
+
+def _current_path(request) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(request.headers.get("HX-Current-URL", "")).path or "/cases/"
 
 
 @require_GET

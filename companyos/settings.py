@@ -184,7 +184,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "send-notifications": {"task": "cases.tasks.send_notifications_task", "schedule": 15.0},
     "telemetry-retention": {"task": "tenants.tasks.purge_telemetry_task", "schedule": 3600.0},
 }
-CELERY_TASK_ROUTES = {"cases.tasks.*": {"queue": "celery"}}
+CELERY_TASK_ROUTES = {"cases.tasks.*": {"queue": "celery"}, "tenants.tasks.*": {"queue": "celery"}}
 SLACK_WEBHOOK_URL = os.environ.get("SLACK_WEBHOOK_URL", "")
 
 # Sessions end after inactivity: every request pushes the expiry forward.
@@ -239,4 +239,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "loggers": {"tenants.retention": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

@@ -14,5 +14,8 @@ urlpatterns = [
     path("search/", views.global_search, name="search"),
     path("cases/", include("cases.urls")),
     path("sla/", include("cases.sla_urls")),
+    path("api/v1/", include("tenants.api_urls")),
+    path("tenants/integrations/", include("tenants.integration_urls")),
+    path("tenants/", include("tenants.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -41,6 +41,11 @@ class Tenant(models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("tenants:console", kwargs={"slug": self.slug})
+
 
 class TenantUserObjectPermission(UserObjectPermissionBase):
     """Direct foreign-key permission rows (guardian): fast `tenant_id IN (…)` scoping."""

@@ -170,7 +170,7 @@ class Experiment(TelemetryItem):
 
     class Meta:
         constraints = _unique("experiment")
-        indexes = [models.Index(fields=["tenant", "status"], name="experiment_tenant_idx")]
+        indexes = [models.Index(fields=["tenant", "status", "-started_at"], name="experiment_tenant_idx")]
 
 
 class ResourceDependency(TelemetryItem):

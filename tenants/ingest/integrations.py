@@ -1,0 +1,76 @@
+"""Integrations and their tokens. Every write is atomic and takes `actor`; django-auditlog records it
+(the request's AuditlogMiddleware supplies actor and address; outside a request wrap the call in
+auditlog's `set_actor`). The token hash is excluded from the audit log; the raw token is returned
+once and never stored."""
+from __future__ import annotations
+
+import re
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..telemetry import Integration
+
+
+LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+class IntegrationError(Exception):
+    """An integration change that cannot be made; the message says why."""
+
+
+def _check_labels(tenant_label: str, service_label: str) -> None:
+    for label in (tenant_label, service_label):
+        if not LABEL_NAME.match(label or ""):
+            raise IntegrationError(f"{label!r} is not a Prometheus label name (letters, digits and _, not starting with a digit).")
+    if tenant_label == service_label:
+        raise IntegrationError("The tenant and the service label must differ.")
+
+
+@transaction.atomic
+def integration_create(*, name: str, actor, alert_tenant_label: str = "tenant", alert_service_label: str = "service") -> tuple[Integration, str]:
+    """A new integration and its token. The raw token is returned once and never stored."""
+    name = name.strip()
+    if not name:
+        raise IntegrationError("Give the integration a name.")
+    if Integration.objects.filter(name__iexact=name).exists():
+        raise IntegrationError(f"An integration named {name!r} exists already.")
+    _check_labels(alert_tenant_label, alert_service_label)
+    raw, prefix, digest = Integration.new_token()
+    integration = Integration.objects.create(
+        name=name, token_prefix=prefix, token_hash=digest, created_by=actor if getattr(actor, "pk", None) else None,
+        alert_tenant_label=alert_tenant_label, alert_service_label=alert_service_label,
+    )
+    return integration, raw
+
+
+@transaction.atomic
+def integration_update(*, integration_id: int, actor, alert_tenant_label: str, alert_service_label: str) -> Integration:
+    """Change the Alertmanager label names (alerts already stored keep their tenant and resource)."""
+    integration = Integration.objects.select_for_update().get(pk=integration_id)
+    _check_labels(alert_tenant_label, alert_service_label)
+    if (integration.alert_tenant_label, integration.alert_service_label) != (alert_tenant_label, alert_service_label):
+        integration.alert_tenant_label, integration.alert_service_label = alert_tenant_label, alert_service_label
+        integration.save(update_fields=["alert_tenant_label", "alert_service_label"])
+    return integration
+
+
+@transaction.atomic
+def integration_revoke(*, integration_id: int, actor) -> Integration:
+    """Refuse the integration's token from now on. Its telemetry stays. Revoking twice is a no-op."""
+    integration = Integration.objects.select_for_update().get(pk=integration_id)
+    if integration.revoked_at is None:
+        integration.revoked_at = timezone.now()
+        integration.save(update_fields=["revoked_at"])
+    return integration
+
+
+@transaction.atomic
+def integration_rotate_token(*, integration_id: int, actor) -> tuple[Integration, str]:
+    """Replace an active integration's token (the old one stops working at once); returns the new raw token."""
+    integration = Integration.objects.select_for_update().get(pk=integration_id)
+    if integration.revoked_at is not None:
+        raise IntegrationError("A revoked integration stays revoked: create a new one.")
+    raw, integration.token_prefix, integration.token_hash = Integration.new_token()
+    integration.save(update_fields=["token_prefix", "token_hash"])
+    return integration, raw

@@ -1,0 +1,132 @@
+"""/tenants/integrations/: the admins' page for telemetry integrations and their API tokens.
+
+List, create (the raw token is shown once, in the response to the create, and never again), edit the
+Alertmanager label names, revoke (a confirmation step first; the token gets 401 from then on). Thin
+views: a form, one service in tenants.ingest, a render. Admins only; anyone else gets 403 and the
+attempt is audited. The writes are audited by django-auditlog (Integration is registered), the list
+view by an access entry.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.validators import RegexValidator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+from django.views.decorators.vary import vary_on_headers
+
+from companyos import audit
+from companyos.htmx import partial
+from companyos.roles import is_admin
+
+from . import ingest
+from .ingest.integrations import LABEL_NAME
+from .models import Integration
+
+
+def admin_only(view):
+    """Admins only: anyone else gets 403, and the attempt is written to the audit log."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not is_admin(request.user):
+            audit.log_denied(Integration, kwargs.get("pk", "list"), path=request.path, reason="integrations are for admins")
+            raise PermissionDenied("Integrations are managed by admins.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _label_field(label: str, initial: str) -> forms.CharField:
+    return forms.CharField(
+        label=label, initial=initial, max_length=60,
+        validators=[RegexValidator(LABEL_NAME, "A Prometheus label name: letters, digits and _, not starting with a digit.")],
+        widget=forms.TextInput(attrs={"class": "input mono", "autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+class LabelsForm(forms.Form):
+    alert_tenant_label = _label_field("Tenant label", "tenant")
+    alert_service_label = _label_field("Service label", "service")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("alert_tenant_label") and data.get("alert_tenant_label") == data.get("alert_service_label"):
+            self.add_error("alert_service_label", "The tenant and the service label must differ.")
+        return data
+
+
+class IntegrationForm(LabelsForm):
+    name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"class": "input", "autocomplete": "off", "placeholder": "e.g. Prometheus EU"}))
+    field_order = ["name", "alert_tenant_label", "alert_service_label"]
+
+
+def _list_context(request, form: IntegrationForm, **extra) -> dict:
+    integrations = list(Integration.objects.select_related("created_by"))
+    audit.log_list_access(Integration, [i.pk for i in integrations], view="integrations")
+    return {"integrations": integrations, "form": form, "api_base": request.build_absolute_uri("/api/v1/"),
+            "max_batch": settings.TELEMETRY_MAX_BATCH, **extra}
+
+
+@admin_only
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def integration_list(request):
+    """GET: the list and the create form. POST: create; the response shows the raw token, once."""
+    if request.method == "GET":
+        return render(request, "tenants/integrations.html", _list_context(request, IntegrationForm()))
+    form = IntegrationForm(request.POST)
+    if form.is_valid():
+        try:
+            integration, token = ingest.integration_create(actor=request.user, **form.cleaned_data)
+        except ingest.IntegrationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            response = render(request, "tenants/integrations.html",
+                              _list_context(request, IntegrationForm(), created=integration, token=token), status=201)
+            response["Cache-Control"] = "no-store"  # the raw token must not sit in a cache
+            return response
+    return render(request, "tenants/integrations.html", _list_context(request, form, show_form=True), status=422)
+
+
+@admin_only
+@require_http_methods(["GET", "POST"])
+def integration_edit(request, pk: int):
+    """The Alertmanager label names (which label names the tenant, which the resource)."""
+    integration = get_object_or_404(Integration, pk=pk)
+    if request.method == "GET":
+        form = LabelsForm(initial={"alert_tenant_label": integration.alert_tenant_label,
+                                   "alert_service_label": integration.alert_service_label})
+        return render(request, "tenants/integrations_edit.html", {"integration": integration, "form": form})
+    form = LabelsForm(request.POST)
+    if form.is_valid():
+        try:
+            ingest.integration_update(integration_id=integration.pk, actor=request.user, **form.cleaned_data)
+        except ingest.IntegrationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Saved the label names of “{integration.name}”.")
+            return redirect("integrations:list")
+    return render(request, "tenants/integrations_edit.html", {"integration": integration, "form": form}, status=422)
+
+
+@admin_only
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def integration_revoke(request, pk: int):
+    """GET (or a POST without confirm=yes): the confirmation. POST confirm=yes: revoke."""
+    integration = get_object_or_404(Integration, pk=pk)
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        if integration.active:
+            ingest.integration_revoke(integration_id=integration.pk, actor=request.user)
+            messages.success(request, f"Revoked the token of “{integration.name}”: it gets 401 from now on.")
+        else:
+            messages.info(request, f"“{integration.name}” was already revoked.")
+        return redirect("integrations:list")
+    return render(request, partial(request, "tenants/integrations_revoke.html", "dialog"),
+                  {"integration": integration, "cancel_url": reverse("integrations:list")})

@@ -1,0 +1,153 @@
+"""The admins' integrations page (/tenants/integrations/): access, the token shown once, label
+editing, revoke with a confirmation step (the token then gets 401), and the audit trail."""
+import json
+import re
+
+import pytest
+from auditlog.models import LogEntry
+from django.test import Client
+
+from companyos.audit import is_denied
+from tenants import ingest
+from tenants.models import Integration
+from tenants.telemetry import hash_token
+from tests.conftest import login
+from tests.factories import UserFactory
+
+LIST = "/tenants/integrations/"
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    return login(admin_user)
+
+
+@pytest.fixture
+def existing(admin_user):
+    return ingest.integration_create(name="Prometheus EU", actor=admin_user)[0]
+
+
+def api_status(token: str) -> int:
+    item = {"tenant": "acme", "source_id": "u1", "metric": "api_requests", "value": 1, "period_start": "2026-03-02T10:00:00Z"}
+    return Client().post("/api/v1/telemetry/usage/", data=json.dumps({"items": [item]}), content_type="application/json",
+                         headers={"Authorization": f"Bearer {token}"}).status_code
+
+
+def token_in(html: str) -> str:
+    match = re.search(r'id="new-token"[^>]*value="(cos_[^"]+)"', html)
+    assert match, "no token shown"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("role", ["agent", "senior agent", "manager", "SRE"])
+def test_only_admins(role, existing):
+    client = login(UserFactory(role=role))
+    for method, url in [("get", LIST), ("post", LIST), ("get", f"{LIST}{existing.pk}/"), ("get", f"{LIST}{existing.pk}/revoke/"),
+                        ("post", f"{LIST}{existing.pk}/revoke/")]:
+        response = getattr(client, method)(url, {"name": "x", "confirm": "yes"} if method == "post" else None)
+        assert response.status_code == 403, (method, url)
+    existing.refresh_from_db()
+    assert existing.active
+    assert Integration.objects.count() == 1
+    denied = [e for e in LogEntry.objects.filter(action=LogEntry.Action.ACCESS) if is_denied(e)]
+    assert len(denied) == 5
+
+
+def test_signed_out_goes_to_login(db):
+    response = Client().get(LIST)
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_admin_sees_the_list(admin_client, existing):
+    response = admin_client.get(LIST)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Prometheus EU" in html and existing.token_prefix in html and "Active" in html and "never" in html
+    assert 'id="new-token"' not in html
+    assert LogEntry.objects.filter(action=LogEntry.Action.ACCESS, additional_data__view="integrations").exists()
+
+
+def test_create_shows_the_token_once(admin_client, admin_user, tenant_a):
+    response = admin_client.post(LIST, {"name": "Datadog", "alert_tenant_label": "customer", "alert_service_label": "service"})
+    assert response.status_code == 201
+    assert response["Cache-Control"] == "no-store"
+    token = token_in(response.content.decode())
+    integration = Integration.objects.get(name="Datadog")
+    assert integration.token_hash == hash_token(token) and token not in integration.token_hash
+    assert (integration.alert_tenant_label, integration.created_by) == ("customer", admin_user)
+    assert token.startswith(integration.token_prefix)
+    # Never again: the list shows the prefix only.
+    again = admin_client.get(LIST).content.decode()
+    assert token not in again and integration.token_prefix in again
+    assert api_status(token) == 200
+    # Audited (the token hash is not in the log).
+    entry = LogEntry.objects.get_for_object(integration).get(action=LogEntry.Action.CREATE)
+    assert entry.actor == admin_user
+    assert "token_hash" not in (entry.changes_dict or {})
+
+
+def test_create_errors_keep_the_input(admin_client, existing):
+    response = admin_client.post(LIST, {"name": "prometheus eu", "alert_tenant_label": "tenant", "alert_service_label": "service"})
+    assert response.status_code == 422
+    assert "exists already" in response.content.decode()
+    response = admin_client.post(LIST, {"name": "New one", "alert_tenant_label": "9bad", "alert_service_label": "9bad"})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Prometheus label name" in html and 'value="New one"' in html
+    assert Integration.objects.count() == 1
+
+
+def test_edit_labels(admin_client, existing):
+    assert admin_client.get(f"{LIST}{existing.pk}/").status_code == 200
+    response = admin_client.post(f"{LIST}{existing.pk}/", {"alert_tenant_label": "customer", "alert_service_label": "component"})
+    assert response.status_code == 302
+    existing.refresh_from_db()
+    assert (existing.alert_tenant_label, existing.alert_service_label) == ("customer", "component")
+    response = admin_client.post(f"{LIST}{existing.pk}/", {"alert_tenant_label": "same", "alert_service_label": "same"})
+    assert response.status_code == 422
+    assert "must differ" in response.content.decode()
+    assert LogEntry.objects.get_for_object(existing).filter(action=LogEntry.Action.UPDATE).count() == 1
+
+
+def test_revoke_asks_first_then_the_token_gets_401(admin_client, admin_user, tenant_a):
+    integration, token = ingest.integration_create(name="Old pipeline", actor=admin_user)
+    assert api_status(token) == 200
+    url = f"{LIST}{integration.pk}/revoke/"
+    page = admin_client.get(url)
+    assert page.status_code == 200 and "Revoke “Old pipeline”?" in page.content.decode() and "<html" in page.content.decode()
+    fragment = admin_client.get(url, headers={"HX-Request": "true"})
+    assert "<html" not in fragment.content.decode() and 'name="confirm" value="yes"' in fragment.content.decode()
+    # A POST without the confirmation only asks again.
+    assert admin_client.post(url).status_code == 200
+    integration.refresh_from_db()
+    assert integration.active
+    response = admin_client.post(url, {"confirm": "yes"})
+    assert response.status_code == 302
+    integration.refresh_from_db()
+    assert integration.revoked_at is not None
+    assert api_status(token) == 401
+    html = admin_client.get(LIST).content.decode()
+    assert "Revoked" in html
+    assert LogEntry.objects.get_for_object(integration).filter(action=LogEntry.Action.UPDATE, actor=admin_user).count() == 1
+
+
+def test_revoking_twice_is_harmless(admin_client, existing):
+    url = f"{LIST}{existing.pk}/revoke/"
+    admin_client.post(url, {"confirm": "yes"})
+    first = Integration.objects.get().revoked_at
+    assert admin_client.post(url, {"confirm": "yes"}).status_code == 302
+    assert Integration.objects.get().revoked_at == first
+
+
+def test_unknown_integration_is_404(admin_client, db):
+    assert admin_client.get(f"{LIST}999999/revoke/").status_code == 404
+
+
+def test_rotate_token_service(admin_user, tenant_a):
+    integration, old = ingest.integration_create(name="Bench", actor=admin_user)
+    integration, new = ingest.integration_rotate_token(integration_id=integration.pk, actor=admin_user)
+    assert (api_status(old), api_status(new)) == (401, 200)
+    ingest.integration_revoke(integration_id=integration.pk, actor=admin_user)
+    with pytest.raises(ingest.IntegrationError):
+        ingest.integration_rotate_token(integration_id=integration.pk, actor=admin_user)
