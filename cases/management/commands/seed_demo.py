@@ -33,6 +33,9 @@ class Command(BaseCommand):
         elif demo.demo_world_exists():
             existing = Case.objects.count()
             if existing >= cases:
+                from tenants.demo import build_demo_telemetry
+
+                build_demo_telemetry(out=out)  # idempotent; adds telemetry to demo data loaded before it existed
                 out(f"Demo data already loaded ({existing:,} cases); nothing to do.")
                 self._logins()
                 return
@@ -41,6 +44,9 @@ class Command(BaseCommand):
         if before < cases:
             out(f"Adding {cases - before:,} cases (table has {before:,}) …")
         added = demo.ensure_cases(world, cases, out=out)
+        from tenants.demo import build_demo_telemetry
+
+        build_demo_telemetry(out=out)
         total = before + added
         out(self.style.SUCCESS(f"Demo data ready: {total:,} cases ({added:,} added) in {time.perf_counter() - started:.1f} s."))
         self._logins()
