@@ -16,6 +16,7 @@ from statistics import median
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from companyos.bench import percentile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test import Client
@@ -28,11 +29,6 @@ from cases.selectors import case_visible_to
 User = get_user_model()
 
 
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
 
 
 class Command(BaseCommand):

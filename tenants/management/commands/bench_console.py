@@ -21,6 +21,7 @@ from statistics import median
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from companyos.bench import percentile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test import Client
@@ -54,11 +55,6 @@ METRICS = ["api_requests", "active_users", "storage_gb", "events_ingested", "web
 DAYS = 90
 
 
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
 
 
 class Command(BaseCommand):

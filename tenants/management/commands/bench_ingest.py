@@ -22,6 +22,7 @@ from statistics import median
 
 from auditlog.context import set_actor
 from django.conf import settings
+from companyos.bench import percentile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test import Client
@@ -37,11 +38,6 @@ KINDS = ("slis", "usage", "alerts")
 SERVICES = ("api-gateway", "orders-db", "search", "billing-worker")
 
 
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
 
 
 class Command(BaseCommand):
