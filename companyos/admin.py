@@ -1,6 +1,8 @@
 from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
 from .models import Profile
 
@@ -43,3 +45,22 @@ class TenantScopedAdmin(admin.ModelAdmin):
         qs = super().get_queryset(request)
         ids = visible_tenant_ids(request.user)
         return qs if ids is None else qs.filter(**{f"{self.tenant_path}__in": ids})
+
+
+class NoDeleteUserAdmin(UserAdmin):
+    """Users are deactivated, never deleted: their names stay on the audit trail (which the database
+    refuses to rewrite, so a delete would fail on the log's actor reference)."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, NoDeleteUserAdmin)

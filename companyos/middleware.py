@@ -47,3 +47,24 @@ class LoginRequiredMiddleware:
                 return response
             return redirect(f"{login_url}?next={request.get_full_path()}")
         return self.get_response(request)
+
+
+class CorrelationIdMiddleware:
+    """Give every request a correlation id (the caller's X-Correlation-ID, else a new one), so all
+    audit entries one request writes share it (django-auditlog reads the header) and the response
+    names it for support."""
+
+    HEADER = "HTTP_X_CORRELATION_ID"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        import uuid
+
+        supplied = request.META.get(self.HEADER, "")
+        if not supplied or len(supplied) > 200:
+            request.META[self.HEADER] = uuid.uuid4().hex
+        response = self.get_response(request)
+        response["X-Correlation-ID"] = request.META[self.HEADER]
+        return response

@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "companyos.middleware.CorrelationIdMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "companyos.middleware.UserTimezoneMiddleware",
     "companyos.middleware.LoginRequiredMiddleware",

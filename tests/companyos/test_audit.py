@@ -225,3 +225,24 @@ def test_truncate_of_the_audit_table_is_refused_outside_the_test_flush():
             with pytest.raises(DatabaseError, match="TRUNCATE refused"):
                 with transaction.atomic():
                     cursor.execute("TRUNCATE auditlog_logentry")
+
+
+@pytest.mark.django_db
+def test_every_request_has_a_correlation_id_on_its_audit_entries(case_a, agent):
+    client = login(agent)
+    response = client.get(f"/cases/{case_a.key}/")
+    cid = response["X-Correlation-ID"]
+    entries = LogEntry.objects.filter(action=LogEntry.Action.ACCESS, actor=agent)
+    assert cid and set(entries.values_list("cid", flat=True)) == {cid}  # the case view and its tenant card
+    supplied = client.get(f"/cases/{case_a.key}/", HTTP_X_CORRELATION_ID="support-ticket-42")
+    assert supplied["X-Correlation-ID"] == "support-ticket-42"
+    assert LogEntry.objects.filter(cid="support-ticket-42").count() == 2
+
+
+@pytest.mark.django_db
+def test_users_are_deactivated_not_deleted_in_the_admin(admin_user, agent):
+    client = login(admin_user)
+    page = client.get(f"/admin/auth/user/{agent.pk}/change/").content.decode()
+    assert f"/admin/auth/user/{agent.pk}/delete/" not in page
+    assert client.post(f"/admin/auth/user/{agent.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert type(agent).objects.filter(pk=agent.pk).exists()
