@@ -438,7 +438,8 @@ def case_context_refresh(request, key: str):
 @require_POST
 def case_context_decide(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
-    context = case.contexts.filter(pk=request.POST.get("context") or 0).first()
+    context_id = request.POST.get("context", "")
+    context = case.contexts.filter(pk=int(context_id)).first() if context_id.isdigit() else None
     try:
         priority = Priority.from_slug(request.POST.get("priority", ""))
     except KeyError:

@@ -68,3 +68,19 @@ class CorrelationIdMiddleware:
         response = self.get_response(request)
         response["X-Correlation-ID"] = request.META[self.HEADER]
         return response
+
+
+class RejectNullBytesMiddleware:
+    """A NUL byte in the path or query string answers 400: PostgreSQL text cannot hold it, and no
+    honest client sends one."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.http import HttpResponseBadRequest
+
+        if "\x00" in request.path or any("\x00" in value for values in request.GET.lists() for value in values[1]) \
+                or any("\x00" in key for key in request.GET):
+            return HttpResponseBadRequest("Null characters are not allowed in the address.", content_type="text/plain")
+        return self.get_response(request)
