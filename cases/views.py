@@ -162,6 +162,7 @@ def case_bulk(request):
             audit.log_denied(Case, pk, path=request.path, reason="bulk action on a case not visible")
     action, value = form.cleaned_data["action"], form.value
     if not form.cleaned_data["confirm"]:
+        audit.log_list_access(Case, [c.pk for c in cases], view="bulk confirmation")
         context = {"form": form, "cases": cases, "count": len(cases), "unseen": unseen, "action": action, "value": value,
                    "value_label": _bulk_value_label(action, value), "ids": ",".join(str(c.pk) for c in cases), "next": back}
         return render(request, partial(request, "cases/bulk_confirm.html", "dialog"), context)
@@ -215,6 +216,8 @@ def intake_entitlements(request):
 def requester_options(request):
     tenant = tenant_visible_to(request.user).filter(slug=request.GET.get("tenant", "")).first()
     requesters = Requester.objects.filter(tenant=tenant).order_by("name") if tenant else Requester.objects.none()
+    if tenant is not None:
+        audit.log_access(tenant, view="intake: requester list")
     return render(request, "cases/case_form.html#requester-options", {"requesters": requesters, "tenant": tenant})
 
 
