@@ -21,7 +21,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from . import sla
@@ -433,10 +432,6 @@ def reapply_to_open_cases(policy: SLAPolicy, *, actor) -> int:
                                        body="SLA policy re-applied", data={"sla": impact}, created_at=now)
         count += 1
     return count
-
-
-def open_breach_filter(now: datetime) -> Q:
-    return Q(sla_due_at__lte=now)
 
 
 def replay(case: Case) -> None:

@@ -206,7 +206,6 @@ def _public_sector_policy():
 def build_demo_world(*, out: Out = _quiet, seed: int = 42) -> World:
     """Create whatever of the demo world is missing; never changes what is already there."""
     created_any = False
-    rng = random.Random(seed)
     with transaction.atomic():
         # Users first: teams name a manager.
         password = None

@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -85,7 +84,3 @@ def capped_count(qs: QuerySet, cap: int | None = None) -> tuple[int, bool]:
     cap = cap or settings.QUEUE_COUNT_CAP
     n = qs.order_by().values("pk")[: cap + 1].count()
     return (cap, True) if n > cap else (n, False)
-
-
-def is_postgres() -> bool:
-    return connection.vendor == "postgresql"

@@ -18,7 +18,7 @@ from django.utils import timezone
 from tenants.models import Requester, Tenant
 from tenants.selectors import can_see_tenant
 
-from .choices import OPEN_STATUSES, TRANSITIONS, Category, Environment, IssueType, Priority, Status
+from .choices import TRANSITIONS, Category, Environment, IssueType, Priority, Status
 from . import clocks
 from .enrichment import entitlement_flags
 from .models import Attachment, Case, Interaction, Tag, Team

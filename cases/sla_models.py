@@ -9,7 +9,6 @@ import functools
 import json
 from datetime import date, time, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q

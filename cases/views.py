@@ -409,8 +409,6 @@ def attachment_download(request, pk: int):
     return response
 
 
-PRIORITY_SLUGS = {p.slug: p for p in Priority}
-
 
 # --- context (auto-enrichment) ---------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from django.core import mail
 from django.db import connection
 
 from cases import escalation, services
-from cases.choices import Priority, Status
+from cases.choices import Priority
 from cases.models import Interaction, Notification, SLAClock, SLAEscalation, SLAPolicy
 from tests.factories import RequesterFactory, TeamFactory, TenantFactory, UserFactory
 
