@@ -115,7 +115,22 @@ def _calendar_label(calendar: BusinessCalendar) -> str:
     return f"{calendar.name} · {calendar.timezone} · business day {hours_text(hours)}" if hours else f"{calendar.name} · {calendar.timezone} · no hours"
 
 
-class PolicyForm(forms.ModelForm):
+class FieldErrorsFirstMixin:
+    """With field errors, skip the model's clean() (it would only repeat them at the top of the
+    form) but still say whether the name is taken."""
+
+    def _post_clean(self):
+        if self._errors:
+            try:
+                self.instance = construct_instance(self, self.instance, self._meta.fields)
+                self.instance.validate_unique()
+            except ValidationError as error:
+                self._update_errors(error)
+            return
+        super()._post_clean()
+
+
+class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
     """Name, calendar, escalation and the targets grid: rows critical..low, columns first response,
     resolution and update cadence; each cell an amount, a unit and a business-time checkbox."""
 
@@ -263,18 +278,6 @@ class PolicyForm(forms.ModelForm):
     def preview_ready(self) -> bool:
         """Targets and calendar are usable: a preview can be computed even if, say, the name is taken."""
         return self.targets is not None and "calendar" not in self.errors
-
-    def _post_clean(self):
-        if self._errors:
-            # The field checks already said what is wrong, next to each field; the model's clean()
-            # would only repeat it at the top. Still say whether the name is taken.
-            try:
-                self.instance = construct_instance(self, self.instance, self._meta.fields)
-                self.instance.validate_unique()
-            except ValidationError as error:
-                self._update_errors(error)
-            return
-        super()._post_clean()
 
     def policy_fields(self) -> dict:
         """What the services take: the model fields and the targets."""
@@ -491,7 +494,7 @@ def parse_extra_days(text: str) -> list[dict]:
     return sorted(out, key=lambda item: item["date"])
 
 
-class CalendarForm(forms.ModelForm):
+class CalendarForm(FieldErrorsFirstMixin, forms.ModelForm):
     """Weekly hours per weekday as text, holidays by country code, closures and extra days as lines."""
 
     closures_text = forms.CharField(required=False, label="Closures (one per line: date and name)",
@@ -570,16 +573,6 @@ class CalendarForm(forms.ModelForm):
             self.instance.closures = closures or []
             self.instance.extra_days = extra or []
         return data
-
-    def _post_clean(self):
-        if self._errors:
-            try:
-                self.instance = construct_instance(self, self.instance, self._meta.fields)
-                self.instance.validate_unique()
-            except ValidationError as error:
-                self._update_errors(error)
-            return
-        super()._post_clean()
 
     def calendar_fields(self) -> dict:
         data = self.cleaned_data
