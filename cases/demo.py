@@ -194,7 +194,7 @@ def _ascii(text: str) -> str:
 
 def _public_sector_policy():
     """A 24x7 override for the enterprise public-sector tenant: seed 002's calendar-time table."""
-    from .clocks import load_preset
+    from .sla.clocks import load_preset
 
     from .models import SLAPolicy
 
@@ -865,7 +865,7 @@ def realistic_cases(world: World, n: int, *, out: Out = _quiet, seed: int = 7, n
 
 def _replay_clocks(plans, out: Out) -> None:
     """SLA clocks for the realistic cases, replayed from their back-dated timelines."""
-    from .clocks import replay
+    from .sla.clocks import replay
 
     started = time.perf_counter()
     first = min(p.created_at for p in plans)

@@ -265,7 +265,7 @@ class CaseContext(models.Model):
         return f"Context of case {self.case_id} at {self.taken_at:%Y-%m-%d %H:%M}"
 
 
-from .sla_models import (  # noqa: E402,F401  (models of this app, kept in their own module)
+from .sla.models import (  # noqa: E402,F401  (models of this app, kept in their own module)
     BusinessCalendar,
     Notification,
     SLAClock,

@@ -19,7 +19,7 @@ from tenants.models import Requester, Tenant
 from tenants.selectors import can_see_tenant
 
 from .choices import TRANSITIONS, Category, Environment, IssueType, Priority, Status
-from . import clocks
+from .sla import clocks
 from .enrichment import entitlement_flags
 from .models import Attachment, Case, Interaction, Tag, Team
 

@@ -1,7 +1,7 @@
 """Celery tasks: thin, idempotent wrappers that take ids and call one service."""
 from celery import shared_task
 
-from .escalation import send_pending_notifications, sla_sweep
+from .sla.sweep import send_pending_notifications, sla_sweep
 
 
 @shared_task(ignore_result=True)

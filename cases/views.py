@@ -18,7 +18,8 @@ from companyos.htmx import htmx_partial, partial
 from tenants.models import Requester
 from tenants.selectors import tenant_visible_to
 
-from . import clocks, enrichment, services
+from . import enrichment, services
+from .sla import clocks
 from .enrichment import entitlement_flags
 from .choices import Priority, Status, transition_label
 from .filtersets import SORTS, CaseFilterSet

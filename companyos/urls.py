@@ -13,7 +13,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("search/", views.global_search, name="search"),
     path("cases/", include("cases.urls")),
-    path("sla/", include("cases.sla_urls")),
+    path("sla/", include("cases.sla.urls")),
     path("api/v1/", include("tenants.api_urls")),
     path("tenants/integrations/", include("tenants.integration_urls")),
     path("tenants/", include("tenants.urls")),

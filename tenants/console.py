@@ -426,7 +426,7 @@ def entitlement_rows(tenant: Tenant, policy) -> list[dict]:
 
 
 def entitlements_panel(tenant: Tenant, **_) -> dict:
-    from cases.clocks import policy_for_tenant
+    from cases.sla.clocks import policy_for_tenant
 
     policy = policy_for_tenant(tenant)
     rows = entitlement_rows(tenant, policy)
@@ -616,7 +616,7 @@ def build_panel(name: str, *, tenant: Tenant, user, params=None) -> Panel:
 
 
 def tenant_header(tenant: Tenant) -> dict:
-    from cases.clocks import policy_for_tenant
+    from cases.sla.clocks import policy_for_tenant
 
     ent = tenant.entitlements or {}
     return {"policy": policy_for_tenant(tenant), "health": tenant_health(tenant),

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.db import migrations
 
-from cases.sla_presets import PRESETS, preset_targets
+from cases.sla.presets import PRESETS, preset_targets
 
 HOURS = {str(day): [["08:00", "16:00"]] for day in range(5)}
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from cases import clocks
+from cases.sla import clocks
 from cases.models import BusinessCalendar
 from companyos.models import Profile
 from tests.browser.conftest import sign_in

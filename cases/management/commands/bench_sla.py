@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from cases import demo
-from cases.escalation import sla_sweep
+from cases.sla.sweep import sla_sweep
 from cases.models import Case, Interaction, SLAClock
 
 BENCH_WINDOW = 900_001

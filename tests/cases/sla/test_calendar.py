@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cases import sla
-from cases.sla import Calendar, add, business_days, business_intervals, elapsed, explain_calendar_skips, next_open
-from cases.sla_presets import KINDS, PRESETS, PRIORITIES, UNITS, preset_column, preset_targets
+from cases.sla import calendar as sla
+from cases.sla.calendar import Calendar, add, business_days, business_intervals, elapsed, explain_calendar_skips, next_open
+from cases.sla.presets import KINDS, PRESETS, PRIORITIES, UNITS, preset_column, preset_targets
 
 UTC = timezone.utc
 OSLO = ZoneInfo("Europe/Oslo")

@@ -1,7 +1,7 @@
 """/sla/: the manager's SLA dashboard and the admins' policy and calendar pages."""
 from django.urls import path
 
-from . import views_sla_admin, views_sla_dashboard
+from .views import admin as views_sla_admin, dashboard as views_sla_dashboard
 
 app_name = "sla"
 

@@ -21,9 +21,9 @@ from tenants.choices import Segment, SupportTier
 from tenants.models import Tenant
 from tenants.selectors import tenant_visible_to
 
-from . import sla_reports
-from .choices import PRIORITY_SLUG_CHOICES, Priority
-from .models import Team
+from .. import reports as sla_reports
+from ...choices import PRIORITY_SLUG_CHOICES, Priority
+from ...models import Team
 
 TEMPLATE = "cases/sla_dashboard.html"
 W = {"class": "input"}

@@ -485,7 +485,7 @@ def test_an_empty_database_renders(db, manager):
 def test_scope_comes_from_visible_tenants(world, manager):
     """A manager or admin sees every tenant; the numbers go through visible_tenant_ids all the same."""
     client = login(manager)
-    with mock.patch("cases.sla_reports.visible_tenant_ids", return_value=[world["bank"].pk]):
+    with mock.patch("cases.sla.reports.visible_tenant_ids", return_value=[world["bank"].pk]):
         table, _ = get_csv(client, RANGE)
         html = client.get(f"/sla/?{RANGE}").content.decode()
     expected, times = recompute(FROM, TO, OSLO, keep=lambda case: case.tenant_id == world["bank"].pk)

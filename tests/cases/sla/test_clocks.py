@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cases import clocks, services
+from cases import services
+from cases.sla import clocks
 from cases.choices import Priority, Status
 from cases.models import Interaction, SLAClock, SLAPolicy
 from tenants.choices import SupportTier

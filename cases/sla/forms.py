@@ -19,11 +19,11 @@ from companyos.models import TIMEZONE_CHOICES
 from tenants.choices import Segment, SupportTier
 from tenants.models import Tenant
 
-from . import sla
-from .choices import Priority
-from .models import BusinessCalendar, SLAPolicy, SLAPolicyRule, Team
-from .sla_models import CLOCK_KINDS, PRIORITY_SLUGS, WEEKDAYS
-from .sla_presets import PRESETS, UNITS
+from . import calendar as sla
+from ..choices import Priority
+from ..models import BusinessCalendar, SLAPolicy, SLAPolicyRule, Team
+from .models import CLOCK_KINDS, PRIORITY_SLUGS, WEEKDAYS
+from .presets import PRESETS, UNITS
 
 KIND_LABELS = {"first_response": "First response", "resolution": "Resolution", "update": "Update cadence"}
 UNIT_LABELS = {"minutes": "minutes", "hours": "hours", "business_days": "business days", "calendar_days": "calendar days"}

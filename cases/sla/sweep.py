@@ -24,9 +24,9 @@ from django.utils import timezone
 
 from companyos import roles
 
-from . import sla
-from .choices import Priority
-from .models import Case, Interaction, Notification, SLAClock, SLAEscalation, SLAPolicy, calendar_from_snapshot
+from . import calendar as sla
+from ..choices import Priority
+from ..models import Case, Interaction, Notification, SLAClock, SLAEscalation, SLAPolicy, calendar_from_snapshot
 
 log = logging.getLogger(__name__)
 User = get_user_model()
@@ -192,8 +192,8 @@ def _insert_many(model, objects: list, fields: list[str]) -> None:
 def _policy_action(action: str, case_pk: int, arg) -> None:
     """Case changes an escalation makes go through the case services (locked, on the timeline),
     as the system (actor None)."""
-    from . import services
-    from .models import Team
+    from .. import services
+    from ..models import Team
 
     case = Case.objects.get(pk=case_pk)
     try:

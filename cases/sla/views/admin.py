@@ -26,10 +26,10 @@ from companyos.htmx import htmx_partial, partial
 from companyos.roles import is_admin
 from tenants.models import Tenant
 
-from . import clocks, sla, sla_services
-from .choices import OPEN_STATUSES
-from .models import BusinessCalendar, Case, SLAPolicy, SLAPolicyRule
-from .sla_forms import (
+from .. import calendar as sla, clocks, services as sla_services
+from ...choices import OPEN_STATUSES
+from ...models import BusinessCalendar, Case, SLAPolicy, SLAPolicyRule
+from ..forms import (
     CalendarForm,
     PolicyForm,
     PresetLoadForm,
@@ -41,7 +41,7 @@ from .sla_forms import (
     preset_uses_business_time,
     upcoming_days,
 )
-from .sla_presets import DEFAULT_PRESET, PRESETS
+from ..presets import DEFAULT_PRESET, PRESETS
 
 PREVIEW_TENANT_OPTIONS = 300
 

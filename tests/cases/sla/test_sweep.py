@@ -12,7 +12,8 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from cases import escalation, services
+from cases import services
+from cases.sla import sweep as escalation
 from cases.choices import Priority
 from cases.models import Interaction, Notification, SLAClock, SLAEscalation, SLAPolicy
 from tests.factories import RequesterFactory, TeamFactory, TenantFactory, UserFactory

@@ -23,10 +23,10 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from . import sla
-from .choices import OPEN_STATUSES, Priority, Status
-from .models import Case, SLAClock, SLAPolicy, SLAPolicyRule, calendar_from_snapshot
-from .sla_presets import PRESETS, preset_column, preset_targets
+from . import calendar as sla
+from ..choices import OPEN_STATUSES, Priority, Status
+from ..models import Case, SLAClock, SLAPolicy, SLAPolicyRule, calendar_from_snapshot
+from .presets import PRESETS, preset_column, preset_targets
 
 Kind = SLAClock.Kind
 State = SLAClock.State
@@ -420,7 +420,7 @@ def clocks_moved_by(policy: SLAPolicy) -> int:
 def reapply_to_open_cases(policy: SLAPolicy, *, actor) -> int:
     """The admin's explicit re-apply: every open case on the policy takes its current version. Each
     case goes through its own locked transaction and timeline entry (audited)."""
-    from .models import Interaction
+    from ..models import Interaction
 
     count = 0
     for case_id in Case.objects.filter(sla_policy=policy, status__in=OPEN_STATUSES).values_list("pk", flat=True):
@@ -437,7 +437,7 @@ def reapply_to_open_cases(policy: SLAPolicy, *, actor) -> int:
 def replay(case: Case) -> None:
     """Rebuild a case's clocks from its timeline (status changes and public replies, in order), as
     if they had run live: for imported or back-dated cases. Uses the case's current priority."""
-    from .models import Interaction
+    from ..models import Interaction
 
     final_status = case.status
     SLAClock.objects.filter(case=case).delete()

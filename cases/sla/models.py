@@ -17,7 +17,7 @@ from django.utils import timezone
 from companyos.models import TIMEZONE_CHOICES
 from tenants.choices import Segment, SupportTier
 
-from . import sla
+from . import calendar as sla
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 PRIORITY_SLUGS = ["critical", "high", "medium", "low"]

@@ -10,11 +10,12 @@ import pytest
 from auditlog.models import LogEntry
 from django.urls import reverse
 
-from cases import clocks, services
+from cases import services
+from cases.sla import clocks
 from cases.choices import Priority, Status
 from cases.models import BusinessCalendar, Interaction, SLAClock, SLAPolicy, SLAPolicyRule
-from cases.sla_forms import PolicyForm, parse_closures, parse_extra_days, parse_windows, preset_policy_name
-from cases.sla_presets import PRESETS, preset_targets
+from cases.sla.forms import PolicyForm, parse_closures, parse_extra_days, parse_windows, preset_policy_name
+from cases.sla.presets import PRESETS, preset_targets
 from companyos.models import Profile
 from tenants.choices import Segment, SupportTier
 from tests.conftest import login
@@ -597,7 +598,7 @@ def test_create_calendar_parses_hours_closures_and_extra_days(client):
     assert (calendar.holiday_country, calendar.holiday_subdivision) == ("AU", "NSW")
     cal = calendar.to_calendar(years=[2026])
     assert cal.hours_per_day == timedelta(hours=8)
-    from cases import sla
+    from cases.sla import calendar as sla
 
     assert sla.is_open(datetime(2026, 3, 28, 11, 0, tzinfo=ZoneInfo("Australia/Sydney")), cal)
     assert not sla.is_open(datetime(2026, 12, 24, 10, 0, tzinfo=ZoneInfo("Australia/Sydney")), cal)

@@ -40,8 +40,8 @@ from django.db.models.functions import TruncWeek
 from tenants.choices import Segment
 from tenants.selectors import visible_tenant_ids
 
-from .choices import OPEN_STATUSES, Priority
-from .models import Case, SLAClock
+from ..choices import OPEN_STATUSES, Priority
+from ..models import Case, SLAClock
 
 FIRST_RESPONSE = SLAClock.Kind.FIRST_RESPONSE
 RESOLUTION = SLAClock.Kind.RESOLUTION

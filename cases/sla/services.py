@@ -20,9 +20,9 @@ from tenants.choices import Segment, SupportTier
 from tenants.models import Tenant
 
 from . import clocks
-from .choices import OPEN_STATUSES
-from .models import BusinessCalendar, Case, SLAPolicy, SLAPolicyRule
-from .sla_models import CLOCK_KINDS, PRIORITY_SLUGS
+from ..choices import OPEN_STATUSES
+from ..models import BusinessCalendar, Case, SLAPolicy, SLAPolicyRule
+from .models import CLOCK_KINDS, PRIORITY_SLUGS
 
 POLICY_FIELDS = ("name", "description", "calendar", "targets", "at_risk_percent", "escalation", "escalation_team",
                  "notify_business_hours_only")
