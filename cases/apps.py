@@ -20,3 +20,7 @@ class CasesConfig(AppConfig):
         auditlog.register(SLAPolicy)
         auditlog.register(SLAPolicyRule)
         auditlog.register(BusinessCalendar)
+
+        from . import tenant_panels
+
+        tenant_panels.register()  # the tenant list's case counts, the console's Cases panel, the SLA policy in force

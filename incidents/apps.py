@@ -10,3 +10,7 @@ class IncidentsConfig(AppConfig):
         from .models import Incident
 
         auditlog.register(Incident, m2m_fields={"cases", "resources"})
+
+        from . import tenant_panels
+
+        tenant_panels.register()  # the tenant console's Incidents panel

@@ -6,8 +6,9 @@ from django import forms
 from django.db.models import Case, F, IntegerField, Q, Value, When
 
 from .choices import BillingStatus, Health, Region, Segment, SupportTier
-from .console import HEALTH_RANK
+from .extensions import BREACHED_CASES, OPEN_CASES
 from .models import Tenant
+from .selectors import HEALTH_RANK
 
 W = {"class": "input"}
 CB = forms.CheckboxSelectMultiple
@@ -19,8 +20,8 @@ SORTS = {
     "name": (("name", "pk"), "Name"),
     "-name": (("-name", "-pk"), "Name, Z–A"),
     "health": (("health_rank", "name", "pk"), "Health, worst first"),
-    "breached": ((F("breached_cases").desc(), F("open_cases").desc(), "name", "pk"), "Most breached cases"),
-    "open": ((F("open_cases").desc(), "name", "pk"), "Most open cases"),
+    "breached": ((F(BREACHED_CASES).desc(), F(OPEN_CASES).desc(), "name", "pk"), "Most breached cases"),
+    "open": ((F(OPEN_CASES).desc(), "name", "pk"), "Most open cases"),
     "tier": ((TIER_RANK.asc(), "name", "pk"), "Support tier, highest first"),
     "segment": (("segment", "name", "pk"), "Segment"),
 }
@@ -31,8 +32,8 @@ HEALTH_CHOICES = [(Health.RED.value, "Unhealthy (red)"), (Health.AMBER.value, "D
 
 
 class TenantFilterSet(df.FilterSet):
-    """Filters a queryset from tenants.console.tenant_list (it carries the health rank and case-count
-    annotations the health, breached and sort filters read)."""
+    """Filters a queryset from tenants.selectors.tenant_list (it carries the health rank and the
+    case-count summary columns, tenants.extensions, that the health, breached and sort filters read)."""
 
     q = df.CharFilter(method="filter_q", label="Search", widget=forms.TextInput(attrs={**W, "type": "search", "placeholder": "Name or slug"}))
     segment = df.MultipleChoiceFilter(widget=CB, choices=Segment.choices, label="Segment")
@@ -63,7 +64,7 @@ class TenantFilterSet(df.FilterSet):
     def filter_has_breached(self, qs, name, value):
         if value is None:
             return qs
-        return qs.filter(breached_cases__gt=0) if value else qs.filter(breached_cases=0)
+        return qs.filter(**{f"{BREACHED_CASES}__gt": 0}) if value else qs.filter(**{BREACHED_CASES: 0})
 
     def filter_noop(self, qs, name, value):
         return qs

@@ -1,11 +1,32 @@
-"""Who sees which tenant. Every list, count, search and detail in the console goes through here."""
+"""The tenants app's reads. Who sees which tenant comes first: every list, count, search and detail in
+the console goes through `visible_tenant_ids` / `tenant_visible_to`. Then the reads behind the tenant
+list and the tenant console's panels (tenants.panels shapes them): every panel's rows limited and
+aggregated in the database, so a panel costs the same few queries whether a tenant sent a hundred
+telemetry rows or a million.
+
+Latest-per-key reads (each SLI's latest observation, each flag's latest state, each usage metric's
+recent periods) are one query: on PostgreSQL a recursive "skip scan" over the (tenant, key, -time)
+index followed by a LATERAL top-N per key; elsewhere a window function.
+
+Data of apps above tenants (case counts on the list) comes in through tenants.extensions.
+"""
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections import defaultdict
 
-from companyos import roles
+from django.db import connection
+from django.db.models import Case as SQLCase, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL, Window
+from django.db.models.functions import Coalesce, DenseRank, RowNumber
+from django.http import Http404
+from django.utils import timezone
 
-from .models import Tenant, TenantGroupObjectPermission, TenantUserObjectPermission
+from companyos import audit, roles
+
+from . import extensions
+from .choices import Health
+from .models import Resource, Tenant, TenantGroupObjectPermission, TenantUserObjectPermission
+from .telemetry import SLI, Alert, ConfigSnapshot, Deployment, Experiment, FeatureFlag, ResourceDependency, UsageMetric
 
 VIEW_TENANT = "view_tenant"
 
@@ -38,6 +59,267 @@ def tenant_visible_to(user) -> QuerySet[Tenant]:
     ids = visible_tenant_ids(user)
     qs = Tenant.objects.all()
     return qs if ids is None else qs.filter(pk__in=ids)
+
+
+# --- limits ---------------------------------------------------------------------------------------------
+
+ROWS = 20  # rows per list panel
+SPARK_POINTS = 20  # observations per SLI sparkline
+USAGE_PERIODS = 24  # periods per usage chart
+MAX_SLIS = 12
+MAX_FLAGS = 50
+MAX_METRICS = 8
+MAX_RESOURCES = 50
+MAX_REACH = 2000  # (resource, dependent) pairs followed for the blast radius
+COUNT_CAP = 1000  # counts stop here ("1,000+")
+FIRING_CAP = 100  # firing alerts counted per resource ("100+")
+
+HEALTH_RANK = {Health.RED: 0, Health.AMBER: 1, Health.UNKNOWN: 2, Health.GREEN: 3}
+RANK_STATE = {rank: state for state, rank in HEALTH_RANK.items()}
+
+# The SLI health rule in SQL; SLI.health is the same rule in Python.
+SLI_RED = Q(value__lt=F("objective")) | Q(error_budget_remaining__lte=0)
+SLI_AMBER = Q(error_budget_remaining__lt=25)
+
+
+def tenant_get_for_user(user, slug: str, *, path: str = "") -> Tenant:
+    """The tenant behind `slug` if `user` may see it; otherwise 404, and the attempt is audited
+    (under the tenant's id when it exists, so its trail shows the denial, else under the slug)."""
+    tenant = tenant_visible_to(user).select_related("sla_policy", "default_team", "default_owner").filter(slug=slug).first()
+    if tenant is None:
+        pk = Tenant.objects.filter(slug=slug).values_list("pk", flat=True).first()
+        audit.log_denied(Tenant, pk if pk is not None else slug, path=path, reason="tenant not visible or does not exist")
+        raise Http404("No such tenant")
+    return tenant
+
+
+# --- the tenant list ----------------------------------------------------------------------------------
+
+# The worst latest SLI of the tenant in the outer query, per name: a skip scan over the (tenant,
+# name, -observed_at) index, so its cost follows the number of SLI names, not of observations.
+_WORST_LATEST_SLI_SQL = """(
+    WITH RECURSIVE names(n) AS (
+        (SELECT name FROM {sli} WHERE tenant_id = {tenant}.id ORDER BY name LIMIT 1)
+        UNION ALL
+        SELECT (SELECT name FROM {sli} WHERE tenant_id = {tenant}.id AND name > names.n ORDER BY name LIMIT 1)
+        FROM names WHERE names.n IS NOT NULL
+    )
+    SELECT MIN(CASE WHEN latest.value < latest.objective OR latest.error_budget_remaining <= 0 THEN 0
+                    WHEN latest.error_budget_remaining < 25 THEN 1 ELSE 3 END)
+    FROM names CROSS JOIN LATERAL (
+        SELECT value, objective, error_budget_remaining FROM {sli}
+        WHERE tenant_id = {tenant}.id AND name = names.n ORDER BY observed_at DESC LIMIT 1
+    ) AS latest
+    WHERE names.n IS NOT NULL
+)"""
+
+
+def _latest_slis_of(tenant_ref) -> QuerySet[SLI]:
+    """A tenant's SLI rows that are the latest observation of their name (no newer row exists)."""
+    newer = SLI.objects.filter(tenant_id=OuterRef("tenant_id"), name=OuterRef("name"), observed_at__gt=OuterRef("observed_at"))
+    return SLI.objects.filter(tenant_id=tenant_ref).filter(~Exists(newer))
+
+
+def health_rank_expression(*, portable: bool = False):
+    """0 red, 1 amber, 3 green from a tenant's latest SLIs (the worst wins); the rank of the stored
+    Tenant.health when it has none (2 for unknown). One expression, so the list can filter and sort
+    by health in the database; RANK_STATE turns it back into a state."""
+    stored = health_rank_of("health")
+    if connection.vendor == "postgresql" and not portable:
+        qn = connection.ops.quote_name
+        sql = _WORST_LATEST_SLI_SQL.format(sli=qn(SLI._meta.db_table), tenant=qn(Tenant._meta.db_table))
+        return Coalesce(RawSQL(sql, [], output_field=IntegerField()), stored)
+    latest = _latest_slis_of(OuterRef("pk"))  # portable: reads every observation of the tenant
+    return SQLCase(
+        When(Exists(latest.filter(SLI_RED)), then=Value(0)),
+        When(Exists(latest.filter(SLI_AMBER)), then=Value(1)),
+        When(Exists(SLI.objects.filter(tenant_id=OuterRef("pk"))), then=Value(3)),
+        default=stored, output_field=IntegerField(),
+    )
+
+
+def health_rank_of(expression_field: str):
+    """HEALTH_RANK of a stored health column, as SQL (9 for a value it does not know)."""
+    return SQLCase(*[When(**{expression_field: state}, then=Value(rank)) for state, rank in HEALTH_RANK.items()],
+                   default=Value(9), output_field=IntegerField())
+
+
+def tenant_list(user) -> QuerySet[Tenant]:
+    """The tenants `user` may see, each with its health rank (see health_rank_expression; the view
+    names it with RANK_STATE) and the summary columns the apps above provide (tenants.extensions:
+    open and breached case counts)."""
+    return tenant_visible_to(user).annotate(health_rank=health_rank_expression(), **extensions.summary_annotations(timezone.now()))
+
+
+def with_health_state(tenants) -> list[Tenant]:
+    tenants = list(tenants)
+    for tenant in tenants:
+        tenant.health_state = RANK_STATE.get(tenant.health_rank, Health.UNKNOWN)
+    return tenants
+
+
+# --- latest rows per key, in one query ----------------------------------------------------------------
+
+
+def latest_per_key(model, *, tenant_id: int, key: str, time_field: str, per_key: int = 1, max_keys: int = 20) -> list:
+    """The newest `per_key` rows of each distinct `key` (at most `max_keys` keys, in key order) of one
+    tenant, newest first within a key. Needs an index on (tenant, key, -time)."""
+    if connection.vendor == "postgresql":
+        table = model._meta.db_table
+        qn = connection.ops.quote_name
+        k, t = qn(model._meta.get_field(key).column), qn(model._meta.get_field(time_field).column)
+        sql = f"""
+            WITH RECURSIVE keys(k) AS (
+                (SELECT {k} FROM {table} WHERE tenant_id = %s ORDER BY {k} LIMIT 1)
+                UNION ALL
+                SELECT (SELECT {k} FROM {table} WHERE tenant_id = %s AND {k} > keys.k ORDER BY {k} LIMIT 1)
+                FROM keys WHERE keys.k IS NOT NULL
+            )
+            SELECT row.* FROM (SELECT k FROM keys WHERE k IS NOT NULL LIMIT %s) AS wanted
+            CROSS JOIN LATERAL (
+                SELECT * FROM {table} WHERE tenant_id = %s AND {k} = wanted.k ORDER BY {t} DESC LIMIT %s
+            ) AS row
+            ORDER BY row.{k}, row.{t} DESC
+        """
+        return list(model.objects.raw(sql, [tenant_id, tenant_id, max_keys, tenant_id, per_key]))
+    return latest_per_key_portable(model, tenant_id=tenant_id, key=key, time_field=time_field, per_key=per_key, max_keys=max_keys)
+
+
+def latest_per_key_portable(model, *, tenant_id: int, key: str, time_field: str, per_key: int = 1, max_keys: int = 20) -> list:
+    """The same with window functions (SQLite, laptops): one query, but it reads all the tenant's rows."""
+    qs = (
+        model.objects.filter(tenant_id=tenant_id)
+        .annotate(
+            _n=Window(RowNumber(), partition_by=[F(key)], order_by=F(time_field).desc()),
+            _k=Window(DenseRank(), order_by=F(key).asc()),
+        )
+        .filter(_n__lte=per_key, _k__lte=max_keys)
+        .order_by(key, f"-{time_field}")
+    )
+    return list(qs)
+
+
+def _capped(qs: QuerySet) -> tuple[int, bool]:
+    n = qs.order_by()[: COUNT_CAP + 1].count()
+    return min(n, COUNT_CAP), n > COUNT_CAP
+
+
+# --- the console's panels ---------------------------------------------------------------------------------
+
+
+def tenant_health(tenant: Tenant) -> str:
+    """The tenant's health now: the worst of its latest SLIs, else its stored health."""
+    rows = latest_per_key(SLI, tenant_id=tenant.pk, key="name", time_field="observed_at", per_key=1, max_keys=200)
+    return min((r.health for r in rows), key=HEALTH_RANK.get, default=tenant.health)
+
+
+def sli_history(tenant: Tenant) -> tuple[list[SLI], dict[int, str]]:
+    """The latest SPARK_POINTS observations of each of the tenant's first MAX_SLIS SLI names (by name,
+    newest first within a name), and the external id of every resource they name."""
+    rows = latest_per_key(SLI, tenant_id=tenant.pk, key="name", time_field="observed_at", per_key=SPARK_POINTS, max_keys=MAX_SLIS)
+    resources = dict(Resource.objects.filter(pk__in={r.resource_id for r in rows if r.resource_id}).values_list("pk", "external_id"))
+    return rows, resources
+
+
+def tenant_alerts(tenant: Tenant) -> tuple[list[Alert], int, bool]:
+    """Up to ROWS alerts, firing first then resolved (newest first), and the firing count (capped)."""
+    base = Alert.objects.filter(tenant=tenant).select_related("resource")
+    firing = list(base.filter(status=Alert.Status.FIRING).order_by("-starts_at")[:ROWS])
+    resolved = list(base.filter(status=Alert.Status.RESOLVED).order_by("-starts_at")[: ROWS - len(firing)]) if len(firing) < ROWS else []
+    n_firing, capped = _capped(Alert.objects.filter(tenant=tenant, status=Alert.Status.FIRING))
+    return firing + resolved, n_firing, capped
+
+
+def latest_flags(tenant: Tenant) -> list[FeatureFlag]:
+    return latest_per_key(FeatureFlag, tenant_id=tenant.pk, key="key", time_field="observed_at", per_key=1, max_keys=MAX_FLAGS)
+
+
+def config_snapshots(tenant: Tenant, wanted: str = "") -> tuple[ConfigSnapshot | None, ConfigSnapshot | None, list[ConfigSnapshot]]:
+    """The snapshot asked for (else the newest), the one before it of the same resource, and the ten newest."""
+    snapshots = ConfigSnapshot.objects.filter(tenant=tenant).select_related("resource", "integration")
+    current = snapshots.filter(pk=int(wanted)).first() if str(wanted).isdigit() else None
+    if current is None:
+        current = snapshots.order_by("-taken_at", "-pk").first()
+    if current is None:
+        return None, None, []
+    previous = (
+        snapshots.filter(resource_id=current.resource_id, taken_at__lt=current.taken_at).order_by("-taken_at", "-pk").first()
+        if current.resource_id else
+        snapshots.filter(resource__isnull=True, taken_at__lt=current.taken_at).order_by("-taken_at", "-pk").first()
+    )
+    recent = list(ConfigSnapshot.objects.filter(tenant=tenant).select_related("resource").only(
+        "pk", "taken_at", "resource__external_id").order_by("-taken_at", "-pk")[:10])
+    return current, previous, recent
+
+
+def recent_deployments(tenant: Tenant) -> list[Deployment]:
+    return list(Deployment.objects.filter(tenant=tenant).select_related("resource", "integration").order_by("-deployed_at")[:ROWS])
+
+
+def usage_rows(tenant: Tenant) -> list[UsageMetric]:
+    """The latest USAGE_PERIODS periods of each of the first MAX_METRICS metrics (newest first)."""
+    return latest_per_key(UsageMetric, tenant_id=tenant.pk, key="metric", time_field="period_start", per_key=USAGE_PERIODS, max_keys=MAX_METRICS)
+
+
+def active_experiments(tenant: Tenant) -> tuple[list[Experiment], int, bool]:
+    active = Experiment.objects.filter(tenant=tenant, status="active")
+    experiments = list(active.order_by("-started_at")[:ROWS])
+    n, capped = _capped(active)
+    return experiments, n, capped
+
+
+def reach(roots: list[int], *, limit: int = MAX_REACH) -> dict[int, set[int]]:
+    """For each root resource, every resource that depends on it directly or transitively (follows
+    `dependents`: a failure of the root reaches them). One recursive query; cycles end by UNION."""
+    if not roots:
+        return {}
+    table = connection.ops.quote_name(ResourceDependency._meta.db_table)
+    marks = ", ".join(["%s"] * len(roots))
+    sql = f"""
+        WITH RECURSIVE reach(root, rid) AS (
+            SELECT depends_on_id, resource_id FROM {table} WHERE depends_on_id IN ({marks})
+            UNION
+            SELECT reach.root, d.resource_id FROM reach JOIN {table} d ON d.depends_on_id = reach.rid
+        )
+        SELECT root, rid FROM reach WHERE rid <> root LIMIT %s
+    """
+    found: dict[int, set[int]] = defaultdict(set)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*roots, limit])
+        for root, rid in cursor.fetchall():
+            found[root].add(rid)
+    return found
+
+
+def resource_graph(tenant: Tenant) -> dict | None:
+    """The Resources panel's rows, None when the tenant has none: its first MAX_RESOURCES resources
+    (worst health, most firing alerts first, each with `firing` counted up to FIRING_CAP), their
+    total, their dependency edges, what each reaches, the resources of those outside the page, and
+    the other tenants' resources with the same external id."""
+    # Firing alerts per resource, counted up to FIRING_CAP (a bounded probe of the (resource, status) index).
+    firing = RawSQL(
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM {connection.ops.quote_name(Alert._meta.db_table)} AS fa "
+        f"WHERE fa.resource_id = {connection.ops.quote_name(Resource._meta.db_table)}.id AND fa.status = %s LIMIT {FIRING_CAP}) AS capped",
+        [Alert.Status.FIRING.value], output_field=IntegerField())
+    base = Resource.objects.filter(tenant=tenant)
+    resources = list(base.annotate(firing=firing, rank=health_rank_of("health")).order_by("rank", "-firing", "external_id")[:MAX_RESOURCES])
+    if not resources:
+        return None
+    total = base.count() if len(resources) >= MAX_RESOURCES else len(resources)
+    ids = [r.pk for r in resources]
+    edges = list(ResourceDependency.objects.filter(Q(resource_id__in=ids) | Q(depends_on_id__in=ids))
+                 .values_list("resource_id", "depends_on_id")[:MAX_REACH])
+    reached = reach(ids)
+    other_ids = ({rid for rids in reached.values() for rid in rids} | {d for _, d in edges}) - set(ids)
+    others = {r["pk"]: r for r in Resource.objects.filter(pk__in=other_ids).values("pk", "external_id", "kind", "health", "tenant_id")}
+    shared_rows = list(Resource.objects.filter(external_id__in=[r.external_id for r in resources]).exclude(tenant=tenant)
+                       .values_list("external_id", "tenant_id", "tenant__name", "tenant__slug"))
+    return {"resources": resources, "total": total, "edges": edges, "reached": reached, "others": others, "shared_rows": shared_rows}
+
+
+def tenant_names(ids) -> list[dict]:
+    """{"pk", "name", "slug"} of the tenants `ids` (no visibility check: the caller decides)."""
+    return list(Tenant.objects.filter(pk__in=ids).values("pk", "name", "slug"))
 
 
 def can_see_tenant(user, tenant_id: int) -> bool:

@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from cases.choices import Priority, Status
 from incidents.models import Incident
-from tenants import console
+from incidents.tenant_panels import incidents_panel
+from tenants import panels, selectors
 from tenants.choices import Health, SupportTier
 from tenants.models import (
     SLI,
@@ -35,7 +36,7 @@ from tests.factories import CaseFactory, ResourceFactory, TenantFactory, UserFac
 pytestmark = pytest.mark.django_db
 
 HX = {"HTTP_HX_REQUEST": "true"}
-PANELS = list(console.PANELS)
+PANELS = list(panels.PANELS)
 _ids = itertools.count(1)
 
 
@@ -240,21 +241,21 @@ def test_health_colour_from_the_latest_sli(value, objective, budget, expected, t
     add_sli(tenant_a, source, value=value, objective=objective, budget=budget, ago=1)
     body = html(login(manager).get(panel_url(tenant_a, "health"), **HX))
     assert f'data-sli="availability" data-health="{expected}"' in body
-    assert console.tenant_health(tenant_a) == expected
-    listed = console.tenant_list(manager).get(pk=tenant_a.pk)
-    assert console.RANK_STATE[listed.health_rank] == expected
+    assert selectors.tenant_health(tenant_a) == expected
+    listed = selectors.tenant_list(manager).get(pk=tenant_a.pk)
+    assert selectors.RANK_STATE[listed.health_rank] == expected
 
 
 def test_tenant_health_is_the_worst_sli_and_falls_back_to_stored_health(tenant_a, source):
     tenant_a.health = Health.AMBER
     tenant_a.save()
-    assert console.tenant_health(tenant_a) == Health.AMBER  # no SLIs: the recorded health
+    assert selectors.tenant_health(tenant_a) == Health.AMBER  # no SLIs: the recorded health
     add_sli(tenant_a, source, name="latency", budget=90)
-    assert console.tenant_health(tenant_a) == Health.GREEN
+    assert selectors.tenant_health(tenant_a) == Health.GREEN
     add_sli(tenant_a, source, name="errors", budget=5)
-    assert console.tenant_health(tenant_a) == Health.AMBER
+    assert selectors.tenant_health(tenant_a) == Health.AMBER
     add_sli(tenant_a, source, name="availability", value=90)
-    assert console.tenant_health(tenant_a) == Health.RED
+    assert selectors.tenant_health(tenant_a) == Health.RED
 
 
 def test_health_panel_draws_a_budget_sparkline_of_recent_history(tenant_a, manager, source):
@@ -268,20 +269,20 @@ def test_health_panel_draws_a_budget_sparkline_of_recent_history(tenant_a, manag
 
 
 def test_sparkline_is_bounded_to_the_latest_points(tenant_a, source):
-    for i in range(console.SPARK_POINTS + 15):
+    for i in range(panels.SPARK_POINTS + 15):
         add_sli(tenant_a, source, budget=i, ago=100 - i)
-    data = console.health_panel(tenant_a)
-    assert len(data["slis"][0]["history"]) == console.SPARK_POINTS
-    assert data["slis"][0]["latest"].error_budget_remaining == console.SPARK_POINTS + 14
+    data = panels.health_panel(tenant_a)
+    assert len(data["slis"][0]["history"]) == panels.SPARK_POINTS
+    assert data["slis"][0]["latest"].error_budget_remaining == panels.SPARK_POINTS + 14
 
 
 def test_chart_points_stay_inside_the_box():
-    chart = console.Chart([5, -10, 120, 50], width=100, height=20, lo=0, hi=100)
+    chart = panels.Chart([5, -10, 120, 50], width=100, height=20, lo=0, hi=100)
     for point in chart.points.split():
         x, y = map(float, point.split(","))
         assert 0 <= x <= 100 and 0 <= y <= 20
-    assert console.Chart([]).points == ""
-    assert console.Chart([3.0]).points  # a single observation is a point
+    assert panels.Chart([]).points == ""
+    assert panels.Chart([3.0]).points  # a single observation is a point
 
 
 # --- alerts, flags, deployments, usage, experiments ---------------------------------------------------
@@ -298,10 +299,10 @@ def test_alerts_panel_lists_firing_alerts_first(tenant_a, manager, source):
 
 
 def test_alerts_panel_is_limited(tenant_a, source):
-    for i in range(console.ROWS + 5):
+    for i in range(panels.ROWS + 5):
         add_alert(tenant_a, source, name=f"a{i}", ago=i)
-    data = console.alerts_panel(tenant_a)
-    assert len(data["alerts"]) == console.ROWS and data["firing_count"] == console.ROWS + 5
+    data = panels.alerts_panel(tenant_a)
+    assert len(data["alerts"]) == panels.ROWS and data["firing_count"] == panels.ROWS + 5
 
 
 def test_flags_panel_shows_the_latest_state_per_key(tenant_a, manager, source):
@@ -320,8 +321,8 @@ def test_flags_panel_shows_the_latest_state_per_key(tenant_a, manager, source):
 def test_latest_per_key_portable_path_matches_postgres(tenant_a, source):
     for i in range(30):
         add_sli(tenant_a, source, name=f"n{i % 4}", budget=i, ago=100 - i)
-    fast = console.latest_per_key(SLI, tenant_id=tenant_a.pk, key="name", time_field="observed_at", per_key=3, max_keys=3)
-    portable = console.latest_per_key_portable(SLI, tenant_id=tenant_a.pk, key="name", time_field="observed_at", per_key=3, max_keys=3)
+    fast = selectors.latest_per_key(SLI, tenant_id=tenant_a.pk, key="name", time_field="observed_at", per_key=3, max_keys=3)
+    portable = selectors.latest_per_key_portable(SLI, tenant_id=tenant_a.pk, key="name", time_field="observed_at", per_key=3, max_keys=3)
     assert [s.pk for s in fast] == [s.pk for s in portable]
     assert [s.name for s in fast] == ["n0"] * 3 + ["n1"] * 3 + ["n2"] * 3
 
@@ -357,20 +358,20 @@ def test_experiments_panel_shows_active_ones_only(tenant_a, manager, source):
 
 
 def test_flatten_nested_keys_with_dots():
-    assert console.flatten({"db": {"pool": {"size": 10}, "host": "x"}, "tags": ["a"], "empty": {}}) == {
+    assert panels.flatten({"db": {"pool": {"size": 10}, "host": "x"}, "tags": ["a"], "empty": {}}) == {
         "db.pool.size": 10, "db.host": "x", "tags": ["a"], "empty": {}}
 
 
 def test_config_diff_added_removed_changed():
     before = {"db": {"pool": 10, "host": "db1", "ssl": True}, "cache": {"ttl": 60}, "region": "eu"}
     after = {"db": {"pool": 20, "host": "db1"}, "cache": {"ttl": 60, "size": "1g"}, "region": "eu", "feature": {"x": True}}
-    diff = console.config_diff(before, after)
+    diff = panels.config_diff(before, after)
     assert diff.added == {"cache.size": "1g", "feature.x": True}
     assert diff.removed == {"db.ssl": True}
     assert diff.changed == {"db.pool": (10, 20)}
     assert diff.unchanged == 3
     assert diff.rows()[0] == ("cache.size", "added", "", "1g")
-    assert console.config_diff({"a": 1}, {"a": 1}).empty
+    assert panels.config_diff({"a": 1}, {"a": 1}).empty
 
 
 def test_config_panel_diffs_the_latest_snapshot_against_the_previous_of_the_same_resource(tenant_a, manager, source):
@@ -475,7 +476,7 @@ def chain(tenant_a, source):
 
 def test_reach_follows_dependents_transitively(chain):
     a, b, c, d = chain["a"], chain["b"], chain["c"], chain["d"]
-    found = console.reach([a.pk, b.pk, c.pk, d.pk])
+    found = selectors.reach([a.pk, b.pk, c.pk, d.pk])
     assert found[c.pk] == {b.pk, a.pk}
     assert found[b.pk] == {a.pk}
     assert a.pk not in found and d.pk not in found
@@ -483,7 +484,7 @@ def test_reach_follows_dependents_transitively(chain):
 
 def test_reach_survives_a_cycle(chain, tenant_a, source):
     ResourceDependency.objects.create(tenant=tenant_a, integration=source, source_id=sid(), resource=chain["c"], depends_on=chain["a"])
-    found = console.reach([chain["c"].pk])
+    found = selectors.reach([chain["c"].pk])
     assert found[chain["c"].pk] == {chain["a"].pk, chain["b"].pk}
 
 
@@ -567,12 +568,12 @@ def test_query_counts_do_not_grow_with_telemetry(tenant_a, tenant_b, agent, djan
 
 def test_panel_rows_stay_limited_with_many_rows(tenant_a, source):
     add_telemetry(tenant_a, source, 80)
-    assert len(console.deployments_panel(tenant_a)["deployments"]) == console.ROWS
-    assert len(console.flags_panel(tenant_a)["flags"]) == console.MAX_FLAGS
-    assert len(console.usage_panel(tenant_a)["metrics"]) == console.MAX_METRICS
-    assert all(len(m["periods"]) <= console.USAGE_PERIODS for m in console.usage_panel(tenant_a)["metrics"])
-    assert len(console.health_panel(tenant_a)["slis"]) == console.MAX_SLIS
-    assert len(console.experiments_panel(tenant_a)["experiments"]) == console.ROWS
-    assert len(console.config_panel(tenant_a)["recent"]) == 10
-    assert len(console.incidents_panel(tenant_a)["incidents"]) == console.ROWS
+    assert len(panels.deployments_panel(tenant_a)["deployments"]) == panels.ROWS
+    assert len(panels.flags_panel(tenant_a)["flags"]) == panels.MAX_FLAGS
+    assert len(panels.usage_panel(tenant_a)["metrics"]) == panels.MAX_METRICS
+    assert all(len(m["periods"]) <= panels.USAGE_PERIODS for m in panels.usage_panel(tenant_a)["metrics"])
+    assert len(panels.health_panel(tenant_a)["slis"]) == panels.MAX_SLIS
+    assert len(panels.experiments_panel(tenant_a)["experiments"]) == panels.ROWS
+    assert len(panels.config_panel(tenant_a)["recent"]) == 10
+    assert len(incidents_panel(tenant_a)["incidents"]) == panels.ROWS
     assert Resource.objects.filter(tenant=tenant_a).count() == 3

@@ -125,12 +125,12 @@ def test_health_filter_ignores_superseded_observations(world, manager):
 
 
 def test_portable_health_rank_agrees_with_the_postgres_one(world, manager):
-    from tenants import console
+    from tenants import selectors
 
     integration = Integration.objects.get()
     add_sli(world["globex"], integration, name="latency", budget=10)  # amber now
-    fast = dict(console.tenant_list(manager).values_list("slug", "health_rank"))
-    portable = dict(Tenant.objects.annotate(health_rank=console.health_rank_expression(portable=True)).values_list("slug", "health_rank"))
+    fast = dict(selectors.tenant_list(manager).values_list("slug", "health_rank"))
+    portable = dict(Tenant.objects.annotate(health_rank=selectors.health_rank_expression(portable=True)).values_list("slug", "health_rank"))
     assert fast == portable == {"acme": 0, "globex": 1, "initech": 1}
 
 

@@ -1,0 +1,48 @@
+"""What the cases app shows on the tenant pages, registered into tenants.extensions from
+CasesConfig.ready() (tenants imports no cases code): the tenant list's open and breached case counts,
+the console's Cases panel (counts; its rows come from the queue's own partial, loaded by URL) and the
+SLA policy in force on the console header and the Entitlements panel."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from tenants import extensions
+
+from .choices import OPEN_STATUSES
+from .models import Case
+
+
+def _case_count(**filters):
+    # COUNT(*), not COUNT(id): the count can then come from an index alone.
+    rows = Case.objects.filter(tenant_id=OuterRef("pk"), **filters).order_by().values("tenant_id").annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
+def open_cases(now):
+    return _case_count(status__in=OPEN_STATUSES)
+
+
+def breached_cases(now):
+    return _case_count(status__in=OPEN_STATUSES, sla_due_at__lt=now)
+
+
+def cases_panel(tenant, **_) -> dict:
+    """Counts only: the rows come from the queue's own partial, loaded by URL."""
+    counts = Case.objects.filter(tenant=tenant, status__in=OPEN_STATUSES).aggregate(
+        open=Count("*"), breached=Count("sla_due_at", filter=Q(sla_due_at__lt=timezone.now())))  # both from an index alone
+    query = urlencode({"tenant": tenant.slug, "status": "all", "sort": "sla"})
+    return {"open": counts["open"], "breached": counts["breached"], "queue_url": f"/cases/?{query}",
+            "open_url": "/cases/?" + urlencode({"tenant": tenant.slug, "status": "open", "sort": "sla"}), "empty": False}
+
+
+def register() -> None:
+    from .sla.clocks import policy_for_tenant
+
+    extensions.register_summary(extensions.OPEN_CASES, open_cases)
+    extensions.register_summary(extensions.BREACHED_CASES, breached_cases)
+    extensions.register_panel("cases", cases_panel)
+    extensions.register_policy_lookup(policy_for_tenant)
