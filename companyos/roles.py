@@ -1,5 +1,10 @@
 """Roles are Django groups, created by a data migration. Visibility rules read them from here."""
+from functools import wraps
+
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+
+from . import audit
 
 AGENT = "agent"
 SENIOR_AGENT = "senior agent"
@@ -47,3 +52,20 @@ def group(name: str) -> Group:
 def sees_sla_dashboard(user) -> bool:
     """Managers and admins watch the SLA dashboard."""
     return user.is_authenticated and (user.is_superuser or bool(role_names(user) & {MANAGER, ADMIN}))
+
+
+
+def admin_required(model, *, reason: str, message: str, default_pk: str = "pages"):
+    """View decorator: admins only. Anyone else gets 403 with `message`, and the attempt is written
+    to the audit log as a denial on `model` (the `pk` from the URL, else `default_pk`) with `reason`."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not is_admin(request.user):
+                audit.log_denied(model, kwargs.get("pk", default_pk), path=request.path, reason=reason)
+                raise PermissionDenied(message)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

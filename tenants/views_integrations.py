@@ -8,12 +8,9 @@ view by an access entry.
 """
 from __future__ import annotations
 
-from functools import wraps
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.validators import RegexValidator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,24 +19,14 @@ from django.views.decorators.vary import vary_on_headers
 
 from companyos import audit
 from companyos.htmx import partial
-from companyos.roles import is_admin
+from companyos.roles import admin_required
 
 from . import ingest
 from .ingest.integrations import LABEL_NAME
 from .models import Integration
 
 
-def admin_only(view):
-    """Admins only: anyone else gets 403, and the attempt is written to the audit log."""
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not is_admin(request.user):
-            audit.log_denied(Integration, kwargs.get("pk", "list"), path=request.path, reason="integrations are for admins")
-            raise PermissionDenied("Integrations are managed by admins.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
+admin_only = admin_required(Integration, reason="integrations are for admins", message="Integrations are managed by admins.", default_pk="list")
 
 
 def _label_field(label: str, initial: str) -> forms.CharField:

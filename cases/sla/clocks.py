@@ -345,78 +345,6 @@ def _describe_target(target: timedelta, business: bool) -> str:
     return f"{_fmt_duration(target)} {'business' if business else 'calendar'} time"
 
 
-def explain(case: Case, clock: SLAClock, now: datetime | None = None) -> str:
-    """Why the clock is due when it is, in plain language."""
-    now = now or timezone.now()
-    snapshot = case.sla_snapshot or {}
-    cal_name = (snapshot.get("calendar") or {}).get("name")
-    parts = [_describe_target(clock.target, clock.business) + (f" on {cal_name} hours" if clock.business and cal_name else "")]
-    if clock.kind == Kind.RESOLUTION and clock.window > 1:
-        parts.append(f"window {clock.window}, opened by a reopen")
-    if clock.paused_total > ZERO or clock.state == State.PAUSED:
-        paused = clock.paused_total + ((now - clock.paused_at) if clock.state == State.PAUSED and clock.paused_at else ZERO)
-        parts.append(f"paused {_fmt_duration(paused)} while waiting on customer")
-    cal = _cal(case, clock)
-    if cal is not None:
-        end = clock.stopped_at or clock.due_at or now
-        parts.extend(sla.explain_calendar_skips(clock.started_at, end, cal))
-    parts.append(f"policy {snapshot.get('name', '—')} v{snapshot.get('version', '—')}")
-    return "; ".join(parts)
-
-
-def clock_rows(case: Case, now: datetime | None = None) -> list[dict]:
-    """The case page's SLA panel: every clock with target, due, elapsed, paused, state, explanation."""
-    now = now or timezone.now()
-    rows = []
-    for clock in SLAClock.objects.filter(case=case).order_by("kind", "window"):
-        cal = _cal(case, clock)
-        rows.append({
-            "clock": clock,
-            "status": clock.status_at(now),
-            "elapsed": clock.elapsed_at(now, cal),
-            "left": (clock.due_at - now) if clock.due_at else None,
-            "paused": clock.paused_total + ((now - clock.paused_at) if clock.state == State.PAUSED and clock.paused_at else ZERO),
-            "why": explain(case, clock, now),
-        })
-    order = {Kind.FIRST_RESPONSE: 0, Kind.RESOLUTION: 1, Kind.UPDATE: 2}
-    rows.sort(key=lambda r: (order[r["clock"].kind], -r["clock"].window))
-    return rows
-
-
-def preview(policy: SLAPolicy, *, tenant, priority: int, opened_at: datetime) -> dict:
-    """"A <priority> case for <tenant> opened at <time>": first response and resolution due times,
-    computed with the policy as it stands (resolution assumes the case is triaged at once)."""
-    case = Case(tenant=tenant, priority=priority, created_at=opened_at, sla_snapshot=policy.snapshot(opened_at))
-    out = {}
-    for kind in (Kind.FIRST_RESPONSE, Kind.RESOLUTION, Kind.UPDATE):
-        target = _target(case, kind)
-        if target is None:
-            out[kind] = None
-            continue
-        duration, business = target
-        cal = case_calendar(case) if business else None
-        due = sla.add(opened_at, duration, cal)
-        out[kind] = {"target": _describe_target(duration, business), "due": due,
-                     "skips": sla.explain_calendar_skips(opened_at, due, cal) if cal else []}
-    return out
-
-
-def clocks_moved_by(policy: SLAPolicy) -> int:
-    """How many running or paused clocks a re-apply of `policy` (as it stands, saved or not) would
-    re-target: a different target, or business time on a different calendar version."""
-    if policy.pk is None:
-        return 0
-    calendar_version = f"{policy.calendar_id}:{policy.calendar.updated_at.isoformat()}" if policy.calendar_id else None
-    moved = 0
-    qs = SLAClock.objects.filter(case__sla_policy=policy, case__status__in=OPEN_STATUSES).exclude(state=State.STOPPED)
-    for row in qs.values("kind", "target", "business", "case__priority", "case__sla_snapshot__calendar__key"):
-        wanted = policy.target(Priority(row["case__priority"]).slug, row["kind"])
-        snapshot_version = (row["case__sla_snapshot__calendar__key"] or "").rsplit(":", 1)[0] or None
-        if wanted is None or wanted != (row["target"], row["business"]) or (row["business"] and snapshot_version != calendar_version):
-            moved += 1
-    return moved
-
-
 def reapply_to_open_cases(policy: SLAPolicy, *, actor) -> int:
     """The admin's explicit re-apply: every open case on the policy takes its current version. Each
     case goes through its own locked transaction and timeline entry (audited)."""
@@ -461,3 +389,7 @@ def replay(case: Case) -> None:
     case.status = final_status
     case.save(update_fields=["sla_policy", "sla_snapshot"])
     refresh_summary(case)
+
+
+# Moved to cases.sla.selectors (reads for the pages); re-exported for their callers.
+from .selectors import clock_rows, clocks_moved_by, explain, preview  # noqa: E402, F401

@@ -1,5 +1,5 @@
-"""Writes (and the few reads) behind the admins' SLA pages: policies, calendars, selection rules,
-presets and the explicit re-apply.
+"""Writes behind the admins' SLA pages: policies, calendars, selection rules, presets and the explicit
+re-apply. Their reads are in cases.sla.selectors.
 
 Every write is one atomic call taking `actor`; django-auditlog records the change (the request's
 AuditlogMiddleware supplies actor and address; outside a request, wrap the call in auditlog's
@@ -10,18 +10,11 @@ audited timeline entry.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
 
-from tenants.choices import Segment, SupportTier
-from tenants.models import Tenant
-
-from . import clocks
-from ..choices import OPEN_STATUSES
-from ..models import BusinessCalendar, Case, SLAPolicy, SLAPolicyRule
+from . import clocks, selectors
+from ..models import BusinessCalendar, SLAPolicy, SLAPolicyRule
 from .models import CLOCK_KINDS, PRIORITY_SLUGS
 
 POLICY_FIELDS = ("name", "description", "calendar", "targets", "at_risk_percent", "escalation", "escalation_team",
@@ -114,7 +107,7 @@ def policy_reapply(*, policy_id: int, actor) -> tuple[int, int]:
     own locked transaction with a timeline entry (clocks.reapply_to_open_cases). Returns (cases
     re-applied, clocks that moved)."""
     policy = SLAPolicy.objects.select_related("calendar").get(pk=policy_id)
-    moved = clocks.clocks_moved_by(policy)
+    moved = selectors.clocks_moved_by(policy)
     cases = clocks.reapply_to_open_cases(policy, actor=actor)
     return cases, moved
 
@@ -187,100 +180,3 @@ def rule_update(*, rule_id: int, actor, position: int, policy: SLAPolicy, segmen
 @transaction.atomic
 def rule_delete(*, rule_id: int, actor) -> None:
     SLAPolicyRule.objects.select_for_update().get(pk=rule_id).delete()
-
-
-# --- reads for the pages (selectors) ---------------------------------------------------------------------
-
-
-def rules_in_order():
-    return list(SLAPolicyRule.objects.select_related("policy").order_by("position", "id"))
-
-
-def policy_by_profile(rules) -> dict[tuple[str, str], SLAPolicyRule | None]:
-    """For every (segment, support tier) a tenant can have: the first rule matching it (or None)."""
-    out = {}
-    for segment in Segment.values:
-        for tier in SupportTier.values:
-            out[(segment, tier)] = next((r for r in rules if (not r.segment or r.segment == segment)
-                                         and (not r.support_tier or r.support_tier == tier)), None)
-    return out
-
-
-def shadowed_rules(rules) -> dict[int, SLAPolicyRule]:
-    """Rules that can never match because an earlier rule already catches every tenant they would:
-    {shadowed rule id: the earlier rule}."""
-    out = {}
-    for i, rule in enumerate(rules):
-        for earlier in rules[:i]:
-            if (not earlier.segment or earlier.segment == rule.segment) and (not earlier.support_tier or earlier.support_tier == rule.support_tier):
-                out[rule.pk] = earlier
-                break
-    return out
-
-
-@dataclass
-class PolicyRow:
-    policy: SLAPolicy
-    rules: list = field(default_factory=list)
-    overrides: list = field(default_factory=list)
-    override_count: int = 0
-    tenants_by_rule: int = 0
-    open_cases: int = 0
-    problems: list = field(default_factory=list)
-
-
-def policy_rows(override_names: int = 5) -> list[PolicyRow]:
-    """The policies list: each policy with the rules selecting it, the tenants overriding to it,
-    how many tenants its rules give it, and how many open cases run on it. A fixed number of queries
-    however many policies, rules, tenants and cases there are."""
-    policies = list(SLAPolicy.objects.select_related("calendar", "escalation_team").order_by("name"))
-    rows = {p.pk: PolicyRow(policy=p) for p in policies}
-    rules = rules_in_order()
-    for rule in rules:
-        rows[rule.policy_id].rules.append(rule)
-    by_profile = policy_by_profile(rules)
-    for tenant in Tenant.objects.filter(sla_policy__isnull=False).order_by("name").only("pk", "name", "slug", "sla_policy_id"):
-        row = rows.get(tenant.sla_policy_id)
-        if row:
-            row.override_count += 1
-            if len(row.overrides) < override_names:
-                row.overrides.append(tenant)
-    for item in Tenant.objects.filter(sla_policy__isnull=True).values("segment", "support_tier").annotate(n=Count("id")):
-        rule = by_profile.get((item["segment"], item["support_tier"]))
-        if rule is not None:
-            rows[rule.policy_id].tenants_by_rule += item["n"]
-    for item in Case.objects.filter(status__in=OPEN_STATUSES, sla_policy__isnull=False).values("sla_policy").annotate(n=Count("id")):
-        if item["sla_policy"] in rows:
-            rows[item["sla_policy"]].open_cases = item["n"]
-    for row in rows.values():
-        try:
-            row.policy.clean()
-        except ValidationError as error:
-            row.problems = error.messages
-    return [rows[p.pk] for p in policies]
-
-
-def tenants_on_policy(policy: SLAPolicy | None, rules=None):
-    """Tenants that get `policy`: by their own override, or by the rules when they have none."""
-    if policy is None or policy.pk is None:
-        return Tenant.objects.none()
-    rules = rules_in_order() if rules is None else rules
-    profiles = [key for key, rule in policy_by_profile(rules).items() if rule is not None and rule.policy_id == policy.pk]
-    by_rule = Q()
-    for segment, tier in profiles:
-        by_rule |= Q(segment=segment, support_tier=tier)
-    query = Q(sla_policy=policy)
-    if profiles:
-        query |= Q(sla_policy__isnull=True) & by_rule
-    return Tenant.objects.filter(query).order_by("name")
-
-
-def explain_tenant_policy(tenant: Tenant, rules=None) -> dict:
-    """Which policy a tenant gets (clocks.policy_for_tenant) and why: its own override, or the first
-    matching rule, or nothing."""
-    policy = clocks.policy_for_tenant(tenant)
-    if tenant.sla_policy_id:
-        return {"policy": policy, "by": "override", "rule": None}
-    rules = rules_in_order() if rules is None else rules
-    rule = next((r for r in rules if r.matches(tenant)), None)
-    return {"policy": policy, "by": "rule" if rule else "none", "rule": rule}

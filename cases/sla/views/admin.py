@@ -1,34 +1,28 @@
 """The admins' SLA configuration pages (/sla/policies/, /sla/rules/, /sla/calendars/): thin views that
-parse a form, call one service in cases.sla_services, and render. Admins only; anyone else gets 403
-(and the attempt is audited).
+parse a form, call one service in cases.sla.services, and render what cases.sla.selectors reads.
+Admins only; anyone else gets 403 (and the attempt is audited).
 
-The policy page previews an unsaved policy built from the form (clocks.preview) and says how many
-running clocks a re-apply would move (clocks.clocks_moved_by); saving never moves them.
+The policy page previews an unsaved policy built from the form (selectors.preview) and says how many
+running clocks a re-apply would move (selectors.clocks_moved_by); saving never moves them.
 """
 from __future__ import annotations
 
-from datetime import timedelta
-from functools import wraps
-
-from auditlog.models import LogEntry
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from companyos import audit
 from companyos.htmx import htmx_partial, partial
-from companyos.roles import is_admin
+from companyos.roles import admin_required
+from companyos.timefmt import duration
 from tenants.models import Tenant
 
-from .. import calendar as sla, clocks, services as sla_services
-from ...choices import OPEN_STATUSES
-from ...models import BusinessCalendar, Case, SLAPolicy, SLAPolicyRule
+from .. import calendar as sla, selectors, services as sla_services
+from ...models import BusinessCalendar, SLAClock, SLAPolicy, SLAPolicyRule
 from ..forms import (
     CalendarForm,
     PolicyForm,
@@ -47,19 +41,8 @@ PREVIEW_TENANT_OPTIONS = 300
 
 
 def admin_only(model):
-    """Admins only: anyone else gets 403, and the attempt is written to the audit log."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if not is_admin(request.user):
-                audit.log_denied(model, kwargs.get("pk", "pages"), path=request.path, reason="SLA configuration is for admins")
-                raise PermissionDenied("SLA configuration is for admins.")
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
+    """The SLA pages' wording of companyos.roles.admin_required (403 and an audited denial)."""
+    return admin_required(model, reason="SLA configuration is for admins", message="SLA configuration is for admins.")
 
 
 def _posted_pk(request, name: str) -> int | None:
@@ -72,13 +55,6 @@ def _posted_pk(request, name: str) -> int | None:
     return int(value)
 
 
-def _duration_text(value: timedelta) -> str:
-    minutes = int(round(value.total_seconds() / 60))
-    days, rest = divmod(minutes, 1440)
-    hours, minutes = divmod(rest, 60)
-    return " ".join(part for part in (f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min" if minutes else "")) or "0 min"
-
-
 def _plural(n: int, word: str) -> str:
     if n == 1:
         return f"{n} {word}"
@@ -89,7 +65,7 @@ def _plural(n: int, word: str) -> str:
 
 
 def _preset_groups() -> list[dict]:
-    existing = {p.name: p for p in SLAPolicy.objects.only("pk", "name", "version", "preset")}
+    existing = selectors.policies_by_name()
     groups = []
     for key, preset in PRESETS.items():
         columns = []
@@ -113,10 +89,10 @@ def _preset_label(policy: SLAPolicy) -> str:
 
 
 def _list_context(preset_form=None) -> dict:
-    rows = sla_services.policy_rows()
+    rows = selectors.policy_rows()
     for row in rows:
         row.preset_label = _preset_label(row.policy)
-    calendars = list(BusinessCalendar.objects.order_by("name"))
+    calendars = selectors.calendars()
     return {"rows": rows, "presets": _preset_groups(), "calendars": calendars, "section": "policies",
             "preset_form": preset_form or PresetLoadForm(initial={"calendar": calendars[0].pk if calendars else None})}
 
@@ -150,24 +126,13 @@ def policy_load_preset(request):
     return redirect("sla:policy_edit", pk=policy.pk)
 
 
-def _default_preview_tenant(policy: SLAPolicy | None):
-    tenant = sla_services.tenants_on_policy(policy).first() if policy and policy.pk else None
-    return tenant or Tenant.objects.order_by("name").first()
-
-
-def _tenant_options(selected) -> list:
-    tenants = list(Tenant.objects.order_by("name").only("pk", "name", "slug", "support_tier", "segment")[:PREVIEW_TENANT_OPTIONS])
-    if selected is not None and selected.pk and all(t.pk != selected.pk for t in tenants):
-        tenants.insert(0, selected)
-    return tenants
-
-
 def _preview(request, form: PolicyForm, policy: SLAPolicy | None, data=None) -> dict:
     """The preview region: "a <priority> case for <tenant> opened at <time> → due …", computed on the
     policy as the form has it (unsaved), and how many running clocks a re-apply would move."""
-    preview_form = PreviewForm(data, tenant_default=_default_preview_tenant(policy))
+    preview_form = PreviewForm(data, tenant_default=selectors.default_preview_tenant(policy))
     tenant, priority, opened_at = preview_form.values()
-    context = {"preview_form": preview_form, "tenant_options": _tenant_options(tenant), "policy": policy}
+    context = {"preview_form": preview_form, "tenant_options": selectors.preview_tenant_options(tenant, PREVIEW_TENANT_OPTIONS),
+               "policy": policy}
     if form.is_bound:
         form.is_valid()
         if not form.preview_ready:
@@ -180,50 +145,30 @@ def _preview(request, form: PolicyForm, policy: SLAPolicy | None, data=None) -> 
         context["preview"] = {"errors": ["Fill in the targets to see when a case would be due."]}
         return context
     try:
-        result = clocks.preview(candidate, tenant=tenant or Tenant(name="a tenant"), priority=int(priority), opened_at=opened_at)
+        result = selectors.preview(candidate, tenant=tenant or Tenant(name="a tenant"), priority=int(priority), opened_at=opened_at)
     except (ValueError, sla.NoBusinessTime) as error:
         context["preview"] = {"errors": [f"No preview: {error}"]}
         return context
     rows = []
-    for kind, label in (("first_response", "First response"), ("resolution", "Resolution"), ("update", "Update cadence")):
+    for kind, label in SLAClock.Kind.choices:
         row = result.get(kind)
-        rows.append({"kind": kind, "label": label, "row": row, "after": _duration_text(row["due"] - opened_at) if row else ""})
+        rows.append({"kind": kind, "label": label, "row": row, "after": duration(row["due"] - opened_at, rounding="nearest") if row else ""})
     cal = candidate.calendar
     preview = {"rows": rows, "tenant": tenant, "priority": priority, "opened_at": opened_at, "calendar": cal,
                "calendar_tz_differs": cal is not None and cal.timezone != timezone.get_current_timezone_name()}
     if tenant is not None and tenant.pk:
-        preview["tenant_gets"] = sla_services.explain_tenant_policy(tenant)
+        preview["tenant_gets"] = selectors.explain_tenant_policy(tenant)
     if policy is not None and policy.pk:
-        preview["moved"] = clocks.clocks_moved_by(candidate)
-        preview["open_cases"] = Case.objects.filter(sla_policy=policy, status__in=OPEN_STATUSES).count()
+        preview["moved"] = selectors.clocks_moved_by(candidate)
+        preview["open_cases"] = selectors.open_cases_on(policy)
     context["preview"] = preview
     return context
 
 
-def _history(policy: SLAPolicy | None, limit: int = 8):
-    """The policy's recent audit entries, one line each: "created", "v2 → v3: targets, calendar"."""
-    if policy is None or policy.pk is None:
-        return []
-    entries = list(LogEntry.objects.get_for_object(policy).exclude(action=LogEntry.Action.ACCESS)
-                   .select_related("actor").order_by("-timestamp", "-pk")[:limit])
-    for entry in entries:
-        changes = entry.changes_dict or {}
-        if entry.action == LogEntry.Action.CREATE:
-            entry.summary = f"created v{(changes.get('version') or [None, '1'])[1]}"
-        elif entry.action == LogEntry.Action.DELETE:
-            entry.summary = "deleted"
-        else:
-            fields = [SLAPolicy._meta.get_field(name).verbose_name if name in {f.name for f in SLAPolicy._meta.fields} else name
-                      for name in changes if name not in ("version", "updated_at")]
-            version = changes.get("version")
-            entry.summary = (f"v{version[0]} → v{version[1]}" if version else "changed") + (f": {', '.join(map(str, fields))}" if fields else "")
-    return entries
-
-
 def _edit_context(request, form: PolicyForm, policy: SLAPolicy | None, preview_data=None) -> dict:
-    context = {"form": form, "policy": policy, "section": "policies", "history": _history(policy),
-               "rules": list(policy.rules.order_by("position", "id")) if policy else [],
-               "overrides": list(policy.tenant_overrides.order_by("name")[:10]) if policy else []}
+    context = {"form": form, "policy": policy, "section": "policies", "history": selectors.policy_history(policy),
+               "rules": selectors.policy_rules(policy) if policy else [],
+               "overrides": selectors.policy_overrides(policy) if policy else []}
     if policy is not None:
         try:
             policy.clean()
@@ -236,7 +181,7 @@ def _edit_context(request, form: PolicyForm, policy: SLAPolicy | None, preview_d
 @admin_only(SLAPolicy)
 @require_http_methods(["GET", "POST"])
 def policy_edit(request, pk: int | None = None):
-    policy = get_object_or_404(SLAPolicy.objects.select_related("calendar", "escalation_team"), pk=pk) if pk else None
+    policy = selectors.policy_get(pk) if pk else None
     if request.method == "GET":
         form = PolicyForm(instance=policy or SLAPolicy())
         return render(request, "cases/sla_admin/policy_form.html", _edit_context(request, form, policy))
@@ -251,7 +196,7 @@ def policy_edit(request, pk: int | None = None):
         except sla_services.PolicyConflict as error:
             data = request.POST.copy()
             data["version"] = error.current_version
-            form = PolicyForm(data, instance=SLAPolicy.objects.select_related("calendar").get(pk=policy.pk))
+            form = PolicyForm(data, instance=selectors.policy_get(policy.pk, related=("calendar",)))
             form.is_valid()
             form.add_error(None, str(error))
         except ValidationError as error:
@@ -262,11 +207,11 @@ def policy_edit(request, pk: int | None = None):
             elif not changed:
                 messages.info(request, f"No changes: “{saved.name}” stays at v{saved.version}.")
             else:
-                moved = clocks.clocks_moved_by(saved)
+                moved = selectors.clocks_moved_by(saved)
                 messages.success(request, f"Saved “{saved.name}” v{saved.version}. New cases use it; running clocks did not move"
                                           + (f" ({_plural(moved, 'clock')} would move if you re-apply)." if moved else "."))
             return redirect("sla:policy_edit", pk=saved.pk)
-    current = SLAPolicy.objects.select_related("calendar").get(pk=policy.pk) if policy else None
+    current = selectors.policy_get(policy.pk, related=("calendar",)) if policy else None
     return render(request, "cases/sla_admin/policy_form.html", _edit_context(request, form, current, request.POST), status=422)
 
 
@@ -277,8 +222,8 @@ def policy_preview(request):
     """The preview of the edit form as it stands, unsaved: the preview region for HTMX, else the
     whole edit page (the "Update preview" button without JavaScript)."""
     policy_id = _posted_pk(request, "policy")
-    policy = get_object_or_404(SLAPolicy.objects.select_related("calendar"), pk=policy_id) if policy_id else None
-    form = PolicyForm(request.POST, instance=SLAPolicy.objects.select_related("calendar").get(pk=policy.pk) if policy else SLAPolicy())
+    policy = selectors.policy_get(policy_id, related=("calendar",)) if policy_id else None
+    form = PolicyForm(request.POST, instance=selectors.policy_get(policy.pk, related=("calendar",)) if policy else SLAPolicy())
     if htmx_partial(request):
         return render(request, "cases/sla_admin/policy_form.html#preview", _preview(request, form, policy, request.POST))
     return render(request, "cases/sla_admin/policy_form.html", _edit_context(request, form, policy, request.POST))
@@ -289,7 +234,7 @@ def policy_preview(request):
 def policy_reapply(request, pk: int):
     """Re-apply the policy's current version to its open cases: a confirmation with the count first,
     then the service (each case re-targeted in its own transaction, with a timeline entry)."""
-    policy = get_object_or_404(SLAPolicy.objects.select_related("calendar"), pk=pk)
+    policy = selectors.policy_get(pk, related=("calendar",))
     if request.method == "POST" and request.POST.get("confirm") == "yes":
         cases, moved = sla_services.policy_reapply(policy_id=policy.pk, actor=request.user)
         messages.success(request, f"Re-applied “{policy.name}” v{policy.version} to {_plural(cases, 'open case')}: "
@@ -300,29 +245,16 @@ def policy_reapply(request, pk: int):
             response["HX-Redirect"] = url
             return response
         return redirect(url)
-    context = {"policy": policy, "moved": clocks.clocks_moved_by(policy), "section": "policies",
-               "open_cases": Case.objects.filter(sla_policy=policy, status__in=OPEN_STATUSES).count()}
+    context = {"policy": policy, "moved": selectors.clocks_moved_by(policy), "section": "policies",
+               "open_cases": selectors.open_cases_on(policy)}
     return render(request, partial(request, "cases/sla_admin/policy_reapply.html", "dialog"), context)
 
 
 # --- rules ------------------------------------------------------------------------------------------------
 
 
-def _lookup(query: str) -> dict | None:
-    query = (query or "").strip()
-    if not query:
-        return None
-    tenant = Tenant.objects.filter(slug=query).first() or Tenant.objects.filter(name__iexact=query).first()
-    if tenant is None:
-        matches = list(Tenant.objects.filter(Q(name__icontains=query) | Q(slug__icontains=query)).order_by("name")[:8])
-        if len(matches) != 1:
-            return {"query": query, "matches": matches}
-        tenant = matches[0]
-    return {"query": query, "tenant": tenant, **sla_services.explain_tenant_policy(tenant)}
-
-
 def _rules_context(request, *, form=None, edit_form=None, edit_id=None, delete_rule=None) -> dict:
-    rules = sla_services.rules_in_order()
+    rules = selectors.rules_in_order()
     if edit_id is None and request.method == "GET" and request.GET.get("edit", "").isdigit():
         edit_id = int(request.GET["edit"])
         rule = next((r for r in rules if r.pk == edit_id), None)
@@ -330,7 +262,7 @@ def _rules_context(request, *, form=None, edit_form=None, edit_id=None, delete_r
     if delete_rule is None and request.GET.get("delete", "").isdigit():
         delete_rule = next((r for r in rules if r.pk == int(request.GET["delete"])), None)
     next_position = (max((r.position for r in rules), default=0) // 10 + 1) * 10
-    shadowed = sla_services.shadowed_rules(rules)
+    shadowed = selectors.shadowed_rules(rules)
     for rule in rules:
         rule.shadowed_by = shadowed.get(rule.pk)
     return {
@@ -338,8 +270,8 @@ def _rules_context(request, *, form=None, edit_form=None, edit_id=None, delete_r
         "form": form or RuleForm(initial={"position": next_position}), "edit_form": edit_form,
         "edit_id": edit_id if edit_form else None, "delete_rule": delete_rule,
         "catch_all": any(not r.segment and not r.support_tier for r in rules),
-        "lookup": _lookup(request.GET.get("tenant", "")), "tenant_query": request.GET.get("tenant", ""),
-        "tenant_names": Tenant.objects.order_by("name").values_list("name", flat=True)[:PREVIEW_TENANT_OPTIONS],
+        "lookup": selectors.tenant_lookup(request.GET.get("tenant", "")), "tenant_query": request.GET.get("tenant", ""),
+        "tenant_names": selectors.tenant_names(PREVIEW_TENANT_OPTIONS),
     }
 
 
@@ -355,7 +287,7 @@ def rules(request):
         return render(request, "cases/sla_admin/rules.html", context)
     action = request.POST.get("action", "save")
     rule_id = _posted_pk(request, "rule")
-    rule = get_object_or_404(SLAPolicyRule.objects.select_related("policy"), pk=rule_id) if rule_id else None
+    rule = selectors.rule_get(rule_id) if rule_id else None
     if action == "delete":
         if rule is None:
             return HttpResponse("Which rule?", status=400)
@@ -389,7 +321,7 @@ def rules(request):
 @admin_only(BusinessCalendar)
 @require_GET
 def calendar_list(request):
-    calendars = list(BusinessCalendar.objects.annotate(policy_count=Count("policies")).order_by("name"))
+    calendars = selectors.calendars_with_policy_count()
     for calendar in calendars:
         days = [d for d in upcoming_days(calendar) if d["effect"]]
         calendar.next_days = days[:3]
@@ -403,7 +335,7 @@ def _calendar_context(form: CalendarForm, calendar: BusinessCalendar | None) -> 
         shown = BusinessCalendar(**form.calendar_fields()) if form.is_valid() else None
     else:
         shown = calendar
-    policies = list(calendar.policies.order_by("name")) if calendar else []
+    policies = selectors.calendar_policies(calendar) if calendar else []
     return {"form": form, "calendar": calendar, "section": "calendars", "policies": policies,
             "upcoming": upcoming_days(shown) if shown is not None else None,
             "hours_per_day": hours_text(hours_per_day_of(shown)) if shown is not None and hours_per_day_of(shown) else None}
@@ -413,10 +345,10 @@ def _calendar_context(form: CalendarForm, calendar: BusinessCalendar | None) -> 
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 def calendar_edit(request, pk: int | None = None):
-    calendar = get_object_or_404(BusinessCalendar, pk=pk) if pk else None
+    calendar = selectors.calendar_get(pk) if pk else None
     if request.method == "GET":
         return render(request, "cases/sla_admin/calendar_form.html", _calendar_context(CalendarForm(instance=calendar), calendar))
-    form = CalendarForm(request.POST, instance=BusinessCalendar.objects.get(pk=pk) if pk else BusinessCalendar())
+    form = CalendarForm(request.POST, instance=selectors.calendar_get(pk) if pk else BusinessCalendar())
     if request.POST.get("action") == "preview" and htmx_partial(request):
         return render(request, "cases/sla_admin/calendar_form.html#upcoming", _calendar_context(form, calendar))
     if form.is_valid():

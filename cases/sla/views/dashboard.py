@@ -1,6 +1,6 @@
 """The manager SLA dashboard (/sla/) and its CSV export (/sla/export.csv).
 
-Thin views: the filter form parses the URL, `cases.sla_reports` computes (in the database, a fixed
+Thin views: the filter form parses the URL, `cases.sla.reports` computes (in the database, a fixed
 number of queries), the page and the CSV render the same `Dashboard`. Managers and admins only.
 """
 from __future__ import annotations
@@ -19,11 +19,9 @@ from companyos import audit, roles
 from companyos.htmx import partial
 from tenants.choices import Segment, SupportTier
 from tenants.models import Tenant
-from tenants.selectors import tenant_visible_to
 
-from .. import reports as sla_reports
+from .. import reports as sla_reports, selectors
 from ...choices import PRIORITY_SLUG_CHOICES, Priority
-from ...models import Team
 
 TEMPLATE = "cases/sla_dashboard.html"
 W = {"class": "input"}
@@ -39,9 +37,9 @@ class DashboardFilterForm(forms.Form):
     date_to = forms.DateField(label="To", widget=forms.DateInput(attrs={**W, "type": "date"}, format="%Y-%m-%d"))
     segment = forms.ChoiceField(required=False, choices=[("", "All segments"), *Segment.choices], widget=forms.Select(attrs=W))
     tier = forms.ChoiceField(required=False, label="Support tier", choices=[("", "All tiers"), *SupportTier.choices], widget=forms.Select(attrs=W))
-    tenant = forms.ModelChoiceField(required=False, queryset=Tenant.objects.none(), to_field_name="slug", empty_label="All tenants",
+    tenant = forms.ModelChoiceField(required=False, queryset=None, to_field_name="slug", empty_label="All tenants",
                                     widget=forms.Select(attrs=W), error_messages={"invalid_choice": "There is no tenant with that slug that you can see."})
-    team = forms.ModelChoiceField(required=False, queryset=Team.objects.all(), to_field_name="slug", empty_label="All teams",
+    team = forms.ModelChoiceField(required=False, queryset=None, to_field_name="slug", empty_label="All teams",
                                   widget=forms.Select(attrs=W), error_messages={"invalid_choice": "There is no team with that slug."})
     priority = forms.ChoiceField(required=False, choices=[("", "All priorities"), *PRIORITY_SLUG_CHOICES], widget=forms.Select(attrs=W))
 
@@ -58,7 +56,8 @@ class DashboardFilterForm(forms.Form):
                 end = today
             data["from"] = max(end - timedelta(days=sla_reports.DEFAULT_RANGE_DAYS - 1), EARLIEST).isoformat()
         super().__init__(data)
-        self.fields["tenant"].queryset = tenant_visible_to(user).only("pk", "name", "slug").order_by("name")
+        self.fields["tenant"].queryset = selectors.dashboard_tenant_choices(user)
+        self.fields["team"].queryset = selectors.teams()
 
     def add_prefix(self, field_name):
         # `from` is a Python keyword: the fields are date_from/date_to, the URL says from/to.

@@ -11,7 +11,7 @@ from auditlog.models import LogEntry
 from django.urls import reverse
 
 from cases import services
-from cases.sla import clocks
+from cases.sla import clocks, selectors
 from cases.choices import Priority, Status
 from cases.models import BusinessCalendar, Interaction, SLAClock, SLAPolicy, SLAPolicyRule
 from cases.sla.forms import PolicyForm, parse_closures, parse_extra_days, parse_windows, preset_policy_name
@@ -455,7 +455,7 @@ def test_reapply_confirms_then_moves_clocks_with_audited_timeline_entries(client
         c.refresh_from_db()
         assert c.sla_snapshot["version"] == 2
     standard.refresh_from_db()
-    assert clocks.clocks_moved_by(standard) == 0
+    assert selectors.clocks_moved_by(standard) == 0
 
 
 def test_reapply_needs_post_to_act(client, admin, standard, tenant_on_standard):

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cases import services
-from cases.sla import clocks
+from cases.sla import clocks, selectors
 from cases.choices import Priority, Status
 from cases.models import Interaction, SLAClock, SLAPolicy
 from tenants.choices import SupportTier
@@ -98,7 +98,7 @@ def test_easter_is_skipped(world):
     case = open_case(world, oslo(2026, 4, 1, 15, 30), priority=Priority.HIGH)
     fr = clock(case, Kind.FIRST_RESPONSE)
     assert fr.due_at == oslo(2026, 4, 7, 8, 30)
-    assert "Easter Monday" in clocks.explain(case, fr)
+    assert "Easter Monday" in selectors.explain(case, fr)
 
 
 def test_internal_note_does_not_stop_first_response_a_public_reply_does(world):
@@ -154,7 +154,7 @@ def test_resolution_starts_at_triage_pauses_while_waiting_and_stops_at_resolved(
     res = clock(case, Kind.RESOLUTION)
     assert res.state == State.RUNNING and res.due_at == oslo(2026, 11, 24, 12, 0)
     assert res.paused_total == timedelta(hours=22)
-    assert "paused 22 h while waiting on customer" in clocks.explain(case, res)
+    assert "paused 22 h while waiting on customer" in selectors.explain(case, res)
     move(world, case, Status.RESOLVED, oslo(2026, 11, 24, 11, 0))
     res = clock(case, Kind.RESOLUTION)
     assert res.state == State.STOPPED and res.met is True and res.elapsed_before == timedelta(hours=3)
@@ -278,29 +278,29 @@ def test_policy_edits_do_not_move_running_clocks_until_reapplied(world):
     policy.version += 1
     policy.save()
     assert clock(case, Kind.FIRST_RESPONSE).due_at == oslo(2026, 11, 23, 9, 15)
-    assert clocks.clocks_moved_by(policy) == 1
+    assert selectors.clocks_moved_by(policy) == 1
     with at(oslo(2026, 11, 23, 9, 5)):
         assert clocks.reapply_to_open_cases(policy, actor=world["agent"]) == 1
     fr = clock(case, Kind.FIRST_RESPONSE)
     assert fr.target == timedelta(minutes=30) and fr.due_at == oslo(2026, 11, 23, 9, 30)
     entry = case.interactions.filter(kind=Interaction.Kind.AUTOMATION).get()
     assert entry.actor == world["agent"] and "re-applied" in entry.data["sla"][0]
-    assert clocks.clocks_moved_by(policy) == 0
+    assert selectors.clocks_moved_by(policy) == 0
 
 
 def test_clock_rows_for_the_case_page(world):
     case = open_case(world, oslo(2026, 11, 23, 9, 0))
     move(world, case, Status.TRIAGE, oslo(2026, 11, 23, 9, 0))
-    rows = clocks.clock_rows(case, oslo(2026, 11, 23, 9, 12))
+    rows = selectors.clock_rows(case, oslo(2026, 11, 23, 9, 12))
     assert [r["clock"].kind for r in rows] == [Kind.FIRST_RESPONSE, Kind.RESOLUTION]
     assert rows[0]["status"] == "at_risk" and rows[0]["left"] == timedelta(minutes=3)
     assert rows[1]["status"] == "running"
     assert "15 min business time on Office hours (Oslo) hours" in rows[0]["why"]
-    assert clocks.clock_rows(case, oslo(2026, 11, 23, 9, 16))[0]["status"] == "breached"
+    assert selectors.clock_rows(case, oslo(2026, 11, 23, 9, 16))[0]["status"] == "breached"
 
 
 def test_preview_without_saving(world):
     policy = SLAPolicy.objects.get(name="Standard")
-    out = clocks.preview(policy, tenant=world["tenant"], priority=Priority.HIGH, opened_at=oslo(2026, 11, 27, 15, 30))
+    out = selectors.preview(policy, tenant=world["tenant"], priority=Priority.HIGH, opened_at=oslo(2026, 11, 27, 15, 30))
     assert out[Kind.FIRST_RESPONSE]["due"] == oslo(2026, 11, 30, 8, 30)
     assert out[Kind.RESOLUTION]["due"] == oslo(2026, 11, 30, 15, 30)
