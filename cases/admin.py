@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from companyos.admin import TenantScopedAdmin
+from tenants.admin import TenantScopedAdmin
 
 from .models import Case, SavedView, Tag, Team
 

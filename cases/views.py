@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from companyos import audit
-from companyos.htmx import htmx_partial, partial
+from companyos.htmx import htmx_partial, is_embedded, partial
 from tenants.models import Requester
 from tenants.selectors import tenant_visible_to
 
@@ -84,14 +84,8 @@ def _queue_context(request):
         "statuses": Status.choices,
         "assignees": User.objects.filter(is_active=True).order_by("username").only("username", "first_name", "last_name"),
         # Embedded elsewhere (the tenant console's Cases panel), paging must not move the address bar.
-        "push_url": not htmx_partial(request) or _current_path(request).startswith("/cases/"),
+        "push_url": not is_embedded(request, "/cases/"),
     }
-
-
-def _current_path(request) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(request.headers.get("HX-Current-URL", "")).path or "/cases/"
 
 
 @require_GET

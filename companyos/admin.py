@@ -34,19 +34,6 @@ class ProfileAdmin(admin.ModelAdmin):
     search_fields = ["user__username"]
 
 
-class TenantScopedAdmin(admin.ModelAdmin):
-    """Admin lists follow the console's visibility rule: a staff agent sees only granted tenants."""
-
-    tenant_path = "tenant"
-
-    def get_queryset(self, request):
-        from tenants.selectors import visible_tenant_ids
-
-        qs = super().get_queryset(request)
-        ids = visible_tenant_ids(request.user)
-        return qs if ids is None else qs.filter(**{f"{self.tenant_path}__in": ids})
-
-
 class NoDeleteUserAdmin(UserAdmin):
     """Users are deactivated, never deleted: their names stay on the audit trail (which the database
     refuses to rewrite, so a delete would fail on the log's actor reference)."""

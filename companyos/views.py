@@ -5,8 +5,6 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from cases.selectors import parse_case_key
-
 from .models import TIMEZONE_CHOICES, Profile
 
 
@@ -15,21 +13,6 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
-
-
-@require_GET
-def global_search(request):
-    """The top bar's search: a case key jumps straight to the case, anything else searches the queue."""
-    q = request.GET.get("q", "").strip()
-    pk = parse_case_key(q)
-    if pk is not None:
-        return redirect("cases:detail", key=q.strip().upper())
-    response = redirect("cases:list")
-    if q:
-        from urllib.parse import urlencode
-
-        response["Location"] += "?" + urlencode({"q": q, "status": "all"})
-    return response
 
 
 class PreferencesForm(forms.ModelForm):

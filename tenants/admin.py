@@ -1,9 +1,20 @@
 from django.contrib import admin
 from guardian.admin import GuardedModelAdminMixin
 
-from companyos.admin import TenantScopedAdmin
-
 from .models import Requester, Resource, Tenant
+from .selectors import visible_tenant_ids
+
+
+class TenantScopedAdmin(admin.ModelAdmin):
+    """Admin lists follow the console's visibility rule: a staff agent sees only granted tenants.
+    `tenant_path` is the lookup from the model to its tenant."""
+
+    tenant_path = "tenant"
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        ids = visible_tenant_ids(request.user)
+        return qs if ids is None else qs.filter(**{f"{self.tenant_path}__in": ids})
 
 
 @admin.register(Tenant)

@@ -48,7 +48,8 @@ class TenantFilterSet(df.FilterSet):
     sort = df.ChoiceFilter(choices=[(k, v[1]) for k, v in SORTS.items()], method="filter_noop", label="Sort", empty_label=None,
                            widget=forms.Select(attrs=W))
 
-    CHIPS = ["segment", "tier", "region", "billing", "health"]
+    CHIPS = ["segment", "tier", "region", "billing", "health"]  # the filter bar's chips (templates/includes/filter_bar.html)
+    INLINE = ["has_breached"]  # shown in place in the filter bar
 
     class Meta:
         model = Tenant

@@ -21,11 +21,11 @@ from tenants.models import Tenant
 
 from . import calendar as sla
 from ..choices import Priority
-from ..models import BusinessCalendar, SLAPolicy, SLAPolicyRule, Team
+from ..models import BusinessCalendar, SLAClock, SLAPolicy, SLAPolicyRule, Team
 from .models import CLOCK_KINDS, PRIORITY_SLUGS, WEEKDAYS
 from .presets import PRESETS, UNITS
 
-KIND_LABELS = {"first_response": "First response", "resolution": "Resolution", "update": "Update cadence"}
+KIND_LABELS = dict(SLAClock.Kind.choices)  # the clock kinds' one wording
 UNIT_LABELS = {"minutes": "minutes", "hours": "hours", "business_days": "business days", "calendar_days": "calendar days"}
 UNIT_CHOICES = [(unit, UNIT_LABELS[unit]) for unit in UNITS]
 MAX_TARGET = timedelta(days=365)
@@ -135,6 +135,7 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
     resolution and update cadence; each cell an amount, a unit and a business-time checkbox."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    kind_labels = KIND_LABELS  # the grid's column headers
 
     class Meta:
         model = SLAPolicy

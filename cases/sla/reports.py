@@ -37,6 +37,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 
+from companyos.timefmt import duration as format_duration
 from tenants.choices import Segment
 from tenants.selectors import visible_tenant_ids
 
@@ -548,7 +549,8 @@ def trend_chart(weeks: list[Week], *, width: int = 660, height: int = 240) -> di
         return round(top + plot_h * (1 - float(value) / 100), 1)
 
     series = []
-    for key, label, css in (("first_response", "First response", "fr"), ("resolution", "Resolution", "res")):
+    for kind, css in KINDS:
+        key, label = kind.value, kind.label
         points, segments, run = [], [], []
         for i, week in enumerate(weeks):
             att: Attainment = getattr(week, key)
@@ -641,6 +643,4 @@ def duration_text(value: timedelta | None) -> str:
     m = minutes(value)
     if m is None:
         return "—"
-    total = int(m.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-    hours, rest = divmod(total, 60)
-    return f"{hours} h {rest} min" if hours else f"{rest} min"
+    return format_duration(timedelta(minutes=int(m.quantize(Decimal("1"), rounding=ROUND_HALF_UP))), style="hours")

@@ -1,4 +1,5 @@
-"""Shared UI helpers: badges, relative times with the absolute time on hover."""
+"""Shared UI helpers: relative times with the absolute time on hover, durations, query strings and
+filter checkboxes. Nothing domain-specific: the case badges are cases's `case_tags` library."""
 from datetime import datetime
 
 from django import template
@@ -6,19 +7,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from companyos.timefmt import duration as format_duration, relative
+
 register = template.Library()
-
-
-def _relative(delta_seconds: float) -> str:
-    s = abs(int(delta_seconds))
-    if s < 60:
-        return "just now" if delta_seconds >= 0 else "in a moment"
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if s >= size:
-            n = s // size
-            text = f"{n} {unit}"
-            break
-    return f"{text} ago" if delta_seconds >= 0 else f"in {text}"
 
 
 @register.simple_tag
@@ -29,7 +20,7 @@ def reltime(value: datetime | None, empty: str = "—"):
     local = timezone.localtime(value)
     absolute = local.strftime("%Y-%m-%d %H:%M %Z")
     return format_html(
-        '<time datetime="{}" title="{}">{}</time>', value.isoformat(), absolute, _relative((timezone.now() - value).total_seconds())
+        '<time datetime="{}" title="{}">{}</time>', value.isoformat(), absolute, relative((timezone.now() - value).total_seconds())
     )
 
 
@@ -38,31 +29,14 @@ def abstime(value: datetime | None, empty: str = "—"):
     if not value:
         return empty
     local = timezone.localtime(value)
-    return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(), _relative((timezone.now() - value).total_seconds()), local.strftime("%Y-%m-%d %H:%M"))
-
-
-@register.simple_tag
-def status_badge(case_or_status, label: str = ""):
-    from cases.choices import Status
-
-    value = getattr(case_or_status, "status", case_or_status)
-    return format_html('<span class="badge status-{}">{}</span>', value, label or Status(value).label)
-
-
-@register.simple_tag
-def priority_badge(case_or_priority):
-    from cases.choices import Priority
-
-    value = getattr(case_or_priority, "priority", case_or_priority)
-    p = Priority(int(value))
-    return format_html('<span class="badge prio-{}" title="{}">{} {}</span>', p.slug, p.label, p.code, p.label)
+    return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(), relative((timezone.now() - value).total_seconds()), local.strftime("%Y-%m-%d %H:%M"))
 
 
 @register.filter
 def age(value: datetime | None) -> str:
     if not value:
         return ""
-    return _relative((timezone.now() - value).total_seconds()).replace(" ago", "")
+    return relative((timezone.now() - value).total_seconds()).replace(" ago", "")
 
 
 @register.simple_tag
@@ -86,16 +60,6 @@ def getfield(form, name: str):
 @register.filter
 def split_pairs(value: str):
     return [tuple(pair.split(":", 1)) for pair in value.split(",")]
-
-
-@register.filter
-def status_label(value: str) -> str:
-    from cases.choices import Status
-
-    try:
-        return str(Status(value).label)
-    except ValueError:
-        return value
 
 
 @register.simple_tag
@@ -133,49 +97,9 @@ def selected_count(bound_field) -> int:
     return len(value) if isinstance(value, (list, tuple)) else 1
 
 
-def _short(delta_seconds: float) -> str:
-    s = int(abs(delta_seconds))
-    if s >= 86400 * 2:
-        return f"{s // 86400} d"
-    if s >= 3600 * 10:
-        return f"{s // 3600} h"
-    return f"{s // 3600}:{(s % 3600) // 60:02d}"
-
-
-CLOCK_LABELS = {"first_response": "first response", "resolution": "resolution", "update": "customer update"}
-
-
-@register.simple_tag
-def sla_badge(case):
-    """The queue's SLA cell: overdue by (red), at risk (amber), time left (neutral), paused (grey).
-    Hover shows the absolute due time (viewer's timezone) and which clock."""
-    if case.status in ("resolved", "closed"):
-        return mark_safe('<span class="sla sla-none">—</span>')
-    now = timezone.now()
-    if case.sla_due_at:
-        left = (case.sla_due_at - now).total_seconds()
-        due = timezone.localtime(case.sla_due_at).strftime("%Y-%m-%d %H:%M %Z")
-        clock = CLOCK_LABELS.get(case.sla_clock, "SLA")
-        if left < 0:
-            return format_html('<span class="sla sla-breached" title="{} overdue since {}">⚠ −{}</span>', clock, due, _short(left))
-        state = "at_risk" if case.sla_risk_at and case.sla_risk_at <= now else "running"
-        icon = "◔" if state == "at_risk" else "◌"
-        verb = "at risk: " if state == "at_risk" else ""
-        return format_html('<span class="sla sla-{}" title="{}{} due {}">{} {}</span>', state, verb, clock, due, icon, _short(left))
-    if case.sla_paused:
-        return mark_safe('<span class="sla sla-paused" title="clocks paused while waiting on the customer">◌ paused</span>')
-    return mark_safe('<span class="sla sla-none">—</span>')
-
-
 @register.filter
 def duration(value) -> str:
-    if value is None:
-        return "—"
-    minutes = int(value.total_seconds() // 60)
-    days, rest = divmod(minutes, 1440)
-    hours, minutes = divmod(rest, 60)
-    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
-    return " ".join(p for p in parts if p) or "0 min"
+    return format_duration(value) if value is not None else "—"
 
 
 @register.filter

@@ -73,4 +73,19 @@
   document.addEventListener("htmx:afterSwap", () => { current = -1; refreshBulkBar(); });
   // Flash messages fade after a while.
   setTimeout(() => document.querySelectorAll(".flash").forEach((f) => f.remove()), 6000);
+
+  // Relative times: the same words as companyos/timefmt.py `relative` ("9 min ago", "in 2 h").
+  function relative(seconds) {
+    const s = Math.abs(Math.trunc(seconds));
+    if (s < 60) return seconds >= 0 ? "just now" : "in a moment";
+    const [unit, size] = [["d", 86400], ["h", 3600], ["min", 60]].find(([, n]) => s >= n);
+    const text = Math.floor(s / size) + " " + unit;
+    return seconds >= 0 ? text + " ago" : "in " + text;
+  }
+  // A panel's "updated 3 min ago" (the tenant console) stays true while the page is open.
+  setInterval(() => {
+    document.querySelectorAll(".tpanel-fresh time[datetime]").forEach((t) => {
+      t.textContent = relative((Date.now() - Date.parse(t.getAttribute("datetime"))) / 1000);
+    });
+  }, 30000);
 })();
