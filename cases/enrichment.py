@@ -179,8 +179,12 @@ def gather_signals(case, now: datetime) -> tuple[Signals, dict]:
 @transaction.atomic
 def capture_context(*, case_id: int, actor=None):
     """Take a context snapshot of the case now (a refresh adds a newer one)."""
+    from companyos import roles
+
+    from . import services
     from .models import Case, CaseContext, Interaction
 
+    actor = actor or roles.system_user()
     case = Case.objects.select_related("tenant").get(pk=case_id)
     now = timezone.now()
     signals, data = gather_signals(case, now)
@@ -189,7 +193,7 @@ def capture_context(*, case_id: int, actor=None):
     context = CaseContext.objects.create(case=case, taken_at=now, data=data, suggested_priority=priority, reasons=reasons)
     summary = f"context captured: {len(data['alerts'])} alert(s) firing, health {data['health']['overall']}, " \
               f"{len(data['incidents'])} active incident(s), {len(data['similar_cases'])} similar case(s); suggested {Priority(priority).label}"
-    Interaction.objects.create(case=case, kind=Interaction.Kind.AUTOMATION, actor=actor, body=summary, created_at=now,
+    Interaction.objects.create(case=case, kind=Interaction.Kind.AUTOMATION, actor=services._author(actor), body=summary, created_at=now,
                                data={"context": context.pk, "suggested_priority": Priority(priority).slug, "reasons": reasons})
     return context
 

@@ -5,8 +5,10 @@ with a CaseError whose message is fit to show the user. Bulk actions loop over t
 """
 from __future__ import annotations
 
+import functools
 import mimetypes
 import os
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -15,6 +17,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from companyos import roles
 from tenants.models import Requester, Tenant
 from tenants.selectors import can_see_tenant
 
@@ -47,12 +50,41 @@ class NotPermitted(CaseError):
     pass
 
 
+def _atomic(fn):
+    """`transaction.atomic` for a service, with the audit entries of system work (the system user,
+    or `actor=None` for customer intake) attributed to the system user in django-auditlog."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        actor = kwargs.get("actor")
+        audit_as = roles.system_user() if actor is None else actor if roles.is_system(actor) else None
+        with roles.acting_as(audit_as) if audit_as is not None else nullcontext(), transaction.atomic():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def _sees(actor, tenant_id: int) -> bool:
+    """The system user sees every tenant; everyone else what tenants.selectors grants them."""
+    return roles.is_system(actor) or can_see_tenant(actor, tenant_id)
+
+
 def _lock(case_id: int, actor) -> Case:
-    """Lock the case row. `actor` None is the system (SLA escalations), which sees every tenant."""
+    """Lock the case row and check that `actor` may see it. System work passes
+    `companyos.roles.system_user()`, which sees every tenant."""
+    if actor is None:
+        raise TypeError("a case service needs an actor; system work passes companyos.roles.system_user()")
     case = Case.objects.select_for_update().filter(pk=case_id).first()
-    if case is None or (actor is not None and not can_see_tenant(actor, case.tenant_id)):
+    if case is None or not _sees(actor, case.tenant_id):
         raise NotPermitted("That case does not exist or is not visible to you.")
     return case
+
+
+def _author(actor):
+    """The `actor` stored on a timeline entry: the user, or NULL for the system user (timeline rows
+    of system work, COPY-loaded sweep rows included, carry no actor and read "system"; the audit
+    log's entries for the same work name the system user)."""
+    return None if roles.is_system(actor) else actor
 
 
 def _touch(case: Case, now, *fields: str) -> None:
@@ -62,7 +94,7 @@ def _touch(case: Case, now, *fields: str) -> None:
 
 
 def _who(user) -> str:
-    if user is None:
+    if user is None or roles.is_system(user):
         return "the system"
     return user.get_full_name() or user.get_username()
 
@@ -70,7 +102,7 @@ def _who(user) -> str:
 # --- intake ---------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@_atomic
 def case_create(
     *,
     actor,
@@ -87,7 +119,7 @@ def case_create(
     team: Team | None = None,
     tags: list[str] | tuple[str, ...] = (),
 ) -> Case:
-    if actor is not None and not can_see_tenant(actor, tenant.pk):
+    if actor is not None and not _sees(actor, tenant.pk):
         raise NotPermitted("You cannot open cases for that tenant.")
     if requester.tenant_id != tenant.pk:
         raise CaseError(f"{requester} is not a contact of {tenant}.")
@@ -118,7 +150,7 @@ def case_create(
         kind=Interaction.Kind.INBOUND,
         public=True,
         requester=requester,
-        actor=actor,
+        actor=_author(actor),
         channel=channel,
         body=description,
         data={"opened_by": _who(actor) if actor else "customer", "sla": clocks.on_create(case, now),
@@ -139,7 +171,7 @@ def _enrich_later(case_id: int) -> None:
 # --- lifecycle ------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@_atomic
 def case_transition(*, case_id: int, to: str, actor, reason: str = "", expected_status: str | None = None) -> Case:
     """Move a case along its lifecycle. `expected_status` is the status the user saw: if someone
     moved the case meanwhile, the move is refused as a conflict rather than applied to a state the
@@ -177,7 +209,7 @@ def case_transition(*, case_id: int, to: str, actor, reason: str = "", expected_
     Interaction.objects.create(
         case=case,
         kind=Interaction.Kind.STATUS,
-        actor=actor,
+        actor=_author(actor),
         body=reason,
         data={"from": was, "to": to, "reason": reason, "reopened": reopened, "sla": impact},
         created_at=now,
@@ -189,7 +221,7 @@ def case_transition(*, case_id: int, to: str, actor, reason: str = "", expected_
 # --- conversation ---------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@_atomic
 def case_reply(*, case_id: int, actor, body: str, public: bool, files: list[UploadedFile] | None = None) -> Interaction:
     """A public reply to the customer or an internal note. The first public reply by an agent sets
     `first_response_at`; a note never does."""
@@ -211,14 +243,14 @@ def case_reply(*, case_id: int, actor, body: str, public: bool, files: list[Uplo
         case=case,
         kind=Interaction.Kind.REPLY if public else Interaction.Kind.NOTE,
         public=public,
-        actor=actor,
+        actor=_author(actor),
         channel=case.channel if public else "",
         body=body,
         data={"first_response": bool(fields), "sla": impact},
         created_at=now,
     )
     for upload in files:
-        _store_attachment(case, upload, actor=actor, interaction=interaction, now=now)
+        _store_attachment(case, upload, actor=_author(actor), interaction=interaction, now=now)
     return interaction
 
 
@@ -228,7 +260,7 @@ def case_reply(*, case_id: int, actor, body: str, public: bool, files: list[Uplo
 NO_CHANGE = object()
 
 
-@transaction.atomic
+@_atomic
 def case_assign(*, case_id: int, actor, owner=NO_CHANGE, team=NO_CHANGE, expected_owner_id=NO_CHANGE) -> Case:
     """Give a case an owner and/or a team. `expected_owner_id` is the owner the user saw (None for
     unassigned): taking a case someone else took a moment ago is a conflict, not a silent steal."""
@@ -252,7 +284,7 @@ def case_assign(*, case_id: int, actor, owner=NO_CHANGE, team=NO_CHANGE, expecte
         return case
     now = timezone.now()
     _touch(case, now, *fields)
-    Interaction.objects.create(case=case, kind=Interaction.Kind.ASSIGNMENT, actor=actor, data={"changes": changes}, created_at=now)
+    Interaction.objects.create(case=case, kind=Interaction.Kind.ASSIGNMENT, actor=_author(actor), data={"changes": changes}, created_at=now)
     return case
 
 
@@ -262,7 +294,7 @@ def case_assign(*, case_id: int, actor, owner=NO_CHANGE, team=NO_CHANGE, expecte
 CLASSIFICATION_FIELDS = ("priority", "category", "issue_type", "environment")
 
 
-@transaction.atomic
+@_atomic
 def case_classify(*, case_id: int, actor, expected_version: int | None = None, reason: str = "", **values) -> Case:
     """Change priority, category, issue type or environment. A stale form (version moved on) is a
     conflict: the user sees what changed instead of overwriting it."""
@@ -294,7 +326,7 @@ def case_classify(*, case_id: int, actor, expected_version: int | None = None, r
     _touch(case, now, *changes.keys())
     impact = clocks.on_priority_change(case, now) if "priority" in changes else []
     Interaction.objects.create(
-        case=case, kind=Interaction.Kind.FIELDS, actor=actor, body=reason, data={"changes": changes, "sla": impact}, created_at=now
+        case=case, kind=Interaction.Kind.FIELDS, actor=_author(actor), body=reason, data={"changes": changes, "sla": impact}, created_at=now
     )
     _check_sla_soon(case)
     return case
@@ -329,7 +361,7 @@ def _tags(names) -> list[Tag]:
     return tags
 
 
-@transaction.atomic
+@_atomic
 def case_tag(*, case_id: int, actor, add: list[str] = (), remove: list[str] = ()) -> Case:
     case = _lock(case_id, actor)
     current = set(case.tags.values_list("name", flat=True))
@@ -344,7 +376,7 @@ def case_tag(*, case_id: int, actor, add: list[str] = (), remove: list[str] = ()
     Interaction.objects.create(
         case=case,
         kind=Interaction.Kind.TAGS,
-        actor=actor,
+        actor=_author(actor),
         data={"added": [t.name for t in to_add], "removed": [t.name for t in to_remove]},
         created_at=now,
     )
@@ -382,16 +414,16 @@ def _store_attachment(case: Case, upload: UploadedFile, *, actor, interaction=No
     )
 
 
-@transaction.atomic
+@_atomic
 def case_attach(*, case_id: int, actor, upload: UploadedFile) -> Attachment:
     validate_upload(upload)
     case = _lock(case_id, actor)
     now = timezone.now()
     _touch(case, now)
     interaction = Interaction.objects.create(
-        case=case, kind=Interaction.Kind.ATTACHMENT, actor=actor, data={"filename": upload.name, "size": upload.size}, created_at=now
+        case=case, kind=Interaction.Kind.ATTACHMENT, actor=_author(actor), data={"filename": upload.name, "size": upload.size}, created_at=now
     )
-    return _store_attachment(case, upload, actor=actor, interaction=interaction, now=now)
+    return _store_attachment(case, upload, actor=_author(actor), interaction=interaction, now=now)
 
 
 # --- bulk -----------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Celery tasks: thin, idempotent wrappers that take ids and call one service."""
 from celery import shared_task
 
+from companyos import roles
+
 from .sla.sweep import send_pending_notifications, sla_sweep
 
 
@@ -27,4 +29,4 @@ def enrich_case_task(case_id: int):
     from .models import Case
 
     if Case.objects.filter(pk=case_id).exists():
-        capture_context(case_id=case_id)
+        capture_context(case_id=case_id, actor=roles.system_user())

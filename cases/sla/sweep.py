@@ -191,17 +191,18 @@ def _insert_many(model, objects: list, fields: list[str]) -> None:
 
 def _policy_action(action: str, case_pk: int, arg) -> None:
     """Case changes an escalation makes go through the case services (locked, on the timeline),
-    as the system (actor None)."""
+    as the system user."""
     from .. import services
     from ..models import Team
 
     case = Case.objects.get(pk=case_pk)
+    system = roles.system_user()
     try:
         with transaction.atomic():
             if action == "raise":
-                services.case_classify(case_id=case_pk, actor=None, priority=case.priority - 1, reason="SLA breach: priority raised by the policy")
+                services.case_classify(case_id=case_pk, actor=system, priority=case.priority - 1, reason="SLA breach: priority raised by the policy")
             elif action == "reassign":
-                services.case_assign(case_id=case_pk, actor=None, team=Team.objects.get(pk=arg))
+                services.case_assign(case_id=case_pk, actor=system, team=Team.objects.get(pk=arg))
     except (services.CaseError, Team.DoesNotExist) as error:  # e.g. closed meanwhile; the escalation itself stands
         log.warning("SLA escalation action %s on case %s skipped: %s", action, case_pk, error)
 
