@@ -20,6 +20,7 @@ from tenants.choices import Segment, SupportTier
 from tenants.models import Tenant
 
 from . import clocks
+from .. import services as case_services
 from ..choices import OPEN_STATUSES
 from ..models import BusinessCalendar, Case, SLAPolicy, SLAPolicyRule
 from .models import CLOCK_KINDS, PRIORITY_SLUGS
@@ -111,12 +112,22 @@ def policy_load_preset(*, actor, preset: str, column: str, name: str, calendar: 
 
 def policy_reapply(*, policy_id: int, actor) -> tuple[int, int]:
     """The explicit re-apply: every open case on the policy takes its current version, each in its
-    own locked transaction with a timeline entry (clocks.reapply_to_open_cases). Returns (cases
+    own locked transaction with a timeline entry (reapply_to_open_cases). Returns (cases
     re-applied, clocks that moved)."""
     policy = SLAPolicy.objects.select_related("calendar").get(pk=policy_id)
     moved = clocks.clocks_moved_by(policy)
-    cases = clocks.reapply_to_open_cases(policy, actor=actor)
+    cases = reapply_to_open_cases(policy, actor=actor)
     return cases, moved
+
+
+def reapply_to_open_cases(policy: SLAPolicy, *, actor) -> int:
+    """Every open case on the policy takes its current version, one `case_reapply_policy` call (own
+    lock, transaction, version bump and audited timeline entry) per case. Returns the count."""
+    count = 0
+    for case_id in Case.objects.filter(sla_policy=policy, status__in=OPEN_STATUSES).values_list("pk", flat=True):
+        case_services.case_reapply_policy(case_id=case_id, policy=policy, actor=actor)
+        count += 1
+    return count
 
 
 # --- calendars -------------------------------------------------------------------------------------------
