@@ -25,14 +25,30 @@ from django.db import transaction
 from django.utils import timezone
 
 from companyos import roles
+from companyos.db import copy_rows
 from tenants.models import Requester, Tenant
 from tenants.selectors import can_see_tenant
 
-from companyos.db import copy_rows
-
 from . import selectors, triage
-from .choices import OPEN_STATUSES, TRANSITIONS, Category, Environment, IssueType, Priority, Status
-from .models import Attachment, Case, CaseContext, Interaction, SavedView, SLAPolicy, Tag, Team
+from .choices import (
+    OPEN_STATUSES,
+    TRANSITIONS,
+    Category,
+    Environment,
+    IssueType,
+    Priority,
+    Status,
+)
+from .models import (
+    Attachment,
+    Case,
+    CaseContext,
+    Interaction,
+    SavedView,
+    SLAPolicy,
+    Tag,
+    Team,
+)
 from .sla import clocks
 from .sla.clocks import ClockImpact
 
@@ -212,6 +228,8 @@ def case_create(
 
 
 def _enrich_later(case_id: int) -> None:
+    # Local import, the one reversed edge: tasks import services (a task calls one service), so the
+    # services reach the tasks only at call time, after commit.
     from .tasks import enrich_case_task
 
     enrich_case_task.delay(case_id)

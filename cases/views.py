@@ -52,7 +52,6 @@ from .selectors import (
 from .sla import clocks
 from .triage import entitlement_flags
 
-
 # --- the triage queue -------------------------------------------------------------------------------
 
 

@@ -26,9 +26,9 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from . import calendar as sla
 from ..choices import OPEN_STATUSES, Priority, Status
 from ..models import Case, SLAClock, SLAPolicy, SLAPolicyRule, calendar_from_snapshot
+from . import calendar as sla
 from .presets import PRESETS, preset_column, preset_targets
 
 Kind = SLAClock.Kind

@@ -19,10 +19,10 @@ from django.db.models import Count, Q
 from tenants.choices import Segment, SupportTier
 from tenants.models import Tenant
 
-from . import clocks
 from .. import services as case_services
 from ..choices import OPEN_STATUSES
 from ..models import BusinessCalendar, Case, SLAPolicy, SLAPolicyRule
+from . import clocks
 from .models import CLOCK_KINDS, PRIORITY_SLUGS
 
 POLICY_FIELDS = ("name", "description", "calendar", "targets", "at_risk_percent", "escalation", "escalation_team",

@@ -26,10 +26,10 @@ from django.utils import timezone
 from companyos import roles
 from companyos.db import copy_rows
 
-from . import calendar as sla
 from .. import services
 from ..choices import Priority
 from ..models import Case, Notification, SLAClock, SLAEscalation, calendar_from_snapshot
+from . import calendar as sla
 from .actions import Breach, breach_action
 
 log = logging.getLogger(__name__)

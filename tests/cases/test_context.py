@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from cases import services
 from cases.choices import Environment, Priority
-from companyos import roles
 from cases.models import CaseContext, Interaction
+from companyos import roles
 from incidents.models import Incident
 from tenants.choices import SupportTier
 from tenants.models import Alert, Integration, Resource

@@ -7,6 +7,18 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from cases import services
+from cases.choices import Priority, Status
+from cases.models import Case, Interaction
+from cases.sla import clocks
+from companyos import roles
+from tests.factories import RequesterFactory
+
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ["cases", "companyos", "tenants", "incidents", "runbooks", "demo"]
 ALLOWED = {"cases/services.py", "cases/demo.py"}
@@ -93,18 +105,6 @@ def test_the_check_catches_each_kind_of_write():
 
 # --- the write path at run time ------------------------------------------------------------------------
 
-import pytest  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-
-from cases import services  # noqa: E402
-from cases.choices import Priority, Status  # noqa: E402
-from cases.models import Case, Interaction  # noqa: E402
-from cases.sla import clocks  # noqa: E402
-from companyos import roles  # noqa: E402
-from tests.factories import RequesterFactory  # noqa: E402
-
-
 def _case_updates(queries) -> list[str]:
     return [q["sql"] for q in queries if q["sql"].startswith(f'UPDATE "{Case._meta.db_table}"')]
 
@@ -150,8 +150,6 @@ def test_clock_rules_return_their_summary_and_save_no_case(tenant_a, agent):
 @pytest.mark.django_db
 def test_system_timeline_rows_do_not_bump_the_version(case_a):
     before = Case.objects.get(pk=case_a.pk)
-    from django.utils import timezone
-
     services.record_system_entries([{"case_id": case_a.pk, "body": "swept", "data": {"x": 1}, "created_at": timezone.now()}])
     after = Case.objects.get(pk=case_a.pk)
     assert (after.version, after.updated_at) == (before.version, before.updated_at)
