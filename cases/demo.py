@@ -865,13 +865,13 @@ def realistic_cases(world: World, n: int, *, out: Out = _quiet, seed: int = 7, n
 
 def _replay_clocks(plans, out: Out) -> None:
     """SLA clocks for the realistic cases, replayed from their back-dated timelines."""
-    from .sla.clocks import replay
+    from .services import case_replay_clocks
 
     started = time.perf_counter()
     first = min(p.created_at for p in plans)
     with transaction.atomic():
         for case in Case.objects.filter(created_at__gte=first, sla_snapshot__isnull=True).select_related("tenant").order_by("pk"):
-            replay(case)
+            case_replay_clocks(case=case)
     out(f"  SLA clocks replayed from the timelines ({time.perf_counter() - started:.1f} s)")
 
 

@@ -2,15 +2,23 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import Http404
+from django.http import Http404, QueryDict
 
-from companyos import audit
-from tenants.selectors import visible_tenant_ids
+from companyos import audit, roles
+from tenants.models import Requester, Tenant
+from tenants.selectors import tenant_signals, tenant_visible_to, visible_tenant_ids
 
-from .models import Attachment, Case, Interaction, SavedView, Tag
+from . import triage
+from .context import context_providers
+from .models import Attachment, Case, CaseContext, Interaction, SavedView, Tag, Team
+
+User = get_user_model()
 
 KEY_RE = re.compile(rf"^\s*{re.escape(settings.CASE_KEY_PREFIX)}-(\d{{1,12}})\s*$", re.IGNORECASE)
 
@@ -84,3 +92,232 @@ def capped_count(qs: QuerySet, cap: int | None = None) -> tuple[int, bool]:
     cap = cap or settings.QUEUE_COUNT_CAP
     n = qs.order_by().values("pk")[: cap + 1].count()
     return (cap, True) if n > cap else (n, False)
+
+
+def cases_visible_by_ids(user, ids) -> list[Case]:
+    """The cases among `ids` that `user` may see, in id order (a bulk action's selection)."""
+    return list(case_visible_to(user).filter(pk__in=ids).order_by("pk"))
+
+
+def saved_views_counted(user, *, request) -> list[SavedView]:
+    """The saved views of `user`, each with `count`/`capped` of the cases it selects."""
+    from .filtersets import CaseFilterSet
+
+    views = list(saved_views_for(user))
+    base = case_visible_to(user)
+    for view in views:
+        filterset = CaseFilterSet(QueryDict(view.query), queryset=base, request=request)
+        view.count, view.capped = capped_count(filterset.qs, settings.VIEW_COUNT_CAP)
+    return views
+
+
+# --- people, tenants, teams ---------------------------------------------------------------------------
+
+
+def assignable_users(scope: Case | Tenant | None = None) -> QuerySet:
+    """Active users by username (names only loaded), the people a case can be given to. With a case
+    or a tenant, only those who may see that tenant (the case services refuse anyone else)."""
+    qs = User.objects.filter(is_active=True).order_by("username").only("username", "first_name", "last_name")
+    if scope is None:
+        return qs
+    tenant_id = scope.tenant_id if isinstance(scope, Case) else scope.pk
+    return qs.filter(
+        Q(is_superuser=True)
+        | Q(groups__name__in=roles.ALL_TENANT_ROLES)
+        | Q(tenantuserobjectpermission__content_object_id=tenant_id, tenantuserobjectpermission__permission__codename="view_tenant")
+        | Q(groups__tenantgroupobjectpermission__content_object_id=tenant_id,
+            groups__tenantgroupobjectpermission__permission__codename="view_tenant")
+    ).distinct()
+
+
+def user_id_by_username(username: str) -> int | None:
+    return User.objects.filter(username=username).values_list("pk", flat=True).first()
+
+
+def tenant_for_intake(user, slug: str) -> Tenant | None:
+    """The tenant the intake form chose, if `user` may see it (None otherwise: the form just shows nothing)."""
+    return tenant_visible_to(user).filter(slug=slug or "").first()
+
+
+def requesters_of(tenant: Tenant | None) -> QuerySet[Requester]:
+    """The tenant's contacts by name (none without a tenant)."""
+    if tenant is None:
+        return Requester.objects.none()
+    return Requester.objects.filter(tenant=tenant).order_by("name")
+
+
+def teams() -> QuerySet[Team]:
+    return Team.objects.all()
+
+
+# --- the case page --------------------------------------------------------------------------------------
+
+
+def case_tag_list(case: Case) -> list[Tag]:
+    return list(case.tags.all())
+
+
+def case_attachments(case: Case) -> list[Attachment]:
+    return list(case.attachments.select_related("uploaded_by").order_by("-created_at"))
+
+
+def case_audit_entries(case: Case):
+    """The audit tab: every audit entry of the case, its timeline entries and its attachments,
+    newest first, actor and content type loaded."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    cts = ContentType.objects.get_for_models(Case, Interaction, Attachment)
+    interaction_ids = [str(pk) for pk in case.interactions.values_list("pk", flat=True)]
+    attachment_ids = [str(pk) for pk in case.attachments.values_list("pk", flat=True)]
+    return (
+        LogEntry.objects.filter(
+            Q(content_type=cts[Case], object_pk=str(case.pk))
+            | Q(content_type=cts[Interaction], object_pk__in=interaction_ids)
+            | Q(content_type=cts[Attachment], object_pk__in=attachment_ids)
+        )
+        .select_related("actor", "content_type")
+        .order_by("-timestamp", "-pk")
+    )
+
+
+def latest_context(case: Case) -> CaseContext | None:
+    return case.contexts.select_related("decided_by").first()
+
+
+def case_context_get(case: Case, context_id) -> CaseContext | None:
+    """One of the case's context snapshots by id (None for a missing or non-numeric id)."""
+    if not str(context_id).isdigit():
+        return None
+    return case.contexts.filter(pk=int(context_id)).first()
+
+
+# --- similar cases ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SimilarCase:
+    case: Case  # id, subject, category, status, created_at, tenant_id loaded
+    shared_words: frozenset
+    same_category: bool  # the same category (also "other"; matching by category ignores "other")
+    shared_codes: frozenset = frozenset()
+    shared_resources: frozenset = frozenset()
+
+    @property
+    def why(self) -> str:
+        if self.same_category:
+            return "same category"
+        if self.shared_words:
+            return f"shared words: {', '.join(sorted(self.shared_words)[:4])}"
+        if self.shared_codes:
+            return f"same error: {', '.join(sorted(self.shared_codes)[:4])}"
+        return "same resource"
+
+
+SIMILAR_BY = ("words", "category", "error_codes", "resource")
+
+
+def similar_cases(
+    case: Case,
+    *,
+    now: datetime,
+    window: timedelta = timedelta(days=30),
+    other_tenants: bool = False,
+    by: tuple[str, ...] = ("category", "words"),
+    min_shared_words: int = 2,
+    limit: int | None = 5,
+    scan: int = 200,
+) -> list[SimilarCase]:
+    """Cases like `case`: the one definition of "similar" that context capture, incident detection,
+    escalation counts, handoff patterns, suggestions and the copilot share.
+
+    Looks at cases created in `window` before `now` (never `case` itself): of the same tenant, or with
+    `other_tenants=True` of every other tenant. A case is similar when any criterion named in `by`
+    holds:
+      "words"        at least `min_shared_words` subject keywords in common (cases.triage.keywords)
+      "category"     the same category, unless that is "other"
+      "error_codes"  an HTTP error status or error id in common in the subjects (cases.triage.error_codes)
+      "resource"     an affected resource in common (one more query)
+    Newest first; at most `scan` candidates are read (a cost bound: recent cases are what matter) and at
+    most `limit` returned (None: all that match among those scanned). Not permission-scoped: callers
+    show the result to someone who may see `case`'s tenant, or only count it (other tenants)."""
+    unknown = set(by) - set(SIMILAR_BY)
+    if unknown:
+        raise ValueError(f"similar_cases cannot match by {', '.join(sorted(unknown))}")
+    words = triage.keywords(case.subject)
+    codes = triage.error_codes(case.subject) if "error_codes" in by else set()
+    qs = Case.objects.filter(created_at__gte=now - window).exclude(pk=case.pk)
+    qs = qs.exclude(tenant_id=case.tenant_id) if other_tenants else qs.filter(tenant_id=case.tenant_id)
+    qs = qs.order_by("-created_at").only("id", "subject", "category", "status", "created_at", "tenant_id")
+    resources: set = set()
+    if "resource" in by and case.pk:
+        resources = set(case.affected_resources.values_list("pk", flat=True))
+        if resources:
+            qs = qs.prefetch_related("affected_resources")
+    found = []
+    for other in qs[:scan]:
+        shared = words & triage.keywords(other.subject) if "words" in by else set()
+        same_category = other.category == case.category
+        shared_codes = codes & triage.error_codes(other.subject) if codes else set()
+        shared_resources = resources & {r.pk for r in other.affected_resources.all()} if resources else set()
+        by_category = "category" in by and same_category and case.category != "other"
+        if by_category or len(shared) >= min_shared_words or shared_codes or shared_resources:
+            found.append(SimilarCase(case=other, shared_words=frozenset(shared) if len(shared) >= min_shared_words else frozenset(),
+                                     same_category=same_category, shared_codes=frozenset(shared_codes),
+                                     shared_resources=frozenset(shared_resources)))
+            if limit is not None and len(found) >= limit:
+                break
+    return found
+
+
+# --- the context snapshot ----------------------------------------------------------------------------------
+
+
+def context_snapshot(case: Case, now: datetime) -> tuple[triage.Signals, dict]:
+    """Everything a context capture reads at `now`: the tenant's signals (tenants.selectors), similar
+    cases here and at other tenants, and what the registered context providers add (cases.context:
+    e.g. the incidents app's active incidents). Returns the Signals for the priority suggestion and
+    the JSON the CaseContext stores."""
+    tenant = case.tenant
+    telemetry = tenant_signals(tenant, now)
+    similar = similar_cases(case, now=now, window=timedelta(days=30), by=("category", "words"), limit=5)
+    others_last_hour = 0
+    if triage.keywords(case.subject):
+        matches = similar_cases(case, now=now, window=timedelta(hours=1), other_tenants=True, by=("words",), limit=None)
+        others_last_hour = len({m.case.tenant_id for m in matches})
+    extra_data, extra_signals = {}, {}
+    for _name, provider in context_providers():
+        contribution = provider(case, now)
+        extra_data.update(contribution.data)
+        extra_signals.update(contribution.signals)
+    firing = telemetry.firing_alerts
+    deployments = [{"version": d.version, "resource": d.resource.external_id if d.resource_id else "", "at": d.deployed_at.isoformat()}
+                   for d in telemetry.deployments]
+    values = {
+        "firing_alerts": [{"name": a.name, "severity": a.severity, "resource": a.resource.external_id if a.resource_id else ""} for a in firing],
+        "red_slis": telemetry.red_slis,
+        "amber_slis": telemetry.amber_slis,
+        "similar_other_tenants_last_hour": others_last_hour,
+        "recent_deployments": deployments,
+    }
+    for name, value in extra_signals.items():  # a provider's list extends ours; any other value replaces it
+        values[name] = values[name] + list(value) if isinstance(values.get(name), list) else value
+    signals = triage.Signals(**values)
+    health = {name: {"health": s.health, "value": s.value, "objective": s.objective, "budget": s.error_budget_remaining}
+              for name, s in telemetry.latest_slis.items()}
+    data = {
+        "health": {"overall": telemetry.health, "slis": health},
+        "alerts": [{"name": a.name, "severity": a.severity, "resource": a.resource.external_id if a.resource_id else "",
+                    "since": a.starts_at.isoformat(), "summary": a.summary} for a in firing],
+        "incidents": signals.active_incidents,
+        "similar_cases": [{"key": m.case.key, "subject": m.case.subject, "status": m.case.status, "why": m.why} for m in similar],
+        "deployments": deployments,
+        "other_tenants_same_issue_last_hour": others_last_hour,
+        "entitlement_flags": triage.entitlement_flags(tenant.entitlements, channel=case.channel),
+        **extra_data,
+    }
+    return signals, data
+
+
+def case_exists(case_id: int) -> bool:
+    return Case.objects.filter(pk=case_id).exists()

@@ -2,11 +2,20 @@
 
 Each service locks the case row (SELECT … FOR UPDATE), re-checks what the caller saw, and refuses
 with a CaseError whose message is fit to show the user. Bulk actions loop over the same services.
+
+This module is the only writer of the case row and of its timeline: `_touch` saves the case (the
+changed fields, the SLA summary the clocks return, `updated_at` and `version`) in one UPDATE, and
+`_timeline` creates every timeline entry (`record_system_entries` the sweep's, by COPY). The SLA
+clock rules (`cases.sla.clocks`) write clocks only; the pure triage rules are in `cases.triage`,
+the reads in `cases.selectors`. Also here: context capture and the priority decision, the SLA
+re-apply, saved views. System work passes `companyos.roles.system_user()` as the actor.
 """
 from __future__ import annotations
 
+import functools
 import mimetypes
 import os
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -15,13 +24,33 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from companyos import roles
+from companyos.db import copy_rows
 from tenants.models import Requester, Tenant
 from tenants.selectors import can_see_tenant
 
-from .choices import TRANSITIONS, Category, Environment, IssueType, Priority, Status
+from . import selectors, triage
+from .choices import (
+    OPEN_STATUSES,
+    TRANSITIONS,
+    Category,
+    Environment,
+    IssueType,
+    Priority,
+    Status,
+)
+from .models import (
+    Attachment,
+    Case,
+    CaseContext,
+    Interaction,
+    SavedView,
+    SLAPolicy,
+    Tag,
+    Team,
+)
 from .sla import clocks
-from .enrichment import entitlement_flags
-from .models import Attachment, Case, Interaction, Tag, Team
+from .sla.clocks import ClockImpact
 
 User = get_user_model()
 
@@ -47,22 +76,87 @@ class NotPermitted(CaseError):
     pass
 
 
+def _atomic(fn):
+    """`transaction.atomic` for a service, with the audit entries of system work (the system user,
+    or `actor=None` for customer intake) attributed to the system user in django-auditlog."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        actor = kwargs.get("actor")
+        audit_as = roles.system_user() if actor is None else actor if roles.is_system(actor) else None
+        with roles.acting_as(audit_as) if audit_as is not None else nullcontext(), transaction.atomic():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def _sees(actor, tenant_id: int) -> bool:
+    """The system user sees every tenant; everyone else what tenants.selectors grants them."""
+    return roles.is_system(actor) or can_see_tenant(actor, tenant_id)
+
+
 def _lock(case_id: int, actor) -> Case:
-    """Lock the case row. `actor` None is the system (SLA escalations), which sees every tenant."""
+    """Lock the case row and check that `actor` may see it. System work passes
+    `companyos.roles.system_user()`, which sees every tenant."""
+    if actor is None:
+        raise TypeError("a case service needs an actor; system work passes companyos.roles.system_user()")
     case = Case.objects.select_for_update().filter(pk=case_id).first()
-    if case is None or (actor is not None and not can_see_tenant(actor, case.tenant_id)):
+    if case is None or not _sees(actor, case.tenant_id):
         raise NotPermitted("That case does not exist or is not visible to you.")
     return case
 
 
-def _touch(case: Case, now, *fields: str) -> None:
+def _author(actor):
+    """The `actor` stored on a timeline entry: the user, or NULL for the system user (timeline rows
+    of system work, COPY-loaded sweep rows included, carry no actor and read "system"; the audit
+    log's entries for the same work name the system user)."""
+    return None if roles.is_system(actor) else actor
+
+
+def _touch(case: Case, now, *fields: str, sla: ClockImpact | None = None) -> None:
+    """Save a changed case in one UPDATE: `fields` (already set on `case`), the SLA summary the
+    clocks returned (`sla.fields`), and a new `updated_at` and `version` (an open form that saw the
+    old version is now stale)."""
+    sla_fields = sla.fields if sla is not None else {}
+    for name, value in sla_fields.items():
+        setattr(case, name, value)
     case.updated_at = now
     case.version += 1
-    case.save(update_fields=[*fields, "updated_at", "version"])
+    case.save(update_fields=list(dict.fromkeys([*fields, *sla_fields, "updated_at", "version"])))
+
+
+def _timeline(case: Case, kind: str, *, actor, now, body: str = "", data: dict | None = None, public: bool = False,
+              channel: str = "", requester=None) -> Interaction:
+    """Create one timeline entry: the only place an Interaction is created one by one. The system
+    user is stored as no actor (see `_author`)."""
+    return Interaction.objects.create(case=case, kind=kind, public=public, requester=requester, actor=_author(actor),
+                                      channel=channel, body=body, data=data if data is not None else {}, created_at=now)
+
+
+SYSTEM_ENTRY_FIELDS = ["case_id", "kind", "public", "channel", "body", "data", "created_at"]
+
+
+def record_system_entries(entries: list[dict]) -> int:
+    """Write many timeline entries of system work at once, by COPY (the SLA sweep writes thousands
+    per run; COPY is several times faster than a multi-row INSERT). Each entry is a dict with
+    `case_id`, `body`, `data`, `created_at` and optionally `kind` (default AUTOMATION).
+
+    The version rule for system rows, written down here once: a system timeline entry does NOT bump
+    `Case.version` nor `updated_at`. It adds history without changing anything a user edits, so an
+    agent's open form stays valid (a real change the system makes, e.g. a priority raised by the
+    policy, goes through `case_classify` and so does bump it). The rows carry no actor (they read
+    "system"), fire no signals and so get no per-row audit entry. Returns the number written."""
+    rows = [
+        Interaction(case_id=e["case_id"], kind=e.get("kind", Interaction.Kind.AUTOMATION), public=False, channel="",
+                    body=e.get("body", ""), data=e.get("data", {}), created_at=e["created_at"])
+        for e in entries
+    ]
+    copy_rows(Interaction, rows, SYSTEM_ENTRY_FIELDS)
+    return len(rows)
 
 
 def _who(user) -> str:
-    if user is None:
+    if user is None or roles.is_system(user):
         return "the system"
     return user.get_full_name() or user.get_username()
 
@@ -70,7 +164,7 @@ def _who(user) -> str:
 # --- intake ---------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@_atomic
 def case_create(
     *,
     actor,
@@ -87,7 +181,7 @@ def case_create(
     team: Team | None = None,
     tags: list[str] | tuple[str, ...] = (),
 ) -> Case:
-    if actor is not None and not can_see_tenant(actor, tenant.pk):
+    if actor is not None and not _sees(actor, tenant.pk):
         raise NotPermitted("You cannot open cases for that tenant.")
     if requester.tenant_id != tenant.pk:
         raise CaseError(f"{requester} is not a contact of {tenant}.")
@@ -113,17 +207,20 @@ def case_create(
     )
     if tags:
         case.tags.set(_tags(tags))
-    Interaction.objects.create(
-        case=case,
-        kind=Interaction.Kind.INBOUND,
+    impact = clocks.on_create(case, now)
+    if impact.fields:  # the policy snapshot and SLA summary: the row was just created, so no version bump
+        case.save(update_fields=list(impact.fields))
+    _timeline(
+        case,
+        Interaction.Kind.INBOUND,
+        actor=actor,
+        now=now,
         public=True,
         requester=requester,
-        actor=actor,
         channel=channel,
         body=description,
-        data={"opened_by": _who(actor) if actor else "customer", "sla": clocks.on_create(case, now),
-              "entitlement_flags": entitlement_flags(tenant.entitlements, channel=channel)},
-        created_at=now,
+        data={"opened_by": _who(actor) if actor else "customer", "sla": impact.notes,
+              "entitlement_flags": triage.entitlement_flags(tenant.entitlements, channel=channel)},
     )
     case_id = case.pk
     transaction.on_commit(lambda: _enrich_later(case_id))
@@ -131,6 +228,8 @@ def case_create(
 
 
 def _enrich_later(case_id: int) -> None:
+    # Local import, the one reversed edge: tasks import services (a task calls one service), so the
+    # services reach the tasks only at call time, after commit.
     from .tasks import enrich_case_task
 
     enrich_case_task.delay(case_id)
@@ -139,7 +238,7 @@ def _enrich_later(case_id: int) -> None:
 # --- lifecycle ------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@_atomic
 def case_transition(*, case_id: int, to: str, actor, reason: str = "", expected_status: str | None = None) -> Case:
     """Move a case along its lifecycle. `expected_status` is the status the user saw: if someone
     moved the case meanwhile, the move is refused as a conflict rather than applied to a state the
@@ -172,16 +271,10 @@ def case_transition(*, case_id: int, to: str, actor, reason: str = "", expected_
         case.resolved_at = None
         case.closed_at = None
         fields += ["resolved_at", "closed_at"]
-    _touch(case, now, *fields)
     impact = clocks.on_transition(case, was, to, now)
-    Interaction.objects.create(
-        case=case,
-        kind=Interaction.Kind.STATUS,
-        actor=actor,
-        body=reason,
-        data={"from": was, "to": to, "reason": reason, "reopened": reopened, "sla": impact},
-        created_at=now,
-    )
+    _touch(case, now, *fields, sla=impact)
+    _timeline(case, Interaction.Kind.STATUS, actor=actor, now=now, body=reason,
+              data={"from": was, "to": to, "reason": reason, "reopened": reopened, "sla": impact.notes})
     _check_sla_soon(case)
     return case
 
@@ -189,7 +282,7 @@ def case_transition(*, case_id: int, to: str, actor, reason: str = "", expected_
 # --- conversation ---------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@_atomic
 def case_reply(*, case_id: int, actor, body: str, public: bool, files: list[UploadedFile] | None = None) -> Interaction:
     """A public reply to the customer or an internal note. The first public reply by an agent sets
     `first_response_at`; a note never does."""
@@ -205,20 +298,13 @@ def case_reply(*, case_id: int, actor, body: str, public: bool, files: list[Uplo
     if public and case.first_response_at is None:
         case.first_response_at = now
         fields.append("first_response_at")
-    _touch(case, now, *fields)
-    impact = clocks.on_public_reply(case, now) if public else []
-    interaction = Interaction.objects.create(
-        case=case,
-        kind=Interaction.Kind.REPLY if public else Interaction.Kind.NOTE,
-        public=public,
-        actor=actor,
-        channel=case.channel if public else "",
-        body=body,
-        data={"first_response": bool(fields), "sla": impact},
-        created_at=now,
-    )
+    impact = clocks.on_public_reply(case, now) if public else ClockImpact()
+    _touch(case, now, *fields, sla=impact)
+    interaction = _timeline(case, Interaction.Kind.REPLY if public else Interaction.Kind.NOTE, actor=actor, now=now,
+                            public=public, channel=case.channel if public else "", body=body,
+                            data={"first_response": bool(fields), "sla": impact.notes})
     for upload in files:
-        _store_attachment(case, upload, actor=actor, interaction=interaction, now=now)
+        _store_attachment(case, upload, actor=_author(actor), interaction=interaction, now=now)
     return interaction
 
 
@@ -228,7 +314,7 @@ def case_reply(*, case_id: int, actor, body: str, public: bool, files: list[Uplo
 NO_CHANGE = object()
 
 
-@transaction.atomic
+@_atomic
 def case_assign(*, case_id: int, actor, owner=NO_CHANGE, team=NO_CHANGE, expected_owner_id=NO_CHANGE) -> Case:
     """Give a case an owner and/or a team. `expected_owner_id` is the owner the user saw (None for
     unassigned): taking a case someone else took a moment ago is a conflict, not a silent steal."""
@@ -252,7 +338,7 @@ def case_assign(*, case_id: int, actor, owner=NO_CHANGE, team=NO_CHANGE, expecte
         return case
     now = timezone.now()
     _touch(case, now, *fields)
-    Interaction.objects.create(case=case, kind=Interaction.Kind.ASSIGNMENT, actor=actor, data={"changes": changes}, created_at=now)
+    _timeline(case, Interaction.Kind.ASSIGNMENT, actor=actor, now=now, data={"changes": changes})
     return case
 
 
@@ -262,7 +348,7 @@ def case_assign(*, case_id: int, actor, owner=NO_CHANGE, team=NO_CHANGE, expecte
 CLASSIFICATION_FIELDS = ("priority", "category", "issue_type", "environment")
 
 
-@transaction.atomic
+@_atomic
 def case_classify(*, case_id: int, actor, expected_version: int | None = None, reason: str = "", **values) -> Case:
     """Change priority, category, issue type or environment. A stale form (version moved on) is a
     conflict: the user sees what changed instead of overwriting it."""
@@ -291,11 +377,9 @@ def case_classify(*, case_id: int, actor, expected_version: int | None = None, r
     if not changes:
         return case
     now = timezone.now()
-    _touch(case, now, *changes.keys())
-    impact = clocks.on_priority_change(case, now) if "priority" in changes else []
-    Interaction.objects.create(
-        case=case, kind=Interaction.Kind.FIELDS, actor=actor, body=reason, data={"changes": changes, "sla": impact}, created_at=now
-    )
+    impact = clocks.on_priority_change(case, now) if "priority" in changes else ClockImpact()
+    _touch(case, now, *changes.keys(), sla=impact)
+    _timeline(case, Interaction.Kind.FIELDS, actor=actor, now=now, body=reason, data={"changes": changes, "sla": impact.notes})
     _check_sla_soon(case)
     return case
 
@@ -329,7 +413,7 @@ def _tags(names) -> list[Tag]:
     return tags
 
 
-@transaction.atomic
+@_atomic
 def case_tag(*, case_id: int, actor, add: list[str] = (), remove: list[str] = ()) -> Case:
     case = _lock(case_id, actor)
     current = set(case.tags.values_list("name", flat=True))
@@ -341,13 +425,8 @@ def case_tag(*, case_id: int, actor, add: list[str] = (), remove: list[str] = ()
     case.tags.remove(*to_remove)
     now = timezone.now()
     _touch(case, now)
-    Interaction.objects.create(
-        case=case,
-        kind=Interaction.Kind.TAGS,
-        actor=actor,
-        data={"added": [t.name for t in to_add], "removed": [t.name for t in to_remove]},
-        created_at=now,
-    )
+    _timeline(case, Interaction.Kind.TAGS, actor=actor, now=now,
+              data={"added": [t.name for t in to_add], "removed": [t.name for t in to_remove]})
     return case
 
 
@@ -382,16 +461,105 @@ def _store_attachment(case: Case, upload: UploadedFile, *, actor, interaction=No
     )
 
 
-@transaction.atomic
+@_atomic
 def case_attach(*, case_id: int, actor, upload: UploadedFile) -> Attachment:
     validate_upload(upload)
     case = _lock(case_id, actor)
     now = timezone.now()
     _touch(case, now)
-    interaction = Interaction.objects.create(
-        case=case, kind=Interaction.Kind.ATTACHMENT, actor=actor, data={"filename": upload.name, "size": upload.size}, created_at=now
-    )
-    return _store_attachment(case, upload, actor=actor, interaction=interaction, now=now)
+    interaction = _timeline(case, Interaction.Kind.ATTACHMENT, actor=actor, now=now, data={"filename": upload.name, "size": upload.size})
+    return _store_attachment(case, upload, actor=_author(actor), interaction=interaction, now=now)
+
+
+# --- SLA: re-apply and replay ------------------------------------------------------------------------
+
+
+@_atomic
+def case_reapply_policy(*, case_id: int, policy: SLAPolicy, actor) -> Case:
+    """Take `policy`'s current version onto the case and re-target its running clocks (the admin's
+    explicit re-apply, case by case). One AUTOMATION timeline entry; bumps the version like any
+    change of the case, so an open form sees it."""
+    case = _lock(case_id, actor)
+    now = timezone.now()
+    impact = clocks.reapply_policy(case, policy, now)
+    _touch(case, now, sla=impact)
+    _timeline(case, Interaction.Kind.AUTOMATION, actor=actor, now=now, body="SLA policy re-applied", data={"sla": impact.notes})
+    return case
+
+
+def case_replay_clocks(*, case: Case) -> Case:
+    """Rebuild the clocks of an imported or back-dated case from its timeline (clocks.replay) and
+    save its policy, snapshot and SLA summary. For loaders: no lock, no timeline entry, no version
+    bump (the case is being built, nobody has it open). Runs in the caller's transaction."""
+    impact = clocks.replay(case)
+    if impact.fields:
+        case.save(update_fields=list(impact.fields))
+    return case
+
+
+# --- context capture and the priority decision -----------------------------------------------------------
+
+
+@_atomic
+def case_capture_context(*, case_id: int, actor) -> CaseContext:
+    """Take a context snapshot of the case now (a refresh adds a newer one): what the selectors and
+    the registered context providers read, the suggested priority with its reasons (cases.triage),
+    and one AUTOMATION timeline entry. Locks the case; the version stays (nothing a form edits
+    changed)."""
+    case = _lock(case_id, actor)
+    now = timezone.now()
+    signals, data = selectors.context_snapshot(case, now)
+    priority, reasons = triage.suggest_priority(subject=case.subject, description=case.description, environment=case.environment,
+                                                issue_type=case.issue_type, signals=signals)
+    context = CaseContext.objects.create(case=case, taken_at=now, data=data, suggested_priority=priority, reasons=reasons)
+    summary = f"context captured: {len(data['alerts'])} alert(s) firing, health {data['health']['overall']}, " \
+              f"{len(data['incidents'])} active incident(s), {len(data['similar_cases'])} similar case(s); suggested {Priority(priority).label}"
+    _timeline(case, Interaction.Kind.AUTOMATION, actor=actor, now=now, body=summary,
+              data={"context": context.pk, "suggested_priority": Priority(priority).slug, "reasons": reasons})
+    return context
+
+
+@_atomic
+def case_decide_priority(*, context_id: int, actor, priority: int) -> CaseContext:
+    """The agent accepts the suggestion (same priority) or overrides it; a change of the case's
+    priority goes through case_classify (row lock, timeline, SLA re-target)."""
+    context = CaseContext.objects.select_for_update().select_related("case").get(pk=context_id)
+    case = _lock(context.case_id, actor)
+    if case.status not in OPEN_STATUSES:
+        raise CaseError("The case is no longer open.")
+    priority = int(priority)
+    context.decision = CaseContext.Decision.ACCEPTED if priority == context.suggested_priority else CaseContext.Decision.OVERRIDDEN
+    context.decided_priority = priority
+    context.decided_by = actor
+    context.decided_at = timezone.now()
+    context.save(update_fields=["decision", "decided_priority", "decided_by", "decided_at"])
+    if case.priority != priority:
+        verb = "accepted the suggested" if context.decision == CaseContext.Decision.ACCEPTED else "overrode the suggested"
+        case_classify(case_id=case.pk, actor=actor, priority=priority, reason=f"{verb} priority ({Priority(context.suggested_priority).label})")
+    return context
+
+
+# --- saved views ------------------------------------------------------------------------------------------
+
+
+@_atomic
+def saved_view_create(*, actor, name: str, query: str = "", shared: bool = False) -> SavedView:
+    """A named queue filter: the actor's own, or shared with everyone (admins only). `name` and
+    `query` come cleaned from SavedViewForm (unique name per owner, no paging in the query)."""
+    if shared and not roles.is_admin(actor):
+        raise NotPermitted("Only admins can share a view.")
+    return SavedView.objects.create(name=name, query=query, shared=shared, owner=None if shared else actor)
+
+
+@_atomic
+def saved_view_delete(*, view_id: int, actor) -> SavedView:
+    """Delete one of the actor's own views (an admin may delete a shared one; built-in views stay).
+    Raises SavedView.DoesNotExist for a missing or built-in view."""
+    view = SavedView.objects.select_for_update().filter(builtin=False).get(pk=view_id)
+    if not (view.owner_id == actor.pk or (view.shared and roles.is_admin(actor))):
+        raise NotPermitted("You can only delete your own views.")
+    view.delete()
+    return view
 
 
 # --- bulk -----------------------------------------------------------------------------------------

@@ -1,6 +1,14 @@
-"""Celery tasks: thin, idempotent wrappers that take ids and call one service."""
+"""Celery tasks: thin, idempotent wrappers that take ids and call one service.
+
+Imports go one way: tasks -> services, sweep (-> services). The case services enqueue these tasks
+after commit through a local import (`_enrich_later`, `_check_sla_soon`): the one place the
+direction is reversed, at call time only, so no module-level cycle exists."""
 from celery import shared_task
 
+from companyos import roles
+
+from . import services
+from .selectors import case_exists
 from .sla.sweep import send_pending_notifications, sla_sweep
 
 
@@ -23,8 +31,5 @@ def send_notifications_task():
 def enrich_case_task(case_id: int):
     """Attach a context snapshot to a new case (any channel). Idempotent enough: a second run adds a
     newer snapshot, which is what a refresh does."""
-    from .enrichment import capture_context
-    from .models import Case
-
-    if Case.objects.filter(pk=case_id).exists():
-        capture_context(case_id=case_id)
+    if case_exists(case_id):
+        services.case_capture_context(case_id=case_id, actor=roles.system_user())

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
-from django.db.models import Q
-from django.http import FileResponse, HttpResponse, QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from companyos import audit
 from companyos.htmx import htmx_partial, is_embedded, partial
-from tenants.models import Requester
-from tenants.selectors import tenant_visible_to
 
-from . import enrichment, services
-from .sla import clocks
-from .enrichment import entitlement_flags
+from . import services
 from .choices import Priority, Status, transition_label
 from .filtersets import SORTS, CaseFilterSet
 from .forms import (
@@ -34,19 +28,29 @@ from .forms import (
     TagForm,
     TransitionForm,
 )
-from .models import Case, SavedView, Team
+from .models import Case, SavedView
 from .selectors import (
+    assignable_users,
     attachment_get_for_user,
     capped_count,
+    case_attachments,
+    case_audit_entries,
+    case_context_get,
     case_get_for_user,
     case_queue,
+    case_tag_list,
     case_timeline,
-    case_visible_to,
+    cases_visible_by_ids,
+    latest_context,
+    requesters_of,
+    saved_views_counted,
     saved_views_for,
+    teams,
+    tenant_for_intake,
+    user_id_by_username,
 )
-
-User = get_user_model()
-
+from .sla import selectors as sla_selectors
+from .triage import entitlement_flags
 
 # --- the triage queue -------------------------------------------------------------------------------
 
@@ -82,7 +86,7 @@ def _queue_context(request):
         "sorts": [(key, label) for key, (_, label) in SORTS.items()],
         "sort": filterset.sort_key,
         "statuses": Status.choices,
-        "assignees": User.objects.filter(is_active=True).order_by("username").only("username", "first_name", "last_name"),
+        "assignees": assignable_users(),
         # Embedded elsewhere (the tenant console's Cases panel), paging must not move the address bar.
         "push_url": not is_embedded(request, "/cases/"),
     }
@@ -103,11 +107,7 @@ def case_list(request):
 @require_GET
 def saved_view_counts(request):
     """The saved views with their counts, loaded after the queue so counting never slows it."""
-    views = list(saved_views_for(request.user))
-    base = case_visible_to(request.user)
-    for view in views:
-        filterset = CaseFilterSet(QueryDict(view.query), queryset=base, request=request)
-        view.count, view.capped = capped_count(filterset.qs, settings.VIEW_COUNT_CAP)
+    views = saved_views_counted(request.user, request=request)
     return render(request, "cases/case_list.html#saved-views", {"saved_views": views, "counted": True, "query": request.GET.get("current", "")})
 
 
@@ -117,21 +117,23 @@ def saved_view_create(request):
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         return redirect(f"{request.path.rsplit('views/', 1)[0]}?{request.POST.get('query', '')}")
-    view = form.save(commit=False)
-    view.owner = None if view.shared else request.user
-    view.save()
+    data = form.cleaned_data
+    try:
+        view = services.saved_view_create(actor=request.user, name=data["name"], query=data["query"], shared=data.get("shared", False))
+    except services.CaseError as error:
+        return HttpResponse(str(error), status=403)
     messages.success(request, f"Saved view “{view.name}”.")
     return redirect(f"/cases/?{view.query}" if view.query else "/cases/")
 
 
 @require_POST
 def saved_view_delete(request, pk: int):
-    from companyos.roles import is_admin
-
-    view = get_object_or_404(SavedView.objects.filter(builtin=False), pk=pk)
-    if not (view.owner_id == request.user.pk or (view.shared and is_admin(request.user))):
-        return HttpResponse("You can only delete your own views.", status=403)
-    view.delete()
+    try:
+        view = services.saved_view_delete(view_id=pk, actor=request.user)
+    except SavedView.DoesNotExist:
+        raise Http404("No such saved view") from None
+    except services.CaseError as error:
+        return HttpResponse(str(error), status=403)
     messages.success(request, f"Deleted view “{view.name}”.")
     return redirect("cases:list")
 
@@ -150,7 +152,7 @@ def case_bulk(request):
             return render(request, "cases/bulk_confirm.html#dialog", {"error": errors}, status=422)
         messages.error(request, errors)
         return redirect(back)
-    cases = list(case_visible_to(request.user).filter(pk__in=form.cleaned_data["ids"]).order_by("pk"))
+    cases = cases_visible_by_ids(request.user, form.cleaned_data["ids"])
     unseen = len(form.cleaned_data["ids"]) - len(cases)
     if unseen:
         for pk in set(form.cleaned_data["ids"]) - {c.pk for c in cases}:
@@ -202,15 +204,15 @@ def case_create(request):
 def intake_entitlements(request):
     """The intake form's entitlement check: what the chosen channel needs that the tenant's plan
     doesn't include (the case can still be opened; the flag stays on it)."""
-    tenant = tenant_visible_to(request.user).filter(slug=request.GET.get("tenant", "")).first()
+    tenant = tenant_for_intake(request.user, request.GET.get("tenant", ""))
     flags = entitlement_flags(tenant.entitlements, channel=request.GET.get("channel", "")) if tenant else []
     return render(request, "cases/case_form.html#entitlements", {"entitlement_flags": flags, "tenant": tenant})
 
 
 @require_GET
 def requester_options(request):
-    tenant = tenant_visible_to(request.user).filter(slug=request.GET.get("tenant", "")).first()
-    requesters = Requester.objects.filter(tenant=tenant).order_by("name") if tenant else Requester.objects.none()
+    tenant = tenant_for_intake(request.user, request.GET.get("tenant", ""))
+    requesters = requesters_of(tenant)
     if tenant is not None:
         audit.log_access(tenant, view="intake: requester list")
     return render(request, "cases/case_form.html#requester-options", {"requesters": requesters, "tenant": tenant})
@@ -232,10 +234,10 @@ def _case_context(request, case: Case, **extra) -> dict:
             "issue_type": case.issue_type, "environment": case.environment}),
         "assign_form": AssignForm(initial={"owner": case.owner.username if case.owner_id else "", "team": case.team.slug if case.team_id else ""}),
         "tag_form": TagForm(),
-        "tags": list(case.tags.all()),
-        "attachments": list(case.attachments.select_related("uploaded_by").order_by("-created_at")),
-        "teams": Team.objects.all(),
-        "clock_rows": clocks.clock_rows(case),
+        "tags": case_tag_list(case),
+        "attachments": case_attachments(case),
+        "teams": teams(),
+        "clock_rows": sla_selectors.clock_rows(case),
         "entitlement_flags": entitlement_flags(case.tenant.entitlements, channel=case.channel),
         "tab": "timeline",
     }
@@ -257,26 +259,9 @@ def case_detail(request, key: str):
 
 @require_GET
 def case_audit(request, key: str):
-    from auditlog.models import LogEntry
-    from django.contrib.contenttypes.models import ContentType
-
-    from .models import Attachment, Interaction
-
     case = case_get_for_user(request.user, key, path=request.path)
     audit.log_access(case, view="audit tab")
-    cts = ContentType.objects.get_for_models(Case, Interaction, Attachment)
-    interaction_ids = [str(pk) for pk in case.interactions.values_list("pk", flat=True)]
-    attachment_ids = [str(pk) for pk in case.attachments.values_list("pk", flat=True)]
-    entries = (
-        LogEntry.objects.filter(
-            Q(content_type=cts[Case], object_pk=str(case.pk))
-            | Q(content_type=cts[Interaction], object_pk__in=interaction_ids)
-            | Q(content_type=cts[Attachment], object_pk__in=attachment_ids)
-        )
-        .select_related("actor", "content_type")
-        .order_by("-timestamp", "-pk")
-    )
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    page = Paginator(case_audit_entries(case), 50).get_page(request.GET.get("page"))
     context = _case_context(request, case, tab="audit", audit_page=page)
     return render(request, partial(request, "cases/case_detail.html", "audit"), context)
 
@@ -346,7 +331,7 @@ def case_assign(request, key: str):
         kwargs["team"] = form.cleaned_data["team"]
     if "expected_owner" in request.POST:
         expected = request.POST["expected_owner"]
-        kwargs["expected_owner_id"] = User.objects.filter(username=expected).values_list("pk", flat=True).first() if expected else None
+        kwargs["expected_owner_id"] = user_id_by_username(expected) if expected else None
     try:
         services.case_assign(case_id=case.pk, actor=request.user, **kwargs)
     except services.CaseError as error:
@@ -409,7 +394,7 @@ def attachment_download(request, pk: int):
 
 
 def _context_response(request, case: Case, *, error: str = "", status: int = 200):
-    context = case.contexts.select_related("decided_by").first()
+    context = latest_context(case)
     return render(request, "cases/case_detail.html#context-panel",
                   {"case": case, "context": context, "context_error": error, "priorities": list(Priority)}, status=status)
 
@@ -425,7 +410,7 @@ def case_context(request, key: str):
 @require_POST
 def case_context_refresh(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
-    enrichment.capture_context(case_id=case.pk, actor=request.user)
+    services.case_capture_context(case_id=case.pk, actor=request.user)
     if not htmx_partial(request):
         return redirect(case)
     return _context_response(request, case)
@@ -434,8 +419,7 @@ def case_context_refresh(request, key: str):
 @require_POST
 def case_context_decide(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
-    context_id = request.POST.get("context", "")
-    context = case.contexts.filter(pk=int(context_id)).first() if context_id.isdigit() else None
+    context = case_context_get(case, request.POST.get("context", ""))
     try:
         priority = Priority.from_slug(request.POST.get("priority", ""))
     except KeyError:
@@ -443,7 +427,7 @@ def case_context_decide(request, key: str):
     if context is None:
         return _context_response(request, case, error="That context snapshot no longer exists; refresh it.", status=409)
     try:
-        enrichment.decide_priority(context_id=context.pk, actor=request.user, priority=priority)
+        services.case_decide_priority(context_id=context.pk, actor=request.user, priority=priority)
     except services.CaseError as error:
         return _context_response(request, case, error=str(error), status=422)
     label = "Accepted" if priority == context.suggested_priority else "Overrode"

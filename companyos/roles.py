@@ -1,5 +1,6 @@
 """Roles are Django groups, created by a data migration. Visibility rules read them from here."""
 from functools import wraps
+from contextlib import contextmanager
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
@@ -54,6 +55,67 @@ def sees_sla_dashboard(user) -> bool:
     return user.is_authenticated and (user.is_superuser or bool(role_names(user) & {MANAGER, ADMIN}))
 
 
+# --- the system actor ---------------------------------------------------------------------------------
+
+SYSTEM_USERNAME = "system"
+_system_user = None
+
+
+def system_user():
+    """The named actor for work nobody clicked: SLA sweeps and their escalation actions, context
+    capture when a case opens, customer intake through a channel. Inactive, no usable password, no
+    tenants (it cannot log in); `is_system` is what grants it every tenant in the case services.
+
+    Created on first use and cached per process; the cache is checked against the table on every
+    call (one cheap query), so a test database truncated between tests gets a fresh row."""
+    global _system_user
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    cached = _system_user
+    if cached is not None and User.objects.filter(pk=cached.pk, username=SYSTEM_USERNAME).exists():
+        return cached
+    user, created = User.objects.get_or_create(
+        username=SYSTEM_USERNAME, defaults={"is_active": False, "first_name": "", "last_name": "", "email": ""}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    _system_user = user
+    return user
+
+
+def is_system(user) -> bool:
+    """True for the system actor (no query: username, inactive, unusable password)."""
+    return (
+        user is not None
+        and getattr(user, "username", None) == SYSTEM_USERNAME
+        and not user.is_active
+        and not user.has_usable_password()
+    )
+
+
+@contextmanager
+def acting_as(user):
+    """Attribute the audit entries written inside the block to `user` (django-auditlog's actor),
+    and restore the caller's actor afterwards. auditlog's own `set_actor` leaves the inner actor in
+    its context variable when it exits, so inside a request (or an eager Celery task run from one)
+    the request's actor would be lost for the rest of it."""
+    from auditlog.context import auditlog_value, set_actor
+
+    try:
+        previous = auditlog_value.get()
+    except LookupError:
+        previous = None
+    try:
+        with set_actor(user):
+            yield
+    finally:
+        if previous is not None:
+            auditlog_value.set(previous)
+
+
+# --- admin-only views ----------------------------------------------------------------------------------
 
 def admin_required(model, *, reason: str, message: str, default_pk: str = "pages"):
     """View decorator: admins only. Anyone else gets 403 with `message`, and the attempt is written

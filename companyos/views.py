@@ -5,6 +5,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from . import services
 from .models import TIMEZONE_CHOICES, Profile
 
 
@@ -24,10 +25,9 @@ class PreferencesForm(forms.ModelForm):
 
 
 def preferences(request):
-    profile, _ = Profile.objects.get_or_create(user=request.user)
-    form = PreferencesForm(request.POST or None, instance=profile)
+    form = PreferencesForm(request.POST or None, instance=services.profile_for(request.user))
     if request.method == "POST" and form.is_valid():
-        form.save()
+        profile = services.profile_update(user=request.user, timezone=form.cleaned_data["timezone"])
         messages.success(request, f"Times are now shown in {profile.timezone}.")
         return redirect("preferences")
     return render(request, "companyos/preferences.html", {"form": form})

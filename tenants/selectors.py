@@ -325,3 +325,45 @@ def tenant_names(ids) -> list[dict]:
 def can_see_tenant(user, tenant_id: int) -> bool:
     ids = visible_tenant_ids(user)
     return ids is None or tenant_id in ids
+
+
+# --- signals
+
+from dataclasses import dataclass  # noqa: E402  (kept with the section it serves)
+
+
+@dataclass(frozen=True)
+class TenantSignals:
+    """What a tenant's telemetry says at one instant (read by a case's context capture): the latest
+    SLI per name of the last two days, the overall health they add up to, the firing alerts (newest
+    first, at most 20, resource loaded) and the deployments of the last seven days (at most 10)."""
+
+    latest_slis: dict  # name -> SLI
+    health: str  # "red" | "amber" | "green", else the tenant's own health when it has no SLIs
+    firing_alerts: tuple
+    deployments: tuple
+
+    @property
+    def red_slis(self) -> list[str]:
+        return [name for name, sli in self.latest_slis.items() if sli.health == "red"]
+
+    @property
+    def amber_slis(self) -> list[str]:
+        return [name for name, sli in self.latest_slis.items() if sli.health == "amber"]
+
+
+def tenant_signals(tenant: Tenant, now) -> TenantSignals:
+    from datetime import timedelta
+
+    from .models import SLI, Alert, Deployment
+
+    firing = tuple(Alert.objects.filter(tenant=tenant, status=Alert.Status.FIRING).select_related("resource").order_by("-starts_at")[:20])
+    latest_slis: dict = {}
+    for sli in SLI.objects.filter(tenant=tenant, observed_at__gte=now - timedelta(days=2)).order_by("name", "-observed_at")[:200]:
+        latest_slis.setdefault(sli.name, sli)
+    deployments = tuple(
+        Deployment.objects.filter(tenant=tenant, deployed_at__gte=now - timedelta(days=7)).select_related("resource").order_by("-deployed_at")[:10]
+    )
+    healths = {sli.health for sli in latest_slis.values()}
+    health = "red" if "red" in healths else "amber" if "amber" in healths else ("green" if latest_slis else tenant.health)
+    return TenantSignals(latest_slis=latest_slis, health=health, firing_alerts=firing, deployments=deployments)

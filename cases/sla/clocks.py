@@ -13,24 +13,39 @@ The rules (seed 003, exact):
   priority change keeps the elapsed time and re-targets the due time. The policy is snapshotted onto
   the case when it opens; only an explicit re-apply moves running clocks.
 
-These functions run inside the caller's transaction (the case row is already locked) and return
-human-readable notes of their SLA impact for the timeline entry.
+These functions run inside the caller's transaction (the case row is already locked by a case
+service), write `SLAClock` rows and nothing else, and return a `ClockImpact`: human-readable notes
+for the timeline entry and the case's new SLA summary fields (what the queue shows and sorts by),
+which the case service saves with its other changes in one UPDATE. They may set those fields on the
+in-memory case they are given (later rules read the snapshot), but never save it.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
-from . import calendar as sla
+from companyos import timefmt
+
 from ..choices import OPEN_STATUSES, Priority, Status
 from ..models import Case, SLAClock, SLAPolicy, SLAPolicyRule, calendar_from_snapshot
+from . import calendar as sla
 from .presets import PRESETS, preset_column, preset_targets
 
 Kind = SLAClock.Kind
 State = SLAClock.State
 ZERO = timedelta(0)
+SUMMARY_FIELDS = ("sla_due_at", "sla_clock", "sla_risk_at", "sla_paused")
+
+
+@dataclass
+class ClockImpact:
+    """What a case event did to the clocks: `notes` for the timeline entry, `fields` the Case
+    columns to save (the SLA summary, and on create / re-apply `sla_policy` and `sla_snapshot`)."""
+
+    notes: list[str] = field(default_factory=list)
+    fields: dict = field(default_factory=dict)
 
 
 # --- policy ----------------------------------------------------------------------------------------
@@ -72,7 +87,7 @@ def load_preset(*, preset: str, column: str | None, name: str, calendar=None, **
     return policy
 
 
-def _target(case: Case, kind: str) -> tuple[timedelta, bool] | None:
+def target_for(case: Case, kind: str) -> tuple[timedelta, bool] | None:
     snapshot = case.sla_snapshot or {}
     row = (snapshot.get("targets") or {}).get(Priority(case.priority).slug, {}).get(kind)
     if not row:
@@ -84,7 +99,7 @@ def case_calendar(case: Case) -> sla.Calendar | None:
     return calendar_from_snapshot(case.sla_snapshot)
 
 
-def _cal(case: Case, clock: SLAClock) -> sla.Calendar | None:
+def clock_calendar(case: Case, clock: SLAClock) -> sla.Calendar | None:
     return case_calendar(case) if clock.business else None
 
 
@@ -100,7 +115,7 @@ def _recompute(case: Case, clock: SLAClock) -> None:
     if clock.state != State.RUNNING:
         clock.due_at = clock.at_risk_at = None
         return
-    cal = _cal(case, clock)
+    cal = clock_calendar(case, clock)
     start = clock.segment_started_at
     remaining = clock.target - clock.elapsed_before
     if remaining > ZERO:
@@ -118,7 +133,7 @@ def _overdue_due(case: Case, clock: SLAClock) -> datetime:
     target: recover that instant from its history (segment start minus the excess is not exact on
     a calendar, so walk back over business intervals)."""
     excess = clock.elapsed_before - clock.target
-    cal = _cal(case, clock)
+    cal = clock_calendar(case, clock)
     if cal is None:
         return clock.segment_started_at - excess
     # Walk back day by day from the segment start until `excess` business time is covered.
@@ -137,7 +152,7 @@ def _overdue_due(case: Case, clock: SLAClock) -> datetime:
 
 
 def _start(case: Case, kind: str, window: int, at: datetime, impact: list[str], *, paused: bool = False) -> SLAClock | None:
-    target = _target(case, kind)
+    target = target_for(case, kind)
     if target is None:
         return None
     duration, business = target
@@ -147,16 +162,16 @@ def _start(case: Case, kind: str, window: int, at: datetime, impact: list[str], 
     if paused:
         _pause(case, clock, at)
     clock.save()
-    label = Kind(kind).label.lower()
+    label = _label(kind)
     if paused:
         impact.append(f"{label} clock started paused (waiting on customer)")
     else:
-        impact.append(f"{label} clock started: {_describe_target(duration, business)}, due {_fmt(clock.due_at)}")
+        impact.append(f"{label} clock started: {describe_target(duration, business)}, due {_fmt(clock.due_at)}")
     return clock
 
 
 def _pause(case: Case, clock: SLAClock, at: datetime) -> None:
-    clock.elapsed_before = clock.elapsed_at(at, _cal(case, clock))
+    clock.elapsed_before = clock.elapsed_at(at, clock_calendar(case, clock))
     clock.segment_started_at = None
     clock.paused_at = at
     clock.state = State.PAUSED
@@ -174,7 +189,7 @@ def _resume(case: Case, clock: SLAClock, at: datetime) -> None:
 def _stop(case: Case, clock: SLAClock, at: datetime) -> None:
     if clock.state == State.RUNNING:
         clock.met = clock.breached_at is None and at <= clock.due_at
-        clock.elapsed_before = clock.elapsed_at(at, _cal(case, clock))
+        clock.elapsed_before = clock.elapsed_at(at, clock_calendar(case, clock))
     else:  # paused
         clock.paused_total += max(at - clock.paused_at, ZERO)
         clock.met = clock.breached_at is None and clock.elapsed_before <= clock.target
@@ -187,7 +202,7 @@ def _stop(case: Case, clock: SLAClock, at: datetime) -> None:
 
 
 def _retarget(case: Case, clock: SLAClock, at: datetime, target: timedelta, business: bool) -> None:
-    cal_before = _cal(case, clock)
+    cal_before = clock_calendar(case, clock)
     if clock.state == State.RUNNING:
         clock.elapsed_before = clock.elapsed_at(at, cal_before)
         clock.segment_started_at = at
@@ -208,32 +223,44 @@ def _open_clocks(case: Case, *kinds: str) -> list[SLAClock]:
     return list(qs.order_by("kind", "window"))
 
 
-def _save(clocks) -> None:
-    for clock in clocks:
-        clock.save()
+def _next_window(case: Case, kind: str) -> int:
+    """The window number a new clock of `kind` on the case gets (one after the latest)."""
+    latest = SLAClock.objects.filter(case=case, kind=kind).order_by("-window").values_list("window", flat=True).first()
+    return (latest or 0) + 1
+
+
+def _label(kind: str) -> str:
+    """A clock kind as the timeline writes it (from SLAClock.Kind, the one place for its words)."""
+    return str(Kind(kind).label).lower()
+
+
+def _done(case: Case, notes: list[str], **fields) -> ClockImpact:
+    """The impact of an event: its notes and the case's SLA summary after it (set on `case` too)."""
+    fields.update(summary(case))
+    for name, value in fields.items():
+        setattr(case, name, value)
+    return ClockImpact(notes=notes, fields=fields)
 
 
 # --- case events ----------------------------------------------------------------------------------
 
 
-def on_create(case: Case, at: datetime) -> list[str]:
+def on_create(case: Case, at: datetime) -> ClockImpact:
     """Snapshot the tenant's policy onto the new case and start its first-response clock."""
     impact: list[str] = []
     policy = policy_for_tenant(case.tenant)
     if policy is None:
-        return ["no SLA policy applies to this tenant"]
+        return ClockImpact(notes=["no SLA policy applies to this tenant"])
     case.sla_policy = policy
     case.sla_snapshot = policy.snapshot(at)
-    case.save(update_fields=["sla_policy", "sla_snapshot"])
     _start(case, Kind.FIRST_RESPONSE, 1, at, impact)
-    refresh_summary(case)
-    return impact
+    return _done(case, impact, sla_policy=policy, sla_snapshot=case.sla_snapshot)
 
 
-def on_transition(case: Case, was: str, to: str, at: datetime) -> list[str]:
+def on_transition(case: Case, was: str, to: str, at: datetime) -> ClockImpact:
     impact: list[str] = []
     if not case.sla_snapshot:
-        return impact
+        return ClockImpact()
     reopened = was in (Status.RESOLVED, Status.CLOSED) and to == Status.IN_PROGRESS
     if to == Status.TRIAGE and not SLAClock.objects.filter(case=case, kind=Kind.RESOLUTION).exists():
         _start(case, Kind.RESOLUTION, 1, at, impact)
@@ -242,54 +269,50 @@ def on_transition(case: Case, was: str, to: str, at: datetime) -> list[str]:
             if clock.state == State.RUNNING:
                 _pause(case, clock, at)
                 clock.save()
-                impact.append(f"{clock.get_kind_display().lower()} clock paused (waiting on customer)")
+                impact.append(f"{_label(clock.kind)} clock paused (waiting on customer)")
     elif was == Status.WAITING_ON_CUSTOMER and to == Status.IN_PROGRESS:
         for clock in _open_clocks(case, Kind.RESOLUTION, Kind.UPDATE):
             if clock.state == State.PAUSED:
                 paused_for = at - clock.paused_at
                 _resume(case, clock, at)
                 clock.save()
-                impact.append(f"{clock.get_kind_display().lower()} clock resumed after {_fmt_duration(paused_for)} paused, due {_fmt(clock.due_at)}")
+                impact.append(f"{_label(clock.kind)} clock resumed after {timefmt.duration(paused_for)} paused, due {_fmt(clock.due_at)}")
     elif to in (Status.RESOLVED, Status.CLOSED):
         for clock in _open_clocks(case):
             _stop(case, clock, at)
             clock.save()
-            impact.append(f"{clock.get_kind_display().lower()} clock stopped: {'met' if clock.met else 'breached'}")
+            impact.append(f"{_label(clock.kind)} clock stopped: {'met' if clock.met else 'breached'}")
     elif reopened:
-        window = (SLAClock.objects.filter(case=case, kind=Kind.RESOLUTION).order_by("-window").values_list("window", flat=True).first() or 0) + 1
+        window = _next_window(case, Kind.RESOLUTION)
         _start(case, Kind.RESOLUTION, window, at, impact)
-        impact[-1] = impact[-1].replace("resolution clock started", f"resolution window {window} started (reopen)")
-        update_window = (SLAClock.objects.filter(case=case, kind=Kind.UPDATE).order_by("-window").values_list("window", flat=True).first() or 0) + 1
-        _start(case, Kind.UPDATE, update_window, at, impact)
-    refresh_summary(case)
-    return impact
+        impact[-1] = impact[-1].replace(f"{_label(Kind.RESOLUTION)} clock started", f"{_label(Kind.RESOLUTION)} window {window} started (reopen)")
+        _start(case, Kind.UPDATE, _next_window(case, Kind.UPDATE), at, impact)
+    return _done(case, impact)
 
 
-def on_public_reply(case: Case, at: datetime) -> list[str]:
+def on_public_reply(case: Case, at: datetime) -> ClockImpact:
     """The first public reply stops first response; every public reply restarts the cadence."""
     impact: list[str] = []
     if not case.sla_snapshot:
-        return impact
+        return ClockImpact()
     for clock in _open_clocks(case, Kind.FIRST_RESPONSE, Kind.UPDATE):
         _stop(case, clock, at)
         clock.save()
         if clock.kind == Kind.FIRST_RESPONSE:
-            impact.append(f"first response clock stopped: {'met' if clock.met else 'breached'}")
+            impact.append(f"{_label(clock.kind)} clock stopped: {'met' if clock.met else 'breached'}")
     if case.status in OPEN_STATUSES:
-        window = (SLAClock.objects.filter(case=case, kind=Kind.UPDATE).order_by("-window").values_list("window", flat=True).first() or 0) + 1
-        _start(case, Kind.UPDATE, window, at, impact, paused=case.status == Status.WAITING_ON_CUSTOMER)
-    refresh_summary(case)
-    return impact
+        _start(case, Kind.UPDATE, _next_window(case, Kind.UPDATE), at, impact, paused=case.status == Status.WAITING_ON_CUSTOMER)
+    return _done(case, impact)
 
 
-def on_priority_change(case: Case, at: datetime) -> list[str]:
+def on_priority_change(case: Case, at: datetime) -> ClockImpact:
     """Re-target every clock that has not stopped, keeping the time already elapsed."""
     impact: list[str] = []
     if not case.sla_snapshot:
-        return impact
+        return ClockImpact()
     for clock in _open_clocks(case):
-        target = _target(case, clock.kind)
-        label = clock.get_kind_display().lower()
+        target = target_for(case, clock.kind)
+        label = _label(clock.kind)
         if target is None:
             clock.state, clock.stopped_at, clock.met = State.STOPPED, at, None
             clock.due_at = clock.at_risk_at = None
@@ -298,30 +321,31 @@ def on_priority_change(case: Case, at: datetime) -> list[str]:
             continue
         _retarget(case, clock, at, *target)
         clock.save()
-        impact.append(f"{label} clock re-targeted to {_describe_target(*target)}" + (f", due {_fmt(clock.due_at)}" if clock.due_at else ""))
-    refresh_summary(case)
-    return impact
+        impact.append(f"{label} clock re-targeted to {describe_target(*target)}" + (f", due {_fmt(clock.due_at)}" if clock.due_at else ""))
+    return _done(case, impact)
 
 
-def reapply_policy(case: Case, policy: SLAPolicy, at: datetime) -> list[str]:
-    """Take the policy's current version onto the case and re-target its running clocks."""
+def reapply_policy(case: Case, policy: SLAPolicy, at: datetime) -> ClockImpact:
+    """Take the policy's current version onto the case and re-target its running clocks (the
+    service `cases.services.case_reapply_policy` locks the case and saves the result)."""
     case.sla_policy = policy
     case.sla_snapshot = policy.snapshot(case.created_at)
-    case.save(update_fields=["sla_policy", "sla_snapshot"])
     impact = on_priority_change(case, at)
-    return [f"SLA policy {policy.name} v{policy.version} re-applied"] + impact
+    return ClockImpact(notes=[f"SLA policy {policy.name} v{policy.version} re-applied"] + impact.notes,
+                       fields={"sla_policy": policy, "sla_snapshot": case.sla_snapshot, **(impact.fields or summary(case))})
 
 
-def refresh_summary(case: Case, now: datetime | None = None) -> None:
-    """Keep the case's SLA summary (what the queue shows and sorts by) in step with its clocks."""
+def summary(case: Case) -> dict:
+    """The case's SLA summary (what the queue shows and sorts by) from its clocks as they stand."""
     clocks = list(SLAClock.objects.filter(case=case).exclude(state=State.STOPPED).values("kind", "state", "due_at", "at_risk_at"))
     running = [c for c in clocks if c["state"] == State.RUNNING and c["due_at"]]
     first = min(running, key=lambda c: c["due_at"]) if running else None
-    case.sla_due_at = first["due_at"] if first else None
-    case.sla_clock = first["kind"] if first else ""
-    case.sla_risk_at = min((c["at_risk_at"] for c in running if c["at_risk_at"]), default=None)
-    case.sla_paused = not running and any(c["state"] == State.PAUSED for c in clocks)
-    case.save(update_fields=["sla_due_at", "sla_clock", "sla_risk_at", "sla_paused"])
+    return {
+        "sla_due_at": first["due_at"] if first else None,
+        "sla_clock": first["kind"] if first else "",
+        "sla_risk_at": min((c["at_risk_at"] for c in running if c["at_risk_at"]), default=None),
+        "sla_paused": not running and any(c["state"] == State.PAUSED for c in clocks),
+    }
 
 
 # --- explanations ---------------------------------------------------------------------------------
@@ -333,38 +357,14 @@ def _fmt(value: datetime | None) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def _fmt_duration(value: timedelta) -> str:
-    minutes = int(value.total_seconds() // 60)
-    days, rest = divmod(minutes, 1440)
-    hours, minutes = divmod(rest, 60)
-    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
-    return " ".join(p for p in parts if p) or "0 min"
+def describe_target(target: timedelta, business: bool) -> str:
+    return f"{timefmt.duration(target)} {'business' if business else 'calendar'} time"
 
 
-def _describe_target(target: timedelta, business: bool) -> str:
-    return f"{_fmt_duration(target)} {'business' if business else 'calendar'} time"
-
-
-def reapply_to_open_cases(policy: SLAPolicy, *, actor) -> int:
-    """The admin's explicit re-apply: every open case on the policy takes its current version. Each
-    case goes through its own locked transaction and timeline entry (audited)."""
-    from ..models import Interaction
-
-    count = 0
-    for case_id in Case.objects.filter(sla_policy=policy, status__in=OPEN_STATUSES).values_list("pk", flat=True):
-        with transaction.atomic():
-            case = Case.objects.select_for_update().get(pk=case_id)
-            now = timezone.now()
-            impact = reapply_policy(case, policy, now)
-            Interaction.objects.create(case=case, kind=Interaction.Kind.AUTOMATION, actor=actor,
-                                       body="SLA policy re-applied", data={"sla": impact}, created_at=now)
-        count += 1
-    return count
-
-
-def replay(case: Case) -> None:
+def replay(case: Case) -> ClockImpact:
     """Rebuild a case's clocks from its timeline (status changes and public replies, in order), as
-    if they had run live: for imported or back-dated cases. Uses the case's current priority."""
+    if they had run live: for imported or back-dated cases. Uses the case's current priority. The
+    service `cases.services.case_replay_clocks` saves the result."""
     from ..models import Interaction
 
     final_status = case.status
@@ -372,7 +372,7 @@ def replay(case: Case) -> None:
     case.sla_snapshot = None
     policy = policy_for_tenant(case.tenant)
     if policy is None:
-        return
+        return ClockImpact()
     case.sla_policy = policy
     case.sla_snapshot = policy.snapshot(case.created_at)
     case.status = Status.NEW
@@ -387,9 +387,4 @@ def replay(case: Case) -> None:
         else:
             on_public_reply(case, event.created_at)
     case.status = final_status
-    case.save(update_fields=["sla_policy", "sla_snapshot"])
-    refresh_summary(case)
-
-
-# Moved to cases.sla.selectors (reads for the pages); re-exported for their callers.
-from .selectors import clock_rows, clocks_moved_by, explain, preview  # noqa: E402, F401
+    return _done(case, [], sla_policy=policy, sla_snapshot=case.sla_snapshot)

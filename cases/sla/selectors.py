@@ -4,8 +4,6 @@ policies list (`policy_rows`), the rules page (`rules_in_order`, `shadowed_rules
 the calendars and the lookups the admin views need. Writes live in cases.sla.services, the clock
 rules in cases.sla.clocks; the dashboard's read model is cases.sla.reports.
 
-cases.sla.clocks re-exports the case page's reads for its callers; so that the two modules have no
-import-time cycle, the clock helpers used here are imported inside the functions.
 """
 from __future__ import annotations
 
@@ -24,6 +22,7 @@ from tenants.models import Tenant
 from tenants.selectors import tenant_visible_to
 
 from . import calendar as sla
+from .clocks import case_calendar, clock_calendar, describe_target, policy_for_tenant, target_for
 from ..choices import OPEN_STATUSES, Priority
 from ..models import BusinessCalendar, Case, SLAClock, SLAPolicy, SLAPolicyRule, Team
 
@@ -37,18 +36,16 @@ ZERO = timedelta(0)
 
 def explain(case: Case, clock: SLAClock, now: datetime | None = None) -> str:
     """Why the clock is due when it is, in plain language."""
-    from .clocks import _cal, _describe_target
-
     now = now or timezone.now()
     snapshot = case.sla_snapshot or {}
     cal_name = (snapshot.get("calendar") or {}).get("name")
-    parts = [_describe_target(clock.target, clock.business) + (f" on {cal_name} hours" if clock.business and cal_name else "")]
+    parts = [describe_target(clock.target, clock.business) + (f" on {cal_name} hours" if clock.business and cal_name else "")]
     if clock.kind == Kind.RESOLUTION and clock.window > 1:
         parts.append(f"window {clock.window}, opened by a reopen")
     if clock.paused_total > ZERO or clock.state == State.PAUSED:
         paused = clock.paused_total + ((now - clock.paused_at) if clock.state == State.PAUSED and clock.paused_at else ZERO)
         parts.append(f"paused {duration(paused)} while waiting on customer")
-    cal = _cal(case, clock)
+    cal = clock_calendar(case, clock)
     if cal is not None:
         end = clock.stopped_at or clock.due_at or now
         parts.extend(sla.explain_calendar_skips(clock.started_at, end, cal))
@@ -58,12 +55,10 @@ def explain(case: Case, clock: SLAClock, now: datetime | None = None) -> str:
 
 def clock_rows(case: Case, now: datetime | None = None) -> list[dict]:
     """The case page's SLA panel: every clock with target, due, elapsed, paused, state, explanation."""
-    from .clocks import _cal
-
     now = now or timezone.now()
     rows = []
     for clock in SLAClock.objects.filter(case=case).order_by("kind", "window"):
-        cal = _cal(case, clock)
+        cal = clock_calendar(case, clock)
         rows.append({
             "clock": clock,
             "status": clock.status_at(now),
@@ -80,19 +75,17 @@ def clock_rows(case: Case, now: datetime | None = None) -> list[dict]:
 def preview(policy: SLAPolicy, *, tenant, priority: int, opened_at: datetime) -> dict:
     """"A <priority> case for <tenant> opened at <time>": first response and resolution due times,
     computed with the policy as it stands (resolution assumes the case is triaged at once)."""
-    from .clocks import _describe_target, _target, case_calendar
-
     case = Case(tenant=tenant, priority=priority, created_at=opened_at, sla_snapshot=policy.snapshot(opened_at))
     out = {}
     for kind in (Kind.FIRST_RESPONSE, Kind.RESOLUTION, Kind.UPDATE):
-        target = _target(case, kind)
+        target = target_for(case, kind)
         if target is None:
             out[kind] = None
             continue
         duration, business = target
         cal = case_calendar(case) if business else None
         due = sla.add(opened_at, duration, cal)
-        out[kind] = {"target": _describe_target(duration, business), "due": due,
+        out[kind] = {"target": describe_target(duration, business), "due": due,
                      "skips": sla.explain_calendar_skips(opened_at, due, cal) if cal else []}
     return out
 
@@ -283,8 +276,6 @@ def tenants_on_policy(policy: SLAPolicy | None, rules=None):
 def explain_tenant_policy(tenant: Tenant, rules=None) -> dict:
     """Which policy a tenant gets (clocks.policy_for_tenant) and why: its own override, or the first
     matching rule, or nothing."""
-    from .clocks import policy_for_tenant
-
     policy = policy_for_tenant(tenant)
     if tenant.sla_policy_id:
         return {"policy": policy, "by": "override", "rule": None}

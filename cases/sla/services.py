@@ -13,8 +13,11 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+
+from .. import services as case_services
+from ..choices import OPEN_STATUSES
+from ..models import BusinessCalendar, Case, SLAPolicy, SLAPolicyRule
 from . import clocks, selectors
-from ..models import BusinessCalendar, SLAPolicy, SLAPolicyRule
 from .models import CLOCK_KINDS, PRIORITY_SLUGS
 
 POLICY_FIELDS = ("name", "description", "calendar", "targets", "at_risk_percent", "escalation", "escalation_team",
@@ -104,12 +107,22 @@ def policy_load_preset(*, actor, preset: str, column: str, name: str, calendar: 
 
 def policy_reapply(*, policy_id: int, actor) -> tuple[int, int]:
     """The explicit re-apply: every open case on the policy takes its current version, each in its
-    own locked transaction with a timeline entry (clocks.reapply_to_open_cases). Returns (cases
+    own locked transaction with a timeline entry (reapply_to_open_cases). Returns (cases
     re-applied, clocks that moved)."""
     policy = SLAPolicy.objects.select_related("calendar").get(pk=policy_id)
     moved = selectors.clocks_moved_by(policy)
-    cases = clocks.reapply_to_open_cases(policy, actor=actor)
+    cases = reapply_to_open_cases(policy, actor=actor)
     return cases, moved
+
+
+def reapply_to_open_cases(policy: SLAPolicy, *, actor) -> int:
+    """Every open case on the policy takes its current version, one `case_reapply_policy` call (own
+    lock, transaction, version bump and audited timeline entry) per case. Returns the count."""
+    count = 0
+    for case_id in Case.objects.filter(sla_policy=policy, status__in=OPEN_STATUSES).values_list("pk", flat=True):
+        case_services.case_reapply_policy(case_id=case_id, policy=policy, actor=actor)
+        count += 1
+    return count
 
 
 # --- calendars -------------------------------------------------------------------------------------------

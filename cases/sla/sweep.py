@@ -1,5 +1,6 @@
 """The SLA sweep: find clocks past due or at risk, mark them, and run the policy's escalation
-exactly once per clock per level; and the notification outbox.
+exactly once per clock per level; and the notification outbox. What a breach does beyond notifying
+is the policy's breach action (cases.sla.actions, a registry other apps extend).
 
 Everything is re-derived from PostgreSQL on every run: the clocks' `due_at`/`at_risk_at` columns say
 what is due, `SLAEscalation`'s unique (clock, level) says what already ran. A sweep killed half way
@@ -23,10 +24,13 @@ from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from companyos import roles
+from companyos.db import copy_rows
 
-from . import calendar as sla
+from .. import services
 from ..choices import Priority
-from ..models import Case, Interaction, Notification, SLAClock, SLAEscalation, SLAPolicy, calendar_from_snapshot
+from ..models import Case, Notification, SLAClock, SLAEscalation, calendar_from_snapshot
+from . import calendar as sla
+from .actions import Breach, breach_action
 
 log = logging.getLogger(__name__)
 User = get_user_model()
@@ -114,10 +118,11 @@ def _escalate(clocks: list[SLAClock], level: str, now: datetime, result: SweepRe
         )
     }
     escalations = dict(SLAEscalation.objects.filter(clock_id__in=[c.pk for c in clocks], level=level).values_list("clock_id", "pk"))
-    managers = on_call = None
+    managers = None
+    batch: dict = {}  # lookups the breach actions make once per batch
     slack = getattr(settings, "SLACK_WEBHOOK_URL", "")
     prefix = settings.CASE_KEY_PREFIX
-    interactions, notifications, follow_ups = [], [], []
+    entries, notifications, follow_ups = [], [], []
     for clock in clocks:
         case = cases[clock.case_id]
         key = f"{prefix}-{case['pk']}"
@@ -148,62 +153,20 @@ def _escalate(clocks: list[SLAClock], level: str, now: datetime, result: SweepRe
                                               recipient=slack, subject=headline, body=body, send_after=send_after))
             actions.append("posted to Slack")
         if level == Level.BREACHED:
-            policy_action = case["escalation"] or SLAPolicy.Escalation.NOTIFY
-            if policy_action == SLAPolicy.Escalation.PAGE_CRITICAL and case["priority"] == Priority.CRITICAL:
-                if on_call is None:
-                    on_call = list(User.objects.filter(groups__name=roles.SRE, is_active=True).exclude(email="").values_list("email", flat=True))
-                for email in on_call:
-                    notifications.append(Notification(case_id=case["pk"], escalation_id=escalation_id, channel=Notification.Channel.EMAIL,
-                                                      recipient=email, subject=f"PAGE: {headline}", body=body, send_after=now))
-                actions.append(f"paged on-call ({len(on_call)})")
-            elif policy_action == SLAPolicy.Escalation.RAISE_PRIORITY and case["priority"] > Priority.CRITICAL:
-                follow_ups.append(("raise", case["pk"], None))
-                actions.append(f"priority raised to {Priority(case['priority'] - 1).label}")
-            elif policy_action == SLAPolicy.Escalation.REASSIGN and case["escalation_team"]:
-                follow_ups.append(("reassign", case["pk"], int(case["escalation_team"])))
-                actions.append("reassigned to the escalation team")
-        interactions.append(Interaction(case_id=case["pk"], kind=Interaction.Kind.AUTOMATION, body=headline, created_at=now,
-                                        data={"escalation": level, "clock": clock.kind, "window": clock.window, "actions": actions}))
+            action = breach_action(case["escalation"])
+            if action is not None:
+                breach = Breach(case=case, key=key, headline=headline, body=body, escalation_id=escalation_id, now=now, batch=batch)
+                actions.extend(action(breach))
+                notifications.extend(breach.notifications)
+                follow_ups.extend(breach.follow_ups)
+        entries.append({"case_id": case["pk"], "body": headline, "created_at": now,
+                        "data": {"escalation": level, "clock": clock.kind, "window": clock.window, "actions": actions}})
         result.actions.extend(actions)
-    _insert_many(Interaction, interactions, ["case_id", "kind", "public", "channel", "body", "data", "created_at"])
-    _insert_many(Notification, notifications, ["case_id", "escalation_id", "channel", "recipient", "subject", "body",
+    services.record_system_entries(entries)  # by COPY; the version rule for system rows is in its docstring
+    copy_rows(Notification, notifications, ["case_id", "escalation_id", "channel", "recipient", "subject", "body",
                                                "send_after", "attempts", "last_error", "created_at"])
-    for action, case_pk, arg in follow_ups:
-        _policy_action(action, case_pk, arg)
-
-
-def _insert_many(model, objects: list, fields: list[str]) -> None:
-    """Insert rows that fire no signals (system rows, not audited per row): COPY on PostgreSQL,
-    which is several times faster than a multi-row INSERT for thousands of rows; bulk_create elsewhere."""
-    if not objects:
-        return
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(objects)
-        return
-    columns = [model._meta.get_field(name.removesuffix("_id") if name.endswith("_id") else name).column for name in fields]
-    json_fields = {name for name in fields if model._meta.get_field(name.removesuffix("_id") if name.endswith("_id") else name).get_internal_type() == "JSONField"}
-    connection.ensure_connection()
-    with connection.connection.cursor() as cursor:
-        with cursor.copy(f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for obj in objects:
-                copy.write_row([json.dumps(getattr(obj, name)) if name in json_fields else getattr(obj, name) for name in fields])
-
-
-def _policy_action(action: str, case_pk: int, arg) -> None:
-    """Case changes an escalation makes go through the case services (locked, on the timeline),
-    as the system (actor None)."""
-    from .. import services
-    from ..models import Team
-
-    case = Case.objects.get(pk=case_pk)
-    try:
-        with transaction.atomic():
-            if action == "raise":
-                services.case_classify(case_id=case_pk, actor=None, priority=case.priority - 1, reason="SLA breach: priority raised by the policy")
-            elif action == "reassign":
-                services.case_assign(case_id=case_pk, actor=None, team=Team.objects.get(pk=arg))
-    except (services.CaseError, Team.DoesNotExist) as error:  # e.g. closed meanwhile; the escalation itself stands
-        log.warning("SLA escalation action %s on case %s skipped: %s", action, case_pk, error)
+    for follow_up in follow_ups:
+        follow_up()
 
 
 # --- the outbox --------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 
 from cases import services
 from cases.sla import clocks, selectors
+from cases.sla import services as sla_services
 from cases.choices import Priority, Status
 from cases.models import Interaction, SLAClock, SLAPolicy
 from tenants.choices import SupportTier
@@ -280,7 +281,7 @@ def test_policy_edits_do_not_move_running_clocks_until_reapplied(world):
     assert clock(case, Kind.FIRST_RESPONSE).due_at == oslo(2026, 11, 23, 9, 15)
     assert selectors.clocks_moved_by(policy) == 1
     with at(oslo(2026, 11, 23, 9, 5)):
-        assert clocks.reapply_to_open_cases(policy, actor=world["agent"]) == 1
+        assert sla_services.reapply_to_open_cases(policy, actor=world["agent"]) == 1
     fr = clock(case, Kind.FIRST_RESPONSE)
     assert fr.target == timedelta(minutes=30) and fr.due_at == oslo(2026, 11, 23, 9, 30)
     entry = case.interactions.filter(kind=Interaction.Kind.AUTOMATION).get()

@@ -1,64 +1,19 @@
-"""Auto-enrichment: priority suggestion by seed 002's criteria, the context snapshot of a new case,
-the agent's accept/override, entitlement flags at intake."""
+"""Context capture (cases.services.case_capture_context / case_decide_priority, cases.selectors
+context_snapshot and similar_cases, the incidents app's context provider): the context snapshot of a
+new case, the agent's accept/override, entitlement flags at intake. The pure rules are tested in
+test_triage.py."""
 import pytest
 from django.utils import timezone
 
-from cases import enrichment, services
-from cases.choices import Environment, IssueType, Priority
-from cases.enrichment import Signals, suggest_priority
+from cases import services
+from cases.choices import Environment, Priority
 from cases.models import CaseContext, Interaction
+from companyos import roles
 from incidents.models import Incident
 from tenants.choices import SupportTier
 from tenants.models import Alert, Integration, Resource
 from tests.conftest import login
 from tests.factories import RequesterFactory, TenantFactory, UserFactory
-
-
-@pytest.mark.parametrize(
-    "subject, environment, issue_type, expected",
-    [
-        ("All our API calls return 500 since 10:00 UTC", Environment.PRODUCTION, IssueType.INCIDENT, Priority.CRITICAL),
-        ("We're seeing unauthorized access to customer data", Environment.PRODUCTION, IssueType.INCIDENT, Priority.CRITICAL),
-        ("Payment processing is down", Environment.PRODUCTION, IssueType.INCIDENT, Priority.CRITICAL),
-        ("POST /users returns 500 for payloads with special characters", Environment.PRODUCTION, IssueType.BUG, Priority.HIGH),
-        ("API latency is 3x normal", Environment.PRODUCTION, IssueType.BUG, Priority.HIGH),
-        ("Our staging API key works but production key returns 403", Environment.PRODUCTION, IssueType.CONFIGURATION, Priority.HIGH),
-        ("OpenAPI docs page shows 500 error", Environment.PRODUCTION, IssueType.BUG, Priority.MEDIUM),
-        ("Pagination returns inconsistent results for large offsets", Environment.PRODUCTION, IssueType.BUG, Priority.MEDIUM),
-        ("Our SDK is getting 422 on valid-looking requests", Environment.PRODUCTION, IssueType.BUG, Priority.MEDIUM),
-        ("Can you add support for X in the API?", Environment.UNKNOWN, IssueType.QUESTION, Priority.LOW),
-        ("How do I implement pagination correctly?", Environment.UNKNOWN, IssueType.QUESTION, Priority.LOW),
-        ("The error message could be clearer", Environment.UNKNOWN, IssueType.BUG, Priority.LOW),
-    ],
-)
-def test_seed_002_examples(subject, environment, issue_type, expected):
-    priority, reasons = suggest_priority(subject=subject, description="", environment=environment, issue_type=issue_type, signals=Signals())
-    assert priority == expected, reasons
-    assert reasons
-
-
-def test_all_failing_in_staging_is_not_critical():
-    priority, _ = suggest_priority(subject="All requests fail with 500", description="", environment=Environment.STAGING,
-                                   issue_type=IssueType.BUG, signals=Signals())
-    assert priority > Priority.CRITICAL
-
-
-def test_signals_raise_the_suggestion_with_reasons():
-    signals = Signals(firing_alerts=[{"name": "HighErrorRate", "severity": "critical", "resource": "api-gateway"}])
-    priority, reasons = suggest_priority(subject="Some requests look odd", description="", environment=Environment.PRODUCTION,
-                                         issue_type=IssueType.QUESTION, signals=signals)
-    assert priority == Priority.CRITICAL and reasons[0] == "critical alert firing: HighErrorRate on api-gateway"
-    priority, reasons = suggest_priority(subject="Webhooks delayed", description="", environment=Environment.PRODUCTION,
-                                         issue_type=IssueType.BUG, signals=Signals(similar_other_tenants_last_hour=3))
-    assert priority == Priority.HIGH and "3 other customers" in reasons[0]
-
-
-def test_entitlement_flags():
-    standard = {"phone_support": False, "channels": ["email", "web"]}
-    assert enrichment.entitlement_flags(standard, channel="email") == []
-    flags = enrichment.entitlement_flags(standard, channel="phone")
-    assert len(flags) == 2 and "not in the tenant's plan" in flags[0] and "phone support" in flags[1]
-    assert enrichment.entitlement_flags({}, channel="slack") == []
 
 
 @pytest.fixture
@@ -101,7 +56,7 @@ def test_accept_and_override_are_recorded(firing_world):
     w = firing_world
     case = services.case_create(actor=w["agent"], tenant=w["tenant"], requester=w["requester"], subject="Some requests look odd",
                                 environment=Environment.PRODUCTION)
-    first = enrichment.capture_context(case_id=case.pk)
+    first = services.case_capture_context(case_id=case.pk, actor=roles.system_user())
     client = login(w["agent"])
     response = client.post(f"/cases/{case.key}/context/decide/", {"context": first.pk, "priority": "critical"})
     assert response.status_code == 302
@@ -137,3 +92,47 @@ def test_intake_form_flags_a_channel_outside_the_plan(firing_world):
     assert "phone support is not included" in flags and "channel “phone” is not in the tenant" in flags
     assert "Entitlement" not in client.get("/cases/new/entitlements/?tenant=acme&channel=email", HTTP_HX_REQUEST="true").content.decode()
     assert "Entitlement" not in client.get("/cases/new/entitlements/?tenant=not-mine&channel=phone", HTTP_HX_REQUEST="true").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_registered_context_provider_adds_data_and_signals(firing_world):
+    from unittest import mock
+
+    from cases import context as case_context
+
+    w = firing_world
+    case = services.case_create(actor=w["agent"], tenant=w["tenant"], requester=w["requester"], subject="Webhooks delayed",
+                                environment=Environment.PRODUCTION)
+
+    def runbooks(case, now):
+        return case_context.Contribution(data={"runbooks": ["webhook-lag"]}, signals={"similar_other_tenants_last_hour": 3})
+
+    with mock.patch.dict(case_context._providers):
+        case_context.register_context_provider("runbooks", runbooks)
+        assert [name for name, _ in case_context.context_providers()] == ["incidents", "runbooks"]
+        snapshot = services.case_capture_context(case_id=case.pk, actor=roles.system_user())
+    assert snapshot.data["runbooks"] == ["webhook-lag"] and snapshot.data["incidents"][0]["title"] == "Gateway 5xx"
+    assert any("3 other customers" in reason for reason in snapshot.reasons)
+
+
+@pytest.mark.django_db
+def test_similar_cases_here_and_at_other_tenants(firing_world, tenant_b):
+    from datetime import timedelta
+
+    from cases.selectors import similar_cases
+    from tests.factories import CaseFactory
+
+    w = firing_world
+    now = timezone.now()
+    case = CaseFactory(tenant=w["tenant"], subject="Webhook deliveries delayed for orders", category="other", created_at=now)
+    CaseFactory(tenant=w["tenant"], subject="Webhook deliveries failing since noon", category="integration",
+                created_at=now - timedelta(days=2))
+    CaseFactory(tenant=w["tenant"], subject="Unrelated billing question", category="validation", created_at=now - timedelta(days=1))
+    CaseFactory(tenant=tenant_b, subject="Our webhook deliveries are delayed", created_at=now - timedelta(minutes=5))
+    here = similar_cases(case, now=now)
+    assert [m.case.subject for m in here] == ["Webhook deliveries failing since noon"]
+    assert here[0].why.startswith("shared words: ") and "webhook" in here[0].why
+    elsewhere = similar_cases(case, now=now, window=timedelta(hours=1), other_tenants=True, by=("words",), limit=None)
+    assert [m.case.tenant_id for m in elsewhere] == [tenant_b.pk]
+    with pytest.raises(ValueError):
+        similar_cases(case, now=now, by=("colour",))

@@ -1,0 +1,126 @@
+"""The pure triage rules: which priority a case's text and signals support (seed 002's severity
+criteria), what a case asks for that the tenant's plan does not include, and the subject keywords
+similar-case matching compares. Plain values in, plain values out: no ORM, no database, tested by
+tables in tests/cases/test_triage.py like the SLA calendar.
+
+The reads that feed them (telemetry, incidents, similar cases) are in the selectors and the context
+providers (cases/context.py); the write that records them is `cases.services.case_capture_context`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .choices import Environment, IssueType, Priority
+
+# --- priority suggestion (pure) ---------------------------------------------------------------------
+
+ALL_FAILING = re.compile(r"\b(all|every)\b[^.]{0,40}\b(fail\w*|500s?|errors?|down|time ?outs?|return(s|ing)? 5\d\d)\b|\b(complete|total|full)\b[^.]{0,20}\boutage\b|\bis down\b|\bcompletely (down|broken|non-functional)\b", re.I)
+SECURITY = re.compile(r"unauthori[sz]ed access|data (breach|leak)|security (breach|vulnerability|incident)|exploit|leak(ed|ing)? (customer )?data", re.I)
+PAYMENTS = re.compile(r"\b(payment|billing|checkout|transaction)s?\b[^.]{0,30}\b(down|fail\w*|broken)\b", re.I)
+ENDPOINT = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE)\s+/\S+", re.I)
+FAILING = re.compile(r"\b5\d\d\b|\bfail\w*\b|\berrors?\b|\btime ?outs?\b", re.I)
+DEGRADED = re.compile(r"\b([2-9]|\d{2,})\s?x\b|\b(latency|slow(er|ness)?|degrad\w*)\b", re.I)
+AUTH_SUBSET = re.compile(r"\b40[13]\b|\bunauthori[sz]ed\b|\bforbidden\b", re.I)
+DOCS = re.compile(r"\b(docs?|documentation|openapi|swagger|readme)\b", re.I)
+EDGE = re.compile(r"\b422\b|\bvalidation\b|\bedge case\b|\binconsistent\b", re.I)
+QUESTION = re.compile(r"^\s*(how|what|why|can|could|is there|do you|does)\b|\?\s*$", re.I)
+COSMETIC = re.compile(r"\bcould be clearer\b|\bcosmetic\b|\btypo\b|\bminor (ui|issue|glitch)\b|\bmisaligned\b", re.I)
+FEATURE = re.compile(r"\b(feature request|can you add|please add|would be nice|support for)\b", re.I)
+
+
+@dataclass
+class Signals:
+    """What the enrichment saw, as plain values (testable without a database)."""
+
+    firing_alerts: list[dict] = field(default_factory=list)  # {"name", "severity", "resource"}
+    red_slis: list[str] = field(default_factory=list)
+    amber_slis: list[str] = field(default_factory=list)
+    active_incidents: list[dict] = field(default_factory=list)  # {"key", "severity", "title"}
+    similar_other_tenants_last_hour: int = 0
+    recent_deployments: list[dict] = field(default_factory=list)
+
+
+def suggest_priority(*, subject: str, description: str, environment: str, issue_type: str, signals: Signals) -> tuple[int, list[str]]:
+    """The highest priority any criterion supports, with every reason found (seed 002)."""
+    text = f"{subject}\n{description}"
+    production = environment in (Environment.PRODUCTION, Environment.UNKNOWN)
+    found: list[tuple[int, str]] = []
+    if SECURITY.search(text):
+        found.append((Priority.CRITICAL, "security breach or unauthorized access reported"))
+    if production and ALL_FAILING.search(text):
+        found.append((Priority.CRITICAL, "all requests failing / outage" + (" in production" if environment == Environment.PRODUCTION else "")))
+    if PAYMENTS.search(text):
+        found.append((Priority.CRITICAL, "payment or financial transactions failing"))
+    for alert in signals.firing_alerts:
+        if alert.get("severity") in ("critical", "page") and production:
+            found.append((Priority.CRITICAL, f"critical alert firing: {alert['name']}" + (f" on {alert['resource']}" if alert.get("resource") else "")))
+    for incident in signals.active_incidents:
+        if incident.get("severity") == "SEV1":
+            found.append((Priority.CRITICAL, f"active SEV1 incident {incident['key']}: {incident['title']}"))
+    if ENDPOINT.search(text) and FAILING.search(text):
+        found.append((Priority.HIGH, f"a specific endpoint failing ({ENDPOINT.search(text).group(0)})"))
+    if DEGRADED.search(text):
+        found.append((Priority.HIGH, "performance degradation reported (>50% from baseline)"))
+    if AUTH_SUBSET.search(text) and not QUESTION.search(subject):
+        found.append((Priority.HIGH, "authentication failures for valid credentials"))
+    if signals.similar_other_tenants_last_hour >= 2:
+        found.append((Priority.HIGH, f"{signals.similar_other_tenants_last_hour} other customers reported the same within an hour"))
+    for alert in signals.firing_alerts:
+        if alert.get("severity") not in ("critical", "page"):
+            found.append((Priority.HIGH, f"alert firing: {alert['name']}" + (f" on {alert['resource']}" if alert.get("resource") else "")))
+    for name in signals.red_slis:
+        found.append((Priority.HIGH, f"SLI {name} below objective / error budget spent"))
+    for incident in signals.active_incidents:
+        if incident.get("severity") != "SEV1":
+            found.append((Priority.HIGH, f"active {incident['severity']} incident {incident['key']}: {incident['title']}"))
+    if DOCS.search(text):
+        found.append((Priority.MEDIUM, "documentation issue"))
+    if EDGE.search(text):
+        found.append((Priority.MEDIUM, "edge-case validation failure"))
+    if FEATURE.search(text):
+        found.append((Priority.LOW, "feature request"))
+    if COSMETIC.search(text):
+        found.append((Priority.LOW, "cosmetic issue with an easy workaround"))
+    if issue_type == IssueType.QUESTION or QUESTION.search(subject):
+        found.append((Priority.LOW, "general usage question"))
+    if not found:
+        return Priority.MEDIUM, ["no severity signal found: functionality impaired, not blocking (default)"]
+    best = min(p for p, _ in found)
+    reasons = [reason for p, reason in found if p == best]
+    others = [f"{Priority(p).label.lower()}: {reason}" for p, reason in found if p != best]
+    return best, reasons + ([f"also seen — {'; '.join(others)}"] if others else [])
+
+
+# --- entitlements (pure) ----------------------------------------------------------------------------
+
+
+def entitlement_flags(entitlements: dict | None, *, channel: str) -> list[str]:
+    """What the case asks for that the tenant's plan does not include."""
+    entitlements = entitlements or {}
+    flags = []
+    channels = entitlements.get("channels")
+    if channels is not None and channel not in channels:
+        flags.append(f"channel “{channel}” is not in the tenant's plan (entitled: {', '.join(channels) or 'none'})")
+    if channel == "phone" and not entitlements.get("phone_support", False):
+        flags.append("phone support is not included in the tenant's plan")
+    return flags
+
+
+# --- keywords (similar-case matching) -------------------------------------------------------------
+
+
+WORD = re.compile(r"[a-z0-9/._-]{3,}")
+STOP = {"the", "and", "for", "with", "our", "are", "since", "from", "this", "that", "not", "all", "api", "you", "can", "how"}
+ERROR_CODE = re.compile(r"\b[45]\d\d\b|\b(?:E|ERR)[_-]?[A-Z0-9_]{2,}\b")
+
+
+def keywords(text: str) -> set[str]:
+    """The words of `text` that say what it is about (lower case, three characters or more, no
+    stop words)."""
+    return {w for w in WORD.findall(text.lower()) if w not in STOP}
+
+
+def error_codes(text: str) -> set[str]:
+    """HTTP error statuses (4xx, 5xx) and error identifiers (E1234, ERR_TIMEOUT) named in `text`."""
+    return {m.group(0).upper() for m in ERROR_CODE.finditer(text or "")}
