@@ -106,13 +106,6 @@ def _lock(case_id: int, actor) -> Case:
     return case
 
 
-def _author(actor):
-    """The `actor` stored on a timeline entry: the user, or NULL for the system user (timeline rows
-    of system work, COPY-loaded sweep rows included, carry no actor and read "system"; the audit
-    log's entries for the same work name the system user)."""
-    return None if roles.is_system(actor) else actor
-
-
 def _touch(case: Case, now, *fields: str, sla: ClockImpact | None = None) -> None:
     """Save a changed case in one UPDATE: `fields` (already set on `case`), the SLA summary the
     clocks returned (`sla.fields`), and a new `updated_at` and `version` (an open form that saw the
@@ -127,13 +120,14 @@ def _touch(case: Case, now, *fields: str, sla: ClockImpact | None = None) -> Non
 
 def _timeline(case: Case, kind: str, *, actor, now, body: str = "", data: dict | None = None, public: bool = False,
               channel: str = "", requester=None) -> Interaction:
-    """Create one timeline entry: the only place an Interaction is created one by one. The system
-    user is stored as no actor (see `_author`)."""
-    return Interaction.objects.create(case=case, kind=kind, public=public, requester=requester, actor=_author(actor),
+    """Create one timeline entry: the only place an Interaction is created one by one. `actor` is the
+    user who acted (the system user for system work); a customer's own message has a requester and
+    no actor."""
+    return Interaction.objects.create(case=case, kind=kind, public=public, requester=requester, actor=actor,
                                       channel=channel, body=body, data=data if data is not None else {}, created_at=now)
 
 
-SYSTEM_ENTRY_FIELDS = ["case_id", "kind", "public", "channel", "body", "data", "created_at"]
+SYSTEM_ENTRY_FIELDS = ["case_id", "kind", "public", "actor_id", "channel", "body", "data", "created_at"]
 
 
 def record_system_entries(entries: list[dict]) -> int:
@@ -144,10 +138,11 @@ def record_system_entries(entries: list[dict]) -> int:
     The version rule for system rows, written down here once: a system timeline entry does NOT bump
     `Case.version` nor `updated_at`. It adds history without changing anything a user edits, so an
     agent's open form stays valid (a real change the system makes, e.g. a priority raised by the
-    policy, goes through `case_classify` and so does bump it). The rows carry no actor (they read
-    "system"), fire no signals and so get no per-row audit entry. Returns the number written."""
+    policy, goes through `case_classify` and so does bump it). The rows name the system user as their
+    actor, fire no signals and so get no per-row audit entry. Returns the number written."""
+    system = roles.system_user()
     rows = [
-        Interaction(case_id=e["case_id"], kind=e.get("kind", Interaction.Kind.AUTOMATION), public=False, channel="",
+        Interaction(case_id=e["case_id"], kind=e.get("kind", Interaction.Kind.AUTOMATION), public=False, channel="", actor=system,
                     body=e.get("body", ""), data=e.get("data", {}), created_at=e["created_at"])
         for e in entries
     ]
@@ -304,7 +299,7 @@ def case_reply(*, case_id: int, actor, body: str, public: bool, files: list[Uplo
                             public=public, channel=case.channel if public else "", body=body,
                             data={"first_response": bool(fields), "sla": impact.notes})
     for upload in files:
-        _store_attachment(case, upload, actor=_author(actor), interaction=interaction, now=now)
+        _store_attachment(case, upload, actor=actor, interaction=interaction, now=now)
     return interaction
 
 
@@ -468,7 +463,7 @@ def case_attach(*, case_id: int, actor, upload: UploadedFile) -> Attachment:
     now = timezone.now()
     _touch(case, now)
     interaction = _timeline(case, Interaction.Kind.ATTACHMENT, actor=actor, now=now, data={"filename": upload.name, "size": upload.size})
-    return _store_attachment(case, upload, actor=_author(actor), interaction=interaction, now=now)
+    return _store_attachment(case, upload, actor=actor, interaction=interaction, now=now)
 
 
 # --- SLA: re-apply and replay ------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.core import mail
 from django.db import connection
 
 from cases import services
+from companyos import roles
 from cases.sla import sweep as escalation
 from cases.choices import Priority
 from cases.models import Interaction, Notification, SLAClock, SLAEscalation, SLAPolicy
@@ -54,7 +55,7 @@ def test_breach_escalates_once_with_notifications_and_a_timeline_entry(setup):
     assert clock.breached_at == MON_0900 + timedelta(minutes=15)
     assert list(clock.escalations.values_list("level", flat=True)) == ["breached"]
     entry = case.interactions.get(kind=Interaction.Kind.AUTOMATION)
-    assert "first response SLA breached" in entry.body and entry.actor is None
+    assert "first response SLA breached" in entry.body and roles.is_system(entry.actor)
 
 
 @pytest.mark.django_db
@@ -179,7 +180,7 @@ def test_raise_priority_policy_action(setup):
     case.refresh_from_db()
     assert case.priority == Priority.CRITICAL
     change = case.interactions.get(kind=Interaction.Kind.FIELDS)
-    assert change.actor is None and change.data["changes"]["priority"] == ["High", "Critical"]
+    assert roles.is_system(change.actor) and change.data["changes"]["priority"] == ["High", "Critical"]
 
 
 @pytest.mark.django_db
