@@ -6,7 +6,8 @@ import pytest
 from django.db import connection
 from django.db.models import F
 
-from cases import demo
+from demo import bulk_load
+from demo.world import build_demo_world
 from cases.choices import OPEN_STATUSES
 from cases.models import Case, Interaction
 
@@ -30,9 +31,9 @@ def test_bulk_cases_copy_with_index_rebuild():
 
 
 def _load_and_check(*, rebuild_indexes: bool):
-    world = demo.build_demo_world()
+    world = build_demo_world()
     indexes = _case_indexes()
-    added = demo.bulk_cases(world, 450, batch_size=200, rebuild_indexes=rebuild_indexes)  # three batches
+    added = bulk_load.bulk_cases(world, 450, batch_size=200, rebuild_indexes=rebuild_indexes)  # three batches
 
     assert added == 450
     cases = Case.objects.all()
@@ -60,11 +61,11 @@ def test_seed_demo_above_the_threshold_takes_the_bulk_path(monkeypatch):
     thresholds are lowered so the test stays small)."""
     from django.core.management import call_command
 
-    monkeypatch.setattr(demo, "BULK_THRESHOLD", 20)
-    monkeypatch.setattr(demo, "REALISTIC_HEAD", 10)
+    monkeypatch.setattr(bulk_load, "BULK_THRESHOLD", 20)
+    monkeypatch.setattr(bulk_load, "REALISTIC_HEAD", 10)
     called = []
-    real = demo._copy_batch
-    monkeypatch.setattr(demo, "_copy_batch", lambda rows: (called.append(len(rows)), real(rows)))
+    real = bulk_load._copy_batch
+    monkeypatch.setattr(bulk_load, "_copy_batch", lambda rows: (called.append(len(rows)), real(rows)))
     call_command("seed_demo", cases=60, stdout=open("/dev/null", "w"))
 
     assert Case.objects.count() == 60
