@@ -117,7 +117,7 @@ DST_CASES = [
     ("Oslo 02-03 on fall day is 2 h", oslo(2026, 10, 25, 0), 2 * H, daily("Europe/Oslo", (time(2), time(3))), utc(2026, 10, 25, 2)),
     ("Oslo 02:30-03:30 spring starts at the jump", oslo(2026, 3, 29, 0), 30 * M, daily("Europe/Oslo", (time(2, 30), time(3, 30))), utc(2026, 3, 29, 1, 30)),
     # A window edge inside the repeated hour: open wherever the wall clock reads inside the window,
-    # in both passes (until 2026-12 an edge there was mapped to the first pass only).
+    # in both passes (before issue 7 an edge there was mapped to the first pass only).
     ("Oslo 02:30-03:30 fall starts at first 02:30", oslo(2026, 10, 25, 0), 30 * M, daily("Europe/Oslo", (time(2, 30), time(3, 30))), utc(2026, 10, 25, 1)),
     ("Oslo 02:30-03:30 fall is 1.5 h: 02:30-03:00 CEST, 02:30-03:30 CET", oslo(2026, 10, 25, 0), 2 * H, daily("Europe/Oslo", (time(2, 30), time(3, 30))), utc(2026, 10, 26, 2)),
     ("Oslo 01:00-02:30 fall is 2 h: both passes' 02:00-02:30", oslo(2026, 10, 25, 0), 2 * H, daily("Europe/Oslo", (time(1), time(2, 30))), utc(2026, 10, 25, 1, 30)),
