@@ -95,6 +95,15 @@ def worker():
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
     _forget_this_runs_messages()
+    # A killed worker's PostgreSQL session ends a moment after the process: wait for it, or the
+    # test database (the last test of an xdist worker's share) cannot be dropped at teardown.
+    wait_for(_no_other_sessions, timeout=10)
+
+
+def _no_other_sessions() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        return cursor.fetchone()[0] == 0
 
 
 def send(task_name: str, *args):
