@@ -95,10 +95,10 @@ class Case(models.Model):
     class Meta:
         ordering = ["priority", "created_at"]
         indexes = [
-            # The default queue (open cases by priority, oldest first) and its sorts.
+            # The default queue (open cases by priority, oldest first). Its other sorts (updated,
+            # stale, age, newest) walk case_updated_idx / case_created_idx below for open and all
+            # statuses alike: partial twins of those two went in migration 0009, unused by every plan.
             models.Index(fields=["priority", "created_at", "id"], name="case_open_prio_idx", condition=Q(status__in=OPEN_STATUSES)),
-            models.Index(fields=["-updated_at", "id"], name="case_open_updated_idx", condition=Q(status__in=OPEN_STATUSES)),
-            models.Index(fields=["created_at", "id"], name="case_open_created_idx", condition=Q(status__in=OPEN_STATUSES)),
             # The same for agents, whose queue is always scoped to their tenants.
             models.Index(fields=["tenant", "priority", "created_at", "id"], name="case_open_tenant_prio_idx", condition=Q(status__in=OPEN_STATUSES)),
             models.Index(fields=["owner", "tenant", "priority"], name="case_open_owner_idx", condition=Q(status__in=OPEN_STATUSES)),

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "cases",
     "incidents",
     "runbooks",
+    "demo",  # demo data and the bench_* commands (no models)
 ]
 
 MIDDLEWARE = [

@@ -18,19 +18,21 @@ Conventions
   over `closed`, and replaces the weekly hours of that date), else none if the date is in `closed`,
   else `weekly[date.weekday()]` (0 = Monday).
 
-DST (how a local window boundary becomes an instant)
-----------------------------------------------------
-Each boundary `date + wall time` becomes the first instant at which the zone's wall clock on that
-local date has reached that reading:
-* a reading that exists once is that instant;
-* a reading that exists twice (clocks go back) is its first occurrence (zoneinfo `fold=0`), so a
-  window that spans the repeated hour, e.g. 01:00-04:00 in Oslo on 2026-10-25, is 4 h long, and a
-  boundary inside it, e.g. 02:30, falls in the first pass (the second pass belongs to the window
-  that runs on past 03:00);
-* a reading that never exists (clocks go forward) is the instant the clocks jump, so 01:00-04:00 in
-  Oslo on 2026-03-29 is 2 h long and a window lying wholly inside the skipped hour (02:00-03:00 that
-  day) is empty.
-The mapping is monotonic, so windows of a day, and of consecutive days, never overlap.
+DST (which instants a local window covers)
+------------------------------------------
+A window `[start, end)` of local date `d` is open at exactly the instants whose wall-clock reading
+in `Calendar.tz` (a local date and time) lies in `[d start, d end)`:
+* a window that spans a repeated hour (clocks go back) covers both passes, so 01:00-04:00 in Oslo on
+  2026-10-25 is 4 h long;
+* a window with an edge inside the repeated hour covers the part of each pass that reads inside it:
+  01:00-02:30 on that day is open 01:00-02:30 CEST and again 02:00-02:30 CET (2 h in all), and
+  02:30-04:00 covers 02:30-03:00 CEST and 02:30-04:00 CET, so the two never overlap;
+* readings that never exist (clocks go forward) cover nothing, so 01:00-04:00 in Oslo on 2026-03-29
+  is 2 h long, 02:30-03:30 that day opens at the jump (03:00 CEST), and a window lying wholly inside
+  the skipped hour (02:00-03:00) is empty.
+Wall readings are a function of the instant, so the windows of a day, and of consecutive days, never
+overlap. (One assumption: no clock change moves the wall clock back across midnight; the last one
+in the tz database was Antarctica/Casey's in 2010. The days' intervals are taken in date order.)
 
 Semantics of `add`
 ------------------
@@ -66,6 +68,7 @@ __all__ = [
 
 UTC = timezone.utc
 ONE_DAY = timedelta(days=1)
+ONE_HOUR = timedelta(hours=1)
 ZERO = timedelta(0)
 FULL_DAY = timedelta(hours=24)
 # How far ahead `add`/`next_open` look for business time before giving up (about ten years).
@@ -231,7 +234,7 @@ class Calendar:
         return self.weekly.get(day.weekday(), ())
 
     def intervals_on(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
-        """The open intervals of a local date as absolute UTC instants (empty ones dropped)."""
+        """The open intervals of a local date as absolute UTC instants, sorted (empty ones dropped)."""
         cached = self._days.get(day)
         if cached is None:
             cached = _absolute(day, self.windows_on(day), self._zone)
@@ -242,37 +245,72 @@ class Calendar:
 
 
 def _absolute(day: date, windows: Iterable[Window], zone: ZoneInfo) -> tuple[tuple[datetime, datetime], ...]:
+    """The instants the windows of local date `day` cover, as sorted UTC intervals (empty ones dropped).
+    A window is one interval unless an edge falls in a repeated hour (then one per pass)."""
     out = []
     for start, end in windows:
-        a = _instant(day, start, zone)
-        b = _instant(day + ONE_DAY, time(0), zone) if end is None else _instant(day, end, zone)
-        if b > a:
-            out.append((a, b))
+        lo = datetime.combine(day, start)
+        hi = datetime.combine(day + ONE_DAY, time(0)) if end is None else datetime.combine(day, end)
+        out.extend(_reading_between(lo, hi, zone))
+    out.sort()
     return tuple(out)
 
 
-def _instant(day: date, wall: time, zone: ZoneInfo) -> datetime:
-    """The first instant at which the wall clock of `zone` on local date `day` has reached `wall`.
-
-    Unambiguous readings map to themselves, repeated readings (clocks going back) to their first
-    occurrence (fold=0), skipped readings (clocks going forward) to the instant of the jump."""
-    naive = datetime.combine(day, wall)
+def _once(naive: datetime, zone: ZoneInfo) -> datetime | None:
+    """The instant at which the wall clock of `zone` reads `naive`, if it does so exactly once
+    (None for a reading repeated when clocks go back or skipped when they go forward)."""
     first = naive.replace(tzinfo=zone).astimezone(UTC)
-    if first.astimezone(zone).replace(tzinfo=None) == naive:
-        return first
-    # A skipped reading: fold=0 reads it with the offset before the jump (an instant after the jump),
-    # fold=1 with the offset after it (an instant before). The jump is between; transitions fall on
-    # whole seconds, so search whole seconds for the first instant whose reading has passed `naive`.
-    before = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
-    lo, hi = min(before, first), max(before, first)  # reading(lo) < naive <= reading(hi)
-    lo_s, hi_s = 0, int((hi - lo).total_seconds()) + 1
-    while lo_s + 1 < hi_s:
-        mid = (lo_s + hi_s) // 2
-        if (lo + timedelta(seconds=mid)).astimezone(zone).replace(tzinfo=None) >= naive:
-            hi_s = mid
-        else:
-            lo_s = mid
-    return min(lo + timedelta(seconds=hi_s), hi)
+    if naive.replace(tzinfo=zone, fold=1).astimezone(UTC) != first:
+        return None
+    return first if first.astimezone(zone).replace(tzinfo=None) == naive else None
+
+
+def _reading_between(lo: datetime, hi: datetime, zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    """The UTC intervals of instants whose wall-clock reading in `zone` lies in [lo, hi) (naive)."""
+    a, b = _once(lo, zone), _once(hi, zone)
+    if a is not None and b is not None:
+        # Both edges are read exactly once, so the reading is inside [lo, hi) from a until b (it may
+        # jump inside, but to leave the range it would have to read an edge a second time or skip it).
+        return [(a, b)] if b > a else []
+    # An edge in a repeated or skipped hour: the reading is instant + offset on each stretch of
+    # constant offset, so each stretch contributes [lo - offset, hi - offset) clipped to it.
+    # Offsets lie within +-15 h, which bounds the instants that can read inside [lo, hi).
+    out: list[tuple[datetime, datetime]] = []
+    for since, until, offset in _offset_stretches(lo.replace(tzinfo=UTC) - 15 * ONE_HOUR,
+                                                  hi.replace(tzinfo=UTC) + 15 * ONE_HOUR, zone):
+        s, e = max(since, lo.replace(tzinfo=UTC) - offset), min(until, hi.replace(tzinfo=UTC) - offset)
+        if e > s:
+            if out and out[-1][1] == s:  # one pass continuing across the change: one interval
+                out[-1] = (out[-1][0], e)
+            else:
+                out.append((s, e))
+    return out
+
+
+def _offset_stretches(since: datetime, until: datetime, zone: ZoneInfo) -> list[tuple[datetime, datetime, timedelta]]:
+    """[since, until) cut at the zone's offset changes: (from, to, UTC offset) in order. Changes
+    are found hour by hour and pinned to the second (transitions fall on whole seconds)."""
+    def offset(t: datetime) -> timedelta:
+        return t.astimezone(zone).utcoffset()
+
+    out, begin, current, t = [], since, offset(since), since
+    while t < until:
+        step = min(t + ONE_HOUR, until)
+        if offset(step) != current:
+            lo_s, hi_s = 0, int((step - t).total_seconds())  # offset(t + lo_s) == current != offset(t + hi_s)
+            while lo_s + 1 < hi_s:
+                mid = (lo_s + hi_s) // 2
+                if offset(t + timedelta(seconds=mid)) == current:
+                    lo_s = mid
+                else:
+                    hi_s = mid
+            change = t + timedelta(seconds=hi_s)
+            out.append((begin, change, current))
+            begin, current = change, offset(change)
+            step = change
+        t = step
+    out.append((begin, until, current))
+    return out
 
 
 def _utc(value: datetime, name: str) -> datetime:

@@ -1,12 +1,18 @@
 """The timers on the real stack: a Celery worker process consuming from Redis runs the SLA sweep
 against the test database. Killing the worker (SIGKILL) or losing the broker's messages (a Redis
-restart, FLUSHDB) loses no escalation and duplicates none, because the sweep re-derives everything
-from PostgreSQL."""
+restart that forgets the queue) loses no escalation and duplicates none, because the sweep
+re-derives everything from PostgreSQL.
+
+Each run has its own queue (`test-<uuid>`, the worker's -Q and every send_task) and its own key
+namespace in Redis (kombu's `global_keyprefix`, for the worker and the sender alike), so test runs
+side by side on one machine (xdist workers, other checkouts) never take each other's messages; the
+test deletes only its own keys and never flushes a database."""
 import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,7 +29,37 @@ from tests.factories import RequesterFactory, TenantFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_CELERY_REDIS_URL", "redis://127.0.0.1:6379/15")
+RUN = f"test-{uuid.uuid4().hex}"
+QUEUE = RUN
+KEY_PREFIX = f"{RUN}:"  # every key kombu writes for this run (queue, bindings, unacked messages)
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# The worker: the project's Celery app with this run's key prefix added to its transport options.
+WORKER = """
+import sys
+from companyos.celery import app
+app.conf.broker_transport_options = {**app.conf.broker_transport_options, "global_keyprefix": sys.argv[1]}
+app.worker_main(sys.argv[2:])
+"""
+
+
+def _transport_options() -> dict:
+    return {**app.conf.broker_transport_options, "global_keyprefix": KEY_PREFIX}
+
+
+def _redis():
+    return redis.Redis.from_url(REDIS_URL)
+
+
+def _queued() -> int:
+    return _redis().llen(KEY_PREFIX + QUEUE)
+
+
+def _forget_this_runs_messages() -> None:
+    """What a Redis restart does to the queue, for this run's keys only."""
+    client = _redis()
+    for key in client.scan_iter(match=KEY_PREFIX + "*", count=1000):
+        client.delete(key)
 
 
 def _redis_up() -> bool:
@@ -37,7 +73,6 @@ def _redis_up() -> bool:
 def worker():
     if not _redis_up():
         pytest.fail(f"Redis is not reachable at {REDIS_URL}: the test suite runs against the real broker (see .ci/test)")
-    redis.Redis.from_url(REDIS_URL).flushdb()
     settings_db = connection.settings_dict
     db_url = f"postgres://{settings_db['USER'] or 'postgres'}@{settings_db['HOST'] or '127.0.0.1'}:{settings_db['PORT'] or 5432}/{settings_db['NAME']}"
     env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": REDIS_URL, "TESTING": "true", "CELERY_TASK_ALWAYS_EAGER": "false",
@@ -47,8 +82,8 @@ def worker():
 
     def start():
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "companyos", "worker", "--pool=solo", "--without-mingle",
-             "--without-gossip", "--without-heartbeat", "--loglevel=WARNING", "-Q", "celery"],
+            [sys.executable, "-c", WORKER, KEY_PREFIX, "worker", "--pool=solo", "--without-mingle",
+             "--without-gossip", "--without-heartbeat", "--loglevel=WARNING", "-Q", QUEUE, "-n", f"{RUN}@%h"],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
         )
         processes.append(process)
@@ -59,11 +94,21 @@ def worker():
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+    _forget_this_runs_messages()
+    # A killed worker's PostgreSQL session ends a moment after the process: wait for it, or the
+    # test database (the last test of an xdist worker's share) cannot be dropped at teardown.
+    wait_for(_no_other_sessions, timeout=10)
+
+
+def _no_other_sessions() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        return cursor.fetchone()[0] == 0
 
 
 def send(task_name: str, *args):
-    with app.connection_for_write(REDIS_URL) as conn:
-        app.send_task(task_name, args=args, connection=conn, queue="celery")
+    with app.connection_for_write(REDIS_URL, transport_options=_transport_options()) as conn:
+        app.send_task(task_name, args=args, connection=conn, queue=QUEUE)
 
 
 def _output(process) -> str:
@@ -104,13 +149,13 @@ def test_a_worker_runs_the_sweep_from_redis_and_a_killed_worker_or_lost_messages
     send("cases.tasks.sla_sweep_task")
     send("cases.tasks.sla_sweep_task")
     send("cases.tasks.send_notifications_task")
-    assert wait_for(lambda: not redis.Redis.from_url(REDIS_URL).llen("celery")), "queue not drained"
+    assert wait_for(lambda: not _queued()), "queue not drained"
     time.sleep(1.0)
     assert SLAEscalation.objects.filter(clock__case=case).count() == 1
 
     # A Redis restart that forgets queued messages: a new overdue clock still escalates on the next tick.
     second_case = _overdue_case_for(case)
-    redis.Redis.from_url(REDIS_URL).flushdb()  # whatever was queued is gone
+    _forget_this_runs_messages()  # whatever was queued is gone
     send("cases.tasks.sla_sweep_task")  # the next beat tick
     assert wait_for(lambda: SLAEscalation.objects.filter(clock__case=second_case, level="breached").exists())
     assert SLAEscalation.objects.filter(clock__case=case).count() == 1

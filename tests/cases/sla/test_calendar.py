@@ -116,7 +116,16 @@ DST_CASES = [
     ("Oslo 02-03 skipped on spring day", oslo(2026, 3, 28, 0), 90 * M, daily("Europe/Oslo", (time(2), time(3))), utc(2026, 3, 30, 0, 30)),
     ("Oslo 02-03 on fall day is 2 h", oslo(2026, 10, 25, 0), 2 * H, daily("Europe/Oslo", (time(2), time(3))), utc(2026, 10, 25, 2)),
     ("Oslo 02:30-03:30 spring starts at the jump", oslo(2026, 3, 29, 0), 30 * M, daily("Europe/Oslo", (time(2, 30), time(3, 30))), utc(2026, 3, 29, 1, 30)),
-    ("Oslo 02:30-03:30 fall starts at first 02:30", oslo(2026, 10, 25, 0), 2 * H, daily("Europe/Oslo", (time(2, 30), time(3, 30))), utc(2026, 10, 25, 2, 30)),
+    # A window edge inside the repeated hour: open wherever the wall clock reads inside the window,
+    # in both passes (before issue 7 an edge there was mapped to the first pass only).
+    ("Oslo 02:30-03:30 fall starts at first 02:30", oslo(2026, 10, 25, 0), 30 * M, daily("Europe/Oslo", (time(2, 30), time(3, 30))), utc(2026, 10, 25, 1)),
+    ("Oslo 02:30-03:30 fall is 1.5 h: 02:30-03:00 CEST, 02:30-03:30 CET", oslo(2026, 10, 25, 0), 2 * H, daily("Europe/Oslo", (time(2, 30), time(3, 30))), utc(2026, 10, 26, 2)),
+    ("Oslo 01:00-02:30 fall is 2 h: both passes' 02:00-02:30", oslo(2026, 10, 25, 0), 2 * H, daily("Europe/Oslo", (time(1), time(2, 30))), utc(2026, 10, 25, 1, 30)),
+    ("Oslo 01:00-02:30 fall, 100 min: 10 min into the second pass", oslo(2026, 10, 25, 0), 100 * M, daily("Europe/Oslo", (time(1), time(2, 30))), utc(2026, 10, 25, 1, 10)),
+    ("Oslo 01:00-02:30 fall, 90 min end at the first 02:30", oslo(2026, 10, 25, 0), 90 * M, daily("Europe/Oslo", (time(1), time(2, 30))), utc(2026, 10, 25, 0, 30)),
+    ("Oslo 01:00-02:30 + 02:30-04:00 fall cover 4 h", oslo(2026, 10, 25, 0), 4 * H, daily("Europe/Oslo", (time(1), time(2, 30)), (time(2, 30), time(4))), utc(2026, 10, 25, 3)),
+    ("Oslo 01:00-02:30 spring ends at the jump", oslo(2026, 3, 29, 0), H, daily("Europe/Oslo", (time(1), time(2, 30))), utc(2026, 3, 29, 1)),
+    ("Oslo 01:00-02:30 spring is 1 h, then next day", oslo(2026, 3, 29, 0), 61 * M, daily("Europe/Oslo", (time(1), time(2, 30))), utc(2026, 3, 29, 23, 1)),
     ("Oslo office Mon after spring", oslo(2026, 3, 27, 15), 2 * H, OFFICE, utc(2026, 3, 30, 7)),
     ("Oslo office Mon after fall", oslo(2026, 10, 23, 15), 2 * H, OFFICE, utc(2026, 10, 26, 8)),
     # America/New_York: 2026-03-08 02:00 EST -> 03:00 EDT; 2026-11-01 02:00 EDT -> 01:00 EST
@@ -127,12 +136,15 @@ DST_CASES = [
     ("NY 01-03 on spring day is 1 h", datetime(2026, 3, 8, 0, tzinfo=NY), H, daily("America/New_York", (time(1), time(3))), utc(2026, 3, 8, 7)),
     ("NY 01-03 on fall day is 3 h", datetime(2026, 11, 1, 0, tzinfo=NY), 3 * H, daily("America/New_York", (time(1), time(3))), utc(2026, 11, 1, 8)),
     ("NY 01-03 fall, 90 min in the repeated hour", datetime(2026, 11, 1, 0, tzinfo=NY), 90 * M, daily("America/New_York", (time(1), time(3))), utc(2026, 11, 1, 6, 30)),
+    ("NY 00:00-01:30 fall is 2 h: both passes' 01:00-01:30", datetime(2026, 11, 1, 0, tzinfo=NY), 2 * H, daily("America/New_York", (time(0), time(1, 30))), utc(2026, 11, 1, 6, 30)),
     # Australia/Lord_Howe: 2026-04-05 02:00 +11 -> 01:30 +10:30; 2026-10-04 02:00 +10:30 -> 02:30 +11
     ("Lord Howe 24x7 local hours, April", datetime(2026, 4, 4, 12, tzinfo=LHI), 24 * H, Calendar.always("Australia/Lord_Howe"), utc(2026, 4, 5, 1)),
     ("Lord Howe 24x7 local hours, October", datetime(2026, 10, 3, 12, tzinfo=LHI), 24 * H, Calendar.always("Australia/Lord_Howe"), utc(2026, 10, 4, 1, 30)),
     ("Lord Howe 01-03 April day is 2.5 h", datetime(2026, 4, 5, 0, tzinfo=LHI), 150 * M, daily("Australia/Lord_Howe", (time(1), time(3))), utc(2026, 4, 4, 16, 30)),
     ("Lord Howe 01-03 October day is 1.5 h", datetime(2026, 10, 4, 0, tzinfo=LHI), 90 * M, daily("Australia/Lord_Howe", (time(1), time(3))), utc(2026, 10, 3, 16)),
-    ("Lord Howe 01:45-02:15 April spans the repeat", datetime(2026, 4, 5, 0, tzinfo=LHI), H, daily("Australia/Lord_Howe", (time(1, 45), time(2, 15))), utc(2026, 4, 4, 15, 45)),
+    # 01:45-02:15 reads 01:45-02:00 (+11), then, after the repeat of 01:30-01:45, 01:45-02:15 (+10:30): 45 min
+    ("Lord Howe 01:45-02:15 April spans the repeat", datetime(2026, 4, 5, 0, tzinfo=LHI), 45 * M, daily("Australia/Lord_Howe", (time(1, 45), time(2, 15))), utc(2026, 4, 4, 15, 45)),
+    ("Lord Howe 01:45-02:15 April, 1 h runs into the next day", datetime(2026, 4, 5, 0, tzinfo=LHI), H, daily("Australia/Lord_Howe", (time(1, 45), time(2, 15))), utc(2026, 4, 5, 15, 30)),
     ("Lord Howe 02:00-02:30 skipped in October", datetime(2026, 10, 3, 0, tzinfo=LHI), 45 * M, daily("Australia/Lord_Howe", (time(2), time(2, 30))), utc(2026, 10, 4, 15, 15)),
     ("Lord Howe office across April", datetime(2026, 4, 3, 16, tzinfo=LHI), 2 * H, Calendar.office("Australia/Lord_Howe", (time(9), time(17))), utc(2026, 4, 5, 23, 30)),
 ]
@@ -154,6 +166,45 @@ def test_dst_window_lengths():
     (a1, b1), = span.intervals_on(spring)
     (a2, _), = span.intervals_on(spring + timedelta(days=1))
     assert b1 == a2 == utc(2026, 3, 29, 22)
+
+
+def test_window_edge_in_the_repeated_hour_is_open_in_both_passes():
+    """Open = the instants whose local wall time is inside a window: 02:15 happens twice in Oslo on
+    2026-10-25 and a 01:00-02:30 window is open both times; 02:45 (CEST) is outside it."""
+    cal = daily("Europe/Oslo", (time(1), time(2, 30)))
+    first, second = oslo(2026, 10, 25, 2, 15), datetime(2026, 10, 25, 2, 15, fold=1, tzinfo=OSLO)
+    assert (first.astimezone(UTC), second.astimezone(UTC)) == (utc(2026, 10, 25, 0, 15), utc(2026, 10, 25, 1, 15))
+    assert sla.is_open(first, cal) and sla.is_open(second, cal)
+    assert not sla.is_open(oslo(2026, 10, 25, 2, 45), cal)  # first pass, past 02:30
+    assert not sla.is_open(datetime(2026, 10, 25, 2, 45, fold=1, tzinfo=OSLO), cal)  # second pass, too
+    assert cal.intervals_on(date(2026, 10, 25)) == ((utc(2026, 10, 24, 23), utc(2026, 10, 25, 0, 30)),
+                                                    (utc(2026, 10, 25, 1), utc(2026, 10, 25, 1, 30)))
+    night = (oslo(2026, 10, 24, 22), oslo(2026, 10, 25, 6))
+    assert elapsed(*night, cal) == 2 * H
+    assert list(business_intervals(*night, cal)) == list(cal.intervals_on(date(2026, 10, 25)))
+    assert next_open(oslo(2026, 10, 25, 2, 45), cal) == utc(2026, 10, 25, 1)  # the second 02:00
+    # The next window takes the rest of each pass: together they cover the night, without overlap.
+    both = daily("Europe/Oslo", (time(1), time(2, 30)), (time(2, 30), time(4)))
+    spans = both.intervals_on(date(2026, 10, 25))
+    assert all(b1 <= a2 for (_, b1), (a2, _) in zip(spans, spans[1:]))
+    assert elapsed(*night, both) == 4 * H and sla.is_open(oslo(2026, 10, 25, 2, 45), both)
+    # A start edge in the repeat: 02:30-03:30 is 02:30-03:00 CEST and 02:30-03:30 CET.
+    late = daily("Europe/Oslo", (time(2, 30), time(3, 30)))
+    assert not sla.is_open(second, late) and sla.is_open(oslo(2026, 10, 25, 2, 45), late)
+    assert elapsed(*night, late) == 90 * M
+
+
+def test_window_edge_in_the_skipped_hour_follows_the_same_rule():
+    """Spring forward: readings that never exist cover nothing, so an edge inside the skipped hour
+    sits at the jump (the first instant whose reading is past it)."""
+    spring, day = date(2026, 3, 29), (oslo(2026, 3, 28, 22), oslo(2026, 3, 29, 6))
+    jump = utc(2026, 3, 29, 1)  # 02:00 CET -> 03:00 CEST
+    assert daily("Europe/Oslo", (time(1), time(2, 30))).intervals_on(spring) == ((utc(2026, 3, 29, 0), jump),)
+    assert daily("Europe/Oslo", (time(2, 30), time(3, 30))).intervals_on(spring) == ((jump, utc(2026, 3, 29, 1, 30)),)
+    assert daily("Europe/Oslo", (time(2), time(3))).intervals_on(spring) == ()
+    assert elapsed(*day, daily("Europe/Oslo", (time(1), time(2, 30)), (time(2, 30), time(4)))) == 2 * H
+    assert sla.is_open(jump, daily("Europe/Oslo", (time(2, 30), time(3, 30))))
+    assert not sla.is_open(jump, daily("Europe/Oslo", (time(1), time(2, 30))))
 
 
 def test_calendar_time_is_absolute_not_wall_clock():

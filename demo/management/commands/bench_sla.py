@@ -2,9 +2,9 @@
 
     python manage.py bench_sla --clocks 1000000 [--due-share 0.01] [--keep]
 
-Makes sure N cases exist (cases.demo, as bench_queue does), gives each of the first N cases one
-running benchmark clock (a resolution clock numbered BENCH_WINDOW, inserted with one INSERT …
-SELECT), then times `cases.escalation.sla_sweep()` — marking, exactly-once escalation rows,
+Makes sure N cases exist (demo.bulk_load.ensure_cases, as bench_queue does), gives each of the first
+N cases one running benchmark clock (a resolution clock numbered BENCH_WINDOW, inserted with one
+INSERT … SELECT), then times `cases.sla.sweep.sla_sweep()` — marking, exactly-once escalation rows,
 timeline entries and notification rows for every due clock — and a second, idempotent sweep that
 finds nothing to do. The benchmark clocks and what the sweep wrote are removed afterwards unless
 --keep is given. PostgreSQL only.
@@ -16,8 +16,9 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from cases import demo
 from cases.sla.sweep import sla_sweep
+from demo.bulk_load import ensure_cases
+from demo.world import build_demo_world
 from cases.models import Case, Interaction, SLAClock
 
 BENCH_WINDOW = 900_001
@@ -37,8 +38,8 @@ class Command(BaseCommand):
         if clocks < 1 or not 0 < due_share <= 1:
             raise CommandError("--clocks must be positive and --due-share in (0, 1].")
         out = self.stdout.write
-        world = demo.build_demo_world(out=out)
-        demo.ensure_cases(world, clocks, out=out)
+        world = build_demo_world(out=out)
+        ensure_cases(world, clocks, out=out)
         self._cleanup()
         every = max(1, round(1 / due_share))
         started = time.perf_counter()

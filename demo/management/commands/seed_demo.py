@@ -10,16 +10,18 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cases import demo
 from cases.models import Case
+from demo.bulk_load import ensure_cases
+from demo.telemetry import build_demo_telemetry
+from demo.world import DEFAULT_DEMO_CASES, build_demo_world, demo_world_exists, format_logins, reset_demo
 
 
 class Command(BaseCommand):
     help = "Load the demo tenants, users and cases (idempotent). --cases N tops up to N cases; above 5,000 the rest are bulk-loaded."
 
     def add_arguments(self, parser):
-        parser.add_argument("--cases", type=int, default=demo.DEFAULT_DEMO_CASES,
-                            help=f"total number of cases wanted (default {demo.DEFAULT_DEMO_CASES})")
+        parser.add_argument("--cases", type=int, default=DEFAULT_DEMO_CASES,
+                            help=f"total number of cases wanted (default {DEFAULT_DEMO_CASES})")
         parser.add_argument("--reset", action="store_true", help="delete the demo tenants and their cases first")
 
     def handle(self, *args, cases: int, reset: bool, **options):
@@ -29,23 +31,19 @@ class Command(BaseCommand):
         out = self.stdout.write
         if reset:
             out("Removing the demo data …")
-            demo.reset_demo(out=out)
-        elif demo.demo_world_exists():
+            reset_demo(out=out)
+        elif demo_world_exists():
             existing = Case.objects.count()
             if existing >= cases:
-                from tenants.demo import build_demo_telemetry
-
                 build_demo_telemetry(out=out)  # idempotent; adds telemetry to demo data loaded before it existed
                 out(f"Demo data already loaded ({existing:,} cases); nothing to do.")
                 self._logins()
                 return
-        world = demo.build_demo_world(out=out)
+        world = build_demo_world(out=out)
         before = Case.objects.count()
         if before < cases:
             out(f"Adding {cases - before:,} cases (table has {before:,}) …")
-        added = demo.ensure_cases(world, cases, out=out)
-        from tenants.demo import build_demo_telemetry
-
+        added = ensure_cases(world, cases, out=out)
         build_demo_telemetry(out=out)
         total = before + added
         out(self.style.SUCCESS(f"Demo data ready: {total:,} cases ({added:,} added) in {time.perf_counter() - started:.1f} s."))
@@ -53,5 +51,5 @@ class Command(BaseCommand):
 
     def _logins(self):
         self.stdout.write("\nDemo logins (every user's password is the same):")
-        self.stdout.write(demo.format_logins())
+        self.stdout.write(format_logins())
         self.stdout.write("")

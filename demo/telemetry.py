@@ -10,7 +10,9 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from .models import (
+from cases.models import Case
+from incidents.models import Incident
+from tenants.models import (
     SLI,
     Alert,
     ConfigSnapshot,
@@ -97,9 +99,6 @@ def build_demo_telemetry(*, out=lambda msg: None, seed: int = 5) -> bool:
 
 
 def _demo_incidents() -> None:
-    from cases.models import Case
-    from incidents.models import Incident
-
     globex = Tenant.objects.filter(slug=TROUBLED).first()
     if globex is None:
         return

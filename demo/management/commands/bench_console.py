@@ -28,7 +28,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
-from tenants import console
+from tenants import panels
 from tenants.choices import Health
 from tenants.models import Resource, Tenant
 from tenants.telemetry import (
@@ -98,7 +98,7 @@ class Command(BaseCommand):
         slug = the_tenant.slug
         pages = [("console page", f"/tenants/{slug}/", {}),
                  ("console, no JS (inline)", f"/tenants/{slug}/?panels=inline", {})]
-        pages += [(f"panel {name}", f"/tenants/{slug}/panels/{name}/", hx) for name in console.PANELS]
+        pages += [(f"panel {name}", f"/tenants/{slug}/panels/{name}/", hx) for name in panels.PANELS]
         pages += [("  cases: queue partial", f"/cases/?tenant={slug}&status=all&sort=sla", {**hx, "HX-Target": "queue-results"}),
                   ("tenant list", "/tenants/", {}),
                   ("tenant list, health=red", "/tenants/?health=red&sort=breached", {**hx, "HX-Target": "tenant-results"})]

@@ -2,8 +2,8 @@
 
     python manage.py bench_queue --cases 10000 [--requests 30]
 
-Makes sure the demo world and N cases exist (cases.demo: realistic timelines up to 5,000, then the
-bulk loader), then times server-side requests through Django's test Client, signed in as a manager
+Makes sure the demo world and N cases exist (demo.bulk_load.ensure_cases: realistic timelines up to
+5,000, then the bulk loader), then times server-side requests through Django's test Client, signed in as a manager
 (sees every tenant) and as an agent (sees only the tenants granted to them): p50/p95 wall time
 around `client.get` and the number of SQL queries each page runs.
 """
@@ -22,9 +22,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 
-from cases import demo
 from cases.models import Case
 from cases.selectors import case_visible_to
+from demo.bulk_load import ensure_cases
+from demo.world import build_demo_world
 
 User = get_user_model()
 
@@ -47,8 +48,8 @@ class Command(BaseCommand):
             raise CommandError("--cases and --requests must be positive.")
         out = self.stdout.write
         started = time.perf_counter()
-        world = demo.build_demo_world(out=out)
-        added = demo.ensure_cases(world, cases, out=out)
+        world = build_demo_world(out=out)
+        added = ensure_cases(world, cases, out=out)
         if added:
             out(f"Added {added:,} cases in {time.perf_counter() - started:.1f} s.")
         total = Case.objects.count()
