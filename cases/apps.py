@@ -7,9 +7,23 @@ class CasesConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
-        from .models import Attachment, BusinessCalendar, Case, Interaction, SavedView, SLAPolicy, SLAPolicyRule, Tag, Team
+        from .models import (
+            Attachment,
+            BusinessCalendar,
+            Case,
+            Interaction,
+            SavedView,
+            SLAPolicy,
+            SLAPolicyRule,
+            Tag,
+            Team,
+        )
 
-        auditlog.register(Case, m2m_fields={"tags"}, exclude_fields=["version", "sla_due_at", "sla_risk_at", "sla_clock", "sla_paused", "sla_snapshot"])
+        auditlog.register(
+            Case,
+            m2m_fields={"tags"},
+            exclude_fields=["version", "sla_due_at", "sla_risk_at", "sla_clock", "sla_paused", "sla_snapshot"],
+        )
         auditlog.register(Interaction)
         auditlog.register(Attachment)
         auditlog.register(Tag)

@@ -15,6 +15,7 @@ for `cases.triage.Signals` (e.g. `active_incidents=[...]`) that the priority sug
 extends what is there already, any other value replaces it.
 Providers run in registration order inside the capture's transaction and must only read.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,4 +1,5 @@
 """The triage queue's filters. Every value lives in the URL, so a queue is a link."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -34,28 +35,87 @@ CB = forms.CheckboxSelectMultiple
 
 
 class CaseFilterSet(df.FilterSet):
-    q = df.CharFilter(method="filter_q", label="Search", widget=forms.TextInput(attrs={**W, "type": "search", "placeholder": "Key, subject or description"}))
+    q = df.CharFilter(
+        method="filter_q",
+        label="Search",
+        widget=forms.TextInput(attrs={**W, "type": "search", "placeholder": "Key, subject or description"}),
+    )
     status = df.MultipleChoiceFilter(widget=CB, choices=STATUS_CHOICES, method="filter_status", label="Status")
-    priority = df.MultipleChoiceFilter(widget=CB, choices=PRIORITY_SLUG_CHOICES, method="filter_priority", label="Priority")
-    tenant = df.ModelMultipleChoiceFilter(widget=CB, to_field_name="slug", queryset=None, method="filter_in", label="Tenant")
+    priority = df.MultipleChoiceFilter(
+        widget=CB, choices=PRIORITY_SLUG_CHOICES, method="filter_priority", label="Priority"
+    )
+    tenant = df.ModelMultipleChoiceFilter(
+        widget=CB, to_field_name="slug", queryset=None, method="filter_in", label="Tenant"
+    )
     segment = df.MultipleChoiceFilter(widget=CB, field_name="tenant__segment", choices=Segment.choices, label="Segment")
-    tier = df.MultipleChoiceFilter(widget=CB, field_name="tenant__support_tier", choices=SupportTier.choices, label="Support tier")
-    owner = df.CharFilter(method="filter_owner", label="Owner", widget=forms.TextInput(attrs={**W, "placeholder": "me, unassigned or a username"}))
-    team = df.ModelMultipleChoiceFilter(widget=CB, to_field_name="slug", queryset=Team.objects.all(), method="filter_in", label="Team")
+    tier = df.MultipleChoiceFilter(
+        widget=CB, field_name="tenant__support_tier", choices=SupportTier.choices, label="Support tier"
+    )
+    owner = df.CharFilter(
+        method="filter_owner",
+        label="Owner",
+        widget=forms.TextInput(attrs={**W, "placeholder": "me, unassigned or a username"}),
+    )
+    team = df.ModelMultipleChoiceFilter(
+        widget=CB, to_field_name="slug", queryset=Team.objects.all(), method="filter_in", label="Team"
+    )
     category = df.MultipleChoiceFilter(widget=CB, choices=Category.choices, label="Category")
     issue_type = df.MultipleChoiceFilter(widget=CB, choices=IssueType.choices, label="Issue type")
     environment = df.MultipleChoiceFilter(widget=CB, choices=Environment.choices, label="Environment")
     channel = df.MultipleChoiceFilter(widget=CB, choices=Channel.choices, label="Channel")
-    tag = df.ModelMultipleChoiceFilter(widget=CB, to_field_name="name", queryset=Tag.objects.all(), method="filter_tag", label="Tags")
-    created_after = df.DateFilter(field_name="created_at", lookup_expr="date__gte", label="Created from", widget=forms.DateInput(attrs={**W, "type": "date"}))
-    created_before = df.DateFilter(field_name="created_at", lookup_expr="date__lte", label="Created to", widget=forms.DateInput(attrs={**W, "type": "date"}))
-    updated_after = df.DateFilter(field_name="updated_at", lookup_expr="date__gte", label="Updated from", widget=forms.DateInput(attrs={**W, "type": "date"}))
-    updated_before = df.DateFilter(field_name="updated_at", lookup_expr="date__lte", label="Updated to", widget=forms.DateInput(attrs={**W, "type": "date"}))
+    tag = df.ModelMultipleChoiceFilter(
+        widget=CB, to_field_name="name", queryset=Tag.objects.all(), method="filter_tag", label="Tags"
+    )
+    created_after = df.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label="Created from",
+        widget=forms.DateInput(attrs={**W, "type": "date"}),
+    )
+    created_before = df.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__lte",
+        label="Created to",
+        widget=forms.DateInput(attrs={**W, "type": "date"}),
+    )
+    updated_after = df.DateFilter(
+        field_name="updated_at",
+        lookup_expr="date__gte",
+        label="Updated from",
+        widget=forms.DateInput(attrs={**W, "type": "date"}),
+    )
+    updated_before = df.DateFilter(
+        field_name="updated_at",
+        lookup_expr="date__lte",
+        label="Updated to",
+        widget=forms.DateInput(attrs={**W, "type": "date"}),
+    )
     sla = df.MultipleChoiceFilter(widget=CB, choices=SLA_STATES, method="filter_sla", label="SLA")
-    in_status_hours = df.NumberFilter(method="filter_in_status_hours", label="In current status for at least (hours)", min_value=0)
-    sort = df.ChoiceFilter(choices=[(k, v[1]) for k, v in SORTS.items()], method="filter_noop", label="Sort", empty_label=None, widget=forms.Select(attrs=W))
+    in_status_hours = df.NumberFilter(
+        method="filter_in_status_hours", label="In current status for at least (hours)", min_value=0
+    )
+    sort = df.ChoiceFilter(
+        choices=[(k, v[1]) for k, v in SORTS.items()],
+        method="filter_noop",
+        label="Sort",
+        empty_label=None,
+        widget=forms.Select(attrs=W),
+    )
 
-    CHIPS = ["status", "sla", "priority", "tenant", "segment", "tier", "team", "category", "issue_type", "environment", "channel", "tag"]
+    CHIPS = [
+        "status",
+        "sla",
+        "priority",
+        "tenant",
+        "segment",
+        "tier",
+        "team",
+        "category",
+        "issue_type",
+        "environment",
+        "channel",
+        "tag",
+    ]
     MORE = ["owner", "created_after", "created_before", "updated_after", "updated_before", "in_status_hours"]
 
     class Meta:

@@ -20,20 +20,26 @@ class PrioritySlugField(forms.TypedChoiceField):
 class CaseCreateForm(forms.Form):
     tenant = forms.ModelChoiceField(queryset=None, to_field_name="slug", widget=forms.Select(attrs=W))
     requester = forms.ModelChoiceField(queryset=Requester.objects.none(), widget=forms.Select(attrs=W))
-    subject = forms.CharField(max_length=250, widget=forms.TextInput(attrs={**W, "placeholder": "What is happening, in one line"}))
+    subject = forms.CharField(
+        max_length=250, widget=forms.TextInput(attrs={**W, "placeholder": "What is happening, in one line"})
+    )
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={**W, "rows": 6}))
     channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.EMAIL, widget=forms.Select(attrs=W))
     priority = PrioritySlugField(initial="medium", widget=forms.Select(attrs=W))
     category = forms.ChoiceField(choices=Category.choices, initial=Category.OTHER, widget=forms.Select(attrs=W))
     issue_type = forms.ChoiceField(choices=IssueType.choices, initial=IssueType.QUESTION, widget=forms.Select(attrs=W))
-    environment = forms.ChoiceField(choices=Environment.choices, initial=Environment.UNKNOWN, widget=forms.Select(attrs=W))
+    environment = forms.ChoiceField(
+        choices=Environment.choices, initial=Environment.UNKNOWN, widget=forms.Select(attrs=W)
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tenant"].queryset = tenant_visible_to(user)
         tenant_slug = self.data.get("tenant") or self.initial.get("tenant")
         if tenant_slug:
-            self.fields["requester"].queryset = Requester.objects.filter(tenant__in=tenant_visible_to(user), tenant__slug=tenant_slug)
+            self.fields["requester"].queryset = Requester.objects.filter(
+                tenant__in=tenant_visible_to(user), tenant__slug=tenant_slug
+            )
 
     def clean(self):
         data = super().clean()
@@ -44,8 +50,13 @@ class CaseCreateForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    visibility = forms.ChoiceField(choices=[("public", "Public reply"), ("internal", "Internal note")], initial="public", widget=forms.RadioSelect)
-    body = forms.CharField(widget=forms.Textarea(attrs={**W, "rows": 5, "placeholder": "Write a reply…"}), error_messages={"required": "Write something before sending."})
+    visibility = forms.ChoiceField(
+        choices=[("public", "Public reply"), ("internal", "Internal note")], initial="public", widget=forms.RadioSelect
+    )
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={**W, "rows": 5, "placeholder": "Write a reply…"}),
+        error_messages={"required": "Write something before sending."},
+    )
     attachment = forms.FileField(required=False)
 
     @property
@@ -65,17 +76,28 @@ class ClassificationForm(forms.Form):
     category = forms.ChoiceField(choices=Category.choices, widget=forms.Select(attrs=W))
     issue_type = forms.ChoiceField(choices=IssueType.choices, widget=forms.Select(attrs=W))
     environment = forms.ChoiceField(choices=Environment.choices, widget=forms.Select(attrs=W))
-    reason = forms.CharField(required=False, max_length=500, widget=forms.TextInput(attrs={**W, "placeholder": "Why (optional)"}))
+    reason = forms.CharField(
+        required=False, max_length=500, widget=forms.TextInput(attrs={**W, "placeholder": "Why (optional)"})
+    )
 
 
 class AssignForm(forms.Form):
-    owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"), required=False, to_field_name="username", widget=forms.Select(attrs=W))
-    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, to_field_name="slug", widget=forms.Select(attrs=W))
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+        required=False,
+        to_field_name="username",
+        widget=forms.Select(attrs=W),
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, to_field_name="slug", widget=forms.Select(attrs=W)
+    )
     expected_owner = forms.CharField(required=False)
 
 
 class TagForm(forms.Form):
-    add = forms.CharField(required=False, max_length=200, widget=forms.TextInput(attrs={**W, "placeholder": "add tags, comma separated"}))
+    add = forms.CharField(
+        required=False, max_length=200, widget=forms.TextInput(attrs={**W, "placeholder": "add tags, comma separated"})
+    )
     remove = forms.CharField(required=False, max_length=50)
 
     def names(self, field: str) -> list[str]:
@@ -90,7 +112,12 @@ class BulkForm(forms.Form):
     ACTIONS = [("assign", "Assign"), ("status", "Change status"), ("tag", "Add tag")]
     action = forms.ChoiceField(choices=ACTIONS)
     ids = forms.CharField(error_messages={"required": "Select at least one case."})
-    owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"), required=False, to_field_name="username", widget=forms.Select(attrs=W))
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+        required=False,
+        to_field_name="username",
+        widget=forms.Select(attrs=W),
+    )
     status = forms.ChoiceField(choices=Status.choices, required=False, widget=forms.Select(attrs=W))
     tag = forms.SlugField(required=False, max_length=50, widget=forms.TextInput(attrs=W))
     confirm = forms.BooleanField(required=False)
@@ -118,7 +145,11 @@ class BulkForm(forms.Form):
     @property
     def value(self):
         action = self.cleaned_data["action"]
-        return {"assign": self.cleaned_data.get("owner"), "status": self.cleaned_data.get("status"), "tag": self.cleaned_data.get("tag")}[action]
+        return {
+            "assign": self.cleaned_data.get("owner"),
+            "status": self.cleaned_data.get("status"),
+            "tag": self.cleaned_data.get("tag"),
+        }[action]
 
 
 class SavedViewForm(forms.ModelForm):

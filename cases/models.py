@@ -68,7 +68,9 @@ class Case(models.Model):
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases")
     tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
     affected_resources = models.ManyToManyField("tenants.Resource", blank=True, related_name="cases")
-    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates")
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
+    )
 
     created_at = models.DateTimeField(default=timezone.now, help_text="opened")
     updated_at = models.DateTimeField(default=timezone.now)
@@ -79,7 +81,9 @@ class Case(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     # SLA: the policy in force, frozen when the case opened (cases.clocks), and a summary of the
     # running clocks kept by every write, so the queue can show and sort by it at a million cases.
-    sla_policy = models.ForeignKey("cases.SLAPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases")
+    sla_policy = models.ForeignKey(
+        "cases.SLAPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
     sla_snapshot = models.JSONField(null=True, blank=True)
     sla_due_at = models.DateTimeField(null=True, blank=True, help_text="Earliest due time of a running clock")
     sla_risk_at = models.DateTimeField(null=True, blank=True, help_text="Earliest at-risk time of a running clock")
@@ -98,16 +102,32 @@ class Case(models.Model):
             # The default queue (open cases by priority, oldest first). Its other sorts (updated,
             # stale, age, newest) walk case_updated_idx / case_created_idx below for open and all
             # statuses alike: partial twins of those two went in migration 0009, unused by every plan.
-            models.Index(fields=["priority", "created_at", "id"], name="case_open_prio_idx", condition=Q(status__in=OPEN_STATUSES)),
+            models.Index(
+                fields=["priority", "created_at", "id"],
+                name="case_open_prio_idx",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
             # The same for agents, whose queue is always scoped to their tenants.
-            models.Index(fields=["tenant", "priority", "created_at", "id"], name="case_open_tenant_prio_idx", condition=Q(status__in=OPEN_STATUSES)),
-            models.Index(fields=["owner", "tenant", "priority"], name="case_open_owner_idx", condition=Q(status__in=OPEN_STATUSES)),
+            models.Index(
+                fields=["tenant", "priority", "created_at", "id"],
+                name="case_open_tenant_prio_idx",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=["owner", "tenant", "priority"],
+                name="case_open_owner_idx",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
             models.Index(fields=["status", "priority", "created_at"], name="case_status_prio_idx"),
             models.Index(fields=["status", "status_changed_at"], name="case_status_changed_idx"),
-            models.Index(fields=["sla_due_at", "id"], name="case_open_sla_due_idx", condition=Q(status__in=OPEN_STATUSES)),
+            models.Index(
+                fields=["sla_due_at", "id"], name="case_open_sla_due_idx", condition=Q(status__in=OPEN_STATUSES)
+            ),
             models.Index(fields=["sla_risk_at"], name="case_open_sla_risk_idx", condition=Q(status__in=OPEN_STATUSES)),
             # A tenant's cases by SLA (the tenant console's Cases panel, the tenant list's counts).
-            models.Index(fields=["tenant", "sla_due_at"], name="case_open_tenant_due_idx", condition=Q(status__in=OPEN_STATUSES)),
+            models.Index(
+                fields=["tenant", "sla_due_at"], name="case_open_tenant_due_idx", condition=Q(status__in=OPEN_STATUSES)
+            ),
             models.Index(fields=["tenant", "sla_due_at", "id"], name="case_tenant_due_idx"),
             models.Index(fields=["tenant", "status", "priority"], name="case_tenant_status_idx"),
             models.Index(fields=["owner", "status", "priority"], name="case_owner_status_idx"),
@@ -173,8 +193,12 @@ class Interaction(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="interactions")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     public = models.BooleanField(default=False, help_text="Visible to the customer")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    requester = models.ForeignKey("tenants.Requester", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requester = models.ForeignKey(
+        "tenants.Requester", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     channel = models.CharField(max_length=20, choices=Channel.choices, blank=True)
     body = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
@@ -198,7 +222,9 @@ def attachment_path(instance: "Attachment", filename: str) -> str:
 
 class Attachment(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
-    interaction = models.ForeignKey(Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    interaction = models.ForeignKey(
+        Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
     file = models.FileField(upload_to=attachment_path, max_length=300)
     filename = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100)
@@ -217,8 +243,12 @@ class SavedView(models.Model):
     """A named filter set of the queue: personal (owner set), shared by an admin, or built in."""
 
     name = models.CharField(max_length=80)
-    query = models.CharField(max_length=1000, blank=True, help_text="The queue's URL query string, e.g. status=open&owner=me")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="saved_views")
+    query = models.CharField(
+        max_length=1000, blank=True, help_text="The queue's URL query string, e.g. status=open&owner=me"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="saved_views"
+    )
     shared = models.BooleanField(default=False, help_text="Shown to everyone (admins only)")
     builtin = models.BooleanField(default=False)
     position = models.PositiveSmallIntegerField(default=100)
@@ -254,7 +284,9 @@ class CaseContext(models.Model):
     reasons = models.JSONField(default=list)
     decision = models.CharField(max_length=12, choices=Decision.choices, blank=True)
     decided_priority = models.PositiveSmallIntegerField(choices=Priority.choices, null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -1,6 +1,7 @@
 """The top bar's search (/search/, URL name "search"): a case key jumps straight to the case,
 anything else searches the queue. Mounted by the project URLconf (companyos/urls.py) by name, so
 the shared plumbing imports no cases code."""
+
 from __future__ import annotations
 
 from urllib.parse import urlencode

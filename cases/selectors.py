@@ -1,4 +1,5 @@
 """Every read of cases a user sees. Permission scoping comes first, from one place."""
+
 from __future__ import annotations
 
 import re
@@ -35,8 +36,10 @@ def case_visible_to(user) -> QuerySet[Case]:
 
 
 def case_queue(user) -> QuerySet[Case]:
-    return case_visible_to(user).select_related("tenant", "requester", "owner", "team").prefetch_related(
-        Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="tag_list")
+    return (
+        case_visible_to(user)
+        .select_related("tenant", "requester", "owner", "team")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="tag_list"))
     )
 
 
@@ -124,9 +127,14 @@ def assignable_users(scope: Case | Tenant | None = None) -> QuerySet:
     return qs.filter(
         Q(is_superuser=True)
         | Q(groups__name__in=roles.ALL_TENANT_ROLES)
-        | Q(tenantuserobjectpermission__content_object_id=tenant_id, tenantuserobjectpermission__permission__codename="view_tenant")
-        | Q(groups__tenantgroupobjectpermission__content_object_id=tenant_id,
-            groups__tenantgroupobjectpermission__permission__codename="view_tenant")
+        | Q(
+            tenantuserobjectpermission__content_object_id=tenant_id,
+            tenantuserobjectpermission__permission__codename="view_tenant",
+        )
+        | Q(
+            groups__tenantgroupobjectpermission__content_object_id=tenant_id,
+            groups__tenantgroupobjectpermission__permission__codename="view_tenant",
+        )
     ).distinct()
 
 
@@ -262,9 +270,15 @@ def similar_cases(
         shared_resources = resources & {r.pk for r in other.affected_resources.all()} if resources else set()
         by_category = "category" in by and same_category and case.category != "other"
         if by_category or len(shared) >= min_shared_words or shared_codes or shared_resources:
-            found.append(SimilarCase(case=other, shared_words=frozenset(shared) if len(shared) >= min_shared_words else frozenset(),
-                                     same_category=same_category, shared_codes=frozenset(shared_codes),
-                                     shared_resources=frozenset(shared_resources)))
+            found.append(
+                SimilarCase(
+                    case=other,
+                    shared_words=frozenset(shared) if len(shared) >= min_shared_words else frozenset(),
+                    same_category=same_category,
+                    shared_codes=frozenset(shared_codes),
+                    shared_resources=frozenset(shared_resources),
+                )
+            )
             if limit is not None and len(found) >= limit:
                 break
     return found
@@ -291,10 +305,19 @@ def context_snapshot(case: Case, now: datetime) -> tuple[triage.Signals, dict]:
         extra_data.update(contribution.data)
         extra_signals.update(contribution.signals)
     firing = telemetry.firing_alerts
-    deployments = [{"version": d.version, "resource": d.resource.external_id if d.resource_id else "", "at": d.deployed_at.isoformat()}
-                   for d in telemetry.deployments]
+    deployments = [
+        {
+            "version": d.version,
+            "resource": d.resource.external_id if d.resource_id else "",
+            "at": d.deployed_at.isoformat(),
+        }
+        for d in telemetry.deployments
+    ]
     values = {
-        "firing_alerts": [{"name": a.name, "severity": a.severity, "resource": a.resource.external_id if a.resource_id else ""} for a in firing],
+        "firing_alerts": [
+            {"name": a.name, "severity": a.severity, "resource": a.resource.external_id if a.resource_id else ""}
+            for a in firing
+        ],
         "red_slis": telemetry.red_slis,
         "amber_slis": telemetry.amber_slis,
         "similar_other_tenants_last_hour": others_last_hour,
@@ -303,14 +326,26 @@ def context_snapshot(case: Case, now: datetime) -> tuple[triage.Signals, dict]:
     for name, value in extra_signals.items():  # a provider's list extends ours; any other value replaces it
         values[name] = values[name] + list(value) if isinstance(values.get(name), list) else value
     signals = triage.Signals(**values)
-    health = {name: {"health": s.health, "value": s.value, "objective": s.objective, "budget": s.error_budget_remaining}
-              for name, s in telemetry.latest_slis.items()}
+    health = {
+        name: {"health": s.health, "value": s.value, "objective": s.objective, "budget": s.error_budget_remaining}
+        for name, s in telemetry.latest_slis.items()
+    }
     data = {
         "health": {"overall": telemetry.health, "slis": health},
-        "alerts": [{"name": a.name, "severity": a.severity, "resource": a.resource.external_id if a.resource_id else "",
-                    "since": a.starts_at.isoformat(), "summary": a.summary} for a in firing],
+        "alerts": [
+            {
+                "name": a.name,
+                "severity": a.severity,
+                "resource": a.resource.external_id if a.resource_id else "",
+                "since": a.starts_at.isoformat(),
+                "summary": a.summary,
+            }
+            for a in firing
+        ],
         "incidents": signals.active_incidents,
-        "similar_cases": [{"key": m.case.key, "subject": m.case.subject, "status": m.case.status, "why": m.why} for m in similar],
+        "similar_cases": [
+            {"key": m.case.key, "subject": m.case.subject, "status": m.case.status, "why": m.why} for m in similar
+        ],
         "deployments": deployments,
         "other_tenants_same_issue_last_hour": others_last_hour,
         "entitlement_flags": triage.entitlement_flags(tenant.entitlements, channel=case.channel),

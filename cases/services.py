@@ -10,6 +10,7 @@ clock rules (`cases.sla.clocks`) write clocks only; the pure triage rules are in
 the reads in `cases.selectors`. Also here: context capture and the priority decision, the SLA
 re-apply, saved views. System work passes `companyos.roles.system_user()` as the actor.
 """
+
 from __future__ import annotations
 
 import functools
@@ -118,13 +119,32 @@ def _touch(case: Case, now, *fields: str, sla: ClockImpact | None = None) -> Non
     case.save(update_fields=list(dict.fromkeys([*fields, *sla_fields, "updated_at", "version"])))
 
 
-def _timeline(case: Case, kind: str, *, actor, now, body: str = "", data: dict | None = None, public: bool = False,
-              channel: str = "", requester=None) -> Interaction:
+def _timeline(
+    case: Case,
+    kind: str,
+    *,
+    actor,
+    now,
+    body: str = "",
+    data: dict | None = None,
+    public: bool = False,
+    channel: str = "",
+    requester=None,
+) -> Interaction:
     """Create one timeline entry: the only place an Interaction is created one by one. `actor` is the
     user who acted (the system user for system work); a customer's own message has a requester and
     no actor."""
-    return Interaction.objects.create(case=case, kind=kind, public=public, requester=requester, actor=actor,
-                                      channel=channel, body=body, data=data if data is not None else {}, created_at=now)
+    return Interaction.objects.create(
+        case=case,
+        kind=kind,
+        public=public,
+        requester=requester,
+        actor=actor,
+        channel=channel,
+        body=body,
+        data=data if data is not None else {},
+        created_at=now,
+    )
 
 
 SYSTEM_ENTRY_FIELDS = ["case_id", "kind", "public", "actor_id", "channel", "body", "data", "created_at"]
@@ -142,8 +162,16 @@ def record_system_entries(entries: list[dict]) -> int:
     actor, fire no signals and so get no per-row audit entry. Returns the number written."""
     system = roles.system_user()
     rows = [
-        Interaction(case_id=e["case_id"], kind=e.get("kind", Interaction.Kind.AUTOMATION), public=False, channel="", actor=system,
-                    body=e.get("body", ""), data=e.get("data", {}), created_at=e["created_at"])
+        Interaction(
+            case_id=e["case_id"],
+            kind=e.get("kind", Interaction.Kind.AUTOMATION),
+            public=False,
+            channel="",
+            actor=system,
+            body=e.get("body", ""),
+            data=e.get("data", {}),
+            created_at=e["created_at"],
+        )
         for e in entries
     ]
     copy_rows(Interaction, rows, SYSTEM_ENTRY_FIELDS)
@@ -214,8 +242,11 @@ def case_create(
         requester=requester,
         channel=channel,
         body=description,
-        data={"opened_by": _who(actor) if actor else "customer", "sla": impact.notes,
-              "entitlement_flags": triage.entitlement_flags(tenant.entitlements, channel=channel)},
+        data={
+            "opened_by": _who(actor) if actor else "customer",
+            "sla": impact.notes,
+            "entitlement_flags": triage.entitlement_flags(tenant.entitlements, channel=channel),
+        },
     )
     case_id = case.pk
     transaction.on_commit(lambda: _enrich_later(case_id))
@@ -268,8 +299,14 @@ def case_transition(*, case_id: int, to: str, actor, reason: str = "", expected_
         fields += ["resolved_at", "closed_at"]
     impact = clocks.on_transition(case, was, to, now)
     _touch(case, now, *fields, sla=impact)
-    _timeline(case, Interaction.Kind.STATUS, actor=actor, now=now, body=reason,
-              data={"from": was, "to": to, "reason": reason, "reopened": reopened, "sla": impact.notes})
+    _timeline(
+        case,
+        Interaction.Kind.STATUS,
+        actor=actor,
+        now=now,
+        body=reason,
+        data={"from": was, "to": to, "reason": reason, "reopened": reopened, "sla": impact.notes},
+    )
     _check_sla_soon(case)
     return case
 
@@ -295,9 +332,16 @@ def case_reply(*, case_id: int, actor, body: str, public: bool, files: list[Uplo
         fields.append("first_response_at")
     impact = clocks.on_public_reply(case, now) if public else ClockImpact()
     _touch(case, now, *fields, sla=impact)
-    interaction = _timeline(case, Interaction.Kind.REPLY if public else Interaction.Kind.NOTE, actor=actor, now=now,
-                            public=public, channel=case.channel if public else "", body=body,
-                            data={"first_response": bool(fields), "sla": impact.notes})
+    interaction = _timeline(
+        case,
+        Interaction.Kind.REPLY if public else Interaction.Kind.NOTE,
+        actor=actor,
+        now=now,
+        public=public,
+        channel=case.channel if public else "",
+        body=body,
+        data={"first_response": bool(fields), "sla": impact.notes},
+    )
     for upload in files:
         _store_attachment(case, upload, actor=actor, interaction=interaction, now=now)
     return interaction
@@ -316,7 +360,9 @@ def case_assign(*, case_id: int, actor, owner=NO_CHANGE, team=NO_CHANGE, expecte
     case = _lock(case_id, actor)
     if expected_owner_id is not NO_CHANGE and case.owner_id != expected_owner_id:
         current = _who(case.owner) if case.owner_id else "nobody"
-        raise CaseConflict(f"{case.key} is now owned by {current}; it changed while you were looking. Nothing was changed.")
+        raise CaseConflict(
+            f"{case.key} is now owned by {current}; it changed while you were looking. Nothing was changed."
+        )
     changes: dict[str, list] = {}
     fields = []
     if owner is not NO_CHANGE and (owner.pk if owner else None) != case.owner_id:
@@ -355,7 +401,12 @@ def case_classify(*, case_id: int, actor, expected_version: int | None = None, r
         raise CaseConflict(
             f"{case.key} was changed by someone else since you opened it. Reload to see the current values; nothing was changed."
         )
-    valid = {"priority": Priority.values, "category": Category.values, "issue_type": IssueType.values, "environment": Environment.values}
+    valid = {
+        "priority": Priority.values,
+        "category": Category.values,
+        "issue_type": IssueType.values,
+        "environment": Environment.values,
+    }
     changes = {}
     for name, value in values.items():
         if name == "priority":
@@ -374,7 +425,9 @@ def case_classify(*, case_id: int, actor, expected_version: int | None = None, r
     now = timezone.now()
     impact = clocks.on_priority_change(case, now) if "priority" in changes else ClockImpact()
     _touch(case, now, *changes.keys(), sla=impact)
-    _timeline(case, Interaction.Kind.FIELDS, actor=actor, now=now, body=reason, data={"changes": changes, "sla": impact.notes})
+    _timeline(
+        case, Interaction.Kind.FIELDS, actor=actor, now=now, body=reason, data={"changes": changes, "sla": impact.notes}
+    )
     _check_sla_soon(case)
     return case
 
@@ -420,8 +473,13 @@ def case_tag(*, case_id: int, actor, add: list[str] = (), remove: list[str] = ()
     case.tags.remove(*to_remove)
     now = timezone.now()
     _touch(case, now)
-    _timeline(case, Interaction.Kind.TAGS, actor=actor, now=now,
-              data={"added": [t.name for t in to_add], "removed": [t.name for t in to_remove]})
+    _timeline(
+        case,
+        Interaction.Kind.TAGS,
+        actor=actor,
+        now=now,
+        data={"added": [t.name for t in to_add], "removed": [t.name for t in to_remove]},
+    )
     return case
 
 
@@ -434,9 +492,13 @@ def validate_upload(upload: UploadedFile) -> str:
     ext = os.path.splitext(name)[1].lower()
     allowed = settings.ATTACHMENT_ALLOWED_TYPES
     if ext not in allowed:
-        raise CaseError(f"{name or 'That file'}: files of type {ext or '(none)'} are not accepted. Allowed: {', '.join(sorted(allowed))}.")
+        raise CaseError(
+            f"{name or 'That file'}: files of type {ext or '(none)'} are not accepted. Allowed: {', '.join(sorted(allowed))}."
+        )
     if upload.size > settings.ATTACHMENT_MAX_BYTES:
-        raise CaseError(f"{name} is {upload.size / 1048576:.1f} MB; the limit is {settings.ATTACHMENT_MAX_BYTES / 1048576:.0f} MB.")
+        raise CaseError(
+            f"{name} is {upload.size / 1048576:.1f} MB; the limit is {settings.ATTACHMENT_MAX_BYTES / 1048576:.0f} MB."
+        )
     if upload.size == 0:
         raise CaseError(f"{name} is empty.")
     return allowed[ext]
@@ -462,7 +524,9 @@ def case_attach(*, case_id: int, actor, upload: UploadedFile) -> Attachment:
     case = _lock(case_id, actor)
     now = timezone.now()
     _touch(case, now)
-    interaction = _timeline(case, Interaction.Kind.ATTACHMENT, actor=actor, now=now, data={"filename": upload.name, "size": upload.size})
+    interaction = _timeline(
+        case, Interaction.Kind.ATTACHMENT, actor=actor, now=now, data={"filename": upload.name, "size": upload.size}
+    )
     return _store_attachment(case, upload, actor=actor, interaction=interaction, now=now)
 
 
@@ -478,7 +542,14 @@ def case_reapply_policy(*, case_id: int, policy: SLAPolicy, actor) -> Case:
     now = timezone.now()
     impact = clocks.reapply_policy(case, policy, now)
     _touch(case, now, sla=impact)
-    _timeline(case, Interaction.Kind.AUTOMATION, actor=actor, now=now, body="SLA policy re-applied", data={"sla": impact.notes})
+    _timeline(
+        case,
+        Interaction.Kind.AUTOMATION,
+        actor=actor,
+        now=now,
+        body="SLA policy re-applied",
+        data={"sla": impact.notes},
+    )
     return case
 
 
@@ -504,13 +575,28 @@ def case_capture_context(*, case_id: int, actor) -> CaseContext:
     case = _lock(case_id, actor)
     now = timezone.now()
     signals, data = selectors.context_snapshot(case, now)
-    priority, reasons = triage.suggest_priority(subject=case.subject, description=case.description, environment=case.environment,
-                                                issue_type=case.issue_type, signals=signals)
-    context = CaseContext.objects.create(case=case, taken_at=now, data=data, suggested_priority=priority, reasons=reasons)
-    summary = f"context captured: {len(data['alerts'])} alert(s) firing, health {data['health']['overall']}, " \
-              f"{len(data['incidents'])} active incident(s), {len(data['similar_cases'])} similar case(s); suggested {Priority(priority).label}"
-    _timeline(case, Interaction.Kind.AUTOMATION, actor=actor, now=now, body=summary,
-              data={"context": context.pk, "suggested_priority": Priority(priority).slug, "reasons": reasons})
+    priority, reasons = triage.suggest_priority(
+        subject=case.subject,
+        description=case.description,
+        environment=case.environment,
+        issue_type=case.issue_type,
+        signals=signals,
+    )
+    context = CaseContext.objects.create(
+        case=case, taken_at=now, data=data, suggested_priority=priority, reasons=reasons
+    )
+    summary = (
+        f"context captured: {len(data['alerts'])} alert(s) firing, health {data['health']['overall']}, "
+        f"{len(data['incidents'])} active incident(s), {len(data['similar_cases'])} similar case(s); suggested {Priority(priority).label}"
+    )
+    _timeline(
+        case,
+        Interaction.Kind.AUTOMATION,
+        actor=actor,
+        now=now,
+        body=summary,
+        data={"context": context.pk, "suggested_priority": Priority(priority).slug, "reasons": reasons},
+    )
     return context
 
 
@@ -523,14 +609,23 @@ def case_decide_priority(*, context_id: int, actor, priority: int) -> CaseContex
     if case.status not in OPEN_STATUSES:
         raise CaseError("The case is no longer open.")
     priority = int(priority)
-    context.decision = CaseContext.Decision.ACCEPTED if priority == context.suggested_priority else CaseContext.Decision.OVERRIDDEN
+    context.decision = (
+        CaseContext.Decision.ACCEPTED if priority == context.suggested_priority else CaseContext.Decision.OVERRIDDEN
+    )
     context.decided_priority = priority
     context.decided_by = actor
     context.decided_at = timezone.now()
     context.save(update_fields=["decision", "decided_priority", "decided_by", "decided_at"])
     if case.priority != priority:
-        verb = "accepted the suggested" if context.decision == CaseContext.Decision.ACCEPTED else "overrode the suggested"
-        case_classify(case_id=case.pk, actor=actor, priority=priority, reason=f"{verb} priority ({Priority(context.suggested_priority).label})")
+        verb = (
+            "accepted the suggested" if context.decision == CaseContext.Decision.ACCEPTED else "overrode the suggested"
+        )
+        case_classify(
+            case_id=case.pk,
+            actor=actor,
+            priority=priority,
+            reason=f"{verb} priority ({Priority(context.suggested_priority).label})",
+        )
     return context
 
 

@@ -3,6 +3,7 @@
 Imports go one way: tasks -> services, sweep (-> services). The case services enqueue these tasks
 after commit through a local import (`_enrich_later`, `_check_sla_soon`): the one place the
 direction is reversed, at call time only, so no module-level cycle exists."""
+
 from celery import shared_task
 
 from companyos import roles

@@ -2,6 +2,7 @@
 CasesConfig.ready() (tenants imports no cases code): the tenant list's open and breached case counts,
 the console's Cases panel (counts; its rows come from the queue's own partial, loaded by URL) and the
 SLA policy in force on the console header and the Entitlements panel."""
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -18,7 +19,13 @@ from .models import Case
 
 def _case_count(**filters):
     # COUNT(*), not COUNT(id): the count can then come from an index alone.
-    rows = Case.objects.filter(tenant_id=OuterRef("pk"), **filters).order_by().values("tenant_id").annotate(n=Count("*")).values("n")
+    rows = (
+        Case.objects.filter(tenant_id=OuterRef("pk"), **filters)
+        .order_by()
+        .values("tenant_id")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
@@ -33,10 +40,16 @@ def breached_cases(now):
 def cases_panel(tenant, **_) -> dict:
     """Counts only: the rows come from the queue's own partial, loaded by URL."""
     counts = Case.objects.filter(tenant=tenant, status__in=OPEN_STATUSES).aggregate(
-        open=Count("*"), breached=Count("sla_due_at", filter=Q(sla_due_at__lt=timezone.now())))  # both from an index alone
+        open=Count("*"), breached=Count("sla_due_at", filter=Q(sla_due_at__lt=timezone.now()))
+    )  # both from an index alone
     query = urlencode({"tenant": tenant.slug, "status": "all", "sort": "sla"})
-    return {"open": counts["open"], "breached": counts["breached"], "queue_url": f"/cases/?{query}",
-            "open_url": "/cases/?" + urlencode({"tenant": tenant.slug, "status": "open", "sort": "sla"}), "empty": False}
+    return {
+        "open": counts["open"],
+        "breached": counts["breached"],
+        "queue_url": f"/cases/?{query}",
+        "open_url": "/cases/?" + urlencode({"tenant": tenant.slug, "status": "open", "sort": "sla"}),
+        "empty": False,
+    }
 
 
 def register() -> None:

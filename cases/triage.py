@@ -6,6 +6,7 @@ tables in tests/cases/test_triage.py like the SLA calendar.
 The reads that feed them (telemetry, incidents, similar cases) are in the selectors and the context
 providers (cases/context.py); the write that records them is `cases.services.case_capture_context`.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,14 @@ from .choices import Environment, IssueType, Priority
 
 # --- priority suggestion (pure) ---------------------------------------------------------------------
 
-ALL_FAILING = re.compile(r"\b(all|every)\b[^.]{0,40}\b(fail\w*|500s?|errors?|down|time ?outs?|return(s|ing)? 5\d\d)\b|\b(complete|total|full)\b[^.]{0,20}\boutage\b|\bis down\b|\bcompletely (down|broken|non-functional)\b", re.I)
-SECURITY = re.compile(r"unauthori[sz]ed access|data (breach|leak)|security (breach|vulnerability|incident)|exploit|leak(ed|ing)? (customer )?data", re.I)
+ALL_FAILING = re.compile(
+    r"\b(all|every)\b[^.]{0,40}\b(fail\w*|500s?|errors?|down|time ?outs?|return(s|ing)? 5\d\d)\b|\b(complete|total|full)\b[^.]{0,20}\boutage\b|\bis down\b|\bcompletely (down|broken|non-functional)\b",
+    re.I,
+)
+SECURITY = re.compile(
+    r"unauthori[sz]ed access|data (breach|leak)|security (breach|vulnerability|incident)|exploit|leak(ed|ing)? (customer )?data",
+    re.I,
+)
 PAYMENTS = re.compile(r"\b(payment|billing|checkout|transaction)s?\b[^.]{0,30}\b(down|fail\w*|broken)\b", re.I)
 ENDPOINT = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE)\s+/\S+", re.I)
 FAILING = re.compile(r"\b5\d\d\b|\bfail\w*\b|\berrors?\b|\btime ?outs?\b", re.I)
@@ -41,7 +48,9 @@ class Signals:
     recent_deployments: list[dict] = field(default_factory=list)
 
 
-def suggest_priority(*, subject: str, description: str, environment: str, issue_type: str, signals: Signals) -> tuple[int, list[str]]:
+def suggest_priority(
+    *, subject: str, description: str, environment: str, issue_type: str, signals: Signals
+) -> tuple[int, list[str]]:
     """The highest priority any criterion supports, with every reason found (seed 002)."""
     text = f"{subject}\n{description}"
     production = environment in (Environment.PRODUCTION, Environment.UNKNOWN)
@@ -49,12 +58,23 @@ def suggest_priority(*, subject: str, description: str, environment: str, issue_
     if SECURITY.search(text):
         found.append((Priority.CRITICAL, "security breach or unauthorized access reported"))
     if production and ALL_FAILING.search(text):
-        found.append((Priority.CRITICAL, "all requests failing / outage" + (" in production" if environment == Environment.PRODUCTION else "")))
+        found.append(
+            (
+                Priority.CRITICAL,
+                "all requests failing / outage" + (" in production" if environment == Environment.PRODUCTION else ""),
+            )
+        )
     if PAYMENTS.search(text):
         found.append((Priority.CRITICAL, "payment or financial transactions failing"))
     for alert in signals.firing_alerts:
         if alert.get("severity") in ("critical", "page") and production:
-            found.append((Priority.CRITICAL, f"critical alert firing: {alert['name']}" + (f" on {alert['resource']}" if alert.get("resource") else "")))
+            found.append(
+                (
+                    Priority.CRITICAL,
+                    f"critical alert firing: {alert['name']}"
+                    + (f" on {alert['resource']}" if alert.get("resource") else ""),
+                )
+            )
     for incident in signals.active_incidents:
         if incident.get("severity") == "SEV1":
             found.append((Priority.CRITICAL, f"active SEV1 incident {incident['key']}: {incident['title']}"))
@@ -65,15 +85,27 @@ def suggest_priority(*, subject: str, description: str, environment: str, issue_
     if AUTH_SUBSET.search(text) and not QUESTION.search(subject):
         found.append((Priority.HIGH, "authentication failures for valid credentials"))
     if signals.similar_other_tenants_last_hour >= 2:
-        found.append((Priority.HIGH, f"{signals.similar_other_tenants_last_hour} other customers reported the same within an hour"))
+        found.append(
+            (
+                Priority.HIGH,
+                f"{signals.similar_other_tenants_last_hour} other customers reported the same within an hour",
+            )
+        )
     for alert in signals.firing_alerts:
         if alert.get("severity") not in ("critical", "page"):
-            found.append((Priority.HIGH, f"alert firing: {alert['name']}" + (f" on {alert['resource']}" if alert.get("resource") else "")))
+            found.append(
+                (
+                    Priority.HIGH,
+                    f"alert firing: {alert['name']}" + (f" on {alert['resource']}" if alert.get("resource") else ""),
+                )
+            )
     for name in signals.red_slis:
         found.append((Priority.HIGH, f"SLI {name} below objective / error budget spent"))
     for incident in signals.active_incidents:
         if incident.get("severity") != "SEV1":
-            found.append((Priority.HIGH, f"active {incident['severity']} incident {incident['key']}: {incident['title']}"))
+            found.append(
+                (Priority.HIGH, f"active {incident['severity']} incident {incident['key']}: {incident['title']}")
+            )
     if DOCS.search(text):
         found.append((Priority.MEDIUM, "documentation issue"))
     if EDGE.search(text):
@@ -111,7 +143,24 @@ def entitlement_flags(entitlements: dict | None, *, channel: str) -> list[str]:
 
 
 WORD = re.compile(r"[a-z0-9/._-]{3,}")
-STOP = {"the", "and", "for", "with", "our", "are", "since", "from", "this", "that", "not", "all", "api", "you", "can", "how"}
+STOP = {
+    "the",
+    "and",
+    "for",
+    "with",
+    "our",
+    "are",
+    "since",
+    "from",
+    "this",
+    "that",
+    "not",
+    "all",
+    "api",
+    "you",
+    "can",
+    "how",
+}
 ERROR_CODE = re.compile(r"\b[45]\d\d\b|\b(?:E|ERR)[_-]?[A-Z0-9_]{2,}\b")
 
 

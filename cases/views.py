@@ -1,5 +1,6 @@
 """Thin views: parse, call one service or selector, render. The same URL answers a full page or,
 for an HTMX request, the page's partial."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -108,7 +109,11 @@ def case_list(request):
 def saved_view_counts(request):
     """The saved views with their counts, loaded after the queue so counting never slows it."""
     views = saved_views_counted(request.user, request=request)
-    return render(request, "cases/case_list.html#saved-views", {"saved_views": views, "counted": True, "query": request.GET.get("current", "")})
+    return render(
+        request,
+        "cases/case_list.html#saved-views",
+        {"saved_views": views, "counted": True, "query": request.GET.get("current", "")},
+    )
 
 
 @require_POST
@@ -119,7 +124,9 @@ def saved_view_create(request):
         return redirect(f"{request.path.rsplit('views/', 1)[0]}?{request.POST.get('query', '')}")
     data = form.cleaned_data
     try:
-        view = services.saved_view_create(actor=request.user, name=data["name"], query=data["query"], shared=data.get("shared", False))
+        view = services.saved_view_create(
+            actor=request.user, name=data["name"], query=data["query"], shared=data.get("shared", False)
+        )
     except services.CaseError as error:
         return HttpResponse(str(error), status=403)
     messages.success(request, f"Saved view “{view.name}”.")
@@ -160,11 +167,29 @@ def case_bulk(request):
     action, value = form.cleaned_data["action"], form.value
     if not form.cleaned_data["confirm"]:
         audit.log_list_access(Case, [c.pk for c in cases], view="bulk confirmation")
-        context = {"form": form, "cases": cases, "count": len(cases), "unseen": unseen, "action": action, "value": value,
-                   "value_label": _bulk_value_label(action, value), "ids": ",".join(str(c.pk) for c in cases), "next": back}
+        context = {
+            "form": form,
+            "cases": cases,
+            "count": len(cases),
+            "unseen": unseen,
+            "action": action,
+            "value": value,
+            "value_label": _bulk_value_label(action, value),
+            "ids": ",".join(str(c.pk) for c in cases),
+            "next": back,
+        }
         return render(request, partial(request, "cases/bulk_confirm.html", "dialog"), context)
     result = services.case_bulk(cases=cases, actor=request.user, action=action, value=value)
-    messages.success(request, result.summary + "." + ("" if not result.skipped else " Skipped: " + "; ".join(f"{k}: {v}" for k, v in list(result.skipped.items())[:5])))
+    messages.success(
+        request,
+        result.summary
+        + "."
+        + (
+            ""
+            if not result.skipped
+            else " Skipped: " + "; ".join(f"{k}: {v}" for k, v in list(result.skipped.items())[:5])
+        ),
+    )
     response = redirect(back)
     if htmx_partial(request):
         response = HttpResponse(status=204)
@@ -189,8 +214,23 @@ def case_create(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                case = services.case_create(actor=request.user, **{k: data[k] for k in (
-                    "tenant", "requester", "subject", "description", "channel", "priority", "category", "issue_type", "environment")})
+                case = services.case_create(
+                    actor=request.user,
+                    **{
+                        k: data[k]
+                        for k in (
+                            "tenant",
+                            "requester",
+                            "subject",
+                            "description",
+                            "channel",
+                            "priority",
+                            "category",
+                            "issue_type",
+                            "environment",
+                        )
+                    },
+                )
             except services.CaseError as error:
                 form.add_error(None, str(error))
             else:
@@ -229,10 +269,21 @@ def _case_context(request, case: Case, **extra) -> dict:
         "show": only,
         "transitions": [(to, transition_label(case.status, to)) for to in case.allowed_transitions],
         "reply_form": ReplyForm(),
-        "classify_form": ClassificationForm(initial={
-            "version": case.version, "priority": case.priority_slug, "category": case.category,
-            "issue_type": case.issue_type, "environment": case.environment}),
-        "assign_form": AssignForm(initial={"owner": case.owner.username if case.owner_id else "", "team": case.team.slug if case.team_id else ""}),
+        "classify_form": ClassificationForm(
+            initial={
+                "version": case.version,
+                "priority": case.priority_slug,
+                "category": case.category,
+                "issue_type": case.issue_type,
+                "environment": case.environment,
+            }
+        ),
+        "assign_form": AssignForm(
+            initial={
+                "owner": case.owner.username if case.owner_id else "",
+                "team": case.team.slug if case.team_id else "",
+            }
+        ),
         "tag_form": TagForm(),
         "tags": case_tag_list(case),
         "attachments": case_attachments(case),
@@ -276,7 +327,9 @@ def _after_write(request, case_key: str, message: str):
     return redirect("cases:detail", key=case_key)
 
 
-def _refused(request, case: Case, error: services.CaseError, *, region: str = "actions", status: int | None = None, **extra):
+def _refused(
+    request, case: Case, error: services.CaseError, *, region: str = "actions", status: int | None = None, **extra
+):
     status = status or (409 if isinstance(error, services.CaseConflict) else 422)
     fresh = case_get_for_user(request.user, case.key, path=request.path)
     context = _case_context(request, fresh, error=str(error), error_region=region, **extra)
@@ -290,10 +343,18 @@ def case_reply(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
     form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _refused(request, case, services.CaseError(" ".join(e for errs in form.errors.values() for e in errs)), region="composer", reply_form=form)
+        return _refused(
+            request,
+            case,
+            services.CaseError(" ".join(e for errs in form.errors.values() for e in errs)),
+            region="composer",
+            reply_form=form,
+        )
     files = [form.cleaned_data["attachment"]] if form.cleaned_data.get("attachment") else []
     try:
-        services.case_reply(case_id=case.pk, actor=request.user, body=form.cleaned_data["body"], public=form.public, files=files)
+        services.case_reply(
+            case_id=case.pk, actor=request.user, body=form.cleaned_data["body"], public=form.public, files=files
+        )
     except services.CaseError as error:
         return _refused(request, case, error, region="composer", reply_form=form)
     return _after_write(request, case.key, "Reply sent." if form.public else "Internal note added.")
@@ -307,8 +368,13 @@ def case_transition(request, key: str):
         return _refused(request, case, services.CaseError("That status change is not valid."))
     to = form.cleaned_data["to"]
     try:
-        services.case_transition(case_id=case.pk, to=to, actor=request.user, reason=form.cleaned_data["reason"],
-                                 expected_status=form.cleaned_data["expected_status"])
+        services.case_transition(
+            case_id=case.pk,
+            to=to,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            expected_status=form.cleaned_data["expected_status"],
+        )
     except services.CaseError as error:
         return _refused(request, case, error)
     return _after_write(request, case.key, f"{case.key} is now {Status(to).label}.")
@@ -345,11 +411,24 @@ def case_classify(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
     form = ClassificationForm(request.POST)
     if not form.is_valid():
-        return _refused(request, case, services.CaseError("Check the classification: " + " ".join(e for errs in form.errors.values() for e in errs)), region="classification", classify_form=form)
+        return _refused(
+            request,
+            case,
+            services.CaseError(
+                "Check the classification: " + " ".join(e for errs in form.errors.values() for e in errs)
+            ),
+            region="classification",
+            classify_form=form,
+        )
     data = form.cleaned_data
     try:
-        services.case_classify(case_id=case.pk, actor=request.user, expected_version=data["version"], reason=data["reason"],
-                               **{k: data[k] for k in ("priority", "category", "issue_type", "environment")})
+        services.case_classify(
+            case_id=case.pk,
+            actor=request.user,
+            expected_version=data["version"],
+            reason=data["reason"],
+            **{k: data[k] for k in ("priority", "category", "issue_type", "environment")},
+        )
     except services.CaseError as error:
         return _refused(request, case, error, region="classification")
     return _after_write(request, case.key, f"Classification of {case.key} saved.")
@@ -384,10 +463,14 @@ def case_attach(request, key: str):
 def attachment_download(request, pk: int):
     attachment = attachment_get_for_user(request.user, pk, path=request.path)
     audit.log_access(attachment, view="download", extra={"case": attachment.case.key})
-    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename, content_type=attachment.content_type)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
 
 
 # --- context (auto-enrichment) ---------------------------------------------------------------------------
@@ -395,8 +478,12 @@ def attachment_download(request, pk: int):
 
 def _context_response(request, case: Case, *, error: str = "", status: int = 200):
     context = latest_context(case)
-    return render(request, "cases/case_detail.html#context-panel",
-                  {"case": case, "context": context, "context_error": error, "priorities": list(Priority)}, status=status)
+    return render(
+        request,
+        "cases/case_detail.html#context-panel",
+        {"case": case, "context": context, "context_error": error, "priorities": list(Priority)},
+        status=status,
+    )
 
 
 @require_GET

@@ -4,6 +4,7 @@ tenant data (access entries written here), every denied attempt (an access entry
 Entries cannot be edited or deleted from the application: the admin is read-only and, on
 PostgreSQL, a trigger refuses UPDATE and DELETE on the log table (companyos migration 0002).
 """
+
 from __future__ import annotations
 
 from auditlog.cid import get_cid

@@ -1,4 +1,5 @@
 """The Celery app. Timers live in PostgreSQL rows found by short beat sweeps, never in Redis ETAs."""
+
 import os
 
 from celery import Celery

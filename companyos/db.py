@@ -1,4 +1,5 @@
 """Database plumbing shared by the apps (nothing domain-specific)."""
+
 from __future__ import annotations
 
 import json
@@ -25,4 +26,6 @@ def copy_rows(model, objects: list, fields: list[str]) -> None:
     with connection.connection.cursor() as cursor:
         with cursor.copy(f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy:
             for obj in objects:
-                copy.write_row([json.dumps(getattr(obj, name)) if name in json_fields else getattr(obj, name) for name in fields])
+                copy.write_row(
+                    [json.dumps(getattr(obj, name)) if name in json_fields else getattr(obj, name) for name in fields]
+                )

@@ -7,6 +7,7 @@ Everything comes from the environment:
   GUNICORN_TIMEOUT seconds before a silent worker is restarted (default 30)
 Access and error logs go to stdout/stderr.
 """
+
 import multiprocessing
 import os
 

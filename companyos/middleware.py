@@ -80,7 +80,10 @@ class RejectNullBytesMiddleware:
     def __call__(self, request):
         from django.http import HttpResponseBadRequest
 
-        if "\x00" in request.path or any("\x00" in value for values in request.GET.lists() for value in values[1]) \
-                or any("\x00" in key for key in request.GET):
+        if (
+            "\x00" in request.path
+            or any("\x00" in value for values in request.GET.lists() for value in values[1])
+            or any("\x00" in key for key in request.GET)
+        ):
             return HttpResponseBadRequest("Null characters are not allowed in the address.", content_type="text/plain")
         return self.get_response(request)

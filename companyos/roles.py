@@ -1,4 +1,5 @@
 """Roles are Django groups, created by a data migration. Visibility rules read them from here."""
+
 from functools import wraps
 from contextlib import contextmanager
 
@@ -117,9 +118,11 @@ def acting_as(user):
 
 # --- admin-only views ----------------------------------------------------------------------------------
 
+
 def admin_required(model, *, reason: str, message: str, default_pk: str = "pages"):
     """View decorator: admins only. Anyone else gets 403 with `message`, and the attempt is written
     to the audit log as a denial on `model` (the `pk` from the URL, else `default_pk`) with `reason`."""
+
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):

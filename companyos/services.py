@@ -1,4 +1,5 @@
 """Writes of the shared plumbing's own models (Profile). Nothing domain-specific."""
+
 from __future__ import annotations
 
 from django.db import transaction

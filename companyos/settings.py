@@ -4,6 +4,7 @@ With nothing set, the console runs on embedded defaults (SQLite, Celery in eager
 newcomer can start it with one command. Production and CI set DATABASE_URL (PostgreSQL) and
 REDIS_URL (Celery broker and cache).
 """
+
 import os
 import sys
 from pathlib import Path
@@ -30,7 +31,9 @@ if not SECRET_KEY:
 
         raise ImproperlyConfigured("Set SECRET_KEY: production (DEBUG off) never runs on the development key.")
     SECRET_KEY = "django-insecure-dev-key-only-for-the-embedded-default-0123456789abcdefghijklmnop"
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()
+]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 INSTALLED_APPS = [

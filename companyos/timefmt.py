@@ -1,6 +1,7 @@
 """How the console writes a duration and a relative time: one place, pure (no Django, no ORM), used by
 the template tags, the SLA pages and the SLA explanations. static/js/console.js has the one
 JavaScript twin of `relative`, which keeps "updated 3 min ago" true while a page stays open."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -33,7 +34,7 @@ def duration(value: timedelta, *, style: str = "long", rounding: str = "floor") 
 
 
 def relative(delta_seconds: float) -> str:
-    """"9 min ago" for a time `delta_seconds` in the past, "in 2 h" for one in the future; under a
+    """ "9 min ago" for a time `delta_seconds` in the past, "in 2 h" for one in the future; under a
     minute "just now" (or "in a moment")."""
     s = abs(int(delta_seconds))
     if s < 60:

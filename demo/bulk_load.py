@@ -6,6 +6,7 @@ secondary indexes and rebuilds them from their own definitions (`_indexes_droppe
 `ensure_cases(world, target)` tops the case table up to `target`: realistic timelines
 (`demo.timelines`) up to BULK_THRESHOLD cases, the bulk loader beyond it.
 """
+
 from __future__ import annotations
 
 import math
@@ -37,12 +38,32 @@ BULK_YEARS = 3
 OPEN_TAU_DAYS = 60.0  # open probability decays with age: 0.9·e^(−age/τ) + 1.5% stale tail → ~15% open overall
 RESOLUTION_HOURS = {C: 3.0, H: 10.0, M: 36.0, L: 96.0}  # medians
 CASE_COLUMNS = [
-    "id", "tenant_id", "requester_id", "subject", "description", "status", "priority", "category", "issue_type",
-    "environment", "channel", "owner_id", "team_id", "duplicate_of_id", "created_at", "updated_at",
-    "status_changed_at", "triaged_at", "first_response_at", "resolved_at", "closed_at", "version",
+    "id",
+    "tenant_id",
+    "requester_id",
+    "subject",
+    "description",
+    "status",
+    "priority",
+    "category",
+    "issue_type",
+    "environment",
+    "channel",
+    "owner_id",
+    "team_id",
+    "duplicate_of_id",
+    "created_at",
+    "updated_at",
+    "status_changed_at",
+    "triaged_at",
+    "first_response_at",
+    "resolved_at",
+    "closed_at",
+    "version",
     # Non-nullable without a database default: COPY must name them. The bulk cases carry no SLA
     # clocks, so the summary is empty (what the clocks' summary is for a case without clocks).
-    "sla_clock", "sla_paused",
+    "sla_clock",
+    "sla_paused",
 ]
 INTERACTION_COLUMNS = ["case_id", "kind", "public", "actor_id", "requester_id", "channel", "body", "data", "created_at"]
 
@@ -111,7 +132,11 @@ class _BulkFactory:
                     changed = start + (now - start) * rng.random()
                 updated = changed + (now - changed) * rng.random() * 0.5
                 version = rng.randint(2, 9)
-                owner = None if rng.random() < (0.35 if status == Status.TRIAGE else 0.08) else rng.choices(users, weights)[0]
+                owner = (
+                    None
+                    if rng.random() < (0.35 if status == Status.TRIAGE else 0.08)
+                    else rng.choices(users, weights)[0]
+                )
         else:
             auto_close = timedelta(days=rng.uniform(1, 7))
             triaged_at, first_response_at, resolved_at = triaged, responded, max(resolved, responded)
@@ -126,17 +151,47 @@ class _BulkFactory:
         tags = ()
         if d.tags and rng.random() < 0.4:
             tags = tuple(self.tag_ids[t] for t in d.tags[: rng.randint(1, 2)])
-        case = (tenant, requester, d.subject, d.description, status, p, d.category, d.issue_type, d.environment,
-                channel, owner, team, None, created, updated, changed, triaged_at, first_response_at, resolved_at,
-                closed_at, version, "", False)
+        case = (
+            tenant,
+            requester,
+            d.subject,
+            d.description,
+            status,
+            p,
+            d.category,
+            d.issue_type,
+            d.environment,
+            channel,
+            owner,
+            team,
+            None,
+            created,
+            updated,
+            changed,
+            triaged_at,
+            first_response_at,
+            resolved_at,
+            closed_at,
+            version,
+            "",
+            False,
+        )
         return case, tags, requester, channel, d.description, created
 
 
 REBUILD_INDEXES_FROM = 50_000
 
 
-def bulk_cases(world: World, n: int, *, out: Out = _quiet, seed: int = 11, batch_size: int = 20_000,
-               now: datetime | None = None, rebuild_indexes: bool | None = None) -> int:
+def bulk_cases(
+    world: World,
+    n: int,
+    *,
+    out: Out = _quiet,
+    seed: int = 11,
+    batch_size: int = 20_000,
+    now: datetime | None = None,
+    rebuild_indexes: bool | None = None,
+) -> int:
     """Load `n` cases fast: COPY on PostgreSQL, bulk_create elsewhere. One inbound interaction per
     case, tags for ~40% of those whose ticket suggests some. No audit entries (auditlog disabled).
 
@@ -156,7 +211,7 @@ def bulk_cases(world: World, n: int, *, out: Out = _quiet, seed: int = 11, batch
     started = time.perf_counter()
     done = 0
     out(f"  bulk loading {n:,} cases via {'COPY' if postgres else 'bulk_create'} in batches of {batch_size:,}")
-    with disable_auditlog(), (_indexes_dropped(out) if postgres and rebuild_indexes else _nothing()):
+    with disable_auditlog(), _indexes_dropped(out) if postgres and rebuild_indexes else _nothing():
         while done < n:
             size = min(batch_size, n - done)
             rows = [factory.row(i) for i in range(done, done + size)]
@@ -171,7 +226,9 @@ def bulk_cases(world: World, n: int, *, out: Out = _quiet, seed: int = 11, batch
         out("  VACUUM ANALYZE …")
         with connection.cursor() as cursor:
             if connection.in_atomic_block:
-                cursor.execute(f"ANALYZE {Case._meta.db_table}, {Interaction._meta.db_table}, {Case.tags.through._meta.db_table}")
+                cursor.execute(
+                    f"ANALYZE {Case._meta.db_table}, {Interaction._meta.db_table}, {Case.tags.through._meta.db_table}"
+                )
             else:
                 cursor.execute(
                     f"VACUUM ANALYZE {Case._meta.db_table}, {Interaction._meta.db_table}, {Case.tags.through._meta.db_table}"
@@ -230,7 +287,11 @@ def _indexes_dropped(out: Out):
                         else:
                             cursor.execute(ddl.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
             except Exception:
-                out("  !! rebuilding failed; recreate these indexes by hand:\n" + ";\n".join(d for _n, d in definitions) + ";")
+                out(
+                    "  !! rebuilding failed; recreate these indexes by hand:\n"
+                    + ";\n".join(d for _n, d in definitions)
+                    + ";"
+                )
                 raise
             finally:
                 cursor.execute("RESET maintenance_work_mem")
@@ -251,7 +312,9 @@ def _copy_batch(rows) -> None:
                 copy.write_row((pk, *case))
         with raw.copy(f"COPY {inter_table} ({', '.join(INTERACTION_COLUMNS)}) FROM STDIN") as copy:
             for pk, (_case, _tags, requester, channel, body, created) in zip(ids, rows):
-                copy.write_row((pk, "inbound", True, None, requester, channel, body, '{"opened_by": "customer"}', created))
+                copy.write_row(
+                    (pk, "inbound", True, None, requester, channel, body, '{"opened_by": "customer"}', created)
+                )
         with raw.copy(f"COPY {tag_table} (case_id, tag_id) FROM STDIN") as copy:
             for pk, (_case, tags, *_rest) in zip(ids, rows):
                 for tag in tags:
@@ -264,15 +327,24 @@ def _orm_batch(rows) -> None:
     Case.objects.bulk_create(cases, batch_size=2000)
     Interaction.objects.bulk_create(
         [
-            Interaction(case_id=c.pk, kind=Interaction.Kind.INBOUND, public=True, requester_id=requester, channel=channel,
-                        body=body, data={"opened_by": "customer"}, created_at=created)
+            Interaction(
+                case_id=c.pk,
+                kind=Interaction.Kind.INBOUND,
+                public=True,
+                requester_id=requester,
+                channel=channel,
+                body=body,
+                data={"opened_by": "customer"},
+                created_at=created,
+            )
             for c, (_case, _tags, requester, channel, body, created) in zip(cases, rows)
         ],
         batch_size=2000,
     )
     through = Case.tags.through
     through.objects.bulk_create(
-        [through(case_id=c.pk, tag_id=tag) for c, (_case, tags, *_rest) in zip(cases, rows) for tag in tags], batch_size=2000
+        [through(case_id=c.pk, tag_id=tag) for c, (_case, tags, *_rest) in zip(cases, rows) for tag in tags],
+        batch_size=2000,
     )
 
 

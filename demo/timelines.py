@@ -4,6 +4,7 @@ internal notes, customer follow-ups, reopens. `plan_case` draws a case's plan (a
 in `cases.services` (so the timeline and the audit trail are the real thing), back-dated afterwards,
 the rest directly with `bulk_create` in the same shape — and replays their SLA clocks.
 """
+
 from __future__ import annotations
 
 import random
@@ -21,7 +22,22 @@ from cases.models import Case, Interaction, Tag, Team
 from tenants.choices import SupportTier
 from tenants.models import Requester, Resource, Tenant
 
-from .tickets import ACK, ASK, CONFIRMATIONS, CUSTOMER_FOLLOWUPS, IT, NOTES, RESOLUTIONS, C, Draft, H, L, M, draft_ticket, fill
+from .tickets import (
+    ACK,
+    ASK,
+    CONFIRMATIONS,
+    CUSTOMER_FOLLOWUPS,
+    IT,
+    NOTES,
+    RESOLUTIONS,
+    C,
+    Draft,
+    H,
+    L,
+    M,
+    draft_ticket,
+    fill,
+)
 from .world import Out, World, _quiet, owner_choices, pick_channel
 
 # Share of realistic cases written through cases.services (the rest: bulk_create, same shape).
@@ -32,13 +48,21 @@ SERVICE_MAX = 600
 # --- realistic cases with timelines ---------------------------------------------------------------
 
 REALISTIC_STATUS_MIX = [
-    (Status.NEW, 10), (Status.TRIAGE, 10), (Status.IN_PROGRESS, 25), (Status.WAITING_ON_CUSTOMER, 15),
-    (Status.RESOLVED, 20), (Status.CLOSED, 20),
+    (Status.NEW, 10),
+    (Status.TRIAGE, 10),
+    (Status.IN_PROGRESS, 25),
+    (Status.WAITING_ON_CUSTOMER, 15),
+    (Status.RESOLVED, 20),
+    (Status.CLOSED, 20),
 ]
 # When each status's cases were opened: (min days ago, max days ago) — new cases are young, closed ones old.
 AGE_DAYS = {
-    Status.NEW: (0.0, 2.0), Status.TRIAGE: (0.05, 4.0), Status.IN_PROGRESS: (0.2, 20.0),
-    Status.WAITING_ON_CUSTOMER: (0.5, 30.0), Status.RESOLVED: (0.5, 12.0), Status.CLOSED: (6.0, 60.0),
+    Status.NEW: (0.0, 2.0),
+    Status.TRIAGE: (0.05, 4.0),
+    Status.IN_PROGRESS: (0.2, 20.0),
+    Status.WAITING_ON_CUSTOMER: (0.5, 30.0),
+    Status.RESOLVED: (0.5, 12.0),
+    Status.CLOSED: (6.0, 60.0),
 }
 TRIAGE_MINUTES = {C: (2, 15), H: (10, 60), M: (30, 360), L: (60, 1440)}
 WORK_HOURS = {C: 0.7, H: 3.0, M: 12.0, L: 30.0}  # median working stretch
@@ -118,10 +142,30 @@ def plan_case(world: World, rng: random.Random, now: datetime, status: str | Non
         if rng.random() < 0.15:
             t += work(0.5)
             add("inbound", body="Any update on this?")
-        return _finish(CasePlan(tenant, requester, draft, channel, created_at, tenant.default_team, status, steps, _pick_resources(world, tenant, draft, rng)), now)
+        return _finish(
+            CasePlan(
+                tenant,
+                requester,
+                draft,
+                channel,
+                created_at,
+                tenant.default_team,
+                status,
+                steps,
+                _pick_resources(world, tenant, draft, rng),
+            ),
+            now,
+        )
 
     t += 60 * rng.uniform(*TRIAGE_MINUTES[p])
-    add("status", actor=triager, to=Status.TRIAGE, reason=rng.choice(["", "Accepted; classification confirmed.", f"Confirmed {Priority(p).label.lower()} priority."]))
+    add(
+        "status",
+        actor=triager,
+        to=Status.TRIAGE,
+        reason=rng.choice(
+            ["", "Accepted; classification confirmed.", f"Confirmed {Priority(p).label.lower()} priority."]
+        ),
+    )
     if owner is not None:
         t += rng.uniform(30, 600)
         add("assign", actor=triager, owner=owner)
@@ -129,11 +173,30 @@ def plan_case(world: World, rng: random.Random, now: datetime, status: str | Non
         if rng.random() < 0.5:
             t += rng.uniform(60, 1800)
             add("reply", actor=triager, body=fill(rng.choice(ACK), rng, now).replace("there", name))
-        return _finish(CasePlan(tenant, requester, draft, channel, created_at, tenant.default_team, status, steps, _pick_resources(world, tenant, draft, rng)), now)
+        return _finish(
+            CasePlan(
+                tenant,
+                requester,
+                draft,
+                channel,
+                created_at,
+                tenant.default_team,
+                status,
+                steps,
+                _pick_resources(world, tenant, draft, rng),
+            ),
+            now,
+        )
 
     t += rng.uniform(60, 1800)
     first_ask = rng.random() < 0.4
-    add("reply", actor=worker, body=(fill(rng.choice(ASK[it]), rng, now) if first_ask else fill(rng.choice(ACK), rng, now).replace("there", name)))
+    add(
+        "reply",
+        actor=worker,
+        body=(
+            fill(rng.choice(ASK[it]), rng, now) if first_ask else fill(rng.choice(ACK), rng, now).replace("there", name)
+        ),
+    )
     t += rng.uniform(60, 900)
     add("status", actor=worker, to=Status.IN_PROGRESS, reason="")
     if rng.random() < 0.55:
@@ -142,7 +205,11 @@ def plan_case(world: World, rng: random.Random, now: datetime, status: str | Non
     engineering = world.teams["engineering"] if draft.issue_type in (IT.BUG, IT.INCIDENT) else None
     if engineering and p <= H and rng.random() < 0.35:
         t += work(0.2)
-        add("assign", actor=worker, team=world.teams["sre"] if draft.issue_type == IT.INCIDENT and p == C else engineering)
+        add(
+            "assign",
+            actor=worker,
+            team=world.teams["sre"] if draft.issue_type == IT.INCIDENT and p == C else engineering,
+        )
         t += rng.uniform(60, 600)
         add("note", actor=worker, body="Escalated with reproduction data, request ids and the affected resources.")
 
@@ -151,7 +218,12 @@ def plan_case(world: World, rng: random.Random, now: datetime, status: str | Non
         t += work(0.5)
         add("reply", actor=worker, body=fill(rng.choice(ASK[it]), rng, now))
         t += rng.uniform(10, 300)
-        add("status", actor=worker, to=Status.WAITING_ON_CUSTOMER, reason="Waiting for logs / confirmation from the customer.")
+        add(
+            "status",
+            actor=worker,
+            to=Status.WAITING_ON_CUSTOMER,
+            reason="Waiting for logs / confirmation from the customer.",
+        )
         t += 3600 * rng.uniform(1, 40)
         add("inbound", body=fill(rng.choice(CUSTOMER_FOLLOWUPS[it]), rng, now))
         t += rng.uniform(120, 3600)
@@ -164,7 +236,12 @@ def plan_case(world: World, rng: random.Random, now: datetime, status: str | Non
         t += work(0.5)
         add("reply", actor=worker, body=fill(rng.choice(ASK[it]), rng, now))
         t += rng.uniform(10, 300)
-        add("status", actor=worker, to=Status.WAITING_ON_CUSTOMER, reason="Waiting for logs / confirmation from the customer.")
+        add(
+            "status",
+            actor=worker,
+            to=Status.WAITING_ON_CUSTOMER,
+            reason="Waiting for logs / confirmation from the customer.",
+        )
     elif status == Status.IN_PROGRESS:
         if rng.random() < 0.08:  # resolved once, then reopened by the customer
             t += work()
@@ -177,12 +254,23 @@ def plan_case(world: World, rng: random.Random, now: datetime, status: str | Non
             add("status", actor=worker, to=Status.IN_PROGRESS, reason="Customer reports a recurrence.")
         elif rng.random() < 0.4:
             t += work(0.4)
-            add("reply", actor=worker, body="Quick update: we have identified the cause and are working on a fix. Next update within the agreed cadence.")
+            add(
+                "reply",
+                actor=worker,
+                body="Quick update: we have identified the cause and are working on a fix. Next update within the agreed cadence.",
+            )
     else:  # resolved or closed
         t += work()
         add("reply", actor=worker, body=fill(rng.choice(RESOLUTIONS[it]), rng, now))
         t += rng.uniform(10, 300)
-        add("status", actor=worker, to=Status.RESOLVED, reason=rng.choice(["Fix deployed and verified.", "Configuration corrected.", "Answered; no further action."]))
+        add(
+            "status",
+            actor=worker,
+            to=Status.RESOLVED,
+            reason=rng.choice(
+                ["Fix deployed and verified.", "Configuration corrected.", "Answered; no further action."]
+            ),
+        )
         if status == Status.CLOSED:
             if rng.random() < 0.5:
                 t += 3600 * rng.uniform(1, 30)
@@ -193,7 +281,20 @@ def plan_case(world: World, rng: random.Random, now: datetime, status: str | Non
                 t += 86400 * rng.uniform(3, 7)
                 add("status", actor=worker, to=Status.CLOSED, reason="Auto-closed after 7 days without reply.")
 
-    return _finish(CasePlan(tenant, requester, draft, channel, created_at, tenant.default_team, status, steps, _pick_resources(world, tenant, draft, rng)), now)
+    return _finish(
+        CasePlan(
+            tenant,
+            requester,
+            draft,
+            channel,
+            created_at,
+            tenant.default_team,
+            status,
+            steps,
+            _pick_resources(world, tenant, draft, rng),
+        ),
+        now,
+    )
 
 
 def _pick_resources(world: World, tenant: Tenant, draft: Draft, rng: random.Random) -> list[Resource]:
@@ -242,8 +343,16 @@ def _who(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def realistic_cases(world: World, n: int, *, out: Out = _quiet, seed: int = 7, now: datetime | None = None,
-                    service_share: float = SERVICE_SHARE, service_max: int = SERVICE_MAX) -> int:
+def realistic_cases(
+    world: World,
+    n: int,
+    *,
+    out: Out = _quiet,
+    seed: int = 7,
+    now: datetime | None = None,
+    service_share: float = SERVICE_SHARE,
+    service_max: int = SERVICE_MAX,
+) -> int:
     """Write `n` cases with full timelines, in the order they were opened (ids follow time)."""
     if n <= 0:
         return 0
@@ -283,7 +392,11 @@ def _replay_clocks(plans, out: Out) -> None:
     started = time.perf_counter()
     first = min(p.created_at for p in plans)
     with transaction.atomic():
-        for case in Case.objects.filter(created_at__gte=first, sla_snapshot__isnull=True).select_related("tenant").order_by("pk"):
+        for case in (
+            Case.objects.filter(created_at__gte=first, sla_snapshot__isnull=True)
+            .select_related("tenant")
+            .order_by("pk")
+        ):
             case_replay_clocks(case=case)
     out(f"  SLA clocks replayed from the timelines ({time.perf_counter() - started:.1f} s)")
 
@@ -293,17 +406,31 @@ def _write_via_services(plan: CasePlan) -> int:
     d = plan.draft
     with set_actor(None):
         case = services.case_create(
-            actor=None, tenant=plan.tenant, requester=plan.requester, subject=d.subject, description=d.description,
-            priority=d.priority, category=d.category, issue_type=d.issue_type, environment=d.environment,
-            channel=plan.channel, team=plan.team, tags=list(d.tags),
+            actor=None,
+            tenant=plan.tenant,
+            requester=plan.requester,
+            subject=d.subject,
+            description=d.description,
+            priority=d.priority,
+            category=d.category,
+            issue_type=d.issue_type,
+            environment=d.environment,
+            channel=plan.channel,
+            team=plan.team,
+            tags=list(d.tags),
         )
     if plan.resources:
         case.affected_resources.add(*plan.resources)
     for step in plan.steps:
         if step.kind == "inbound":
             Interaction.objects.create(
-                case=case, kind=Interaction.Kind.INBOUND, public=True, requester=plan.requester,
-                channel=plan.channel, body=step.body, data={"follow_up": True},
+                case=case,
+                kind=Interaction.Kind.INBOUND,
+                public=True,
+                requester=plan.requester,
+                channel=plan.channel,
+                body=step.body,
+                data={"follow_up": True},
             )
             continue
         with set_actor(step.actor):
@@ -337,9 +464,19 @@ def _backdate(made: list[tuple[int, CasePlan]]) -> None:
         case.first_response_at = plan.first_response_at
         case.resolved_at = plan.resolved_at
         case.closed_at = plan.closed_at
-    fields = ["created_at", "updated_at", "status_changed_at", "triaged_at", "first_response_at", "resolved_at", "closed_at"]
+    fields = [
+        "created_at",
+        "updated_at",
+        "status_changed_at",
+        "triaged_at",
+        "first_response_at",
+        "resolved_at",
+        "closed_at",
+    ]
     Case.objects.bulk_update(cases, fields, batch_size=500)
-    rows = list(Interaction.objects.filter(case_id__in=by_case).order_by("case_id", "id").only("id", "case_id", "created_at"))
+    rows = list(
+        Interaction.objects.filter(case_id__in=by_case).order_by("case_id", "id").only("id", "case_id", "created_at")
+    )
     grouped: dict[int, list[Interaction]] = {}
     for row in rows:
         grouped.setdefault(row.case_id, []).append(row)
@@ -360,12 +497,26 @@ def _write_direct(plans: list[CasePlan]) -> None:
     with transaction.atomic(), disable_auditlog():
         cases = [
             Case(
-                tenant=p.tenant, requester=p.requester, subject=p.draft.subject, description=p.draft.description,
-                status=p.status, priority=p.draft.priority, category=p.draft.category, issue_type=p.draft.issue_type,
-                environment=p.draft.environment, channel=p.channel, owner=p.owner, team=p.final_team,
-                created_at=p.created_at, updated_at=p.updated_at, status_changed_at=p.status_changed_at,
-                triaged_at=p.triaged_at, first_response_at=p.first_response_at, resolved_at=p.resolved_at,
-                closed_at=p.closed_at, version=p.version,
+                tenant=p.tenant,
+                requester=p.requester,
+                subject=p.draft.subject,
+                description=p.draft.description,
+                status=p.status,
+                priority=p.draft.priority,
+                category=p.draft.category,
+                issue_type=p.draft.issue_type,
+                environment=p.draft.environment,
+                channel=p.channel,
+                owner=p.owner,
+                team=p.final_team,
+                created_at=p.created_at,
+                updated_at=p.updated_at,
+                status_changed_at=p.status_changed_at,
+                triaged_at=p.triaged_at,
+                first_response_at=p.first_response_at,
+                resolved_at=p.resolved_at,
+                closed_at=p.closed_at,
+                version=p.version,
             )
             for p in plans
         ]
@@ -373,19 +524,45 @@ def _write_direct(plans: list[CasePlan]) -> None:
         interactions, tag_rows, resource_rows = [], [], []
         TagThrough, ResourceThrough = Case.tags.through, Case.affected_resources.through
         for case, p in zip(cases, plans):
-            interactions.append(Interaction(
-                case=case, kind=Interaction.Kind.INBOUND, public=True, requester=p.requester, channel=p.channel,
-                body=p.draft.description, data={"opened_by": "customer"}, created_at=p.created_at,
-            ))
+            interactions.append(
+                Interaction(
+                    case=case,
+                    kind=Interaction.Kind.INBOUND,
+                    public=True,
+                    requester=p.requester,
+                    channel=p.channel,
+                    body=p.draft.description,
+                    data={"opened_by": "customer"},
+                    created_at=p.created_at,
+                )
+            )
             status, owner, team, responded = Status.NEW, None, p.team, False
             for s in p.steps:
                 if s.kind == "inbound":
-                    interactions.append(Interaction(case=case, kind=Interaction.Kind.INBOUND, public=True, requester=p.requester,
-                                                    channel=p.channel, body=s.body, data={"follow_up": True}, created_at=s.at))
+                    interactions.append(
+                        Interaction(
+                            case=case,
+                            kind=Interaction.Kind.INBOUND,
+                            public=True,
+                            requester=p.requester,
+                            channel=p.channel,
+                            body=s.body,
+                            data={"follow_up": True},
+                            created_at=s.at,
+                        )
+                    )
                 elif s.kind == "status":
                     reopened = status in (Status.RESOLVED, Status.CLOSED) and s.to == Status.IN_PROGRESS
-                    interactions.append(Interaction(case=case, kind=Interaction.Kind.STATUS, actor=s.actor, body=s.reason,
-                                                    data={"from": status, "to": s.to, "reason": s.reason, "reopened": reopened}, created_at=s.at))
+                    interactions.append(
+                        Interaction(
+                            case=case,
+                            kind=Interaction.Kind.STATUS,
+                            actor=s.actor,
+                            body=s.reason,
+                            data={"from": status, "to": s.to, "reason": s.reason, "reopened": reopened},
+                            created_at=s.at,
+                        )
+                    )
                     status = s.to
                 elif s.kind == "assign":
                     changes = {}
@@ -395,15 +572,31 @@ def _write_direct(plans: list[CasePlan]) -> None:
                     if s.team is not None:
                         changes["team"] = [team.name if team else None, s.team.name]
                         team = s.team
-                    interactions.append(Interaction(case=case, kind=Interaction.Kind.ASSIGNMENT, actor=s.actor,
-                                                    data={"changes": changes}, created_at=s.at))
+                    interactions.append(
+                        Interaction(
+                            case=case,
+                            kind=Interaction.Kind.ASSIGNMENT,
+                            actor=s.actor,
+                            data={"changes": changes},
+                            created_at=s.at,
+                        )
+                    )
                 else:
                     public = s.kind == "reply"
                     first = public and not responded
                     responded = responded or public
-                    interactions.append(Interaction(case=case, kind=Interaction.Kind.REPLY if public else Interaction.Kind.NOTE,
-                                                    public=public, actor=s.actor, channel=p.channel if public else "", body=s.body,
-                                                    data={"first_response": first}, created_at=s.at))
+                    interactions.append(
+                        Interaction(
+                            case=case,
+                            kind=Interaction.Kind.REPLY if public else Interaction.Kind.NOTE,
+                            public=public,
+                            actor=s.actor,
+                            channel=p.channel if public else "",
+                            body=s.body,
+                            data={"first_response": first},
+                            created_at=s.at,
+                        )
+                    )
             tag_rows += [TagThrough(case_id=case.pk, tag_id=_tag_id(t)) for t in p.draft.tags]
             resource_rows += [ResourceThrough(case_id=case.pk, resource_id=r.pk) for r in p.resources]
         Interaction.objects.bulk_create(interactions, batch_size=1000)

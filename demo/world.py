@@ -4,6 +4,7 @@ of every role with their tenant grants, profiles, tags and saved views; its rese
 `build_demo_world()` creates whatever is missing (idempotent) and returns a `World`, which the case
 writers (`demo.timelines`, `demo.bulk_load`) draw from.
 """
+
 from __future__ import annotations
 
 import random
@@ -82,20 +83,202 @@ class TenantSpec:
 
 
 TENANTS = [
-    TenantSpec("acme", "Acme Corp", Segment.SMB, SupportTier.PREMIUM, Plan.TEAM, BillingStatus.ACTIVE, Region.US_EAST, "US", "America/New_York", "acme.example", weight=1.3),
-    TenantSpec("initech", "Initech", Segment.SMB, SupportTier.STANDARD, Plan.TEAM, BillingStatus.PAST_DUE, Region.US_EAST, "US", "America/Chicago", "initech.example", telemetry=False, health=Health.AMBER, weight=0.8),
-    TenantSpec("soylent-labs", "Soylent Labs", Segment.SMB, SupportTier.STANDARD, Plan.FREE, BillingStatus.TRIAL, Region.EU_WEST, "EU", "Europe/Amsterdam", "soylentlabs.example", "nl_NL", telemetry=False, health=Health.UNKNOWN, weight=0.4),
-    TenantSpec("vandelay", "Vandelay Industries", Segment.SMB, SupportTier.STANDARD, Plan.TEAM, BillingStatus.CANCELLED, Region.US_EAST, "US", "America/New_York", "vandelay.example", telemetry=False, health=Health.UNKNOWN, weight=0.3),
-    TenantSpec("hooli", "Hooli", Segment.MID_MARKET, SupportTier.PREMIUM, Plan.BUSINESS, BillingStatus.ACTIVE, Region.US_WEST, "US", "America/Los_Angeles", "hooli.example", weight=1.4),
-    TenantSpec("nordic-freight", "Nordic Freight AS", Segment.MID_MARKET, SupportTier.STANDARD, Plan.BUSINESS, BillingStatus.ACTIVE, Region.EU_NORTH, "NO", "Europe/Oslo", "nordicfreight.example", "no_NO", weight=1.0),
-    TenantSpec("cyberdyne", "Cyberdyne Systems", Segment.MID_MARKET, SupportTier.ENTERPRISE, Plan.BUSINESS, BillingStatus.ACTIVE, Region.US_WEST, "US", "America/Los_Angeles", "cyberdyne.example", health=Health.RED, weight=1.1),
-    TenantSpec("tanaka-robotics", "Tanaka Robotics KK", Segment.MID_MARKET, SupportTier.PREMIUM, Plan.BUSINESS, BillingStatus.ACTIVE, Region.APAC, "JP", "Asia/Tokyo", "tanaka-robotics.example", "ja_JP", weight=0.7),
-    TenantSpec("globex", "Globex Corporation", Segment.ENTERPRISE, SupportTier.ENTERPRISE, Plan.ENTERPRISE, BillingStatus.ACTIVE, Region.US_EAST, "US", "America/New_York", "globex.example", weight=2.0),
-    TenantSpec("stark", "Stark Industries", Segment.ENTERPRISE, SupportTier.ENTERPRISE, Plan.ENTERPRISE, BillingStatus.ACTIVE, Region.US_WEST, "US", "America/Los_Angeles", "stark.example", health=Health.AMBER, weight=1.8),
-    TenantSpec("umbrella", "Umbrella Corporation", Segment.ENTERPRISE, SupportTier.PREMIUM, Plan.ENTERPRISE, BillingStatus.ACTIVE, Region.EU_WEST, "EU", "Europe/Berlin", "umbrella.example", "de_DE", weight=1.5),
-    TenantSpec("wayne", "Wayne Enterprises", Segment.ENTERPRISE, SupportTier.ENTERPRISE, Plan.ENTERPRISE, BillingStatus.ACTIVE, Region.US_EAST, "US", "America/New_York", "wayne.example", weight=1.6),
-    TenantSpec("springfield", "City of Springfield", Segment.PUBLIC_SECTOR, SupportTier.STANDARD, Plan.BUSINESS, BillingStatus.ACTIVE, Region.US_EAST, "US", "America/Chicago", "springfield.example", telemetry=False, weight=0.6),
-    TenantSpec("nordvik-kommune", "Nordvik Kommune", Segment.PUBLIC_SECTOR, SupportTier.ENTERPRISE, Plan.ENTERPRISE, BillingStatus.ACTIVE, Region.EU_NORTH, "NO", "Europe/Oslo", "nordvik.kommune.example", "no_NO", weight=0.9),
+    TenantSpec(
+        "acme",
+        "Acme Corp",
+        Segment.SMB,
+        SupportTier.PREMIUM,
+        Plan.TEAM,
+        BillingStatus.ACTIVE,
+        Region.US_EAST,
+        "US",
+        "America/New_York",
+        "acme.example",
+        weight=1.3,
+    ),
+    TenantSpec(
+        "initech",
+        "Initech",
+        Segment.SMB,
+        SupportTier.STANDARD,
+        Plan.TEAM,
+        BillingStatus.PAST_DUE,
+        Region.US_EAST,
+        "US",
+        "America/Chicago",
+        "initech.example",
+        telemetry=False,
+        health=Health.AMBER,
+        weight=0.8,
+    ),
+    TenantSpec(
+        "soylent-labs",
+        "Soylent Labs",
+        Segment.SMB,
+        SupportTier.STANDARD,
+        Plan.FREE,
+        BillingStatus.TRIAL,
+        Region.EU_WEST,
+        "EU",
+        "Europe/Amsterdam",
+        "soylentlabs.example",
+        "nl_NL",
+        telemetry=False,
+        health=Health.UNKNOWN,
+        weight=0.4,
+    ),
+    TenantSpec(
+        "vandelay",
+        "Vandelay Industries",
+        Segment.SMB,
+        SupportTier.STANDARD,
+        Plan.TEAM,
+        BillingStatus.CANCELLED,
+        Region.US_EAST,
+        "US",
+        "America/New_York",
+        "vandelay.example",
+        telemetry=False,
+        health=Health.UNKNOWN,
+        weight=0.3,
+    ),
+    TenantSpec(
+        "hooli",
+        "Hooli",
+        Segment.MID_MARKET,
+        SupportTier.PREMIUM,
+        Plan.BUSINESS,
+        BillingStatus.ACTIVE,
+        Region.US_WEST,
+        "US",
+        "America/Los_Angeles",
+        "hooli.example",
+        weight=1.4,
+    ),
+    TenantSpec(
+        "nordic-freight",
+        "Nordic Freight AS",
+        Segment.MID_MARKET,
+        SupportTier.STANDARD,
+        Plan.BUSINESS,
+        BillingStatus.ACTIVE,
+        Region.EU_NORTH,
+        "NO",
+        "Europe/Oslo",
+        "nordicfreight.example",
+        "no_NO",
+        weight=1.0,
+    ),
+    TenantSpec(
+        "cyberdyne",
+        "Cyberdyne Systems",
+        Segment.MID_MARKET,
+        SupportTier.ENTERPRISE,
+        Plan.BUSINESS,
+        BillingStatus.ACTIVE,
+        Region.US_WEST,
+        "US",
+        "America/Los_Angeles",
+        "cyberdyne.example",
+        health=Health.RED,
+        weight=1.1,
+    ),
+    TenantSpec(
+        "tanaka-robotics",
+        "Tanaka Robotics KK",
+        Segment.MID_MARKET,
+        SupportTier.PREMIUM,
+        Plan.BUSINESS,
+        BillingStatus.ACTIVE,
+        Region.APAC,
+        "JP",
+        "Asia/Tokyo",
+        "tanaka-robotics.example",
+        "ja_JP",
+        weight=0.7,
+    ),
+    TenantSpec(
+        "globex",
+        "Globex Corporation",
+        Segment.ENTERPRISE,
+        SupportTier.ENTERPRISE,
+        Plan.ENTERPRISE,
+        BillingStatus.ACTIVE,
+        Region.US_EAST,
+        "US",
+        "America/New_York",
+        "globex.example",
+        weight=2.0,
+    ),
+    TenantSpec(
+        "stark",
+        "Stark Industries",
+        Segment.ENTERPRISE,
+        SupportTier.ENTERPRISE,
+        Plan.ENTERPRISE,
+        BillingStatus.ACTIVE,
+        Region.US_WEST,
+        "US",
+        "America/Los_Angeles",
+        "stark.example",
+        health=Health.AMBER,
+        weight=1.8,
+    ),
+    TenantSpec(
+        "umbrella",
+        "Umbrella Corporation",
+        Segment.ENTERPRISE,
+        SupportTier.PREMIUM,
+        Plan.ENTERPRISE,
+        BillingStatus.ACTIVE,
+        Region.EU_WEST,
+        "EU",
+        "Europe/Berlin",
+        "umbrella.example",
+        "de_DE",
+        weight=1.5,
+    ),
+    TenantSpec(
+        "wayne",
+        "Wayne Enterprises",
+        Segment.ENTERPRISE,
+        SupportTier.ENTERPRISE,
+        Plan.ENTERPRISE,
+        BillingStatus.ACTIVE,
+        Region.US_EAST,
+        "US",
+        "America/New_York",
+        "wayne.example",
+        weight=1.6,
+    ),
+    TenantSpec(
+        "springfield",
+        "City of Springfield",
+        Segment.PUBLIC_SECTOR,
+        SupportTier.STANDARD,
+        Plan.BUSINESS,
+        BillingStatus.ACTIVE,
+        Region.US_EAST,
+        "US",
+        "America/Chicago",
+        "springfield.example",
+        telemetry=False,
+        weight=0.6,
+    ),
+    TenantSpec(
+        "nordvik-kommune",
+        "Nordvik Kommune",
+        Segment.PUBLIC_SECTOR,
+        SupportTier.ENTERPRISE,
+        Plan.ENTERPRISE,
+        BillingStatus.ACTIVE,
+        Region.EU_NORTH,
+        "NO",
+        "Europe/Oslo",
+        "nordvik.kommune.example",
+        "no_NO",
+        weight=0.9,
+    ),
 ]
 DEMO_TENANT_SLUGS = [t.slug for t in TENANTS]
 
@@ -108,31 +291,73 @@ GRANTS = {
 }
 
 TAGS = [
-    "security", "billing", "webhooks", "sdk", "pagination", "rate-limit", "oauth", "ingestion",
-    "trace-bundle", "docs", "regression", "known-issue", "customer-config", "latency", "api-keys",
-    "cli", "widget", "vip", "escalated", "data-export",
+    "security",
+    "billing",
+    "webhooks",
+    "sdk",
+    "pagination",
+    "rate-limit",
+    "oauth",
+    "ingestion",
+    "trace-bundle",
+    "docs",
+    "regression",
+    "known-issue",
+    "customer-config",
+    "latency",
+    "api-keys",
+    "cli",
+    "widget",
+    "vip",
+    "escalated",
+    "data-export",
 ]
 
 ENTITLEMENTS = {
     SupportTier.STANDARD: {
-        "phone_support": False, "named_contacts": 2, "channels": ["email", "web", "widget", "api", "cli"],
-        "trace_bundles": False, "business_hours_only": True,
+        "phone_support": False,
+        "named_contacts": 2,
+        "channels": ["email", "web", "widget", "api", "cli"],
+        "trace_bundles": False,
+        "business_hours_only": True,
     },
     SupportTier.PREMIUM: {
-        "phone_support": False, "named_contacts": 5, "channels": ["email", "web", "widget", "slack", "api", "cli"],
-        "trace_bundles": True, "shared_slack_channel": True,
+        "phone_support": False,
+        "named_contacts": 5,
+        "channels": ["email", "web", "widget", "slack", "api", "cli"],
+        "trace_bundles": True,
+        "shared_slack_channel": True,
     },
     SupportTier.ENTERPRISE: {
-        "phone_support": True, "named_contacts": 12, "channels": ["email", "web", "widget", "slack", "phone", "api", "cli"],
-        "trace_bundles": True, "shared_slack_channel": True, "technical_account_manager": True, "uptime_sla": "99.95%",
+        "phone_support": True,
+        "named_contacts": 12,
+        "channels": ["email", "web", "widget", "slack", "phone", "api", "cli"],
+        "trace_bundles": True,
+        "shared_slack_channel": True,
+        "technical_account_manager": True,
+        "uptime_sla": "99.95%",
     },
 }
 
 RESOURCE_KINDS = [
-    ("api-gateway", "gw"), ("ingest-pipeline", "ingest"), ("webhook-dispatcher", "hooks"),
-    ("auth-service", "auth"), ("postgres-cluster", "db"), ("search-index", "search"),
+    ("api-gateway", "gw"),
+    ("ingest-pipeline", "ingest"),
+    ("webhook-dispatcher", "hooks"),
+    ("auth-service", "auth"),
+    ("postgres-cluster", "db"),
+    ("search-index", "search"),
 ]
-REQUESTER_ROLES = ["CTO", "Platform engineer", "DevOps lead", "Backend developer", "Integration engineer", "IT administrator", "Product manager", "SRE", "Support lead"]
+REQUESTER_ROLES = [
+    "CTO",
+    "Platform engineer",
+    "DevOps lead",
+    "Backend developer",
+    "Integration engineer",
+    "IT administrator",
+    "Product manager",
+    "SRE",
+    "Support lead",
+]
 
 SAVED_VIEWS = [
     # owner username (None = shared by admin), name, query
@@ -161,10 +386,9 @@ class World:
 
 
 def demo_world_exists() -> bool:
-    return (
-        Tenant.objects.filter(slug__in=DEMO_TENANT_SLUGS).count() == len(TENANTS)
-        and User.objects.filter(username__in=[u[0] for u in USERS]).count() == len(USERS)
-    )
+    return Tenant.objects.filter(slug__in=DEMO_TENANT_SLUGS).count() == len(TENANTS) and User.objects.filter(
+        username__in=[u[0] for u in USERS]
+    ).count() == len(USERS)
 
 
 def _ascii(text: str) -> str:
@@ -194,8 +418,13 @@ def build_demo_world(*, out: Out = _quiet, seed: int = 42) -> World:
             if user is None:
                 password = password or make_password(DEMO_PASSWORD)  # hash once: PBKDF2 is slow on purpose
                 user = User.objects.create(
-                    username=username, first_name=first, last_name=last, email=f"{username}@companyos.example",
-                    is_staff=staff, is_superuser=superuser, password=password,
+                    username=username,
+                    first_name=first,
+                    last_name=last,
+                    email=f"{username}@companyos.example",
+                    is_staff=staff,
+                    is_superuser=superuser,
+                    password=password,
                 )
                 user.groups.add(Group.objects.get(name=role))
                 created_any = True
@@ -207,7 +436,9 @@ def build_demo_world(*, out: Out = _quiet, seed: int = 42) -> World:
             teams[slug] = team
         for username, _first, _last, _role, tz, team_slug, _staff, _superuser in USERS:
             team = teams.get(team_slug) if team_slug else None
-            _profile, made = Profile.objects.get_or_create(user=users[username], defaults={"timezone": tz, "team": team})
+            _profile, made = Profile.objects.get_or_create(
+                user=users[username], defaults={"timezone": tz, "team": team}
+            )
             created_any |= made
             if team is not None and made:
                 team.members.add(users[username])
@@ -222,11 +453,22 @@ def build_demo_world(*, out: Out = _quiet, seed: int = 42) -> World:
             tenant = Tenant.objects.filter(slug=spec.slug).first()
             if tenant is None:
                 tenant = Tenant.objects.create(
-                    slug=spec.slug, name=spec.name, segment=spec.segment, support_tier=spec.tier, plan=spec.plan,
-                    billing_status=spec.billing, region=spec.region, data_residency=spec.residency, timezone=spec.tz,
-                    telemetry_consent=spec.telemetry, health=spec.health, entitlements=dict(ENTITLEMENTS[spec.tier]),
+                    slug=spec.slug,
+                    name=spec.name,
+                    segment=spec.segment,
+                    support_tier=spec.tier,
+                    plan=spec.plan,
+                    billing_status=spec.billing,
+                    region=spec.region,
+                    data_residency=spec.residency,
+                    timezone=spec.tz,
+                    telemetry_consent=spec.telemetry,
+                    health=spec.health,
+                    entitlements=dict(ENTITLEMENTS[spec.tier]),
                     default_team=teams["tier-1" if spec.tier == SupportTier.STANDARD else "tier-2"],
-                    sla_policy=_public_sector_policy() if spec.segment == Segment.PUBLIC_SECTOR and spec.tier == SupportTier.ENTERPRISE else None,
+                    sla_policy=_public_sector_policy()
+                    if spec.segment == Segment.PUBLIC_SECTOR and spec.tier == SupportTier.ENTERPRISE
+                    else None,
                 )
                 created_any = True
             tenants.append(tenant)
@@ -259,8 +501,10 @@ def build_demo_world(*, out: Out = _quiet, seed: int = 42) -> World:
         ]
     world = World(tenants, specs, requesters, resources, users, teams, tags, visible_users, created_any)
     if created_any:
-        out(f"Demo world ready: {len(tenants)} tenants, {sum(len(r) for r in requesters.values())} requesters, "
-            f"{len(users)} users, {len(teams)} teams.")
+        out(
+            f"Demo world ready: {len(tenants)} tenants, {sum(len(r) for r in requesters.values())} requesters, "
+            f"{len(users)} users, {len(teams)} teams."
+        )
     return world
 
 
@@ -282,10 +526,16 @@ def _make_requesters(tenant: Tenant, spec: TenantSpec, rng: random.Random, seed:
             continue
         seen.add(email)
         Requester.objects.create(
-            tenant=tenant, name=f"{first} {last}", email=email, role=rng.choice(REQUESTER_ROLES),
+            tenant=tenant,
+            name=f"{first} {last}",
+            email=email,
+            role=rng.choice(REQUESTER_ROLES),
             preferred_channel=rng.choice(channels),
-            auth_method=rng.choice([AuthMethod.SSO, AuthMethod.SSO, AuthMethod.PASSWORD, AuthMethod.API_KEY, AuthMethod.OAUTH])
-            if spec.segment != Segment.SMB else rng.choice([AuthMethod.PASSWORD, AuthMethod.API_KEY]),
+            auth_method=rng.choice(
+                [AuthMethod.SSO, AuthMethod.SSO, AuthMethod.PASSWORD, AuthMethod.API_KEY, AuthMethod.OAUTH]
+            )
+            if spec.segment != Segment.SMB
+            else rng.choice([AuthMethod.PASSWORD, AuthMethod.API_KEY]),
         )
 
 
@@ -293,10 +543,17 @@ def _make_resources(tenant: Tenant, spec: TenantSpec, rng: random.Random) -> Non
     env = "prod"
     for kind, short in rng.sample(RESOURCE_KINDS, rng.randint(2, 3)):
         Resource.objects.create(
-            tenant=tenant, external_id=f"{spec.slug}-{short}-{env}-{spec.region}", kind=kind, region=spec.region,
+            tenant=tenant,
+            external_id=f"{spec.slug}-{short}-{env}-{spec.region}",
+            kind=kind,
+            region=spec.region,
             version=f"v{rng.randint(1, 4)}.{rng.randint(0, 30)}.{rng.randint(0, 9)}",
-            config_snapshot={"replicas": rng.choice([2, 3, 6]), "rate_limit_rps": rng.choice([100, 500, 2000]),
-                             "tls": "1.3", "feature_flags": rng.sample(["batch_ingest", "v2_webhooks", "new_auth", "fast_export"], 2)},
+            config_snapshot={
+                "replicas": rng.choice([2, 3, 6]),
+                "rate_limit_rps": rng.choice([100, 500, 2000]),
+                "tls": "1.3",
+                "feature_flags": rng.sample(["batch_ingest", "v2_webhooks", "new_auth", "fast_export"], 2),
+            },
             health=spec.health if rng.random() < 0.5 else Health.GREEN,
         )
 
@@ -311,7 +568,9 @@ def owner_choices(world: World, tenant_id: int, draft: "Draft | None" = None):
     users = world.visible_users[tenant_id]
     weights = []
     for u in users:
-        w = {"agent": 6, "agent2": 6, "senior": 5, "engineer": 2, "sre": 1, "manager": 0.3, "admin": 0}.get(u.username, 1)
+        w = {"agent": 6, "agent2": 6, "senior": 5, "engineer": 2, "sre": 1, "manager": 0.3, "admin": 0}.get(
+            u.username, 1
+        )
         if draft is not None and draft.issue_type == IssueType.INCIDENT and u.username in ("sre", "engineer"):
             w *= 3
         weights.append(w)

@@ -1,5 +1,6 @@
 """Incidents (minimal for now): what SRE/engineering track, linked to cases and resources, so a
 case's context and a tenant's console can show the incidents touching them."""
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -23,7 +24,9 @@ class Incident(models.Model):
     title = models.CharField(max_length=250)
     severity = models.CharField(max_length=5, choices=Severity.choices, default=Severity.SEV2)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.INVESTIGATING)
-    commander = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    commander = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     comms_channel = models.CharField(max_length=100, blank=True, help_text="e.g. #inc-204")
     started_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)

@@ -1,6 +1,7 @@
 """The tenant console's Incidents panel, registered into tenants.extensions from
 IncidentsConfig.ready() (tenants imports no incidents code): the incidents touching the tenant,
 through its cases or its resources, active first."""
+
 from __future__ import annotations
 
 from django.db.models import Case as SQLCase, Exists, IntegerField, OuterRef, Prefetch, Value, When
@@ -16,20 +17,37 @@ from .models import Incident
 def incidents_panel(tenant, **_) -> dict:
     through_cases, through_resources = Incident.cases.through, Incident.resources.through
     touching = Exists(through_cases.objects.filter(incident_id=OuterRef("pk"), case__tenant_id=tenant.pk)) | Exists(
-        through_resources.objects.filter(incident_id=OuterRef("pk"), resource__tenant_id=tenant.pk))
+        through_resources.objects.filter(incident_id=OuterRef("pk"), resource__tenant_id=tenant.pk)
+    )
     incidents = list(
         Incident.objects.filter(touching)
-        .annotate(active_rank=SQLCase(When(status__in=Incident.ACTIVE, then=Value(0)), default=Value(1), output_field=IntegerField()))
+        .annotate(
+            active_rank=SQLCase(
+                When(status__in=Incident.ACTIVE, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
         .select_related("commander")
         .prefetch_related(
-            Prefetch("cases", queryset=Case.objects.filter(tenant=tenant).only("pk", "tenant_id").order_by("pk"), to_attr="tenant_cases"),
-            Prefetch("resources", queryset=Resource.objects.filter(tenant=tenant).only("pk", "external_id").order_by("external_id"), to_attr="tenant_resources"),
+            Prefetch(
+                "cases",
+                queryset=Case.objects.filter(tenant=tenant).only("pk", "tenant_id").order_by("pk"),
+                to_attr="tenant_cases",
+            ),
+            Prefetch(
+                "resources",
+                queryset=Resource.objects.filter(tenant=tenant).only("pk", "external_id").order_by("external_id"),
+                to_attr="tenant_resources",
+            ),
         )
         .order_by("active_rank", "-started_at")[:ROWS]
     )
     starts = [i.started_at for i in incidents if i.started_at]
-    return {"incidents": incidents, "active_count": sum(1 for i in incidents if i.active), "empty": not incidents,
-            "data_at": max(starts) if starts else None}
+    return {
+        "incidents": incidents,
+        "active_count": sum(1 for i in incidents if i.active),
+        "empty": not incidents,
+        "data_at": max(starts) if starts else None,
+    }
 
 
 def register() -> None:

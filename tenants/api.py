@@ -13,6 +13,7 @@ Request-level problems answer {"detail": "..."}: 400 malformed JSON or wrong sha
 TELEMETRY_MAX_BYTES or a batch over TELEMETRY_MAX_BATCH, 415 not JSON. Invalid items answer 400
 {"detail": ..., "errors": [{"index", "field", "message"}, ...]} listing every problem; nothing is written.
 """
+
 from __future__ import annotations
 
 import json
@@ -73,7 +74,9 @@ class LimitedJSONParser(BaseParser):
             try:  # "\ud800" alone is valid JSON but not text PostgreSQL can store
                 json.dumps(data, ensure_ascii=False).encode()
             except UnicodeEncodeError:
-                raise ParseError("Malformed JSON: a string contains an unpaired UTF-16 surrogate escape (\\ud800–\\udfff).") from None
+                raise ParseError(
+                    "Malformed JSON: a string contains an unpaired UTF-16 surrogate escape (\\ud800–\\udfff)."
+                ) from None
         return data
 
 
@@ -84,8 +87,13 @@ def _empty_body(request) -> Response | None:
     except ValueError:
         length = 0
     if length <= 0:
-        return Response({"detail": "The request body is empty. Send JSON with a Content-Length header "
-                                   "(a chunked body without one is not read)."}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {
+                "detail": "The request body is empty. Send JSON with a Content-Length header "
+                "(a chunked body without one is not read)."
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     return None
 
 
@@ -98,12 +106,22 @@ def _error(exc: ingest.IngestError) -> Response:
 
 class TelemetryIndex(APIView):
     def get(self, request):
-        return Response({
-            "batch": {"max_items": settings.TELEMETRY_MAX_BATCH, "max_bytes": settings.TELEMETRY_MAX_BYTES,
-                      "body": '{"items": [ ... ]} or a bare JSON list; one kind per request; all or nothing'},
-            "kinds": {kind: {"url": request.build_absolute_uri(reverse("api:telemetry_kind", args=[kind])), **ingest.describe_kind(kind)}
-                      for kind in ingest.KINDS},
-        })
+        return Response(
+            {
+                "batch": {
+                    "max_items": settings.TELEMETRY_MAX_BATCH,
+                    "max_bytes": settings.TELEMETRY_MAX_BYTES,
+                    "body": '{"items": [ ... ]} or a bare JSON list; one kind per request; all or nothing',
+                },
+                "kinds": {
+                    kind: {
+                        "url": request.build_absolute_uri(reverse("api:telemetry_kind", args=[kind])),
+                        **ingest.describe_kind(kind),
+                    }
+                    for kind in ingest.KINDS
+                },
+            }
+        )
 
 
 class TelemetryKind(APIView):
@@ -127,12 +145,12 @@ class TelemetryKind(APIView):
 class AlertmanagerWebhook(APIView):
     """Point an Alertmanager receiver here:
 
-        receivers:
-          - name: companyos
-            webhook_configs:
-              - url: https://support.example.com/api/v1/alertmanager/
-                http_config:
-                  authorization: {type: Bearer, credentials: <token>}
+    receivers:
+      - name: companyos
+        webhook_configs:
+          - url: https://support.example.com/api/v1/alertmanager/
+            http_config:
+              authorization: {type: Bearer, credentials: <token>}
     """
 
     parser_classes = [LimitedJSONParser]

@@ -1,4 +1,5 @@
 """Token authentication for the machine APIs: `Authorization: Bearer <token>` of an Integration."""
+
 from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed

@@ -1,4 +1,5 @@
 """/api/v1/: the machine API (token-authenticated; see tenants.api)."""
+
 from django.urls import path
 
 from . import api

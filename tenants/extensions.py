@@ -11,6 +11,7 @@ these from its AppConfig.ready(); tenants reads only what is registered.
 - The SLA policy in force for a tenant (`register_policy_lookup`): shown in the console header and
   on the Entitlements panel; cases owns the rule.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

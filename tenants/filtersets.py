@@ -1,4 +1,5 @@
 """The tenant list's filters. Every value lives in the URL, so a filtered list is a link."""
+
 from __future__ import annotations
 
 import django_filters as df
@@ -13,8 +14,11 @@ from .selectors import HEALTH_RANK
 W = {"class": "input"}
 CB = forms.CheckboxSelectMultiple
 
-TIER_RANK = Case(*[When(support_tier=tier, then=Value(rank)) for rank, tier in enumerate(reversed(SupportTier.values))],
-                 default=Value(9), output_field=IntegerField())  # enterprise first
+TIER_RANK = Case(
+    *[When(support_tier=tier, then=Value(rank)) for rank, tier in enumerate(reversed(SupportTier.values))],
+    default=Value(9),
+    output_field=IntegerField(),
+)  # enterprise first
 
 SORTS = {
     "name": (("name", "pk"), "Name"),
@@ -27,28 +31,54 @@ SORTS = {
 }
 DEFAULT_SORT = "name"
 
-HEALTH_CHOICES = [(Health.RED.value, "Unhealthy (red)"), (Health.AMBER.value, "Degraded (amber)"),
-                  (Health.GREEN.value, "Healthy (green)"), (Health.UNKNOWN.value, "Unknown")]
+HEALTH_CHOICES = [
+    (Health.RED.value, "Unhealthy (red)"),
+    (Health.AMBER.value, "Degraded (amber)"),
+    (Health.GREEN.value, "Healthy (green)"),
+    (Health.UNKNOWN.value, "Unknown"),
+]
 
 
 class TenantFilterSet(df.FilterSet):
     """Filters a queryset from tenants.selectors.tenant_list (it carries the health rank and the
     case-count summary columns, tenants.extensions, that the health, breached and sort filters read)."""
 
-    q = df.CharFilter(method="filter_q", label="Search", widget=forms.TextInput(attrs={**W, "type": "search", "placeholder": "Name or slug"}))
+    q = df.CharFilter(
+        method="filter_q",
+        label="Search",
+        widget=forms.TextInput(attrs={**W, "type": "search", "placeholder": "Name or slug"}),
+    )
     segment = df.MultipleChoiceFilter(widget=CB, choices=Segment.choices, label="Segment")
-    tier = df.MultipleChoiceFilter(widget=CB, field_name="support_tier", choices=SupportTier.choices, label="Support tier")
+    tier = df.MultipleChoiceFilter(
+        widget=CB, field_name="support_tier", choices=SupportTier.choices, label="Support tier"
+    )
     region = df.MultipleChoiceFilter(widget=CB, choices=Region.choices, label="Region")
-    billing = df.MultipleChoiceFilter(widget=CB, field_name="billing_status", choices=BillingStatus.choices, label="Billing")
+    billing = df.MultipleChoiceFilter(
+        widget=CB, field_name="billing_status", choices=BillingStatus.choices, label="Billing"
+    )
     health = df.MultipleChoiceFilter(widget=CB, choices=HEALTH_CHOICES, method="filter_health", label="Health")
     has_breached = df.BooleanFilter(
-        method="filter_has_breached", label="Breached cases",
-        widget=forms.Select(attrs=W, choices=[("", "Breached: any"), ("true", "Has breached cases"), ("false", "No breached cases")]),
+        method="filter_has_breached",
+        label="Breached cases",
+        widget=forms.Select(
+            attrs=W, choices=[("", "Breached: any"), ("true", "Has breached cases"), ("false", "No breached cases")]
+        ),
     )
-    sort = df.ChoiceFilter(choices=[(k, v[1]) for k, v in SORTS.items()], method="filter_noop", label="Sort", empty_label=None,
-                           widget=forms.Select(attrs=W))
+    sort = df.ChoiceFilter(
+        choices=[(k, v[1]) for k, v in SORTS.items()],
+        method="filter_noop",
+        label="Sort",
+        empty_label=None,
+        widget=forms.Select(attrs=W),
+    )
 
-    CHIPS = ["segment", "tier", "region", "billing", "health"]  # the filter bar's chips (templates/includes/filter_bar.html)
+    CHIPS = [
+        "segment",
+        "tier",
+        "region",
+        "billing",
+        "health",
+    ]  # the filter bar's chips (templates/includes/filter_bar.html)
     INLINE = ["has_breached"]  # shown in place in the filter bar
 
     class Meta:

@@ -1,4 +1,5 @@
 """/tenants/integrations/: telemetry integrations and their API tokens (admins only)."""
+
 from django.urls import path
 
 from . import views_integrations

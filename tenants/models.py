@@ -18,7 +18,9 @@ class Tenant(models.Model):
     support_tier = models.CharField(
         max_length=20, choices=SupportTier.choices, default=SupportTier.STANDARD, db_index=True
     )
-    entitlements = models.JSONField(default=dict, blank=True, help_text="e.g. {\"phone_support\": true, \"named_contacts\": 3}")
+    entitlements = models.JSONField(
+        default=dict, blank=True, help_text='e.g. {"phone_support": true, "named_contacts": 3}'
+    )
     billing_status = models.CharField(max_length=20, choices=BillingStatus.choices, default=BillingStatus.ACTIVE)
     region = models.CharField(max_length=20, choices=Region.choices, default=Region.EU_WEST)
     data_residency = models.CharField(max_length=40, blank=True, help_text="e.g. EU, US, NO")
@@ -29,7 +31,11 @@ class Tenant(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     sla_policy = models.ForeignKey(
-        "cases.SLAPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="tenant_overrides",
+        "cases.SLAPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tenant_overrides",
         help_text="Overrides the SLA policy rules (segment/tier) for this tenant.",
     )
     health = models.CharField(max_length=10, choices=Health.choices, default=Health.UNKNOWN)

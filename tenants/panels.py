@@ -4,6 +4,7 @@ config diffs, entitlement rows, the blast radius). The rows come from tenants.se
 of apps above tenants (Cases, Incidents) and the SLA policy in force come in through
 tenants.extensions, filled by those apps. Nothing here queries the database itself.
 """
+
 from __future__ import annotations
 
 import json
@@ -103,29 +104,50 @@ def health_panel(tenant: Tenant, **_) -> dict:
     for name, history in _group(rows, "name").items():
         latest = history[0]
         budgets = [h.error_budget_remaining for h in reversed(history)]
-        slis.append({
-            "name": name, "latest": latest, "health": latest.health, "resource": resources.get(latest.resource_id),
-            "history": list(reversed(history)),
-            "spark": Chart(budgets, lo=0, hi=100),
-            "burn": round(budgets[0] - budgets[-1], 1) if len(budgets) > 1 else None,
-        })
+        slis.append(
+            {
+                "name": name,
+                "latest": latest,
+                "health": latest.health,
+                "resource": resources.get(latest.resource_id),
+                "history": list(reversed(history)),
+                "spark": Chart(budgets, lo=0, hi=100),
+                "burn": round(budgets[0] - budgets[-1], 1) if len(budgets) > 1 else None,
+            }
+        )
     slis.sort(key=lambda s: (HEALTH_RANK[s["health"]], s["name"]))
     overall = min((s["health"] for s in slis), key=HEALTH_RANK.get, default=tenant.health)
     counts = {state: sum(1 for s in slis if s["health"] == state) for state in (Health.RED, Health.AMBER, Health.GREEN)}
-    return {"slis": slis, "overall": overall, "counts": counts, "from_slis": bool(slis),
-            "empty": not slis, "data_at": _newest(*(s["latest"].observed_at for s in slis))}
+    return {
+        "slis": slis,
+        "overall": overall,
+        "counts": counts,
+        "from_slis": bool(slis),
+        "empty": not slis,
+        "data_at": _newest(*(s["latest"].observed_at for s in slis)),
+    }
 
 
 def alerts_panel(tenant: Tenant, **_) -> dict:
     alerts, n_firing, capped = selectors.tenant_alerts(tenant)
-    return {"alerts": alerts, "firing_count": n_firing, "firing_capped": capped, "empty": not alerts,
-            "data_at": _newest(*(a.starts_at for a in alerts), *(a.ends_at for a in alerts))}
+    return {
+        "alerts": alerts,
+        "firing_count": n_firing,
+        "firing_capped": capped,
+        "empty": not alerts,
+        "data_at": _newest(*(a.starts_at for a in alerts), *(a.ends_at for a in alerts)),
+    }
 
 
 def flags_panel(tenant: Tenant, **_) -> dict:
     flags = selectors.latest_flags(tenant)
-    return {"flags": flags, "enabled_count": sum(1 for f in flags if f.enabled), "empty": not flags,
-            "truncated": len(flags) >= MAX_FLAGS, "data_at": _newest(*(f.observed_at for f in flags))}
+    return {
+        "flags": flags,
+        "enabled_count": sum(1 for f in flags if f.enabled),
+        "empty": not flags,
+        "truncated": len(flags) >= MAX_FLAGS,
+        "data_at": _newest(*(f.observed_at for f in flags)),
+    }
 
 
 def flatten(data, prefix: str = "") -> dict[str, object]:
@@ -183,13 +205,24 @@ def config_panel(tenant: Tenant, params=None, **_) -> dict:
     if current is None:
         return {"empty": True}
     diff = config_diff(previous.data if previous else {}, current.data)
-    return {"current": current, "previous": previous, "diff": diff, "flat": sorted((k, show(v)) for k, v in flatten(current.data).items()),
-            "recent": recent, "empty": False, "data_at": current.taken_at}
+    return {
+        "current": current,
+        "previous": previous,
+        "diff": diff,
+        "flat": sorted((k, show(v)) for k, v in flatten(current.data).items()),
+        "recent": recent,
+        "empty": False,
+        "data_at": current.taken_at,
+    }
 
 
 def deployments_panel(tenant: Tenant, **_) -> dict:
     deployments = selectors.recent_deployments(tenant)
-    return {"deployments": deployments, "empty": not deployments, "data_at": _newest(*(d.deployed_at for d in deployments))}
+    return {
+        "deployments": deployments,
+        "empty": not deployments,
+        "data_at": _newest(*(d.deployed_at for d in deployments)),
+    }
 
 
 def usage_panel(tenant: Tenant, **_) -> dict:
@@ -200,20 +233,38 @@ def usage_panel(tenant: Tenant, **_) -> dict:
         values = [p.value for p in periods]
         latest, before = values[-1], (values[-2] if len(values) > 1 else None)
         change = round((latest - before) / before * 100, 1) if before not in (None, 0) else None
-        metrics.append({"name": name, "periods": periods, "latest": latest, "change": change,
-                        "chart": Chart(values, width=260, height=60, lo=0)})
-    return {"metrics": metrics, "empty": not metrics, "data_at": _newest(*(m["periods"][-1].period_start for m in metrics))}
+        metrics.append(
+            {
+                "name": name,
+                "periods": periods,
+                "latest": latest,
+                "change": change,
+                "chart": Chart(values, width=260, height=60, lo=0),
+            }
+        )
+    return {
+        "metrics": metrics,
+        "empty": not metrics,
+        "data_at": _newest(*(m["periods"][-1].period_start for m in metrics)),
+    }
 
 
 def experiments_panel(tenant: Tenant, **_) -> dict:
     experiments, n, capped = selectors.active_experiments(tenant)
-    return {"experiments": experiments, "active_count": n, "active_capped": capped, "empty": not experiments,
-            "data_at": _newest(*(e.started_at for e in experiments))}
+    return {
+        "experiments": experiments,
+        "active_count": n,
+        "active_capped": capped,
+        "empty": not experiments,
+        "data_at": _newest(*(e.started_at for e in experiments)),
+    }
 
 
 ENTITLEMENT_LABELS = {
-    "trace_bundles": "Diagnostic trace bundles", "shared_slack_channel": "Shared Slack channel",
-    "technical_account_manager": "Technical account manager", "business_hours_only": "Business hours only",
+    "trace_bundles": "Diagnostic trace bundles",
+    "shared_slack_channel": "Shared Slack channel",
+    "technical_account_manager": "Technical account manager",
+    "business_hours_only": "Business hours only",
     "uptime_sla": "Uptime SLA",
 }
 
@@ -222,20 +273,38 @@ def entitlement_rows(tenant: Tenant, policy) -> list[dict]:
     """What the tenant's plan includes (✓) and what it does not (✗), one row each."""
     ent = tenant.entitlements or {}
     rows = [
-        {"label": "Support tier", "ok": True, "value": tenant.get_support_tier_display(),
-         "note": "highest tier" if tenant.support_tier == SupportTier.ENTERPRISE else ""},
-        {"label": "Phone support", "ok": bool(ent.get("phone_support")), "value": "included" if ent.get("phone_support") else "not included"},
+        {
+            "label": "Support tier",
+            "ok": True,
+            "value": tenant.get_support_tier_display(),
+            "note": "highest tier" if tenant.support_tier == SupportTier.ENTERPRISE else "",
+        },
+        {
+            "label": "Phone support",
+            "ok": bool(ent.get("phone_support")),
+            "value": "included" if ent.get("phone_support") else "not included",
+        },
     ]
     contacts = ent.get("named_contacts")
     rows.append({"label": "Named contacts", "ok": bool(contacts), "value": str(contacts) if contacts else "none"})
     channels = ent.get("channels")
     for value, label in Channel.choices:
         ok = channels is None or value in channels
-        rows.append({"label": f"Channel: {label}", "ok": ok,
-                     "value": ("not restricted" if channels is None else "included") if ok else "not included"})
-    rows.append({"label": "SLA policy", "ok": policy is not None,
-                 "value": policy.name if policy else "none matches: no SLA clocks run",
-                 "note": "tenant override" if tenant.sla_policy_id else ("by segment and tier" if policy else "")})
+        rows.append(
+            {
+                "label": f"Channel: {label}",
+                "ok": ok,
+                "value": ("not restricted" if channels is None else "included") if ok else "not included",
+            }
+        )
+    rows.append(
+        {
+            "label": "SLA policy",
+            "ok": policy is not None,
+            "value": policy.name if policy else "none matches: no SLA clocks run",
+            "note": "tenant override" if tenant.sla_policy_id else ("by segment and tier" if policy else ""),
+        }
+    )
     for key in sorted(set(ent) - {"phone_support", "named_contacts", "channels"}):
         value = ent[key]
         label = ENTITLEMENT_LABELS.get(key, key.replace("_", " ").capitalize())
@@ -249,8 +318,13 @@ def entitlement_rows(tenant: Tenant, policy) -> list[dict]:
 def entitlements_panel(tenant: Tenant, **_) -> dict:
     policy = extensions.policy_for(tenant)
     rows = entitlement_rows(tenant, policy)
-    return {"rows": rows, "policy": policy, "included": [r for r in rows if r["ok"]], "excluded": [r for r in rows if not r["ok"]],
-            "empty": False}
+    return {
+        "rows": rows,
+        "policy": policy,
+        "included": [r for r in rows if r["ok"]],
+        "excluded": [r for r in rows if not r["ok"]],
+        "empty": False,
+    }
 
 
 def _is_affected(resource) -> bool:
@@ -277,7 +351,13 @@ def resources_panel(tenant: Tenant, user=None, **_) -> dict:
         if r is None:
             return {"pk": pk, "label": "unknown resource", "health": Health.UNKNOWN, "own": False, "hidden": True}
         if sees(r["tenant_id"]):
-            return {"pk": pk, "label": r["external_id"], "health": r["health"], "own": r["tenant_id"] == tenant.pk, "tenant_id": r["tenant_id"]}
+            return {
+                "pk": pk,
+                "label": r["external_id"],
+                "health": r["health"],
+                "own": r["tenant_id"] == tenant.pk,
+                "tenant_id": r["tenant_id"],
+            }
         return {"pk": pk, "label": "a resource of another tenant", "health": r["health"], "own": False, "hidden": True}
 
     shared: dict[str, dict] = defaultdict(lambda: {"names": [], "hidden": 0})
@@ -296,13 +376,21 @@ def resources_panel(tenant: Tenant, user=None, **_) -> dict:
     affected_ids = {r.pk for r in failing} | {rid for r in failing for rid in reached.get(r.pk, ())}
     rows = []
     for r in resources:
-        radius = sorted((describe(pk) for pk in reached.get(r.pk, ())), key=lambda d: (d.get("hidden", False), d["label"]))
-        rows.append({
-            "resource": r, "affected": _is_affected(r), "in_blast": r.pk in affected_ids and not _is_affected(r),
-            "depends_on": sorted((describe(pk) for pk in depends_on.get(r.pk, ())), key=lambda d: d["label"]),
-            "radius": radius[:12], "radius_count": len(radius), "radius_hidden": sum(1 for d in radius if d.get("hidden")),
-            "shared": shared.get(r.external_id),
-        })
+        radius = sorted(
+            (describe(pk) for pk in reached.get(r.pk, ())), key=lambda d: (d.get("hidden", False), d["label"])
+        )
+        rows.append(
+            {
+                "resource": r,
+                "affected": _is_affected(r),
+                "in_blast": r.pk in affected_ids and not _is_affected(r),
+                "depends_on": sorted((describe(pk) for pk in depends_on.get(r.pk, ())), key=lambda d: d["label"]),
+                "radius": radius[:12],
+                "radius_count": len(radius),
+                "radius_hidden": sum(1 for d in radius if d.get("hidden")),
+                "shared": shared.get(r.external_id),
+            }
+        )
 
     # Who else an outage here touches: tenants sharing an affected resource (same external id), and
     # tenants whose resources a failing one reaches through dependency edges.
@@ -323,9 +411,17 @@ def resources_panel(tenant: Tenant, user=None, **_) -> dict:
             hit_names[t["pk"]] = {"name": t["name"], "slug": t["slug"]}
     hit_hidden |= {t for t in reached_other_tenants if not sees(t)}
 
-    return {"rows": rows, "total": total, "firing_cap": FIRING_CAP, "truncated": total > len(resources), "failing": failing,
-            "affected_count": len(affected_ids), "other_tenants": sorted(hit_names.values(), key=lambda t: t["name"]),
-            "other_hidden": len(hit_hidden), "empty": False}
+    return {
+        "rows": rows,
+        "total": total,
+        "firing_cap": FIRING_CAP,
+        "truncated": total > len(resources),
+        "failing": failing,
+        "affected_count": len(affected_ids),
+        "other_tenants": sorted(hit_names.values(), key=lambda t: t["name"]),
+        "other_hidden": len(hit_hidden),
+        "empty": False,
+    }
 
 
 def provided(name: str):
@@ -364,11 +460,23 @@ PANELS: dict[str, PanelSpec] = {
 def build_panel(name: str, *, tenant: Tenant, user, params=None) -> Panel:
     spec = PANELS[name]
     data = spec.build(tenant, user=user, params=params or {})
-    return Panel(name=name, title=spec.title, data=data, empty=data.pop("empty", False), data_at=data.pop("data_at", None),
-                 wide=spec.wide, loaded=True)
+    return Panel(
+        name=name,
+        title=spec.title,
+        data=data,
+        empty=data.pop("empty", False),
+        data_at=data.pop("data_at", None),
+        wide=spec.wide,
+        loaded=True,
+    )
 
 
 def tenant_header(tenant: Tenant) -> dict:
     ent = tenant.entitlements or {}
-    return {"policy": extensions.policy_for(tenant), "health": selectors.tenant_health(tenant),
-            "phone": bool(ent.get("phone_support")), "named_contacts": ent.get("named_contacts"), "channels": ent.get("channels")}
+    return {
+        "policy": extensions.policy_for(tenant),
+        "health": selectors.tenant_health(tenant),
+        "phone": bool(ent.get("phone_support")),
+        "named_contacts": ent.get("named_contacts"),
+        "channels": ent.get("channels"),
+    }

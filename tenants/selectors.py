@@ -10,6 +10,7 @@ index followed by a LATERAL top-N per key; elsewhere a window function.
 
 Data of apps above tenants (case counts on the list) comes in through tenants.extensions.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -85,10 +86,14 @@ SLI_AMBER = Q(error_budget_remaining__lt=25)
 def tenant_get_for_user(user, slug: str, *, path: str = "") -> Tenant:
     """The tenant behind `slug` if `user` may see it; otherwise 404, and the attempt is audited
     (under the tenant's id when it exists, so its trail shows the denial, else under the slug)."""
-    tenant = tenant_visible_to(user).select_related("sla_policy", "default_team", "default_owner").filter(slug=slug).first()
+    tenant = (
+        tenant_visible_to(user).select_related("sla_policy", "default_team", "default_owner").filter(slug=slug).first()
+    )
     if tenant is None:
         pk = Tenant.objects.filter(slug=slug).values_list("pk", flat=True).first()
-        audit.log_denied(Tenant, pk if pk is not None else slug, path=path, reason="tenant not visible or does not exist")
+        audit.log_denied(
+            Tenant, pk if pk is not None else slug, path=path, reason="tenant not visible or does not exist"
+        )
         raise Http404("No such tenant")
     return tenant
 
@@ -116,7 +121,9 @@ _WORST_LATEST_SLI_SQL = """(
 
 def _latest_slis_of(tenant_ref) -> QuerySet[SLI]:
     """A tenant's SLI rows that are the latest observation of their name (no newer row exists)."""
-    newer = SLI.objects.filter(tenant_id=OuterRef("tenant_id"), name=OuterRef("name"), observed_at__gt=OuterRef("observed_at"))
+    newer = SLI.objects.filter(
+        tenant_id=OuterRef("tenant_id"), name=OuterRef("name"), observed_at__gt=OuterRef("observed_at")
+    )
     return SLI.objects.filter(tenant_id=tenant_ref).filter(~Exists(newer))
 
 
@@ -134,21 +141,27 @@ def health_rank_expression(*, portable: bool = False):
         When(Exists(latest.filter(SLI_RED)), then=Value(0)),
         When(Exists(latest.filter(SLI_AMBER)), then=Value(1)),
         When(Exists(SLI.objects.filter(tenant_id=OuterRef("pk"))), then=Value(3)),
-        default=stored, output_field=IntegerField(),
+        default=stored,
+        output_field=IntegerField(),
     )
 
 
 def health_rank_of(expression_field: str):
     """HEALTH_RANK of a stored health column, as SQL (9 for a value it does not know)."""
-    return SQLCase(*[When(**{expression_field: state}, then=Value(rank)) for state, rank in HEALTH_RANK.items()],
-                   default=Value(9), output_field=IntegerField())
+    return SQLCase(
+        *[When(**{expression_field: state}, then=Value(rank)) for state, rank in HEALTH_RANK.items()],
+        default=Value(9),
+        output_field=IntegerField(),
+    )
 
 
 def tenant_list(user) -> QuerySet[Tenant]:
     """The tenants `user` may see, each with its health rank (see health_rank_expression; the view
     names it with RANK_STATE) and the summary columns the apps above provide (tenants.extensions:
     open and breached case counts)."""
-    return tenant_visible_to(user).annotate(health_rank=health_rank_expression(), **extensions.summary_annotations(timezone.now()))
+    return tenant_visible_to(user).annotate(
+        health_rank=health_rank_expression(), **extensions.summary_annotations(timezone.now())
+    )
 
 
 def with_health_state(tenants) -> list[Tenant]:
@@ -182,10 +195,14 @@ def latest_per_key(model, *, tenant_id: int, key: str, time_field: str, per_key:
             ORDER BY row.{k}, row.{t} DESC
         """
         return list(model.objects.raw(sql, [tenant_id, tenant_id, max_keys, tenant_id, per_key]))
-    return latest_per_key_portable(model, tenant_id=tenant_id, key=key, time_field=time_field, per_key=per_key, max_keys=max_keys)
+    return latest_per_key_portable(
+        model, tenant_id=tenant_id, key=key, time_field=time_field, per_key=per_key, max_keys=max_keys
+    )
 
 
-def latest_per_key_portable(model, *, tenant_id: int, key: str, time_field: str, per_key: int = 1, max_keys: int = 20) -> list:
+def latest_per_key_portable(
+    model, *, tenant_id: int, key: str, time_field: str, per_key: int = 1, max_keys: int = 20
+) -> list:
     """The same with window functions (SQLite, laptops): one query, but it reads all the tenant's rows."""
     qs = (
         model.objects.filter(tenant_id=tenant_id)
@@ -216,8 +233,12 @@ def tenant_health(tenant: Tenant) -> str:
 def sli_history(tenant: Tenant) -> tuple[list[SLI], dict[int, str]]:
     """The latest SPARK_POINTS observations of each of the tenant's first MAX_SLIS SLI names (by name,
     newest first within a name), and the external id of every resource they name."""
-    rows = latest_per_key(SLI, tenant_id=tenant.pk, key="name", time_field="observed_at", per_key=SPARK_POINTS, max_keys=MAX_SLIS)
-    resources = dict(Resource.objects.filter(pk__in={r.resource_id for r in rows if r.resource_id}).values_list("pk", "external_id"))
+    rows = latest_per_key(
+        SLI, tenant_id=tenant.pk, key="name", time_field="observed_at", per_key=SPARK_POINTS, max_keys=MAX_SLIS
+    )
+    resources = dict(
+        Resource.objects.filter(pk__in={r.resource_id for r in rows if r.resource_id}).values_list("pk", "external_id")
+    )
     return rows, resources
 
 
@@ -225,16 +246,24 @@ def tenant_alerts(tenant: Tenant) -> tuple[list[Alert], int, bool]:
     """Up to ROWS alerts, firing first then resolved (newest first), and the firing count (capped)."""
     base = Alert.objects.filter(tenant=tenant).select_related("resource")
     firing = list(base.filter(status=Alert.Status.FIRING).order_by("-starts_at")[:ROWS])
-    resolved = list(base.filter(status=Alert.Status.RESOLVED).order_by("-starts_at")[: ROWS - len(firing)]) if len(firing) < ROWS else []
+    resolved = (
+        list(base.filter(status=Alert.Status.RESOLVED).order_by("-starts_at")[: ROWS - len(firing)])
+        if len(firing) < ROWS
+        else []
+    )
     n_firing, capped = _capped(Alert.objects.filter(tenant=tenant, status=Alert.Status.FIRING))
     return firing + resolved, n_firing, capped
 
 
 def latest_flags(tenant: Tenant) -> list[FeatureFlag]:
-    return latest_per_key(FeatureFlag, tenant_id=tenant.pk, key="key", time_field="observed_at", per_key=1, max_keys=MAX_FLAGS)
+    return latest_per_key(
+        FeatureFlag, tenant_id=tenant.pk, key="key", time_field="observed_at", per_key=1, max_keys=MAX_FLAGS
+    )
 
 
-def config_snapshots(tenant: Tenant, wanted: str = "") -> tuple[ConfigSnapshot | None, ConfigSnapshot | None, list[ConfigSnapshot]]:
+def config_snapshots(
+    tenant: Tenant, wanted: str = ""
+) -> tuple[ConfigSnapshot | None, ConfigSnapshot | None, list[ConfigSnapshot]]:
     """The snapshot asked for (else the newest), the one before it of the same resource, and the ten newest."""
     snapshots = ConfigSnapshot.objects.filter(tenant=tenant).select_related("resource", "integration")
     current = snapshots.filter(pk=int(wanted)).first() if str(wanted).isdigit() else None
@@ -243,22 +272,39 @@ def config_snapshots(tenant: Tenant, wanted: str = "") -> tuple[ConfigSnapshot |
     if current is None:
         return None, None, []
     previous = (
-        snapshots.filter(resource_id=current.resource_id, taken_at__lt=current.taken_at).order_by("-taken_at", "-pk").first()
-        if current.resource_id else
-        snapshots.filter(resource__isnull=True, taken_at__lt=current.taken_at).order_by("-taken_at", "-pk").first()
+        snapshots.filter(resource_id=current.resource_id, taken_at__lt=current.taken_at)
+        .order_by("-taken_at", "-pk")
+        .first()
+        if current.resource_id
+        else snapshots.filter(resource__isnull=True, taken_at__lt=current.taken_at).order_by("-taken_at", "-pk").first()
     )
-    recent = list(ConfigSnapshot.objects.filter(tenant=tenant).select_related("resource").only(
-        "pk", "taken_at", "resource__external_id").order_by("-taken_at", "-pk")[:10])
+    recent = list(
+        ConfigSnapshot.objects.filter(tenant=tenant)
+        .select_related("resource")
+        .only("pk", "taken_at", "resource__external_id")
+        .order_by("-taken_at", "-pk")[:10]
+    )
     return current, previous, recent
 
 
 def recent_deployments(tenant: Tenant) -> list[Deployment]:
-    return list(Deployment.objects.filter(tenant=tenant).select_related("resource", "integration").order_by("-deployed_at")[:ROWS])
+    return list(
+        Deployment.objects.filter(tenant=tenant)
+        .select_related("resource", "integration")
+        .order_by("-deployed_at")[:ROWS]
+    )
 
 
 def usage_rows(tenant: Tenant) -> list[UsageMetric]:
     """The latest USAGE_PERIODS periods of each of the first MAX_METRICS metrics (newest first)."""
-    return latest_per_key(UsageMetric, tenant_id=tenant.pk, key="metric", time_field="period_start", per_key=USAGE_PERIODS, max_keys=MAX_METRICS)
+    return latest_per_key(
+        UsageMetric,
+        tenant_id=tenant.pk,
+        key="metric",
+        time_field="period_start",
+        per_key=USAGE_PERIODS,
+        max_keys=MAX_METRICS,
+    )
 
 
 def active_experiments(tenant: Tenant) -> tuple[list[Experiment], int, bool]:
@@ -300,21 +346,43 @@ def resource_graph(tenant: Tenant) -> dict | None:
     firing = RawSQL(
         f"SELECT COUNT(*) FROM (SELECT 1 FROM {connection.ops.quote_name(Alert._meta.db_table)} AS fa "
         f"WHERE fa.resource_id = {connection.ops.quote_name(Resource._meta.db_table)}.id AND fa.status = %s LIMIT {FIRING_CAP}) AS capped",
-        [Alert.Status.FIRING.value], output_field=IntegerField())
+        [Alert.Status.FIRING.value],
+        output_field=IntegerField(),
+    )
     base = Resource.objects.filter(tenant=tenant)
-    resources = list(base.annotate(firing=firing, rank=health_rank_of("health")).order_by("rank", "-firing", "external_id")[:MAX_RESOURCES])
+    resources = list(
+        base.annotate(firing=firing, rank=health_rank_of("health")).order_by("rank", "-firing", "external_id")[
+            :MAX_RESOURCES
+        ]
+    )
     if not resources:
         return None
     total = base.count() if len(resources) >= MAX_RESOURCES else len(resources)
     ids = [r.pk for r in resources]
-    edges = list(ResourceDependency.objects.filter(Q(resource_id__in=ids) | Q(depends_on_id__in=ids))
-                 .values_list("resource_id", "depends_on_id")[:MAX_REACH])
+    edges = list(
+        ResourceDependency.objects.filter(Q(resource_id__in=ids) | Q(depends_on_id__in=ids)).values_list(
+            "resource_id", "depends_on_id"
+        )[:MAX_REACH]
+    )
     reached = reach(ids)
     other_ids = ({rid for rids in reached.values() for rid in rids} | {d for _, d in edges}) - set(ids)
-    others = {r["pk"]: r for r in Resource.objects.filter(pk__in=other_ids).values("pk", "external_id", "kind", "health", "tenant_id")}
-    shared_rows = list(Resource.objects.filter(external_id__in=[r.external_id for r in resources]).exclude(tenant=tenant)
-                       .values_list("external_id", "tenant_id", "tenant__name", "tenant__slug"))
-    return {"resources": resources, "total": total, "edges": edges, "reached": reached, "others": others, "shared_rows": shared_rows}
+    others = {
+        r["pk"]: r
+        for r in Resource.objects.filter(pk__in=other_ids).values("pk", "external_id", "kind", "health", "tenant_id")
+    }
+    shared_rows = list(
+        Resource.objects.filter(external_id__in=[r.external_id for r in resources])
+        .exclude(tenant=tenant)
+        .values_list("external_id", "tenant_id", "tenant__name", "tenant__slug")
+    )
+    return {
+        "resources": resources,
+        "total": total,
+        "edges": edges,
+        "reached": reached,
+        "others": others,
+        "shared_rows": shared_rows,
+    }
 
 
 def tenant_names(ids) -> list[dict]:
@@ -357,13 +425,23 @@ def tenant_signals(tenant: Tenant, now) -> TenantSignals:
 
     from .models import SLI, Alert, Deployment
 
-    firing = tuple(Alert.objects.filter(tenant=tenant, status=Alert.Status.FIRING).select_related("resource").order_by("-starts_at")[:20])
+    firing = tuple(
+        Alert.objects.filter(tenant=tenant, status=Alert.Status.FIRING)
+        .select_related("resource")
+        .order_by("-starts_at")[:20]
+    )
     latest_slis: dict = {}
-    for sli in SLI.objects.filter(tenant=tenant, observed_at__gte=now - timedelta(days=2)).order_by("name", "-observed_at")[:200]:
+    for sli in SLI.objects.filter(tenant=tenant, observed_at__gte=now - timedelta(days=2)).order_by(
+        "name", "-observed_at"
+    )[:200]:
         latest_slis.setdefault(sli.name, sli)
     deployments = tuple(
-        Deployment.objects.filter(tenant=tenant, deployed_at__gte=now - timedelta(days=7)).select_related("resource").order_by("-deployed_at")[:10]
+        Deployment.objects.filter(tenant=tenant, deployed_at__gte=now - timedelta(days=7))
+        .select_related("resource")
+        .order_by("-deployed_at")[:10]
     )
     healths = {sli.health for sli in latest_slis.values()}
-    health = "red" if "red" in healths else "amber" if "amber" in healths else ("green" if latest_slis else tenant.health)
+    health = (
+        "red" if "red" in healths else "amber" if "amber" in healths else ("green" if latest_slis else tenant.health)
+    )
     return TenantSignals(latest_slis=latest_slis, health=health, firing_alerts=firing, deployments=deployments)

@@ -1,4 +1,5 @@
 """Celery tasks of the tenants app: thin, idempotent wrappers that call one service."""
+
 from celery import shared_task
 
 from . import ingest

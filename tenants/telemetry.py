@@ -9,6 +9,7 @@ source_id) is unique. (The foreign key is named `integration`, not `source`: a `
 column would be `source_id` and collide with the item's own id.)
 Imported by tenants.models, so these are the `tenants` app's models.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -32,9 +33,15 @@ class Integration(models.Model):
     name = models.CharField(max_length=100, unique=True)
     token_prefix = models.CharField(max_length=12, help_text="The token's first characters, to recognise it")
     token_hash = models.CharField(max_length=64, unique=True)
-    alert_tenant_label = models.CharField(max_length=60, default="tenant", help_text="Alertmanager label naming the tenant (slug)")
-    alert_service_label = models.CharField(max_length=60, default="service", help_text="Alertmanager label naming the resource (external id)")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    alert_tenant_label = models.CharField(
+        max_length=60, default="tenant", help_text="Alertmanager label naming the tenant (slug)"
+    )
+    alert_service_label = models.CharField(
+        max_length=60, default="service", help_text="Alertmanager label naming the resource (external id)"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -73,18 +80,24 @@ def _unique(name: str):
 class SLI(TelemetryItem):
     """One observation of a service level indicator against its objective."""
 
-    resource = models.ForeignKey("tenants.Resource", null=True, blank=True, on_delete=models.SET_NULL, related_name="slis")
+    resource = models.ForeignKey(
+        "tenants.Resource", null=True, blank=True, on_delete=models.SET_NULL, related_name="slis"
+    )
     name = models.CharField(max_length=120)
     objective = models.FloatField(help_text="Target, e.g. 99.9 (percent)")
     value = models.FloatField(help_text="Measured, same unit as the objective")
-    error_budget_remaining = models.FloatField(help_text="Share of the error budget left, 0–100 (percent); negative when overspent")
+    error_budget_remaining = models.FloatField(
+        help_text="Share of the error budget left, 0–100 (percent); negative when overspent"
+    )
     window = models.CharField(max_length=20, default="30d")
     observed_at = models.DateTimeField()
 
     class Meta:
         constraints = _unique("sli")
-        indexes = [models.Index(fields=["tenant", "name", "-observed_at"], name="sli_tenant_name_idx"),
-                   models.Index(fields=["observed_at"], name="sli_observed_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "name", "-observed_at"], name="sli_tenant_name_idx"),
+            models.Index(fields=["observed_at"], name="sli_observed_idx"),
+        ]
 
     @property
     def health(self) -> str:
@@ -100,7 +113,9 @@ class Alert(TelemetryItem):
         FIRING = "firing", "Firing"
         RESOLVED = "resolved", "Resolved"
 
-    resource = models.ForeignKey("tenants.Resource", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
+    resource = models.ForeignKey(
+        "tenants.Resource", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
     name = models.CharField(max_length=200)
     severity = models.CharField(max_length=20, default="warning")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.FIRING)
@@ -113,14 +128,18 @@ class Alert(TelemetryItem):
 
     class Meta:
         constraints = _unique("alert")
-        indexes = [models.Index(fields=["tenant", "status", "-starts_at"], name="alert_tenant_status_idx"),
-                   models.Index(fields=["resource", "status"], name="alert_resource_status_idx"),
-                   models.Index(fields=["integration", "fingerprint", "status"], name="alert_fingerprint_idx"),
-                   models.Index(fields=["received_at"], name="alert_received_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "status", "-starts_at"], name="alert_tenant_status_idx"),
+            models.Index(fields=["resource", "status"], name="alert_resource_status_idx"),
+            models.Index(fields=["integration", "fingerprint", "status"], name="alert_fingerprint_idx"),
+            models.Index(fields=["received_at"], name="alert_received_idx"),
+        ]
 
 
 class Deployment(TelemetryItem):
-    resource = models.ForeignKey("tenants.Resource", null=True, blank=True, on_delete=models.SET_NULL, related_name="deployments")
+    resource = models.ForeignKey(
+        "tenants.Resource", null=True, blank=True, on_delete=models.SET_NULL, related_name="deployments"
+    )
     version = models.CharField(max_length=100)
     description = models.TextField(blank=True)
     deployed_at = models.DateTimeField()
@@ -142,7 +161,9 @@ class FeatureFlag(TelemetryItem):
 
 
 class ConfigSnapshot(TelemetryItem):
-    resource = models.ForeignKey("tenants.Resource", null=True, blank=True, on_delete=models.SET_NULL, related_name="config_snapshots")
+    resource = models.ForeignKey(
+        "tenants.Resource", null=True, blank=True, on_delete=models.SET_NULL, related_name="config_snapshots"
+    )
     taken_at = models.DateTimeField()
     data = models.JSONField()
 
@@ -208,6 +229,11 @@ TELEMETRY_MODELS = {
 }
 # The time column the retention purge reads for each kind.
 RETENTION_FIELD = {
-    SLI: "observed_at", Alert: "received_at", Deployment: "deployed_at", FeatureFlag: "observed_at",
-    ConfigSnapshot: "taken_at", UsageMetric: "period_start", Experiment: "received_at",
+    SLI: "observed_at",
+    Alert: "received_at",
+    Deployment: "deployed_at",
+    FeatureFlag: "observed_at",
+    ConfigSnapshot: "taken_at",
+    UsageMetric: "period_start",
+    Experiment: "received_at",
 }

@@ -1,6 +1,7 @@
 """Thin views for the tenant list and the tenant console: scope to the user, read through
 tenants.selectors, lay the panels out from tenants.panels, audit the view, render. The same URL
 answers a full page or, for an HTMX request, the page's partial."""
+
 from __future__ import annotations
 
 from django.core.paginator import Paginator
@@ -29,8 +30,13 @@ def tenant_list(request):
     query = request.GET.copy()
     query.pop("page", None)
     audit.log_list_access(Tenant, [t.pk for t in page.object_list], view="tenant list", query=query.urlencode())
-    context = {"filterset": filterset, "page": page, "query": query.urlencode(), "sort": filterset.sort_key,
-               "sorts": [(key, label) for key, (_, label) in SORTS.items()]}
+    context = {
+        "filterset": filterset,
+        "page": page,
+        "query": query.urlencode(),
+        "sort": filterset.sort_key,
+        "sorts": [(key, label) for key, (_, label) in SORTS.items()],
+    }
     return render(request, partial(request, "tenants/tenant_list.html", "results"), context)
 
 

@@ -6,6 +6,7 @@ views: a form, one service in tenants.ingest, a render. Admins only; anyone else
 attempt is audited. The writes are audited by django-auditlog (Integration is registered), the list
 view by an access entry.
 """
+
 from __future__ import annotations
 
 from django import forms
@@ -26,13 +27,19 @@ from .ingest.integrations import LABEL_NAME
 from .models import Integration
 
 
-admin_only = admin_required(Integration, reason="integrations are for admins", message="Integrations are managed by admins.", default_pk="list")
+admin_only = admin_required(
+    Integration, reason="integrations are for admins", message="Integrations are managed by admins.", default_pk="list"
+)
 
 
 def _label_field(label: str, initial: str) -> forms.CharField:
     return forms.CharField(
-        label=label, initial=initial, max_length=60,
-        validators=[RegexValidator(LABEL_NAME, "A Prometheus label name: letters, digits and _, not starting with a digit.")],
+        label=label,
+        initial=initial,
+        max_length=60,
+        validators=[
+            RegexValidator(LABEL_NAME, "A Prometheus label name: letters, digits and _, not starting with a digit.")
+        ],
         widget=forms.TextInput(attrs={"class": "input mono", "autocomplete": "off", "spellcheck": "false"}),
     )
 
@@ -49,15 +56,23 @@ class LabelsForm(forms.Form):
 
 
 class IntegrationForm(LabelsForm):
-    name = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"class": "input", "autocomplete": "off", "placeholder": "e.g. Prometheus EU"}))
+    name = forms.CharField(
+        max_length=100,
+        widget=forms.TextInput(attrs={"class": "input", "autocomplete": "off", "placeholder": "e.g. Prometheus EU"}),
+    )
     field_order = ["name", "alert_tenant_label", "alert_service_label"]
 
 
 def _list_context(request, form: IntegrationForm, **extra) -> dict:
     integrations = list(Integration.objects.select_related("created_by"))
     audit.log_list_access(Integration, [i.pk for i in integrations], view="integrations")
-    return {"integrations": integrations, "form": form, "api_base": request.build_absolute_uri("/api/v1/"),
-            "max_batch": settings.TELEMETRY_MAX_BATCH, **extra}
+    return {
+        "integrations": integrations,
+        "form": form,
+        "api_base": request.build_absolute_uri("/api/v1/"),
+        "max_batch": settings.TELEMETRY_MAX_BATCH,
+        **extra,
+    }
 
 
 @admin_only
@@ -74,8 +89,12 @@ def integration_list(request):
         except ingest.IntegrationError as exc:
             form.add_error(None, str(exc))
         else:
-            response = render(request, "tenants/integrations.html",
-                              _list_context(request, IntegrationForm(), created=integration, token=token), status=201)
+            response = render(
+                request,
+                "tenants/integrations.html",
+                _list_context(request, IntegrationForm(), created=integration, token=token),
+                status=201,
+            )
             response["Cache-Control"] = "no-store"  # the raw token must not sit in a cache
             return response
     return render(request, "tenants/integrations.html", _list_context(request, form, show_form=True), status=422)
@@ -87,8 +106,12 @@ def integration_edit(request, pk: int):
     """The Alertmanager label names (which label names the tenant, which the resource)."""
     integration = get_object_or_404(Integration, pk=pk)
     if request.method == "GET":
-        form = LabelsForm(initial={"alert_tenant_label": integration.alert_tenant_label,
-                                   "alert_service_label": integration.alert_service_label})
+        form = LabelsForm(
+            initial={
+                "alert_tenant_label": integration.alert_tenant_label,
+                "alert_service_label": integration.alert_service_label,
+            }
+        )
         return render(request, "tenants/integrations_edit.html", {"integration": integration, "form": form})
     form = LabelsForm(request.POST)
     if form.is_valid():
@@ -115,5 +138,8 @@ def integration_revoke(request, pk: int):
         else:
             messages.info(request, f"“{integration.name}” was already revoked.")
         return redirect("integrations:list")
-    return render(request, partial(request, "tenants/integrations_revoke.html", "dialog"),
-                  {"integration": integration, "cancel_url": reverse("integrations:list")})
+    return render(
+        request,
+        partial(request, "tenants/integrations_revoke.html", "dialog"),
+        {"integration": integration, "cancel_url": reverse("integrations:list")},
+    )

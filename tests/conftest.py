@@ -20,7 +20,9 @@ def _celery_in_process():
 def _data_migrations(request):
     """Transactional tests (live server, threads) end with a TRUNCATE that also empties the rows the
     data migrations made (role groups, built-in saved views); put them back when a test needs the DB."""
-    if not any(name in request.fixturenames for name in ("db", "transactional_db", "live_server")) and not request.node.get_closest_marker("django_db"):
+    if not any(
+        name in request.fixturenames for name in ("db", "transactional_db", "live_server")
+    ) and not request.node.get_closest_marker("django_db"):
         return
     request.getfixturevalue("transactional_db" if _is_transactional(request) else "db")
     from django.apps import apps
@@ -33,7 +35,9 @@ def _data_migrations(request):
         from cases.models import SavedView
 
         for name, query, position in views.BUILTIN_VIEWS:
-            SavedView.objects.update_or_create(name=name, builtin=True, owner=None, defaults={"query": query, "position": position})
+            SavedView.objects.update_or_create(
+                name=name, builtin=True, owner=None, defaults={"query": query, "position": position}
+            )
     from cases.models import SLAPolicy
 
     if not SLAPolicy.objects.exists():
@@ -42,8 +46,10 @@ def _data_migrations(request):
 
 def _is_transactional(request) -> bool:
     marker = request.node.get_closest_marker("django_db")
-    return "transactional_db" in request.fixturenames or "live_server" in request.fixturenames or bool(
-        marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    return (
+        "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+        or bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
     )
 
 

@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,94 +16,212 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Case',
+            name="Case",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject', models.CharField(max_length=250)),
-                ('description', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('new', 'New'), ('triage', 'Triage'), ('in_progress', 'In progress'), ('waiting_on_customer', 'Waiting on customer'), ('resolved', 'Resolved'), ('closed', 'Closed')], default='new', max_length=24)),
-                ('priority', models.PositiveSmallIntegerField(choices=[(1, 'Critical'), (2, 'High'), (3, 'Medium'), (4, 'Low')], default=3)),
-                ('category', models.CharField(choices=[('authentication', 'Authentication'), ('validation', 'Validation'), ('performance', 'Performance'), ('integration', 'Integration'), ('documentation', 'Documentation'), ('feature_request', 'Feature request'), ('other', 'Other')], default='other', max_length=20)),
-                ('issue_type', models.CharField(choices=[('bug', 'Bug'), ('question', 'Question'), ('configuration', 'Configuration'), ('incident', 'Incident')], default='question', max_length=20)),
-                ('environment', models.CharField(choices=[('production', 'Production'), ('staging', 'Staging'), ('development', 'Development'), ('unknown', 'Unknown')], default='unknown', max_length=20)),
-                ('channel', models.CharField(choices=[('email', 'Email'), ('slack', 'Slack'), ('phone', 'Phone'), ('web', 'Web'), ('widget', 'In-app widget'), ('api', 'API'), ('cli', 'CLI')], default='email', max_length=20)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, help_text='opened')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('status_changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('triaged_at', models.DateTimeField(blank=True, null=True)),
-                ('first_response_at', models.DateTimeField(blank=True, null=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('version', models.PositiveIntegerField(default=1)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("subject", models.CharField(max_length=250)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("triage", "Triage"),
+                            ("in_progress", "In progress"),
+                            ("waiting_on_customer", "Waiting on customer"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                        ],
+                        default="new",
+                        max_length=24,
+                    ),
+                ),
+                (
+                    "priority",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "Critical"), (2, "High"), (3, "Medium"), (4, "Low")], default=3
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("authentication", "Authentication"),
+                            ("validation", "Validation"),
+                            ("performance", "Performance"),
+                            ("integration", "Integration"),
+                            ("documentation", "Documentation"),
+                            ("feature_request", "Feature request"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "issue_type",
+                    models.CharField(
+                        choices=[
+                            ("bug", "Bug"),
+                            ("question", "Question"),
+                            ("configuration", "Configuration"),
+                            ("incident", "Incident"),
+                        ],
+                        default="question",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "environment",
+                    models.CharField(
+                        choices=[
+                            ("production", "Production"),
+                            ("staging", "Staging"),
+                            ("development", "Development"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("email", "Email"),
+                            ("slack", "Slack"),
+                            ("phone", "Phone"),
+                            ("web", "Web"),
+                            ("widget", "In-app widget"),
+                            ("api", "API"),
+                            ("cli", "CLI"),
+                        ],
+                        default="email",
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, help_text="opened")),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("status_changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("triaged_at", models.DateTimeField(blank=True, null=True)),
+                ("first_response_at", models.DateTimeField(blank=True, null=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("version", models.PositiveIntegerField(default=1)),
             ],
             options={
-                'ordering': ['priority', 'created_at'],
+                "ordering": ["priority", "created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Interaction',
+            name="Interaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('inbound', 'Customer message'), ('reply', 'Public reply'), ('note', 'Internal note'), ('status', 'Status change'), ('assignment', 'Assignment'), ('fields', 'Classification change'), ('tags', 'Tags'), ('attachment', 'Attachment'), ('automation', 'Automation step'), ('confirmation', 'Customer confirmation')], max_length=20)),
-                ('public', models.BooleanField(default=False, help_text='Visible to the customer')),
-                ('channel', models.CharField(blank=True, choices=[('email', 'Email'), ('slack', 'Slack'), ('phone', 'Phone'), ('web', 'Web'), ('widget', 'In-app widget'), ('api', 'API'), ('cli', 'CLI')], max_length=20)),
-                ('body', models.TextField(blank=True)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("inbound", "Customer message"),
+                            ("reply", "Public reply"),
+                            ("note", "Internal note"),
+                            ("status", "Status change"),
+                            ("assignment", "Assignment"),
+                            ("fields", "Classification change"),
+                            ("tags", "Tags"),
+                            ("attachment", "Attachment"),
+                            ("automation", "Automation step"),
+                            ("confirmation", "Customer confirmation"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("public", models.BooleanField(default=False, help_text="Visible to the customer")),
+                (
+                    "channel",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("email", "Email"),
+                            ("slack", "Slack"),
+                            ("phone", "Phone"),
+                            ("web", "Web"),
+                            ("widget", "In-app widget"),
+                            ("api", "API"),
+                            ("cli", "CLI"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("body", models.TextField(blank=True)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SavedView',
+            name="SavedView",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80)),
-                ('query', models.CharField(blank=True, help_text="The queue's URL query string, e.g. status=open&owner=me", max_length=1000)),
-                ('shared', models.BooleanField(default=False, help_text='Shown to everyone (admins only)')),
-                ('builtin', models.BooleanField(default=False)),
-                ('position', models.PositiveSmallIntegerField(default=100)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=80)),
+                (
+                    "query",
+                    models.CharField(
+                        blank=True, help_text="The queue's URL query string, e.g. status=open&owner=me", max_length=1000
+                    ),
+                ),
+                ("shared", models.BooleanField(default=False, help_text="Shown to everyone (admins only)")),
+                ("builtin", models.BooleanField(default=False)),
+                ("position", models.PositiveSmallIntegerField(default=100)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['-builtin', 'position', 'name'],
+                "ordering": ["-builtin", "position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(help_text='lower-case, e.g. security, billing', unique=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.SlugField(help_text="lower-case, e.g. security, billing", unique=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Team',
+            name="Team",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('slug', models.SlugField(max_length=60, unique=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("slug", models.SlugField(max_length=60, unique=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=300, upload_to=cases.models.attachment_path)),
-                ('filename', models.CharField(max_length=200)),
-                ('content_type', models.CharField(max_length=100)),
-                ('size', models.PositiveBigIntegerField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('uploaded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("file", models.FileField(max_length=300, upload_to=cases.models.attachment_path)),
+                ("filename", models.CharField(max_length=200)),
+                ("content_type", models.CharField(max_length=100)),
+                ("size", models.PositiveBigIntegerField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
     ]

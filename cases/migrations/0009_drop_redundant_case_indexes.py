@@ -4,18 +4,17 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0008_console_indexes'),
+        ("cases", "0008_console_indexes"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='case',
-            name='case_open_updated_idx',
+            model_name="case",
+            name="case_open_updated_idx",
         ),
         migrations.RemoveIndex(
-            model_name='case',
-            name='case_open_created_idx',
+            model_name="case",
+            name="case_open_created_idx",
         ),
     ]

@@ -14,6 +14,7 @@ transaction), and returns the notes for the timeline entry ("paged on-call (2)")
 sweep's batch, so it must not query per case what it can look up once (`breach.batch` is shared by
 every breach of the batch).
 """
+
 from __future__ import annotations
 
 import logging
@@ -50,8 +51,17 @@ class Breach:
     follow_ups: list = field(default_factory=list)
 
     def email(self, recipient: str, subject: str, *, send_after: datetime | None = None) -> None:
-        self.notifications.append(Notification(case_id=self.case["pk"], escalation_id=self.escalation_id, channel=Notification.Channel.EMAIL,
-                                               recipient=recipient, subject=subject, body=self.body, send_after=send_after or self.now))
+        self.notifications.append(
+            Notification(
+                case_id=self.case["pk"],
+                escalation_id=self.escalation_id,
+                channel=Notification.Channel.EMAIL,
+                recipient=recipient,
+                subject=subject,
+                body=self.body,
+                send_after=send_after or self.now,
+            )
+        )
 
     def after(self, fn: Callable[[], None]) -> None:
         self.follow_ups.append(fn)
@@ -80,7 +90,9 @@ def page_on_call(breach: Breach) -> list[str]:
     if "sre_emails" not in breach.batch:
         User = get_user_model()
         breach.batch["sre_emails"] = list(
-            User.objects.filter(groups__name=roles.SRE, is_active=True).exclude(email="").values_list("email", flat=True)
+            User.objects.filter(groups__name=roles.SRE, is_active=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
         )
     on_call = breach.batch["sre_emails"]
     for email in on_call:
@@ -96,7 +108,9 @@ def raise_priority(breach: Breach) -> list[str]:
 
     def change(system):  # the priority as it stands then (another breach of the batch may have raised it)
         current = Case.objects.values_list("priority", flat=True).get(pk=case_pk)
-        services.case_classify(case_id=case_pk, actor=system, priority=current - 1, reason="SLA breach: priority raised by the policy")
+        services.case_classify(
+            case_id=case_pk, actor=system, priority=current - 1, reason="SLA breach: priority raised by the policy"
+        )
 
     breach.after(lambda: _as_system(case_pk, "raise", change))
     return [f"priority raised to {Priority(priority - 1).label}"]
@@ -107,8 +121,13 @@ def reassign(breach: Breach) -> list[str]:
     if not team_id:
         return []
     case_pk = breach.case["pk"]
-    breach.after(lambda: _as_system(case_pk, "reassign", lambda system: services.case_assign(
-        case_id=case_pk, actor=system, team=Team.objects.get(pk=int(team_id)))))
+    breach.after(
+        lambda: _as_system(
+            case_pk,
+            "reassign",
+            lambda system: services.case_assign(case_id=case_pk, actor=system, team=Team.objects.get(pk=int(team_id))),
+        )
+    )
     return ["reassigned to the escalation team"]
 
 

@@ -41,6 +41,7 @@ since `start`: a target that runs out exactly at a window's close returns that c
 morning); a positive target started outside business hours starts counting at the next open;
 `target == 0` returns `start` itself (converted to UTC) even outside business hours.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -98,8 +99,10 @@ def _normalise_windows(windows: Iterable, where: str) -> tuple[tuple[time, time 
         if end is not None and (end == time(0, 0) or end == time.max):
             end = None
         if end is not None and end <= start:
-            raise ValueError(f"{where}: window {start:%H:%M}-{end:%H:%M} ends before it starts "
-                             "(windows cannot cross midnight; split them, and use end=None for midnight)")
+            raise ValueError(
+                f"{where}: window {start:%H:%M}-{end:%H:%M} ends before it starts "
+                "(windows cannot cross midnight; split them, and use end=None for midnight)"
+            )
         out.append((start, end))
     out.sort(key=lambda w: w[0])
     for (s1, e1), (s2, _) in zip(out, out[1:]):
@@ -111,10 +114,14 @@ def _normalise_windows(windows: Iterable, where: str) -> tuple[tuple[time, time 
 def _window_length(window: tuple[time, time | None]) -> timedelta:
     """Nominal wall-clock length (a DST day is not accounted for: this is the calendar's 'day')."""
     start, end = window
-    end_td = FULL_DAY if end is None else timedelta(hours=end.hour, minutes=end.minute, seconds=end.second,
-                                                     microseconds=end.microsecond)
-    return end_td - timedelta(hours=start.hour, minutes=start.minute, seconds=start.second,
-                              microseconds=start.microsecond)
+    end_td = (
+        FULL_DAY
+        if end is None
+        else timedelta(hours=end.hour, minutes=end.minute, seconds=end.second, microseconds=end.microsecond)
+    )
+    return end_td - timedelta(
+        hours=start.hour, minutes=start.minute, seconds=start.second, microseconds=start.microsecond
+    )
 
 
 @dataclass(frozen=True)
@@ -155,8 +162,15 @@ class Calendar:
         set_(self, "holiday_names", MappingProxyType(dict(self.holiday_names)))
 
     def __hash__(self):
-        return hash((self.tz, tuple(sorted(self.weekly.items())), self.closed,
-                     tuple(sorted(self.extra_open.items())), tuple(sorted(self.holiday_names.items()))))
+        return hash(
+            (
+                self.tz,
+                tuple(sorted(self.weekly.items())),
+                self.closed,
+                tuple(sorted(self.extra_open.items())),
+                tuple(sorted(self.holiday_names.items())),
+            )
+        )
 
     def __reduce__(self):  # picklable (the mappings are read-only proxies), without the day cache
         return (Calendar, (self.tz, dict(self.weekly), self.closed, dict(self.extra_open), dict(self.holiday_names)))
@@ -176,12 +190,14 @@ class Calendar:
         """This calendar with the public holidays of `country`/`subdiv` added to `closed`.
         Names already in `holiday_names` (custom closures) win over the package's names."""
         found = holiday_dates(country, subdiv, years)
-        return dataclasses.replace(self, closed=self.closed | frozenset(found),
-                                   holiday_names={**found, **self.holiday_names})
+        return dataclasses.replace(
+            self, closed=self.closed | frozenset(found), holiday_names={**found, **self.holiday_names}
+        )
 
     # -- JSON (e.g. a calendar snapshotted onto a case with its policy) ------------------------------
     def as_dict(self) -> dict:
         """Plain JSON-able data: times as "HH:MM[:SS[.ffffff]]", None for midnight, dates ISO."""
+
         def windows(ws):
             return [[start.isoformat(), None if end is None else end.isoformat()] for start, end in ws]
 
@@ -196,8 +212,11 @@ class Calendar:
     @classmethod
     def from_dict(cls, data: Mapping) -> Calendar:
         """The inverse of `as_dict`."""
+
         def windows(ws):
-            return tuple((time.fromisoformat(start), None if end is None else time.fromisoformat(end)) for start, end in ws)
+            return tuple(
+                (time.fromisoformat(start), None if end is None else time.fromisoformat(end)) for start, end in ws
+            )
 
         return cls(
             tz=data["tz"],
@@ -276,8 +295,9 @@ def _reading_between(lo: datetime, hi: datetime, zone: ZoneInfo) -> list[tuple[d
     # constant offset, so each stretch contributes [lo - offset, hi - offset) clipped to it.
     # Offsets lie within +-15 h, which bounds the instants that can read inside [lo, hi).
     out: list[tuple[datetime, datetime]] = []
-    for since, until, offset in _offset_stretches(lo.replace(tzinfo=UTC) - 15 * ONE_HOUR,
-                                                  hi.replace(tzinfo=UTC) + 15 * ONE_HOUR, zone):
+    for since, until, offset in _offset_stretches(
+        lo.replace(tzinfo=UTC) - 15 * ONE_HOUR, hi.replace(tzinfo=UTC) + 15 * ONE_HOUR, zone
+    ):
         s, e = max(since, lo.replace(tzinfo=UTC) - offset), min(until, hi.replace(tzinfo=UTC) - offset)
         if e > s:
             if out and out[-1][1] == s:  # one pass continuing across the change: one interval
@@ -290,6 +310,7 @@ def _reading_between(lo: datetime, hi: datetime, zone: ZoneInfo) -> list[tuple[d
 def _offset_stretches(since: datetime, until: datetime, zone: ZoneInfo) -> list[tuple[datetime, datetime, timedelta]]:
     """[since, until) cut at the zone's offset changes: (from, to, UTC offset) in order. Changes
     are found hour by hour and pinned to the second (transitions fall on whole seconds)."""
+
     def offset(t: datetime) -> timedelta:
         return t.astimezone(zone).utcoffset()
 
@@ -344,11 +365,14 @@ def _open_intervals(start: datetime, end: datetime | None, cal: Calendar) -> Ite
             yield (a if a > start else start), (b if end is None or b < end else end)
         day += ONE_DAY
     if end is None:
-        raise NoBusinessTime(f"no business time on calendar {cal.tz} within {HORIZON_DAYS} days "
-                             f"after {start.isoformat()}")
+        raise NoBusinessTime(
+            f"no business time on calendar {cal.tz} within {HORIZON_DAYS} days after {start.isoformat()}"
+        )
 
 
-def business_intervals(start: datetime, end: datetime | None, cal: Calendar | None) -> Iterator[tuple[datetime, datetime]]:
+def business_intervals(
+    start: datetime, end: datetime | None, cal: Calendar | None
+) -> Iterator[tuple[datetime, datetime]]:
     """Yield the open intervals in [start, end] as UTC-aware (from, to) pairs, in order, non-empty.
 
     `end=None` is open-ended (it raises `NoBusinessTime` once past the ~10 year horizon). With
@@ -450,7 +474,9 @@ def business_days(n: float, cal: Calendar | None) -> timedelta:
     return per_day * n
 
 
-def holiday_dates(country: str, subdiv: str | None, years: Iterable[int], *, language: str | None = None) -> dict[date, str]:
+def holiday_dates(
+    country: str, subdiv: str | None, years: Iterable[int], *, language: str | None = None
+) -> dict[date, str]:
     """Public holidays of a country (ISO 3166-1 code, e.g. "NO") and optional subdivision, from the
     `holidays` package, as {date: name} sorted by date. Names are in English where the package has
     English names, unless `language` says otherwise. Unknown country or subdivision: ValueError."""

@@ -19,6 +19,7 @@ for the timeline entry and the case's new SLA summary fields (what the queue sho
 which the case service saves with its other changes in one UPDATE. They may set those fields on the
 in-memory case they are given (later rules read the snapshot), but never save it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -74,12 +75,26 @@ def load_preset(*, preset: str, column: str | None, name: str, calendar=None, **
                 business = business and calendar is not None
                 targets[priority][kind] = {"minutes": round(duration.total_seconds() / 60, 2), "business": business}
     column_key = preset_column(preset, column)
-    description = f"{PRESETS[preset]['name']} — {PRESETS[preset]['columns'][column_key]['name']}. {PRESETS[preset]['source']}"
+    description = (
+        f"{PRESETS[preset]['name']} — {PRESETS[preset]['columns'][column_key]['name']}. {PRESETS[preset]['source']}"
+    )
     policy, created = SLAPolicy.objects.get_or_create(
-        name=name, defaults={"targets": targets, "calendar": calendar, "preset": f"{preset}:{column_key}", "description": description, **fields}
+        name=name,
+        defaults={
+            "targets": targets,
+            "calendar": calendar,
+            "preset": f"{preset}:{column_key}",
+            "description": description,
+            **fields,
+        },
     )
     if not created:
-        policy.targets, policy.calendar, policy.preset, policy.description = targets, calendar, f"{preset}:{column_key}", description
+        policy.targets, policy.calendar, policy.preset, policy.description = (
+            targets,
+            calendar,
+            f"{preset}:{column_key}",
+            description,
+        )
         for key, value in fields.items():
             setattr(policy, key, value)
         policy.version += 1
@@ -125,7 +140,9 @@ def _recompute(case: Case, clock: SLAClock) -> None:
     else:  # re-targeted below the time already elapsed: it was due in the past
         clock.due_at = _overdue_due(case, clock)
     risk_total = clock.target * _risk_share(case)
-    clock.at_risk_at = sla.add(start, risk_total - clock.elapsed_before, cal) if risk_total > clock.elapsed_before else start
+    clock.at_risk_at = (
+        sla.add(start, risk_total - clock.elapsed_before, cal) if risk_total > clock.elapsed_before else start
+    )
 
 
 def _overdue_due(case: Case, clock: SLAClock) -> datetime:
@@ -151,13 +168,23 @@ def _overdue_due(case: Case, clock: SLAClock) -> datetime:
     return clock.started_at
 
 
-def _start(case: Case, kind: str, window: int, at: datetime, impact: list[str], *, paused: bool = False) -> SLAClock | None:
+def _start(
+    case: Case, kind: str, window: int, at: datetime, impact: list[str], *, paused: bool = False
+) -> SLAClock | None:
     target = target_for(case, kind)
     if target is None:
         return None
     duration, business = target
-    clock = SLAClock(case=case, kind=kind, window=window, state=State.RUNNING, business=business, target=duration,
-                     started_at=at, segment_started_at=at)
+    clock = SLAClock(
+        case=case,
+        kind=kind,
+        window=window,
+        state=State.RUNNING,
+        business=business,
+        target=duration,
+        started_at=at,
+        segment_started_at=at,
+    )
     _recompute(case, clock)
     if paused:
         _pause(case, clock, at)
@@ -276,7 +303,9 @@ def on_transition(case: Case, was: str, to: str, at: datetime) -> ClockImpact:
                 paused_for = at - clock.paused_at
                 _resume(case, clock, at)
                 clock.save()
-                impact.append(f"{_label(clock.kind)} clock resumed after {timefmt.duration(paused_for)} paused, due {_fmt(clock.due_at)}")
+                impact.append(
+                    f"{_label(clock.kind)} clock resumed after {timefmt.duration(paused_for)} paused, due {_fmt(clock.due_at)}"
+                )
     elif to in (Status.RESOLVED, Status.CLOSED):
         for clock in _open_clocks(case):
             _stop(case, clock, at)
@@ -285,7 +314,9 @@ def on_transition(case: Case, was: str, to: str, at: datetime) -> ClockImpact:
     elif reopened:
         window = _next_window(case, Kind.RESOLUTION)
         _start(case, Kind.RESOLUTION, window, at, impact)
-        impact[-1] = impact[-1].replace(f"{_label(Kind.RESOLUTION)} clock started", f"{_label(Kind.RESOLUTION)} window {window} started (reopen)")
+        impact[-1] = impact[-1].replace(
+            f"{_label(Kind.RESOLUTION)} clock started", f"{_label(Kind.RESOLUTION)} window {window} started (reopen)"
+        )
         _start(case, Kind.UPDATE, _next_window(case, Kind.UPDATE), at, impact)
     return _done(case, impact)
 
@@ -301,7 +332,14 @@ def on_public_reply(case: Case, at: datetime) -> ClockImpact:
         if clock.kind == Kind.FIRST_RESPONSE:
             impact.append(f"{_label(clock.kind)} clock stopped: {'met' if clock.met else 'breached'}")
     if case.status in OPEN_STATUSES:
-        _start(case, Kind.UPDATE, _next_window(case, Kind.UPDATE), at, impact, paused=case.status == Status.WAITING_ON_CUSTOMER)
+        _start(
+            case,
+            Kind.UPDATE,
+            _next_window(case, Kind.UPDATE),
+            at,
+            impact,
+            paused=case.status == Status.WAITING_ON_CUSTOMER,
+        )
     return _done(case, impact)
 
 
@@ -321,7 +359,10 @@ def on_priority_change(case: Case, at: datetime) -> ClockImpact:
             continue
         _retarget(case, clock, at, *target)
         clock.save()
-        impact.append(f"{label} clock re-targeted to {describe_target(*target)}" + (f", due {_fmt(clock.due_at)}" if clock.due_at else ""))
+        impact.append(
+            f"{label} clock re-targeted to {describe_target(*target)}"
+            + (f", due {_fmt(clock.due_at)}" if clock.due_at else "")
+        )
     return _done(case, impact)
 
 
@@ -331,13 +372,17 @@ def reapply_policy(case: Case, policy: SLAPolicy, at: datetime) -> ClockImpact:
     case.sla_policy = policy
     case.sla_snapshot = policy.snapshot(case.created_at)
     impact = on_priority_change(case, at)
-    return ClockImpact(notes=[f"SLA policy {policy.name} v{policy.version} re-applied"] + impact.notes,
-                       fields={"sla_policy": policy, "sla_snapshot": case.sla_snapshot, **(impact.fields or summary(case))})
+    return ClockImpact(
+        notes=[f"SLA policy {policy.name} v{policy.version} re-applied"] + impact.notes,
+        fields={"sla_policy": policy, "sla_snapshot": case.sla_snapshot, **(impact.fields or summary(case))},
+    )
 
 
 def summary(case: Case) -> dict:
     """The case's SLA summary (what the queue shows and sorts by) from its clocks as they stand."""
-    clocks = list(SLAClock.objects.filter(case=case).exclude(state=State.STOPPED).values("kind", "state", "due_at", "at_risk_at"))
+    clocks = list(
+        SLAClock.objects.filter(case=case).exclude(state=State.STOPPED).values("kind", "state", "due_at", "at_risk_at")
+    )
     running = [c for c in clocks if c["state"] == State.RUNNING and c["due_at"]]
     first = min(running, key=lambda c: c["due_at"]) if running else None
     return {
@@ -377,7 +422,9 @@ def replay(case: Case) -> ClockImpact:
     case.sla_snapshot = policy.snapshot(case.created_at)
     case.status = Status.NEW
     _start(case, Kind.FIRST_RESPONSE, 1, case.created_at, [])
-    events = case.interactions.filter(kind__in=[Interaction.Kind.STATUS, Interaction.Kind.REPLY]).order_by("created_at", "id")
+    events = case.interactions.filter(kind__in=[Interaction.Kind.STATUS, Interaction.Kind.REPLY]).order_by(
+        "created_at", "id"
+    )
     for event in events:
         if event.kind == Interaction.Kind.STATUS:
             was, to = event.data.get("from"), event.data.get("to")

@@ -4,6 +4,7 @@ preset, a selection rule, and a business calendar typed as text ("08:00-12:00, 1
 Every message says what is wrong and where (the cell, the weekday, the line), and a form that fails
 keeps exactly what was typed. The model's own `clean()` runs as well, once the field checks pass.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,7 +27,12 @@ from .models import CLOCK_KINDS, PRIORITY_SLUGS, WEEKDAYS
 from .presets import PRESETS, UNITS
 
 KIND_LABELS = dict(SLAClock.Kind.choices)  # the clock kinds' one wording
-UNIT_LABELS = {"minutes": "minutes", "hours": "hours", "business_days": "business days", "calendar_days": "calendar days"}
+UNIT_LABELS = {
+    "minutes": "minutes",
+    "hours": "hours",
+    "business_days": "business days",
+    "calendar_days": "calendar days",
+}
 UNIT_CHOICES = [(unit, UNIT_LABELS[unit]) for unit in UNITS]
 MAX_TARGET = timedelta(days=365)
 DEFAULT_HOURS_PER_DAY = timedelta(hours=8)
@@ -37,8 +43,12 @@ DEFAULT_HOURS_PER_DAY = timedelta(hours=8)
 
 def unit_length(unit: str, hours_per_day: timedelta) -> timedelta:
     """How long one `unit` is: business days count the calendar's hours per day."""
-    return {"minutes": timedelta(minutes=1), "hours": timedelta(hours=1), "business_days": hours_per_day,
-            "calendar_days": timedelta(days=1)}[unit]
+    return {
+        "minutes": timedelta(minutes=1),
+        "hours": timedelta(hours=1),
+        "business_days": hours_per_day,
+        "calendar_days": timedelta(days=1),
+    }[unit]
 
 
 def format_amount(value: float | Decimal) -> str:
@@ -66,7 +76,9 @@ def _preset_unit(policy: SLAPolicy, priority: str, kind: str, row: dict, hours_p
     return target.unit
 
 
-def display_target(row: dict | None, *, hours_per_day: timedelta, preset_unit: str | None = None) -> tuple[str, str, bool]:
+def display_target(
+    row: dict | None, *, hours_per_day: timedelta, preset_unit: str | None = None
+) -> tuple[str, str, bool]:
     """A stored target ({"minutes", "business", optional "unit"}) as (amount, unit, business) for the
     grid: the unit the admin chose (or the preset's), else the largest unit that divides it."""
     if not row:
@@ -112,7 +124,11 @@ def hours_text(value: timedelta) -> str:
 
 def _calendar_label(calendar: BusinessCalendar) -> str:
     hours = hours_per_day_of(calendar)
-    return f"{calendar.name} · {calendar.timezone} · business day {hours_text(hours)}" if hours else f"{calendar.name} · {calendar.timezone} · no hours"
+    return (
+        f"{calendar.name} · {calendar.timezone} · business day {hours_text(hours)}"
+        if hours
+        else f"{calendar.name} · {calendar.timezone} · no hours"
+    )
 
 
 class FieldErrorsFirstMixin:
@@ -139,9 +155,20 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
 
     class Meta:
         model = SLAPolicy
-        fields = ["name", "description", "calendar", "at_risk_percent", "escalation", "escalation_team", "notify_business_hours_only"]
-        labels = {"at_risk_percent": "At risk at (% of target elapsed)", "notify_business_hours_only": "Send at-risk notifications in business hours only",
-                  "escalation_team": "Escalation team"}
+        fields = [
+            "name",
+            "description",
+            "calendar",
+            "at_risk_percent",
+            "escalation",
+            "escalation_team",
+            "notify_business_hours_only",
+        ]
+        labels = {
+            "at_risk_percent": "At risk at (% of target elapsed)",
+            "notify_business_hours_only": "Send at-risk notifications in business hours only",
+            "escalation_team": "Escalation team",
+        }
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, **kwargs):
@@ -155,33 +182,62 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
         self.fields["escalation_team"].queryset = Team.objects.order_by("name")
         self.fields["escalation_team"].empty_label = "— choose a team —"
         self.fields["at_risk_percent"] = forms.IntegerField(
-            label=self.fields["at_risk_percent"].label, min_value=1, max_value=99, initial=self.fields["at_risk_percent"].initial,
-            error_messages={"min_value": "Between 1 and 99 percent.", "max_value": "Between 1 and 99 percent.", "required": "Between 1 and 99 percent."},
-            widget=forms.NumberInput(attrs={"class": "input", "min": 1, "max": 99, "style": "width:6em"}))
+            label=self.fields["at_risk_percent"].label,
+            min_value=1,
+            max_value=99,
+            initial=self.fields["at_risk_percent"].initial,
+            error_messages={
+                "min_value": "Between 1 and 99 percent.",
+                "max_value": "Between 1 and 99 percent.",
+                "required": "Between 1 and 99 percent.",
+            },
+            widget=forms.NumberInput(attrs={"class": "input", "min": 1, "max": 99, "style": "width:6em"}),
+        )
         for name in ("calendar", "escalation", "escalation_team"):
             self.fields[name].widget.attrs["class"] = "input"
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
         else:  # a new policy starts on the first calendar: its targets default to business time
             self.fields["calendar"].initial = self.fields["calendar"].queryset.values_list("pk", flat=True).first()
-        hours = (hours_per_day_of(self.instance.calendar) if self.instance.pk and self.instance.calendar_id else timedelta(0)) or DEFAULT_HOURS_PER_DAY
+        hours = (
+            hours_per_day_of(self.instance.calendar) if self.instance.pk and self.instance.calendar_id else timedelta(0)
+        ) or DEFAULT_HOURS_PER_DAY
         for priority in PRIORITY_SLUGS:
             for kind in CLOCK_KINDS:
                 prefix = f"{priority}__{kind}"
                 row = (self.instance.targets or {}).get(priority, {}).get(kind) if self.instance.pk else None
-                amount, unit, business = display_target(row, hours_per_day=hours,
-                                                        preset_unit=_preset_unit(self.instance, priority, kind, row, hours) if row else None)
+                amount, unit, business = display_target(
+                    row,
+                    hours_per_day=hours,
+                    preset_unit=_preset_unit(self.instance, priority, kind, row, hours) if row else None,
+                )
                 label = f"{Priority.from_slug(priority).label} {KIND_LABELS[kind].lower()}"
                 self.fields[f"{prefix}__amount"] = forms.CharField(
-                    required=False, initial=amount, label=f"{label}: amount",
-                    widget=forms.TextInput(attrs={"class": "input amount", "inputmode": "decimal", "size": 5, "autocomplete": "off",
-                                                  "aria-label": f"{label}: amount"}))
+                    required=False,
+                    initial=amount,
+                    label=f"{label}: amount",
+                    widget=forms.TextInput(
+                        attrs={
+                            "class": "input amount",
+                            "inputmode": "decimal",
+                            "size": 5,
+                            "autocomplete": "off",
+                            "aria-label": f"{label}: amount",
+                        }
+                    ),
+                )
                 self.fields[f"{prefix}__unit"] = forms.ChoiceField(
-                    choices=UNIT_CHOICES, initial=unit, label=f"{label}: unit",
-                    widget=forms.Select(attrs={"class": "input unit", "aria-label": f"{label}: unit"}))
+                    choices=UNIT_CHOICES,
+                    initial=unit,
+                    label=f"{label}: unit",
+                    widget=forms.Select(attrs={"class": "input unit", "aria-label": f"{label}: unit"}),
+                )
                 self.fields[f"{prefix}__business"] = forms.BooleanField(
-                    required=False, initial=business if row else True, label=f"{label}: business time",
-                    widget=forms.CheckboxInput(attrs={"aria-label": f"{label}: business time"}))
+                    required=False,
+                    initial=business if row else True,
+                    label=f"{label}: business time",
+                    widget=forms.CheckboxInput(attrs={"aria-label": f"{label}: business time"}),
+                )
 
     # -- the grid, for the template ------------------------------------------------------------------
     def grid(self) -> list[dict]:
@@ -191,8 +247,16 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
             for kind in CLOCK_KINDS:
                 prefix = f"{priority}__{kind}"
                 amount = self[f"{prefix}__amount"]
-                cells.append({"kind": kind, "amount": amount, "unit": self[f"{prefix}__unit"],
-                              "business": self[f"{prefix}__business"], "errors": amount.errors, "optional": kind == "update"})
+                cells.append(
+                    {
+                        "kind": kind,
+                        "amount": amount,
+                        "unit": self[f"{prefix}__unit"],
+                        "business": self[f"{prefix}__business"],
+                        "errors": amount.errors,
+                        "optional": kind == "update",
+                    }
+                )
             rows.append({"priority": Priority.from_slug(priority), "cells": cells})
         return rows
 
@@ -201,7 +265,9 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
         out = []
         for name in ["calendar"] + [f"{p}__{k}__amount" for p in PRIORITY_SLUGS for k in CLOCK_KINDS]:
             for error in self.errors.get(name, []):
-                out.append(error if name == "calendar" else f"{self.fields[name].label.removesuffix(': amount')}: {error}")
+                out.append(
+                    error if name == "calendar" else f"{self.fields[name].label.removesuffix(': amount')}: {error}"
+                )
         return out
 
     # -- validation ------------------------------------------------------------------------------------
@@ -211,7 +277,11 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
         hours = timedelta(0)
         if calendar is not None:
             try:
-                hours = BusinessCalendar(timezone=calendar.timezone, weekly_hours=calendar.weekly_hours).to_calendar().hours_per_day
+                hours = (
+                    BusinessCalendar(timezone=calendar.timezone, weekly_hours=calendar.weekly_hours)
+                    .to_calendar()
+                    .hours_per_day
+                )
             except (ValueError, KeyError, TypeError) as error:
                 self.add_error("calendar", f"This calendar cannot be used: {error}")
                 calendar = None
@@ -250,7 +320,9 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
                 if unit == "business_days":
                     business_days_used = True
                     if hours <= timedelta(0):
-                        self.add_error(field, "Business days need a calendar with weekly hours: their length is its hours per day.")
+                        self.add_error(
+                            field, "Business days need a calendar with weekly hours: their length is its hours per day."
+                        )
                         grid_ok = False
                         continue
                 duration = unit_length(unit, hours) * float(amount)
@@ -265,9 +337,15 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
                 business_used = business_used or business
                 targets[priority][kind] = {"minutes": _minutes(duration), "business": business, "unit": unit}
         if business_used and data.get("calendar") is None and "calendar" not in self.errors:
-            self.add_error("calendar", "Targets in business time need a business calendar: choose one, or untick “business time” on every target.")
+            self.add_error(
+                "calendar",
+                "Targets in business time need a business calendar: choose one, or untick “business time” on every target.",
+            )
         elif business_used and calendar is not None and hours <= timedelta(0) and not business_days_used:
-            self.add_error("calendar", f"{calendar.name} has no weekly hours, so business time never passes: choose another calendar.")
+            self.add_error(
+                "calendar",
+                f"{calendar.name} has no weekly hours, so business time never passes: choose another calendar.",
+            )
         if data.get("escalation") == SLAPolicy.Escalation.REASSIGN and not data.get("escalation_team"):
             self.add_error("escalation_team", "Choose the team breached cases are reassigned to.")
         if grid_ok:
@@ -291,23 +369,35 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
         clocks a re-apply would move (which needs the existing policy's pk)."""
         data = self.cleaned_data
         return SLAPolicy(
-            pk=existing.pk if existing else None, name=data.get("name") or (existing.name if existing else "New policy"),
-            calendar=data.get("calendar"), targets=self.targets, at_risk_percent=data.get("at_risk_percent") or 80,
-            escalation=data.get("escalation") or SLAPolicy.Escalation.NOTIFY, escalation_team=data.get("escalation_team"),
+            pk=existing.pk if existing else None,
+            name=data.get("name") or (existing.name if existing else "New policy"),
+            calendar=data.get("calendar"),
+            targets=self.targets,
+            at_risk_percent=data.get("at_risk_percent") or 80,
+            escalation=data.get("escalation") or SLAPolicy.Escalation.NOTIFY,
+            escalation_team=data.get("escalation_team"),
             notify_business_hours_only=bool(data.get("notify_business_hours_only")),
-            preset=existing.preset if existing else "", version=existing.version if existing else 1,
+            preset=existing.preset if existing else "",
+            version=existing.version if existing else 1,
         )
 
 
 class PreviewForm(forms.Form):
-    """"A <priority> case for <tenant> opened at <local time>": the preview's inputs, in the viewer's
+    """ "A <priority> case for <tenant> opened at <local time>": the preview's inputs, in the viewer's
     timezone (the browser's datetime-local has no zone)."""
 
-    preview_tenant = forms.ModelChoiceField(queryset=Tenant.objects.all(), to_field_name="slug", required=False, label="Tenant")
-    preview_priority = forms.ChoiceField(choices=[(p.slug, p.label) for p in Priority], initial="critical", label="Priority")
-    preview_opened_at = forms.DateTimeField(label="Opened at", required=False,
-                                            input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
-                                            widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "input"}, format="%Y-%m-%dT%H:%M"))
+    preview_tenant = forms.ModelChoiceField(
+        queryset=Tenant.objects.all(), to_field_name="slug", required=False, label="Tenant"
+    )
+    preview_priority = forms.ChoiceField(
+        choices=[(p.slug, p.label) for p in Priority], initial="critical", label="Priority"
+    )
+    preview_opened_at = forms.DateTimeField(
+        label="Opened at",
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "input"}, format="%Y-%m-%dT%H:%M"),
+    )
 
     def __init__(self, *args, tenant_default=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -329,7 +419,11 @@ class PreviewForm(forms.Form):
 
 
 def _preset_choices() -> list[tuple[str, str]]:
-    return [(f"{key}:{column}", f"{preset['name']} — {col['name']}") for key, preset in PRESETS.items() for column, col in preset["columns"].items()]
+    return [
+        (f"{key}:{column}", f"{preset['name']} — {col['name']}")
+        for key, preset in PRESETS.items()
+        for column, col in preset["columns"].items()
+    ]
 
 
 def preset_policy_name(key: str, column: str) -> str:
@@ -342,13 +436,23 @@ def preset_policy_name(key: str, column: str) -> str:
 
 
 def preset_uses_business_time(key: str, column: str) -> bool:
-    return any(t is not None and t.business for row in PRESETS[key]["columns"][column]["targets"].values() for t in row.values())
+    return any(
+        t is not None and t.business
+        for row in PRESETS[key]["columns"][column]["targets"].values()
+        for t in row.values()
+    )
 
 
 class PresetLoadForm(forms.Form):
-    preset = forms.ChoiceField(choices=_preset_choices, error_messages={"invalid_choice": "Choose one of the presets listed."})
-    calendar = forms.ModelChoiceField(queryset=BusinessCalendar.objects.order_by("name"), required=False,
-                                      label="Calendar for business-time targets", empty_label="— none (24×7) —")
+    preset = forms.ChoiceField(
+        choices=_preset_choices, error_messages={"invalid_choice": "Choose one of the presets listed."}
+    )
+    calendar = forms.ModelChoiceField(
+        queryset=BusinessCalendar.objects.order_by("name"),
+        required=False,
+        label="Calendar for business-time targets",
+        empty_label="— none (24×7) —",
+    )
 
     def clean(self):
         data = super().clean()
@@ -356,7 +460,10 @@ class PresetLoadForm(forms.Form):
         if data.get("preset"):
             data["preset_key"], data["column"] = key, column
             if preset_uses_business_time(key, column) and data.get("calendar") is None:
-                self.add_error("calendar", f"{PRESETS[key]['name']} counts business time: choose the calendar whose hours it runs on.")
+                self.add_error(
+                    "calendar",
+                    f"{PRESETS[key]['name']} counts business time: choose the calendar whose hours it runs on.",
+                )
         return data
 
 
@@ -371,13 +478,24 @@ class RuleForm(forms.ModelForm):
 
     def __init__(self, *args, form_id: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["position"] = forms.IntegerField(min_value=1, max_value=32767, initial=self.fields["position"].initial,
-                                                     error_messages={"min_value": "A position from 1 up.", "max_value": "At most 32767."},
-                                                     widget=forms.NumberInput(attrs={"class": "input", "style": "width:6em", "min": 1}))
-        self.fields["segment"] = forms.ChoiceField(choices=[("", "any segment")] + list(Segment.choices), required=False,
-                                                   widget=forms.Select(attrs={"class": "input"}))
-        self.fields["support_tier"] = forms.ChoiceField(label="Support tier", choices=[("", "any tier")] + list(SupportTier.choices),
-                                                        required=False, widget=forms.Select(attrs={"class": "input"}))
+        self.fields["position"] = forms.IntegerField(
+            min_value=1,
+            max_value=32767,
+            initial=self.fields["position"].initial,
+            error_messages={"min_value": "A position from 1 up.", "max_value": "At most 32767."},
+            widget=forms.NumberInput(attrs={"class": "input", "style": "width:6em", "min": 1}),
+        )
+        self.fields["segment"] = forms.ChoiceField(
+            choices=[("", "any segment")] + list(Segment.choices),
+            required=False,
+            widget=forms.Select(attrs={"class": "input"}),
+        )
+        self.fields["support_tier"] = forms.ChoiceField(
+            label="Support tier",
+            choices=[("", "any tier")] + list(SupportTier.choices),
+            required=False,
+            widget=forms.Select(attrs={"class": "input"}),
+        )
         self.fields["policy"].queryset = SLAPolicy.objects.order_by("name")
         self.fields["policy"].empty_label = "— choose a policy —"
         self.fields["policy"].widget.attrs["class"] = "input"
@@ -401,7 +519,9 @@ def _parse_time(text: str, *, end: bool) -> str:
         raise ValidationError(f"“{text.strip()}” is not a time: write HH:MM, e.g. 08:00.")
     hour, minute = int(match[1]), int(match[2])
     if minute > 59 or hour > 24 or (hour == 24 and (minute or not end)):
-        raise ValidationError(f"“{text.strip()}” is not a time of day: use 00:00 to 23:59 (24:00 only as an end, for midnight).")
+        raise ValidationError(
+            f"“{text.strip()}” is not a time of day: use 00:00 to 23:59 (24:00 only as an end, for midnight)."
+        )
     return f"{hour:02d}:{minute:02d}"
 
 
@@ -418,8 +538,10 @@ def parse_windows(text: str) -> list[list[str]]:
             raise ValidationError(f"“{part}” is not a window: write start-end, e.g. 08:00-16:00.")
         start, end = _parse_time(pieces[0], end=False), _parse_time(pieces[1], end=True)
         if end != "24:00" and end <= start:
-            raise ValidationError(f"{start}-{end} ends before it starts: a window cannot cross midnight "
-                                  f"(write {start}-24:00 here and 00:00-{end} on the next day).")
+            raise ValidationError(
+                f"{start}-{end} ends before it starts: a window cannot cross midnight "
+                f"(write {start}-24:00 here and 00:00-{end} on the next day)."
+            )
         windows.append([start, end])
     windows.sort()
     for (s1, e1), (s2, e2) in zip(windows, windows[1:]):
@@ -478,7 +600,11 @@ def parse_extra_days(text: str) -> list[dict]:
             continue
         match = _WINDOWS_PREFIX.match(rest.strip())
         if not match:
-            errors.append(ValidationError(f"Line {line_no}: give the open hours after the date, e.g. {day} 10:00-14:00 Migration weekend."))
+            errors.append(
+                ValidationError(
+                    f"Line {line_no}: give the open hours after the date, e.g. {day} 10:00-14:00 Migration weekend."
+                )
+            )
             continue
         try:
             windows = parse_windows(match[1].strip().rstrip(","))
@@ -498,31 +624,60 @@ def parse_extra_days(text: str) -> list[dict]:
 class CalendarForm(FieldErrorsFirstMixin, forms.ModelForm):
     """Weekly hours per weekday as text, holidays by country code, closures and extra days as lines."""
 
-    closures_text = forms.CharField(required=False, label="Closures (one per line: date and name)",
-                                    widget=forms.Textarea(attrs={"rows": 4, "class": "input mono", "placeholder": "2026-12-24 Christmas Eve closure"}))
-    extra_days_text = forms.CharField(required=False, label="Extra open days (one per line: date, hours, name)",
-                                      widget=forms.Textarea(attrs={"rows": 3, "class": "input mono", "placeholder": "2026-03-28 10:00-14:00 Migration weekend"}))
+    closures_text = forms.CharField(
+        required=False,
+        label="Closures (one per line: date and name)",
+        widget=forms.Textarea(
+            attrs={"rows": 4, "class": "input mono", "placeholder": "2026-12-24 Christmas Eve closure"}
+        ),
+    )
+    extra_days_text = forms.CharField(
+        required=False,
+        label="Extra open days (one per line: date, hours, name)",
+        widget=forms.Textarea(
+            attrs={"rows": 3, "class": "input mono", "placeholder": "2026-03-28 10:00-14:00 Migration weekend"}
+        ),
+    )
 
     class Meta:
         model = BusinessCalendar
         fields = ["name", "timezone", "holiday_country", "holiday_subdivision"]
-        labels = {"holiday_country": "Public holidays of (country code)", "holiday_subdivision": "Subdivision (state, county…)"}
+        labels = {
+            "holiday_country": "Public holidays of (country code)",
+            "holiday_subdivision": "Subdivision (state, county…)",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["name"].widget.attrs.update({"class": "input", "autocomplete": "off"})
-        self.fields["timezone"] = forms.ChoiceField(choices=TIMEZONE_CHOICES, initial=self.instance.timezone or "Europe/Oslo",
-                                                    widget=forms.Select(attrs={"class": "input"}))
-        self.fields["holiday_country"].widget.attrs.update({"class": "input", "size": 6, "placeholder": "NO", "autocomplete": "off"})
-        self.fields["holiday_subdivision"].widget.attrs.update({"class": "input", "size": 8, "placeholder": "e.g. CA", "autocomplete": "off"})
-        hours = self.instance.weekly_hours or ({} if self.instance.pk else {str(d): [["08:00", "16:00"]] for d in range(5)})
+        self.fields["timezone"] = forms.ChoiceField(
+            choices=TIMEZONE_CHOICES,
+            initial=self.instance.timezone or "Europe/Oslo",
+            widget=forms.Select(attrs={"class": "input"}),
+        )
+        self.fields["holiday_country"].widget.attrs.update(
+            {"class": "input", "size": 6, "placeholder": "NO", "autocomplete": "off"}
+        )
+        self.fields["holiday_subdivision"].widget.attrs.update(
+            {"class": "input", "size": 8, "placeholder": "e.g. CA", "autocomplete": "off"}
+        )
+        hours = self.instance.weekly_hours or (
+            {} if self.instance.pk else {str(d): [["08:00", "16:00"]] for d in range(5)}
+        )
         for day, label in enumerate(WEEKDAYS):
             self.fields[f"day_{day}"] = forms.CharField(
-                required=False, label=label, initial=format_windows(hours.get(str(day))),
-                widget=forms.TextInput(attrs={"class": "input mono", "placeholder": "closed", "autocomplete": "off"}))
-        self.fields["closures_text"].initial = "\n".join(f"{c['date']} {c.get('name', '')}".strip() for c in self.instance.closures or [])
+                required=False,
+                label=label,
+                initial=format_windows(hours.get(str(day))),
+                widget=forms.TextInput(attrs={"class": "input mono", "placeholder": "closed", "autocomplete": "off"}),
+            )
+        self.fields["closures_text"].initial = "\n".join(
+            f"{c['date']} {c.get('name', '')}".strip() for c in self.instance.closures or []
+        )
         self.fields["extra_days_text"].initial = "\n".join(
-            f"{e['date']} {format_windows(e.get('windows'))} {e.get('name', '')}".strip() for e in self.instance.extra_days or [])
+            f"{e['date']} {format_windows(e.get('windows'))} {e.get('name', '')}".strip()
+            for e in self.instance.extra_days or []
+        )
 
     def day_fields(self):
         return [self[f"day_{day}"] for day in range(7)]
@@ -562,13 +717,19 @@ class CalendarForm(FieldErrorsFirstMixin, forms.ModelForm):
             try:
                 sla.holiday_dates(country, subdivision or None, [timezone.now().year])
             except ValueError as error:
-                self.add_error("holiday_subdivision" if "subdivision" in str(error) else "holiday_country", f"{str(error)[0].upper()}{str(error)[1:]}.")
+                self.add_error(
+                    "holiday_subdivision" if "subdivision" in str(error) else "holiday_country",
+                    f"{str(error)[0].upper()}{str(error)[1:]}.",
+                )
         closures = getattr(self, "closures", None)
         extra = getattr(self, "extra_days", None)
         if closures is not None and extra is not None:
             both = sorted({c["date"] for c in closures} & {e["date"] for e in extra})
             if both:
-                self.add_error("extra_days_text", f"{', '.join(both)} {'is' if len(both) == 1 else 'are'} both a closure and an extra open day: keep one.")
+                self.add_error(
+                    "extra_days_text",
+                    f"{', '.join(both)} {'is' if len(both) == 1 else 'are'} both a closure and an extra open day: keep one.",
+                )
         if not self._errors:
             self.instance.weekly_hours = weekly
             self.instance.closures = closures or []
@@ -577,9 +738,15 @@ class CalendarForm(FieldErrorsFirstMixin, forms.ModelForm):
 
     def calendar_fields(self) -> dict:
         data = self.cleaned_data
-        return {"name": data["name"], "timezone": data["timezone"], "holiday_country": data["holiday_country"],
-                "holiday_subdivision": data["holiday_subdivision"], "weekly_hours": self.weekly_hours,
-                "closures": self.closures, "extra_days": self.extra_days}
+        return {
+            "name": data["name"],
+            "timezone": data["timezone"],
+            "holiday_country": data["holiday_country"],
+            "holiday_subdivision": data["holiday_subdivision"],
+            "weekly_hours": self.weekly_hours,
+            "closures": self.closures,
+            "extra_days": self.extra_days,
+        }
 
 
 def upcoming_days(calendar: BusinessCalendar, *, today: date | None = None, days: int = 365) -> list[dict]:
@@ -596,13 +763,28 @@ def upcoming_days(calendar: BusinessCalendar, *, today: date | None = None, days
     for day in sorted(cal.closed):
         if today <= day <= last and day not in cal.extra_open:
             open_usually = bool(cal.weekly.get(day.weekday()))
-            out.append({"date": day, "name": cal.holiday_names.get(day, "Closure"),
-                        "kind": "closure" if day.isoformat() in custom else "holiday", "effect": open_usually})
+            out.append(
+                {
+                    "date": day,
+                    "name": cal.holiday_names.get(day, "Closure"),
+                    "kind": "closure" if day.isoformat() in custom else "holiday",
+                    "effect": open_usually,
+                }
+            )
     for day, windows in cal.extra_open.items():
         if today <= day <= last:
-            name = next((e.get("name") for e in calendar.extra_days or [] if e["date"] == day.isoformat()), "Extra open day")
-            out.append({"date": day, "name": name, "kind": "extra", "effect": True,
-                        "hours": ", ".join(f"{s:%H:%M}-{'24:00' if e is None else format(e, '%H:%M')}" for s, e in windows)})
+            name = next(
+                (e.get("name") for e in calendar.extra_days or [] if e["date"] == day.isoformat()), "Extra open day"
+            )
+            out.append(
+                {
+                    "date": day,
+                    "name": name,
+                    "kind": "extra",
+                    "effect": True,
+                    "hours": ", ".join(f"{s:%H:%M}-{'24:00' if e is None else format(e, '%H:%M')}" for s, e in windows),
+                }
+            )
     return sorted(out, key=lambda item: item["date"])
 
 
@@ -612,12 +794,26 @@ def hours_per_day_of(calendar: BusinessCalendar | None) -> timedelta:
     if calendar is None:
         return timedelta(0)
     try:
-        return BusinessCalendar(timezone=calendar.timezone, weekly_hours=calendar.weekly_hours).to_calendar().hours_per_day
+        return (
+            BusinessCalendar(timezone=calendar.timezone, weekly_hours=calendar.weekly_hours).to_calendar().hours_per_day
+        )
     except (ValueError, KeyError, TypeError):
         return timedelta(0)
 
 
 __all__ = [
-    "CalendarForm", "PolicyForm", "PresetLoadForm", "PreviewForm", "RuleForm", "display_target", "format_windows",
-    "hours_per_day_of", "hours_text", "parse_closures", "parse_extra_days", "parse_windows", "preset_policy_name", "upcoming_days",
+    "CalendarForm",
+    "PolicyForm",
+    "PresetLoadForm",
+    "PreviewForm",
+    "RuleForm",
+    "display_target",
+    "format_windows",
+    "hours_per_day_of",
+    "hours_text",
+    "parse_closures",
+    "parse_extra_days",
+    "parse_windows",
+    "preset_policy_name",
+    "upcoming_days",
 ]

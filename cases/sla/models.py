@@ -3,6 +3,7 @@
 Imported by cases.models, so Django sees these models as the `cases` app's. The arithmetic lives in
 cases.sla (pure); the rules that start, pause and stop clocks live in cases.clocks (services).
 """
+
 from __future__ import annotations
 
 import functools
@@ -84,15 +85,22 @@ class BusinessCalendar(models.Model):
         for item in self.extra_days or []:
             day = date.fromisoformat(item["date"])
             extra[day] = tuple(
-                (_parse_hhmm(s, f"{day} start"), _parse_hhmm(e, f"{day} end")) for s, e in item.get("windows") or [["09:00", "17:00"]]
+                (_parse_hhmm(s, f"{day} start"), _parse_hhmm(e, f"{day} end"))
+                for s, e in item.get("windows") or [["09:00", "17:00"]]
             )
-        return sla.Calendar(tz=self.timezone, weekly=weekly, closed=frozenset(closed), extra_open=extra, holiday_names=names)
+        return sla.Calendar(
+            tz=self.timezone, weekly=weekly, closed=frozenset(closed), extra_open=extra, holiday_names=names
+        )
 
     def snapshot(self, around=None) -> dict:
         """The calendar as plain data, holidays resolved, for a case's SLA snapshot."""
         year = (around or timezone.now()).year
-        return {"id": self.pk, "name": self.name, "key": f"{self.pk}:{self.updated_at.isoformat()}:{year}",
-                "calendar": self.to_calendar(years=range(year - 1, year + 4)).as_dict()}
+        return {
+            "id": self.pk,
+            "name": self.name,
+            "key": f"{self.pk}:{self.updated_at.isoformat()}:{year}",
+            "calendar": self.to_calendar(years=range(year - 1, year + 4)).as_dict(),
+        }
 
     def describe_hours(self) -> str:
         parts = []
@@ -129,14 +137,27 @@ class SLAPolicy(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(blank=True)
-    calendar = models.ForeignKey(BusinessCalendar, null=True, blank=True, on_delete=models.PROTECT, related_name="policies",
-                                 help_text="Business hours for targets counted in business time.")
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="policies",
+        help_text="Business hours for targets counted in business time.",
+    )
     # {"critical": {"first_response": {"minutes": 15, "business": true}, "resolution": {...}, "update": null}, ...}
     targets = models.JSONField(default=dict)
-    at_risk_percent = models.PositiveSmallIntegerField(default=80, help_text="A running clock is at risk once this share of its target has elapsed.")
+    at_risk_percent = models.PositiveSmallIntegerField(
+        default=80, help_text="A running clock is at risk once this share of its target has elapsed."
+    )
     escalation = models.CharField(max_length=20, choices=Escalation.choices, default=Escalation.PAGE_CRITICAL)
-    escalation_team = models.ForeignKey("cases.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    notify_business_hours_only = models.BooleanField(default=False, help_text="Hold at-risk notifications until the calendar's next open hour (breaches always go out at once).")
+    escalation_team = models.ForeignKey(
+        "cases.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    notify_business_hours_only = models.BooleanField(
+        default=False,
+        help_text="Hold at-risk notifications until the calendar's next open hour (breaches always go out at once).",
+    )
     preset = models.CharField(max_length=40, blank=True)
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
@@ -208,7 +229,9 @@ class SLAPolicyRule(models.Model):
         return f"{self.position}: {self.get_segment_display() or 'any segment'} / {self.get_support_tier_display() or 'any tier'} → {self.policy}"
 
     def matches(self, tenant) -> bool:
-        return (not self.segment or self.segment == tenant.segment) and (not self.support_tier or self.support_tier == tenant.support_tier)
+        return (not self.segment or self.segment == tenant.segment) and (
+            not self.support_tier or self.support_tier == tenant.support_tier
+        )
 
 
 class SLAClock(models.Model):
@@ -249,9 +272,14 @@ class SLAClock(models.Model):
         ordering = ["kind", "window"]
         constraints = [models.UniqueConstraint(fields=["case", "kind", "window"], name="slaclock_unique_window")]
         indexes = [
-            models.Index(fields=["due_at"], name="slaclock_due_idx", condition=Q(state="running", breached_at__isnull=True)),
-            models.Index(fields=["at_risk_at"], name="slaclock_risk_idx",
-                         condition=Q(state="running", at_risk_marked_at__isnull=True, breached_at__isnull=True)),
+            models.Index(
+                fields=["due_at"], name="slaclock_due_idx", condition=Q(state="running", breached_at__isnull=True)
+            ),
+            models.Index(
+                fields=["at_risk_at"],
+                name="slaclock_risk_idx",
+                condition=Q(state="running", at_risk_marked_at__isnull=True, breached_at__isnull=True),
+            ),
             models.Index(fields=["case", "state"], name="slaclock_case_state_idx"),
             models.Index(fields=["kind", "started_at"], name="slaclock_kind_started_idx"),
         ]
@@ -309,7 +337,9 @@ class Notification(models.Model):
         SLACK = "slack", "Slack"
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="notifications")
-    escalation = models.ForeignKey(SLAEscalation, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    escalation = models.ForeignKey(
+        SLAEscalation, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     recipient = models.CharField(max_length=300)
     subject = models.CharField(max_length=300)
@@ -321,7 +351,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["send_after"], name="notification_pending_idx", condition=Q(sent_at__isnull=True))]
+        indexes = [
+            models.Index(fields=["send_after"], name="notification_pending_idx", condition=Q(sent_at__isnull=True))
+        ]
 
     def __str__(self):
         return f"{self.channel} to {self.recipient}: {self.subject}"

@@ -18,6 +18,7 @@ Priority mapping: seed 003 P0..P3, seed 002 P1..P4 and seed 001 Critical..Low ma
 critical, high, medium, low. Seed 004 has only Sev-1..3 (critical, high, medium); `low` reuses
 Sev-3's targets, the lowest the seed defines, so every priority has a clock.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -61,10 +62,25 @@ def _row(first_response, resolution, update) -> dict:
 
 
 # -- seed 003: Case & Escalation Model v0, "SLA Targets (example)" (the default) ---------------------
-_S003_FIRST = {"critical": _b(15, "minutes"), "high": _b(1, "hours"), "medium": _b(4, "hours"), "low": _b(1, "business_days")}
+_S003_FIRST = {
+    "critical": _b(15, "minutes"),
+    "high": _b(1, "hours"),
+    "medium": _b(4, "hours"),
+    "low": _b(1, "business_days"),
+}
 _S003_UPDATE = {"critical": _b(4, "hours"), "high": _b(1, "business_days"), "medium": None, "low": None}
-_S003_STANDARD = {"critical": _b(4, "hours"), "high": _b(8, "hours"), "medium": _b(2, "business_days"), "low": _b(5, "business_days")}
-_S003_PREMIUM = {"critical": _b(2, "hours"), "high": _b(6, "hours"), "medium": _b(1, "business_days"), "low": _b(3, "business_days")}
+_S003_STANDARD = {
+    "critical": _b(4, "hours"),
+    "high": _b(8, "hours"),
+    "medium": _b(2, "business_days"),
+    "low": _b(5, "business_days"),
+}
+_S003_PREMIUM = {
+    "critical": _b(2, "hours"),
+    "high": _b(6, "hours"),
+    "medium": _b(1, "business_days"),
+    "low": _b(3, "business_days"),
+}
 
 # -- seed 002: Support Playbook, "Response Time Guidelines" --------------------------------------
 _S002 = {
@@ -93,7 +109,7 @@ PRESETS: dict[str, dict] = {
     "seed-003": {
         "name": "Case & Escalation Model v0 (default)",
         "source": "seed 003 (Case & Escalation Model v0), table 'SLA Targets (example)'; update cadence from "
-                  "'Engineering escalation: require update cadence (e.g., every 4 hrs for P0, daily for P1)'.",
+        "'Engineering escalation: require update cadence (e.g., every 4 hrs for P0, daily for P1)'.",
         "notes": [
             "P0/Critical -> critical, P1/High -> high, P2/Medium -> medium, P3/Low -> low.",
             "All targets count business time: the table mixes 'hrs' with 'biz days', which only reads "
@@ -122,7 +138,7 @@ PRESETS: dict[str, dict] = {
     "seed-002": {
         "name": "Support Playbook response times",
         "source": "seed 002 (Support Playbook), table 'Response Time Guidelines' (First Response, Update "
-                  "Frequency, Resolution Target).",
+        "Frequency, Resolution Target).",
         "notes": [
             "P1 -> critical, P2 -> high, P3 -> medium, P4 -> low.",
             "Calendar (24x7) time throughout: P1 pages on-call immediately and the targets are stated in "
@@ -140,8 +156,8 @@ PRESETS: dict[str, dict] = {
     "seed-001": {
         "name": "Support Operations response SLAs by channel",
         "source": "seed 001 (Troubleshooting & Support Operations), table 'Response Time SLAs' (Email, "
-                  "Slack, Phone columns); critical update cadence from 'Incident Response Procedure: Keep "
-                  "customer updated every 30 minutes'.",
+        "Slack, Phone columns); critical update cadence from 'Incident Response Procedure: Keep "
+        "customer updated every 30 minutes'.",
         "notes": [
             "Critical, High, Medium, Low map to the same names.",
             "One column per channel: email, slack, phone. The table's 'Target' column names the team, not "
@@ -170,7 +186,7 @@ PRESETS: dict[str, dict] = {
     "seed-004": {
         "name": "Support Runbook Sev-1..3",
         "source": "seed 004 (Support Runbook), 'Resolution: for SLA purposes' (time to acknowledge, time to "
-                  "mitigate) and the Escalation Matrix (update cadence).",
+        "mitigate) and the Escalation Matrix (update cadence).",
         "notes": [
             "Sev-1 -> critical, Sev-2 -> high, Sev-3 -> medium; low reuses Sev-3 (the seed has no Sev-4).",
             "Acknowledge -> first response: 30 min, 4 h, next business day (1 business day). Mitigate -> "
@@ -206,8 +222,9 @@ def preset_column(preset_key: str, column: str | None = None) -> str:
     raise ValueError(f"preset {preset_key!r} has no column {column!r} (columns: {', '.join(preset['columns'])})")
 
 
-def preset_targets(preset_key: str, column: str | None = None, *,
-                   hours_per_day: timedelta = DEFAULT_HOURS_PER_DAY) -> dict[str, dict[str, tuple[timedelta | None, bool]]]:
+def preset_targets(
+    preset_key: str, column: str | None = None, *, hours_per_day: timedelta = DEFAULT_HOURS_PER_DAY
+) -> dict[str, dict[str, tuple[timedelta | None, bool]]]:
     """{priority: {kind: (duration or None, business)}} for one column of a preset ((None, False) where
     the seed gives no such target). `column` may be a column key, a support tier or None (default). Pass the policy
     calendar's `hours_per_day` (e.g. `cal.hours_per_day`) so business days convert at its length."""

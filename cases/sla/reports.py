@@ -27,6 +27,7 @@ Definitions (the footnote on the page says the same):
   the customer. Means are sum / count, exact to the microsecond.
 * Dimensions use the case's current priority, team and tenant.
 """
+
 from __future__ import annotations
 
 import math
@@ -84,7 +85,9 @@ class Filters:
 
     def previous(self) -> Filters:
         """The period of the same length just before this one."""
-        return replace(self, date_from=self.date_from - timedelta(days=self.days), date_to=self.date_from - timedelta(days=1))
+        return replace(
+            self, date_from=self.date_from - timedelta(days=self.days), date_to=self.date_from - timedelta(days=1)
+        )
 
 
 def _midnight(day: date, tz: tzinfo) -> datetime:
@@ -228,7 +231,9 @@ class Mean:
     policy_total: timedelta = ZERO
 
     def __add__(self, other: Mean) -> Mean:
-        return Mean(self.count + other.count, self.calendar_total + other.calendar_total, self.policy_total + other.policy_total)
+        return Mean(
+            self.count + other.count, self.calendar_total + other.calendar_total, self.policy_total + other.policy_total
+        )
 
     @property
     def calendar(self) -> timedelta | None:
@@ -286,13 +291,23 @@ class Row:
         return fr.decided + fr.pending + res.decided + res.pending
 
 
-def _row_from(values: dict, key: str, label: str, prefix: str = "", *, durations: bool = False, priority: int | None = None) -> Row:
+def _row_from(
+    values: dict, key: str, label: str, prefix: str = "", *, durations: bool = False, priority: int | None = None
+) -> Row:
     row = Row(key=key, label=label, priority=priority)
-    row.first_response = Attainment(values[f"{prefix}fr_met"], values[f"{prefix}fr_missed"], values[f"{prefix}fr_pending"])
-    row.resolution = Attainment(values[f"{prefix}res_met"], values[f"{prefix}res_missed"], values[f"{prefix}res_pending"])
+    row.first_response = Attainment(
+        values[f"{prefix}fr_met"], values[f"{prefix}fr_missed"], values[f"{prefix}fr_pending"]
+    )
+    row.resolution = Attainment(
+        values[f"{prefix}res_met"], values[f"{prefix}res_missed"], values[f"{prefix}res_pending"]
+    )
     if durations:
-        row.mtta = Mean(values[f"{prefix}fr_n"], values[f"{prefix}fr_calendar"] or ZERO, values[f"{prefix}fr_policy"] or ZERO)
-        row.mttr = Mean(values[f"{prefix}res_n"], values[f"{prefix}res_calendar"] or ZERO, values[f"{prefix}res_policy"] or ZERO)
+        row.mtta = Mean(
+            values[f"{prefix}fr_n"], values[f"{prefix}fr_calendar"] or ZERO, values[f"{prefix}fr_policy"] or ZERO
+        )
+        row.mttr = Mean(
+            values[f"{prefix}res_n"], values[f"{prefix}res_calendar"] or ZERO, values[f"{prefix}res_policy"] or ZERO
+        )
     return row
 
 
@@ -336,7 +351,7 @@ class Trend:
 
     @property
     def text(self) -> str:
-        """"−3.3 pp (worse)", "+12 min (worse)", "unchanged", or why there is no comparison."""
+        """ "−3.3 pp (worse)", "+12 min (worse)", "unchanged", or why there is no comparison."""
         if self.delta is None:
             return "no data in the previous period" if self.previous is None else "no data in this period"
         if self.delta == 0:
@@ -436,7 +451,9 @@ def dashboard(user, filters: Filters, *, now: datetime, breaches: bool = True) -
     cells: dict[tuple[int, str], Row] = {}
     for values in cube:
         p, s = values["case__priority"], values["case__tenant__segment"]
-        row = _row_from(values, f"{Priority(p).slug}/{s}", f"{Priority(p).label} · {_segment_label(s)}", durations=True, priority=p)
+        row = _row_from(
+            values, f"{Priority(p).slug}/{s}", f"{Priority(p).label} · {_segment_label(s)}", durations=True, priority=p
+        )
         cells[(p, s)] = row
         overall += row
         priorities.setdefault(p, Row(str(p), str(p), priority=p))
@@ -450,48 +467,71 @@ def dashboard(user, filters: Filters, *, now: datetime, breaches: bool = True) -
     # 2. By tenant and by team (this period only).
     by_tenant = [
         replace(_row_from(v, v["case__tenant__slug"], v["case__tenant__name"]), ident=v["case__tenant_id"])
-        for v in in_range.order_by().values("case__tenant_id", "case__tenant__slug", "case__tenant__name").annotate(**_outcome_aggregates(now))
+        for v in in_range.order_by()
+        .values("case__tenant_id", "case__tenant__slug", "case__tenant__name")
+        .annotate(**_outcome_aggregates(now))
     ]
     by_tenant.sort(key=lambda r: (-r.missed, r.label.lower(), r.key))
     by_team = [
         replace(_row_from(v, v["case__team__slug"] or "", v["case__team__name"] or "No team"), ident=v["case__team_id"])
-        for v in in_range.order_by().values("case__team_id", "case__team__slug", "case__team__name").annotate(**_outcome_aggregates(now))
+        for v in in_range.order_by()
+        .values("case__team_id", "case__team__slug", "case__team__name")
+        .annotate(**_outcome_aggregates(now))
     ]
     by_team.sort(key=lambda r: (r.key == "", -r.missed, r.label.lower()))
 
     # 3. Weekly trend: ISO weeks, Monday to Sunday in the viewer's timezone.
     weekly = {
         _as_date(v["week"], filters.tz): v
-        for v in in_range.annotate(week=TruncWeek("started_at", tzinfo=filters.tz)).order_by().values("week").annotate(**_outcome_aggregates(now))
+        for v in in_range.annotate(week=TruncWeek("started_at", tzinfo=filters.tz))
+        .order_by()
+        .values("week")
+        .annotate(**_outcome_aggregates(now))
     }
     weeks = []
     for start in iso_weeks(filters.date_from, filters.date_to):
         v = weekly.get(start)
         row = _row_from(v, "", "") if v else Row("", "")
         year, number, _ = start.isocalendar()
-        weeks.append(Week(start=start, label=f"{year}-W{number:02d}", partial=start < filters.date_from or start + timedelta(days=6) > filters.date_to,
-                          first_response=row.first_response, resolution=row.resolution))
+        weeks.append(
+            Week(
+                start=start,
+                label=f"{year}-W{number:02d}",
+                partial=start < filters.date_from or start + timedelta(days=6) > filters.date_to,
+                first_response=row.first_response,
+                resolution=row.resolution,
+            )
+        )
 
     result = Dashboard(
-        filters=filters, now=now, overall=overall, previous=previous,
+        filters=filters,
+        now=now,
+        overall=overall,
+        previous=previous,
         by_priority=[priorities[p] for p in sorted(priorities)],
         by_segment=list(segments.values()),
         matrix=_matrix(cells, priorities, segments),
-        by_tenant=by_tenant, by_team=by_team, weeks=weeks,
+        by_tenant=by_tenant,
+        by_team=by_team,
+        weeks=weeks,
     )
     if breaches:
         result.breaches, result.breached_count, result.at_risk_count = current_breaches(user, filters, now=now)
     return result
 
 
-def current_breaches(user, filters: Filters, *, now: datetime, limit: int = BREACH_LIST_LIMIT) -> tuple[list[Case], int, int]:
+def current_breaches(
+    user, filters: Filters, *, now: datetime, limit: int = BREACH_LIST_LIMIT
+) -> tuple[list[Case], int, int]:
     """Open cases breached (a running clock past due) or at risk (past the at-risk threshold, not
     yet due) right now, soonest due first: (the first `limit`, how many breached, how many at risk).
     The date range does not apply: this is the current state."""
     qs = open_cases_visible_to(user).filter(_dimension_q(filters))
     breached, at_risk = Q(sla_due_at__lte=now), Q(sla_risk_at__lte=now, sla_due_at__gt=now)
     counts = qs.aggregate(breached=Count("pk", filter=breached), at_risk=Count("pk", filter=at_risk))
-    rows = list(qs.filter(breached | at_risk).select_related("tenant", "owner", "team").order_by("sla_due_at", "id")[:limit])
+    rows = list(
+        qs.filter(breached | at_risk).select_related("tenant", "owner", "team").order_by("sla_due_at", "id")[:limit]
+    )
     for case in rows:
         case.sla_state = "breached" if case.sla_due_at <= now else "at_risk"
         case.sla_clock_label = SLAClock.Kind(case.sla_clock).label if case.sla_clock in SLAClock.Kind.values else "—"
@@ -559,26 +599,53 @@ def trend_chart(weeks: list[Week], *, width: int = 660, height: int = 240) -> di
                     segments.append(run)
                 run = []
                 continue
-            point = {"x": x(i), "y": y(att.percent), "sx": round(x(i) - 4, 1), "sy": round(y(att.percent) - 4, 1), "label": f"{label}, week {week.label}: {att.percent}% ({att.met} met, {att.missed} missed)"}
+            point = {
+                "x": x(i),
+                "y": y(att.percent),
+                "sx": round(x(i) - 4, 1),
+                "sy": round(y(att.percent) - 4, 1),
+                "label": f"{label}, week {week.label}: {att.percent}% ({att.met} met, {att.missed} missed)",
+            }
             points.append(point)
             run.append(point)
         if run:
             segments.append(run)
-        series.append({
-            "key": key, "label": label, "css": css, "points": points,
-            "lines": [" ".join(f"{p['x']},{p['y']}" for p in seg) for seg in segments if len(seg) > 1],
-        })
+        series.append(
+            {
+                "key": key,
+                "label": label,
+                "css": css,
+                "points": points,
+                "lines": [" ".join(f"{p['x']},{p['y']}" for p in seg) for seg in segments if len(seg) > 1],
+            }
+        )
     step = max(1, math.ceil(len(weeks) / 12))
-    x_ticks = [{"x": x(i), "label": f"W{week.start.isocalendar()[1]:02d}", "date": week.start.strftime("%d %b")}
-               for i, week in enumerate(weeks) if i % step == 0]
+    x_ticks = [
+        {"x": x(i), "label": f"W{week.start.isocalendar()[1]:02d}", "date": week.start.strftime("%d %b")}
+        for i, week in enumerate(weeks)
+        if i % step == 0
+    ]
     y_ticks = [{"y": y(Decimal(v)), "label": f"{v}%"} for v in (0, 25, 50, 75, 100)]
     summary = " ".join(
-        f"{s['label']}: " + (", ".join(p["label"].split("week ", 1)[1] for p in s["points"]) if s["points"] else "no clocks with an outcome") + "."
+        f"{s['label']}: "
+        + (
+            ", ".join(p["label"].split("week ", 1)[1] for p in s["points"])
+            if s["points"]
+            else "no clocks with an outcome"
+        )
+        + "."
         for s in series
     )
     return {
-        "width": width, "height": height, "left": left, "right": width - right, "top": top, "bottom": height - bottom,
-        "series": series, "x_ticks": x_ticks, "y_ticks": y_ticks,
+        "width": width,
+        "height": height,
+        "left": left,
+        "right": width - right,
+        "top": top,
+        "bottom": height - bottom,
+        "series": series,
+        "x_ticks": x_ticks,
+        "y_ticks": y_ticks,
         "desc": f"Weekly attainment in percent, {len(weeks)} ISO week{'s' if len(weeks) != 1 else ''}. " + summary,
     }
 
@@ -586,10 +653,20 @@ def trend_chart(weeks: list[Week], *, width: int = 660, height: int = 240) -> di
 # --- CSV ---------------------------------------------------------------------------------------------------
 
 CSV_HEADER = [
-    "dimension", "key", "label",
-    "first_response_met", "first_response_missed", "first_response_pending", "first_response_attainment_pct",
-    "resolution_met", "resolution_missed", "resolution_pending", "resolution_attainment_pct",
-    "clocks", "calendar_mean_minutes", "policy_mean_minutes",
+    "dimension",
+    "key",
+    "label",
+    "first_response_met",
+    "first_response_missed",
+    "first_response_pending",
+    "first_response_attainment_pct",
+    "resolution_met",
+    "resolution_missed",
+    "resolution_pending",
+    "resolution_attainment_pct",
+    "clocks",
+    "calendar_mean_minutes",
+    "policy_mean_minutes",
 ]
 
 
@@ -611,7 +688,13 @@ def csv_rows(dash: Dashboard):
     yield CSV_HEADER
     blank_times = ["", "", ""]
     yield ["overall", "current", _period_label(dash.filters), *_attainment_cells(dash.overall), *blank_times]
-    yield ["overall", "previous", _period_label(dash.filters.previous()), *_attainment_cells(dash.previous), *blank_times]
+    yield [
+        "overall",
+        "previous",
+        _period_label(dash.filters.previous()),
+        *_attainment_cells(dash.previous),
+        *blank_times,
+    ]
     for row in dash.by_priority:
         yield ["priority", row.key, row.label, *_attainment_cells(row), *blank_times]
     for row in dash.by_segment:
@@ -625,8 +708,12 @@ def csv_rows(dash: Dashboard):
     for row in dash.by_team:
         yield ["team", row.key, _safe(row.label), *_attainment_cells(row), *blank_times]
     for week in dash.weeks:
-        row = Row(week.label, f"{week.start.isoformat()} – {week.end.isoformat()}" + (" (partial)" if week.partial else ""),
-                  first_response=week.first_response, resolution=week.resolution)
+        row = Row(
+            week.label,
+            f"{week.start.isoformat()} – {week.end.isoformat()}" + (" (partial)" if week.partial else ""),
+            first_response=week.first_response,
+            resolution=week.resolution,
+        )
         yield ["week", row.key, row.label, *_attainment_cells(row), *blank_times]
     blank_attainment = [""] * 8
     for dimension, attr in (("mtta", "mtta"), ("mttr", "mttr")):
@@ -634,7 +721,14 @@ def csv_rows(dash: Dashboard):
             mean: Mean = getattr(row, attr)
             key = "all" if row is dash.overall else row.key
             label = "All priorities" if row is dash.overall else row.label
-            yield [dimension, key, label, *blank_attainment, mean.count, *("" if m is None else m for m in (mean.calendar_minutes, mean.policy_minutes))]
+            yield [
+                dimension,
+                key,
+                label,
+                *blank_attainment,
+                mean.count,
+                *("" if m is None else m for m in (mean.calendar_minutes, mean.policy_minutes)),
+            ]
 
 
 def duration_text(value: timedelta | None) -> str:

@@ -5,6 +5,7 @@ the calendars and the lookups the admin views need. Writes live in cases.sla.ser
 rules in cases.sla.clocks; the dashboard's read model is cases.sla.reports.
 
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -39,11 +40,15 @@ def explain(case: Case, clock: SLAClock, now: datetime | None = None) -> str:
     now = now or timezone.now()
     snapshot = case.sla_snapshot or {}
     cal_name = (snapshot.get("calendar") or {}).get("name")
-    parts = [describe_target(clock.target, clock.business) + (f" on {cal_name} hours" if clock.business and cal_name else "")]
+    parts = [
+        describe_target(clock.target, clock.business) + (f" on {cal_name} hours" if clock.business and cal_name else "")
+    ]
     if clock.kind == Kind.RESOLUTION and clock.window > 1:
         parts.append(f"window {clock.window}, opened by a reopen")
     if clock.paused_total > ZERO or clock.state == State.PAUSED:
-        paused = clock.paused_total + ((now - clock.paused_at) if clock.state == State.PAUSED and clock.paused_at else ZERO)
+        paused = clock.paused_total + (
+            (now - clock.paused_at) if clock.state == State.PAUSED and clock.paused_at else ZERO
+        )
         parts.append(f"paused {duration(paused)} while waiting on customer")
     cal = clock_calendar(case, clock)
     if cal is not None:
@@ -59,21 +64,24 @@ def clock_rows(case: Case, now: datetime | None = None) -> list[dict]:
     rows = []
     for clock in SLAClock.objects.filter(case=case).order_by("kind", "window"):
         cal = clock_calendar(case, clock)
-        rows.append({
-            "clock": clock,
-            "status": clock.status_at(now),
-            "elapsed": clock.elapsed_at(now, cal),
-            "left": (clock.due_at - now) if clock.due_at else None,
-            "paused": clock.paused_total + ((now - clock.paused_at) if clock.state == State.PAUSED and clock.paused_at else ZERO),
-            "why": explain(case, clock, now),
-        })
+        rows.append(
+            {
+                "clock": clock,
+                "status": clock.status_at(now),
+                "elapsed": clock.elapsed_at(now, cal),
+                "left": (clock.due_at - now) if clock.due_at else None,
+                "paused": clock.paused_total
+                + ((now - clock.paused_at) if clock.state == State.PAUSED and clock.paused_at else ZERO),
+                "why": explain(case, clock, now),
+            }
+        )
     order = {Kind.FIRST_RESPONSE: 0, Kind.RESOLUTION: 1, Kind.UPDATE: 2}
     rows.sort(key=lambda r: (order[r["clock"].kind], -r["clock"].window))
     return rows
 
 
 def preview(policy: SLAPolicy, *, tenant, priority: int, opened_at: datetime) -> dict:
-    """"A <priority> case for <tenant> opened at <time>": first response and resolution due times,
+    """ "A <priority> case for <tenant> opened at <time>": first response and resolution due times,
     computed with the policy as it stands (resolution assumes the case is triaged at once)."""
     case = Case(tenant=tenant, priority=priority, created_at=opened_at, sla_snapshot=policy.snapshot(opened_at))
     out = {}
@@ -85,8 +93,11 @@ def preview(policy: SLAPolicy, *, tenant, priority: int, opened_at: datetime) ->
         duration, business = target
         cal = case_calendar(case) if business else None
         due = sla.add(opened_at, duration, cal)
-        out[kind] = {"target": describe_target(duration, business), "due": due,
-                     "skips": sla.explain_calendar_skips(opened_at, due, cal) if cal else []}
+        out[kind] = {
+            "target": describe_target(duration, business),
+            "due": due,
+            "skips": sla.explain_calendar_skips(opened_at, due, cal) if cal else [],
+        }
     return out
 
 
@@ -101,7 +112,11 @@ def clocks_moved_by(policy: SLAPolicy) -> int:
     for row in qs.values("kind", "target", "business", "case__priority", "case__sla_snapshot__calendar__key"):
         wanted = policy.target(Priority(row["case__priority"]).slug, row["kind"])
         snapshot_version = (row["case__sla_snapshot__calendar__key"] or "").rsplit(":", 1)[0] or None
-        if wanted is None or wanted != (row["target"], row["business"]) or (row["business"] and snapshot_version != calendar_version):
+        if (
+            wanted is None
+            or wanted != (row["target"], row["business"])
+            or (row["business"] and snapshot_version != calendar_version)
+        ):
             moved += 1
     return moved
 
@@ -134,8 +149,12 @@ def policy_history(policy: SLAPolicy | None, limit: int = 8) -> list[LogEntry]:
     """The policy's recent audit entries, one line each: "created", "v2 → v3: targets, calendar"."""
     if policy is None or policy.pk is None:
         return []
-    entries = list(LogEntry.objects.get_for_object(policy).exclude(action=LogEntry.Action.ACCESS)
-                   .select_related("actor").order_by("-timestamp", "-pk")[:limit])
+    entries = list(
+        LogEntry.objects.get_for_object(policy)
+        .exclude(action=LogEntry.Action.ACCESS)
+        .select_related("actor")
+        .order_by("-timestamp", "-pk")[:limit]
+    )
     for entry in entries:
         changes = entry.changes_dict or {}
         if entry.action == LogEntry.Action.CREATE:
@@ -143,10 +162,17 @@ def policy_history(policy: SLAPolicy | None, limit: int = 8) -> list[LogEntry]:
         elif entry.action == LogEntry.Action.DELETE:
             entry.summary = "deleted"
         else:
-            fields = [SLAPolicy._meta.get_field(name).verbose_name if name in {f.name for f in SLAPolicy._meta.fields} else name
-                      for name in changes if name not in ("version", "updated_at")]
+            fields = [
+                SLAPolicy._meta.get_field(name).verbose_name
+                if name in {f.name for f in SLAPolicy._meta.fields}
+                else name
+                for name in changes
+                if name not in ("version", "updated_at")
+            ]
             version = changes.get("version")
-            entry.summary = (f"v{version[0]} → v{version[1]}" if version else "changed") + (f": {', '.join(map(str, fields))}" if fields else "")
+            entry.summary = (f"v{version[0]} → v{version[1]}" if version else "changed") + (
+                f": {', '.join(map(str, fields))}" if fields else ""
+            )
     return entries
 
 
@@ -199,8 +225,14 @@ def policy_by_profile(rules) -> dict[tuple[str, str], SLAPolicyRule | None]:
     out = {}
     for segment in Segment.values:
         for tier in SupportTier.values:
-            out[(segment, tier)] = next((r for r in rules if (not r.segment or r.segment == segment)
-                                         and (not r.support_tier or r.support_tier == tier)), None)
+            out[(segment, tier)] = next(
+                (
+                    r
+                    for r in rules
+                    if (not r.segment or r.segment == segment) and (not r.support_tier or r.support_tier == tier)
+                ),
+                None,
+            )
     return out
 
 
@@ -210,7 +242,9 @@ def shadowed_rules(rules) -> dict[int, SLAPolicyRule]:
     out = {}
     for i, rule in enumerate(rules):
         for earlier in rules[:i]:
-            if (not earlier.segment or earlier.segment == rule.segment) and (not earlier.support_tier or earlier.support_tier == rule.support_tier):
+            if (not earlier.segment or earlier.segment == rule.segment) and (
+                not earlier.support_tier or earlier.support_tier == rule.support_tier
+            ):
                 out[rule.pk] = earlier
                 break
     return out
@@ -237,17 +271,25 @@ def policy_rows(override_names: int = 5) -> list[PolicyRow]:
     for rule in rules:
         rows[rule.policy_id].rules.append(rule)
     by_profile = policy_by_profile(rules)
-    for tenant in Tenant.objects.filter(sla_policy__isnull=False).order_by("name").only("pk", "name", "slug", "sla_policy_id"):
+    for tenant in (
+        Tenant.objects.filter(sla_policy__isnull=False).order_by("name").only("pk", "name", "slug", "sla_policy_id")
+    ):
         row = rows.get(tenant.sla_policy_id)
         if row:
             row.override_count += 1
             if len(row.overrides) < override_names:
                 row.overrides.append(tenant)
-    for item in Tenant.objects.filter(sla_policy__isnull=True).values("segment", "support_tier").annotate(n=Count("id")):
+    for item in (
+        Tenant.objects.filter(sla_policy__isnull=True).values("segment", "support_tier").annotate(n=Count("id"))
+    ):
         rule = by_profile.get((item["segment"], item["support_tier"]))
         if rule is not None:
             rows[rule.policy_id].tenants_by_rule += item["n"]
-    for item in Case.objects.filter(status__in=OPEN_STATUSES, sla_policy__isnull=False).values("sla_policy").annotate(n=Count("id")):
+    for item in (
+        Case.objects.filter(status__in=OPEN_STATUSES, sla_policy__isnull=False)
+        .values("sla_policy")
+        .annotate(n=Count("id"))
+    ):
         if item["sla_policy"] in rows:
             rows[item["sla_policy"]].open_cases = item["n"]
     for row in rows.values():
@@ -263,7 +305,9 @@ def tenants_on_policy(policy: SLAPolicy | None, rules=None):
     if policy is None or policy.pk is None:
         return Tenant.objects.none()
     rules = rules_in_order() if rules is None else rules
-    profiles = [key for key, rule in policy_by_profile(rules).items() if rule is not None and rule.policy_id == policy.pk]
+    profiles = [
+        key for key, rule in policy_by_profile(rules).items() if rule is not None and rule.policy_id == policy.pk
+    ]
     by_rule = Q()
     for segment, tier in profiles:
         by_rule |= Q(segment=segment, support_tier=tier)

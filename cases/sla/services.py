@@ -8,6 +8,7 @@ calendar it counts business time on, because either changes what its targets mea
 moves running clocks (cases keep their snapshot); `policy_reapply` does, case by case, each with an
 audited timeline entry.
 """
+
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
@@ -20,9 +21,25 @@ from ..models import BusinessCalendar, Case, SLAPolicy, SLAPolicyRule
 from . import clocks, selectors
 from .models import CLOCK_KINDS, PRIORITY_SLUGS
 
-POLICY_FIELDS = ("name", "description", "calendar", "targets", "at_risk_percent", "escalation", "escalation_team",
-                 "notify_business_hours_only")
-CALENDAR_FIELDS = ("name", "timezone", "weekly_hours", "holiday_country", "holiday_subdivision", "closures", "extra_days")
+POLICY_FIELDS = (
+    "name",
+    "description",
+    "calendar",
+    "targets",
+    "at_risk_percent",
+    "escalation",
+    "escalation_team",
+    "notify_business_hours_only",
+)
+CALENDAR_FIELDS = (
+    "name",
+    "timezone",
+    "weekly_hours",
+    "holiday_country",
+    "holiday_subdivision",
+    "closures",
+    "extra_days",
+)
 
 
 class SLAConfigError(Exception):
@@ -60,12 +77,31 @@ def _same(a, b, name: str = "") -> bool:
 
 
 @transaction.atomic
-def policy_create(*, actor, name: str, targets: dict, calendar: BusinessCalendar | None = None, description: str = "",
-                  at_risk_percent: int = 80, escalation: str = SLAPolicy.Escalation.NOTIFY, escalation_team=None,
-                  notify_business_hours_only: bool = False, preset: str = "") -> SLAPolicy:
-    policy = SLAPolicy(name=name, description=description, calendar=calendar, targets=targets, at_risk_percent=at_risk_percent,
-                       escalation=escalation, escalation_team=escalation_team, notify_business_hours_only=notify_business_hours_only,
-                       preset=preset, version=1)
+def policy_create(
+    *,
+    actor,
+    name: str,
+    targets: dict,
+    calendar: BusinessCalendar | None = None,
+    description: str = "",
+    at_risk_percent: int = 80,
+    escalation: str = SLAPolicy.Escalation.NOTIFY,
+    escalation_team=None,
+    notify_business_hours_only: bool = False,
+    preset: str = "",
+) -> SLAPolicy:
+    policy = SLAPolicy(
+        name=name,
+        description=description,
+        calendar=calendar,
+        targets=targets,
+        at_risk_percent=at_risk_percent,
+        escalation=escalation,
+        escalation_team=escalation_team,
+        notify_business_hours_only=notify_business_hours_only,
+        preset=preset,
+        version=1,
+    )
     policy.full_clean()
     policy.save()
     return policy
@@ -94,7 +130,9 @@ def policy_update(*, policy_id: int, actor, expected_version: int | None = None,
 
 
 @transaction.atomic
-def policy_load_preset(*, actor, preset: str, column: str, name: str, calendar: BusinessCalendar | None) -> tuple[SLAPolicy, bool]:
+def policy_load_preset(
+    *, actor, preset: str, column: str, name: str, calendar: BusinessCalendar | None
+) -> tuple[SLAPolicy, bool]:
     """One click: a policy named `name` from one column of a seed's table (clocks.load_preset). An
     existing policy of that name is refreshed (its version goes up). Returns (policy, created)."""
     existed = SLAPolicy.objects.select_for_update().filter(name=name).exists()
@@ -182,7 +220,9 @@ def rule_create(*, actor, position: int, policy: SLAPolicy, segment: str = "", s
 
 
 @transaction.atomic
-def rule_update(*, rule_id: int, actor, position: int, policy: SLAPolicy, segment: str = "", support_tier: str = "") -> SLAPolicyRule:
+def rule_update(
+    *, rule_id: int, actor, position: int, policy: SLAPolicy, segment: str = "", support_tier: str = ""
+) -> SLAPolicyRule:
     rule = SLAPolicyRule.objects.select_for_update().get(pk=rule_id)
     rule.position, rule.policy, rule.segment, rule.support_tier = position, policy, segment or "", support_tier or ""
     _rule_clean(rule)

@@ -7,6 +7,7 @@ what is due, `SLAEscalation`'s unique (clock, level) says what already ran. A sw
 rolls its batch back and the next sweep does it; two sweeps at once skip each other's locked rows
 (`SKIP LOCKED`) and the unique constraint stops a second escalation even if they did not.
 """
+
 from __future__ import annotations
 
 import json
@@ -65,7 +66,9 @@ def sla_sweep(*, now: datetime | None = None, batch: int = 1000, case_id: int | 
                 if level == Level.BREACHED:
                     qs = qs.filter(due_at__lt=now).order_by("due_at", "id")
                 else:
-                    qs = qs.filter(at_risk_marked_at__isnull=True, at_risk_at__lte=now, due_at__gte=now).order_by("at_risk_at", "id")
+                    qs = qs.filter(at_risk_marked_at__isnull=True, at_risk_at__lte=now, due_at__gte=now).order_by(
+                        "at_risk_at", "id"
+                    )
                 if case_id is not None:
                     qs = qs.filter(case_id=case_id)
                 clocks = list(_lockable(qs.only("id", "case_id", "kind", "window", "due_at"))[:batch])
@@ -112,12 +115,22 @@ def _escalate(clocks: list[SLAClock], level: str, now: datetime, result: SweepRe
     cases = {
         row["pk"]: row
         for row in Case.objects.filter(pk__in={k.case_id for k in clocks}).values(
-            "pk", "subject", "priority", "owner__email", "owner__username", "team__manager__email", "tenant__name",
-            escalation=KT("sla_snapshot__escalation"), business_hours_only=KT("sla_snapshot__notify_business_hours_only"),
-            risk_percent=KT("sla_snapshot__at_risk_percent"), escalation_team=KT("sla_snapshot__escalation_team_id"),
+            "pk",
+            "subject",
+            "priority",
+            "owner__email",
+            "owner__username",
+            "team__manager__email",
+            "tenant__name",
+            escalation=KT("sla_snapshot__escalation"),
+            business_hours_only=KT("sla_snapshot__notify_business_hours_only"),
+            risk_percent=KT("sla_snapshot__at_risk_percent"),
+            escalation_team=KT("sla_snapshot__escalation_team_id"),
         )
     }
-    escalations = dict(SLAEscalation.objects.filter(clock_id__in=[c.pk for c in clocks], level=level).values_list("clock_id", "pk"))
+    escalations = dict(
+        SLAEscalation.objects.filter(clock_id__in=[c.pk for c in clocks], level=level).values_list("clock_id", "pk")
+    )
     managers = None
     batch: dict = {}  # lookups the breach actions make once per batch
     slack = getattr(settings, "SLACK_WEBHOOK_URL", "")
@@ -135,36 +148,82 @@ def _escalate(clocks: list[SLAClock], level: str, now: datetime, result: SweepRe
         recipients = [email for email in (case["owner__email"], case["team__manager__email"]) if email]
         if not recipients:
             if managers is None:
-                managers = list(User.objects.filter(groups__name=roles.MANAGER, is_active=True).exclude(email="").values_list("email", flat=True))
+                managers = list(
+                    User.objects.filter(groups__name=roles.MANAGER, is_active=True)
+                    .exclude(email="")
+                    .values_list("email", flat=True)
+                )
             recipients = managers
         send_after = now
         if level == Level.AT_RISK and str(case["business_hours_only"]).lower() in {"true", "1"}:
             cal = calendar_from_snapshot(Case.objects.values_list("sla_snapshot", flat=True).get(pk=case["pk"]))
             if cal is not None:
                 send_after = sla.next_open(now, cal)
-        body = (f"{headline}\n\nCase: {key} {case['subject']}\nTenant: {case['tenant__name']}\n"
-                f"Priority: {Priority(case['priority']).label}\nOwner: {case['owner__username'] or 'unassigned'}\n")
+        body = (
+            f"{headline}\n\nCase: {key} {case['subject']}\nTenant: {case['tenant__name']}\n"
+            f"Priority: {Priority(case['priority']).label}\nOwner: {case['owner__username'] or 'unassigned'}\n"
+        )
         for email in dict.fromkeys(recipients):
-            notifications.append(Notification(case_id=case["pk"], escalation_id=escalation_id, channel=Notification.Channel.EMAIL,
-                                              recipient=email, subject=headline, body=body, send_after=send_after))
+            notifications.append(
+                Notification(
+                    case_id=case["pk"],
+                    escalation_id=escalation_id,
+                    channel=Notification.Channel.EMAIL,
+                    recipient=email,
+                    subject=headline,
+                    body=body,
+                    send_after=send_after,
+                )
+            )
             actions.append(f"notified {email}")
         if slack:
-            notifications.append(Notification(case_id=case["pk"], escalation_id=escalation_id, channel=Notification.Channel.SLACK,
-                                              recipient=slack, subject=headline, body=body, send_after=send_after))
+            notifications.append(
+                Notification(
+                    case_id=case["pk"],
+                    escalation_id=escalation_id,
+                    channel=Notification.Channel.SLACK,
+                    recipient=slack,
+                    subject=headline,
+                    body=body,
+                    send_after=send_after,
+                )
+            )
             actions.append("posted to Slack")
         if level == Level.BREACHED:
             action = breach_action(case["escalation"])
             if action is not None:
-                breach = Breach(case=case, key=key, headline=headline, body=body, escalation_id=escalation_id, now=now, batch=batch)
+                breach = Breach(
+                    case=case, key=key, headline=headline, body=body, escalation_id=escalation_id, now=now, batch=batch
+                )
                 actions.extend(action(breach))
                 notifications.extend(breach.notifications)
                 follow_ups.extend(breach.follow_ups)
-        entries.append({"case_id": case["pk"], "body": headline, "created_at": now,
-                        "data": {"escalation": level, "clock": clock.kind, "window": clock.window, "actions": actions}})
+        entries.append(
+            {
+                "case_id": case["pk"],
+                "body": headline,
+                "created_at": now,
+                "data": {"escalation": level, "clock": clock.kind, "window": clock.window, "actions": actions},
+            }
+        )
         result.actions.extend(actions)
     services.record_system_entries(entries)  # by COPY; the version rule for system rows is in its docstring
-    copy_rows(Notification, notifications, ["case_id", "escalation_id", "channel", "recipient", "subject", "body",
-                                               "send_after", "attempts", "last_error", "created_at"])
+    copy_rows(
+        Notification,
+        notifications,
+        [
+            "case_id",
+            "escalation_id",
+            "channel",
+            "recipient",
+            "subject",
+            "body",
+            "send_after",
+            "attempts",
+            "last_error",
+            "created_at",
+        ],
+    )
     for follow_up in follow_ups:
         follow_up()
 
@@ -178,12 +237,20 @@ def send_pending_notifications(*, now: datetime | None = None, limit: int = 200)
     now = now or timezone.now()
     sent = 0
     with transaction.atomic():
-        pending = list(_lockable(Notification.objects.filter(sent_at__isnull=True, send_after__lte=now, attempts__lt=5).order_by("send_after", "id"))[:limit])
+        pending = list(
+            _lockable(
+                Notification.objects.filter(sent_at__isnull=True, send_after__lte=now, attempts__lt=5).order_by(
+                    "send_after", "id"
+                )
+            )[:limit]
+        )
         for note in pending:
             note.attempts += 1
             try:
                 if note.channel == Notification.Channel.EMAIL:
-                    send_mail(note.subject, note.body, settings.DEFAULT_FROM_EMAIL, [note.recipient], fail_silently=False)
+                    send_mail(
+                        note.subject, note.body, settings.DEFAULT_FROM_EMAIL, [note.recipient], fail_silently=False
+                    )
                 else:
                     post_slack(note.recipient, f"*{note.subject}*\n{note.body}")
             except Exception as error:  # noqa: BLE001 — any transport failure is retried
@@ -198,8 +265,12 @@ def send_pending_notifications(*, now: datetime | None = None, limit: int = 200)
 
 def post_slack(webhook_url: str, text: str, *, timeout: float = 5.0) -> None:
     """POST a Slack incoming-webhook message: application/json `{"text": …}`, answered `ok`."""
-    request = urllib.request.Request(webhook_url, data=json.dumps({"text": text}).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        webhook_url,
+        data=json.dumps({"text": text}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 — admin-configured URL
         body = response.read().decode(errors="replace")
         if response.status != 200 or body.strip() != "ok":

@@ -1,4 +1,5 @@
 """/sla/: the manager's SLA dashboard and the admins' policy and calendar pages."""
+
 from django.urls import path
 
 from .views import admin as views_sla_admin, dashboard as views_sla_dashboard

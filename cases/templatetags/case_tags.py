@@ -1,5 +1,6 @@
 """The case badges: status, priority and the queue's SLA cell. `{% load case_tags %}`; the generic
 helpers (times, durations, query strings) are companyos's `console` library."""
+
 from __future__ import annotations
 
 from django import template
@@ -55,13 +56,26 @@ def sla_badge(case):
         due = timezone.localtime(case.sla_due_at).strftime("%Y-%m-%d %H:%M %Z")
         clock = _clock_label(case.sla_clock)
         if left.total_seconds() < 0:
-            return format_html('<span class="sla sla-breached" title="{} overdue since {}">⚠ −{}</span>', clock, due,
-                               duration(left, style="clock"))
+            return format_html(
+                '<span class="sla sla-breached" title="{} overdue since {}">⚠ −{}</span>',
+                clock,
+                due,
+                duration(left, style="clock"),
+            )
         state = "at_risk" if case.sla_risk_at and case.sla_risk_at <= now else "running"
         icon = "◔" if state == "at_risk" else "◌"
         verb = "at risk: " if state == "at_risk" else ""
-        return format_html('<span class="sla sla-{}" title="{}{} due {}">{} {}</span>', state, verb, clock, due, icon,
-                           duration(left, style="clock"))
+        return format_html(
+            '<span class="sla sla-{}" title="{}{} due {}">{} {}</span>',
+            state,
+            verb,
+            clock,
+            due,
+            icon,
+            duration(left, style="clock"),
+        )
     if case.sla_paused:
-        return mark_safe('<span class="sla sla-paused" title="clocks paused while waiting on the customer">◌ paused</span>')
+        return mark_safe(
+            '<span class="sla sla-paused" title="clocks paused while waiting on the customer">◌ paused</span>'
+        )
     return mark_safe('<span class="sla sla-none">—</span>')

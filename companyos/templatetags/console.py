@@ -1,5 +1,6 @@
 """Shared UI helpers: relative times with the absolute time on hover, durations, query strings and
 filter checkboxes. Nothing domain-specific: the case badges are cases's `case_tags` library."""
+
 from datetime import datetime
 
 from django import template
@@ -20,7 +21,10 @@ def reltime(value: datetime | None, empty: str = "—"):
     local = timezone.localtime(value)
     absolute = local.strftime("%Y-%m-%d %H:%M %Z")
     return format_html(
-        '<time datetime="{}" title="{}">{}</time>', value.isoformat(), absolute, relative((timezone.now() - value).total_seconds())
+        '<time datetime="{}" title="{}">{}</time>',
+        value.isoformat(),
+        absolute,
+        relative((timezone.now() - value).total_seconds()),
     )
 
 
@@ -29,7 +33,12 @@ def abstime(value: datetime | None, empty: str = "—"):
     if not value:
         return empty
     local = timezone.localtime(value)
-    return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(), relative((timezone.now() - value).total_seconds()), local.strftime("%Y-%m-%d %H:%M"))
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        value.isoformat(),
+        relative((timezone.now() - value).total_seconds()),
+        local.strftime("%Y-%m-%d %H:%M"),
+    )
 
 
 @register.filter
@@ -84,7 +93,8 @@ def checkbox_options(bound_field):
     if not rows:
         return mark_safe('<span class="muted">nothing to choose</span>')
     return format_html_join(
-        "", '<label class="check" for="{}"><input type="checkbox" id="{}" name="{}" value="{}"{}> {}</label>',
+        "",
+        '<label class="check" for="{}"><input type="checkbox" id="{}" name="{}" value="{}"{}> {}</label>',
         ((r[0], r[0], r[1], r[2], r[3], r[4]) for r in rows),
     )
 

@@ -9,6 +9,7 @@ integration tokens that authenticate them, and the retention purge.
 
 Views and tasks import from here (`from tenants import ingest`; `ingest.ingest_batch(...)`).
 """
+
 from .alertmanager import AlertmanagerResult, alertmanager_receive
 from .batch import (
     BatchTooLarge,
@@ -31,9 +32,25 @@ from .retention import purge_telemetry, purgeable
 from .schema import KINDS, RESOURCES, SERIALIZERS, describe_kind
 
 __all__ = [
-    "KINDS", "RESOURCES", "SERIALIZERS", "describe_kind",
-    "IngestError", "BatchTooLarge", "UnknownKind", "IngestConflict", "InvalidBatch", "IngestResult", "ingest_batch", "items_of",
-    "AlertmanagerResult", "alertmanager_receive",
-    "IntegrationError", "integration_create", "integration_update", "integration_revoke", "integration_rotate_token",
-    "purge_telemetry", "purgeable",
+    "KINDS",
+    "RESOURCES",
+    "SERIALIZERS",
+    "describe_kind",
+    "IngestError",
+    "BatchTooLarge",
+    "UnknownKind",
+    "IngestConflict",
+    "InvalidBatch",
+    "IngestResult",
+    "ingest_batch",
+    "items_of",
+    "AlertmanagerResult",
+    "alertmanager_receive",
+    "IntegrationError",
+    "integration_create",
+    "integration_update",
+    "integration_revoke",
+    "integration_rotate_token",
+    "purge_telemetry",
+    "purgeable",
 ]

@@ -1,4 +1,5 @@
 """The Prometheus Alertmanager webhook receiver (payload version 4)."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -29,8 +30,14 @@ class AlertmanagerResult:
     closed: int = 0
 
     def as_dict(self) -> dict:
-        return {"accepted": self.accepted, "skipped": self.skipped, "created": self.created, "updated": self.updated,
-                "unchanged": self.unchanged, "closed_earlier": self.closed}
+        return {
+            "accepted": self.accepted,
+            "skipped": self.skipped,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "closed_earlier": self.closed,
+        }
 
 
 def _am_time(value) -> datetime | None:
@@ -67,12 +74,18 @@ def alertmanager_receive(*, integration: Integration, payload) -> AlertmanagerRe
     reported, not refused: Alertmanager would retry the whole group forever.
     """
     if not isinstance(payload, Mapping) or not isinstance(payload.get("alerts"), list):
-        raise IngestError('Expected an Alertmanager webhook payload: a JSON object with "version": "4" and an "alerts" list.')
+        raise IngestError(
+            'Expected an Alertmanager webhook payload: a JSON object with "version": "4" and an "alerts" list.'
+        )
     if str(payload.get("version", "4")) != "4":
-        raise IngestError(f"Unsupported Alertmanager payload version {payload.get('version')!r}; this receiver reads version 4.")
+        raise IngestError(
+            f"Unsupported Alertmanager payload version {payload.get('version')!r}; this receiver reads version 4."
+        )
     alerts = payload["alerts"]
     if len(alerts) > settings.TELEMETRY_MAX_BATCH:
-        raise BatchTooLarge(f"{len(alerts):,} alerts; the limit is {settings.TELEMETRY_MAX_BATCH:,}. Set max_alerts in the receiver's webhook_config.")
+        raise BatchTooLarge(
+            f"{len(alerts):,} alerts; the limit is {settings.TELEMETRY_MAX_BATCH:,}. Set max_alerts in the receiver's webhook_config."
+        )
 
     tenant_label, service_label = integration.alert_tenant_label, integration.alert_service_label
     skipped, parsed = [], []
@@ -104,14 +117,21 @@ def alertmanager_receive(*, integration: Integration, payload) -> AlertmanagerRe
     services = {pair for pair in services if None not in pair}
     resource_ids = {}
     if services:
-        found = Resource.objects.filter(tenant_id__in={t for t, _ in services}, external_id__in={e for _, e in services})
+        found = Resource.objects.filter(
+            tenant_id__in={t for t, _ in services}, external_id__in={e for _, e in services}
+        )
         resource_ids = {(t, e): pk for t, e, pk in found.values_list("tenant_id", "external_id", "id")}
 
     rows, seen = [], set()
     for alert, fingerprint, labels, annotations, starts_at in parsed:
         tenant_id = tenant_ids.get(labels[tenant_label])
         if tenant_id is None:
-            skipped.append({"fingerprint": fingerprint, "reason": f"unknown tenant {labels[tenant_label]!r} ({tenant_label!r} label)"})
+            skipped.append(
+                {
+                    "fingerprint": fingerprint,
+                    "reason": f"unknown tenant {labels[tenant_label]!r} ({tenant_label!r} label)",
+                }
+            )
             continue
         source_id = f"{fingerprint}@{starts_at.astimezone(dt_timezone.utc).isoformat()}"
         if source_id in seen:
@@ -120,20 +140,22 @@ def alertmanager_receive(*, integration: Integration, payload) -> AlertmanagerRe
         seen.add(source_id)
         resolved = alert["status"] == Alert.Status.RESOLVED
         ends_at = _am_time(alert.get("endsAt")) if resolved else None
-        rows.append({
-            "source_id": source_id,
-            "tenant_id": tenant_id,
-            "resource_id": resource_ids.get((tenant_id, labels.get(service_label))),
-            "name": (labels.get("alertname") or "unnamed alert")[:200],
-            "severity": (labels.get("severity") or "warning")[:20],
-            "status": alert["status"],
-            "summary": annotations.get("summary") or annotations.get("description") or "",
-            "fingerprint": fingerprint,
-            "labels": labels,
-            "annotations": annotations,
-            "starts_at": starts_at,
-            "ends_at": ends_at if resolved else None,
-        })
+        rows.append(
+            {
+                "source_id": source_id,
+                "tenant_id": tenant_id,
+                "resource_id": resource_ids.get((tenant_id, labels.get(service_label))),
+                "name": (labels.get("alertname") or "unnamed alert")[:200],
+                "severity": (labels.get("severity") or "warning")[:20],
+                "status": alert["status"],
+                "summary": annotations.get("summary") or annotations.get("description") or "",
+                "fingerprint": fingerprint,
+                "labels": labels,
+                "annotations": annotations,
+                "starts_at": starts_at,
+                "ends_at": ends_at if resolved else None,
+            }
+        )
 
     result = AlertmanagerResult(accepted=len(rows), skipped=skipped)
     if rows:
@@ -142,7 +164,9 @@ def alertmanager_receive(*, integration: Integration, payload) -> AlertmanagerRe
                 upserted = _upsert(Alert, integration=integration, rows=rows)
                 result.closed = _close_superseded(integration, rows)
         except IntegrityError:
-            raise IngestConflict("A concurrent notification wrote the same alerts; nothing was written. Alertmanager will retry.") from None
+            raise IngestConflict(
+                "A concurrent notification wrote the same alerts; nothing was written. Alertmanager will retry."
+            ) from None
         result.created, result.updated, result.unchanged = upserted.created, upserted.updated, upserted.unchanged
     return result
 
@@ -155,8 +179,11 @@ def _close_superseded(integration: Integration, rows: list[dict]) -> int:
     mine = Alert.objects.filter(integration=integration, fingerprint__in=fingerprints)
     latest = dict(mine.values("fingerprint").annotate(latest=Max("starts_at")).values_list("fingerprint", "latest"))
     closed = 0
-    for pk, fingerprint, starts_at in mine.filter(status=Alert.Status.FIRING).values_list("pk", "fingerprint", "starts_at"):
+    for pk, fingerprint, starts_at in mine.filter(status=Alert.Status.FIRING).values_list(
+        "pk", "fingerprint", "starts_at"
+    ):
         if starts_at < latest[fingerprint]:
             closed += Alert.objects.filter(pk=pk, status=Alert.Status.FIRING).update(
-                status=Alert.Status.RESOLVED, ends_at=latest[fingerprint], received_at=timezone.now())
+                status=Alert.Status.RESOLVED, ends_at=latest[fingerprint], received_at=timezone.now()
+            )
     return closed

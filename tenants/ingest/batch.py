@@ -11,6 +11,7 @@ Telemetry never creates tenants: an unknown tenant slug is an error. Resources (
 are upserted by (tenant, external_id) and saved one by one, because Resource is audited
 (django-auditlog) and bulk writes would bypass the audit trail; they are few.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -98,13 +99,17 @@ def items_of(payload) -> list:
         return payload
     if isinstance(payload, Mapping) and isinstance(payload.get("items"), list) and set(payload) == {"items"}:
         return payload["items"]
-    raise IngestError('Send a JSON object {"items": [...]} (or a bare JSON list of items) with Content-Type: application/json.')
+    raise IngestError(
+        'Send a JSON object {"items": [...]} (or a bare JSON list of items) with Content-Type: application/json.'
+    )
 
 
 def _check_size(items: list) -> None:
     limit = settings.TELEMETRY_MAX_BATCH
     if len(items) > limit:
-        raise BatchTooLarge(f"{len(items):,} items in one batch; the limit is {limit:,}. Split it into smaller batches.")
+        raise BatchTooLarge(
+            f"{len(items):,} items in one batch; the limit is {limit:,}. Split it into smaller batches."
+        )
     if not items:
         raise IngestError("The batch has no items.")
 
@@ -122,7 +127,9 @@ def ingest_batch(*, integration: Integration, kind: str, payload) -> IngestResul
                 return _upsert_resources(rows)
             return _upsert(TELEMETRY_MODELS[kind], integration=integration, rows=rows, kind=kind)
     except IntegrityError as exc:
-        raise IngestConflict(f"Another write got there first ({exc.__class__.__name__}); nothing was written. Re-send the batch.") from None
+        raise IngestConflict(
+            f"Another write got there first ({exc.__class__.__name__}); nothing was written. Re-send the batch."
+        ) from None
 
 
 def _validate(kind: str, items: list, integration: Integration) -> list[dict]:
@@ -154,7 +161,9 @@ def _validate(kind: str, items: list, integration: Integration) -> list[dict]:
     for i in range(len(items)):
         slug = raw(i, "tenant")
         if slug is not None and slug not in tenant_ids:
-            add(i, "tenant", f"No tenant with slug {slug!r}. Telemetry never creates tenants: an admin adds them first.")
+            add(
+                i, "tenant", f"No tenant with slug {slug!r}. Telemetry never creates tenants: an admin adds them first."
+            )
 
     # Resources: one query for every (tenant, external id) the batch names.
     wanted = {(tenant_ids.get(raw(i, "tenant")), raw(i, ref)) for i in range(len(items)) for ref in refs}
@@ -168,7 +177,11 @@ def _validate(kind: str, items: list, integration: Integration) -> list[dict]:
         for ref in refs:
             external_id = raw(i, ref)
             if tenant_id is not None and external_id is not None and (tenant_id, external_id) not in resource_ids:
-                add(i, ref, f"No resource {external_id!r} for tenant {raw(i, 'tenant')!r}. Send it to /api/v1/telemetry/resources/ first.")
+                add(
+                    i,
+                    ref,
+                    f"No resource {external_id!r} for tenant {raw(i, 'tenant')!r}. Send it to /api/v1/telemetry/resources/ first.",
+                )
 
     # The same key twice in one batch is ambiguous: which one wins?
     seen: dict = {}
@@ -195,8 +208,12 @@ def _validate(kind: str, items: list, integration: Integration) -> list[dict]:
                 add(i, "depends_on", message)
     if errors:
         raise InvalidBatch(
-            [{"index": i, "field": field, "message": message}
-             for i in sorted(errors) for field, messages in errors[i].items() for message in messages],
+            [
+                {"index": i, "field": field, "message": message}
+                for i in sorted(errors)
+                for field, messages in errors[i].items()
+                for message in messages
+            ],
             total=len(items),
         )
     return rows
@@ -217,7 +234,12 @@ def _edge_conflicts(rows: list[dict], integration: Integration) -> list[tuple[in
     for row in rows:
         edge = (row["resource_id"], row["depends_on_id"])
         if edge in owner and owner[edge] != (integration.pk, row["source_id"]):
-            out.append((row["_index"], f"This edge is already recorded under source_id {owner[edge][1]!r}; re-send that one instead."))
+            out.append(
+                (
+                    row["_index"],
+                    f"This edge is already recorded under source_id {owner[edge][1]!r}; re-send that one instead.",
+                )
+            )
     return out
 
 
@@ -226,14 +248,18 @@ def _compared_fields(model) -> list[str]:
     return [f.attname for f in model._meta.concrete_fields if f.name not in skip]
 
 
-def _upsert(model, *, integration: Integration, rows: list[dict], kind: str = "", now: datetime | None = None) -> IngestResult:
+def _upsert(
+    model, *, integration: Integration, rows: list[dict], kind: str = "", now: datetime | None = None
+) -> IngestResult:
     """Upsert rows (dicts of attnames plus source_id) on (integration, source_id): unchanged rows are
     not written; new and changed rows go in one INSERT … ON CONFLICT DO UPDATE."""
     now = now or timezone.now()
     fields = _compared_fields(model)
     stored = {
         values[0]: values[1:]
-        for values in model.objects.filter(integration=integration, source_id__in=[r["source_id"] for r in rows]).values_list("source_id", *fields)
+        for values in model.objects.filter(
+            integration=integration, source_id__in=[r["source_id"] for r in rows]
+        ).values_list("source_id", *fields)
     }
     defaults = {f.attname: f.get_default() for f in model._meta.concrete_fields if f.attname in fields}
     result = IngestResult(kind=kind or model._meta.model_name)
@@ -248,10 +274,17 @@ def _upsert(model, *, integration: Integration, rows: list[dict], kind: str = ""
             result.created += 1
         else:
             result.updated += 1
-        write.append(model(integration=integration, source_id=row["source_id"], received_at=now, **dict(zip(fields, values))))
+        write.append(
+            model(integration=integration, source_id=row["source_id"], received_at=now, **dict(zip(fields, values)))
+        )
     if write:
-        model.objects.bulk_create(write, batch_size=1000, update_conflicts=True, unique_fields=["integration", "source_id"],
-                                  update_fields=[*fields, "received_at"])
+        model.objects.bulk_create(
+            write,
+            batch_size=1000,
+            update_conflicts=True,
+            unique_fields=["integration", "source_id"],
+            update_fields=[*fields, "received_at"],
+        )
     return result
 
 
@@ -263,7 +296,9 @@ def _upsert_resources(rows: list[dict]) -> IngestResult:
     keys = {(r["tenant_id"], r["external_id"]) for r in rows}
     stored = {
         (res.tenant_id, res.external_id): res
-        for res in Resource.objects.filter(tenant_id__in={t for t, _ in keys}, external_id__in={e for _, e in keys}).select_for_update()
+        for res in Resource.objects.filter(
+            tenant_id__in={t for t, _ in keys}, external_id__in={e for _, e in keys}
+        ).select_for_update()
     }
     for row in rows:
         resource = stored.get((row["tenant_id"], row["external_id"]))

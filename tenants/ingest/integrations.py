@@ -2,6 +2,7 @@
 (the request's AuditlogMiddleware supplies actor and address; outside a request wrap the call in
 auditlog's `set_actor`). The token hash is excluded from the audit log; the raw token is returned
 once and never stored."""
+
 from __future__ import annotations
 
 import re
@@ -22,13 +23,17 @@ class IntegrationError(Exception):
 def _check_labels(tenant_label: str, service_label: str) -> None:
     for label in (tenant_label, service_label):
         if not LABEL_NAME.match(label or ""):
-            raise IntegrationError(f"{label!r} is not a Prometheus label name (letters, digits and _, not starting with a digit).")
+            raise IntegrationError(
+                f"{label!r} is not a Prometheus label name (letters, digits and _, not starting with a digit)."
+            )
     if tenant_label == service_label:
         raise IntegrationError("The tenant and the service label must differ.")
 
 
 @transaction.atomic
-def integration_create(*, name: str, actor, alert_tenant_label: str = "tenant", alert_service_label: str = "service") -> tuple[Integration, str]:
+def integration_create(
+    *, name: str, actor, alert_tenant_label: str = "tenant", alert_service_label: str = "service"
+) -> tuple[Integration, str]:
     """A new integration and its token. The raw token is returned once and never stored."""
     name = name.strip()
     if not name:
@@ -38,8 +43,12 @@ def integration_create(*, name: str, actor, alert_tenant_label: str = "tenant", 
     _check_labels(alert_tenant_label, alert_service_label)
     raw, prefix, digest = Integration.new_token()
     integration = Integration.objects.create(
-        name=name, token_prefix=prefix, token_hash=digest, created_by=actor if getattr(actor, "pk", None) else None,
-        alert_tenant_label=alert_tenant_label, alert_service_label=alert_service_label,
+        name=name,
+        token_prefix=prefix,
+        token_hash=digest,
+        created_by=actor if getattr(actor, "pk", None) else None,
+        alert_tenant_label=alert_tenant_label,
+        alert_service_label=alert_service_label,
     )
     return integration, raw
 

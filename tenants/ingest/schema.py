@@ -1,6 +1,7 @@
 """What a telemetry item of each kind looks like: one DRF serializer per kind, validating a single
 item (strict: unknown fields, naive times and NUL characters are errors), and the self-description
 GET /api/v1/telemetry/ answers with."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -90,8 +91,11 @@ class ItemSerializer(serializers.Serializer):
     """The fields every telemetry item has. Unknown fields are errors (a typo would otherwise be lost)."""
 
     tenant = serializers.CharField(max_length=80, help_text="The tenant's slug; the tenant must exist.")
-    source_id = StrictCharField(max_length=200, trim_whitespace=False,
-                                help_text="Your id for this item: re-sending the same source_id updates it, never duplicates it.")
+    source_id = StrictCharField(
+        max_length=200,
+        trim_whitespace=False,
+        help_text="Your id for this item: re-sending the same source_id updates it, never duplicates it.",
+    )
 
     # Fields naming a tenant's resource by external id; resolved after validation.
     resource_refs: tuple[str, ...] = ()
@@ -116,7 +120,9 @@ class SLISerializer(ItemSerializer):
     name = _text(120, help_text="e.g. availability, latency_p99")
     objective = serializers.FloatField(help_text="Target, e.g. 99.9 (percent)")
     value = serializers.FloatField(help_text="Measured, same unit as the objective")
-    error_budget_remaining = serializers.FloatField(help_text="Share of the error budget left, percent; negative when overspent")
+    error_budget_remaining = serializers.FloatField(
+        help_text="Share of the error budget left, percent; negative when overspent"
+    )
     window = _text(20, default="30d", help_text="e.g. 30d")
     observed_at = AwareDateTimeField()
     resource_refs = ("resource",)
@@ -171,7 +177,9 @@ class UsageMetricSerializer(ItemSerializer):
 
 class ExperimentSerializer(ItemSerializer):
     key = _text(120)
-    status = serializers.ChoiceField(choices=[("active", "active"), ("paused", "paused"), ("ended", "ended")], default="active")
+    status = serializers.ChoiceField(
+        choices=[("active", "active"), ("paused", "paused"), ("ended", "ended")], default="active"
+    )
     variant = _text(120, allow_blank=True, default="")
     started_at = AwareDateTimeField()
     ended_at = AwareDateTimeField(allow_null=True, default=None)
@@ -197,7 +205,9 @@ class ResourceSerializer(ItemSerializer):
     """Resources are keyed by (tenant, external_id), not by source_id. Fields left out of an update
     keep their stored value (several integrations may describe the same resource)."""
 
-    source_id = StrictCharField(max_length=200, required=False, help_text="Ignored: resources are keyed by external_id.")
+    source_id = StrictCharField(
+        max_length=200, required=False, help_text="Ignored: resources are keyed by external_id."
+    )
     external_id = _text(200, help_text="The resource's id, unique within the tenant; other items refer to it by this.")
     kind = _text(60, help_text="e.g. api, database, queue")
     region = serializers.ChoiceField(choices=Region.choices, allow_blank=True, required=False)

@@ -1,5 +1,6 @@
 """A person's day, in Debian's Chromium: sign in, filter the queue, open a case, reply, wait on the
 customer and back, resolve, and see it all in the audit tab."""
+
 import re
 
 import pytest
@@ -17,7 +18,12 @@ def test_agent_works_a_case_end_to_end(page):
     acme = TenantFactory(name="Acme Corp", slug="acme")
     hidden = TenantFactory(name="Hidden Co", slug="hidden")
     UserFactory(username="kari", role="agent", tenants=[acme])
-    target = CaseFactory(tenant=acme, subject="All our API calls return 500 since 10:00 UTC", priority=Priority.CRITICAL, status=Status.IN_PROGRESS)
+    target = CaseFactory(
+        tenant=acme,
+        subject="All our API calls return 500 since 10:00 UTC",
+        priority=Priority.CRITICAL,
+        status=Status.IN_PROGRESS,
+    )
     CaseFactory(tenant=acme, subject="How do I implement pagination correctly?", priority=Priority.LOW)
     CaseFactory(tenant=hidden, subject="Secret case of another tenant", priority=Priority.CRITICAL)
 
@@ -80,8 +86,13 @@ def test_agent_sees_the_sla_badge_pause_while_waiting_on_the_customer(page):
     agent = UserFactory(username="kari", role="agent", tenants=[acme])
     from tests.factories import RequesterFactory
 
-    case = services.case_create(actor=agent, tenant=acme, requester=RequesterFactory(tenant=acme),
-                                subject="Webhooks missing since 10:40", priority=Priority.HIGH)
+    case = services.case_create(
+        actor=agent,
+        tenant=acme,
+        requester=RequesterFactory(tenant=acme),
+        subject="Webhooks missing since 10:40",
+        priority=Priority.HIGH,
+    )
     services.case_transition(case_id=case.pk, to=Status.TRIAGE, actor=agent)
     services.case_transition(case_id=case.pk, to=Status.IN_PROGRESS, actor=agent)
     services.case_reply(case_id=case.pk, actor=agent, body="Looking into it", public=True)

@@ -1,5 +1,6 @@
 """The admin's half of issue 3's browser test, in Debian's Chromium: open a policy, change a target,
 watch the preview follow the unsaved form, save, and see the new version."""
+
 import re
 from datetime import timedelta
 
@@ -16,8 +17,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_admin_previews_and_saves_a_policy(page):
-    oslo = BusinessCalendar.objects.create(name="Browser office (Oslo)", timezone="Europe/Oslo", holiday_country="NO",
-                                           weekly_hours={str(day): [["08:00", "16:00"]] for day in range(5)})
+    oslo = BusinessCalendar.objects.create(
+        name="Browser office (Oslo)",
+        timezone="Europe/Oslo",
+        holiday_country="NO",
+        weekly_hours={str(day): [["08:00", "16:00"]] for day in range(5)},
+    )
     policy = clocks.load_preset(preset="seed-003", column="standard", name="Gold support", calendar=oslo)
     TenantFactory(name="Acme Corp", slug="acme", sla_policy=policy)
     admin = UserFactory(username="root", role="admin", is_staff=True, is_superuser=True)

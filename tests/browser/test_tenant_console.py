@@ -1,5 +1,6 @@
 """The tenant console in Debian's Chromium: from the tenant list to a tenant's console, see a firing
 alert in the lazily loaded Alerts panel, refresh it, and open a case from the Cases panel."""
+
 import re
 from datetime import timedelta
 
@@ -22,13 +23,40 @@ def test_agent_sees_a_firing_alert_and_opens_a_case_from_the_console(page):
     monitoring = Integration.objects.create(name="alertmanager", token_prefix="x", token_hash="browser-console")
     api = ResourceFactory(tenant=acme, external_id="orders-api")
     now = timezone.now()
-    Alert.objects.create(tenant=acme, integration=monitoring, source_id="fp-1", name="HighErrorRate", severity="critical",
-                         status=Alert.Status.FIRING, summary="5xx above 5% on orders-api", starts_at=now - timedelta(minutes=12), resource=api)
-    Alert.objects.create(tenant=acme, integration=monitoring, source_id="fp-2", name="DiskAlmostFull", severity="warning",
-                         status=Alert.Status.RESOLVED, starts_at=now - timedelta(minutes=2), ends_at=now - timedelta(minutes=1))
-    SLI.objects.create(tenant=acme, integration=monitoring, source_id="sli-1", name="availability", objective=99.9, value=99.2,
-                       error_budget_remaining=-4, observed_at=now)
-    case = CaseFactory(tenant=acme, subject="All our API calls return 500", priority=Priority.CRITICAL, status=Status.IN_PROGRESS)
+    Alert.objects.create(
+        tenant=acme,
+        integration=monitoring,
+        source_id="fp-1",
+        name="HighErrorRate",
+        severity="critical",
+        status=Alert.Status.FIRING,
+        summary="5xx above 5% on orders-api",
+        starts_at=now - timedelta(minutes=12),
+        resource=api,
+    )
+    Alert.objects.create(
+        tenant=acme,
+        integration=monitoring,
+        source_id="fp-2",
+        name="DiskAlmostFull",
+        severity="warning",
+        status=Alert.Status.RESOLVED,
+        starts_at=now - timedelta(minutes=2),
+        ends_at=now - timedelta(minutes=1),
+    )
+    SLI.objects.create(
+        tenant=acme,
+        integration=monitoring,
+        source_id="sli-1",
+        name="availability",
+        objective=99.9,
+        value=99.2,
+        error_budget_remaining=-4,
+        observed_at=now,
+    )
+    case = CaseFactory(
+        tenant=acme, subject="All our API calls return 500", priority=Priority.CRITICAL, status=Status.IN_PROGRESS
+    )
 
     sign_in(page, "kari")
     page.get_by_role("link", name="Tenants").click()
@@ -49,8 +77,15 @@ def test_agent_sees_a_firing_alert_and_opens_a_case_from_the_console(page):
     expect(page.locator("#panel-health")).to_contain_text("Unhealthy")
 
     # Refresh swaps in the panel again (and does not leave the page).
-    Alert.objects.create(tenant=acme, integration=monitoring, source_id="fp-3", name="QueueBacklog", severity="warning",
-                         status=Alert.Status.FIRING, starts_at=timezone.now())
+    Alert.objects.create(
+        tenant=acme,
+        integration=monitoring,
+        source_id="fp-3",
+        name="QueueBacklog",
+        severity="warning",
+        status=Alert.Status.FIRING,
+        starts_at=timezone.now(),
+    )
     alerts.get_by_role("link", name="Refresh alerts").click()
     expect(page.locator("#panel-alerts")).to_contain_text("QueueBacklog")
     expect(page.locator("#panel-alerts")).to_contain_text("2 firing")

@@ -1,6 +1,7 @@
 """The permission matrix: who sees which tenant's cases, through every page, count, search, action,
 bulk action, download and the Django admin. A case that is not visible answers 404 and the attempt
 is audited (an ACCESS LogEntry marked denied, with the actor)."""
+
 from __future__ import annotations
 
 import re
@@ -42,8 +43,12 @@ def test_the_matrix_covers_every_role():
 def world(tenant_a, tenant_b):
     requester_a, requester_b = RequesterFactory(tenant=tenant_a), RequesterFactory(tenant=tenant_b)
     a_open = CaseFactory(tenant=tenant_a, requester=requester_a, subject="Dashboard timeouts after login")
-    a_resolved = CaseFactory(tenant=tenant_a, requester=requester_a, subject="Export finished late", status=Status.RESOLVED)
-    b_open = CaseFactory(tenant=tenant_b, requester=requester_b, subject="Webhook deliveries dropped", description="Since Monday.")
+    a_resolved = CaseFactory(
+        tenant=tenant_a, requester=requester_a, subject="Export finished late", status=Status.RESOLVED
+    )
+    b_open = CaseFactory(
+        tenant=tenant_b, requester=requester_b, subject="Webhook deliveries dropped", description="Since Monday."
+    )
     return SimpleNamespace(
         tenant_a=tenant_a,
         tenant_b=tenant_b,
@@ -64,7 +69,9 @@ def member(request, world):
     """A user of each role: agent roles are granted tenant A only; the others see every tenant."""
     role = request.param
     scoped = role in SCOPED_ROLES
-    user = UserFactory(username=f"{role.replace(' ', '-').lower()}-user", role=role, tenants=[world.tenant_a] if scoped else None)
+    user = UserFactory(
+        username=f"{role.replace(' ', '-').lower()}-user", role=role, tenants=[world.tenant_a] if scoped else None
+    )
     return SimpleNamespace(role=role, user=user, scoped=scoped, client=login(user))
 
 
@@ -232,8 +239,12 @@ def _action_payloads(case: Case, user) -> dict[str, dict]:
         "transition": {"to": Status.TRIAGE, "expected_status": Status.NEW, "reason": "taking it"},
         "assign": {"owner": user.username, "expected_owner": ""},
         "classify": {
-            "version": case.version, "priority": "critical", "category": "performance",
-            "issue_type": "incident", "environment": "production", "reason": "",
+            "version": case.version,
+            "priority": "critical",
+            "category": "performance",
+            "issue_type": "incident",
+            "environment": "production",
+            "reason": "",
         },
         "tags": {"add": "pwned"},
         "attachments": {"file": SimpleUploadedFile("exfil.txt", b"data", content_type="text/plain")},
@@ -277,8 +288,11 @@ def test_bulk_action_never_touches_an_unseen_case(member, world, action):
     assert response.status_code == 302
 
     a_after = Case.objects.get(pk=a.pk)
-    changed_a = {"assign": a_after.owner_id == member.user.pk, "status": a_after.status == Status.TRIAGE,
-                 "tag": a_after.tags.filter(name="bulk-tag").exists()}[action]
+    changed_a = {
+        "assign": a_after.owner_id == member.user.pk,
+        "status": a_after.status == Status.TRIAGE,
+        "tag": a_after.tags.filter(name="bulk-tag").exists(),
+    }[action]
     assert changed_a, "the visible case is changed"
     assert a_after.interactions.count() == 1
 
@@ -375,8 +389,12 @@ def test_inactive_user_sees_nothing(world):
     for u in (user, granted):
         assert not case_visible_to(u).exists()
         client = login(u)
-        for path in ("/cases/?status=all", f"/cases/{world.a_open.key}/", "/cases/views/counts/",
-                     f"/cases/attachments/{world.att_a.pk}/"):
+        for path in (
+            "/cases/?status=all",
+            f"/cases/{world.a_open.key}/",
+            "/cases/views/counts/",
+            f"/cases/attachments/{world.att_a.pk}/",
+        ):
             response = client.get(path)
             assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), path
         before = snapshot(world.a_open)
@@ -412,5 +430,9 @@ def test_denials_are_never_written_for_what_a_user_may_see(world):
     client.get(f"/cases/{world.b_open.key}/")
     client.get(f"/cases/attachments/{world.att_b.pk}/")
     assert not LogEntry.objects.filter(additional_data__denied=True).exists()
-    assert LogEntry.objects.filter(actor=manager, action=LogEntry.Action.ACCESS, object_pk=str(world.b_open.pk),
-                                   content_type=ContentType.objects.get_for_model(Case)).exists()
+    assert LogEntry.objects.filter(
+        actor=manager,
+        action=LogEntry.Action.ACCESS,
+        object_pk=str(world.b_open.pk),
+        content_type=ContentType.objects.get_for_model(Case),
+    ).exists()

@@ -1,5 +1,6 @@
 """cases.selectors added for the thin views: who a case can be given to, a tenant's contacts, the
 audit tab's entries."""
+
 import pytest
 from django.contrib.auth.models import Group
 from guardian.shortcuts import assign_perm

@@ -1,5 +1,6 @@
 """cases.services: the lifecycle, conversation, ownership, classification, tags, bulk and intake
 writes, including what happens when two agents act on the same case at once (real PostgreSQL)."""
+
 from __future__ import annotations
 
 import threading
@@ -247,7 +248,11 @@ def test_two_agents_moving_the_same_case_one_wins(race_world, slow_writes):
 
     def move(user):
         return lambda: services.case_transition(
-            case_id=case.pk, to=Status.WAITING_ON_CUSTOMER, actor=user, reason=user.username, expected_status=Status.IN_PROGRESS
+            case_id=case.pk,
+            to=Status.WAITING_ON_CUSTOMER,
+            actor=user,
+            reason=user.username,
+            expected_status=Status.IN_PROGRESS,
         )
 
     winner, loser = _winner_and_loser(_race(move(first), move(second)))
@@ -292,7 +297,9 @@ def test_two_stale_classification_forms_one_wins(race_world, slow_writes):
 
     outcomes = _race(
         lambda: services.case_classify(case_id=case.pk, actor=first, expected_version=seen, priority=Priority.CRITICAL),
-        lambda: services.case_classify(case_id=case.pk, actor=second, expected_version=seen, category=Category.PERFORMANCE),
+        lambda: services.case_classify(
+            case_id=case.pk, actor=second, expected_version=seen, category=Category.PERFORMANCE
+        ),
     )
     winner, loser = _winner_and_loser(outcomes)
     assert isinstance(loser, CaseConflict)
@@ -343,7 +350,9 @@ def test_empty_reply_or_note_is_refused(agent, case_a, public, body):
 
 @pytest.mark.django_db
 def test_reply_with_attachment_stores_it_on_the_reply(agent, case_a):
-    reply = services.case_reply(case_id=case_a.pk, actor=agent, body="Log attached.", public=True, files=[_upload("server.log")])
+    reply = services.case_reply(
+        case_id=case_a.pk, actor=agent, body="Log attached.", public=True, files=[_upload("server.log")]
+    )
     attachment = Attachment.objects.get(case=case_a)
     assert attachment.interaction == reply
     assert attachment.filename == "server.log"
@@ -455,7 +464,17 @@ def test_assign_writes_one_assignment_entry(agent, other_agent, case_a):
         {"status": "closed"},
         {"priority": Priority.HIGH, "category": "nonsense"},
     ],
-    ids=["category", "issue-type", "environment", "priority-0", "priority-9", "priority-word", "priority-none", "not-a-field", "one-bad-of-two"],
+    ids=[
+        "category",
+        "issue-type",
+        "environment",
+        "priority-0",
+        "priority-9",
+        "priority-word",
+        "priority-none",
+        "not-a-field",
+        "one-bad-of-two",
+    ],
 )
 def test_classify_with_a_bad_value_is_refused(agent, case_a, values):
     before = _snapshot(case_a)
@@ -467,11 +486,21 @@ def test_classify_with_a_bad_value_is_refused(agent, case_a, values):
 @pytest.mark.django_db
 def test_classify_writes_the_changes_with_labels(agent, case_a):
     services.case_classify(
-        case_id=case_a.pk, actor=agent, expected_version=1, reason="customer is down",
-        priority=Priority.CRITICAL, category=Category.PERFORMANCE, issue_type=IssueType.INCIDENT, environment=Environment.UNKNOWN,
+        case_id=case_a.pk,
+        actor=agent,
+        expected_version=1,
+        reason="customer is down",
+        priority=Priority.CRITICAL,
+        category=Category.PERFORMANCE,
+        issue_type=IssueType.INCIDENT,
+        environment=Environment.UNKNOWN,
     )
     case_a.refresh_from_db()
-    assert (case_a.priority, case_a.category, case_a.issue_type) == (Priority.CRITICAL, Category.PERFORMANCE, IssueType.INCIDENT)
+    assert (case_a.priority, case_a.category, case_a.issue_type) == (
+        Priority.CRITICAL,
+        Category.PERFORMANCE,
+        IssueType.INCIDENT,
+    )
     entry = case_a.interactions.get()
     assert entry.kind == Interaction.Kind.FIELDS and entry.body == "customer is down"
     assert entry.data["changes"] == {
@@ -524,7 +553,9 @@ def test_bulk_status_over_a_mixed_selection(agent, tenant_a):
     fresh = _case_in(Status.NEW, tenant=tenant_a, requester=requester)
     done = _case_in(Status.CLOSED, tenant=tenant_a, requester=requester)
     already = _case_in(Status.WAITING_ON_CUSTOMER, tenant=tenant_a, requester=requester)
-    cases = list(Case.objects.filter(pk__in=[c.pk for c in (working, also_working, fresh, done, already)]).order_by("pk"))
+    cases = list(
+        Case.objects.filter(pk__in=[c.pk for c in (working, also_working, fresh, done, already)]).order_by("pk")
+    )
 
     result = services.case_bulk(cases=cases, actor=agent, action="status", value=Status.WAITING_ON_CUSTOMER)
 
@@ -584,11 +615,23 @@ def test_bulk_refuses_an_unknown_action(agent, case_a):
 def test_create_opens_a_case_with_its_inbound_message(agent, tenant_a):
     requester = RequesterFactory(tenant=tenant_a)
     case = services.case_create(
-        actor=agent, tenant=tenant_a, requester=requester, subject="  SSO login loops  ", description="Since the upgrade.",
-        priority=Priority.HIGH, category=Category.AUTHENTICATION, channel="web", tags=["SSO"],
+        actor=agent,
+        tenant=tenant_a,
+        requester=requester,
+        subject="  SSO login loops  ",
+        description="Since the upgrade.",
+        priority=Priority.HIGH,
+        category=Category.AUTHENTICATION,
+        channel="web",
+        tags=["SSO"],
     )
     assert case.subject == "SSO login loops"
-    assert (case.status, case.priority, case.category, case.channel) == (Status.NEW, Priority.HIGH, Category.AUTHENTICATION, "web")
+    assert (case.status, case.priority, case.category, case.channel) == (
+        Status.NEW,
+        Priority.HIGH,
+        Category.AUTHENTICATION,
+        "web",
+    )
     assert case.created_at == case.status_changed_at == case.updated_at
     assert case.first_response_at is None and case.triaged_at is None
     assert list(case.tags.values_list("name", flat=True)) == ["sso"]
@@ -634,7 +677,9 @@ def test_create_refuses_an_empty_subject(agent, tenant_a):
 @pytest.mark.django_db
 def test_create_by_the_customer_has_no_actor(tenant_a):
     requester = RequesterFactory(tenant=tenant_a)
-    case = services.case_create(actor=None, tenant=tenant_a, requester=requester, subject="From the widget", channel="widget")
+    case = services.case_create(
+        actor=None, tenant=tenant_a, requester=requester, subject="From the widget", channel="widget"
+    )
     inbound = case.interactions.get()
     assert inbound.actor is None and inbound.data["opened_by"] == "customer"
     assert inbound.data["sla"] and "first response clock started" in inbound.data["sla"][0]

@@ -1,5 +1,6 @@
 """cases.triage: the pure priority and entitlement rules, with no database (like the SLA calendar):
 seed 002's examples as a table, signals raising the suggestion, entitlement flags, keywords."""
+
 from __future__ import annotations
 
 import ast
@@ -16,13 +17,33 @@ from cases.triage import Signals, suggest_priority
     "subject, environment, issue_type, expected",
     [
         ("All our API calls return 500 since 10:00 UTC", Environment.PRODUCTION, IssueType.INCIDENT, Priority.CRITICAL),
-        ("We're seeing unauthorized access to customer data", Environment.PRODUCTION, IssueType.INCIDENT, Priority.CRITICAL),
+        (
+            "We're seeing unauthorized access to customer data",
+            Environment.PRODUCTION,
+            IssueType.INCIDENT,
+            Priority.CRITICAL,
+        ),
         ("Payment processing is down", Environment.PRODUCTION, IssueType.INCIDENT, Priority.CRITICAL),
-        ("POST /users returns 500 for payloads with special characters", Environment.PRODUCTION, IssueType.BUG, Priority.HIGH),
+        (
+            "POST /users returns 500 for payloads with special characters",
+            Environment.PRODUCTION,
+            IssueType.BUG,
+            Priority.HIGH,
+        ),
         ("API latency is 3x normal", Environment.PRODUCTION, IssueType.BUG, Priority.HIGH),
-        ("Our staging API key works but production key returns 403", Environment.PRODUCTION, IssueType.CONFIGURATION, Priority.HIGH),
+        (
+            "Our staging API key works but production key returns 403",
+            Environment.PRODUCTION,
+            IssueType.CONFIGURATION,
+            Priority.HIGH,
+        ),
         ("OpenAPI docs page shows 500 error", Environment.PRODUCTION, IssueType.BUG, Priority.MEDIUM),
-        ("Pagination returns inconsistent results for large offsets", Environment.PRODUCTION, IssueType.BUG, Priority.MEDIUM),
+        (
+            "Pagination returns inconsistent results for large offsets",
+            Environment.PRODUCTION,
+            IssueType.BUG,
+            Priority.MEDIUM,
+        ),
         ("Our SDK is getting 422 on valid-looking requests", Environment.PRODUCTION, IssueType.BUG, Priority.MEDIUM),
         ("Can you add support for X in the API?", Environment.UNKNOWN, IssueType.QUESTION, Priority.LOW),
         ("How do I implement pagination correctly?", Environment.UNKNOWN, IssueType.QUESTION, Priority.LOW),
@@ -30,24 +51,41 @@ from cases.triage import Signals, suggest_priority
     ],
 )
 def test_seed_002_examples(subject, environment, issue_type, expected):
-    priority, reasons = suggest_priority(subject=subject, description="", environment=environment, issue_type=issue_type, signals=Signals())
+    priority, reasons = suggest_priority(
+        subject=subject, description="", environment=environment, issue_type=issue_type, signals=Signals()
+    )
     assert priority == expected, reasons
     assert reasons
 
 
 def test_all_failing_in_staging_is_not_critical():
-    priority, _ = suggest_priority(subject="All requests fail with 500", description="", environment=Environment.STAGING,
-                                   issue_type=IssueType.BUG, signals=Signals())
+    priority, _ = suggest_priority(
+        subject="All requests fail with 500",
+        description="",
+        environment=Environment.STAGING,
+        issue_type=IssueType.BUG,
+        signals=Signals(),
+    )
     assert priority > Priority.CRITICAL
 
 
 def test_signals_raise_the_suggestion_with_reasons():
     signals = Signals(firing_alerts=[{"name": "HighErrorRate", "severity": "critical", "resource": "api-gateway"}])
-    priority, reasons = suggest_priority(subject="Some requests look odd", description="", environment=Environment.PRODUCTION,
-                                         issue_type=IssueType.QUESTION, signals=signals)
+    priority, reasons = suggest_priority(
+        subject="Some requests look odd",
+        description="",
+        environment=Environment.PRODUCTION,
+        issue_type=IssueType.QUESTION,
+        signals=signals,
+    )
     assert priority == Priority.CRITICAL and reasons[0] == "critical alert firing: HighErrorRate on api-gateway"
-    priority, reasons = suggest_priority(subject="Webhooks delayed", description="", environment=Environment.PRODUCTION,
-                                         issue_type=IssueType.BUG, signals=Signals(similar_other_tenants_last_hour=3))
+    priority, reasons = suggest_priority(
+        subject="Webhooks delayed",
+        description="",
+        environment=Environment.PRODUCTION,
+        issue_type=IssueType.BUG,
+        signals=Signals(similar_other_tenants_last_hour=3),
+    )
     assert priority == Priority.HIGH and "3 other customers" in reasons[0]
 
 
@@ -68,5 +106,8 @@ def test_keywords_and_error_codes():
 def test_triage_imports_no_orm():
     tree = ast.parse(inspect.getsource(triage))
     modules = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
-        a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-    assert not {m for m in modules if m.startswith("django") or m.endswith("models") or m.endswith("selectors")}, modules
+        a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+    }
+    assert not {m for m in modules if m.startswith("django") or m.endswith("models") or m.endswith("selectors")}, (
+        modules
+    )

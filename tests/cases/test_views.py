@@ -1,5 +1,6 @@
 """The queue and the case page as a user meets them: every filter, full page and HTMX fragment,
 intake, the composer, conflicts, bulk confirmation, and query counts that do not grow."""
+
 from datetime import timedelta
 
 import pytest
@@ -25,23 +26,62 @@ def keys(response) -> set[str]:
 
 @pytest.fixture
 def world(tenant_a, agent, manager):
-    ent = TenantFactory(name="Enterprise Co", slug="ent", segment=Segment.ENTERPRISE, support_tier=SupportTier.ENTERPRISE)
+    ent = TenantFactory(
+        name="Enterprise Co", slug="ent", segment=Segment.ENTERPRISE, support_tier=SupportTier.ENTERPRISE
+    )
     team = TeamFactory(name="Tier 2", slug="tier-2")
     other = UserFactory(username="ola", role="agent", tenants=[tenant_a, ent])
     agent_grant = agent  # agent sees tenant_a only
     security = TagFactory(name="security")
     now = timezone.now()
     c = {
-        "crit_new": CaseFactory(tenant=tenant_a, priority=Priority.CRITICAL, status=Status.NEW, subject="Payment processing is down",
-                                category=Category.INTEGRATION, issue_type=IssueType.INCIDENT, environment=Environment.PRODUCTION, channel="phone"),
-        "mine": CaseFactory(tenant=tenant_a, priority=Priority.HIGH, status=Status.IN_PROGRESS, owner=agent_grant, subject="API latency is 3x normal",
-                            category=Category.PERFORMANCE, team=team),
-        "waiting": CaseFactory(tenant=tenant_a, priority=Priority.MEDIUM, status=Status.WAITING_ON_CUSTOMER, owner=other,
-                               subject="Need a log bundle", status_changed_at=now - timedelta(hours=30), tags=[security]),
-        "closed": CaseFactory(tenant=tenant_a, priority=Priority.LOW, status=Status.CLOSED, subject="How do I paginate?",
-                              description="Question about cursor pagination", created_at=now - timedelta(days=40), updated_at=now - timedelta(days=39)),
-        "ent": CaseFactory(tenant=ent, priority=Priority.LOW, status=Status.TRIAGE, subject="Enterprise SSO question", channel="slack",
-                           environment=Environment.STAGING, issue_type=IssueType.CONFIGURATION, category=Category.AUTHENTICATION),
+        "crit_new": CaseFactory(
+            tenant=tenant_a,
+            priority=Priority.CRITICAL,
+            status=Status.NEW,
+            subject="Payment processing is down",
+            category=Category.INTEGRATION,
+            issue_type=IssueType.INCIDENT,
+            environment=Environment.PRODUCTION,
+            channel="phone",
+        ),
+        "mine": CaseFactory(
+            tenant=tenant_a,
+            priority=Priority.HIGH,
+            status=Status.IN_PROGRESS,
+            owner=agent_grant,
+            subject="API latency is 3x normal",
+            category=Category.PERFORMANCE,
+            team=team,
+        ),
+        "waiting": CaseFactory(
+            tenant=tenant_a,
+            priority=Priority.MEDIUM,
+            status=Status.WAITING_ON_CUSTOMER,
+            owner=other,
+            subject="Need a log bundle",
+            status_changed_at=now - timedelta(hours=30),
+            tags=[security],
+        ),
+        "closed": CaseFactory(
+            tenant=tenant_a,
+            priority=Priority.LOW,
+            status=Status.CLOSED,
+            subject="How do I paginate?",
+            description="Question about cursor pagination",
+            created_at=now - timedelta(days=40),
+            updated_at=now - timedelta(days=39),
+        ),
+        "ent": CaseFactory(
+            tenant=ent,
+            priority=Priority.LOW,
+            status=Status.TRIAGE,
+            subject="Enterprise SSO question",
+            channel="slack",
+            environment=Environment.STAGING,
+            issue_type=IssueType.CONFIGURATION,
+            category=Category.AUTHENTICATION,
+        ),
     }
     return c
 
@@ -206,7 +246,9 @@ def test_bulk_asks_for_confirmation_with_the_count_then_applies(world, agent):
     assert response.status_code == 200
     assert "2 cases will change" in response.content.decode()
     assert not Case.objects.filter(tags__name="escalated").exists()
-    response = client.post("/cases/bulk/", {"ids": ",".join(map(str, ids)), "action": "tag", "tag": "escalated", "confirm": "on"})
+    response = client.post(
+        "/cases/bulk/", {"ids": ",".join(map(str, ids)), "action": "tag", "tag": "escalated", "confirm": "on"}
+    )
     assert response.status_code == 302
     assert set(Case.objects.filter(tags__name="escalated").values_list("pk", flat=True)) == set(ids)
     assert Interaction.objects.filter(case_id__in=ids, kind=Interaction.Kind.TAGS).count() == 2
@@ -216,7 +258,8 @@ def test_bulk_status_and_assign(world, agent, other_agent):
     client = login(agent)
     ids = [world["crit_new"].pk, world["mine"].pk]
     client.post("/cases/bulk/", {"id": ids, "action": "status", "status": "triage", "confirm": "on"})
-    world["crit_new"].refresh_from_db(); world["mine"].refresh_from_db()
+    world["crit_new"].refresh_from_db()
+    world["mine"].refresh_from_db()
     assert world["crit_new"].status == Status.TRIAGE  # allowed: new → triage
     assert world["mine"].status == Status.IN_PROGRESS  # refused: in progress → triage, skipped
     client.post("/cases/bulk/", {"id": ids, "action": "assign", "owner": "ana", "confirm": "on"})
@@ -236,13 +279,25 @@ def test_case_page_full_and_timeline_fragment(case_a, agent):
     services.case_reply(case_id=case_a.pk, actor=agent, body="Public words", public=True)
     services.case_reply(case_id=case_a.pk, actor=agent, body="Secret words", public=False)
     full = client.get(f"/cases/{case_a.key}/").content.decode()
-    for text in [case_a.subject, "Acme Corp", "Public words", "Secret words", "internal note", "Accept into triage", "Take"]:
+    for text in [
+        case_a.subject,
+        "Acme Corp",
+        "Public words",
+        "Secret words",
+        "internal note",
+        "Accept into triage",
+        "Take",
+    ]:
         assert text in full
     # only the transitions allowed now are buttons
     assert 'value="resolved"' not in full and "Wait on customer" not in full and 'value="triage"' in full
-    fragment = client.get(f"/cases/{case_a.key}/?show=public", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="timeline").content.decode()
+    fragment = client.get(
+        f"/cases/{case_a.key}/?show=public", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="timeline"
+    ).content.decode()
     assert "<html" not in fragment and "Public words" in fragment and "Secret words" not in fragment
-    notes = client.get(f"/cases/{case_a.key}/?show=notes", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="timeline").content.decode()
+    notes = client.get(
+        f"/cases/{case_a.key}/?show=notes", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="timeline"
+    ).content.decode()
     assert "Secret words" in notes and "Public words" not in notes
 
 
@@ -255,8 +310,11 @@ def test_unknown_key_is_404(agent):
 def test_reply_error_keeps_the_text(case_a, agent):
     client = login(agent)
     text = "Here is a long careful answer the agent must not lose"
-    response = client.post(f"/cases/{case_a.key}/reply/", {"visibility": "public", "body": text,
-                                                            "attachment": _upload("evil.exe", b"MZ")}, HTTP_HX_REQUEST="true")
+    response = client.post(
+        f"/cases/{case_a.key}/reply/",
+        {"visibility": "public", "body": text, "attachment": _upload("evil.exe", b"MZ")},
+        HTTP_HX_REQUEST="true",
+    )
     assert response.status_code == 422
     body = response.content.decode()
     assert text in body and ".exe are not accepted" in body and body.strip().startswith('<section id="composer"')
@@ -268,7 +326,9 @@ def test_reply_and_note_then_first_response(case_a, agent):
     client.post(f"/cases/{case_a.key}/reply/", {"visibility": "internal", "body": "note first"})
     case_a.refresh_from_db()
     assert case_a.first_response_at is None
-    response = client.post(f"/cases/{case_a.key}/reply/", {"visibility": "public", "body": "hello"}, HTTP_HX_REQUEST="true")
+    response = client.post(
+        f"/cases/{case_a.key}/reply/", {"visibility": "public", "body": "hello"}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 204 and response["HX-Location"] == f"/cases/{case_a.key}/"
     case_a.refresh_from_db()
     assert case_a.first_response_at is not None
@@ -276,7 +336,9 @@ def test_reply_and_note_then_first_response(case_a, agent):
 
 def test_stale_transition_is_a_conflict_message(case_a, agent, other_agent):
     services.case_transition(case_id=case_a.pk, to=Status.TRIAGE, actor=other_agent)
-    response = login(agent).post(f"/cases/{case_a.key}/transition/", {"to": "triage", "expected_status": "new"}, HTTP_HX_REQUEST="true")
+    response = login(agent).post(
+        f"/cases/{case_a.key}/transition/", {"to": "triage", "expected_status": "new"}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 409
     assert "was moved to Triage by someone else" in response.content.decode()
     assert Interaction.objects.filter(case=case_a, kind=Interaction.Kind.STATUS).count() == 1
@@ -295,7 +357,9 @@ def test_take_and_conflicting_take(case_a, agent, other_agent):
     assert response.status_code == 302
     case_a.refresh_from_db()
     assert case_a.owner == agent
-    response = login(other_agent).post(f"/cases/{case_a.key}/assign/", {"owner": "me", "expected_owner": ""}, HTTP_HX_REQUEST="true")
+    response = login(other_agent).post(
+        f"/cases/{case_a.key}/assign/", {"owner": "me", "expected_owner": ""}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 409 and "now owned by kari" in response.content.decode()
     case_a.refresh_from_db()
     assert case_a.owner == agent
@@ -303,7 +367,13 @@ def test_take_and_conflicting_take(case_a, agent, other_agent):
 
 def test_classify_with_stale_version_conflicts(case_a, agent):
     client = login(agent)
-    data = {"version": case_a.version, "priority": "high", "category": "performance", "issue_type": "bug", "environment": "production"}
+    data = {
+        "version": case_a.version,
+        "priority": "high",
+        "category": "performance",
+        "issue_type": "bug",
+        "environment": "production",
+    }
     assert client.post(f"/cases/{case_a.key}/classify/", data).status_code == 302
     case_a.refresh_from_db()
     assert (case_a.priority, case_a.category) == (Priority.HIGH, "performance")
@@ -330,7 +400,9 @@ def test_tags_and_attachments(case_a, agent, settings):
     assert download.status_code == 200 and b"".join(download.streaming_content) == b'{"spans": []}'
     assert "attachment" in download["Content-Disposition"]
     settings.ATTACHMENT_MAX_BYTES = 10
-    too_big = client.post(f"/cases/{case_a.key}/attachments/", {"file": _upload("big.txt", b"x" * 20)}, HTTP_HX_REQUEST="true")
+    too_big = client.post(
+        f"/cases/{case_a.key}/attachments/", {"file": _upload("big.txt", b"x" * 20)}, HTTP_HX_REQUEST="true"
+    )
     assert too_big.status_code == 422 and "the limit is" in too_big.content.decode()
     assert case_a.attachments.count() == 1
 
@@ -347,9 +419,20 @@ def test_intake_creates_a_case(tenant_a, tenant_b, agent):
     bad = client.post("/cases/new/", {"tenant": "acme", "requester": foreign.pk, "subject": ""})
     assert bad.status_code == 422
     assert "This field is required" in bad.content.decode()
-    ok = client.post("/cases/new/", {"tenant": "acme", "requester": requester.pk, "subject": "Webhooks missing since 10:40",
-                                     "description": "No deliveries", "channel": "web", "priority": "high", "category": "integration",
-                                     "issue_type": "bug", "environment": "production"})
+    ok = client.post(
+        "/cases/new/",
+        {
+            "tenant": "acme",
+            "requester": requester.pk,
+            "subject": "Webhooks missing since 10:40",
+            "description": "No deliveries",
+            "channel": "web",
+            "priority": "high",
+            "category": "integration",
+            "issue_type": "bug",
+            "environment": "production",
+        },
+    )
     case = Case.objects.get(subject="Webhooks missing since 10:40")
     assert ok.status_code == 302 and ok["Location"] == f"/cases/{case.key}/"
     assert case.priority == Priority.HIGH and case.status == Status.NEW and case.first_response_at is None
@@ -421,13 +504,30 @@ def sla_cases(tenant_a, agent):
     """Four open cases whose SLA summary says: breached, at risk, on track, paused."""
     now = timezone.now()
     return {
-        "breached": CaseFactory(tenant=tenant_a, subject="breached one", sla_due_at=now - timedelta(minutes=12),
-                                sla_risk_at=now - timedelta(minutes=20), sla_clock="first_response"),
-        "at_risk": CaseFactory(tenant=tenant_a, subject="at risk one", sla_due_at=now + timedelta(minutes=5),
-                               sla_risk_at=now - timedelta(minutes=1), sla_clock="resolution"),
-        "on_track": CaseFactory(tenant=tenant_a, subject="on track one", sla_due_at=now + timedelta(hours=3),
-                                sla_risk_at=now + timedelta(hours=2), sla_clock="resolution"),
-        "paused": CaseFactory(tenant=tenant_a, subject="paused one", status=Status.WAITING_ON_CUSTOMER, sla_paused=True),
+        "breached": CaseFactory(
+            tenant=tenant_a,
+            subject="breached one",
+            sla_due_at=now - timedelta(minutes=12),
+            sla_risk_at=now - timedelta(minutes=20),
+            sla_clock="first_response",
+        ),
+        "at_risk": CaseFactory(
+            tenant=tenant_a,
+            subject="at risk one",
+            sla_due_at=now + timedelta(minutes=5),
+            sla_risk_at=now - timedelta(minutes=1),
+            sla_clock="resolution",
+        ),
+        "on_track": CaseFactory(
+            tenant=tenant_a,
+            subject="on track one",
+            sla_due_at=now + timedelta(hours=3),
+            sla_risk_at=now + timedelta(hours=2),
+            sla_clock="resolution",
+        ),
+        "paused": CaseFactory(
+            tenant=tenant_a, subject="paused one", status=Status.WAITING_ON_CUSTOMER, sla_paused=True
+        ),
     }
 
 
@@ -448,7 +548,9 @@ def test_sla_sort_breaches_soonest_and_column(sla_cases, agent):
 
 def test_case_page_shows_every_clock_and_why(tenant_a, agent):
     requester = RequesterFactory(tenant=tenant_a)
-    case = services.case_create(actor=agent, tenant=tenant_a, requester=requester, subject="x", priority=Priority.CRITICAL)
+    case = services.case_create(
+        actor=agent, tenant=tenant_a, requester=requester, subject="x", priority=Priority.CRITICAL
+    )
     services.case_transition(case_id=case.pk, to=Status.TRIAGE, actor=agent)
     client = login(agent)
     body = client.get(f"/cases/{case.key}/").content.decode()

@@ -2,6 +2,7 @@
 an `Interaction`. An AST check over the non-test, non-migration source, so a second writer fails CI
 before review. Demo and benchmark loaders are the named exception (they build back-dated worlds in
 bulk): cases/demo.py today, the top-level demo/ package once it moves there."""
+
 from __future__ import annotations
 
 import ast
@@ -105,13 +106,16 @@ def test_the_check_catches_each_kind_of_write():
 
 # --- the write path at run time ------------------------------------------------------------------------
 
+
 def _case_updates(queries) -> list[str]:
     return [q["sql"] for q in queries if q["sql"].startswith(f'UPDATE "{Case._meta.db_table}"')]
 
 
 @pytest.mark.django_db
 def test_a_transition_updates_the_case_row_once_with_its_sla_summary(tenant_a, agent):
-    case = services.case_create(actor=agent, tenant=tenant_a, requester=RequesterFactory(tenant=tenant_a), subject="Webhooks delayed")
+    case = services.case_create(
+        actor=agent, tenant=tenant_a, requester=RequesterFactory(tenant=tenant_a), subject="Webhooks delayed"
+    )
     version = case.version
     with CaptureQueriesContext(connection) as ctx:
         services.case_transition(case_id=case.pk, to=Status.TRIAGE, actor=agent)
@@ -123,8 +127,13 @@ def test_a_transition_updates_the_case_row_once_with_its_sla_summary(tenant_a, a
 
 @pytest.mark.django_db
 def test_reapply_is_a_service_that_bumps_the_version(tenant_a, agent):
-    case = services.case_create(actor=agent, tenant=tenant_a, requester=RequesterFactory(tenant=tenant_a), subject="Slow exports",
-                                priority=Priority.HIGH)
+    case = services.case_create(
+        actor=agent,
+        tenant=tenant_a,
+        requester=RequesterFactory(tenant=tenant_a),
+        subject="Slow exports",
+        priority=Priority.HIGH,
+    )
     assert case.sla_policy is not None  # the default policies apply to the test tenant
     before = Case.objects.get(pk=case.pk)
     with CaptureQueriesContext(connection) as ctx:
@@ -133,7 +142,11 @@ def test_reapply_is_a_service_that_bumps_the_version(tenant_a, agent):
     after = Case.objects.get(pk=case.pk)
     assert after.version == before.version + 1 and after.updated_at > before.updated_at
     entry = after.interactions.filter(kind=Interaction.Kind.AUTOMATION).get()
-    assert entry.body == "SLA policy re-applied" and "re-applied" in entry.data["sla"][0] and entry.actor == roles.system_user()
+    assert (
+        entry.body == "SLA policy re-applied"
+        and "re-applied" in entry.data["sla"][0]
+        and entry.actor == roles.system_user()
+    )
 
 
 @pytest.mark.django_db
@@ -148,7 +161,9 @@ def test_clock_rules_return_their_summary_and_save_no_case(tenant_a, agent):
 @pytest.mark.django_db
 def test_system_timeline_rows_do_not_bump_the_version(case_a):
     before = Case.objects.get(pk=case_a.pk)
-    services.record_system_entries([{"case_id": case_a.pk, "body": "swept", "data": {"x": 1}, "created_at": timezone.now()}])
+    services.record_system_entries(
+        [{"case_id": case_a.pk, "body": "swept", "data": {"x": 1}, "created_at": timezone.now()}]
+    )
     after = Case.objects.get(pk=case_a.pk)
     assert (after.version, after.updated_at) == (before.version, before.updated_at)
     entry = case_a.interactions.get(body="swept")

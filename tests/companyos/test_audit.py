@@ -1,5 +1,6 @@
 """The audit trail: changes and views are recorded, and nothing in the application can rewrite it
 (PostgreSQL trigger from companyos migration 0003, read-only admin)."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,7 +23,9 @@ pytestmark = pytest.mark.django_db
 
 
 def case_entries(case, action):
-    return LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Case), object_pk=str(case.pk), action=action)
+    return LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Case), object_pk=str(case.pk), action=action
+    )
 
 
 @pytest.fixture
@@ -38,7 +41,9 @@ def entry(agent, case_a):
 
 def test_classification_change_writes_an_update_entry_with_the_changed_field(agent, case_a):
     with set_actor(agent, remote_addr="10.1.2.3"):
-        services.case_classify(case_id=case_a.pk, actor=agent, priority=Priority.CRITICAL, category=Category.PERFORMANCE)
+        services.case_classify(
+            case_id=case_a.pk, actor=agent, priority=Priority.CRITICAL, category=Category.PERFORMANCE
+        )
 
     entry = case_entries(case_a, LogEntry.Action.UPDATE).get()
     assert entry.actor == agent
@@ -76,7 +81,9 @@ def test_opening_a_case_page_writes_an_access_entry(agent, case_a):
     assert entry.additional_data == {"view": "case page"}
     assert not audit.is_denied(entry)
     tenant_entry = LogEntry.objects.get(
-        content_type=ContentType.objects.get_for_model(case_a.tenant), object_pk=str(case_a.tenant_id), action=LogEntry.Action.ACCESS
+        content_type=ContentType.objects.get_for_model(case_a.tenant),
+        object_pk=str(case_a.tenant_id),
+        action=LogEntry.Action.ACCESS,
     )
     assert tenant_entry.actor == agent and tenant_entry.remote_addr == "127.0.0.1"
 
@@ -160,7 +167,9 @@ def test_the_database_refuses_deleting_an_access_entry(agent, case_a):
     assert LogEntry.objects.filter(pk=denied.pk, additional_data__denied=True).exists()
 
 
-@pytest.mark.parametrize("options", [{"yes": True}, {"yes": True, "before_date": "2999-01-01"}], ids=["all", "before-date"])
+@pytest.mark.parametrize(
+    "options", [{"yes": True}, {"yes": True, "before_date": "2999-01-01"}], ids=["all", "before-date"]
+)
 def test_auditlogflush_cannot_delete_the_trail(entry, options):
     count = LogEntry.objects.count()
     args = ["--yes"] + (["--before-date", options["before_date"]] if "before_date" in options else [])
@@ -212,7 +221,9 @@ def test_logentry_admin_pages_cannot_delete_or_edit(entry, superuser):
     fresh = LogEntry.objects.get(pk=entry.pk)
     assert fresh.object_repr == entry.object_repr
     assert LogEntry.objects.count() >= count
-    assert not LogEntry.objects.filter(action=LogEntry.Action.DELETE, content_type=ContentType.objects.get_for_model(LogEntry)).exists()
+    assert not LogEntry.objects.filter(
+        action=LogEntry.Action.DELETE, content_type=ContentType.objects.get_for_model(LogEntry)
+    ).exists()
 
 
 @pytest.mark.django_db

@@ -7,6 +7,7 @@ Each run has its own queue (`test-<uuid>`, the worker's -Q and every send_task) 
 namespace in Redis (kombu's `global_keyprefix`, for the worker and the sender alike), so test runs
 side by side on one machine (xdist workers, other checkouts) never take each other's messages; the
 test deletes only its own keys and never flushes a database."""
+
 import os
 import signal
 import subprocess
@@ -72,19 +73,45 @@ def _redis_up() -> bool:
 @pytest.fixture
 def worker():
     if not _redis_up():
-        pytest.fail(f"Redis is not reachable at {REDIS_URL}: the test suite runs against the real broker (see .ci/test)")
+        pytest.fail(
+            f"Redis is not reachable at {REDIS_URL}: the test suite runs against the real broker (see .ci/test)"
+        )
     settings_db = connection.settings_dict
     db_url = f"postgres://{settings_db['USER'] or 'postgres'}@{settings_db['HOST'] or '127.0.0.1'}:{settings_db['PORT'] or 5432}/{settings_db['NAME']}"
-    env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": REDIS_URL, "TESTING": "true", "CELERY_TASK_ALWAYS_EAGER": "false",
-           "DJANGO_SETTINGS_MODULE": "companyos.settings"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "REDIS_URL": REDIS_URL,
+        "TESTING": "true",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "DJANGO_SETTINGS_MODULE": "companyos.settings",
+    }
     env.pop("DEBUG", None)
     processes = []
 
     def start():
         process = subprocess.Popen(
-            [sys.executable, "-c", WORKER, KEY_PREFIX, "worker", "--pool=solo", "--without-mingle",
-             "--without-gossip", "--without-heartbeat", "--loglevel=WARNING", "-Q", QUEUE, "-n", f"{RUN}@%h"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-c",
+                WORKER,
+                KEY_PREFIX,
+                "worker",
+                "--pool=solo",
+                "--without-mingle",
+                "--without-gossip",
+                "--without-heartbeat",
+                "--loglevel=WARNING",
+                "-Q",
+                QUEUE,
+                "-n",
+                f"{RUN}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         processes.append(process)
         return process
@@ -102,7 +129,9 @@ def worker():
 
 def _no_other_sessions() -> bool:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
         return cursor.fetchone()[0] == 0
 
 
@@ -131,8 +160,16 @@ def wait_for(predicate, timeout=60.0):
 def _overdue_case():
     tenant = TenantFactory(slug="acme")
     agent = UserFactory(username="kari", role="agent", tenants=[tenant], email="kari@example.com")
-    case = services.case_create(actor=agent, tenant=tenant, requester=RequesterFactory(tenant=tenant), subject="Down", priority=Priority.CRITICAL)
-    SLAClock.objects.filter(case=case).update(due_at=timezone.now() - timedelta(minutes=1), at_risk_at=timezone.now() - timedelta(minutes=5))
+    case = services.case_create(
+        actor=agent,
+        tenant=tenant,
+        requester=RequesterFactory(tenant=tenant),
+        subject="Down",
+        priority=Priority.CRITICAL,
+    )
+    SLAClock.objects.filter(case=case).update(
+        due_at=timezone.now() - timedelta(minutes=1), at_risk_at=timezone.now() - timedelta(minutes=5)
+    )
     return case
 
 
@@ -164,7 +201,14 @@ def test_a_worker_runs_the_sweep_from_redis_and_a_killed_worker_or_lost_messages
 
 def _overdue_case_for(case):
     agent = case.owner or UserFactory(username="ola", role="agent", tenants=[case.tenant])
-    new = services.case_create(actor=agent if agent.is_active else None, tenant=case.tenant, requester=case.requester,
-                               subject="Also down", priority=Priority.CRITICAL)
-    SLAClock.objects.filter(case=new).update(due_at=timezone.now() - timedelta(minutes=1), at_risk_at=timezone.now() - timedelta(minutes=5))
+    new = services.case_create(
+        actor=agent if agent.is_active else None,
+        tenant=case.tenant,
+        requester=case.requester,
+        subject="Also down",
+        priority=Priority.CRITICAL,
+    )
+    SLAClock.objects.filter(case=new).update(
+        due_at=timezone.now() - timedelta(minutes=1), at_risk_at=timezone.now() - timedelta(minutes=5)
+    )
     return new

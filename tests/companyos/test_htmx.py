@@ -1,4 +1,5 @@
 """companyos.htmx: which requests get a partial, and when a partial is embedded in another page."""
+
 from django.test import RequestFactory
 from django_htmx.middleware import HtmxDetails
 

@@ -1,4 +1,5 @@
 """Production settings and the embedded default, checked in fresh processes (settings are read once)."""
+
 import os
 import subprocess
 import sys
@@ -10,17 +11,35 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(code_or_args, **env):
-    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "TESTING",
-                                                            "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
-                                                            "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "DATABASE_URL",
+            "REDIS_URL",
+            "DEBUG",
+            "SECRET_KEY",
+            "TESTING",
+            "SECURE_SSL_REDIRECT",
+            "SESSION_COOKIE_SECURE",
+            "CSRF_COOKIE_SECURE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
+    }
     base.update(env)
     args = [sys.executable, *code_or_args] if isinstance(code_or_args, list) else [sys.executable, "-c", code_or_args]
     return subprocess.run(args, cwd=ROOT, env=base, capture_output=True, text=True, timeout=120)
 
 
 def test_check_deploy_is_clean_in_production():
-    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], DEBUG="false", SECRET_KEY="x" * 30 + "-a-long-random-production-secret-value-1234567890",
-                 ALLOWED_HOSTS="console.example.com", DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres")
+    result = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        DEBUG="false",
+        SECRET_KEY="x" * 30 + "-a-long-random-production-secret-value-1234567890",
+        ALLOWED_HOSTS="console.example.com",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -38,7 +57,11 @@ def test_embedded_default_needs_no_services():
     )
     result = run(code, DEBUG="true")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.sqlite3", "True", "django.core.cache.backends.locmem.LocMemCache"]
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "True",
+        "django.core.cache.backends.locmem.LocMemCache",
+    ]
 
 
 def test_with_redis_url_celery_and_cache_use_redis():

@@ -1,5 +1,6 @@
 """companyos.roles.system_user: the named actor of work nobody clicked, and how the case services
 treat it (sees every tenant, audited under its name, timeline rows read "system")."""
+
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
@@ -38,7 +39,9 @@ def test_an_active_user_named_system_is_not_the_system(django_user_model):
 def test_system_work_sees_every_tenant_and_is_audited_under_its_name(case_b):
     system = roles.system_user()
     services.case_classify(case_id=case_b.pk, actor=system, priority=Priority.CRITICAL, reason="SLA breach")
-    entry = LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Case), object_pk=str(case_b.pk)).latest("pk")
+    entry = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Case), object_pk=str(case_b.pk)
+    ).latest("pk")
     assert entry.actor == system
     change = case_b.interactions.get(kind=Interaction.Kind.FIELDS)
     assert change.actor == system  # the timeline names the system user too

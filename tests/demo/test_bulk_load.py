@@ -1,5 +1,6 @@
 """The bulk loader (COPY on PostgreSQL) behind `seed_demo --cases N` and the benchmarks above
 BULK_THRESHOLD cases: it must write every non-nullable column, or a fresh database refuses the load."""
+
 from __future__ import annotations
 
 import pytest
@@ -48,11 +49,11 @@ def _load_and_check(*, rebuild_indexes: bool):
     assert Interaction.objects.filter(kind=Interaction.Kind.INBOUND).count() == 450
     assert not Interaction.objects.exclude(case__requester_id=F("requester_id")).exists()
     # The ids came from the table's sequence: the ORM's next case does not collide.
-    nxt = Case.objects.create(tenant=world.tenants[0], requester=world.requesters[world.tenants[0].pk][0], subject="after")
+    nxt = Case.objects.create(
+        tenant=world.tenants[0], requester=world.requesters[world.tenants[0].pk][0], subject="after"
+    )
     assert nxt.pk > max(cases.exclude(pk=nxt.pk).values_list("pk", flat=True))
     assert _case_indexes() == indexes  # the rebuild puts back every index it dropped
-
-
 
 
 @pytest.mark.django_db

@@ -1,5 +1,6 @@
 """The Alertmanager webhook receiver (/api/v1/alertmanager/) on real version 4 payloads
 (tests/tenants/fixtures/alertmanager_*.json, in the format of the Alertmanager documentation)."""
+
 import copy
 import json
 from datetime import datetime, timezone as dt_timezone
@@ -127,11 +128,17 @@ def test_malformed_alerts_are_skipped_with_a_reason(integration, tenant_a):
     body = post(integration.raw_token, payload).json()
     assert body["accepted"] == 0
     assert [s["reason"] for s in body["skipped"]] == [
-        "startsAt is not an RFC 3339 time", "labels must be an object of strings", "no 'tenant' label", "not a JSON object"]
+        "startsAt is not an RFC 3339 time",
+        "labels must be an object of strings",
+        "no 'tenant' label",
+        "not a JSON object",
+    ]
 
 
 def test_custom_label_names(integration, admin_user, tenant_a, gateway):
-    ingest.integration_update(integration_id=integration.pk, actor=admin_user, alert_tenant_label="customer", alert_service_label="component")
+    ingest.integration_update(
+        integration_id=integration.pk, actor=admin_user, alert_tenant_label="customer", alert_service_label="component"
+    )
     globex = TenantFactory(slug="globex")
     billing = ResourceFactory(tenant=globex, external_id="billing")
     payload = fixture("firing")
@@ -165,11 +172,22 @@ def test_offsets_and_nanoseconds_name_the_same_alert(integration, tenant_a):
     assert post(integration.raw_token, shifted).json()["unchanged"] == 2
 
 
-values = st.none() | st.booleans() | st.integers() | st.text(max_size=20) | st.dictionaries(st.text(max_size=6), st.text(max_size=6) | st.integers(), max_size=3)
+values = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=20)
+    | st.dictionaries(st.text(max_size=6), st.text(max_size=6) | st.integers(), max_size=3)
+)
 
 
-@hypothesis_settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(field=st.sampled_from(["status", "labels", "annotations", "startsAt", "endsAt", "fingerprint", "generatorURL"]), value=values)
+@hypothesis_settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(
+    field=st.sampled_from(["status", "labels", "annotations", "startsAt", "endsAt", "fingerprint", "generatorURL"]),
+    value=values,
+)
 def test_no_alert_makes_a_500(integration, tenant_a, field, value):
     payload = fixture("firing")
     payload["alerts"][0][field] = value

@@ -1,5 +1,6 @@
 """The telemetry ingestion API (/api/v1/telemetry/): token auth, every kind, validation that lists
 every problem and writes nothing, size limits (413), idempotent upserts, constant query count."""
+
 import io
 import json
 from datetime import datetime, timedelta, timezone as dt_timezone
@@ -69,23 +70,67 @@ class ApiClient:
 
 
 def counts() -> dict:
-    return {kind: model.objects.count() for kind, model in TELEMETRY_MODELS.items()} | {"resources": Resource.objects.count()}
+    return {kind: model.objects.count() for kind, model in TELEMETRY_MODELS.items()} | {
+        "resources": Resource.objects.count()
+    }
 
 
 VALID = {
-    "slis": {"tenant": "acme", "source_id": "sli-1", "resource": "api-gateway", "name": "availability", "objective": 99.9,
-             "value": 99.95, "error_budget_remaining": 62.5, "window": "28d", "observed_at": T0},
-    "alerts": {"tenant": "acme", "source_id": "alert-1", "resource": "api-gateway", "name": "HighErrorRate", "severity": "critical",
-               "summary": "5xx above 1%", "fingerprint": "abc123", "labels": {"service": "api-gateway"},
-               "annotations": {"runbook": "x"}, "starts_at": T0},
-    "deployments": {"tenant": "acme", "source_id": "deploy-1", "resource": "api-gateway", "version": "2026.03.2",
-                    "description": "Rate limiter change", "deployed_at": T0},
-    "feature_flags": {"tenant": "acme", "source_id": "flag-1", "key": "new-checkout", "enabled": True, "variant": "b", "observed_at": T0},
-    "config_snapshots": {"tenant": "acme", "source_id": "cfg-1", "resource": "orders-db", "taken_at": T0,
-                         "data": {"max_connections": 200, "pool": {"size": 20}}},
+    "slis": {
+        "tenant": "acme",
+        "source_id": "sli-1",
+        "resource": "api-gateway",
+        "name": "availability",
+        "objective": 99.9,
+        "value": 99.95,
+        "error_budget_remaining": 62.5,
+        "window": "28d",
+        "observed_at": T0,
+    },
+    "alerts": {
+        "tenant": "acme",
+        "source_id": "alert-1",
+        "resource": "api-gateway",
+        "name": "HighErrorRate",
+        "severity": "critical",
+        "summary": "5xx above 1%",
+        "fingerprint": "abc123",
+        "labels": {"service": "api-gateway"},
+        "annotations": {"runbook": "x"},
+        "starts_at": T0,
+    },
+    "deployments": {
+        "tenant": "acme",
+        "source_id": "deploy-1",
+        "resource": "api-gateway",
+        "version": "2026.03.2",
+        "description": "Rate limiter change",
+        "deployed_at": T0,
+    },
+    "feature_flags": {
+        "tenant": "acme",
+        "source_id": "flag-1",
+        "key": "new-checkout",
+        "enabled": True,
+        "variant": "b",
+        "observed_at": T0,
+    },
+    "config_snapshots": {
+        "tenant": "acme",
+        "source_id": "cfg-1",
+        "resource": "orders-db",
+        "taken_at": T0,
+        "data": {"max_connections": 200, "pool": {"size": 20}},
+    },
     "usage": {"tenant": "acme", "source_id": "usage-1", "metric": "api_requests", "value": 1234567, "period_start": T0},
-    "experiments": {"tenant": "acme", "source_id": "exp-1", "key": "pricing-page", "status": "active", "variant": "control",
-                    "started_at": T0},
+    "experiments": {
+        "tenant": "acme",
+        "source_id": "exp-1",
+        "key": "pricing-page",
+        "status": "active",
+        "variant": "control",
+        "started_at": T0,
+    },
     "dependencies": {"tenant": "acme", "source_id": "dep-1", "resource": "api-gateway", "depends_on": "orders-db"},
 }
 
@@ -113,7 +158,12 @@ def test_revoked_token_is_refused(integration, admin_user, tenant_a, resources):
 
 def test_wrong_scheme_is_explained(integration):
     client = Client()
-    response = client.post("/api/v1/telemetry/slis/", data="[]", content_type="application/json", headers={"Authorization": f"Basic {integration.raw_token}"})
+    response = client.post(
+        "/api/v1/telemetry/slis/",
+        data="[]",
+        content_type="application/json",
+        headers={"Authorization": f"Basic {integration.raw_token}"},
+    )
     assert response.status_code == 401
     assert "Bearer" in response.json()["detail"]
 
@@ -157,15 +207,31 @@ def test_stored_values(api, tenant_a, resources):
     for kind in VALID:
         assert api.send(kind, [VALID[kind]]).status_code == 200
     sli = SLI.objects.get()
-    assert (sli.resource, sli.name, sli.objective, sli.value, sli.error_budget_remaining, sli.window, sli.observed_at) == (
-        resources["api-gateway"], "availability", 99.9, 99.95, 62.5, "28d", T0_DT)
+    assert (
+        sli.resource,
+        sli.name,
+        sli.objective,
+        sli.value,
+        sli.error_budget_remaining,
+        sli.window,
+        sli.observed_at,
+    ) == (resources["api-gateway"], "availability", 99.9, 99.95, 62.5, "28d", T0_DT)
     alert = Alert.objects.get()
-    assert (alert.status, alert.severity, alert.ends_at, alert.labels, alert.starts_at) == ("firing", "critical", None, {"service": "api-gateway"}, T0_DT)
+    assert (alert.status, alert.severity, alert.ends_at, alert.labels, alert.starts_at) == (
+        "firing",
+        "critical",
+        None,
+        {"service": "api-gateway"},
+        T0_DT,
+    )
     assert Deployment.objects.get().version == "2026.03.2"
     flag = FeatureFlag.objects.get()
     assert (flag.key, flag.enabled, flag.variant) == ("new-checkout", True, "b")
     snapshot = ConfigSnapshot.objects.get()
-    assert (snapshot.resource, snapshot.data) == (resources["orders-db"], {"max_connections": 200, "pool": {"size": 20}})
+    assert (snapshot.resource, snapshot.data) == (
+        resources["orders-db"],
+        {"max_connections": 200, "pool": {"size": 20}},
+    )
     assert UsageMetric.objects.get().value == 1234567.0
     assert Experiment.objects.get().ended_at is None
     edge = ResourceDependency.objects.get()
@@ -173,8 +239,15 @@ def test_stored_values(api, tenant_a, resources):
 
 
 def test_defaults_and_other_timezones(api, tenant_a):
-    item = {"tenant": "acme", "source_id": "s", "name": "latency", "objective": 300, "value": 250, "error_budget_remaining": -5,
-            "observed_at": "2026-03-02T11:00:00+01:00"}
+    item = {
+        "tenant": "acme",
+        "source_id": "s",
+        "name": "latency",
+        "objective": 300,
+        "value": 250,
+        "error_budget_remaining": -5,
+        "observed_at": "2026-03-02T11:00:00+01:00",
+    }
     assert api.send("slis", [item]).status_code == 200
     sli = SLI.objects.get()
     assert (sli.resource, sli.window, sli.observed_at) == (None, "30d", T0_DT)
@@ -188,21 +261,39 @@ def test_bare_list_is_accepted(api, tenant_a, resources):
 
 def test_resources_upsert_by_external_id(api, tenant_a, resources):
     items = [
-        {"tenant": "acme", "external_id": "search", "kind": "service", "region": "eu-west", "version": "1.2", "health": "green",
-         "config_snapshot": {"replicas": 3}},
+        {
+            "tenant": "acme",
+            "external_id": "search",
+            "kind": "service",
+            "region": "eu-west",
+            "version": "1.2",
+            "health": "green",
+            "config_snapshot": {"replicas": 3},
+        },
         {"tenant": "acme", "external_id": "api-gateway", "kind": "api", "version": "7.1"},
     ]
     response = api.send("resources", items)
     assert response.status_code == 200, response.content
     assert response.json() == {"kind": "resources", "created": 1, "updated": 1, "unchanged": 0}
     search = Resource.objects.get(tenant=tenant_a, external_id="search")
-    assert (search.kind, search.region, search.version, search.health, search.config_snapshot) == ("service", "eu-west", "1.2", "green", {"replicas": 3})
+    assert (search.kind, search.region, search.version, search.health, search.config_snapshot) == (
+        "service",
+        "eu-west",
+        "1.2",
+        "green",
+        {"replicas": 3},
+    )
     # Fields left out keep their value; the same again changes nothing.
     response = api.send("resources", [{"tenant": "acme", "external_id": "search", "kind": "service", "health": "red"}])
     assert response.json() == {"kind": "resources", "created": 0, "updated": 1, "unchanged": 0}
     search.refresh_from_db()
     assert (search.version, search.health, search.config_snapshot) == ("1.2", "red", {"replicas": 3})
-    assert api.send("resources", [{"tenant": "acme", "external_id": "search", "kind": "service", "health": "red"}]).json()["unchanged"] == 1
+    assert (
+        api.send("resources", [{"tenant": "acme", "external_id": "search", "kind": "service", "health": "red"}]).json()[
+            "unchanged"
+        ]
+        == 1
+    )
 
 
 def test_resource_changes_are_audited(api, tenant_a):
@@ -274,10 +365,16 @@ def test_every_problem_is_listed_and_nothing_written(api, tenant_a, resources):
     assert body["detail"] == "7 of 8 items invalid; nothing was written."
     errors = {(e["index"], e["field"]) for e in body["errors"]}
     assert errors == {
-        (1, "objective"), (1, "observed_at"),
-        (2, "source_id"), (2, "objective"), (2, "value"), (2, "error_budget_remaining"), (2, "observed_at"),
+        (1, "objective"),
+        (1, "observed_at"),
+        (2, "source_id"),
+        (2, "objective"),
+        (2, "value"),
+        (2, "error_budget_remaining"),
+        (2, "observed_at"),
         (3, "tenant"),
-        (4, "resource"), (4, "objectve"),
+        (4, "resource"),
+        (4, "objectve"),
         (5, "item"),
         (6, "source_id"),
         (7, "source_id"),
@@ -317,7 +414,9 @@ def test_dependency_rules(api, tenant_a, resources):
     assert response.json()["errors"][0]["message"] == "A resource cannot depend on itself."
     response = api.send("dependencies", [edge, {**edge, "source_id": "dep-2"}])
     assert response.status_code == 400
-    assert response.json()["errors"] == [{"index": 1, "field": "depends_on", "message": "The same edge is at index 0 of this batch."}]
+    assert response.json()["errors"] == [
+        {"index": 1, "field": "depends_on", "message": "The same edge is at index 0 of this batch."}
+    ]
     assert api.send("dependencies", [edge]).status_code == 200
     response = api.send("dependencies", [{**edge, "source_id": "dep-2"}])
     assert response.status_code == 400
@@ -386,7 +485,9 @@ def test_parser_guards_the_read_without_a_content_length(settings):
 
 
 def test_resend_changes_nothing(api, tenant_a, resources):
-    batch = [{**VALID[kind]} for kind in ["slis"]] + [{**VALID["slis"], "source_id": f"sli-{i}", "observed_at": f"2026-03-02T1{i}:00:00Z"} for i in range(2, 6)]
+    batch = [{**VALID[kind]} for kind in ["slis"]] + [
+        {**VALID["slis"], "source_id": f"sli-{i}", "observed_at": f"2026-03-02T1{i}:00:00Z"} for i in range(2, 6)
+    ]
     assert api.send("slis", batch).json() == {"kind": "slis", "created": 5, "updated": 0, "unchanged": 0}
     stamps = dict(SLI.objects.values_list("source_id", "received_at"))
     again = api.send("slis", batch)
@@ -439,7 +540,9 @@ def test_query_count_does_not_grow_with_the_batch(api, tenant_a, resources):
 
 
 def test_empty_body_is_explained(api):
-    response = api.client.post("/api/v1/telemetry/slis/", data=b"", content_type="application/json", headers=api.headers)
+    response = api.client.post(
+        "/api/v1/telemetry/slis/", data=b"", content_type="application/json", headers=api.headers
+    )
     assert response.status_code == 400
     assert "empty" in response.json()["detail"]
 
@@ -451,7 +554,7 @@ def test_unpaired_surrogate_is_400_not_a_500(api, tenant_a):
     assert "surrogate" in response.json()["detail"]
     response = api.post("/api/v1/telemetry/usage/", "[" + item % "ok \\ud83d\\ude00" + "]", raw=True)
     assert response.status_code == 200
-    assert UsageMetric.objects.get().metric == "ok \U0001F600"
+    assert UsageMetric.objects.get().metric == "ok \U0001f600"
 
 
 json_values = st.recursive(
@@ -461,9 +564,17 @@ json_values = st.recursive(
 )
 
 
-@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(kind=st.sampled_from(list(VALID)), overrides=st.dictionaries(
-    st.sampled_from(sorted({key for item in VALID.values() for key in item} | {"ends_at", "extra"})), json_values, max_size=4))
+@hypothesis_settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(
+    kind=st.sampled_from(list(VALID)),
+    overrides=st.dictionaries(
+        st.sampled_from(sorted({key for item in VALID.values() for key in item} | {"ends_at", "extra"})),
+        json_values,
+        max_size=4,
+    ),
+)
 def test_no_input_makes_a_500(api, tenant_a, resources, kind, overrides):
     response = api.send(kind, [{**VALID[kind], **overrides}])
     assert response.status_code in (200, 400), response.content

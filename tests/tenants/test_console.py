@@ -1,6 +1,7 @@
 """The tenant console: every panel as a page and as an HTMX fragment, who may see it (404 and an
 audited denial otherwise), the access audit, what each panel computes (health colours, firing alerts
 first, config diff, blast radius, shared resources) and query counts that do not grow with telemetry."""
+
 from __future__ import annotations
 
 import itertools
@@ -50,39 +51,106 @@ def sid() -> str:
 
 
 def add_sli(tenant, source, *, name="availability", value=99.95, objective=99.9, budget=60.0, ago=0, resource=None):
-    return SLI.objects.create(tenant=tenant, integration=source, source_id=sid(), name=name, value=value, objective=objective,
-                              error_budget_remaining=budget, observed_at=timezone.now() - timedelta(minutes=ago), resource=resource)
+    return SLI.objects.create(
+        tenant=tenant,
+        integration=source,
+        source_id=sid(),
+        name=name,
+        value=value,
+        objective=objective,
+        error_budget_remaining=budget,
+        observed_at=timezone.now() - timedelta(minutes=ago),
+        resource=resource,
+    )
 
 
-def add_alert(tenant, source, *, name="HighErrorRate", status=Alert.Status.FIRING, ago=0, resource=None, severity="critical"):
+def add_alert(
+    tenant, source, *, name="HighErrorRate", status=Alert.Status.FIRING, ago=0, resource=None, severity="critical"
+):
     starts = timezone.now() - timedelta(minutes=ago)
-    return Alert.objects.create(tenant=tenant, integration=source, source_id=sid(), name=name, status=status, severity=severity,
-                                starts_at=starts, ends_at=None if status == Alert.Status.FIRING else starts + timedelta(minutes=5),
-                                resource=resource, summary=f"{name} on {tenant.slug}")
+    return Alert.objects.create(
+        tenant=tenant,
+        integration=source,
+        source_id=sid(),
+        name=name,
+        status=status,
+        severity=severity,
+        starts_at=starts,
+        ends_at=None if status == Alert.Status.FIRING else starts + timedelta(minutes=5),
+        resource=resource,
+        summary=f"{name} on {tenant.slug}",
+    )
 
 
 def add_telemetry(tenant, source, n: int):
     """n rows of every kind, over several keys: what a busy tenant sends."""
     now = timezone.now()
-    resources = [Resource.objects.get_or_create(tenant=tenant, external_id=f"{tenant.slug}-svc-{i}", defaults={"kind": "api"})[0] for i in range(3)]
+    resources = [
+        Resource.objects.get_or_create(tenant=tenant, external_id=f"{tenant.slug}-svc-{i}", defaults={"kind": "api"})[0]
+        for i in range(3)
+    ]
     for i in range(n):
         at = now - timedelta(minutes=i)
         res = resources[i % 3]
-        SLI.objects.create(tenant=tenant, integration=source, source_id=sid(), name=f"sli-{i % 15}", value=99.0 + (i % 10) / 10, objective=99.5,
-                           error_budget_remaining=(i * 7) % 100, observed_at=at, resource=res)
-        Alert.objects.create(tenant=tenant, integration=source, source_id=sid(), name=f"alert-{i}", status="firing" if i % 3 else "resolved",
-                             starts_at=at, resource=res)
-        Deployment.objects.create(tenant=tenant, integration=source, source_id=sid(), version=f"1.{i}", deployed_at=at, resource=res)
-        FeatureFlag.objects.create(tenant=tenant, integration=source, source_id=sid(), key=f"flag-{i % 60}", enabled=bool(i % 2), observed_at=at)
-        ConfigSnapshot.objects.create(tenant=tenant, integration=source, source_id=sid(), taken_at=at, resource=res,
-                                      data={"db": {"pool": i % 7, "host": "db1"}, "feature": {"x": bool(i % 2)}})
-        UsageMetric.objects.create(tenant=tenant, integration=source, source_id=sid(), metric=f"metric-{i % 10}", value=i * 3, period_start=at)
-        Experiment.objects.create(tenant=tenant, integration=source, source_id=sid(), key=f"exp-{i}", status="active" if i % 2 else "ended", started_at=at)
+        SLI.objects.create(
+            tenant=tenant,
+            integration=source,
+            source_id=sid(),
+            name=f"sli-{i % 15}",
+            value=99.0 + (i % 10) / 10,
+            objective=99.5,
+            error_budget_remaining=(i * 7) % 100,
+            observed_at=at,
+            resource=res,
+        )
+        Alert.objects.create(
+            tenant=tenant,
+            integration=source,
+            source_id=sid(),
+            name=f"alert-{i}",
+            status="firing" if i % 3 else "resolved",
+            starts_at=at,
+            resource=res,
+        )
+        Deployment.objects.create(
+            tenant=tenant, integration=source, source_id=sid(), version=f"1.{i}", deployed_at=at, resource=res
+        )
+        FeatureFlag.objects.create(
+            tenant=tenant,
+            integration=source,
+            source_id=sid(),
+            key=f"flag-{i % 60}",
+            enabled=bool(i % 2),
+            observed_at=at,
+        )
+        ConfigSnapshot.objects.create(
+            tenant=tenant,
+            integration=source,
+            source_id=sid(),
+            taken_at=at,
+            resource=res,
+            data={"db": {"pool": i % 7, "host": "db1"}, "feature": {"x": bool(i % 2)}},
+        )
+        UsageMetric.objects.create(
+            tenant=tenant, integration=source, source_id=sid(), metric=f"metric-{i % 10}", value=i * 3, period_start=at
+        )
+        Experiment.objects.create(
+            tenant=tenant,
+            integration=source,
+            source_id=sid(),
+            key=f"exp-{i}",
+            status="active" if i % 2 else "ended",
+            started_at=at,
+        )
     for a, b in zip(resources, resources[1:]):
-        ResourceDependency.objects.get_or_create(resource=a, depends_on=b, defaults={"tenant": tenant, "integration": source, "source_id": sid()})
+        ResourceDependency.objects.get_or_create(
+            resource=a, depends_on=b, defaults={"tenant": tenant, "integration": source, "source_id": sid()}
+        )
     for i in range(min(n, 30)):
         case = CaseFactory(tenant=tenant, status=Status.IN_PROGRESS)
-        incident = Incident.objects.create(title=f"incident {i}", status=Incident.Status.INVESTIGATING if i % 2 else Incident.Status.RESOLVED)
+        incident = Incident.objects.create(
+            title=f"incident {i}", status=Incident.Status.INVESTIGATING if i % 2 else Incident.Status.RESOLVED
+        )
         incident.cases.add(case)
         incident.resources.add(resources[i % 3])
 
@@ -141,7 +209,19 @@ def test_console_page_lazy_loads_each_panel_with_fallback_links(tenant_a, manage
         assert f'<a href="{url}">Show ' in body  # <noscript> link to the panel's own page
     assert 'href="?panels=inline"' in body  # <noscript>: every panel on the page
     # The header: plan, tier, segment, region, residency, billing, entitlements, SLA policy in force.
-    for text in ["Plan", "Team", "Standard", "SMB", "EU West", "EU", "Active", "✓ phone", "3 named contacts", "email, phone", "SLA policy"]:
+    for text in [
+        "Plan",
+        "Team",
+        "Standard",
+        "SMB",
+        "EU West",
+        "EU",
+        "Active",
+        "✓ phone",
+        "3 named contacts",
+        "email, phone",
+        "SLA policy",
+    ]:
         assert text in body
 
 
@@ -152,7 +232,11 @@ def test_console_without_javascript_renders_every_panel_inline(tenant_a, manager
     for name in PANELS:
         assert f'data-panel="{name}"' in body
     assert "DiskFull" in body and 'hx-trigger="load"' not in body.split('id="panel-cases"')[0]
-    views = set(LogEntry.objects.filter(object_pk=str(tenant_a.pk), action=LogEntry.Action.ACCESS).values_list("additional_data__view", flat=True))
+    views = set(
+        LogEntry.objects.filter(object_pk=str(tenant_a.pk), action=LogEntry.Action.ACCESS).values_list(
+            "additional_data__view", flat=True
+        )
+    )
     assert {"console", *(f"console:{name}" for name in PANELS)} <= views
 
 
@@ -172,12 +256,16 @@ def test_agent_sees_the_console_and_panels_of_a_granted_tenant(tenant_a, agent):
 
 
 def _denials(path):
-    return LogEntry.objects.filter(action=LogEntry.Action.ACCESS, additional_data__denied=True, additional_data__path=path)
+    return LogEntry.objects.filter(
+        action=LogEntry.Action.ACCESS, additional_data__denied=True, additional_data__path=path
+    )
 
 
 def test_agent_gets_404_for_another_tenant_and_each_attempt_is_audited(tenant_a, tenant_b, agent):
     client = login(agent)
-    paths = [f"/tenants/{tenant_b.slug}/", f"/tenants/{tenant_b.slug}/?panels=inline"] + [panel_url(tenant_b, n) for n in PANELS]
+    paths = [f"/tenants/{tenant_b.slug}/", f"/tenants/{tenant_b.slug}/?panels=inline"] + [
+        panel_url(tenant_b, n) for n in PANELS
+    ]
     for path in paths:
         for headers in ({}, HX):
             response = client.get(path, **headers)
@@ -189,7 +277,11 @@ def test_agent_gets_404_for_another_tenant_and_each_attempt_is_audited(tenant_a,
         assert denial.object_pk == str(tenant_b.pk) and denial.actor == agent
     assert _denials(f"/tenants/{tenant_b.slug}/").count() == 4  # page and ?panels=inline, each plain and HTMX
     # Nothing was read: no access entry that is not a denial.
-    assert not LogEntry.objects.filter(object_pk=str(tenant_b.pk), action=LogEntry.Action.ACCESS).exclude(additional_data__denied=True).exists()
+    assert (
+        not LogEntry.objects.filter(object_pk=str(tenant_b.pk), action=LogEntry.Action.ACCESS)
+        .exclude(additional_data__denied=True)
+        .exists()
+    )
 
 
 def test_a_tenant_that_does_not_exist_is_404_and_audited_by_slug(agent):
@@ -227,15 +319,18 @@ def test_console_page_writes_an_access_entry(tenant_a, agent):
 # --- health --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("value", "objective", "budget", "expected"), [
-    (99.5, 99.9, 80, Health.RED),     # below the objective
-    (99.95, 99.9, 0, Health.RED),     # budget spent
-    (99.95, 99.9, -12, Health.RED),   # overspent
-    (99.95, 99.9, 10, Health.AMBER),  # under 25 % left
-    (99.95, 99.9, 24.9, Health.AMBER),
-    (99.95, 99.9, 25, Health.GREEN),
-    (99.9, 99.9, 100, Health.GREEN),  # exactly on the objective
-])
+@pytest.mark.parametrize(
+    ("value", "objective", "budget", "expected"),
+    [
+        (99.5, 99.9, 80, Health.RED),  # below the objective
+        (99.95, 99.9, 0, Health.RED),  # budget spent
+        (99.95, 99.9, -12, Health.RED),  # overspent
+        (99.95, 99.9, 10, Health.AMBER),  # under 25 % left
+        (99.95, 99.9, 24.9, Health.AMBER),
+        (99.95, 99.9, 25, Health.GREEN),
+        (99.9, 99.9, 100, Health.GREEN),  # exactly on the objective
+    ],
+)
 def test_health_colour_from_the_latest_sli(value, objective, budget, expected, tenant_a, manager, source):
     add_sli(tenant_a, source, value=50, objective=99.9, budget=-50, ago=60)  # older and red: superseded
     add_sli(tenant_a, source, value=value, objective=objective, budget=budget, ago=1)
@@ -307,9 +402,26 @@ def test_alerts_panel_is_limited(tenant_a, source):
 
 def test_flags_panel_shows_the_latest_state_per_key(tenant_a, manager, source):
     now = timezone.now()
-    FeatureFlag.objects.create(tenant=tenant_a, integration=source, source_id=sid(), key="new-billing", enabled=False, observed_at=now - timedelta(hours=2))
-    FeatureFlag.objects.create(tenant=tenant_a, integration=source, source_id=sid(), key="new-billing", enabled=True, variant="b", observed_at=now)
-    FeatureFlag.objects.create(tenant=tenant_a, integration=source, source_id=sid(), key="dark-mode", enabled=False, observed_at=now)
+    FeatureFlag.objects.create(
+        tenant=tenant_a,
+        integration=source,
+        source_id=sid(),
+        key="new-billing",
+        enabled=False,
+        observed_at=now - timedelta(hours=2),
+    )
+    FeatureFlag.objects.create(
+        tenant=tenant_a,
+        integration=source,
+        source_id=sid(),
+        key="new-billing",
+        enabled=True,
+        variant="b",
+        observed_at=now,
+    )
+    FeatureFlag.objects.create(
+        tenant=tenant_a, integration=source, source_id=sid(), key="dark-mode", enabled=False, observed_at=now
+    )
     body = html(login(manager).get(panel_url(tenant_a, "flags"), **HX))
     assert body.count('data-flag="new-billing"') == 1
     row = re.search(r'<tr data-flag="new-billing">.*?</tr>', body, re.S).group(0)
@@ -321,16 +433,29 @@ def test_flags_panel_shows_the_latest_state_per_key(tenant_a, manager, source):
 def test_latest_per_key_portable_path_matches_postgres(tenant_a, source):
     for i in range(30):
         add_sli(tenant_a, source, name=f"n{i % 4}", budget=i, ago=100 - i)
-    fast = selectors.latest_per_key(SLI, tenant_id=tenant_a.pk, key="name", time_field="observed_at", per_key=3, max_keys=3)
-    portable = selectors.latest_per_key_portable(SLI, tenant_id=tenant_a.pk, key="name", time_field="observed_at", per_key=3, max_keys=3)
+    fast = selectors.latest_per_key(
+        SLI, tenant_id=tenant_a.pk, key="name", time_field="observed_at", per_key=3, max_keys=3
+    )
+    portable = selectors.latest_per_key_portable(
+        SLI, tenant_id=tenant_a.pk, key="name", time_field="observed_at", per_key=3, max_keys=3
+    )
     assert [s.pk for s in fast] == [s.pk for s in portable]
     assert [s.name for s in fast] == ["n0"] * 3 + ["n1"] * 3 + ["n2"] * 3
 
 
 def test_deployments_panel_is_newest_first(tenant_a, manager, source):
     now = timezone.now()
-    Deployment.objects.create(tenant=tenant_a, integration=source, source_id=sid(), version="2.3.0", deployed_at=now - timedelta(days=1))
-    Deployment.objects.create(tenant=tenant_a, integration=source, source_id=sid(), version="2.4.0", deployed_at=now, description="Faster ingest")
+    Deployment.objects.create(
+        tenant=tenant_a, integration=source, source_id=sid(), version="2.3.0", deployed_at=now - timedelta(days=1)
+    )
+    Deployment.objects.create(
+        tenant=tenant_a,
+        integration=source,
+        source_id=sid(),
+        version="2.4.0",
+        deployed_at=now,
+        description="Faster ingest",
+    )
     body = html(login(manager).get(panel_url(tenant_a, "deployments"), **HX))
     assert body.index("2.4.0") < body.index("2.3.0") and "Faster ingest" in body
 
@@ -338,7 +463,14 @@ def test_deployments_panel_is_newest_first(tenant_a, manager, source):
 def test_usage_panel_charts_each_metric(tenant_a, manager, source):
     now = timezone.now()
     for i, value in enumerate([100, 120, 150]):
-        UsageMetric.objects.create(tenant=tenant_a, integration=source, source_id=sid(), metric="api_requests", value=value, period_start=now - timedelta(days=3 - i))
+        UsageMetric.objects.create(
+            tenant=tenant_a,
+            integration=source,
+            source_id=sid(),
+            metric="api_requests",
+            value=value,
+            period_start=now - timedelta(days=3 - i),
+        )
     body = html(login(manager).get(panel_url(tenant_a, "usage"), **HX))
     figure = re.search(r'<figure class="usage" data-metric="api_requests">.*?</figure>', body, re.S).group(0)
     assert "<svg" in figure and len(re.search(r'<polyline points="([^"]+)"', figure).group(1).split()) == 3
@@ -348,8 +480,18 @@ def test_usage_panel_charts_each_metric(tenant_a, manager, source):
 
 def test_experiments_panel_shows_active_ones_only(tenant_a, manager, source):
     now = timezone.now()
-    Experiment.objects.create(tenant=tenant_a, integration=source, source_id=sid(), key="checkout-v2", status="active", variant="treatment", started_at=now)
-    Experiment.objects.create(tenant=tenant_a, integration=source, source_id=sid(), key="old-onboarding", status="ended", started_at=now)
+    Experiment.objects.create(
+        tenant=tenant_a,
+        integration=source,
+        source_id=sid(),
+        key="checkout-v2",
+        status="active",
+        variant="treatment",
+        started_at=now,
+    )
+    Experiment.objects.create(
+        tenant=tenant_a, integration=source, source_id=sid(), key="old-onboarding", status="ended", started_at=now
+    )
     body = html(login(manager).get(panel_url(tenant_a, "experiments"), **HX))
     assert "checkout-v2" in body and "treatment" in body and "old-onboarding" not in body
 
@@ -359,12 +501,21 @@ def test_experiments_panel_shows_active_ones_only(tenant_a, manager, source):
 
 def test_flatten_nested_keys_with_dots():
     assert panels.flatten({"db": {"pool": {"size": 10}, "host": "x"}, "tags": ["a"], "empty": {}}) == {
-        "db.pool.size": 10, "db.host": "x", "tags": ["a"], "empty": {}}
+        "db.pool.size": 10,
+        "db.host": "x",
+        "tags": ["a"],
+        "empty": {},
+    }
 
 
 def test_config_diff_added_removed_changed():
     before = {"db": {"pool": 10, "host": "db1", "ssl": True}, "cache": {"ttl": 60}, "region": "eu"}
-    after = {"db": {"pool": 20, "host": "db1"}, "cache": {"ttl": 60, "size": "1g"}, "region": "eu", "feature": {"x": True}}
+    after = {
+        "db": {"pool": 20, "host": "db1"},
+        "cache": {"ttl": 60, "size": "1g"},
+        "region": "eu",
+        "feature": {"x": True},
+    }
     diff = panels.config_diff(before, after)
     assert diff.added == {"cache.size": "1g", "feature.x": True}
     assert diff.removed == {"db.ssl": True}
@@ -375,14 +526,35 @@ def test_config_diff_added_removed_changed():
 
 
 def test_config_panel_diffs_the_latest_snapshot_against_the_previous_of_the_same_resource(tenant_a, manager, source):
-    api, other = ResourceFactory(tenant=tenant_a, external_id="api"), ResourceFactory(tenant=tenant_a, external_id="worker")
+    api, other = (
+        ResourceFactory(tenant=tenant_a, external_id="api"),
+        ResourceFactory(tenant=tenant_a, external_id="worker"),
+    )
     now = timezone.now()
-    ConfigSnapshot.objects.create(tenant=tenant_a, integration=source, source_id=sid(), resource=api, taken_at=now - timedelta(hours=3),
-                                  data={"db": {"pool": 10, "ssl": True}, "log": "info"})
-    ConfigSnapshot.objects.create(tenant=tenant_a, integration=source, source_id=sid(), resource=other, taken_at=now - timedelta(hours=1),
-                                  data={"unrelated": 1})
-    latest = ConfigSnapshot.objects.create(tenant=tenant_a, integration=source, source_id=sid(), resource=api, taken_at=now,
-                                           data={"db": {"pool": 25}, "log": "info", "limits": {"rps": 100}})
+    ConfigSnapshot.objects.create(
+        tenant=tenant_a,
+        integration=source,
+        source_id=sid(),
+        resource=api,
+        taken_at=now - timedelta(hours=3),
+        data={"db": {"pool": 10, "ssl": True}, "log": "info"},
+    )
+    ConfigSnapshot.objects.create(
+        tenant=tenant_a,
+        integration=source,
+        source_id=sid(),
+        resource=other,
+        taken_at=now - timedelta(hours=1),
+        data={"unrelated": 1},
+    )
+    latest = ConfigSnapshot.objects.create(
+        tenant=tenant_a,
+        integration=source,
+        source_id=sid(),
+        resource=api,
+        taken_at=now,
+        data={"db": {"pool": 25}, "log": "info", "limits": {"rps": 100}},
+    )
     body = html(login(manager).get(panel_url(tenant_a, "config"), **HX))
     assert 'data-diff="changed" data-key="db.pool"' in body
     assert 'data-diff="removed" data-key="db.ssl"' in body
@@ -396,7 +568,9 @@ def test_config_panel_diffs_the_latest_snapshot_against_the_previous_of_the_same
 
 
 def test_config_panel_ignores_another_tenants_snapshot_id(tenant_a, tenant_b, manager, source):
-    foreign = ConfigSnapshot.objects.create(tenant=tenant_b, integration=source, source_id=sid(), taken_at=timezone.now(), data={"secret": "globex"})
+    foreign = ConfigSnapshot.objects.create(
+        tenant=tenant_b, integration=source, source_id=sid(), taken_at=timezone.now(), data={"secret": "globex"}
+    )
     body = html(login(manager).get(panel_url(tenant_a, "config") + f"?snapshot={foreign.pk}", **HX))
     assert "globex" not in body and "empty-state" in body
 
@@ -406,11 +580,21 @@ def test_config_panel_ignores_another_tenants_snapshot_id(tenant_a, tenant_b, ma
 
 def test_entitlements_panel_shows_what_the_plan_includes_and_not(tenant_a, manager):
     tenant_a.support_tier = SupportTier.PREMIUM
-    tenant_a.entitlements = {"phone_support": False, "named_contacts": 5, "channels": ["email", "web", "slack"], "trace_bundles": True}
+    tenant_a.entitlements = {
+        "phone_support": False,
+        "named_contacts": 5,
+        "channels": ["email", "web", "slack"],
+        "trace_bundles": True,
+    }
     tenant_a.save()
     body = html(login(manager).get(panel_url(tenant_a, "entitlements"), **HX))
 
-    rows = dict((label, ok) for ok, label in re.findall(r'data-entitled="(yes|no)">\s*<td class="mark"><span[^>]*>.</span></td>\s*<td>([^<]+)</td>', body))
+    rows = dict(
+        (label, ok)
+        for ok, label in re.findall(
+            r'data-entitled="(yes|no)">\s*<td class="mark"><span[^>]*>.</span></td>\s*<td>([^<]+)</td>', body
+        )
+    )
 
     def row(label):
         return rows[label]
@@ -426,16 +610,23 @@ def test_entitlements_panel_shows_what_the_plan_includes_and_not(tenant_a, manag
 
 
 def test_cases_panel_loads_the_queues_own_partial_by_url(tenant_a, agent):
-    breached = CaseFactory(tenant=tenant_a, subject="Webhooks failing", status=Status.IN_PROGRESS, priority=Priority.HIGH)
+    breached = CaseFactory(
+        tenant=tenant_a, subject="Webhooks failing", status=Status.IN_PROGRESS, priority=Priority.HIGH
+    )
     type(breached).objects.filter(pk=breached.pk).update(sla_due_at=timezone.now() - timedelta(minutes=5))
     CaseFactory(tenant=tenant_a, subject="Old question", status=Status.CLOSED)
     client = login(agent)
     body = html(client.get(panel_url(tenant_a, "cases"), **HX))
     loader = re.search(r'<div id="queue-results"[^>]*>', body).group(0)
-    assert f'hx-get="/cases/?tenant={tenant_a.slug}&amp;status=all&amp;sort=sla"' in loader and 'hx-trigger="load"' in loader
+    assert (
+        f'hx-get="/cases/?tenant={tenant_a.slug}&amp;status=all&amp;sort=sla"' in loader
+        and 'hx-trigger="load"' in loader
+    )
     assert "<b>1</b> open" in body and "1 breached" in body
     # What htmx then asks for (it sends HX-Target: queue-results, the loader's id): the queue's partial.
-    queue = client.get(f"/cases/?tenant={tenant_a.slug}&status=all&sort=sla", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="queue-results")
+    queue = client.get(
+        f"/cases/?tenant={tenant_a.slug}&status=all&sort=sla", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="queue-results"
+    )
     part = html(queue)
     assert part.lstrip().startswith('<div id="queue-results"') and breached.key in part and "Old question" in part
 
@@ -446,9 +637,13 @@ def test_cases_panel_loads_the_queues_own_partial_by_url(tenant_a, agent):
 def test_incidents_panel_lists_incidents_touching_the_tenant_active_first(tenant_a, tenant_b, manager):
     case = CaseFactory(tenant=tenant_a)
     resource = ResourceFactory(tenant=tenant_a, external_id="ingest")
-    resolved = Incident.objects.create(title="Last week's outage", status=Incident.Status.RESOLVED, started_at=timezone.now())
+    resolved = Incident.objects.create(
+        title="Last week's outage", status=Incident.Status.RESOLVED, started_at=timezone.now()
+    )
     resolved.cases.add(case)
-    active = Incident.objects.create(title="Ingest delays", status=Incident.Status.MITIGATING, started_at=timezone.now() - timedelta(days=2))
+    active = Incident.objects.create(
+        title="Ingest delays", status=Incident.Status.MITIGATING, started_at=timezone.now() - timedelta(days=2)
+    )
     active.resources.add(resource)
     elsewhere = Incident.objects.create(title="Globex only", status=Incident.Status.INVESTIGATING)
     elsewhere.cases.add(CaseFactory(tenant=tenant_b))
@@ -483,7 +678,9 @@ def test_reach_follows_dependents_transitively(chain):
 
 
 def test_reach_survives_a_cycle(chain, tenant_a, source):
-    ResourceDependency.objects.create(tenant=tenant_a, integration=source, source_id=sid(), resource=chain["c"], depends_on=chain["a"])
+    ResourceDependency.objects.create(
+        tenant=tenant_a, integration=source, source_id=sid(), resource=chain["c"], depends_on=chain["a"]
+    )
     found = selectors.reach([chain["c"].pk])
     assert found[chain["c"].pk] == {chain["a"].pk, chain["b"].pk}
 
@@ -492,7 +689,11 @@ def test_resources_panel_shows_the_blast_radius_of_a_failing_resource(chain, ten
     add_alert(tenant_a, source, name="ReplicationLag", resource=chain["c"])
     body = html(login(manager).get(panel_url(tenant_a, "resources"), **HX))
     row_c = re.search(r'<tr data-resource="postgres-main" class="affected">.*?</tr>', body, re.S).group(0)
-    assert 'data-radius="2"' in row_c and 'data-dependent="orders-api"' in row_c and 'data-dependent="web-frontend"' in row_c
+    assert (
+        'data-radius="2"' in row_c
+        and 'data-dependent="orders-api"' in row_c
+        and 'data-dependent="web-frontend"' in row_c
+    )
     assert '<span class="badge alert-firing">1</span>' in row_c
     row_a = re.search(r'<tr data-resource="web-frontend" class="in-blast">.*?</tr>', body, re.S).group(0)
     assert "orders-api" in row_a  # what a depends on
@@ -518,12 +719,14 @@ def test_shared_resource_names_other_tenants_the_user_can_see(chain, tenant_a, t
     other_agent = UserFactory(username="ola", role="agent", tenants=[tenant_a, tenant_b])
     as_other = html(login(other_agent).get(panel_url(tenant_a, "resources"), **HX))
     assert 'data-other-tenant="globex"' in as_other and "Hidden Co" not in as_other
-    assert "Globex</a> and <span data-hidden-tenants=\"1\">1 other tenant you cannot see" in as_other
+    assert 'Globex</a> and <span data-hidden-tenants="1">1 other tenant you cannot see' in as_other
 
 
 def test_blast_radius_across_tenants_is_anonymous_when_not_visible(chain, tenant_a, tenant_b, agent, source):
     theirs = ResourceFactory(tenant=tenant_b, external_id="globex-checkout")
-    ResourceDependency.objects.create(tenant=tenant_b, integration=source, source_id=sid(), resource=theirs, depends_on=chain["c"])
+    ResourceDependency.objects.create(
+        tenant=tenant_b, integration=source, source_id=sid(), resource=theirs, depends_on=chain["c"]
+    )
     body = html(login(agent).get(panel_url(tenant_a, "resources"), **HX))
     assert "globex-checkout" not in body and "a resource of another tenant" in body
     assert 'data-hidden-tenants="1"' in body
@@ -548,8 +751,11 @@ def test_query_counts_do_not_grow_with_telemetry(tenant_a, tenant_b, agent, djan
     add_telemetry(tenant_b, source, 2)
     client = login(agent)
     client.get(f"/tenants/{tenant_a.slug}/")  # warm caches (content types, session)
-    urls = [("page", f"/tenants/{tenant_a.slug}/", {})] + [("panel", panel_url(tenant_a, n), HX) for n in PANELS] + [
-        ("panel", panel_url(tenant_a, n), {}) for n in PANELS]
+    urls = (
+        [("page", f"/tenants/{tenant_a.slug}/", {})]
+        + [("panel", panel_url(tenant_a, n), HX) for n in PANELS]
+        + [("panel", panel_url(tenant_a, n), {}) for n in PANELS]
+    )
     few = {url + str(h): _queries(client, url, **h) for _, url, h in urls}
     few_inline = _queries(client, f"/tenants/{tenant_a.slug}/?panels=inline")
 

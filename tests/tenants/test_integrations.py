@@ -1,5 +1,6 @@
 """The admins' integrations page (/tenants/integrations/): access, the token shown once, label
 editing, revoke with a confirmation step (the token then gets 401), and the audit trail."""
+
 import json
 import re
 
@@ -28,9 +29,23 @@ def existing(admin_user):
 
 
 def api_status(token: str) -> int:
-    item = {"tenant": "acme", "source_id": "u1", "metric": "api_requests", "value": 1, "period_start": "2026-03-02T10:00:00Z"}
-    return Client().post("/api/v1/telemetry/usage/", data=json.dumps({"items": [item]}), content_type="application/json",
-                         headers={"Authorization": f"Bearer {token}"}).status_code
+    item = {
+        "tenant": "acme",
+        "source_id": "u1",
+        "metric": "api_requests",
+        "value": 1,
+        "period_start": "2026-03-02T10:00:00Z",
+    }
+    return (
+        Client()
+        .post(
+            "/api/v1/telemetry/usage/",
+            data=json.dumps({"items": [item]}),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        .status_code
+    )
 
 
 def token_in(html: str) -> str:
@@ -42,8 +57,13 @@ def token_in(html: str) -> str:
 @pytest.mark.parametrize("role", ["agent", "senior agent", "manager", "SRE"])
 def test_only_admins(role, existing):
     client = login(UserFactory(role=role))
-    for method, url in [("get", LIST), ("post", LIST), ("get", f"{LIST}{existing.pk}/"), ("get", f"{LIST}{existing.pk}/revoke/"),
-                        ("post", f"{LIST}{existing.pk}/revoke/")]:
+    for method, url in [
+        ("get", LIST),
+        ("post", LIST),
+        ("get", f"{LIST}{existing.pk}/"),
+        ("get", f"{LIST}{existing.pk}/revoke/"),
+        ("post", f"{LIST}{existing.pk}/revoke/"),
+    ]:
         response = getattr(client, method)(url, {"name": "x", "confirm": "yes"} if method == "post" else None)
         assert response.status_code == 403, (method, url)
     existing.refresh_from_db()
@@ -69,7 +89,9 @@ def test_admin_sees_the_list(admin_client, existing):
 
 
 def test_create_shows_the_token_once(admin_client, admin_user, tenant_a):
-    response = admin_client.post(LIST, {"name": "Datadog", "alert_tenant_label": "customer", "alert_service_label": "service"})
+    response = admin_client.post(
+        LIST, {"name": "Datadog", "alert_tenant_label": "customer", "alert_service_label": "service"}
+    )
     assert response.status_code == 201
     assert response["Cache-Control"] == "no-store"
     token = token_in(response.content.decode())
@@ -88,7 +110,9 @@ def test_create_shows_the_token_once(admin_client, admin_user, tenant_a):
 
 
 def test_create_errors_keep_the_input(admin_client, existing):
-    response = admin_client.post(LIST, {"name": "prometheus eu", "alert_tenant_label": "tenant", "alert_service_label": "service"})
+    response = admin_client.post(
+        LIST, {"name": "prometheus eu", "alert_tenant_label": "tenant", "alert_service_label": "service"}
+    )
     assert response.status_code == 422
     assert "exists already" in response.content.decode()
     response = admin_client.post(LIST, {"name": "New one", "alert_tenant_label": "9bad", "alert_service_label": "9bad"})
@@ -100,7 +124,9 @@ def test_create_errors_keep_the_input(admin_client, existing):
 
 def test_edit_labels(admin_client, existing):
     assert admin_client.get(f"{LIST}{existing.pk}/").status_code == 200
-    response = admin_client.post(f"{LIST}{existing.pk}/", {"alert_tenant_label": "customer", "alert_service_label": "component"})
+    response = admin_client.post(
+        f"{LIST}{existing.pk}/", {"alert_tenant_label": "customer", "alert_service_label": "component"}
+    )
     assert response.status_code == 302
     existing.refresh_from_db()
     assert (existing.alert_tenant_label, existing.alert_service_label) == ("customer", "component")
@@ -115,7 +141,11 @@ def test_revoke_asks_first_then_the_token_gets_401(admin_client, admin_user, ten
     assert api_status(token) == 200
     url = f"{LIST}{integration.pk}/revoke/"
     page = admin_client.get(url)
-    assert page.status_code == 200 and "Revoke “Old pipeline”?" in page.content.decode() and "<html" in page.content.decode()
+    assert (
+        page.status_code == 200
+        and "Revoke “Old pipeline”?" in page.content.decode()
+        and "<html" in page.content.decode()
+    )
     fragment = admin_client.get(url, headers={"HX-Request": "true"})
     assert "<html" not in fragment.content.decode() and 'name="confirm" value="yes"' in fragment.content.decode()
     # A POST without the confirmation only asks again.
@@ -129,7 +159,10 @@ def test_revoke_asks_first_then_the_token_gets_401(admin_client, admin_user, ten
     assert api_status(token) == 401
     html = admin_client.get(LIST).content.decode()
     assert "Revoked" in html
-    assert LogEntry.objects.get_for_object(integration).filter(action=LogEntry.Action.UPDATE, actor=admin_user).count() == 1
+    assert (
+        LogEntry.objects.get_for_object(integration).filter(action=LogEntry.Action.UPDATE, actor=admin_user).count()
+        == 1
+    )
 
 
 def test_revoking_twice_is_harmless(admin_client, existing):

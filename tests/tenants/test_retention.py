@@ -1,5 +1,6 @@
 """Retention: the beat task purges telemetry older than TELEMETRY_RETENTION_DAYS, keeps what is still
 the current state, records and logs each purge, and is harmless to run twice."""
+
 import logging
 from datetime import timedelta
 
@@ -43,7 +44,9 @@ def world(integration, tenant_a, tenant_b):
         return model.objects.create(tenant=tenant, integration=integration, source_id=f"s-{next(n)}", **fields)
 
     def sli(name, at, tenant=tenant_a):
-        return item(SLI, tenant=tenant, name=name, objective=99.9, value=99.0, error_budget_remaining=10, observed_at=at)
+        return item(
+            SLI, tenant=tenant, name=name, objective=99.9, value=99.0, error_budget_remaining=10, observed_at=at
+        )
 
     def alert(status, received):
         return item(Alert, name="HighErrorRate", status=status, starts_at=received, received_at=received)
@@ -72,7 +75,9 @@ def world(integration, tenant_a, tenant_b):
         "config_gw_older": item(ConfigSnapshot, resource=gw, taken_at=OLDER, data={"v": 1}),
         "config_tenant_wide_older": item(ConfigSnapshot, taken_at=OLDER - timedelta(days=1), data={"plan": "y"}),
         "flag_older": item(FeatureFlag, key="checkout", enabled=False, observed_at=OLDER),
-        "experiment_ended": item(Experiment, key="old-test", status="ended", started_at=OLDER, ended_at=OLD, received_at=OLD),
+        "experiment_ended": item(
+            Experiment, key="old-test", status="ended", started_at=OLDER, ended_at=OLD, received_at=OLD
+        ),
         "deploy_old": item(Deployment, version="1", deployed_at=OLD),
         "usage_old": item(UsageMetric, metric="api_requests", value=1, period_start=OLD),
         "usage_old_2": item(UsageMetric, metric="api_requests", value=2, period_start=OLDER),
@@ -90,7 +95,15 @@ def test_purge_deletes_old_rows_and_keeps_the_current_state(world, settings):
     purge = ingest.purge_telemetry(now=NOW)
     assert {name for name, obj in keep.items() if not exists(obj)} == set()
     assert {name for name, obj in gone.items() if exists(obj)} == set()
-    assert purge.deleted == {"slis": 3, "alerts": 1, "deployments": 1, "feature_flags": 1, "config_snapshots": 2, "usage": 2, "experiments": 1}
+    assert purge.deleted == {
+        "slis": 3,
+        "alerts": 1,
+        "deployments": 1,
+        "feature_flags": 1,
+        "config_snapshots": 2,
+        "usage": 2,
+        "experiments": 1,
+    }
     assert purge.cutoff == NOW - timedelta(days=90)
     assert TelemetryPurge.objects.get() == purge
 
@@ -106,7 +119,9 @@ def test_purge_is_logged(world, caplog):
 
 def test_purge_twice_deletes_nothing_more(world):
     ingest.purge_telemetry(now=NOW)
-    remaining = {m: m.objects.count() for m in (SLI, Alert, ConfigSnapshot, FeatureFlag, Experiment, Deployment, UsageMetric)}
+    remaining = {
+        m: m.objects.count() for m in (SLI, Alert, ConfigSnapshot, FeatureFlag, Experiment, Deployment, UsageMetric)
+    }
     second = ingest.purge_telemetry(now=NOW)
     assert sum(second.deleted.values()) == 0
     assert {m: m.objects.count() for m in remaining} == remaining
@@ -131,7 +146,11 @@ def test_window_is_configurable(world, settings):
 
 
 def test_beat_task_runs_the_purge(world, settings):
-    assert settings.CELERY_BEAT_SCHEDULE["telemetry-retention"]["task"] == purge_telemetry_task.name == "tenants.tasks.purge_telemetry_task"
+    assert (
+        settings.CELERY_BEAT_SCHEDULE["telemetry-retention"]["task"]
+        == purge_telemetry_task.name
+        == "tenants.tasks.purge_telemetry_task"
+    )
     pk = purge_telemetry_task.apply().get()
     purge = TelemetryPurge.objects.get(pk=pk)
     assert purge.deleted["slis"] == 3

@@ -1,5 +1,6 @@
 """The tenant list: only visible tenants, every filter, search, sort, pagination, the HTMX results
 partial, the list-access audit entry, and a query count that does not grow with the tenants."""
+
 from __future__ import annotations
 
 import itertools
@@ -28,8 +29,16 @@ def slugs(response) -> list[str]:
 
 
 def add_sli(tenant, integration, *, value=99.95, objective=99.9, budget=60, name="availability", ago=0):
-    SLI.objects.create(tenant=tenant, integration=integration, source_id=f"s{next(_ids)}", name=name, value=value, objective=objective,
-                       error_budget_remaining=budget, observed_at=timezone.now() - timedelta(minutes=ago))
+    SLI.objects.create(
+        tenant=tenant,
+        integration=integration,
+        source_id=f"s{next(_ids)}",
+        name=name,
+        value=value,
+        objective=objective,
+        error_budget_remaining=budget,
+        observed_at=timezone.now() - timedelta(minutes=ago),
+    )
 
 
 def breach(case):
@@ -39,12 +48,29 @@ def breach(case):
 @pytest.fixture
 def world(tenant_a, tenant_b, manager):
     integration = Integration.objects.create(name="mon", token_prefix="x", token_hash="hash-list-tests")
-    tenant_a.segment, tenant_a.support_tier, tenant_a.region, tenant_a.billing_status = Segment.ENTERPRISE, SupportTier.ENTERPRISE, Region.EU_WEST, BillingStatus.ACTIVE
+    tenant_a.segment, tenant_a.support_tier, tenant_a.region, tenant_a.billing_status = (
+        Segment.ENTERPRISE,
+        SupportTier.ENTERPRISE,
+        Region.EU_WEST,
+        BillingStatus.ACTIVE,
+    )
     tenant_a.save()
-    tenant_b.segment, tenant_b.support_tier, tenant_b.region, tenant_b.billing_status = Segment.SMB, SupportTier.STANDARD, Region.US_EAST, BillingStatus.PAST_DUE
+    tenant_b.segment, tenant_b.support_tier, tenant_b.region, tenant_b.billing_status = (
+        Segment.SMB,
+        SupportTier.STANDARD,
+        Region.US_EAST,
+        BillingStatus.PAST_DUE,
+    )
     tenant_b.save()
-    initech = TenantFactory(name="Initech", slug="initech", segment=Segment.MID_MARKET, support_tier=SupportTier.PREMIUM, region=Region.APAC,
-                            billing_status=BillingStatus.TRIAL, health=Health.AMBER)
+    initech = TenantFactory(
+        name="Initech",
+        slug="initech",
+        segment=Segment.MID_MARKET,
+        support_tier=SupportTier.PREMIUM,
+        region=Region.APAC,
+        billing_status=BillingStatus.TRIAL,
+        health=Health.AMBER,
+    )
     # Acme: red (latest SLI under objective, an older green one superseded). Globex: green. Initech: no SLIs → its recorded amber.
     add_sli(tenant_a, integration, value=99.99, budget=90, ago=30)
     add_sli(tenant_a, integration, value=98.0, budget=40, ago=1)
@@ -89,29 +115,32 @@ def test_htmx_request_gets_only_the_results_partial(world, manager):
     assert "HX-Request" in response["Vary"]
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("segment=enterprise", ["acme"]),
-    ("segment=smb&segment=mid_market", ["globex", "initech"]),
-    ("tier=premium", ["initech"]),
-    ("tier=enterprise&tier=standard", ["acme", "globex"]),
-    ("region=us-east", ["globex"]),
-    ("region=apac&region=eu-west", ["acme", "initech"]),
-    ("billing=past_due", ["globex"]),
-    ("billing=trial&billing=active", ["acme", "initech"]),
-    ("health=red", ["acme"]),
-    ("health=green", ["globex"]),
-    ("health=amber", ["initech"]),
-    ("health=amber&health=red", ["acme", "initech"]),
-    ("health=unknown", []),
-    ("has_breached=true", ["acme"]),
-    ("has_breached=false", ["globex", "initech"]),
-    ("q=glob", ["globex"]),
-    ("q=INITECH", ["initech"]),
-    ("q=acm", ["acme"]),  # slug
-    ("q=corp", ["acme"]),  # name "Acme Corp"
-    ("segment=enterprise&has_breached=false", []),
-    ("region=mars", []),  # an invalid value matches nothing, it does not widen the list
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("segment=enterprise", ["acme"]),
+        ("segment=smb&segment=mid_market", ["globex", "initech"]),
+        ("tier=premium", ["initech"]),
+        ("tier=enterprise&tier=standard", ["acme", "globex"]),
+        ("region=us-east", ["globex"]),
+        ("region=apac&region=eu-west", ["acme", "initech"]),
+        ("billing=past_due", ["globex"]),
+        ("billing=trial&billing=active", ["acme", "initech"]),
+        ("health=red", ["acme"]),
+        ("health=green", ["globex"]),
+        ("health=amber", ["initech"]),
+        ("health=amber&health=red", ["acme", "initech"]),
+        ("health=unknown", []),
+        ("has_breached=true", ["acme"]),
+        ("has_breached=false", ["globex", "initech"]),
+        ("q=glob", ["globex"]),
+        ("q=INITECH", ["initech"]),
+        ("q=acm", ["acme"]),  # slug
+        ("q=corp", ["acme"]),  # name "Acme Corp"
+        ("segment=enterprise&has_breached=false", []),
+        ("region=mars", []),  # an invalid value matches nothing, it does not widen the list
+    ],
+)
 def test_each_filter(query, expected, world, manager):
     response = login(manager).get(f"/tenants/?{query}")
     assert response.status_code == 200
@@ -130,19 +159,26 @@ def test_portable_health_rank_agrees_with_the_postgres_one(world, manager):
     integration = Integration.objects.get()
     add_sli(world["globex"], integration, name="latency", budget=10)  # amber now
     fast = dict(selectors.tenant_list(manager).values_list("slug", "health_rank"))
-    portable = dict(Tenant.objects.annotate(health_rank=selectors.health_rank_expression(portable=True)).values_list("slug", "health_rank"))
+    portable = dict(
+        Tenant.objects.annotate(health_rank=selectors.health_rank_expression(portable=True)).values_list(
+            "slug", "health_rank"
+        )
+    )
     assert fast == portable == {"acme": 0, "globex": 1, "initech": 1}
 
 
-@pytest.mark.parametrize(("sort", "expected"), [
-    ("name", ["acme", "globex", "initech"]),
-    ("-name", ["initech", "globex", "acme"]),
-    ("health", ["acme", "initech", "globex"]),
-    ("breached", ["acme", "globex", "initech"]),
-    ("open", ["acme", "globex", "initech"]),
-    ("tier", ["acme", "initech", "globex"]),
-    ("segment", ["acme", "initech", "globex"]),
-])
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("name", ["acme", "globex", "initech"]),
+        ("-name", ["initech", "globex", "acme"]),
+        ("health", ["acme", "initech", "globex"]),
+        ("breached", ["acme", "globex", "initech"]),
+        ("open", ["acme", "globex", "initech"]),
+        ("tier", ["acme", "initech", "globex"]),
+        ("segment", ["acme", "initech", "globex"]),
+    ],
+)
 def test_sorting(sort, expected, world, manager):
     assert slugs(login(manager).get(f"/tenants/?sort={sort}")) == expected
 

@@ -5,6 +5,7 @@ Admins only; anyone else gets 403 (and the attempt is audited).
 The policy page previews an unsaved policy built from the form (selectors.preview) and says how many
 running clocks a re-apply would move (selectors.clocks_moved_by); saving never moves them.
 """
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -71,11 +72,34 @@ def _preset_groups() -> list[dict]:
         columns = []
         for column, col in preset["columns"].items():
             name = preset_policy_name(key, column)
-            columns.append({"value": f"{key}:{column}", "name": col["name"], "policy_name": name, "existing": existing.get(name),
-                            "business": preset_uses_business_time(key, column)})
-        flags = {t.business for col in preset["columns"].values() for row in col["targets"].values() for t in row.values() if t is not None}
-        groups.append({"key": key, "name": preset["name"], "source": preset["source"], "default": key == DEFAULT_PRESET,
-                       "single": len(columns) == 1, "columns": columns, "business": True in flags, "calendar_time": False in flags})
+            columns.append(
+                {
+                    "value": f"{key}:{column}",
+                    "name": col["name"],
+                    "policy_name": name,
+                    "existing": existing.get(name),
+                    "business": preset_uses_business_time(key, column),
+                }
+            )
+        flags = {
+            t.business
+            for col in preset["columns"].values()
+            for row in col["targets"].values()
+            for t in row.values()
+            if t is not None
+        }
+        groups.append(
+            {
+                "key": key,
+                "name": preset["name"],
+                "source": preset["source"],
+                "default": key == DEFAULT_PRESET,
+                "single": len(columns) == 1,
+                "columns": columns,
+                "business": True in flags,
+                "calendar_time": False in flags,
+            }
+        )
     return groups
 
 
@@ -93,8 +117,13 @@ def _list_context(preset_form=None) -> dict:
     for row in rows:
         row.preset_label = _preset_label(row.policy)
     calendars = selectors.calendars()
-    return {"rows": rows, "presets": _preset_groups(), "calendars": calendars, "section": "policies",
-            "preset_form": preset_form or PresetLoadForm(initial={"calendar": calendars[0].pk if calendars else None})}
+    return {
+        "rows": rows,
+        "presets": _preset_groups(),
+        "calendars": calendars,
+        "section": "policies",
+        "preset_form": preset_form or PresetLoadForm(initial={"calendar": calendars[0].pk if calendars else None}),
+    }
 
 
 @admin_only(SLAPolicy)
@@ -113,8 +142,9 @@ def policy_load_preset(request):
     data = form.cleaned_data
     name = preset_policy_name(data["preset_key"], data["column"])
     try:
-        policy, created = sla_services.policy_load_preset(actor=request.user, preset=data["preset_key"], column=data["column"],
-                                                          name=name, calendar=data["calendar"])
+        policy, created = sla_services.policy_load_preset(
+            actor=request.user, preset=data["preset_key"], column=data["column"], name=name, calendar=data["calendar"]
+        )
     except sla_services.SLAConfigError as error:
         form.add_error(None, str(error))
         return render(request, "cases/sla_admin/policy_list.html", _list_context(form), status=422)
@@ -122,7 +152,10 @@ def policy_load_preset(request):
     if created:
         messages.success(request, f"Loaded the preset as a new policy “{policy.name}” v{policy.version}{on}.")
     else:
-        messages.success(request, f"Refreshed “{policy.name}” from its preset: now v{policy.version}{on}. Running clocks did not move.")
+        messages.success(
+            request,
+            f"Refreshed “{policy.name}” from its preset: now v{policy.version}{on}. Running clocks did not move.",
+        )
     return redirect("sla:policy_edit", pk=policy.pk)
 
 
@@ -131,8 +164,11 @@ def _preview(request, form: PolicyForm, policy: SLAPolicy | None, data=None) -> 
     policy as the form has it (unsaved), and how many running clocks a re-apply would move."""
     preview_form = PreviewForm(data, tenant_default=selectors.default_preview_tenant(policy))
     tenant, priority, opened_at = preview_form.values()
-    context = {"preview_form": preview_form, "tenant_options": selectors.preview_tenant_options(tenant, PREVIEW_TENANT_OPTIONS),
-               "policy": policy}
+    context = {
+        "preview_form": preview_form,
+        "tenant_options": selectors.preview_tenant_options(tenant, PREVIEW_TENANT_OPTIONS),
+        "policy": policy,
+    }
     if form.is_bound:
         form.is_valid()
         if not form.preview_ready:
@@ -145,17 +181,32 @@ def _preview(request, form: PolicyForm, policy: SLAPolicy | None, data=None) -> 
         context["preview"] = {"errors": ["Fill in the targets to see when a case would be due."]}
         return context
     try:
-        result = selectors.preview(candidate, tenant=tenant or Tenant(name="a tenant"), priority=int(priority), opened_at=opened_at)
+        result = selectors.preview(
+            candidate, tenant=tenant or Tenant(name="a tenant"), priority=int(priority), opened_at=opened_at
+        )
     except (ValueError, sla.NoBusinessTime) as error:
         context["preview"] = {"errors": [f"No preview: {error}"]}
         return context
     rows = []
     for kind, label in SLAClock.Kind.choices:
         row = result.get(kind)
-        rows.append({"kind": kind, "label": label, "row": row, "after": duration(row["due"] - opened_at, rounding="nearest") if row else ""})
+        rows.append(
+            {
+                "kind": kind,
+                "label": label,
+                "row": row,
+                "after": duration(row["due"] - opened_at, rounding="nearest") if row else "",
+            }
+        )
     cal = candidate.calendar
-    preview = {"rows": rows, "tenant": tenant, "priority": priority, "opened_at": opened_at, "calendar": cal,
-               "calendar_tz_differs": cal is not None and cal.timezone != timezone.get_current_timezone_name()}
+    preview = {
+        "rows": rows,
+        "tenant": tenant,
+        "priority": priority,
+        "opened_at": opened_at,
+        "calendar": cal,
+        "calendar_tz_differs": cal is not None and cal.timezone != timezone.get_current_timezone_name(),
+    }
     if tenant is not None and tenant.pk:
         preview["tenant_gets"] = selectors.explain_tenant_policy(tenant)
     if policy is not None and policy.pk:
@@ -166,9 +217,14 @@ def _preview(request, form: PolicyForm, policy: SLAPolicy | None, data=None) -> 
 
 
 def _edit_context(request, form: PolicyForm, policy: SLAPolicy | None, preview_data=None) -> dict:
-    context = {"form": form, "policy": policy, "section": "policies", "history": selectors.policy_history(policy),
-               "rules": selectors.policy_rules(policy) if policy else [],
-               "overrides": selectors.policy_overrides(policy) if policy else []}
+    context = {
+        "form": form,
+        "policy": policy,
+        "section": "policies",
+        "history": selectors.policy_history(policy),
+        "rules": selectors.policy_rules(policy) if policy else [],
+        "overrides": selectors.policy_overrides(policy) if policy else [],
+    }
     if policy is not None:
         try:
             policy.clean()
@@ -191,8 +247,12 @@ def policy_edit(request, pk: int | None = None):
             if policy is None:
                 saved, changed = sla_services.policy_create(actor=request.user, **form.policy_fields()), True
             else:
-                saved, changed = sla_services.policy_update(policy_id=policy.pk, actor=request.user,
-                                                            expected_version=form.cleaned_data.get("version"), **form.policy_fields())
+                saved, changed = sla_services.policy_update(
+                    policy_id=policy.pk,
+                    actor=request.user,
+                    expected_version=form.cleaned_data.get("version"),
+                    **form.policy_fields(),
+                )
         except sla_services.PolicyConflict as error:
             data = request.POST.copy()
             data["version"] = error.current_version
@@ -208,11 +268,16 @@ def policy_edit(request, pk: int | None = None):
                 messages.info(request, f"No changes: “{saved.name}” stays at v{saved.version}.")
             else:
                 moved = selectors.clocks_moved_by(saved)
-                messages.success(request, f"Saved “{saved.name}” v{saved.version}. New cases use it; running clocks did not move"
-                                          + (f" ({_plural(moved, 'clock')} would move if you re-apply)." if moved else "."))
+                messages.success(
+                    request,
+                    f"Saved “{saved.name}” v{saved.version}. New cases use it; running clocks did not move"
+                    + (f" ({_plural(moved, 'clock')} would move if you re-apply)." if moved else "."),
+                )
             return redirect("sla:policy_edit", pk=saved.pk)
     current = selectors.policy_get(policy.pk, related=("calendar",)) if policy else None
-    return render(request, "cases/sla_admin/policy_form.html", _edit_context(request, form, current, request.POST), status=422)
+    return render(
+        request, "cases/sla_admin/policy_form.html", _edit_context(request, form, current, request.POST), status=422
+    )
 
 
 @admin_only(SLAPolicy)
@@ -223,9 +288,13 @@ def policy_preview(request):
     whole edit page (the "Update preview" button without JavaScript)."""
     policy_id = _posted_pk(request, "policy")
     policy = selectors.policy_get(policy_id, related=("calendar",)) if policy_id else None
-    form = PolicyForm(request.POST, instance=selectors.policy_get(policy.pk, related=("calendar",)) if policy else SLAPolicy())
+    form = PolicyForm(
+        request.POST, instance=selectors.policy_get(policy.pk, related=("calendar",)) if policy else SLAPolicy()
+    )
     if htmx_partial(request):
-        return render(request, "cases/sla_admin/policy_form.html#preview", _preview(request, form, policy, request.POST))
+        return render(
+            request, "cases/sla_admin/policy_form.html#preview", _preview(request, form, policy, request.POST)
+        )
     return render(request, "cases/sla_admin/policy_form.html", _edit_context(request, form, policy, request.POST))
 
 
@@ -237,16 +306,23 @@ def policy_reapply(request, pk: int):
     policy = selectors.policy_get(pk, related=("calendar",))
     if request.method == "POST" and request.POST.get("confirm") == "yes":
         cases, moved = sla_services.policy_reapply(policy_id=policy.pk, actor=request.user)
-        messages.success(request, f"Re-applied “{policy.name}” v{policy.version} to {_plural(cases, 'open case')}: "
-                                  f"{_plural(moved, 'clock')} moved; each case's timeline records it.")
+        messages.success(
+            request,
+            f"Re-applied “{policy.name}” v{policy.version} to {_plural(cases, 'open case')}: "
+            f"{_plural(moved, 'clock')} moved; each case's timeline records it.",
+        )
         url = reverse("sla:policy_edit", kwargs={"pk": policy.pk})
         if htmx_partial(request):
             response = HttpResponse(status=204)
             response["HX-Redirect"] = url
             return response
         return redirect(url)
-    context = {"policy": policy, "moved": selectors.clocks_moved_by(policy), "section": "policies",
-               "open_cases": selectors.open_cases_on(policy)}
+    context = {
+        "policy": policy,
+        "moved": selectors.clocks_moved_by(policy),
+        "section": "policies",
+        "open_cases": selectors.open_cases_on(policy),
+    }
     return render(request, partial(request, "cases/sla_admin/policy_reapply.html", "dialog"), context)
 
 
@@ -266,11 +342,15 @@ def _rules_context(request, *, form=None, edit_form=None, edit_id=None, delete_r
     for rule in rules:
         rule.shadowed_by = shadowed.get(rule.pk)
     return {
-        "rules": rules, "section": "rules",
-        "form": form or RuleForm(initial={"position": next_position}), "edit_form": edit_form,
-        "edit_id": edit_id if edit_form else None, "delete_rule": delete_rule,
+        "rules": rules,
+        "section": "rules",
+        "form": form or RuleForm(initial={"position": next_position}),
+        "edit_form": edit_form,
+        "edit_id": edit_id if edit_form else None,
+        "delete_rule": delete_rule,
         "catch_all": any(not r.segment and not r.support_tier for r in rules),
-        "lookup": selectors.tenant_lookup(request.GET.get("tenant", "")), "tenant_query": request.GET.get("tenant", ""),
+        "lookup": selectors.tenant_lookup(request.GET.get("tenant", "")),
+        "tenant_query": request.GET.get("tenant", ""),
         "tenant_names": selectors.tenant_names(PREVIEW_TENANT_OPTIONS),
     }
 
@@ -283,7 +363,9 @@ def rules(request):
         context = _rules_context(request)
         if htmx_partial(request):
             target = request.headers.get("HX-Target")
-            return render(request, f"cases/sla_admin/rules.html#{'lookup' if target == 'rule-lookup' else 'rules'}", context)
+            return render(
+                request, f"cases/sla_admin/rules.html#{'lookup' if target == 'rule-lookup' else 'rules'}", context
+            )
         return render(request, "cases/sla_admin/rules.html", context)
     action = request.POST.get("action", "save")
     rule_id = _posted_pk(request, "rule")
@@ -302,17 +384,32 @@ def rules(request):
     form = RuleForm(request.POST, instance=rule, prefix=prefix, form_id="rule-edit" if rule else None)
     if form.is_valid():
         data = form.cleaned_data
-        fields = {"position": data["position"], "segment": data["segment"], "support_tier": data["support_tier"], "policy": data["policy"]}
+        fields = {
+            "position": data["position"],
+            "segment": data["segment"],
+            "support_tier": data["support_tier"],
+            "policy": data["policy"],
+        }
         try:
-            saved = (sla_services.rule_update(rule_id=rule.pk, actor=request.user, **fields) if rule
-                     else sla_services.rule_create(actor=request.user, **fields))
+            saved = (
+                sla_services.rule_update(rule_id=rule.pk, actor=request.user, **fields)
+                if rule
+                else sla_services.rule_create(actor=request.user, **fields)
+            )
         except sla_services.SLAConfigError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, f"Saved rule {saved}.")
             return redirect("sla:rules")
-    context = _rules_context(request, form=None if rule else form, edit_form=form if rule else None, edit_id=rule.pk if rule else None)
-    return render(request, partial(request, "cases/sla_admin/rules.html", "rules"), context, status=200 if htmx_partial(request) else 422)
+    context = _rules_context(
+        request, form=None if rule else form, edit_form=form if rule else None, edit_id=rule.pk if rule else None
+    )
+    return render(
+        request,
+        partial(request, "cases/sla_admin/rules.html", "rules"),
+        context,
+        status=200 if htmx_partial(request) else 422,
+    )
 
 
 # --- calendars --------------------------------------------------------------------------------------------
@@ -336,9 +433,14 @@ def _calendar_context(form: CalendarForm, calendar: BusinessCalendar | None) -> 
     else:
         shown = calendar
     policies = selectors.calendar_policies(calendar) if calendar else []
-    return {"form": form, "calendar": calendar, "section": "calendars", "policies": policies,
-            "upcoming": upcoming_days(shown) if shown is not None else None,
-            "hours_per_day": hours_text(hours_per_day_of(shown)) if shown is not None and hours_per_day_of(shown) else None}
+    return {
+        "form": form,
+        "calendar": calendar,
+        "section": "calendars",
+        "policies": policies,
+        "upcoming": upcoming_days(shown) if shown is not None else None,
+        "hours_per_day": hours_text(hours_per_day_of(shown)) if shown is not None and hours_per_day_of(shown) else None,
+    }
 
 
 @admin_only(BusinessCalendar)
@@ -347,7 +449,9 @@ def _calendar_context(form: CalendarForm, calendar: BusinessCalendar | None) -> 
 def calendar_edit(request, pk: int | None = None):
     calendar = selectors.calendar_get(pk) if pk else None
     if request.method == "GET":
-        return render(request, "cases/sla_admin/calendar_form.html", _calendar_context(CalendarForm(instance=calendar), calendar))
+        return render(
+            request, "cases/sla_admin/calendar_form.html", _calendar_context(CalendarForm(instance=calendar), calendar)
+        )
     form = CalendarForm(request.POST, instance=selectors.calendar_get(pk) if pk else BusinessCalendar())
     if request.POST.get("action") == "preview" and htmx_partial(request):
         return render(request, "cases/sla_admin/calendar_form.html#upcoming", _calendar_context(form, calendar))
@@ -357,13 +461,22 @@ def calendar_edit(request, pk: int | None = None):
                 saved = sla_services.calendar_create(actor=request.user, **form.calendar_fields())
                 messages.success(request, f"Created calendar “{saved.name}”.")
             else:
-                saved, changed, bumped = sla_services.calendar_update(calendar_id=calendar.pk, actor=request.user, **form.calendar_fields())
+                saved, changed, bumped = sla_services.calendar_update(
+                    calendar_id=calendar.pk, actor=request.user, **form.calendar_fields()
+                )
                 if not changed:
                     messages.info(request, f"No changes to “{saved.name}”.")
                 else:
-                    messages.success(request, f"Saved calendar “{saved.name}”."
-                                              + (f" {_plural(bumped, 'policy')} counting business time on it moved to a new version; "
-                                                 "running clocks move only when a policy is re-applied." if bumped else ""))
+                    messages.success(
+                        request,
+                        f"Saved calendar “{saved.name}”."
+                        + (
+                            f" {_plural(bumped, 'policy')} counting business time on it moved to a new version; "
+                            "running clocks move only when a policy is re-applied."
+                            if bumped
+                            else ""
+                        ),
+                    )
         except ValidationError as error:
             form.add_error(None, error)
         else:

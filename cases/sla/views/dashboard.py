@@ -3,6 +3,7 @@
 Thin views: the filter form parses the URL, `cases.sla.reports` computes (in the database, a fixed
 number of queries), the page and the CSV render the same `Dashboard`. Managers and admins only.
 """
+
 from __future__ import annotations
 
 import csv
@@ -35,13 +36,34 @@ class DashboardFilterForm(forms.Form):
 
     date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={**W, "type": "date"}, format="%Y-%m-%d"))
     date_to = forms.DateField(label="To", widget=forms.DateInput(attrs={**W, "type": "date"}, format="%Y-%m-%d"))
-    segment = forms.ChoiceField(required=False, choices=[("", "All segments"), *Segment.choices], widget=forms.Select(attrs=W))
-    tier = forms.ChoiceField(required=False, label="Support tier", choices=[("", "All tiers"), *SupportTier.choices], widget=forms.Select(attrs=W))
-    tenant = forms.ModelChoiceField(required=False, queryset=None, to_field_name="slug", empty_label="All tenants",
-                                    widget=forms.Select(attrs=W), error_messages={"invalid_choice": "There is no tenant with that slug that you can see."})
-    team = forms.ModelChoiceField(required=False, queryset=None, to_field_name="slug", empty_label="All teams",
-                                  widget=forms.Select(attrs=W), error_messages={"invalid_choice": "There is no team with that slug."})
-    priority = forms.ChoiceField(required=False, choices=[("", "All priorities"), *PRIORITY_SLUG_CHOICES], widget=forms.Select(attrs=W))
+    segment = forms.ChoiceField(
+        required=False, choices=[("", "All segments"), *Segment.choices], widget=forms.Select(attrs=W)
+    )
+    tier = forms.ChoiceField(
+        required=False,
+        label="Support tier",
+        choices=[("", "All tiers"), *SupportTier.choices],
+        widget=forms.Select(attrs=W),
+    )
+    tenant = forms.ModelChoiceField(
+        required=False,
+        queryset=None,
+        to_field_name="slug",
+        empty_label="All tenants",
+        widget=forms.Select(attrs=W),
+        error_messages={"invalid_choice": "There is no tenant with that slug that you can see."},
+    )
+    team = forms.ModelChoiceField(
+        required=False,
+        queryset=None,
+        to_field_name="slug",
+        empty_label="All teams",
+        widget=forms.Select(attrs=W),
+        error_messages={"invalid_choice": "There is no team with that slug."},
+    )
+    priority = forms.ChoiceField(
+        required=False, choices=[("", "All priorities"), *PRIORITY_SLUG_CHOICES], widget=forms.Select(attrs=W)
+    )
 
     URL_NAMES = {"date_from": "from", "date_to": "to"}
 
@@ -74,14 +96,20 @@ class DashboardFilterForm(forms.Form):
             if start > end:
                 self.add_error("date_to", "The end date must be on or after the start date.")
             elif (end - start).days + 1 > sla_reports.MAX_RANGE_DAYS:
-                self.add_error("date_to", f"Choose at most {sla_reports.MAX_RANGE_DAYS} days (this range has {(end - start).days + 1}).")
+                self.add_error(
+                    "date_to",
+                    f"Choose at most {sla_reports.MAX_RANGE_DAYS} days (this range has {(end - start).days + 1}).",
+                )
         return data
 
     def filters(self) -> sla_reports.Filters:
         data = self.cleaned_data
         return sla_reports.Filters(
-            date_from=data["date_from"], date_to=data["date_to"], tz=timezone.get_current_timezone(),
-            segment=data["segment"], tier=data["tier"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            tz=timezone.get_current_timezone(),
+            segment=data["segment"],
+            tier=data["tier"],
             tenant_id=data["tenant"].pk if data["tenant"] else None,
             team_id=data["team"].pk if data["team"] else None,
             priority=int(Priority.from_slug(data["priority"])) if data["priority"] else None,
@@ -101,8 +129,11 @@ class DashboardFilterForm(forms.Form):
         return q.urlencode()
 
     def error_list(self) -> list[str]:
-        return [f"{self[name].label}: {error}" if name != "__all__" else error
-                for name, errors in self.errors.items() for error in errors]
+        return [
+            f"{self[name].label}: {error}" if name != "__all__" else error
+            for name, errors in self.errors.items()
+            for error in errors
+        ]
 
 
 def _forbidden(request) -> HttpResponse:
@@ -125,8 +156,14 @@ def dashboard(request):
         dash = sla_reports.dashboard(request.user, form.filters(), now=timezone.now())
         query = form.query()
         audit.log_list_access(Tenant, dash.tenant_ids, view="sla dashboard", query=query)
-        context.update(dash=dash, query=query, trends=dash.trends, chart=dash.chart,
-                       tenant_rows=dash.by_tenant[:TENANT_ROWS], more_tenants=max(len(dash.by_tenant) - TENANT_ROWS, 0))
+        context.update(
+            dash=dash,
+            query=query,
+            trends=dash.trends,
+            chart=dash.chart,
+            tenant_rows=dash.by_tenant[:TENANT_ROWS],
+            more_tenants=max(len(dash.by_tenant) - TENANT_ROWS, 0),
+        )
     # Invalid filters: the form says what is wrong (status 200, so htmx swaps it in) and no numbers
     # are shown, rather than numbers for filters the user did not ask for.
     # htmx 2 sends HX-Request when it restores history (Back): that needs the whole page.
@@ -138,15 +175,23 @@ def dashboard(request):
 def dashboard_csv(request):
     if not roles.sees_sla_dashboard(request.user):
         audit.log_denied(Tenant, "list", path=request.path, reason="the SLA dashboard is for managers and admins")
-        return HttpResponse("The SLA dashboard is for managers and admins.\n", status=403, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            "The SLA dashboard is for managers and admins.\n", status=403, content_type="text/plain; charset=utf-8"
+        )
     form = _form(request)
     if not form.is_valid():
-        return HttpResponse("Invalid filters: " + " ".join(form.error_list()) + "\n", status=400, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            "Invalid filters: " + " ".join(form.error_list()) + "\n",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     filters = form.filters()
     dash = sla_reports.dashboard(request.user, filters, now=timezone.now(), breaches=False)
     audit.log_list_access(Tenant, dash.tenant_ids, view="sla dashboard", query="export.csv?" + form.query())
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="sla-{filters.date_from.isoformat()}-to-{filters.date_to.isoformat()}.csv"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="sla-{filters.date_from.isoformat()}-to-{filters.date_to.isoformat()}.csv"'
+    )
     writer = csv.writer(response)
     writer.writerows(sla_reports.csv_rows(dash))
     return response

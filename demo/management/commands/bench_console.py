@@ -11,6 +11,7 @@ wall time around `client.get` and the SQL queries each request runs, for the con
 no-JavaScript page with every panel inline, each panel's HTMX fragment, the queue partial the Cases
 panel loads, and the tenant list.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,20 +49,54 @@ User = get_user_model()
 INTEGRATION = "bench-console"
 RESOURCES = 40
 # Share of the rows per kind, and how many distinct keys each kind uses.
-MIX = [(SLI, 0.30), (Alert, 0.20), (UsageMetric, 0.20), (FeatureFlag, 0.10), (Deployment, 0.08), (ConfigSnapshot, 0.07), (Experiment, 0.05)]
-SLI_NAMES = ["availability", "latency_p99", "latency_p50", "error_rate", "ingest_freshness", "webhook_delivery",
-             "search_latency", "export_success", "auth_success", "queue_lag", "sync_success", "api_saturation"]
-METRICS = ["api_requests", "active_users", "storage_gb", "events_ingested", "webhooks_sent", "exports", "seats", "bandwidth_gb", "jobs_run", "sso_logins"]
+MIX = [
+    (SLI, 0.30),
+    (Alert, 0.20),
+    (UsageMetric, 0.20),
+    (FeatureFlag, 0.10),
+    (Deployment, 0.08),
+    (ConfigSnapshot, 0.07),
+    (Experiment, 0.05),
+]
+SLI_NAMES = [
+    "availability",
+    "latency_p99",
+    "latency_p50",
+    "error_rate",
+    "ingest_freshness",
+    "webhook_delivery",
+    "search_latency",
+    "export_success",
+    "auth_success",
+    "queue_lag",
+    "sync_success",
+    "api_saturation",
+]
+METRICS = [
+    "api_requests",
+    "active_users",
+    "storage_gb",
+    "events_ingested",
+    "webhooks_sent",
+    "exports",
+    "seats",
+    "bandwidth_gb",
+    "jobs_run",
+    "sso_logins",
+]
 DAYS = 90
-
-
 
 
 class Command(BaseCommand):
     help = "Benchmark the tenant console (page, every panel, the tenant list) with N telemetry rows for one tenant."
 
     def add_arguments(self, parser):
-        parser.add_argument("--rows", type=int, default=1_000_000, help="make sure the tenant has at least this many telemetry rows (default 1,000,000)")
+        parser.add_argument(
+            "--rows",
+            type=int,
+            default=1_000_000,
+            help="make sure the tenant has at least this many telemetry rows (default 1,000,000)",
+        )
         parser.add_argument("--tenant", default="acme", help="the tenant's slug (default acme; created if missing)")
         parser.add_argument("--requests", type=int, default=30, help="timed requests per page (default 30)")
         parser.add_argument("--warmup", type=int, default=3, help="untimed requests per page first (default 3)")
@@ -74,16 +109,22 @@ class Command(BaseCommand):
         out = self.stdout.write
         started = time.perf_counter()
         rng = random.Random(seed)
-        the_tenant = Tenant.objects.filter(slug=tenant).first() or Tenant.objects.create(slug=tenant, name=tenant.title(), telemetry_consent=True)
-        integration, _ = Integration.objects.get_or_create(name=INTEGRATION, defaults={"token_prefix": "bench", "token_hash": hash_token(f"{INTEGRATION}-{seed}")})
+        the_tenant = Tenant.objects.filter(slug=tenant).first() or Tenant.objects.create(
+            slug=tenant, name=tenant.title(), telemetry_consent=True
+        )
+        integration, _ = Integration.objects.get_or_create(
+            name=INTEGRATION, defaults={"token_prefix": "bench", "token_hash": hash_token(f"{INTEGRATION}-{seed}")}
+        )
         resources = self._resources(the_tenant, integration)
         have = self._counts(the_tenant)
         missing = rows - sum(have.values())
         if missing > 0:
             t0 = time.perf_counter()
             self._load(the_tenant, integration, resources, missing, rng, out)
-            out(f"Loaded {missing:,} telemetry rows in {time.perf_counter() - t0:.1f} s "
-                f"({'COPY' if connection.vendor == 'postgresql' else 'bulk_create'}; {missing / (time.perf_counter() - t0):,.0f} rows/s).")
+            out(
+                f"Loaded {missing:,} telemetry rows in {time.perf_counter() - t0:.1f} s "
+                f"({'COPY' if connection.vendor == 'postgresql' else 'bulk_create'}; {missing / (time.perf_counter() - t0):,.0f} rows/s)."
+            )
         counts = self._counts(the_tenant)
         signed_in = User.objects.filter(username=user).first()
         if signed_in is None:
@@ -93,15 +134,26 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             # Static URLs without the manifest: a stale collectstatic must not turn pages into 500s here.
             overrides["SECURE_SSL_REDIRECT"] = False
-            overrides["STORAGES"] = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+            overrides["STORAGES"] = {
+                **settings.STORAGES,
+                "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+            }
         hx = {"HX-Request": "true"}
         slug = the_tenant.slug
-        pages = [("console page", f"/tenants/{slug}/", {}),
-                 ("console, no JS (inline)", f"/tenants/{slug}/?panels=inline", {})]
+        pages = [
+            ("console page", f"/tenants/{slug}/", {}),
+            ("console, no JS (inline)", f"/tenants/{slug}/?panels=inline", {}),
+        ]
         pages += [(f"panel {name}", f"/tenants/{slug}/panels/{name}/", hx) for name in panels.PANELS]
-        pages += [("  cases: queue partial", f"/cases/?tenant={slug}&status=all&sort=sla", {**hx, "HX-Target": "queue-results"}),
-                  ("tenant list", "/tenants/", {}),
-                  ("tenant list, health=red", "/tenants/?health=red&sort=breached", {**hx, "HX-Target": "tenant-results"})]
+        pages += [
+            (
+                "  cases: queue partial",
+                f"/cases/?tenant={slug}&status=all&sort=sla",
+                {**hx, "HX-Target": "queue-results"},
+            ),
+            ("tenant list", "/tenants/", {}),
+            ("tenant list, health=red", "/tenants/?health=red&sort=breached", {**hx, "HX-Target": "tenant-results"}),
+        ]
         results, errors = [], []
         with override_settings(**overrides):
             client = Client(raise_request_exception=False)
@@ -117,23 +169,39 @@ class Command(BaseCommand):
                     statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
                     if response.status_code != 200 and len(errors) < 20:
                         exc = getattr(response, "exc_info", None)
-                        errors.append(f"GET {url} -> {response.status_code} {f'{exc[0].__name__}: {exc[1]}' if exc else ''}")
+                        errors.append(
+                            f"GET {url} -> {response.status_code} {f'{exc[0].__name__}: {exc[1]}' if exc else ''}"
+                        )
                     if i >= warmup:
                         timings.append(elapsed)
                         queries.append(len(ctx.captured_queries))
-                results.append((name, median(timings), percentile(timings, 95), max(timings), median(queries), max(queries), statuses))
+                results.append(
+                    (
+                        name,
+                        median(timings),
+                        percentile(timings, 95),
+                        max(timings),
+                        median(queries),
+                        max(queries),
+                        statuses,
+                    )
+                )
 
         db = connection.vendor + (f" ({connection.settings_dict['NAME']})" if connection.vendor == "postgresql" else "")
         out("")
-        out(f"bench_console: tenant {slug}, {sum(counts.values()):,} telemetry rows "
+        out(
+            f"bench_console: tenant {slug}, {sum(counts.values()):,} telemetry rows "
             f"({', '.join(f'{k} {v:,}' for k, v in counts.items())}), {Resource.objects.filter(tenant=the_tenant).count()} resources; "
-            f"{db}; signed in as {user}; {requests} timed requests per row after {warmup} warm-up; DEBUG={settings.DEBUG}")
+            f"{db}; signed in as {user}; {requests} timed requests per row after {warmup} warm-up; DEBUG={settings.DEBUG}"
+        )
         header = f"{'page':<28} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8}  status"
         out(header)
         out("-" * len(header))
         for name, p50, p95, worst, q50, qmax, statuses in results:
             qtext = f"{q50:.0f}" if q50 == qmax else f"{q50:.0f}-{qmax}"
-            out(f"{name:<28} {p50:>8.1f} {p95:>8.1f} {worst:>8.1f} {qtext:>8}  {', '.join(f'{c}×{n}' for c, n in sorted(statuses.items()))}")
+            out(
+                f"{name:<28} {p50:>8.1f} {p95:>8.1f} {worst:>8.1f} {qtext:>8}  {', '.join(f'{c}×{n}' for c, n in sorted(statuses.items()))}"
+            )
         if errors:
             out(self.style.WARNING("\nErrors:"))
             for line in errors:
@@ -152,15 +220,23 @@ class Command(BaseCommand):
         resources = []
         for k in range(RESOURCES):
             health = Health.RED if k in (0, 7) else Health.AMBER if k in (3, 20) else Health.GREEN
-            r, _ = Resource.objects.get_or_create(tenant=tenant, external_id=f"bc-svc-{k:02d}",
-                                                  defaults={"kind": "service", "version": f"1.{k}", "health": health, "region": tenant.region})
+            r, _ = Resource.objects.get_or_create(
+                tenant=tenant,
+                external_id=f"bc-svc-{k:02d}",
+                defaults={"kind": "service", "version": f"1.{k}", "health": health, "region": tenant.region},
+            )
             resources.append(r)
         for k in range(1, RESOURCES):
-            ResourceDependency.objects.get_or_create(resource=resources[k], depends_on=resources[(k - 1) // 2],
-                                                     defaults={"tenant": tenant, "integration": integration, "source_id": f"bc-dep-{tenant.pk}-{k}"})
+            ResourceDependency.objects.get_or_create(
+                resource=resources[k],
+                depends_on=resources[(k - 1) // 2],
+                defaults={"tenant": tenant, "integration": integration, "source_id": f"bc-dep-{tenant.pk}-{k}"},
+            )
         for other in Tenant.objects.exclude(pk=tenant.pk).order_by("pk")[:2]:
             for k in (0, 7):
-                Resource.objects.get_or_create(tenant=other, external_id=f"bc-svc-{k:02d}", defaults={"kind": "service", "health": Health.RED})
+                Resource.objects.get_or_create(
+                    tenant=other, external_id=f"bc-svc-{k:02d}", defaults={"kind": "service", "health": Health.RED}
+                )
         return resources
 
     def _load(self, tenant, integration, resources, n: int, rng: random.Random, out):
@@ -173,7 +249,12 @@ class Command(BaseCommand):
             return now - timedelta(seconds=span * (1 - (i + rng.random()) / max(total, 1)))
 
         def common(kind: str, i: int, when):
-            return {"tenant_id": tenant.pk, "integration_id": integration.pk, "source_id": f"{kind}-{run}-{i}", "received_at": when}
+            return {
+                "tenant_id": tenant.pk,
+                "integration_id": integration.pk,
+                "source_id": f"{kind}-{run}-{i}",
+                "received_at": when,
+            }
 
         plan = [(model, int(n * share)) for model, share in MIX]
         plan[0] = (plan[0][0], plan[0][1] + n - sum(k for _, k in plan))  # rounding goes to SLIs
@@ -188,29 +269,76 @@ class Command(BaseCommand):
                     row = common(name, i, when)
                     if model is SLI:
                         sli = SLI_NAMES[i % len(SLI_NAMES)]
-                        budgets[sli] = max(-20.0, budgets[sli] - rng.uniform(0, 0.003)) if sli in ("availability", "queue_lag") else 100 - rng.uniform(0, 60)
+                        budgets[sli] = (
+                            max(-20.0, budgets[sli] - rng.uniform(0, 0.003))
+                            if sli in ("availability", "queue_lag")
+                            else 100 - rng.uniform(0, 60)
+                        )
                         objective = 99.9 if i % 2 else 99.0
-                        row.update(resource_id=ids[i % len(ids)], name=sli, objective=objective, value=objective + rng.uniform(-0.05, 0.09),
-                                   error_budget_remaining=round(budgets[sli], 2), window="30d", observed_at=when)
+                        row.update(
+                            resource_id=ids[i % len(ids)],
+                            name=sli,
+                            objective=objective,
+                            value=objective + rng.uniform(-0.05, 0.09),
+                            error_budget_remaining=round(budgets[sli], 2),
+                            window="30d",
+                            observed_at=when,
+                        )
                     elif model is Alert:
                         firing = rng.random() < 0.03
-                        row.update(resource_id=ids[i % len(ids)], name=f"Alert{i % 25}", severity=("critical", "warning", "info")[i % 3],
-                                   status="firing" if firing else "resolved", summary=f"bench alert {i}", fingerprint=f"fp{i % 5000}",
-                                   labels=json.dumps({"service": f"bc-svc-{i % RESOURCES:02d}"}), annotations="{}", starts_at=when,
-                                   ends_at=None if firing else when + timedelta(minutes=rng.randint(1, 90)))
+                        row.update(
+                            resource_id=ids[i % len(ids)],
+                            name=f"Alert{i % 25}",
+                            severity=("critical", "warning", "info")[i % 3],
+                            status="firing" if firing else "resolved",
+                            summary=f"bench alert {i}",
+                            fingerprint=f"fp{i % 5000}",
+                            labels=json.dumps({"service": f"bc-svc-{i % RESOURCES:02d}"}),
+                            annotations="{}",
+                            starts_at=when,
+                            ends_at=None if firing else when + timedelta(minutes=rng.randint(1, 90)),
+                        )
                     elif model is UsageMetric:
-                        row.update(metric=METRICS[i % len(METRICS)], value=round(rng.uniform(100, 100000), 2), period_start=when)
+                        row.update(
+                            metric=METRICS[i % len(METRICS)],
+                            value=round(rng.uniform(100, 100000), 2),
+                            period_start=when,
+                        )
                     elif model is FeatureFlag:
-                        row.update(key=f"flag-{i % 80:02d}", enabled=rng.random() < 0.6, variant=rng.choice(["", "a", "b"]), observed_at=when)
+                        row.update(
+                            key=f"flag-{i % 80:02d}",
+                            enabled=rng.random() < 0.6,
+                            variant=rng.choice(["", "a", "b"]),
+                            observed_at=when,
+                        )
                     elif model is Deployment:
-                        row.update(resource_id=ids[i % len(ids)], version=f"2.{i // 100}.{i % 100}", description=f"bench deploy {i}", deployed_at=when)
+                        row.update(
+                            resource_id=ids[i % len(ids)],
+                            version=f"2.{i // 100}.{i % 100}",
+                            description=f"bench deploy {i}",
+                            deployed_at=when,
+                        )
                     elif model is ConfigSnapshot:
-                        row.update(resource_id=ids[i % len(ids)], taken_at=when, data=json.dumps({
-                            "db": {"pool": {"size": 10 + i % 40, "timeout_s": 30}, "ssl": bool(i % 2)}, "retries": {"max": i % 6},
-                            "log_level": ("info", "debug", "warn")[i % 3], "regions": ["eu-west"] + (["eu-north"] if i % 4 == 0 else [])}))
+                        row.update(
+                            resource_id=ids[i % len(ids)],
+                            taken_at=when,
+                            data=json.dumps(
+                                {
+                                    "db": {"pool": {"size": 10 + i % 40, "timeout_s": 30}, "ssl": bool(i % 2)},
+                                    "retries": {"max": i % 6},
+                                    "log_level": ("info", "debug", "warn")[i % 3],
+                                    "regions": ["eu-west"] + (["eu-north"] if i % 4 == 0 else []),
+                                }
+                            ),
+                        )
                     elif model is Experiment:
-                        row.update(key=f"exp-{i}", status="active" if rng.random() < 0.1 else "ended", variant=rng.choice(["control", "treatment"]),
-                                   started_at=when, ended_at=None)
+                        row.update(
+                            key=f"exp-{i}",
+                            status="active" if rng.random() < 0.1 else "ended",
+                            variant=rng.choice(["control", "treatment"]),
+                            started_at=when,
+                            ended_at=None,
+                        )
                     yield row
 
             self._insert(model, rows())
@@ -249,4 +377,3 @@ def _default(field, *, as_text: bool = True):
         value = field.get_default()
         return json.dumps(value) if as_text and isinstance(value, (dict, list)) else value
     return None if field.null else ""
-

@@ -7,6 +7,7 @@ Makes sure the demo world and N cases exist (demo.bulk_load.ensure_cases: realis
 (sees every tenant) and as an agent (sees only the tenants granted to them): p50/p95 wall time
 around `client.get` and the number of SQL queries each page runs.
 """
+
 from __future__ import annotations
 
 import random
@@ -30,15 +31,15 @@ from demo.world import build_demo_world
 User = get_user_model()
 
 
-
-
 class Command(BaseCommand):
     help = "Benchmark the case queue, search, saved-view counts and the case page at N cases."
 
     def add_arguments(self, parser):
         parser.add_argument("--cases", type=int, required=True, help="make sure at least this many cases exist")
         parser.add_argument("--requests", type=int, default=30, help="timed requests per page and user (default 30)")
-        parser.add_argument("--warmup", type=int, default=3, help="untimed requests per page and user first (default 3)")
+        parser.add_argument(
+            "--warmup", type=int, default=3, help="untimed requests per page and user first (default 3)"
+        )
         parser.add_argument("--q", default="webhook", help="the search word (default: webhook)")
         parser.add_argument("--users", default="manager,agent", help="comma-separated usernames to sign in as")
         parser.add_argument("--seed", type=int, default=1)
@@ -58,7 +59,10 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             overrides["SECURE_SSL_REDIRECT"] = False
             if not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
-                overrides["STORAGES"] = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+                overrides["STORAGES"] = {
+                    **settings.STORAGES,
+                    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+                }
         rng = random.Random(seed)
         results, errors = [], []
         with override_settings(**overrides):
@@ -72,11 +76,23 @@ class Command(BaseCommand):
                 ids = self._case_ids(visible, rng, requests + warmup)
                 pages = [
                     ("queue /cases/", lambda i: ("/cases/", {})),
-                    ("queue filtered+sorted", lambda i: ("/cases/?priority=critical&priority=high&status=open&sort=updated", {})),
-                    ("queue HTMX fragment", lambda i: ("/cases/?status=open&sort=priority", {"HX-Request": "true", "HX-Target": "queue-results"})),
+                    (
+                        "queue filtered+sorted",
+                        lambda i: ("/cases/?priority=critical&priority=high&status=open&sort=updated", {}),
+                    ),
+                    (
+                        "queue HTMX fragment",
+                        lambda i: (
+                            "/cases/?status=open&sort=priority",
+                            {"HX-Request": "true", "HX-Target": "queue-results"},
+                        ),
+                    ),
                     (f"search q={q}", lambda i: (f"/cases/?q={q}&status=all", {})),
                     ("saved-view counts", lambda i: ("/cases/views/counts/", {"HX-Request": "true"})),
-                    ("case page CS-<random>", lambda i: (f"/cases/{settings.CASE_KEY_PREFIX}-{ids[i % len(ids)]}/", {})),
+                    (
+                        "case page CS-<random>",
+                        lambda i: (f"/cases/{settings.CASE_KEY_PREFIX}-{ids[i % len(ids)]}/", {}),
+                    ),
                 ]
                 visible_count = visible.count()
                 for name, make in pages:
@@ -91,24 +107,45 @@ class Command(BaseCommand):
                         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
                         if response.status_code != 200 and len(errors) < 20:
                             exc = getattr(response, "exc_info", None)
-                            detail = f"{exc[0].__name__}: {exc[1]}" if exc else response.content[:200].decode(errors="replace")
+                            detail = (
+                                f"{exc[0].__name__}: {exc[1]}"
+                                if exc
+                                else response.content[:200].decode(errors="replace")
+                            )
                             errors.append(f"{username} GET {url} -> {response.status_code} {detail}")
                         if i >= warmup:
                             timings.append(elapsed)
                             queries.append(len(ctx.captured_queries))
-                    results.append((username, visible_count, name, median(timings), percentile(timings, 95), max(timings),
-                                    median(queries), max(queries), statuses))
+                    results.append(
+                        (
+                            username,
+                            visible_count,
+                            name,
+                            median(timings),
+                            percentile(timings, 95),
+                            max(timings),
+                            median(queries),
+                            max(queries),
+                            statuses,
+                        )
+                    )
 
         db = connection.vendor + (f" ({connection.settings_dict['NAME']})" if connection.vendor == "postgresql" else "")
         out("")
-        out(f"bench_queue: {total:,} cases on {db}, {requests} timed requests per row after {warmup} warm-up, DEBUG={settings.DEBUG}")
-        header = f"{'user':<9} {'sees':>9}  {'page':<24} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8}  status"
+        out(
+            f"bench_queue: {total:,} cases on {db}, {requests} timed requests per row after {warmup} warm-up, DEBUG={settings.DEBUG}"
+        )
+        header = (
+            f"{'user':<9} {'sees':>9}  {'page':<24} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8}  status"
+        )
         out(header)
         out("-" * len(header))
         for username, visible_count, name, p50, p95, worst, q50, qmax, statuses in results:
             qtext = f"{q50:.0f}" if q50 == qmax else f"{q50:.0f}-{qmax}"
             status = ", ".join(f"{code}×{n}" for code, n in sorted(statuses.items()))
-            out(f"{username:<9} {visible_count:>9,}  {name:<24} {p50:>8.1f} {p95:>8.1f} {worst:>8.1f} {qtext:>8}  {status}")
+            out(
+                f"{username:<9} {visible_count:>9,}  {name:<24} {p50:>8.1f} {p95:>8.1f} {worst:>8.1f} {qtext:>8}  {status}"
+            )
         if errors:
             out("")
             out(self.style.WARNING("Errors (the views are reported, not changed):"))

@@ -9,6 +9,7 @@ timeline entries and notification rows for every due clock — and a second, ide
 finds nothing to do. The benchmark clocks and what the sweep wrote are removed afterwards unless
 --keep is given. PostgreSQL only.
 """
+
 from __future__ import annotations
 
 import time
@@ -73,7 +74,9 @@ class Command(BaseCommand):
         second_s = time.perf_counter() - t0
 
         out("")
-        out(f"bench_sla: {open_clocks:,} open clocks, {due:,} past due ({due_share:.1%}), PostgreSQL {connection.settings_dict['NAME']}")
+        out(
+            f"bench_sla: {open_clocks:,} open clocks, {due:,} past due ({due_share:.1%}), PostgreSQL {connection.settings_dict['NAME']}"
+        )
         out(f"{'sweep':<22}{'seconds':>10}{'breached':>10}{'escalations':>13}")
         out("-" * 55)
         out(f"{'first (does the work)':<22}{first_s:>10.2f}{first.breached:>10,}{first.escalations:>13,}")

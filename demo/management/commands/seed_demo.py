@@ -6,6 +6,7 @@
 
 A second run with the same (or a smaller) --cases changes nothing and just prints the logins.
 """
+
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -20,8 +21,12 @@ class Command(BaseCommand):
     help = "Load the demo tenants, users and cases (idempotent). --cases N tops up to N cases; above 5,000 the rest are bulk-loaded."
 
     def add_arguments(self, parser):
-        parser.add_argument("--cases", type=int, default=DEFAULT_DEMO_CASES,
-                            help=f"total number of cases wanted (default {DEFAULT_DEMO_CASES})")
+        parser.add_argument(
+            "--cases",
+            type=int,
+            default=DEFAULT_DEMO_CASES,
+            help=f"total number of cases wanted (default {DEFAULT_DEMO_CASES})",
+        )
         parser.add_argument("--reset", action="store_true", help="delete the demo tenants and their cases first")
 
     def handle(self, *args, cases: int, reset: bool, **options):
@@ -46,7 +51,11 @@ class Command(BaseCommand):
         added = ensure_cases(world, cases, out=out)
         build_demo_telemetry(out=out)
         total = before + added
-        out(self.style.SUCCESS(f"Demo data ready: {total:,} cases ({added:,} added) in {time.perf_counter() - started:.1f} s."))
+        out(
+            self.style.SUCCESS(
+                f"Demo data ready: {total:,} cases ({added:,} added) in {time.perf_counter() - started:.1f} s."
+            )
+        )
         self._logins()
 
     def _logins(self):

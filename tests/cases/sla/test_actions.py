@@ -1,5 +1,6 @@
 """cases.sla.actions: the breach-action registry the sweep calls for a policy's escalation. The
 built-in "page on-call" e-mails the SRE group; another app can register its own in its place."""
+
 from datetime import timedelta
 from unittest import mock
 

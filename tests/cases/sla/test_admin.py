@@ -1,5 +1,6 @@
 """The admins' SLA pages: policies (create, edit, presets, preview, re-apply), rules and calendars, as
 an admin meets them; everyone else gets 403. PostgreSQL, like production."""
+
 from __future__ import annotations
 
 import re
@@ -45,7 +46,9 @@ def client(admin):
 @pytest.fixture
 def oslo(db):
     calendar, _ = BusinessCalendar.objects.update_or_create(
-        name="Test office (Oslo)", defaults={"timezone": "Europe/Oslo", "weekly_hours": WEEKDAYS_8_16, "holiday_country": "NO"})
+        name="Test office (Oslo)",
+        defaults={"timezone": "Europe/Oslo", "weekly_hours": WEEKDAYS_8_16, "holiday_country": "NO"},
+    )
     return calendar
 
 
@@ -93,7 +96,13 @@ def text(response) -> str:
 
 
 def open_case(tenant, actor, priority=Priority.CRITICAL, triage=False):
-    case = services.case_create(actor=actor, tenant=tenant, requester=RequesterFactory(tenant=tenant), subject="API returns 500", priority=priority)
+    case = services.case_create(
+        actor=actor,
+        tenant=tenant,
+        requester=RequesterFactory(tenant=tenant),
+        subject="API returns 500",
+        priority=priority,
+    )
     if triage:
         services.case_transition(case_id=case.pk, to=Status.TRIAGE, actor=actor)
     return case
@@ -104,9 +113,14 @@ def open_case(tenant, actor, priority=Priority.CRITICAL, triage=False):
 
 def admin_urls(policy, calendar):
     return [
-        reverse("sla:policy_list"), reverse("sla:policy_create"), reverse("sla:policy_edit", args=[policy.pk]),
-        reverse("sla:policy_reapply", args=[policy.pk]), reverse("sla:rules"), reverse("sla:calendar_list"),
-        reverse("sla:calendar_create"), reverse("sla:calendar_edit", args=[calendar.pk]),
+        reverse("sla:policy_list"),
+        reverse("sla:policy_create"),
+        reverse("sla:policy_edit", args=[policy.pk]),
+        reverse("sla:policy_reapply", args=[policy.pk]),
+        reverse("sla:rules"),
+        reverse("sla:calendar_list"),
+        reverse("sla:calendar_create"),
+        reverse("sla:calendar_edit", args=[calendar.pk]),
     ]
 
 
@@ -116,8 +130,14 @@ def test_agents_and_managers_get_403_everywhere(role, standard, oslo, tenant_a):
     client = login(user)
     for url in admin_urls(standard, oslo):
         assert client.get(url).status_code == 403, url
-    for url in [reverse("sla:policy_preset"), reverse("sla:policy_preview"), reverse("sla:policy_reapply", args=[standard.pk]), reverse("sla:rules"),
-                reverse("sla:policy_edit", args=[standard.pk]), reverse("sla:calendar_edit", args=[oslo.pk])]:
+    for url in [
+        reverse("sla:policy_preset"),
+        reverse("sla:policy_preview"),
+        reverse("sla:policy_reapply", args=[standard.pk]),
+        reverse("sla:rules"),
+        reverse("sla:policy_edit", args=[standard.pk]),
+        reverse("sla:calendar_edit", args=[oslo.pk]),
+    ]:
         assert client.post(url, {"preset": "seed-002:default", "confirm": "yes", "name": "x"}).status_code == 403, url
     standard.refresh_from_db()
     assert standard.name == "Test Standard" and not SLAPolicy.objects.filter(name=PRESETS["seed-002"]["name"]).exists()
@@ -185,7 +205,9 @@ def test_policy_list_queries_do_not_grow_with_rows(client, admin, oslo, django_a
 
 
 def test_create_policy_converts_units_and_starts_at_version_1(client, oslo):
-    data = post_data(None, name="Gold", description="Our gold tier", calendar=oslo.pk, at_risk_percent=75, escalation="notify")
+    data = post_data(
+        None, name="Gold", description="Our gold tier", calendar=oslo.pk, at_risk_percent=75, escalation="notify"
+    )
     for priority in ("critical", "high", "medium", "low"):
         data[cell(priority, "first_response")], data[cell(priority, "first_response", "unit")] = "30", "minutes"
         data[cell(priority, "first_response", "business")] = "on"
@@ -213,7 +235,9 @@ def test_create_policy_converts_units_and_starts_at_version_1(client, oslo):
 
 
 def test_invalid_policy_says_what_is_wrong_next_to_the_field_and_keeps_what_was_typed(client, oslo):
-    team_field_data = post_data(None, name="Broken", calendar="", at_risk_percent="150", escalation="reassign", escalation_team="")
+    team_field_data = post_data(
+        None, name="Broken", calendar="", at_risk_percent="150", escalation="reassign", escalation_team=""
+    )
     team_field_data[cell("critical", "first_response")] = "abc"
     team_field_data[cell("critical", "first_response", "business")] = "on"
     team_field_data[cell("high", "first_response")] = "-2"
@@ -263,18 +287,29 @@ def test_edit_bumps_the_version_and_is_audited(client, standard):
     assert standard.target("critical", "resolution") == (timedelta(hours=3), True)
     assert "Saved “Test Standard” v2" in text(response) and "running clocks did not move" in text(response)
     entry = LogEntry.objects.get_for_object(standard).filter(action=LogEntry.Action.UPDATE).latest("timestamp")
-    assert entry.actor.username == "root" and "targets" in entry.changes_dict and entry.changes_dict["version"] == ["1", "2"]
+    assert (
+        entry.actor.username == "root"
+        and "targets" in entry.changes_dict
+        and entry.changes_dict["version"] == ["1", "2"]
+    )
     assert 'id="policy-version"' in text(response) and ">v2<" in text(response)
     assert "root · v1 → v2: targets" in text(response)  # the page's change history, from the audit log
 
 
 def test_reassign_escalation_with_a_team(client, standard):
     team = TeamFactory(name="Escalations", slug="escalations")
-    data = post_data(standard, escalation="reassign", escalation_team=team.pk, notify_business_hours_only="on", at_risk_percent="70")
+    data = post_data(
+        standard, escalation="reassign", escalation_team=team.pk, notify_business_hours_only="on", at_risk_percent="70"
+    )
     assert client.post(reverse("sla:policy_edit", args=[standard.pk]), data).status_code == 302
     standard.refresh_from_db()
-    assert (standard.escalation, standard.escalation_team, standard.notify_business_hours_only, standard.at_risk_percent, standard.version) == (
-        "reassign", team, True, 70, 2)
+    assert (
+        standard.escalation,
+        standard.escalation_team,
+        standard.notify_business_hours_only,
+        standard.at_risk_percent,
+        standard.version,
+    ) == ("reassign", team, True, 70, 2)
 
 
 def test_saving_without_changes_keeps_the_version(client, standard):
@@ -286,7 +321,9 @@ def test_saving_without_changes_keeps_the_version(client, standard):
 
 def test_saving_over_someone_elses_edit_is_refused_and_keeps_the_form(client, standard):
     stale = post_data(standard, description="mine")
-    clocks.load_preset(preset="seed-003", column="premium", name="Test Standard", calendar=standard.calendar)  # someone else: v2
+    clocks.load_preset(
+        preset="seed-003", column="premium", name="Test Standard", calendar=standard.calendar
+    )  # someone else: v2
     response = client.post(reverse("sla:policy_edit", args=[standard.pk]), stale)
     assert response.status_code == 422
     page = text(response)
@@ -314,7 +351,10 @@ def test_load_each_preset(client, oslo, choice):
     expected = preset_targets(key, column, hours_per_day=oslo.to_calendar().hours_per_day)
     for priority, kinds in expected.items():
         for kind, (duration, business) in kinds.items():
-            assert policy.target(priority, kind) == (None if duration is None else (duration, business)), (priority, kind)
+            assert policy.target(priority, kind) == (None if duration is None else (duration, business)), (
+                priority,
+                kind,
+            )
     assert client.get(response["Location"]).status_code == 200
 
 
@@ -327,7 +367,9 @@ def test_seed_003_premium_critical_resolution_is_120_business_minutes(client, os
 
 def test_loading_a_preset_again_refreshes_it_with_a_new_version(client, oslo):
     client.post(reverse("sla:policy_preset"), {"preset": "seed-004:default", "calendar": oslo.pk})
-    response = client.post(reverse("sla:policy_preset"), {"preset": "seed-004:default", "calendar": oslo.pk}, follow=True)
+    response = client.post(
+        reverse("sla:policy_preset"), {"preset": "seed-004:default", "calendar": oslo.pk}, follow=True
+    )
     policy = SLAPolicy.objects.get(preset="seed-004:default")
     assert policy.version == 2 and "now v2" in text(response)
     assert SLAPolicy.objects.filter(preset="seed-004:default").count() == 1
@@ -350,7 +392,9 @@ def test_calendar_time_preset_loads_without_a_calendar(client):
 
 
 def preview(client, policy, opened: str, priority: str, tenant, **overrides):
-    data = post_data(policy, preview_tenant=tenant.slug, preview_priority=priority, preview_opened_at=opened, **overrides)
+    data = post_data(
+        policy, preview_tenant=tenant.slug, preview_priority=priority, preview_opened_at=opened, **overrides
+    )
     response = client.post(reverse("sla:policy_preview"), data, **HX)
     assert response.status_code == 200
     return text(response)
@@ -382,7 +426,14 @@ def test_preview_skips_easter_monday(client, standard, tenant_on_standard):
 
 
 def test_preview_uses_the_unsaved_form_and_saves_nothing(client, standard, tenant_on_standard):
-    page = preview(client, standard, "2026-03-06T15:00", "critical", tenant_on_standard, **{cell("critical", "first_response"): "30"})
+    page = preview(
+        client,
+        standard,
+        "2026-03-06T15:00",
+        "critical",
+        tenant_on_standard,
+        **{cell("critical", "first_response"): "30"},
+    )
     assert "Fri 6 Mar, 15:30 CET" in due(page, "first_response")
     standard.refresh_from_db()
     assert standard.version == 1 and standard.target("critical", "first_response") == (timedelta(minutes=15), True)
@@ -396,18 +447,33 @@ def test_preview_in_the_viewers_timezone(client, admin, standard, tenant_on_stan
 
 
 def test_preview_lists_the_problems_instead_of_numbers(client, standard, tenant_on_standard):
-    page = preview(client, standard, "2026-03-06T15:00", "critical", tenant_on_standard, **{cell("critical", "resolution"): "x"})
+    page = preview(
+        client, standard, "2026-03-06T15:00", "critical", tenant_on_standard, **{cell("critical", "resolution"): "x"}
+    )
     assert "Critical resolution: “x” is not a number" in page and "due" not in page
 
 
 def test_preview_without_javascript_renders_the_whole_page(client, standard, tenant_on_standard):
-    data = post_data(standard, preview_tenant="fjord", preview_priority="critical", preview_opened_at="2026-03-06T15:00")
+    data = post_data(
+        standard, preview_tenant="fjord", preview_priority="critical", preview_opened_at="2026-03-06T15:00"
+    )
     response = client.post(reverse("sla:policy_preview"), data)
-    assert response.status_code == 200 and "<html" in response.content.decode() and "Fri 6 Mar, 15:15 CET" in text(response)
+    assert (
+        response.status_code == 200
+        and "<html" in response.content.decode()
+        and "Fri 6 Mar, 15:15 CET" in text(response)
+    )
 
 
 def test_preview_of_a_new_policy(client, oslo, tenant_a):
-    data = post_data(None, name="New", calendar=oslo.pk, preview_tenant=tenant_a.slug, preview_priority="low", preview_opened_at="2026-03-06T15:00")
+    data = post_data(
+        None,
+        name="New",
+        calendar=oslo.pk,
+        preview_tenant=tenant_a.slug,
+        preview_priority="low",
+        preview_opened_at="2026-03-06T15:00",
+    )
     for priority in ("critical", "high", "medium", "low"):
         data[cell(priority, "first_response")], data[cell(priority, "first_response", "unit")] = "1", "business_days"
         data[cell(priority, "resolution")], data[cell(priority, "resolution", "unit")] = "5", "business_days"
@@ -424,8 +490,14 @@ def test_moved_clock_count_follows_the_form(client, admin, standard, tenant_on_s
     open_case(tenant_on_standard, admin, priority=Priority.LOW)  # first response running
     unchanged = preview(client, standard, "2026-03-06T15:00", "critical", tenant_on_standard)
     assert "Saving this does not move running clocks; <b>0 running clocks</b> would move if you re-apply" in unchanged
-    changed = preview(client, standard, "2026-03-06T15:00", "critical", tenant_on_standard,
-                      **{cell("critical", "first_response"): "30", cell("critical", "resolution"): "3"})
+    changed = preview(
+        client,
+        standard,
+        "2026-03-06T15:00",
+        "critical",
+        tenant_on_standard,
+        **{cell("critical", "first_response"): "30", cell("critical", "resolution"): "3"},
+    )
     assert "<b>2 running clocks</b> would move if you re-apply" in changed
     assert "(2 open cases on this policy)" in changed
 
@@ -487,7 +559,10 @@ def test_rules_are_listed_in_order_with_the_first_match_note(client, policies):
 
 def test_add_edit_and_delete_a_rule(client, policies):
     gold, base = policies
-    response = client.post(reverse("sla:rules"), {"action": "save", "position": "20", "segment": "", "support_tier": "premium", "policy": gold.pk})
+    response = client.post(
+        reverse("sla:rules"),
+        {"action": "save", "position": "20", "segment": "", "support_tier": "premium", "policy": gold.pk},
+    )
     assert response.status_code == 302
     rule = SLAPolicyRule.objects.get()
     assert (rule.position, rule.segment, rule.support_tier, rule.policy) == (20, "", "premium", gold)
@@ -495,8 +570,17 @@ def test_add_edit_and_delete_a_rule(client, policies):
 
     edit = client.get(reverse("sla:rules") + f"?edit={rule.pk}", **HX)
     assert 'id="rules"' in edit.content.decode() and 'name="edit-position"' in edit.content.decode()
-    response = client.post(reverse("sla:rules"), {"action": "save", "rule": rule.pk, "edit-position": "30", "edit-segment": "enterprise",
-                                                  "edit-support_tier": "", "edit-policy": base.pk})
+    response = client.post(
+        reverse("sla:rules"),
+        {
+            "action": "save",
+            "rule": rule.pk,
+            "edit-position": "30",
+            "edit-segment": "enterprise",
+            "edit-support_tier": "",
+            "edit-policy": base.pk,
+        },
+    )
     assert response.status_code == 302
     rule.refresh_from_db()
     assert (rule.position, rule.segment, rule.support_tier, rule.policy) == (30, "enterprise", "", base)
@@ -509,7 +593,9 @@ def test_add_edit_and_delete_a_rule(client, policies):
 
 
 def test_invalid_rule_keeps_the_input(client, policies):
-    response = client.post(reverse("sla:rules"), {"action": "save", "position": "0", "segment": "smb", "support_tier": "", "policy": ""})
+    response = client.post(
+        reverse("sla:rules"), {"action": "save", "position": "0", "segment": "smb", "support_tier": "", "policy": ""}
+    )
     assert response.status_code == 422
     page = text(response)
     assert "A position from 1 up." in page and "Choose the policy this rule selects." in page
@@ -524,7 +610,13 @@ def test_first_match_wins_and_an_override_wins_over_rules(client, policies):
     SLAPolicyRule.objects.create(position=90, policy=base)
     big = TenantFactory(name="Big Corp", slug="big", segment=Segment.ENTERPRISE, support_tier=SupportTier.ENTERPRISE)
     small = TenantFactory(name="Small Shop", slug="small", segment=Segment.SMB, support_tier=SupportTier.STANDARD)
-    pinned = TenantFactory(name="Pinned Ltd", slug="pinned", segment=Segment.ENTERPRISE, support_tier=SupportTier.ENTERPRISE, sla_policy=base)
+    pinned = TenantFactory(
+        name="Pinned Ltd",
+        slug="pinned",
+        segment=Segment.ENTERPRISE,
+        support_tier=SupportTier.ENTERPRISE,
+        sla_policy=base,
+    )
 
     page = text(client.get(reverse("sla:rules") + "?tenant=big", **HX, HTTP_HX_TARGET="rule-lookup"))
     assert 'id="rule-lookup"' in page and "<table" not in page
@@ -540,8 +632,17 @@ def test_first_match_wins_and_an_override_wins_over_rules(client, policies):
 
     # Reordering changes who wins: move the segment rule first.
     rule = SLAPolicyRule.objects.get(position=20)
-    client.post(reverse("sla:rules"), {"action": "save", "rule": rule.pk, "edit-position": "5", "edit-segment": "enterprise",
-                                       "edit-support_tier": "", "edit-policy": base.pk})
+    client.post(
+        reverse("sla:rules"),
+        {
+            "action": "save",
+            "rule": rule.pk,
+            "edit-position": "5",
+            "edit-segment": "enterprise",
+            "edit-support_tier": "",
+            "edit-policy": base.pk,
+        },
+    )
     page = text(client.get(reverse("sla:rules") + "?tenant=big"))
     assert "<b>Base</b>" in page and "by rule #5" in page
     assert clocks.policy_for_tenant(big) == base and small.sla_policy is None
@@ -574,23 +675,40 @@ def test_lookup_with_several_or_no_matches(client, policies):
 
 
 def calendar_data(**overrides) -> dict:
-    data = {"name": "Sydney office", "timezone": "Australia/Sydney", "holiday_country": "AU", "holiday_subdivision": "NSW",
-            "day_0": "09:00-12:00, 13:00-17:00", "day_1": "09:00-17:00", "day_2": "09:00-17:00", "day_3": "09:00-17:00",
-            "day_4": "09:00-17:00", "day_5": "", "day_6": "", "closures_text": "", "extra_days_text": ""}
+    data = {
+        "name": "Sydney office",
+        "timezone": "Australia/Sydney",
+        "holiday_country": "AU",
+        "holiday_subdivision": "NSW",
+        "day_0": "09:00-12:00, 13:00-17:00",
+        "day_1": "09:00-17:00",
+        "day_2": "09:00-17:00",
+        "day_3": "09:00-17:00",
+        "day_4": "09:00-17:00",
+        "day_5": "",
+        "day_6": "",
+        "closures_text": "",
+        "extra_days_text": "",
+    }
     data.update(overrides)
     return data
 
 
 def test_create_calendar_parses_hours_closures_and_extra_days(client):
-    data = calendar_data(closures_text="2026-12-24 Christmas Eve closure\n\n2026-12-31   New Year's Eve",
-                         extra_days_text="2026-03-28 10:00-14:00 Migration weekend\n2026-03-29 8:00-12:00, 13:00-15:30 Cut-over",
-                         day_6="00:00-24:00")
+    data = calendar_data(
+        closures_text="2026-12-24 Christmas Eve closure\n\n2026-12-31   New Year's Eve",
+        extra_days_text="2026-03-28 10:00-14:00 Migration weekend\n2026-03-29 8:00-12:00, 13:00-15:30 Cut-over",
+        day_6="00:00-24:00",
+    )
     response = client.post(reverse("sla:calendar_create"), data)
     assert response.status_code == 302, text(response)[:3000]
     calendar = BusinessCalendar.objects.get(name="Sydney office")
     assert calendar.weekly_hours["0"] == [["09:00", "12:00"], ["13:00", "17:00"]]
     assert calendar.weekly_hours["6"] == [["00:00", "24:00"]] and "5" not in calendar.weekly_hours
-    assert calendar.closures == [{"date": "2026-12-24", "name": "Christmas Eve closure"}, {"date": "2026-12-31", "name": "New Year's Eve"}]
+    assert calendar.closures == [
+        {"date": "2026-12-24", "name": "Christmas Eve closure"},
+        {"date": "2026-12-31", "name": "New Year's Eve"},
+    ]
     assert calendar.extra_days == [
         {"date": "2026-03-28", "name": "Migration weekend", "windows": [["10:00", "14:00"]]},
         {"date": "2026-03-29", "name": "Cut-over", "windows": [["08:00", "12:00"], ["13:00", "15:30"]]},
@@ -607,19 +725,22 @@ def test_create_calendar_parses_hours_closures_and_extra_days(client):
     assert 'value="09:00-12:00, 13:00-17:00"' in page and "2026-03-29 08:00-12:00, 13:00-15:30 Cut-over" in page
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("day_1", "25:00-26:00", "Tuesday: “25:00” is not a time of day"),
-    ("day_1", "9-17", "Tuesday: “9” is not a time: write HH:MM"),
-    ("day_2", "08:00-12:00, 11:00-16:00", "Wednesday: 08:00-12:00 and 11:00-16:00 overlap."),
-    ("day_3", "17:00-09:00", "Thursday: 17:00-09:00 ends before it starts"),
-    ("day_4", "08:00", "Friday: “08:00” is not a window"),
-    ("holiday_country", "XX", "Unknown country &#x27;XX&#x27;"),
-    ("holiday_subdivision", "ZZZ", "Unknown subdivision &#x27;ZZZ&#x27; for country AU"),
-    ("closures_text", "2026-12-24 Christmas Eve\n2026-02-30 Bad day", "Line 2: “2026-02-30” is not a date"),
-    ("closures_text", "2026-12-24 A\n2026-12-24 B", "Line 2: 2026-12-24 is already listed on line 1."),
-    ("extra_days_text", "2026-03-28 Migration weekend", "Line 1: give the open hours after the date"),
-    ("extra_days_text", "2026-03-28 14:00-10:00 Migration", "Line 1: 14:00-10:00 ends before it starts"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("day_1", "25:00-26:00", "Tuesday: “25:00” is not a time of day"),
+        ("day_1", "9-17", "Tuesday: “9” is not a time: write HH:MM"),
+        ("day_2", "08:00-12:00, 11:00-16:00", "Wednesday: 08:00-12:00 and 11:00-16:00 overlap."),
+        ("day_3", "17:00-09:00", "Thursday: 17:00-09:00 ends before it starts"),
+        ("day_4", "08:00", "Friday: “08:00” is not a window"),
+        ("holiday_country", "XX", "Unknown country &#x27;XX&#x27;"),
+        ("holiday_subdivision", "ZZZ", "Unknown subdivision &#x27;ZZZ&#x27; for country AU"),
+        ("closures_text", "2026-12-24 Christmas Eve\n2026-02-30 Bad day", "Line 2: “2026-02-30” is not a date"),
+        ("closures_text", "2026-12-24 A\n2026-12-24 B", "Line 2: 2026-12-24 is already listed on line 1."),
+        ("extra_days_text", "2026-03-28 Migration weekend", "Line 1: give the open hours after the date"),
+        ("extra_days_text", "2026-03-28 14:00-10:00 Migration", "Line 1: 14:00-10:00 ends before it starts"),
+    ],
+)
 def test_calendar_validation_says_what_and_where(client, field, value, message):
     response = client.post(reverse("sla:calendar_create"), calendar_data(**{field: value}))
     assert response.status_code == 422
@@ -631,12 +752,21 @@ def test_calendar_validation_says_what_and_where(client, field, value, message):
 
 
 def test_calendar_needs_some_hours_and_a_country_for_a_subdivision(client):
-    page = text(client.post(reverse("sla:calendar_create"), calendar_data(**{f"day_{d}": "" for d in range(7)}, holiday_country="")))
+    page = text(
+        client.post(
+            reverse("sla:calendar_create"), calendar_data(**{f"day_{d}": "" for d in range(7)}, holiday_country="")
+        )
+    )
     assert "needs open hours on at least one weekday" in page and "Give the country code as well" in page
 
 
 def test_closure_and_extra_day_on_the_same_date_is_refused(client):
-    page = text(client.post(reverse("sla:calendar_create"), calendar_data(closures_text="2026-03-28 Closed", extra_days_text="2026-03-28 10:00-14:00 Open")))
+    page = text(
+        client.post(
+            reverse("sla:calendar_create"),
+            calendar_data(closures_text="2026-03-28 Closed", extra_days_text="2026-03-28 10:00-14:00 Open"),
+        )
+    )
     assert "2026-03-28 is both a closure and an extra open day" in page
 
 
@@ -653,17 +783,28 @@ def test_calendar_page_lists_the_next_12_months(client, oslo):
 
 
 def test_calendar_preview_of_upcoming_days_is_unsaved(client, oslo):
-    data = calendar_data(name=oslo.name, timezone="Europe/Oslo", holiday_country="SE", holiday_subdivision="", action="preview")
+    data = calendar_data(
+        name=oslo.name, timezone="Europe/Oslo", holiday_country="SE", holiday_subdivision="", action="preview"
+    )
     response = client.post(reverse("sla:calendar_edit", args=[oslo.pk]), data, **HX)
-    assert response.status_code == 200 and 'id="upcoming"' in response.content.decode() and "<html" not in response.content.decode()
+    assert (
+        response.status_code == 200
+        and 'id="upcoming"' in response.content.decode()
+        and "<html" not in response.content.decode()
+    )
     assert "Midsummer" in text(response)
     oslo.refresh_from_db()
     assert oslo.holiday_country == "NO"
 
 
 def test_editing_a_calendar_bumps_the_policies_on_it(client, standard, oslo):
-    data = calendar_data(name=oslo.name, timezone="Europe/Oslo", holiday_country="NO", holiday_subdivision="",
-                         **{f"day_{d}": "08:00-15:00" for d in range(5)})
+    data = calendar_data(
+        name=oslo.name,
+        timezone="Europe/Oslo",
+        holiday_country="NO",
+        holiday_subdivision="",
+        **{f"day_{d}": "08:00-15:00" for d in range(5)},
+    )
     response = client.post(reverse("sla:calendar_edit", args=[oslo.pk]), data, follow=True)
     assert "1 policy counting business time on it moved to a new version" in text(response)
     oslo.refresh_from_db()
@@ -684,13 +825,23 @@ def test_parse_windows():
     assert parse_windows("13:00-16:00, 08:00-12:00") == [["08:00", "12:00"], ["13:00", "16:00"]]
     assert parse_windows("00:00-24:00") == [["00:00", "24:00"]]
     assert parse_windows("8:00 – 12:00; 12:00-16:00") == [["08:00", "12:00"], ["12:00", "16:00"]]
-    for bad in ("24:00-08:00", "08:00-08:00", "08:60-09:00", "morning", "08:00-12:00, 11:59-13:00", "20:00-24:00, 23:00-23:30"):
+    for bad in (
+        "24:00-08:00",
+        "08:00-08:00",
+        "08:60-09:00",
+        "morning",
+        "08:00-12:00, 11:59-13:00",
+        "20:00-24:00, 23:00-23:30",
+    ):
         with pytest.raises(Exception):
             parse_windows(bad)
 
 
 def test_parse_closures_and_extra_days():
     assert parse_closures("# comment\n2026-12-24 Christmas Eve closure\n2026-01-02") == [
-        {"date": "2026-01-02", "name": "Closure"}, {"date": "2026-12-24", "name": "Christmas Eve closure"}]
+        {"date": "2026-01-02", "name": "Closure"},
+        {"date": "2026-12-24", "name": "Christmas Eve closure"},
+    ]
     assert parse_extra_days("2026-03-28 10:00-14:00 Migration weekend") == [
-        {"date": "2026-03-28", "name": "Migration weekend", "windows": [["10:00", "14:00"]]}]
+        {"date": "2026-03-28", "name": "Migration weekend", "windows": [["10:00", "14:00"]]}
+    ]

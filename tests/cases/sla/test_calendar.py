@@ -4,6 +4,7 @@ Tables on the seeds' examples (seed 003's targets on Oslo office hours), split d
 closures, extra open days and the DST changes of Europe/Oslo, America/New_York and
 Australia/Lord_Howe (30-minute shift), then hypothesis properties over generated calendars.
 """
+
 from __future__ import annotations
 
 import functools
@@ -20,7 +21,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cases.sla import calendar as sla
-from cases.sla.calendar import Calendar, add, business_days, business_intervals, elapsed, explain_calendar_skips, next_open
+from cases.sla.calendar import (
+    Calendar,
+    add,
+    business_days,
+    business_intervals,
+    elapsed,
+    explain_calendar_skips,
+    next_open,
+)
 from cases.sla.presets import KINDS, PRESETS, PRIORITIES, UNITS, preset_column, preset_targets
 
 UTC = timezone.utc
@@ -42,10 +51,18 @@ def utc(*args) -> datetime:
 OFFICE = Calendar.office("Europe/Oslo", (time(8), time(16)))  # Mon-Fri 08:00-16:00, 8 h a day
 LUNCH = Calendar.office("Europe/Oslo", (time(8), time(12)), (time(13), time(17)))  # 8 h, split by lunch
 EASTER = OFFICE.with_holidays("NO", None, [2026])
-CLOSURE = Calendar.office("Europe/Oslo", (time(8), time(16)), closed=frozenset({date(2026, 1, 14)}),
-                          holiday_names={date(2026, 1, 14): "Office move"})
-SATURDAY = Calendar.office("Europe/Oslo", (time(8), time(16)), closed=frozenset({date(2026, 1, 17)}),
-                           extra_open={date(2026, 1, 17): ((time(10), time(14)),)})
+CLOSURE = Calendar.office(
+    "Europe/Oslo",
+    (time(8), time(16)),
+    closed=frozenset({date(2026, 1, 14)}),
+    holiday_names={date(2026, 1, 14): "Office move"},
+)
+SATURDAY = Calendar.office(
+    "Europe/Oslo",
+    (time(8), time(16)),
+    closed=frozenset({date(2026, 1, 17)}),
+    extra_open={date(2026, 1, 17): ((time(10), time(14)),)},
+)
 BIZ_DAY = business_days(1, OFFICE)
 
 
@@ -75,7 +92,13 @@ SEED_003_CASES = [
     ("lunch: 1 hr opened 11:00 ends at the lunch close", oslo(2026, 1, 12, 11), H, LUNCH, oslo(2026, 1, 12, 12)),
     ("lunch: opened during lunch", oslo(2026, 1, 12, 12, 30), 30 * M, LUNCH, oslo(2026, 1, 12, 13, 30)),
     ("lunch: 1 biz day = 8 h", oslo(2026, 1, 12, 11), business_days(1, LUNCH), LUNCH, oslo(2026, 1, 13, 11)),
-    ("lunch: 6 hrs from Fri 15:00 end at Monday's lunch close", oslo(2026, 1, 16, 15), 6 * H, LUNCH, oslo(2026, 1, 19, 12)),
+    (
+        "lunch: 6 hrs from Fri 15:00 end at Monday's lunch close",
+        oslo(2026, 1, 16, 15),
+        6 * H,
+        LUNCH,
+        oslo(2026, 1, 19, 12),
+    ),
     ("lunch: 7 hrs from Fri 15:00", oslo(2026, 1, 16, 15), 7 * H, LUNCH, oslo(2026, 1, 19, 14)),
     # Norway's Easter 2026: Maundy Thursday 04-02, Good Friday 04-03, Easter Monday 04-06
     ("Easter: 4 hrs opened Wed 15:00 -> Tue 11:00", oslo(2026, 4, 1, 15), 4 * H, EASTER, oslo(2026, 4, 7, 11)),
@@ -105,48 +128,252 @@ def daily(tz: str, *windows) -> Calendar:
 
 DST_CASES = [
     # Europe/Oslo: 2026-03-29 02:00 CET -> 03:00 CEST; 2026-10-25 03:00 CEST -> 02:00 CET
-    ("Oslo 24x7 local hours, spring: 24 h", oslo(2026, 3, 28, 12), 24 * H, Calendar.always("Europe/Oslo"), utc(2026, 3, 29, 11)),
-    ("Oslo 24x7 local hours, fall: 24 h", oslo(2026, 10, 24, 12), 24 * H, Calendar.always("Europe/Oslo"), utc(2026, 10, 25, 10)),
+    (
+        "Oslo 24x7 local hours, spring: 24 h",
+        oslo(2026, 3, 28, 12),
+        24 * H,
+        Calendar.always("Europe/Oslo"),
+        utc(2026, 3, 29, 11),
+    ),
+    (
+        "Oslo 24x7 local hours, fall: 24 h",
+        oslo(2026, 10, 24, 12),
+        24 * H,
+        Calendar.always("Europe/Oslo"),
+        utc(2026, 10, 25, 10),
+    ),
     ("Oslo calendar time, spring", oslo(2026, 3, 28, 12), 24 * H, None, utc(2026, 3, 29, 11)),
-    ("Oslo 01-04 on spring day is 2 h", oslo(2026, 3, 29, 0), 2 * H, daily("Europe/Oslo", (time(1), time(4))), utc(2026, 3, 29, 2)),
-    ("Oslo 01-04 spring, spill to next day", oslo(2026, 3, 29, 0), 150 * M, daily("Europe/Oslo", (time(1), time(4))), utc(2026, 3, 29, 23, 30)),
-    ("Oslo 01-04 spring, within the day", oslo(2026, 3, 29, 0), 90 * M, daily("Europe/Oslo", (time(1), time(4))), utc(2026, 3, 29, 1, 30)),
-    ("Oslo 01-04 on fall day is 4 h", oslo(2026, 10, 25, 0), 4 * H, daily("Europe/Oslo", (time(1), time(4))), utc(2026, 10, 25, 3)),
-    ("Oslo 01-04 fall, 3 h", oslo(2026, 10, 25, 0), 3 * H, daily("Europe/Oslo", (time(1), time(4))), utc(2026, 10, 25, 2)),
-    ("Oslo 02-03 skipped on spring day", oslo(2026, 3, 28, 0), 90 * M, daily("Europe/Oslo", (time(2), time(3))), utc(2026, 3, 30, 0, 30)),
-    ("Oslo 02-03 on fall day is 2 h", oslo(2026, 10, 25, 0), 2 * H, daily("Europe/Oslo", (time(2), time(3))), utc(2026, 10, 25, 2)),
-    ("Oslo 02:30-03:30 spring starts at the jump", oslo(2026, 3, 29, 0), 30 * M, daily("Europe/Oslo", (time(2, 30), time(3, 30))), utc(2026, 3, 29, 1, 30)),
+    (
+        "Oslo 01-04 on spring day is 2 h",
+        oslo(2026, 3, 29, 0),
+        2 * H,
+        daily("Europe/Oslo", (time(1), time(4))),
+        utc(2026, 3, 29, 2),
+    ),
+    (
+        "Oslo 01-04 spring, spill to next day",
+        oslo(2026, 3, 29, 0),
+        150 * M,
+        daily("Europe/Oslo", (time(1), time(4))),
+        utc(2026, 3, 29, 23, 30),
+    ),
+    (
+        "Oslo 01-04 spring, within the day",
+        oslo(2026, 3, 29, 0),
+        90 * M,
+        daily("Europe/Oslo", (time(1), time(4))),
+        utc(2026, 3, 29, 1, 30),
+    ),
+    (
+        "Oslo 01-04 on fall day is 4 h",
+        oslo(2026, 10, 25, 0),
+        4 * H,
+        daily("Europe/Oslo", (time(1), time(4))),
+        utc(2026, 10, 25, 3),
+    ),
+    (
+        "Oslo 01-04 fall, 3 h",
+        oslo(2026, 10, 25, 0),
+        3 * H,
+        daily("Europe/Oslo", (time(1), time(4))),
+        utc(2026, 10, 25, 2),
+    ),
+    (
+        "Oslo 02-03 skipped on spring day",
+        oslo(2026, 3, 28, 0),
+        90 * M,
+        daily("Europe/Oslo", (time(2), time(3))),
+        utc(2026, 3, 30, 0, 30),
+    ),
+    (
+        "Oslo 02-03 on fall day is 2 h",
+        oslo(2026, 10, 25, 0),
+        2 * H,
+        daily("Europe/Oslo", (time(2), time(3))),
+        utc(2026, 10, 25, 2),
+    ),
+    (
+        "Oslo 02:30-03:30 spring starts at the jump",
+        oslo(2026, 3, 29, 0),
+        30 * M,
+        daily("Europe/Oslo", (time(2, 30), time(3, 30))),
+        utc(2026, 3, 29, 1, 30),
+    ),
     # A window edge inside the repeated hour: open wherever the wall clock reads inside the window,
     # in both passes (before issue 7 an edge there was mapped to the first pass only).
-    ("Oslo 02:30-03:30 fall starts at first 02:30", oslo(2026, 10, 25, 0), 30 * M, daily("Europe/Oslo", (time(2, 30), time(3, 30))), utc(2026, 10, 25, 1)),
-    ("Oslo 02:30-03:30 fall is 1.5 h: 02:30-03:00 CEST, 02:30-03:30 CET", oslo(2026, 10, 25, 0), 2 * H, daily("Europe/Oslo", (time(2, 30), time(3, 30))), utc(2026, 10, 26, 2)),
-    ("Oslo 01:00-02:30 fall is 2 h: both passes' 02:00-02:30", oslo(2026, 10, 25, 0), 2 * H, daily("Europe/Oslo", (time(1), time(2, 30))), utc(2026, 10, 25, 1, 30)),
-    ("Oslo 01:00-02:30 fall, 100 min: 10 min into the second pass", oslo(2026, 10, 25, 0), 100 * M, daily("Europe/Oslo", (time(1), time(2, 30))), utc(2026, 10, 25, 1, 10)),
-    ("Oslo 01:00-02:30 fall, 90 min end at the first 02:30", oslo(2026, 10, 25, 0), 90 * M, daily("Europe/Oslo", (time(1), time(2, 30))), utc(2026, 10, 25, 0, 30)),
-    ("Oslo 01:00-02:30 + 02:30-04:00 fall cover 4 h", oslo(2026, 10, 25, 0), 4 * H, daily("Europe/Oslo", (time(1), time(2, 30)), (time(2, 30), time(4))), utc(2026, 10, 25, 3)),
-    ("Oslo 01:00-02:30 spring ends at the jump", oslo(2026, 3, 29, 0), H, daily("Europe/Oslo", (time(1), time(2, 30))), utc(2026, 3, 29, 1)),
-    ("Oslo 01:00-02:30 spring is 1 h, then next day", oslo(2026, 3, 29, 0), 61 * M, daily("Europe/Oslo", (time(1), time(2, 30))), utc(2026, 3, 29, 23, 1)),
+    (
+        "Oslo 02:30-03:30 fall starts at first 02:30",
+        oslo(2026, 10, 25, 0),
+        30 * M,
+        daily("Europe/Oslo", (time(2, 30), time(3, 30))),
+        utc(2026, 10, 25, 1),
+    ),
+    (
+        "Oslo 02:30-03:30 fall is 1.5 h: 02:30-03:00 CEST, 02:30-03:30 CET",
+        oslo(2026, 10, 25, 0),
+        2 * H,
+        daily("Europe/Oslo", (time(2, 30), time(3, 30))),
+        utc(2026, 10, 26, 2),
+    ),
+    (
+        "Oslo 01:00-02:30 fall is 2 h: both passes' 02:00-02:30",
+        oslo(2026, 10, 25, 0),
+        2 * H,
+        daily("Europe/Oslo", (time(1), time(2, 30))),
+        utc(2026, 10, 25, 1, 30),
+    ),
+    (
+        "Oslo 01:00-02:30 fall, 100 min: 10 min into the second pass",
+        oslo(2026, 10, 25, 0),
+        100 * M,
+        daily("Europe/Oslo", (time(1), time(2, 30))),
+        utc(2026, 10, 25, 1, 10),
+    ),
+    (
+        "Oslo 01:00-02:30 fall, 90 min end at the first 02:30",
+        oslo(2026, 10, 25, 0),
+        90 * M,
+        daily("Europe/Oslo", (time(1), time(2, 30))),
+        utc(2026, 10, 25, 0, 30),
+    ),
+    (
+        "Oslo 01:00-02:30 + 02:30-04:00 fall cover 4 h",
+        oslo(2026, 10, 25, 0),
+        4 * H,
+        daily("Europe/Oslo", (time(1), time(2, 30)), (time(2, 30), time(4))),
+        utc(2026, 10, 25, 3),
+    ),
+    (
+        "Oslo 01:00-02:30 spring ends at the jump",
+        oslo(2026, 3, 29, 0),
+        H,
+        daily("Europe/Oslo", (time(1), time(2, 30))),
+        utc(2026, 3, 29, 1),
+    ),
+    (
+        "Oslo 01:00-02:30 spring is 1 h, then next day",
+        oslo(2026, 3, 29, 0),
+        61 * M,
+        daily("Europe/Oslo", (time(1), time(2, 30))),
+        utc(2026, 3, 29, 23, 1),
+    ),
     ("Oslo office Mon after spring", oslo(2026, 3, 27, 15), 2 * H, OFFICE, utc(2026, 3, 30, 7)),
     ("Oslo office Mon after fall", oslo(2026, 10, 23, 15), 2 * H, OFFICE, utc(2026, 10, 26, 8)),
     # America/New_York: 2026-03-08 02:00 EST -> 03:00 EDT; 2026-11-01 02:00 EDT -> 01:00 EST
-    ("NY office across spring", datetime(2026, 3, 6, 16, tzinfo=NY), 2 * H, Calendar.office("America/New_York", (time(9), time(17))), utc(2026, 3, 9, 14)),
-    ("NY office across fall", datetime(2026, 10, 30, 16, tzinfo=NY), 2 * H, Calendar.office("America/New_York", (time(9), time(17))), utc(2026, 11, 2, 15)),
-    ("NY 24x7 local hours, spring", datetime(2026, 3, 7, 12, tzinfo=NY), 24 * H, Calendar.always("America/New_York"), utc(2026, 3, 8, 17)),
-    ("NY 24x7 local hours, fall", datetime(2026, 10, 31, 12, tzinfo=NY), 24 * H, Calendar.always("America/New_York"), utc(2026, 11, 1, 16)),
-    ("NY 01-03 on spring day is 1 h", datetime(2026, 3, 8, 0, tzinfo=NY), H, daily("America/New_York", (time(1), time(3))), utc(2026, 3, 8, 7)),
-    ("NY 01-03 on fall day is 3 h", datetime(2026, 11, 1, 0, tzinfo=NY), 3 * H, daily("America/New_York", (time(1), time(3))), utc(2026, 11, 1, 8)),
-    ("NY 01-03 fall, 90 min in the repeated hour", datetime(2026, 11, 1, 0, tzinfo=NY), 90 * M, daily("America/New_York", (time(1), time(3))), utc(2026, 11, 1, 6, 30)),
-    ("NY 00:00-01:30 fall is 2 h: both passes' 01:00-01:30", datetime(2026, 11, 1, 0, tzinfo=NY), 2 * H, daily("America/New_York", (time(0), time(1, 30))), utc(2026, 11, 1, 6, 30)),
+    (
+        "NY office across spring",
+        datetime(2026, 3, 6, 16, tzinfo=NY),
+        2 * H,
+        Calendar.office("America/New_York", (time(9), time(17))),
+        utc(2026, 3, 9, 14),
+    ),
+    (
+        "NY office across fall",
+        datetime(2026, 10, 30, 16, tzinfo=NY),
+        2 * H,
+        Calendar.office("America/New_York", (time(9), time(17))),
+        utc(2026, 11, 2, 15),
+    ),
+    (
+        "NY 24x7 local hours, spring",
+        datetime(2026, 3, 7, 12, tzinfo=NY),
+        24 * H,
+        Calendar.always("America/New_York"),
+        utc(2026, 3, 8, 17),
+    ),
+    (
+        "NY 24x7 local hours, fall",
+        datetime(2026, 10, 31, 12, tzinfo=NY),
+        24 * H,
+        Calendar.always("America/New_York"),
+        utc(2026, 11, 1, 16),
+    ),
+    (
+        "NY 01-03 on spring day is 1 h",
+        datetime(2026, 3, 8, 0, tzinfo=NY),
+        H,
+        daily("America/New_York", (time(1), time(3))),
+        utc(2026, 3, 8, 7),
+    ),
+    (
+        "NY 01-03 on fall day is 3 h",
+        datetime(2026, 11, 1, 0, tzinfo=NY),
+        3 * H,
+        daily("America/New_York", (time(1), time(3))),
+        utc(2026, 11, 1, 8),
+    ),
+    (
+        "NY 01-03 fall, 90 min in the repeated hour",
+        datetime(2026, 11, 1, 0, tzinfo=NY),
+        90 * M,
+        daily("America/New_York", (time(1), time(3))),
+        utc(2026, 11, 1, 6, 30),
+    ),
+    (
+        "NY 00:00-01:30 fall is 2 h: both passes' 01:00-01:30",
+        datetime(2026, 11, 1, 0, tzinfo=NY),
+        2 * H,
+        daily("America/New_York", (time(0), time(1, 30))),
+        utc(2026, 11, 1, 6, 30),
+    ),
     # Australia/Lord_Howe: 2026-04-05 02:00 +11 -> 01:30 +10:30; 2026-10-04 02:00 +10:30 -> 02:30 +11
-    ("Lord Howe 24x7 local hours, April", datetime(2026, 4, 4, 12, tzinfo=LHI), 24 * H, Calendar.always("Australia/Lord_Howe"), utc(2026, 4, 5, 1)),
-    ("Lord Howe 24x7 local hours, October", datetime(2026, 10, 3, 12, tzinfo=LHI), 24 * H, Calendar.always("Australia/Lord_Howe"), utc(2026, 10, 4, 1, 30)),
-    ("Lord Howe 01-03 April day is 2.5 h", datetime(2026, 4, 5, 0, tzinfo=LHI), 150 * M, daily("Australia/Lord_Howe", (time(1), time(3))), utc(2026, 4, 4, 16, 30)),
-    ("Lord Howe 01-03 October day is 1.5 h", datetime(2026, 10, 4, 0, tzinfo=LHI), 90 * M, daily("Australia/Lord_Howe", (time(1), time(3))), utc(2026, 10, 3, 16)),
+    (
+        "Lord Howe 24x7 local hours, April",
+        datetime(2026, 4, 4, 12, tzinfo=LHI),
+        24 * H,
+        Calendar.always("Australia/Lord_Howe"),
+        utc(2026, 4, 5, 1),
+    ),
+    (
+        "Lord Howe 24x7 local hours, October",
+        datetime(2026, 10, 3, 12, tzinfo=LHI),
+        24 * H,
+        Calendar.always("Australia/Lord_Howe"),
+        utc(2026, 10, 4, 1, 30),
+    ),
+    (
+        "Lord Howe 01-03 April day is 2.5 h",
+        datetime(2026, 4, 5, 0, tzinfo=LHI),
+        150 * M,
+        daily("Australia/Lord_Howe", (time(1), time(3))),
+        utc(2026, 4, 4, 16, 30),
+    ),
+    (
+        "Lord Howe 01-03 October day is 1.5 h",
+        datetime(2026, 10, 4, 0, tzinfo=LHI),
+        90 * M,
+        daily("Australia/Lord_Howe", (time(1), time(3))),
+        utc(2026, 10, 3, 16),
+    ),
     # 01:45-02:15 reads 01:45-02:00 (+11), then, after the repeat of 01:30-01:45, 01:45-02:15 (+10:30): 45 min
-    ("Lord Howe 01:45-02:15 April spans the repeat", datetime(2026, 4, 5, 0, tzinfo=LHI), 45 * M, daily("Australia/Lord_Howe", (time(1, 45), time(2, 15))), utc(2026, 4, 4, 15, 45)),
-    ("Lord Howe 01:45-02:15 April, 1 h runs into the next day", datetime(2026, 4, 5, 0, tzinfo=LHI), H, daily("Australia/Lord_Howe", (time(1, 45), time(2, 15))), utc(2026, 4, 5, 15, 30)),
-    ("Lord Howe 02:00-02:30 skipped in October", datetime(2026, 10, 3, 0, tzinfo=LHI), 45 * M, daily("Australia/Lord_Howe", (time(2), time(2, 30))), utc(2026, 10, 4, 15, 15)),
-    ("Lord Howe office across April", datetime(2026, 4, 3, 16, tzinfo=LHI), 2 * H, Calendar.office("Australia/Lord_Howe", (time(9), time(17))), utc(2026, 4, 5, 23, 30)),
+    (
+        "Lord Howe 01:45-02:15 April spans the repeat",
+        datetime(2026, 4, 5, 0, tzinfo=LHI),
+        45 * M,
+        daily("Australia/Lord_Howe", (time(1, 45), time(2, 15))),
+        utc(2026, 4, 4, 15, 45),
+    ),
+    (
+        "Lord Howe 01:45-02:15 April, 1 h runs into the next day",
+        datetime(2026, 4, 5, 0, tzinfo=LHI),
+        H,
+        daily("Australia/Lord_Howe", (time(1, 45), time(2, 15))),
+        utc(2026, 4, 5, 15, 30),
+    ),
+    (
+        "Lord Howe 02:00-02:30 skipped in October",
+        datetime(2026, 10, 3, 0, tzinfo=LHI),
+        45 * M,
+        daily("Australia/Lord_Howe", (time(2), time(2, 30))),
+        utc(2026, 10, 4, 15, 15),
+    ),
+    (
+        "Lord Howe office across April",
+        datetime(2026, 4, 3, 16, tzinfo=LHI),
+        2 * H,
+        Calendar.office("Australia/Lord_Howe", (time(9), time(17))),
+        utc(2026, 4, 5, 23, 30),
+    ),
 ]
 
 
@@ -163,8 +390,8 @@ def test_dst_window_lengths():
     assert sum((b - a for a, b in span.intervals_on(fall)), timedelta()) == 25 * H
     assert daily("Europe/Oslo", (time(2), time(3))).intervals_on(spring) == ()
     # consecutive days join up: the midnight close of one day is the next day's midnight open
-    (a1, b1), = span.intervals_on(spring)
-    (a2, _), = span.intervals_on(spring + timedelta(days=1))
+    ((a1, b1),) = span.intervals_on(spring)
+    ((a2, _),) = span.intervals_on(spring + timedelta(days=1))
     assert b1 == a2 == utc(2026, 3, 29, 22)
 
 
@@ -177,8 +404,10 @@ def test_window_edge_in_the_repeated_hour_is_open_in_both_passes():
     assert sla.is_open(first, cal) and sla.is_open(second, cal)
     assert not sla.is_open(oslo(2026, 10, 25, 2, 45), cal)  # first pass, past 02:30
     assert not sla.is_open(datetime(2026, 10, 25, 2, 45, fold=1, tzinfo=OSLO), cal)  # second pass, too
-    assert cal.intervals_on(date(2026, 10, 25)) == ((utc(2026, 10, 24, 23), utc(2026, 10, 25, 0, 30)),
-                                                    (utc(2026, 10, 25, 1), utc(2026, 10, 25, 1, 30)))
+    assert cal.intervals_on(date(2026, 10, 25)) == (
+        (utc(2026, 10, 24, 23), utc(2026, 10, 25, 0, 30)),
+        (utc(2026, 10, 25, 1), utc(2026, 10, 25, 1, 30)),
+    )
     night = (oslo(2026, 10, 24, 22), oslo(2026, 10, 25, 6))
     assert elapsed(*night, cal) == 2 * H
     assert list(business_intervals(*night, cal)) == list(cal.intervals_on(date(2026, 10, 25)))
@@ -245,7 +474,9 @@ def test_elapsed():
     assert elapsed(oslo(2026, 3, 30, 0), oslo(2026, 4, 13, 0), EASTER) == 7 * BIZ_DAY
     assert elapsed(oslo(2026, 1, 16, 0), oslo(2026, 1, 19, 0), SATURDAY) == 12 * H
     # spans far longer than the add() horizon are fine: elapsed is bounded by its end
-    assert elapsed(oslo(2020, 1, 1), oslo(2032, 1, 1), daily("UTC", (time(0), None))) == utc(2032, 1, 1) - utc(2020, 1, 1)
+    assert elapsed(oslo(2020, 1, 1), oslo(2032, 1, 1), daily("UTC", (time(0), None))) == utc(2032, 1, 1) - utc(
+        2020, 1, 1
+    )
 
 
 def test_business_intervals_are_clipped_utc_and_ordered():
@@ -253,7 +484,9 @@ def test_business_intervals_are_clipped_utc_and_ordered():
     assert got == [(utc(2026, 1, 9, 14), utc(2026, 1, 9, 15)), (utc(2026, 1, 12, 7), utc(2026, 1, 12, 10))]
     assert all(a.tzinfo is UTC and b.tzinfo is UTC for a, b in got)
     assert list(business_intervals(oslo(2026, 1, 12, 11), oslo(2026, 1, 12, 11), OFFICE)) == []
-    assert list(business_intervals(oslo(2026, 1, 12, 11), oslo(2026, 1, 12, 12), None)) == [(utc(2026, 1, 12, 10), utc(2026, 1, 12, 11))]
+    assert list(business_intervals(oslo(2026, 1, 12, 11), oslo(2026, 1, 12, 12), None)) == [
+        (utc(2026, 1, 12, 10), utc(2026, 1, 12, 11))
+    ]
     lunch = list(business_intervals(oslo(2026, 1, 12, 0), oslo(2026, 1, 13, 0), LUNCH))
     assert [(a.astimezone(OSLO).hour, b.astimezone(OSLO).hour) for a, b in lunch] == [(8, 12), (13, 17)]
 
@@ -264,8 +497,12 @@ def test_explain_calendar_skips():
         "Good Friday (2026-04-03) skipped",
         "Easter Monday (2026-04-06) skipped",  # Easter Sunday is no business day: not mentioned
     ]
-    assert explain_calendar_skips(oslo(2026, 4, 4, 10), oslo(2026, 4, 7, 16), EASTER) == ["Easter Monday (2026-04-06) skipped"]
-    assert explain_calendar_skips(oslo(2026, 1, 13, 14), oslo(2026, 1, 15, 10), CLOSURE) == ["Office move (2026-01-14) skipped"]
+    assert explain_calendar_skips(oslo(2026, 4, 4, 10), oslo(2026, 4, 7, 16), EASTER) == [
+        "Easter Monday (2026-04-06) skipped"
+    ]
+    assert explain_calendar_skips(oslo(2026, 1, 13, 14), oslo(2026, 1, 15, 10), CLOSURE) == [
+        "Office move (2026-01-14) skipped"
+    ]
     unnamed = Calendar.office("Europe/Oslo", (time(8), time(16)), closed=frozenset({date(2026, 1, 14)}))
     assert explain_calendar_skips(oslo(2026, 1, 13), oslo(2026, 1, 16), unnamed) == ["Closure (2026-01-14) skipped"]
     assert explain_calendar_skips(oslo(2026, 1, 16), oslo(2026, 1, 19), SATURDAY) == []  # extra day wins
@@ -274,9 +511,13 @@ def test_explain_calendar_skips():
 
 
 def test_extra_day_wins_over_closed_and_replaces_weekly_hours():
-    cal = EASTER.__class__(tz=EASTER.tz, weekly=EASTER.weekly, closed=EASTER.closed,
-                           holiday_names=EASTER.holiday_names,
-                           extra_open={date(2026, 4, 6): ((time(10), time(12)),)})  # Easter Monday, 2 h
+    cal = EASTER.__class__(
+        tz=EASTER.tz,
+        weekly=EASTER.weekly,
+        closed=EASTER.closed,
+        holiday_names=EASTER.holiday_names,
+        extra_open={date(2026, 4, 6): ((time(10), time(12)),)},
+    )  # Easter Monday, 2 h
     assert add(oslo(2026, 4, 6, 9), 3 * H, cal) == oslo(2026, 4, 7, 9)
     assert sla.is_open(oslo(2026, 4, 6, 11), cal) and not sla.is_open(oslo(2026, 4, 6, 13), cal)
 
@@ -299,7 +540,9 @@ def test_hours_per_day_and_business_days():
     assert OFFICE.hours_per_day == 8 * H
     assert LUNCH.hours_per_day == 8 * H
     assert Calendar.always().hours_per_day == 24 * H
-    short_fridays = Calendar(tz="UTC", weekly={**{d: ((time(9), time(17)),) for d in range(4)}, 4: ((time(9), time(15)),)})
+    short_fridays = Calendar(
+        tz="UTC", weekly={**{d: ((time(9), time(17)),) for d in range(4)}, 4: ((time(9), time(15)),)}
+    )
     assert short_fridays.hours_per_day == 8 * H
     tie = Calendar(tz="UTC", weekly={0: ((time(9), time(17)),), 1: ((time(9), time(15)),)})
     assert tie.hours_per_day == 8 * H  # ties go to the longer day
@@ -328,15 +571,18 @@ def test_calendar_round_trips_through_json_and_pickle():
     assert EASTER.as_dict()["holiday_names"]["2026-04-06"] == "Easter Monday"
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ({"tz": "Mars/Olympus", "weekly": {}}, "unknown time zone"),
-    ({"tz": "UTC", "weekly": {7: ((time(8), time(9)),)}}, "weekday"),
-    ({"tz": "UTC", "weekly": {0: ((time(9), time(8)),)}}, "ends before it starts"),
-    ({"tz": "UTC", "weekly": {0: ((time(8), time(12)), (time(11), time(13)))}}, "overlap"),
-    ({"tz": "UTC", "weekly": {0: ((time(8), None), (time(11), time(13)))}}, "overlap"),
-    ({"tz": "UTC", "weekly": {0: ((time(8),),)}}, "pair"),
-    ({"tz": "UTC", "weekly": {0: ((time(8, tzinfo=UTC), time(9)),)}}, "naive"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"tz": "Mars/Olympus", "weekly": {}}, "unknown time zone"),
+        ({"tz": "UTC", "weekly": {7: ((time(8), time(9)),)}}, "weekday"),
+        ({"tz": "UTC", "weekly": {0: ((time(9), time(8)),)}}, "ends before it starts"),
+        ({"tz": "UTC", "weekly": {0: ((time(8), time(12)), (time(11), time(13)))}}, "overlap"),
+        ({"tz": "UTC", "weekly": {0: ((time(8), None), (time(11), time(13)))}}, "overlap"),
+        ({"tz": "UTC", "weekly": {0: ((time(8),),)}}, "pair"),
+        ({"tz": "UTC", "weekly": {0: ((time(8, tzinfo=UTC), time(9)),)}}, "naive"),
+    ],
+)
 def test_calendar_validation(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Calendar(**kwargs)
@@ -382,7 +628,9 @@ def test_presets_are_complete():
             for row in column["targets"].values():
                 assert set(row) == set(KINDS)
                 for target in row.values():
-                    assert target is None or (target.unit in UNITS and target.amount > 0 and isinstance(target.business, bool))
+                    assert target is None or (
+                        target.unit in UNITS and target.amount > 0 and isinstance(target.business, bool)
+                    )
 
 
 def test_preset_targets():
@@ -393,9 +641,16 @@ def test_preset_targets():
     premium = preset_targets("seed-003", "enterprise", hours_per_day=LUNCH.hours_per_day)  # tier -> column
     assert premium["critical"]["resolution"] == (2 * H, True)
     assert premium["low"]["resolution"] == (24 * H, True)
-    assert preset_targets("seed-003", None, hours_per_day=timedelta(hours=7, minutes=30))["low"]["resolution"] == (37.5 * H, True)
+    assert preset_targets("seed-003", None, hours_per_day=timedelta(hours=7, minutes=30))["low"]["resolution"] == (
+        37.5 * H,
+        True,
+    )
     seed2 = preset_targets("seed-002")
-    assert seed2["critical"] == {"first_response": (15 * M, False), "resolution": (4 * H, False), "update": (30 * M, False)}
+    assert seed2["critical"] == {
+        "first_response": (15 * M, False),
+        "resolution": (4 * H, False),
+        "update": (30 * M, False),
+    }
     assert seed2["medium"]["update"] == (24 * H, False) and seed2["low"]["update"] == (None, False)
     assert seed2["low"]["resolution"] == (7 * 24 * H, False)
     phone = preset_targets("seed-001", "phone")
@@ -427,12 +682,31 @@ def test_seed_003_preset_on_oslo_hours():
 # seed that builds it (random zone incl. the DST ones, random weekly windows incl. split days and
 # windows on the DST hours, random closed and extra open dates), and every property is checked on
 # each drawn scenario: 10,000 scenarios = 10,000 examples of each property, in seconds.
-ZONES = ["UTC", "Europe/Oslo", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata",
-         "America/Sao_Paulo", "Pacific/Chatham", "America/St_Johns", "Asia/Tehran", "Europe/Dublin"]
+ZONES = [
+    "UTC",
+    "Europe/Oslo",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "Asia/Kolkata",
+    "America/Sao_Paulo",
+    "Pacific/Chatham",
+    "America/St_Johns",
+    "Asia/Tehran",
+    "Europe/Dublin",
+]
 # Starts range over 2025-2029 and cluster around DST changes (2026's in Oslo, New York, Lord Howe...).
-TRANSITIONS = [utc(2026, 3, 29, 1), utc(2026, 10, 25, 1), utc(2026, 3, 8, 7), utc(2026, 11, 1, 6),
-               utc(2026, 4, 4, 15), utc(2026, 10, 3, 15, 30), utc(2027, 3, 28, 1), utc(2025, 11, 2, 6),
-               utc(2026, 9, 27, 14), utc(2027, 4, 4, 14)]
+TRANSITIONS = [
+    utc(2026, 3, 29, 1),
+    utc(2026, 10, 25, 1),
+    utc(2026, 3, 8, 7),
+    utc(2026, 11, 1, 6),
+    utc(2026, 4, 4, 15),
+    utc(2026, 10, 3, 15, 30),
+    utc(2027, 3, 28, 1),
+    utc(2025, 11, 2, 6),
+    utc(2026, 9, 27, 14),
+    utc(2027, 4, 4, 14),
+]
 EPOCH = utc(2025, 1, 1)
 SPAN = int((utc(2029, 12, 31) - EPOCH).total_seconds())
 N_CALENDARS = 1000
@@ -457,11 +731,20 @@ def generated_calendar(seed: int) -> Calendar:
     rng = random.Random(seed)
     shapes = [_random_windows(rng) for _ in range(rng.randint(1, 3))]
     if rng.random() < 0.3:  # windows on the hours clocks skip or repeat
-        shapes.append(rng.choice([((time(1), time(4)),), ((time(2), time(3)),), ((time(2, 30), time(3, 30)),),
-                                  ((time(0), time(2)), (time(2), None)), ((time(1, 45), time(2, 15)),),
-                                  ((time(1), time(2, 30)), (time(3), time(4))),
-                                  ((time(1), time(2, 15)), (time(2, 30), time(4))),
-                                  ((time(1), time(1, 45)), (time(2, 15), time(3)))]))
+        shapes.append(
+            rng.choice(
+                [
+                    ((time(1), time(4)),),
+                    ((time(2), time(3)),),
+                    ((time(2, 30), time(3, 30)),),
+                    ((time(0), time(2)), (time(2), None)),
+                    ((time(1, 45), time(2, 15)),),
+                    ((time(1), time(2, 30)), (time(3), time(4))),
+                    ((time(1), time(2, 15)), (time(2, 30), time(4))),
+                    ((time(1), time(1, 45)), (time(2, 15), time(3))),
+                ]
+            )
+        )
     weekly = {day: rng.choice(shapes) for day in range(7) if rng.random() < 0.75}
     if not weekly:
         weekly = {rng.randrange(7): shapes[0]}

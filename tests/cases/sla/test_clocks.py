@@ -1,6 +1,7 @@
 """SLA clocks at the lifecycle level: every rule of seed 003 through the real services, on the
 default policies (seed 003 Standard / Premium-Enterprise, Oslo office hours 08–16, Norwegian
 holidays), with time under the test's control."""
+
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from unittest import mock
@@ -36,15 +37,23 @@ def world(db):
     tenant = TenantFactory(name="Nordic Freight", slug="nordic", support_tier=SupportTier.STANDARD)
     premium = TenantFactory(name="Acme", slug="acme", support_tier=SupportTier.ENTERPRISE)
     agent = UserFactory(username="kari", role="agent", tenants=[tenant, premium], email="kari@example.com")
-    return {"tenant": tenant, "premium": premium, "agent": agent,
-            "requester": RequesterFactory(tenant=tenant), "premium_requester": RequesterFactory(tenant=premium)}
+    return {
+        "tenant": tenant,
+        "premium": premium,
+        "agent": agent,
+        "requester": RequesterFactory(tenant=tenant),
+        "premium_requester": RequesterFactory(tenant=premium),
+    }
 
 
 def open_case(world, when, priority=Priority.CRITICAL, premium=False):
     with at(when):
         return services.case_create(
-            actor=world["agent"], tenant=world["premium" if premium else "tenant"],
-            requester=world["premium_requester" if premium else "requester"], subject="All API calls fail", priority=priority,
+            actor=world["agent"],
+            tenant=world["premium" if premium else "tenant"],
+            requester=world["premium_requester" if premium else "requester"],
+            subject="All API calls fail",
+            priority=priority,
         )
 
 
@@ -69,8 +78,11 @@ def test_policy_follows_the_tier_and_a_tenant_override_wins(world):
     standard = open_case(world, oslo(2026, 11, 23, 9, 0))
     premium = open_case(world, oslo(2026, 11, 23, 9, 0), premium=True)
     assert standard.sla_policy.name == "Standard" and premium.sla_policy.name == "Premium/Enterprise"
-    override = SLAPolicy.objects.create(name="Custom", targets=SLAPolicy.objects.get(name="Standard").targets,
-                                        calendar=SLAPolicy.objects.get(name="Standard").calendar)
+    override = SLAPolicy.objects.create(
+        name="Custom",
+        targets=SLAPolicy.objects.get(name="Standard").targets,
+        calendar=SLAPolicy.objects.get(name="Standard").calendar,
+    )
     world["tenant"].sla_policy = override
     world["tenant"].save()
     assert open_case(world, oslo(2026, 11, 23, 9, 0)).sla_policy == override
@@ -245,8 +257,14 @@ def test_medium_priority_has_no_cadence(world):
 def _classify(world, case, priority, when):
     case.refresh_from_db()
     with at(when):
-        return services.case_classify(case_id=case.pk, actor=world["agent"], priority=priority,
-                                      category=case.category, issue_type=case.issue_type, environment=case.environment)
+        return services.case_classify(
+            case_id=case.pk,
+            actor=world["agent"],
+            priority=priority,
+            category=case.category,
+            issue_type=case.issue_type,
+            environment=case.environment,
+        )
 
 
 def test_priority_change_keeps_elapsed_time_and_retargets(world):
@@ -265,7 +283,9 @@ def test_priority_change_below_elapsed_is_breached_at_once_and_escalated(world, 
     case = open_case(world, oslo(2026, 11, 23, 9, 0), priority=Priority.LOW)  # first response 1 business day
     with at(oslo(2026, 11, 23, 10, 0)), django_capture_on_commit_callbacks(execute=True):
         case.refresh_from_db()
-        services.case_classify(case_id=case.pk, actor=world["agent"], priority=Priority.CRITICAL)  # 60 min elapsed > 15 min
+        services.case_classify(
+            case_id=case.pk, actor=world["agent"], priority=Priority.CRITICAL
+        )  # 60 min elapsed > 15 min
     fr = clock(case, Kind.FIRST_RESPONSE)
     assert fr.due_at == oslo(2026, 11, 23, 9, 15)
     assert fr.breached_at == oslo(2026, 11, 23, 9, 15)  # escalated on commit, no sweep needed
@@ -302,6 +322,8 @@ def test_clock_rows_for_the_case_page(world):
 
 def test_preview_without_saving(world):
     policy = SLAPolicy.objects.get(name="Standard")
-    out = selectors.preview(policy, tenant=world["tenant"], priority=Priority.HIGH, opened_at=oslo(2026, 11, 27, 15, 30))
+    out = selectors.preview(
+        policy, tenant=world["tenant"], priority=Priority.HIGH, opened_at=oslo(2026, 11, 27, 15, 30)
+    )
     assert out[Kind.FIRST_RESPONSE]["due"] == oslo(2026, 11, 30, 8, 30)
     assert out[Kind.RESOLUTION]["due"] == oslo(2026, 11, 30, 15, 30)

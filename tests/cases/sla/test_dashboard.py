@@ -2,6 +2,7 @@
 direct recomputation from the clock rows (built through the real services on the default seed-003
 policies and Oslo office hours, plus hand-made clock rows), the weekly trend, the breach list, the
 HTMX fragment, the access audit entry, and query counts that do not grow with the data."""
+
 from __future__ import annotations
 
 import csv
@@ -55,15 +56,23 @@ def at(moment: datetime):
 def world(db, manager):
     Profile.objects.create(user=manager, timezone="Europe/Oslo")
     nordic = TenantFactory(name="Nordic Freight", slug="nordic", segment=Segment.SMB, support_tier=SupportTier.STANDARD)
-    bank = TenantFactory(name="Big Bank", slug="bigbank", segment=Segment.ENTERPRISE, support_tier=SupportTier.ENTERPRISE)
+    bank = TenantFactory(
+        name="Big Bank", slug="bigbank", segment=Segment.ENTERPRISE, support_tier=SupportTier.ENTERPRISE
+    )
     team = TeamFactory(name="Tier 2", slug="tier-2")
     actor = UserFactory(username="svc", role="admin")
     people = {nordic.pk: RequesterFactory(tenant=nordic), bank.pk: RequesterFactory(tenant=bank)}
 
     def open_case(tenant, priority, when, **kwargs):
         with at(when):
-            return services.case_create(actor=actor, tenant=tenant, requester=people[tenant.pk], subject=f"{Priority(priority).label} case",
-                                        priority=priority, **kwargs)
+            return services.case_create(
+                actor=actor,
+                tenant=tenant,
+                requester=people[tenant.pk],
+                subject=f"{Priority(priority).label} case",
+                priority=priority,
+                **kwargs,
+            )
 
     def move(case, when, *statuses):
         for to in statuses:
@@ -108,24 +117,80 @@ def world(db, manager):
 
     # G and H: clock rows made by hand, for the outcomes the services reach only slowly.
     now = timezone.now()
-    g = CaseFactory(tenant=nordic, requester=people[nordic.pk], priority=Priority.LOW, status=Status.WAITING_ON_CUSTOMER)
-    SLAClock.objects.create(case=g, kind=Kind.FIRST_RESPONSE, state=State.RUNNING, business=True, target=timedelta(hours=8),
-                            started_at=oslo(2026, 10, 9, 9, 0), segment_started_at=now, due_at=now + timedelta(days=2))  # pending
-    SLAClock.objects.create(case=g, kind=Kind.RESOLUTION, window=1, state=State.PAUSED, business=True, target=timedelta(hours=40),
-                            started_at=oslo(2026, 10, 7, 9, 0), elapsed_before=timedelta(hours=50), paused_at=oslo(2026, 10, 20, 9, 0))  # missed
-    SLAClock.objects.create(case=g, kind=Kind.RESOLUTION, window=2, state=State.STOPPED, business=True, target=timedelta(hours=40),
-                            started_at=oslo(2026, 10, 8, 9, 0), stopped_at=oslo(2026, 10, 8, 10, 0), met=None)  # no outcome
+    g = CaseFactory(
+        tenant=nordic, requester=people[nordic.pk], priority=Priority.LOW, status=Status.WAITING_ON_CUSTOMER
+    )
+    SLAClock.objects.create(
+        case=g,
+        kind=Kind.FIRST_RESPONSE,
+        state=State.RUNNING,
+        business=True,
+        target=timedelta(hours=8),
+        started_at=oslo(2026, 10, 9, 9, 0),
+        segment_started_at=now,
+        due_at=now + timedelta(days=2),
+    )  # pending
+    SLAClock.objects.create(
+        case=g,
+        kind=Kind.RESOLUTION,
+        window=1,
+        state=State.PAUSED,
+        business=True,
+        target=timedelta(hours=40),
+        started_at=oslo(2026, 10, 7, 9, 0),
+        elapsed_before=timedelta(hours=50),
+        paused_at=oslo(2026, 10, 20, 9, 0),
+    )  # missed
+    SLAClock.objects.create(
+        case=g,
+        kind=Kind.RESOLUTION,
+        window=2,
+        state=State.STOPPED,
+        business=True,
+        target=timedelta(hours=40),
+        started_at=oslo(2026, 10, 8, 9, 0),
+        stopped_at=oslo(2026, 10, 8, 10, 0),
+        met=None,
+    )  # no outcome
     h = CaseFactory(tenant=nordic, requester=people[nordic.pk], priority=Priority.HIGH, status=Status.CLOSED)
     # 00:30 in Oslo on the range's first day is 22:30 UTC the day before: in range only in Oslo.
-    SLAClock.objects.create(case=h, kind=Kind.FIRST_RESPONSE, state=State.STOPPED, business=True, target=timedelta(hours=1),
-                            started_at=oslo(2026, 10, 5, 0, 30), stopped_at=oslo(2026, 10, 5, 1, 0), elapsed_before=timedelta(minutes=30), met=True)
+    SLAClock.objects.create(
+        case=h,
+        kind=Kind.FIRST_RESPONSE,
+        state=State.STOPPED,
+        business=True,
+        target=timedelta(hours=1),
+        started_at=oslo(2026, 10, 5, 0, 30),
+        stopped_at=oslo(2026, 10, 5, 1, 0),
+        elapsed_before=timedelta(minutes=30),
+        met=True,
+    )
 
     # Breach list: at risk now, breached but resolved (not listed), and D (breached, open).
-    risky = CaseFactory(tenant=bank, requester=people[bank.pk], priority=Priority.HIGH, status=Status.IN_PROGRESS, subject="Risky one",
-                        sla_risk_at=now - timedelta(minutes=10), sla_due_at=now + timedelta(minutes=50), sla_clock=Kind.RESOLUTION)
-    CaseFactory(tenant=bank, requester=people[bank.pk], status=Status.RESOLVED, subject="Late but done", sla_due_at=now - timedelta(days=1))
-    return {"nordic": nordic, "bank": bank, "team": team, "actor": actor,
-            "cases": {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f, "g": g, "h": h, "risky": risky}}
+    risky = CaseFactory(
+        tenant=bank,
+        requester=people[bank.pk],
+        priority=Priority.HIGH,
+        status=Status.IN_PROGRESS,
+        subject="Risky one",
+        sla_risk_at=now - timedelta(minutes=10),
+        sla_due_at=now + timedelta(minutes=50),
+        sla_clock=Kind.RESOLUTION,
+    )
+    CaseFactory(
+        tenant=bank,
+        requester=people[bank.pk],
+        status=Status.RESOLVED,
+        subject="Late but done",
+        sla_due_at=now - timedelta(days=1),
+    )
+    return {
+        "nordic": nordic,
+        "bank": bank,
+        "team": team,
+        "actor": actor,
+        "cases": {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f, "g": g, "h": h, "risky": risky},
+    }
 
 
 @pytest.fixture
@@ -139,7 +204,11 @@ def manager_client(world, manager):
 def outcome(clock: SLAClock, now: datetime) -> str | None:
     if clock.state == State.STOPPED:
         return {True: "met", False: "missed", None: None}[clock.met]
-    if clock.breached_at or (clock.due_at and clock.due_at <= now) or (clock.state == State.PAUSED and clock.elapsed_before > clock.target):
+    if (
+        clock.breached_at
+        or (clock.due_at and clock.due_at <= now)
+        or (clock.state == State.PAUSED and clock.elapsed_before > clock.target)
+    ):
         return "missed"
     return "pending"
 
@@ -154,17 +223,24 @@ def mins(total: timedelta, n: int) -> str:
     if not n:
         return ""
     mean = total / n
-    return str((Decimal(mean // timedelta(microseconds=1)) / 60_000_000).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return str(
+        (Decimal(mean // timedelta(microseconds=1)) / 60_000_000).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    )
 
 
 def recompute(start: date, end: date, tz, *, keep=lambda case: True, now=None):
     """{(dimension, key): {"fr": [met, missed, pending], "res": [...]}} and MTTA/MTTR sums, straight
     from the clock rows, in Python."""
     now = now or timezone.now()
-    lo, hi = datetime.combine(start, datetime.min.time(), tzinfo=tz), datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    lo, hi = (
+        datetime.combine(start, datetime.min.time(), tzinfo=tz),
+        datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=tz),
+    )
     out = defaultdict(lambda: {"fr": [0, 0, 0], "res": [0, 0, 0]})
     times = defaultdict(lambda: {"mtta": [0, timedelta(0), timedelta(0)], "mttr": [0, timedelta(0), timedelta(0)]})
-    for clock in SLAClock.objects.select_related("case__tenant", "case__team").filter(kind__in=[Kind.FIRST_RESPONSE, Kind.RESOLUTION]):
+    for clock in SLAClock.objects.select_related("case__tenant", "case__team").filter(
+        kind__in=[Kind.FIRST_RESPONSE, Kind.RESOLUTION]
+    ):
         if not (lo <= clock.started_at < hi) or not keep(clock.case):
             continue
         result = outcome(clock, now)
@@ -173,9 +249,15 @@ def recompute(start: date, end: date, tz, *, keep=lambda case: True, now=None):
         short = "fr" if clock.kind == Kind.FIRST_RESPONSE else "res"
         case = clock.case
         year, week, _ = clock.started_at.astimezone(tz).isocalendar()
-        keys = [("overall", "current"), ("priority", Priority(case.priority).slug), ("segment", case.tenant.segment),
-                ("tenant", case.tenant.slug), ("team", case.team.slug if case.team_id else ""), ("week", f"{year}-W{week:02d}"),
-                ("priority_segment", f"{Priority(case.priority).slug}/{case.tenant.segment}")]
+        keys = [
+            ("overall", "current"),
+            ("priority", Priority(case.priority).slug),
+            ("segment", case.tenant.segment),
+            ("tenant", case.tenant.slug),
+            ("team", case.team.slug if case.team_id else ""),
+            ("week", f"{year}-W{week:02d}"),
+            ("priority_segment", f"{Priority(case.priority).slug}/{case.tenant.segment}"),
+        ]
         for key in keys:
             out[key][short][["met", "missed", "pending"].index(result)] += 1
         if clock.state == State.STOPPED:
@@ -197,12 +279,19 @@ def get_csv(client, query: str) -> tuple[dict, object]:
 
 def assert_matches(table: dict, expected, times=None):
     """Every attainment row of the CSV equals the recomputation, and every recomputed key is there."""
-    attainment = {k: v for k, v in table.items() if k[0] not in ("mtta", "mttr", "overall") or k == ("overall", "current")}
+    attainment = {
+        k: v for k, v in table.items() if k[0] not in ("mtta", "mttr", "overall") or k == ("overall", "current")
+    }
     for key, row in attainment.items():
         want = expected.get(key, {"fr": [0, 0, 0], "res": [0, 0, 0]})
         for short, name in (("fr", "first_response"), ("res", "resolution")):
             met, missed, pending = want[short]
-            got = (int(row[f"{name}_met"]), int(row[f"{name}_missed"]), int(row[f"{name}_pending"]), row[f"{name}_attainment_pct"])
+            got = (
+                int(row[f"{name}_met"]),
+                int(row[f"{name}_missed"]),
+                int(row[f"{name}_pending"]),
+                row[f"{name}_attainment_pct"],
+            )
             assert got == (met, missed, pending, pct(met, missed)), (key, short)
     for key in expected:
         assert key in table, key
@@ -210,7 +299,11 @@ def assert_matches(table: dict, expected, times=None):
         for key, values in (times or {}).items():
             n, calendar, policy = values[name]
             row = table[(name, key)]
-            assert (int(row["clocks"]), row["calendar_mean_minutes"], row["policy_mean_minutes"]) == (n, mins(calendar, n), mins(policy, n)), (name, key)
+            assert (int(row["clocks"]), row["calendar_mean_minutes"], row["policy_mean_minutes"]) == (
+                n,
+                mins(calendar, n),
+                mins(policy, n),
+            ), (name, key)
 
 
 # --- access ----------------------------------------------------------------------------------------------
@@ -221,7 +314,9 @@ def test_agent_gets_403_and_the_denial_is_audited(world, agent_client):
     assert response.status_code == 403
     assert "for managers and admins" in response.content.decode()
     assert agent_client.get("/sla/export.csv").status_code == 403
-    assert LogEntry.objects.filter(action=LogEntry.Action.ACCESS, additional_data__denied=True, additional_data__path="/sla/").exists()
+    assert LogEntry.objects.filter(
+        action=LogEntry.Action.ACCESS, additional_data__denied=True, additional_data__path="/sla/"
+    ).exists()
 
 
 def test_manager_and_admin_see_the_dashboard(world, manager, admin_user):
@@ -252,12 +347,20 @@ def test_csv_matches_a_recomputation_from_the_clock_rows(manager_client):
     assert_matches(table, expected, times)
     # The numbers worked out by hand (see the world fixture).
     overall = table[("overall", "current")]
-    assert (overall["first_response_met"], overall["first_response_missed"], overall["first_response_pending"]) == ("4", "2", "1")
+    assert (overall["first_response_met"], overall["first_response_missed"], overall["first_response_pending"]) == (
+        "4",
+        "2",
+        "1",
+    )
     assert overall["first_response_attainment_pct"] == "66.7"
     assert (overall["resolution_met"], overall["resolution_missed"], overall["resolution_pending"]) == ("2", "2", "1")
     assert overall["resolution_attainment_pct"] == "50.0"
     previous = table[("overall", "previous")]
-    assert (previous["first_response_met"], previous["first_response_missed"], previous["first_response_attainment_pct"]) == ("1", "0", "100.0")
+    assert (
+        previous["first_response_met"],
+        previous["first_response_missed"],
+        previous["first_response_attainment_pct"],
+    ) == ("1", "0", "100.0")
 
 
 def test_mtta_and_mttr_in_business_and_calendar_time(manager_client):
@@ -266,20 +369,30 @@ def test_mtta_and_mttr_in_business_and_calendar_time(manager_client):
     assert table[("mtta", "all")]["clocks"] == "5"
     assert table[("mtta", "all")]["policy_mean_minutes"] == "25.0"
     assert table[("mtta", "all")]["calendar_mean_minutes"] == "217.0"  # (30 + 985 + 30 + 10 + 30) / 5
-    assert table[("mtta", "critical")]["policy_mean_minutes"] == "25.0" and table[("mtta", "critical")]["calendar_mean_minutes"] == "985.0"
+    assert (
+        table[("mtta", "critical")]["policy_mean_minutes"] == "25.0"
+        and table[("mtta", "critical")]["calendar_mean_minutes"] == "985.0"
+    )
     # MTTR over A (8 h 50 min business, 24 h 50 min calendar), B (35 min, 35 min), C (1 h 55 min business,
     # 26 h 55 min calendar: the 25 h waiting on the customer counts only on the calendar).
     assert table[("mttr", "all")]["clocks"] == "3"
     assert table[("mttr", "all")]["policy_mean_minutes"] == "226.7"  # (530 + 35 + 115) / 3
     assert table[("mttr", "all")]["calendar_mean_minutes"] == "1046.7"  # (1490 + 35 + 1615) / 3
-    assert table[("mttr", "medium")]["policy_mean_minutes"] == "115.0" and table[("mttr", "medium")]["calendar_mean_minutes"] == "1615.0"
+    assert (
+        table[("mttr", "medium")]["policy_mean_minutes"] == "115.0"
+        and table[("mttr", "medium")]["calendar_mean_minutes"] == "1615.0"
+    )
     assert table[("mttr", "low")]["clocks"] == "0" and table[("mttr", "low")]["policy_mean_minutes"] == ""
 
 
 def test_update_cadence_clocks_are_not_counted(world, manager_client):
     assert SLAClock.objects.filter(kind=Kind.UPDATE).exists()
     table, _ = get_csv(manager_client, RANGE)
-    total = sum(int(table[("overall", "current")][f"{k}_{o}"]) for k in ("first_response", "resolution") for o in ("met", "missed", "pending"))
+    total = sum(
+        int(table[("overall", "current")][f"{k}_{o}"])
+        for k in ("first_response", "resolution")
+        for o in ("met", "missed", "pending")
+    )
     assert total == 7 + 5
 
 
@@ -287,7 +400,7 @@ def test_page_shows_the_same_numbers_as_the_csv(manager_client):
     table, _ = get_csv(manager_client, RANGE)
     html = manager_client.get(f"/sla/?{RANGE}").content.decode()
     overall = table[("overall", "current")]
-    assert f'{overall["first_response_attainment_pct"]}%' in html and f'{overall["resolution_attainment_pct"]}%' in html
+    assert f"{overall['first_response_attainment_pct']}%" in html and f"{overall['resolution_attainment_pct']}%" in html
     assert "4 met · 2 missed · 1 pending" in html
     # MTTA tile: 25.0 minutes on the policy clock, 217 min = 3 h 37 min calendar.
     assert 'title="25.0 minutes on the policy clock">25 min<' in html
@@ -307,7 +420,10 @@ def test_viewer_timezone_decides_the_range(world, manager, manager_client):
     expected, times = recompute(FROM, TO, UTC)
     assert_matches(utc_table, expected, times)
     # H's clock started at 00:30 Oslo time on 5 Oct = 22:30 UTC on 4 Oct.
-    assert int(oslo_table[("overall", "current")]["first_response_met"]) == int(utc_table[("overall", "current")]["first_response_met"]) + 1
+    assert (
+        int(oslo_table[("overall", "current")]["first_response_met"])
+        == int(utc_table[("overall", "current")]["first_response_met"]) + 1
+    )
     assert utc_table[("overall", "previous")]["first_response_met"] == "2"
 
 
@@ -337,7 +453,12 @@ def test_default_range_is_the_last_28_days(world, manager_client):
         ("team=tier-2", lambda case: case.team_id is not None and case.team.slug == "tier-2"),
         ("priority=critical", lambda case: case.priority == Priority.CRITICAL),
         ("priority=medium", lambda case: case.priority == Priority.MEDIUM),
-        ("segment=smb&priority=high&team=tier-2", lambda case: case.tenant.segment == Segment.SMB and case.priority == Priority.HIGH and case.team_id is not None),
+        (
+            "segment=smb&priority=high&team=tier-2",
+            lambda case: (
+                case.tenant.segment == Segment.SMB and case.priority == Priority.HIGH and case.team_id is not None
+            ),
+        ),
     ],
 )
 def test_each_filter_narrows_the_numbers(manager_client, query, keep):
@@ -345,7 +466,11 @@ def test_each_filter_narrows_the_numbers(manager_client, query, keep):
     table, _ = get_csv(manager_client, f"{RANGE}&{query}")
     expected, times = recompute(FROM, TO, OSLO, keep=keep)
     assert_matches(table, expected, times)
-    total = lambda t: sum(int(t[("overall", "current")][f"{k}_{o}"]) for k in ("first_response", "resolution") for o in ("met", "missed", "pending"))  # noqa: E731
+    total = lambda t: sum(
+        int(t[("overall", "current")][f"{k}_{o}"])
+        for k in ("first_response", "resolution")
+        for o in ("met", "missed", "pending")
+    )  # noqa: E731
     assert 0 < total(table) < total(everything)
     assert manager_client.get(f"/sla/?{RANGE}&{query}").status_code == 200
 
@@ -398,13 +523,19 @@ def test_weekly_trend_numbers_and_chart(manager_client):
     for week in weeks:
         want = expected.get(("week", week), {"fr": [0, 0, 0], "res": [0, 0, 0]})
         row = table[("week", week)]
-        assert row["first_response_attainment_pct"] == pct(*want["fr"][:2]) and row["resolution_attainment_pct"] == pct(*want["res"][:2])
+        assert row["first_response_attainment_pct"] == pct(*want["fr"][:2]) and row["resolution_attainment_pct"] == pct(
+            *want["res"][:2]
+        )
     # W41: A met, H met; B is W42; C W43; D missed, F met in W44 (D opened the day after DST ended).
     assert table[("week", "2026-W41")]["first_response_attainment_pct"] == "100.0"
     assert table[("week", "2026-W44")]["first_response_attainment_pct"] == "50.0"
     html = manager_client.get(f"/sla/?{RANGE}").content.decode()
     svg = re.search(r"<svg.*?</svg>", html, re.S).group(0)
-    assert 'role="img"' in svg and "<title id=\"chart-title\">Weekly SLA attainment" in svg and "<desc id=\"chart-desc\">" in svg
+    assert (
+        'role="img"' in svg
+        and '<title id="chart-title">Weekly SLA attainment' in svg
+        and '<desc id="chart-desc">' in svg
+    )
     # One marker per week with an outcome, and each marker's tooltip says its number.
     fr_points = [w for w in weeks if table[("week", w)]["first_response_attainment_pct"]]
     assert svg.count("<circle") == len(fr_points)
@@ -417,7 +548,9 @@ def test_weekly_trend_numbers_and_chart(manager_client):
 def test_weeks_clipped_by_the_range_are_marked_partial(manager_client):
     table, _ = get_csv(manager_client, "from=2026-10-07&to=2026-10-20")
     assert [k for (d, k) in table if d == "week"] == ["2026-W41", "2026-W42", "2026-W43"]
-    assert table[("week", "2026-W41")]["label"].endswith("(partial)") and not table[("week", "2026-W42")]["label"].endswith("(partial)")
+    assert table[("week", "2026-W41")]["label"].endswith("(partial)") and not table[("week", "2026-W42")][
+        "label"
+    ].endswith("(partial)")
 
 
 # --- breaches and at risk ------------------------------------------------------------------------------------------
@@ -425,24 +558,29 @@ def test_weeks_clipped_by_the_range_are_marked_partial(manager_client):
 
 def test_breaches_and_at_risk_list(world, manager_client):
     html = manager_client.get(f"/sla/?{RANGE}").content.decode()
-    section = html[html.index('id="sla-breaches"'):]
+    section = html[html.index('id="sla-breaches"') :]
     d, risky = world["cases"]["d"], world["cases"]["risky"]
     assert f'href="/cases/{d.key}/"' in section and f'href="/cases/{risky.key}/"' in section
     assert "Late but done" not in section  # resolved: not open
     assert section.index(d.key) < section.index(risky.key)  # soonest due first
     # E (previous period) is open too: its customer-update clock is overdue since its reply.
     assert "2 breached, 1 at risk" in section
-    row_d = section[section.index(d.key):section.index(risky.key)]
+    row_d = section[section.index(d.key) : section.index(risky.key)]
     assert "Breached" in row_d and "First response" in row_d
-    assert "At risk" in section[section.index(risky.key):]
+    assert "At risk" in section[section.index(risky.key) :]
 
 
 def test_breach_list_is_limited_with_a_count(world, manager_client):
     now = timezone.now()
     for i in range(55):
-        CaseFactory(tenant=world["bank"], status=Status.NEW, sla_due_at=now - timedelta(minutes=i + 1), sla_clock=Kind.FIRST_RESPONSE)
+        CaseFactory(
+            tenant=world["bank"],
+            status=Status.NEW,
+            sla_due_at=now - timedelta(minutes=i + 1),
+            sla_clock=Kind.FIRST_RESPONSE,
+        )
     html = manager_client.get(f"/sla/?{RANGE}").content.decode()
-    section = html[html.index('id="sla-breaches"'):]
+    section = html[html.index('id="sla-breaches"') :]
     assert "57 breached, 1 at risk; the 50 due soonest are shown" in section
     assert len(re.findall(r'<td class="key"><a href="/cases/CS-\d+/">', section)) == 50
 
@@ -460,7 +598,12 @@ def test_htmx_gets_the_results_fragment_and_a_plain_request_the_page(manager_cli
     assert fragment["Vary"] and "HX-Request" in fragment["Vary"]
     # The filter form drives the fragment and still works as a plain GET form without JS.
     form = re.search(r'<form id="sla-filters".*?>', page.content.decode(), re.S).group(0)
-    assert 'method="get"' in form and 'hx-get="/sla/"' in form and 'hx-target="#sla-results"' in form and 'hx-push-url="true"' in form
+    assert (
+        'method="get"' in form
+        and 'hx-get="/sla/"' in form
+        and 'hx-target="#sla-results"' in form
+        and 'hx-push-url="true"' in form
+    )
     assert 'type="submit"' in page.content.decode()
 
 
@@ -504,11 +647,13 @@ def test_the_view_is_audited_with_the_tenants_shown(world, manager_client):
     assert entry.actor.username == "mona"
     manager_client.get(f"/sla/export.csv?{RANGE}")
     export = LogEntry.objects.filter(action=LogEntry.Action.ACCESS, additional_data__view="sla dashboard").latest("pk")
-    assert export.additional_data["query"].startswith("export.csv?") and sorted(export.additional_data["ids"]) == sorted([world["bank"].pk, world["nordic"].pk])
+    assert export.additional_data["query"].startswith("export.csv?") and sorted(
+        export.additional_data["ids"]
+    ) == sorted([world["bank"].pk, world["nordic"].pk])
 
 
 def test_csv_neutralises_formulas_in_names(world, manager_client):
-    world["nordic"].name = "=HYPERLINK(\"http://evil\")"
+    world["nordic"].name = '=HYPERLINK("http://evil")'
     world["nordic"].save()
     table, _ = get_csv(manager_client, RANGE)
     assert table[("tenant", "nordic")]["label"].startswith("'=")
@@ -518,21 +663,46 @@ def test_csv_neutralises_formulas_in_names(world, manager_client):
 
 
 def _bulk_world(n: int):
-    tenants = [TenantFactory(segment=list(Segment)[i % 4], support_tier=list(SupportTier)[i % 3]) for i in range(min(n, 8))]
+    tenants = [
+        TenantFactory(segment=list(Segment)[i % 4], support_tier=list(SupportTier)[i % 3]) for i in range(min(n, 8))
+    ]
     teams = [TeamFactory() for _ in range(3)]
     now = timezone.now()
     start = datetime.combine(FROM, datetime.min.time(), tzinfo=OSLO)
     for i in range(n):
-        case = CaseFactory(tenant=tenants[i % len(tenants)], team=teams[i % 3] if i % 4 else None, priority=1 + i % 4,
-                           status=Status.IN_PROGRESS, sla_due_at=now - timedelta(minutes=i) if i % 3 == 0 else None)
+        case = CaseFactory(
+            tenant=tenants[i % len(tenants)],
+            team=teams[i % 3] if i % 4 else None,
+            priority=1 + i % 4,
+            status=Status.IN_PROGRESS,
+            sla_due_at=now - timedelta(minutes=i) if i % 3 == 0 else None,
+        )
         began = start + timedelta(hours=7 * i)
-        SLAClock.objects.bulk_create([
-            SLAClock(case=case, kind=Kind.FIRST_RESPONSE, state=State.STOPPED, target=timedelta(hours=1), started_at=began,
-                     stopped_at=began + timedelta(minutes=20 + i), elapsed_before=timedelta(minutes=20 + i), met=i % 5 != 0),
-            SLAClock(case=case, kind=Kind.RESOLUTION, state=State.RUNNING if i % 2 else State.STOPPED, target=timedelta(hours=8), started_at=began,
-                     due_at=began + timedelta(hours=8) if i % 2 else None, stopped_at=None if i % 2 else began + timedelta(hours=3),
-                     elapsed_before=timedelta(hours=3), met=None if i % 2 else True),
-        ])
+        SLAClock.objects.bulk_create(
+            [
+                SLAClock(
+                    case=case,
+                    kind=Kind.FIRST_RESPONSE,
+                    state=State.STOPPED,
+                    target=timedelta(hours=1),
+                    started_at=began,
+                    stopped_at=began + timedelta(minutes=20 + i),
+                    elapsed_before=timedelta(minutes=20 + i),
+                    met=i % 5 != 0,
+                ),
+                SLAClock(
+                    case=case,
+                    kind=Kind.RESOLUTION,
+                    state=State.RUNNING if i % 2 else State.STOPPED,
+                    target=timedelta(hours=8),
+                    started_at=began,
+                    due_at=began + timedelta(hours=8) if i % 2 else None,
+                    stopped_at=None if i % 2 else began + timedelta(hours=3),
+                    elapsed_before=timedelta(hours=3),
+                    met=None if i % 2 else True,
+                ),
+            ]
+        )
 
 
 @pytest.mark.parametrize("n", [5, 100])

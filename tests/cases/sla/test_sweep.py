@@ -1,6 +1,7 @@
 """The SLA sweep and the notification outbox: idempotent, safe under concurrency, nothing lost when
 a worker dies half way, notifications over the real wire formats (SMTP via Django's mail backend,
 Slack's incoming-webhook JSON against a local server)."""
+
 import json
 import threading
 from datetime import datetime, timedelta
@@ -35,8 +36,15 @@ def setup(db):
 
 def make_case(setup, priority=Priority.CRITICAL, when=MON_0900):
     with mock.patch("django.utils.timezone.now", return_value=when):
-        case = services.case_create(actor=setup["agent"], tenant=setup["tenant"], requester=setup["requester"],
-                                    subject="Payment processing is down", priority=priority, owner=setup["agent"], team=setup["team"])
+        case = services.case_create(
+            actor=setup["agent"],
+            tenant=setup["tenant"],
+            requester=setup["requester"],
+            subject="Payment processing is down",
+            priority=priority,
+            owner=setup["agent"],
+            team=setup["team"],
+        )
     return case
 
 
@@ -67,8 +75,14 @@ def test_sweep_is_idempotent(setup):
     assert SLAEscalation.objects.filter(clock__case=case, level="breached").count() == 1
     entries = case.interactions.filter(kind=Interaction.Kind.AUTOMATION, data__escalation="breached")
     assert entries.count() == 1
-    recipients = set(Notification.objects.filter(case=case, escalation__level="breached").values_list("recipient", flat=True))
-    assert recipients == {"kari@example.com", "boss@example.com", "oncall@example.com"}  # owner, their manager, on-call page
+    recipients = set(
+        Notification.objects.filter(case=case, escalation__level="breached").values_list("recipient", flat=True)
+    )
+    assert recipients == {
+        "kari@example.com",
+        "boss@example.com",
+        "oncall@example.com",
+    }  # owner, their manager, on-call page
     assert "paged on-call (1)" in entries.get().data["actions"]
 
 
@@ -81,7 +95,10 @@ def test_at_risk_then_breached_each_once(setup):
     assert sweep(MON_0900 + timedelta(minutes=14)).escalations == 0
     breach = sweep(MON_0900 + timedelta(minutes=20))
     assert (breach.breached, breach.escalations) == (1, 1)
-    assert sorted(SLAEscalation.objects.filter(clock__case=case).values_list("level", flat=True)) == ["at_risk", "breached"]
+    assert sorted(SLAEscalation.objects.filter(clock__case=case).values_list("level", flat=True)) == [
+        "at_risk",
+        "breached",
+    ]
 
 
 @pytest.mark.django_db
@@ -107,7 +124,12 @@ def test_a_worker_killed_mid_sweep_loses_nothing(setup):
     result = sweep(MON_0900 + timedelta(minutes=17))
     assert result.breached == 5
     assert SLAEscalation.objects.filter(level="breached").count() == 5
-    assert Interaction.objects.filter(case__in=cases, kind=Interaction.Kind.AUTOMATION, data__escalation="breached").count() == 5
+    assert (
+        Interaction.objects.filter(
+            case__in=cases, kind=Interaction.Kind.AUTOMATION, data__escalation="breached"
+        ).count()
+        == 5
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -164,7 +186,9 @@ def test_at_risk_notifications_wait_for_business_hours_when_the_policy_says_so(s
 @pytest.mark.django_db
 def test_at_risk_outside_hours_is_held_until_the_next_open(setup):
     SLAPolicy.objects.filter(name="Standard").update(notify_business_hours_only=True, at_risk_percent=50)
-    case = make_case(setup, priority=Priority.HIGH, when=datetime(2026, 11, 27, 15, 20, tzinfo=OSLO))  # 60 min, 40 by close
+    case = make_case(
+        setup, priority=Priority.HIGH, when=datetime(2026, 11, 27, 15, 20, tzinfo=OSLO)
+    )  # 60 min, 40 by close
     sweep(datetime(2026, 11, 27, 18, 0, tzinfo=OSLO))  # at risk since 15:50, swept after hours
     note = Notification.objects.get(case=case, recipient="kari@example.com")
     assert note.send_after == datetime(2026, 11, 30, 8, 0, tzinfo=OSLO)
@@ -186,7 +210,9 @@ def test_raise_priority_policy_action(setup):
 @pytest.mark.django_db
 def test_reassign_policy_action(setup):
     escalation_team = TeamFactory(name="Tier 2", slug="tier-2")
-    SLAPolicy.objects.filter(name="Standard").update(escalation=SLAPolicy.Escalation.REASSIGN, escalation_team=escalation_team)
+    SLAPolicy.objects.filter(name="Standard").update(
+        escalation=SLAPolicy.Escalation.REASSIGN, escalation_team=escalation_team
+    )
     case = make_case(setup, priority=Priority.HIGH)
     sweep(MON_0900 + timedelta(minutes=61))
     case.refresh_from_db()
