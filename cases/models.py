@@ -216,7 +216,7 @@ class Interaction(models.Model):
         return self.kind in {self.Kind.INBOUND, self.Kind.REPLY, self.Kind.NOTE}
 
 
-def attachment_path(instance: "Attachment", filename: str) -> str:
+def attachment_path(instance: Attachment, filename: str) -> str:
     return f"attachments/{instance.case_id}/{timezone.now():%Y%m%d%H%M%S}-{os.path.basename(filename)}"
 
 

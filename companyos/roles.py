@@ -1,7 +1,7 @@
 """Roles are Django groups, created by a data migration. Visibility rules read them from here."""
 
-from functools import wraps
 from contextlib import contextmanager
+from functools import wraps
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied

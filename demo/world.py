@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import random
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from auditlog.context import disable_auditlog
 from django.contrib.auth import get_user_model
@@ -374,7 +375,7 @@ class World:
     specs: dict[int, TenantSpec]
     requesters: dict[int, list[Requester]]
     resources: dict[int, list[Resource]]
-    users: dict[str, "User"]
+    users: dict[str, User]
     teams: dict[str, Team]
     tags: dict[str, Tag]
     # tenant id -> users who may see it (and so may own its cases)
@@ -564,7 +565,7 @@ def pick_channel(rng: random.Random, spec: TenantSpec) -> str:
     return rng.choices(allowed, [weights[c] for c in allowed])[0]
 
 
-def owner_choices(world: World, tenant_id: int, draft: "Draft | None" = None):
+def owner_choices(world: World, tenant_id: int, draft: Draft | None = None):
     users = world.visible_users[tenant_id]
     weights = []
     for u in users:

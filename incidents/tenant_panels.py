@@ -4,7 +4,8 @@ through its cases or its resources, active first."""
 
 from __future__ import annotations
 
-from django.db.models import Case as SQLCase, Exists, IntegerField, OuterRef, Prefetch, Value, When
+from django.db.models import Case as SQLCase
+from django.db.models import Exists, IntegerField, OuterRef, Prefetch, Value, When
 
 from cases.models import Case
 from tenants import extensions

@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.db import connection
-from django.db.models import Case as SQLCase, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case as SQLCase
+from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL, Window
 from django.db.models.functions import Coalesce, DenseRank, RowNumber
 from django.http import Http404

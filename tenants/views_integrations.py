@@ -26,7 +26,6 @@ from . import ingest
 from .ingest.integrations import LABEL_NAME
 from .models import Integration
 
-
 admin_only = admin_required(
     Integration, reason="integrations are for admins", message="Integrations are managed by admins.", default_pk="list"
 )

@@ -48,7 +48,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -67,7 +67,7 @@ __all__ = [
     "next_open",
 ]
 
-UTC = timezone.utc
+UTC = UTC
 ONE_DAY = timedelta(days=1)
 ONE_HOUR = timedelta(hours=1)
 ZERO = timedelta(0)

@@ -20,9 +20,9 @@ from companyos.models import TIMEZONE_CHOICES
 from tenants.choices import Segment, SupportTier
 from tenants.models import Tenant
 
-from . import calendar as sla
 from ..choices import Priority
 from ..models import BusinessCalendar, SLAClock, SLAPolicy, SLAPolicyRule, Team
+from . import calendar as sla
 from .models import CLOCK_KINDS, PRIORITY_SLUGS, WEEKDAYS
 from .presets import PRESETS, UNITS
 

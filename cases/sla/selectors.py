@@ -22,10 +22,10 @@ from tenants.choices import Segment, SupportTier
 from tenants.models import Tenant
 from tenants.selectors import tenant_visible_to
 
-from . import calendar as sla
-from .clocks import case_calendar, clock_calendar, describe_target, policy_for_tenant, target_for
 from ..choices import OPEN_STATUSES, Priority
 from ..models import BusinessCalendar, Case, SLAClock, SLAPolicy, SLAPolicyRule, Team
+from . import calendar as sla
+from .clocks import case_calendar, clock_calendar, describe_target, policy_for_tenant, target_for
 
 Kind = SLAClock.Kind
 State = SLAClock.State

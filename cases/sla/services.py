@@ -14,7 +14,6 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-
 from .. import services as case_services
 from ..choices import OPEN_STATUSES
 from ..models import BusinessCalendar, Case, SLAPolicy, SLAPolicyRule

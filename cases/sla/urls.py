@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from .views import admin as views_sla_admin, dashboard as views_sla_dashboard
+from .views import admin as views_sla_admin
+from .views import dashboard as views_sla_dashboard
 
 app_name = "sla"
 

@@ -8,7 +8,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from companyos.timefmt import duration as format_duration, relative
+from companyos.timefmt import duration as format_duration
+from companyos.timefmt import relative
 
 register = template.Library()
 

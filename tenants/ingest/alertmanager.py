@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -15,7 +15,6 @@ from django.utils.dateparse import parse_datetime
 from ..models import Resource, Tenant
 from ..telemetry import Alert, Integration
 from .batch import BatchTooLarge, IngestConflict, IngestError, _upsert
-
 
 ALERTMANAGER_NO_END = "0001-01-01T00:00:00Z"
 
@@ -133,7 +132,7 @@ def alertmanager_receive(*, integration: Integration, payload) -> AlertmanagerRe
                 }
             )
             continue
-        source_id = f"{fingerprint}@{starts_at.astimezone(dt_timezone.utc).isoformat()}"
+        source_id = f"{fingerprint}@{starts_at.astimezone(UTC).isoformat()}"
         if source_id in seen:
             skipped.append({"fingerprint": fingerprint, "reason": "sent twice in this notification"})
             continue

@@ -28,7 +28,6 @@ from ..models import Resource, Tenant
 from ..telemetry import TELEMETRY_MODELS, Integration, ResourceDependency
 from .schema import KINDS, RESOURCES, SERIALIZERS
 
-
 # --- errors ---------------------------------------------------------------------------------------------
 
 

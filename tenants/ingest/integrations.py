@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from ..telemetry import Integration
 
-
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from cases.sla import clocks
 from cases.models import BusinessCalendar
+from cases.sla import clocks
 from companyos.models import Profile
 from tests.browser.conftest import sign_in
 from tests.factories import TenantFactory, UserFactory

@@ -7,10 +7,10 @@ import pytest
 from django.db import connection
 from django.db.models import F
 
-from demo import bulk_load
-from demo.world import build_demo_world
 from cases.choices import OPEN_STATUSES
 from cases.models import Case, Interaction
+from demo import bulk_load
+from demo.world import build_demo_world
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY path is PostgreSQL only")
 

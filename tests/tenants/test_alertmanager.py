@@ -3,14 +3,14 @@
 
 import copy
 import json
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from django.test import Client
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from django.test import Client
 
 from tenants import ingest
 from tenants.models import Alert
@@ -59,7 +59,7 @@ def test_firing_alerts_are_mapped_to_tenant_and_resource(integration, tenant_a, 
     assert (high.tenant, high.resource, high.integration) == (tenant_a, gateway, integration)
     assert (high.name, high.severity, high.status) == ("HighErrorRate", "critical", Alert.Status.FIRING)
     assert high.summary == "Error rate above 1% on api-gateway"
-    assert high.starts_at == datetime(2026, 3, 2, 9, 58, 30, 123456, tzinfo=dt_timezone.utc)
+    assert high.starts_at == datetime(2026, 3, 2, 9, 58, 30, 123456, tzinfo=UTC)
     assert high.ends_at is None  # 0001-01-01T00:00:00Z: no end yet
     assert high.labels["job"] == "api-gateway"
     assert high.annotations["runbook_url"].startswith("https://runbooks.example.com/")
@@ -85,7 +85,7 @@ def test_resolved_closes_the_open_alert(integration, tenant_a, gateway):
     assert response.json()["updated"] == 1
     high = Alert.objects.get(fingerprint="5f1d2c3b4a596877")
     assert high.status == Alert.Status.RESOLVED
-    assert high.ends_at == datetime(2026, 3, 2, 10, 24, 30, 123456, tzinfo=dt_timezone.utc)
+    assert high.ends_at == datetime(2026, 3, 2, 10, 24, 30, 123456, tzinfo=UTC)
     assert Alert.objects.count() == 2
     assert Alert.objects.get(fingerprint="a0b9c8d7e6f51234").status == Alert.Status.FIRING
     # Resolved again (Alertmanager repeats resolved notifications): nothing changes.

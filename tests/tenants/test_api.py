@@ -3,15 +3,15 @@ every problem and writes nothing, size limits (413), idempotent upserts, constan
 
 import io
 import json
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given
-from hypothesis import settings as hypothesis_settings
-from hypothesis import strategies as st
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from tenants import ingest
 from tenants.api import LimitedJSONParser, PayloadTooLarge
@@ -30,7 +30,7 @@ from tenants.telemetry import TELEMETRY_MODELS
 from tests.factories import ResourceFactory
 
 T0 = "2026-03-02T10:00:00Z"
-T0_DT = datetime(2026, 3, 2, 10, 0, tzinfo=dt_timezone.utc)
+T0_DT = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -22,8 +22,10 @@ from companyos.roles import admin_required
 from companyos.timefmt import duration
 from tenants.models import Tenant
 
-from .. import calendar as sla, selectors, services as sla_services
 from ...models import BusinessCalendar, SLAClock, SLAPolicy, SLAPolicyRule
+from .. import calendar as sla
+from .. import selectors
+from .. import services as sla_services
 from ..forms import (
     CalendarForm,
     PolicyForm,

@@ -21,8 +21,9 @@ from companyos.htmx import partial
 from tenants.choices import Segment, SupportTier
 from tenants.models import Tenant
 
-from .. import reports as sla_reports, selectors
 from ...choices import PRIORITY_SLUG_CHOICES, Priority
+from .. import reports as sla_reports
+from .. import selectors
 
 TEMPLATE = "cases/sla_dashboard.html"
 W = {"class": "input"}

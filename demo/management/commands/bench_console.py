@@ -22,13 +22,13 @@ from statistics import median
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from companyos.bench import percentile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
+from companyos.bench import percentile
 from tenants import panels
 from tenants.choices import Health
 from tenants.models import Resource, Tenant

@@ -23,13 +23,13 @@ from statistics import median
 
 from auditlog.context import set_actor
 from django.conf import settings
-from companyos.bench import percentile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test import Client
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from companyos.bench import percentile
 from tenants import ingest
 from tenants.models import Integration, Resource, Tenant
 from tenants.telemetry import TELEMETRY_MODELS

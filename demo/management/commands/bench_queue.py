@@ -17,7 +17,6 @@ from statistics import median
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from companyos.bench import percentile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test import Client
@@ -25,6 +24,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 
 from cases.models import Case
 from cases.selectors import case_visible_to
+from companyos.bench import percentile
 from demo.bulk_load import ensure_cases
 from demo.world import build_demo_world
 

@@ -17,10 +17,10 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from cases.models import Case, Interaction, SLAClock
 from cases.sla.sweep import sla_sweep
 from demo.bulk_load import ensure_cases
 from demo.world import build_demo_world
-from cases.models import Case, Interaction, SLAClock
 
 BENCH_WINDOW = 900_001
 

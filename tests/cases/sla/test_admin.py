@@ -12,9 +12,9 @@ from auditlog.models import LogEntry
 from django.urls import reverse
 
 from cases import services
-from cases.sla import clocks, selectors
 from cases.choices import Priority, Status
 from cases.models import BusinessCalendar, Interaction, SLAClock, SLAPolicy, SLAPolicyRule
+from cases.sla import clocks, selectors
 from cases.sla.forms import PolicyForm, parse_closures, parse_extra_days, parse_windows, preset_policy_name
 from cases.sla.presets import PRESETS, preset_targets
 from companyos.models import Profile

@@ -13,7 +13,7 @@ import json
 import pickle
 import random
 import time as clock
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -32,7 +32,7 @@ from cases.sla.calendar import (
 )
 from cases.sla.presets import KINDS, PRESETS, PRIORITIES, UNITS, preset_column, preset_targets
 
-UTC = timezone.utc
+UTC = UTC
 OSLO = ZoneInfo("Europe/Oslo")
 NY = ZoneInfo("America/New_York")
 LHI = ZoneInfo("Australia/Lord_Howe")
@@ -721,7 +721,7 @@ def _random_windows(rng: random.Random) -> tuple:
     return tuple((as_time(points[i]), as_time(points[i + 1])) for i in range(0, len(points), 2))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def generated_calendar(seed: int) -> Calendar:
     """A random business calendar; cached so its per-day intervals stay warm across examples."""
     if seed == 0:
@@ -844,6 +844,6 @@ def test_properties_of_business_time(scenario):
     assert elapsed(start, t + a, always) == a == elapsed(start, t + a, None)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _always(tz: str) -> Calendar:
     return Calendar.always(tz)

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cases import services
-from cases.sla import clocks, selectors
-from cases.sla import services as sla_services
 from cases.choices import Priority, Status
 from cases.models import Interaction, SLAClock, SLAPolicy
+from cases.sla import clocks, selectors
+from cases.sla import services as sla_services
 from tenants.choices import SupportTier
 from tests.factories import RequesterFactory, TenantFactory, UserFactory
 

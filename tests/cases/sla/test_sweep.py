@@ -14,10 +14,10 @@ from django.core import mail
 from django.db import connection
 
 from cases import services
-from companyos import roles
-from cases.sla import sweep as escalation
 from cases.choices import Priority
 from cases.models import Interaction, Notification, SLAClock, SLAEscalation, SLAPolicy
+from cases.sla import sweep as escalation
+from companyos import roles
 from tests.factories import RequesterFactory, TeamFactory, TenantFactory, UserFactory
 
 OSLO = ZoneInfo("Europe/Oslo")
