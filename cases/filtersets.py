@@ -218,6 +218,6 @@ class CaseFilterSet(df.FilterSet):
 
     @property
     def sort_key(self) -> str:
-        self.errors  # validates the form, so cleaned_data holds every valid value
+        self.is_valid()  # validates the form, so cleaned_data holds every valid value
         value = getattr(self.form, "cleaned_data", {}).get("sort")
         return value if value in SORTS else DEFAULT_SORT

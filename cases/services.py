@@ -8,7 +8,8 @@ changed fields, the SLA summary the clocks return, `updated_at` and `version`) i
 `_timeline` creates every timeline entry (`record_system_entries` the sweep's, by COPY). The SLA
 clock rules (`cases.sla.clocks`) write clocks only; the pure triage rules are in `cases.triage`,
 the reads in `cases.selectors`. Also here: context capture and the priority decision, the SLA
-re-apply, saved views. System work passes `companyos.roles.system_user()` as the actor.
+re-apply, saved views. The errors are in `cases.errors`, bulk actions (which loop over these
+services) in `cases.bulk`. System work passes `companyos.roles.system_user()` as the actor.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import functools
 import mimetypes
 import os
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -31,50 +31,13 @@ from tenants.models import Requester, Tenant
 from tenants.selectors import can_see_tenant
 
 from . import selectors, triage
-from .choices import (
-    OPEN_STATUSES,
-    TRANSITIONS,
-    Category,
-    Environment,
-    IssueType,
-    Priority,
-    Status,
-)
-from .models import (
-    Attachment,
-    Case,
-    CaseContext,
-    Interaction,
-    SavedView,
-    SLAPolicy,
-    Tag,
-    Team,
-)
+from .choices import OPEN_STATUSES, TRANSITIONS, Category, Environment, IssueType, Priority, Status
+from .errors import CaseConflict, CaseError, InvalidTransition, NotPermitted
+from .models import Attachment, Case, CaseContext, Interaction, SavedView, SLAPolicy, Tag, Team
 from .sla import clocks
 from .sla.clocks import ClockImpact
 
 User = get_user_model()
-
-
-class CaseError(Exception):
-    """A refused write; `str(error)` is the message the user sees."""
-
-
-class InvalidTransition(CaseError):
-    def __init__(self, case: Case, to: str):
-        allowed = ", ".join(Status(s).label for s in TRANSITIONS.get(case.status, [])) or "none"
-        super().__init__(
-            f"{case.key} cannot move from {Status(case.status).label} to {Status(to).label}. "
-            f"Allowed from {Status(case.status).label}: {allowed}."
-        )
-
-
-class CaseConflict(CaseError):
-    """Someone else changed the case between the user's page load and their action."""
-
-
-class NotPermitted(CaseError):
-    pass
 
 
 def _atomic(fn):
@@ -399,7 +362,8 @@ def case_classify(*, case_id: int, actor, expected_version: int | None = None, r
     case = _lock(case_id, actor)
     if expected_version is not None and case.version != expected_version:
         raise CaseConflict(
-            f"{case.key} was changed by someone else since you opened it. Reload to see the current values; nothing was changed."
+            f"{case.key} was changed by someone else since you opened it. "
+            "Reload to see the current values; nothing was changed."
         )
     valid = {
         "priority": Priority.values,
@@ -493,7 +457,8 @@ def validate_upload(upload: UploadedFile) -> str:
     allowed = settings.ATTACHMENT_ALLOWED_TYPES
     if ext not in allowed:
         raise CaseError(
-            f"{name or 'That file'}: files of type {ext or '(none)'} are not accepted. Allowed: {', '.join(sorted(allowed))}."
+            f"{name or 'That file'}: files of type {ext or '(none)'} are not accepted. "
+            f"Allowed: {', '.join(sorted(allowed))}."
         )
     if upload.size > settings.ATTACHMENT_MAX_BYTES:
         raise CaseError(
@@ -587,7 +552,8 @@ def case_capture_context(*, case_id: int, actor) -> CaseContext:
     )
     summary = (
         f"context captured: {len(data['alerts'])} alert(s) firing, health {data['health']['overall']}, "
-        f"{len(data['incidents'])} active incident(s), {len(data['similar_cases'])} similar case(s); suggested {Priority(priority).label}"
+        f"{len(data['incidents'])} active incident(s), {len(data['similar_cases'])} similar case(s); "
+        f"suggested {Priority(priority).label}"
     )
     _timeline(
         case,
@@ -650,51 +616,3 @@ def saved_view_delete(*, view_id: int, actor) -> SavedView:
         raise NotPermitted("You can only delete your own views.")
     view.delete()
     return view
-
-
-# --- bulk -----------------------------------------------------------------------------------------
-
-
-@dataclass
-class BulkResult:
-    changed: list[str] = field(default_factory=list)
-    skipped: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def summary(self) -> str:
-        text = f"{len(self.changed)} case{'s' if len(self.changed) != 1 else ''} changed"
-        if self.skipped:
-            text += f"; {len(self.skipped)} skipped"
-        return text
-
-
-BULK_ACTIONS = ("assign", "status", "tag")
-
-
-def case_bulk(*, cases, actor, action: str, value) -> BulkResult:
-    """Apply one action to many cases, each through its own service call (and so its own row lock,
-    transaction and timeline entry). `cases` must already be scoped to what `actor` may see."""
-    if action not in BULK_ACTIONS:
-        raise CaseError(f"Unknown bulk action {action!r}.")
-    result = BulkResult()
-    for case in cases:
-        try:
-            if action == "assign":
-                before = case_assign(case_id=case.pk, actor=actor, owner=value).version
-                changed = before != case.version
-            elif action == "status":
-                if case.status == value:
-                    result.skipped[case.key] = f"already {Status(value).label}"
-                    continue
-                case_transition(case_id=case.pk, to=value, actor=actor, reason="bulk action")
-                changed = True
-            else:
-                changed = case_tag(case_id=case.pk, actor=actor, add=[value]).version != case.version
-        except CaseError as error:
-            result.skipped[case.key] = str(error)
-            continue
-        if changed:
-            result.changed.append(case.key)
-        else:
-            result.skipped[case.key] = "nothing to change"
-    return result

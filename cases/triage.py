@@ -17,11 +17,13 @@ from .choices import Environment, IssueType, Priority
 # --- priority suggestion (pure) ---------------------------------------------------------------------
 
 ALL_FAILING = re.compile(
-    r"\b(all|every)\b[^.]{0,40}\b(fail\w*|500s?|errors?|down|time ?outs?|return(s|ing)? 5\d\d)\b|\b(complete|total|full)\b[^.]{0,20}\boutage\b|\bis down\b|\bcompletely (down|broken|non-functional)\b",
+    r"\b(all|every)\b[^.]{0,40}\b(fail\w*|500s?|errors?|down|time ?outs?|return(s|ing)? 5\d\d)\b"
+    r"|\b(complete|total|full)\b[^.]{0,20}\boutage\b|\bis down\b|\bcompletely (down|broken|non-functional)\b",
     re.I,
 )
 SECURITY = re.compile(
-    r"unauthori[sz]ed access|data (breach|leak)|security (breach|vulnerability|incident)|exploit|leak(ed|ing)? (customer )?data",
+    r"unauthori[sz]ed access|data (breach|leak)|security (breach|vulnerability|incident)|exploit"
+    r"|leak(ed|ing)? (customer )?data",
     re.I,
 )
 PAYMENTS = re.compile(r"\b(payment|billing|checkout|transaction)s?\b[^.]{0,30}\b(down|fail\w*|broken)\b", re.I)

@@ -15,7 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 from companyos import audit
 from companyos.htmx import htmx_partial, is_embedded, partial
 
-from . import services
+from . import bulk, services
 from .choices import Priority, Status, transition_label
 from .filtersets import SORTS, CaseFilterSet
 from .forms import (
@@ -179,7 +179,7 @@ def case_bulk(request):
             "next": back,
         }
         return render(request, partial(request, "cases/bulk_confirm.html", "dialog"), context)
-    result = services.case_bulk(cases=cases, actor=request.user, action=action, value=value)
+    result = bulk.case_bulk(cases=cases, actor=request.user, action=action, value=value)
     messages.success(
         request,
         result.summary

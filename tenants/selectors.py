@@ -346,7 +346,8 @@ def resource_graph(tenant: Tenant) -> dict | None:
     # Firing alerts per resource, counted up to FIRING_CAP (a bounded probe of the (resource, status) index).
     firing = RawSQL(
         f"SELECT COUNT(*) FROM (SELECT 1 FROM {connection.ops.quote_name(Alert._meta.db_table)} AS fa "
-        f"WHERE fa.resource_id = {connection.ops.quote_name(Resource._meta.db_table)}.id AND fa.status = %s LIMIT {FIRING_CAP}) AS capped",
+        f"WHERE fa.resource_id = {connection.ops.quote_name(Resource._meta.db_table)}.id AND fa.status = %s "
+        f"LIMIT {FIRING_CAP}) AS capped",
         [Alert.Status.FIRING.value],
         output_field=IntegerField(),
     )

@@ -83,7 +83,8 @@ def alertmanager_receive(*, integration: Integration, payload) -> AlertmanagerRe
     alerts = payload["alerts"]
     if len(alerts) > settings.TELEMETRY_MAX_BATCH:
         raise BatchTooLarge(
-            f"{len(alerts):,} alerts; the limit is {settings.TELEMETRY_MAX_BATCH:,}. Set max_alerts in the receiver's webhook_config."
+            f"{len(alerts):,} alerts; the limit is {settings.TELEMETRY_MAX_BATCH:,}. "
+            "Set max_alerts in the receiver's webhook_config."
         )
 
     tenant_label, service_label = integration.alert_tenant_label, integration.alert_service_label

@@ -179,7 +179,8 @@ def _validate(kind: str, items: list, integration: Integration) -> list[dict]:
                 add(
                     i,
                     ref,
-                    f"No resource {external_id!r} for tenant {raw(i, 'tenant')!r}. Send it to /api/v1/telemetry/resources/ first.",
+                    f"No resource {external_id!r} for tenant {raw(i, 'tenant')!r}. "
+                    "Send it to /api/v1/telemetry/resources/ first.",
                 )
 
     # The same key twice in one batch is ambiguous: which one wins?

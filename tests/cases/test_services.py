@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
-from cases import services
+from cases import bulk, services
 from cases.choices import TRANSITIONS, Category, Environment, IssueType, Priority, Status
 from cases.models import Attachment, Case, Interaction, Tag
 from cases.services import CaseConflict, CaseError, InvalidTransition, NotPermitted
@@ -557,7 +557,7 @@ def test_bulk_status_over_a_mixed_selection(agent, tenant_a):
         Case.objects.filter(pk__in=[c.pk for c in (working, also_working, fresh, done, already)]).order_by("pk")
     )
 
-    result = services.case_bulk(cases=cases, actor=agent, action="status", value=Status.WAITING_ON_CUSTOMER)
+    result = bulk.case_bulk(cases=cases, actor=agent, action="status", value=Status.WAITING_ON_CUSTOMER)
 
     assert sorted(result.changed) == sorted([working.key, also_working.key])
     assert set(result.skipped) == {fresh.key, done.key, already.key}
@@ -584,7 +584,7 @@ def test_bulk_assign_and_tag_each_write_their_own_entry(agent, other_agent, tena
     hidden = CaseFactory(tenant=tenant_b)  # not visible to the agent: the service refuses it too
     cases = [unowned, owned, tagged, hidden]
 
-    result = services.case_bulk(cases=cases, actor=agent, action="assign", value=other_agent)
+    result = bulk.case_bulk(cases=cases, actor=agent, action="assign", value=other_agent)
     assert sorted(result.changed) == sorted([unowned.key, tagged.key])
     assert result.skipped[owned.key] == "nothing to change"
     assert "not visible" in result.skipped[hidden.key]
@@ -593,7 +593,7 @@ def test_bulk_assign_and_tag_each_write_their_own_entry(agent, other_agent, tena
     assert not hidden.interactions.exists() and Case.objects.get(pk=hidden.pk).owner_id is None
 
     cases = list(Case.objects.filter(pk__in=[c.pk for c in cases]).order_by("pk"))
-    result = services.case_bulk(cases=cases, actor=agent, action="tag", value="vip")
+    result = bulk.case_bulk(cases=cases, actor=agent, action="tag", value="vip")
     assert sorted(result.changed) == sorted([unowned.key, owned.key])
     assert result.skipped[tagged.key] == "nothing to change"
     assert hidden.key in result.skipped
@@ -605,7 +605,7 @@ def test_bulk_assign_and_tag_each_write_their_own_entry(agent, other_agent, tena
 @pytest.mark.django_db
 def test_bulk_refuses_an_unknown_action(agent, case_a):
     with pytest.raises(CaseError, match="Unknown bulk action"):
-        services.case_bulk(cases=[case_a], actor=agent, action="delete", value=None)
+        bulk.case_bulk(cases=[case_a], actor=agent, action="delete", value=None)
 
 
 # --- intake ---------------------------------------------------------------------------------------------------

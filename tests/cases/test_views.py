@@ -204,7 +204,10 @@ def test_saved_views_builtins_and_counts(world, agent):
     import re
 
     def count(name):
-        pattern = rf'{re.escape(views[name].query).replace("&", "&amp;")}">{re.escape(name).replace("&gt;", ">")}</a>\s*<span class="count"[^>]*>(\d+)'
+        pattern = (
+            rf'{re.escape(views[name].query).replace("&", "&amp;")}">{re.escape(name).replace("&gt;", ">")}</a>'
+            r'\s*<span class="count"[^>]*>(\d+)'
+        )
         match = re.search(pattern.replace(">", "&gt;") if False else pattern, body.replace("&gt;", ">"))
         assert match, name
         return int(match.group(1))
@@ -461,7 +464,8 @@ def test_queue_query_count_is_flat(n, tenant_a, agent, django_assert_max_num_que
     _populate(n, tenant_a, agent)
     client = login(agent)
     client.get("/cases/")  # warm session/contenttype caches
-    # session, user, profile, roles, 2× tenant grants, count, saved views, 3 filter choices, assignees, rows, tags, list-access audit row, session save
+    # session, user, profile, roles, 2× tenant grants, count, saved views, 3 filter choices, assignees, rows,
+    # tags, list-access audit row, session save
     with django_assert_max_num_queries(18):
         assert client.get("/cases/?sort=updated").status_code == 200
     with django_assert_max_num_queries(14):

@@ -29,7 +29,8 @@ TIMELINE_WRITES = {"create", "bulk_create", "get_or_create", "update_or_create"}
 
 
 def _chain(node) -> list[str]:
-    """Names along an attribute/call chain, root first: Case.objects.filter(x).update -> [Case, objects, filter, update]."""
+    """Names along an attribute/call chain, root first:
+    Case.objects.filter(x).update -> [Case, objects, filter, update]."""
     names = []
     while True:
         if isinstance(node, ast.Attribute):

@@ -77,7 +77,10 @@ def worker():
             f"Redis is not reachable at {REDIS_URL}: the test suite runs against the real broker (see .ci/test)"
         )
     settings_db = connection.settings_dict
-    db_url = f"postgres://{settings_db['USER'] or 'postgres'}@{settings_db['HOST'] or '127.0.0.1'}:{settings_db['PORT'] or 5432}/{settings_db['NAME']}"
+    db_url = (
+        f"postgres://{settings_db['USER'] or 'postgres'}@{settings_db['HOST'] or '127.0.0.1'}:"
+        f"{settings_db['PORT'] or 5432}/{settings_db['NAME']}"
+    )
     env = {
         **os.environ,
         "DATABASE_URL": db_url,

@@ -67,7 +67,8 @@ def test_embedded_default_needs_no_services():
 def test_with_redis_url_celery_and_cache_use_redis():
     code = (
         "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='companyos.settings'; django.setup();"
-        "from django.conf import settings as s; print(s.CELERY_BROKER_URL, s.CELERY_TASK_ALWAYS_EAGER, s.CACHES['default']['BACKEND'])"
+        "from django.conf import settings as s; "
+        "print(s.CELERY_BROKER_URL, s.CELERY_TASK_ALWAYS_EAGER, s.CACHES['default']['BACKEND'])"
     )
     result = run(code, DEBUG="true", REDIS_URL="redis://127.0.0.1:6379/0")
     assert result.stdout.split() == ["redis://127.0.0.1:6379/0", "False", "django.core.cache.backends.redis.RedisCache"]

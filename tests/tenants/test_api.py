@@ -316,7 +316,10 @@ def test_malformed_json_is_400_with_a_reason(api, tenant_a):
 
 
 def test_nan_is_not_json(api, tenant_a):
-    body = '{"items": [{"tenant": "acme", "source_id": "x", "name": "a", "objective": NaN, "value": 1, "error_budget_remaining": 1, "observed_at": "2026-03-02T10:00:00Z"}]}'
+    body = (
+        '{"items": [{"tenant": "acme", "source_id": "x", "name": "a", "objective": NaN, "value": 1, '
+        '"error_budget_remaining": 1, "observed_at": "2026-03-02T10:00:00Z"}]}'
+    )
     response = api.post("/api/v1/telemetry/slis/", body, raw=True)
     assert response.status_code == 400
     assert "NaN" in response.json()["detail"]

@@ -71,7 +71,8 @@ def world(tenant_a, tenant_b, manager):
         billing_status=BillingStatus.TRIAL,
         health=Health.AMBER,
     )
-    # Acme: red (latest SLI under objective, an older green one superseded). Globex: green. Initech: no SLIs → its recorded amber.
+    # Acme: red (latest SLI under objective, an older green one superseded). Globex: green.
+    # Initech: no SLIs → its recorded amber.
     add_sli(tenant_a, integration, value=99.99, budget=90, ago=30)
     add_sli(tenant_a, integration, value=98.0, budget=40, ago=1)
     add_sli(tenant_b, integration, budget=80)
@@ -238,7 +239,8 @@ def test_query_count_does_not_grow_with_tenants(n, agent, django_assert_max_num_
     user = UserFactory(username="lots", role="agent", tenants=tenants)
     client = login(user)
     client.get("/tenants/")
-    # session, user, profile, roles, 2× tenant grants, count, page of tenants, filter choices (none), audit row, session save ×3
+    # session, user, profile, roles, 2× tenant grants, count, page of tenants, filter choices (none), audit row,
+    # session save ×3
     with django_assert_max_num_queries(13):
         response = client.get("/tenants/?sort=health&has_breached=true")
     assert len(slugs(response)) == min(n, 50)

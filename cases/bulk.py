@@ -1,0 +1,56 @@
+"""Bulk actions on the queue: one action applied to many cases, each through its own case service
+call (and so its own row lock, transaction, timeline entry and audit rows). There is no second path
+that skips the history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import services
+from .choices import Status
+from .errors import CaseError
+
+
+@dataclass
+class BulkResult:
+    changed: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        text = f"{len(self.changed)} case{'s' if len(self.changed) != 1 else ''} changed"
+        if self.skipped:
+            text += f"; {len(self.skipped)} skipped"
+        return text
+
+
+BULK_ACTIONS = ("assign", "status", "tag")
+
+
+def case_bulk(*, cases, actor, action: str, value) -> BulkResult:
+    """Apply one action to many cases, each through its own service call (and so its own row lock,
+    transaction and timeline entry). `cases` must already be scoped to what `actor` may see."""
+    if action not in BULK_ACTIONS:
+        raise CaseError(f"Unknown bulk action {action!r}.")
+    result = BulkResult()
+    for case in cases:
+        try:
+            if action == "assign":
+                before = services.case_assign(case_id=case.pk, actor=actor, owner=value).version
+                changed = before != case.version
+            elif action == "status":
+                if case.status == value:
+                    result.skipped[case.key] = f"already {Status(value).label}"
+                    continue
+                services.case_transition(case_id=case.pk, to=value, actor=actor, reason="bulk action")
+                changed = True
+            else:
+                changed = services.case_tag(case_id=case.pk, actor=actor, add=[value]).version != case.version
+        except CaseError as error:
+            result.skipped[case.key] = str(error)
+            continue
+        if changed:
+            result.changed.append(case.key)
+        else:
+            result.skipped[case.key] = "nothing to change"
+    return result
