@@ -22,9 +22,11 @@ from django.utils import timezone
 from cases.choices import OPEN_STATUSES, Status
 from cases.models import Case, Interaction
 
+from .catalog import ENTITLEMENTS, TAGS
+from .planning import TRIAGE_MINUTES
 from .tickets import IT, C, H, L, M, draft_ticket
-from .timelines import TRIAGE_MINUTES, realistic_cases
-from .world import DEFAULT_DEMO_CASES, ENTITLEMENTS, TAGS, Out, World, _quiet, owner_choices
+from .timelines import realistic_cases
+from .world import DEFAULT_DEMO_CASES, Out, World, _quiet, owner_choices
 
 # Up to this many cases in the table, new cases get full timelines; beyond it, the bulk loader.
 BULK_THRESHOLD = 5_000
@@ -224,15 +226,12 @@ def bulk_cases(
         # VACUUM as well as ANALYZE: it sets the visibility map, without which the queue's
         # index-only scans (capped counts) fall back to visiting the heap. Not inside a transaction.
         out("  VACUUM ANALYZE …")
+        tables = f"{Case._meta.db_table}, {Interaction._meta.db_table}, {Case.tags.through._meta.db_table}"
         with connection.cursor() as cursor:
             if connection.in_atomic_block:
-                cursor.execute(
-                    f"ANALYZE {Case._meta.db_table}, {Interaction._meta.db_table}, {Case.tags.through._meta.db_table}"
-                )
+                cursor.execute(f"ANALYZE {tables}")
             else:
-                cursor.execute(
-                    f"VACUUM ANALYZE {Case._meta.db_table}, {Interaction._meta.db_table}, {Case.tags.through._meta.db_table}"
-                )
+                cursor.execute(f"VACUUM ANALYZE {tables}")
     return n
 
 

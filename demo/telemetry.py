@@ -213,7 +213,8 @@ def build_demo_telemetry(*, out=lambda msg: None, seed: int = 5) -> bool:
         model.objects.bulk_create(objects, batch_size=2000)
     _demo_incidents()
     out(
-        f"Demo telemetry: {sum(len(v) for v in rows.values()):,} rows from integration “{DEMO_INTEGRATION}” (token {prefix}…, not kept)."
+        f"Demo telemetry: {sum(len(v) for v in rows.values()):,} rows from integration “{DEMO_INTEGRATION}” "
+        f"(token {prefix}…, not kept)."
     )
     return True
 

@@ -1,6 +1,7 @@
 """What customers write: the ticket catalogue (subject, description, triaged classification), the
-agents' acknowledgements, questions, notes and resolutions, the customers' follow-ups, and
-`draft_ticket(rng, now)` which fills one in. Pure data and `random`: no database.
+placeholders `fill` puts into it, and `draft_ticket(rng, now)` which fills one in. What is written
+after the case opens (agents' replies and notes, customers' follow-ups) is in `demo.replies`.
+Pure data and `random`: no database.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ CAT, IT, ENV = Category, IssueType, Environment
 TICKETS = [
     (
         "All our API calls return 500 since {time} UTC",
-        "Every request to the production API fails with HTTP 500 since about {time} UTC. Nothing changed on our side; our last deploy was two days ago. Example request id: {rid}. Our checkout flow is completely down.",
+        (
+            "Every request to the production API fails with HTTP 500 since about {time} UTC. Nothing changed on our "
+            "side; our last deploy was two days ago. Example request id: {rid}. Our checkout flow is completely down."
+        ),
         CAT.PERFORMANCE,
         IT.INCIDENT,
         C,
@@ -29,7 +33,10 @@ TICKETS = [
     ),
     (
         "We're seeing unauthorized access to customer data",
-        "Our audit log shows reads of customer records from an API key that was revoked last week. Source IPs are not ours. Please treat this as a security incident; we have rotated all keys as a precaution.",
+        (
+            "Our audit log shows reads of customer records from an API key that was revoked last week. Source IPs are "
+            "not ours. Please treat this as a security incident; we have rotated all keys as a precaution."
+        ),
         CAT.AUTHENTICATION,
         IT.INCIDENT,
         C,
@@ -38,7 +45,10 @@ TICKETS = [
     ),
     (
         "Payment processing is down",
-        "Charges created through POST /v2/payments time out after 30 seconds and customers cannot pay. Started around {time} UTC. Request id of a failing call: {rid}.",
+        (
+            "Charges created through POST /v2/payments time out after 30 seconds and customers cannot pay. Started "
+            "around {time} UTC. Request id of a failing call: {rid}."
+        ),
         CAT.INTEGRATION,
         IT.INCIDENT,
         C,
@@ -47,7 +57,10 @@ TICKETS = [
     ),
     (
         "Authentication fails for every user since the key rotation",
-        "After rotating our signing key as described in the docs, every login returns 401 invalid_token. We rolled the key back but tokens are still rejected. Nobody on our side can sign in.",
+        (
+            "After rotating our signing key as described in the docs, every login returns 401 invalid_token. We rolled "
+            "the key back but tokens are still rejected. Nobody on our side can sign in."
+        ),
         CAT.AUTHENTICATION,
         IT.INCIDENT,
         C,
@@ -56,7 +69,10 @@ TICKETS = [
     ),
     (
         "Complete message delivery outage in {region}",
-        "No webhooks or notifications have been delivered to our endpoints in {region} since {time} UTC. The dispatcher dashboard shows the queue depth climbing. This is blocking all our downstream automation.",
+        (
+            "No webhooks or notifications have been delivered to our endpoints in {region} since {time} UTC. The "
+            "dispatcher dashboard shows the queue depth climbing. This is blocking all our downstream automation."
+        ),
         CAT.INTEGRATION,
         IT.INCIDENT,
         C,
@@ -65,7 +81,10 @@ TICKETS = [
     ),
     (
         "POST {endpoint} returns 500 for payloads with special characters",
-        "When a name contains characters like 'Ø' or an emoji, POST {endpoint} answers 500 instead of creating the record. The same payload with ASCII only works. Request id: {rid}.",
+        (
+            "When a name contains characters like 'Ø' or an emoji, POST {endpoint} answers 500 instead of creating the "
+            "record. The same payload with ASCII only works. Request id: {rid}."
+        ),
         CAT.VALIDATION,
         IT.BUG,
         H,
@@ -74,7 +93,10 @@ TICKETS = [
     ),
     (
         "API latency is {x}x normal",
-        "p95 latency on GET {endpoint} went from ~120 ms to ~{ms} ms since {time} UTC. Our timeouts are starting to fire. We have not changed our traffic pattern; about {rps} requests/second.",
+        (
+            "p95 latency on GET {endpoint} went from ~120 ms to ~{ms} ms since {time} UTC. Our timeouts are starting "
+            "to fire. We have not changed our traffic pattern; about {rps} requests/second."
+        ),
         CAT.PERFORMANCE,
         IT.INCIDENT,
         H,
@@ -83,7 +105,10 @@ TICKETS = [
     ),
     (
         "Our staging API key works but production key returns 403",
-        "Same code, same endpoint ({endpoint}). With the staging key it works; with the production key we get 403 forbidden. The key shows as active in the dashboard.",
+        (
+            "Same code, same endpoint ({endpoint}). With the staging key it works; with the production key we get 403 "
+            "forbidden. The key shows as active in the dashboard."
+        ),
         CAT.AUTHENTICATION,
         IT.CONFIGURATION,
         H,
@@ -92,7 +117,10 @@ TICKETS = [
     ),
     (
         "Webhook deliveries failing with timeouts since {time} UTC",
-        "Our endpoint receives nothing and the delivery log shows 'timeout after 10s' for {event} events. Our endpoint answers in under 200 ms when we curl it ourselves.",
+        (
+            "Our endpoint receives nothing and the delivery log shows 'timeout after 10s' for {event} events. Our "
+            "endpoint answers in under 200 ms when we curl it ourselves."
+        ),
         CAT.INTEGRATION,
         IT.BUG,
         H,
@@ -101,7 +129,10 @@ TICKETS = [
     ),
     (
         "Event ingestion delayed by ~{minutes} minutes",
-        "Events we send are showing up in dashboards about {minutes} minutes late. The ingest API accepts them with 202 immediately. This breaks our near-real-time alerts.",
+        (
+            "Events we send are showing up in dashboards about {minutes} minutes late. The ingest API accepts them "
+            "with 202 immediately. This breaks our near-real-time alerts."
+        ),
         CAT.PERFORMANCE,
         IT.INCIDENT,
         H,
@@ -110,7 +141,10 @@ TICKETS = [
     ),
     (
         "Queue backlog growing on the {region} ingest pipeline",
-        "The usage page shows a backlog of {n} events on our ingest pipeline in {region} and it keeps growing. Is there throttling on our tenant?",
+        (
+            "The usage page shows a backlog of {n} events on our ingest pipeline in {region} and it keeps growing. Is "
+            "there throttling on our tenant?"
+        ),
         CAT.PERFORMANCE,
         IT.INCIDENT,
         H,
@@ -119,7 +153,10 @@ TICKETS = [
     ),
     (
         "Intermittent 401 with valid tokens",
-        "About 1 in 50 requests returns 401 even though the token is fresh. It looks random. Could clock skew on your side be an issue? Example request id: {rid}.",
+        (
+            "About 1 in 50 requests returns 401 even though the token is fresh. It looks random. Could clock skew on "
+            "your side be an issue? Example request id: {rid}."
+        ),
         CAT.AUTHENTICATION,
         IT.BUG,
         H,
@@ -128,7 +165,10 @@ TICKETS = [
     ),
     (
         "Timeouts on GET {endpoint} for large exports",
-        "Exports with more than {n} rows time out after 60 seconds. Smaller exports are fine. We need the full export for our month-end reconciliation.",
+        (
+            "Exports with more than {n} rows time out after 60 seconds. Smaller exports are fine. We need the full "
+            "export for our month-end reconciliation."
+        ),
         CAT.PERFORMANCE,
         IT.BUG,
         H,
@@ -137,7 +177,10 @@ TICKETS = [
     ),
     (
         "OAuth callback fails with invalid_grant in production",
-        "Our OAuth authorization-code flow fails at the token exchange with invalid_grant. It works in staging. The redirect URI is identical in both app registrations as far as we can tell.",
+        (
+            "Our OAuth authorization-code flow fails at the token exchange with invalid_grant. It works in staging. "
+            "The redirect URI is identical in both app registrations as far as we can tell."
+        ),
         CAT.AUTHENTICATION,
         IT.CONFIGURATION,
         H,
@@ -146,7 +189,10 @@ TICKETS = [
     ),
     (
         "Rate limit hit at a fraction of our plan's quota",
-        "We get 429 Too Many Requests at about {rps} requests/second but our plan should allow much more. Retry-After is 60 seconds which stalls our batch jobs.",
+        (
+            "We get 429 Too Many Requests at about {rps} requests/second but our plan should allow much more. "
+            "Retry-After is 60 seconds which stalls our batch jobs."
+        ),
         CAT.PERFORMANCE,
         IT.CONFIGURATION,
         H,
@@ -155,7 +201,10 @@ TICKETS = [
     ),
     (
         "OpenAPI docs page shows 500 error",
-        "The API reference at /docs shows an Internal Server Error page for the {endpoint} section. Other sections render fine.",
+        (
+            "The API reference at /docs shows an Internal Server Error page for the {endpoint} section. Other sections "
+            "render fine."
+        ),
         CAT.DOCUMENTATION,
         IT.BUG,
         M,
@@ -164,7 +213,10 @@ TICKETS = [
     ),
     (
         "Pagination returns inconsistent results for large offsets",
-        "When paging through GET {endpoint} with offset above {n}, some records appear twice and others never. Sorting is by created_at. Is offset pagination supported for large collections?",
+        (
+            "When paging through GET {endpoint} with offset above {n}, some records appear twice and others never. "
+            "Sorting is by created_at. Is offset pagination supported for large collections?"
+        ),
         CAT.INTEGRATION,
         IT.BUG,
         M,
@@ -173,7 +225,10 @@ TICKETS = [
     ),
     (
         "Our SDK is getting 422 on valid-looking requests",
-        "The {sdk} SDK {version} sends what looks like a valid payload to {endpoint} but the API answers 422 Unprocessable Entity with 'value is not a valid enumeration member'. Payload attached below.",
+        (
+            "The {sdk} SDK {version} sends what looks like a valid payload to {endpoint} but the API answers 422 "
+            "Unprocessable Entity with 'value is not a valid enumeration member'. Payload attached below."
+        ),
         CAT.VALIDATION,
         IT.BUG,
         M,
@@ -182,7 +237,10 @@ TICKETS = [
     ),
     (
         "{sdk} SDK {version} throws on an empty response body",
-        "After upgrading to {sdk} SDK {version}, DELETE calls raise a JSON decode error because the API returns 204 with no body. Version {old_version} worked.",
+        (
+            "After upgrading to {sdk} SDK {version}, DELETE calls raise a JSON decode error because the API returns "
+            "204 with no body. Version {old_version} worked."
+        ),
         CAT.INTEGRATION,
         IT.BUG,
         M,
@@ -191,7 +249,10 @@ TICKETS = [
     ),
     (
         "Webhook signature verification fails for some events",
-        "Roughly 5% of {event} deliveries fail our HMAC signature check. We compute the signature over the raw body as documented. Could the payload be re-serialised on your side?",
+        (
+            "Roughly 5% of {event} deliveries fail our HMAC signature check. We compute the signature over the raw "
+            "body as documented. Could the payload be re-serialised on your side?"
+        ),
         CAT.INTEGRATION,
         IT.BUG,
         M,
@@ -209,7 +270,10 @@ TICKETS = [
     ),
     (
         "Trace bundle for failed CLI sync attached",
-        "Uploaded trace-{stamp}-cli.zip to /support/upload. `companyos sync` fails with gateway.outbound errors after about {n} records. Telemetry consent is enabled for our workspace.",
+        (
+            "Uploaded trace-{stamp}-cli.zip to /support/upload. `companyos sync` fails with gateway.outbound errors "
+            "after about {n} records. Telemetry consent is enabled for our workspace."
+        ),
         CAT.INTEGRATION,
         IT.BUG,
         M,
@@ -218,7 +282,10 @@ TICKETS = [
     ),
     (
         "Please request a trace bundle from our widget users",
-        "Several of our end users report the in-app widget freezing on submit. We can ask them to produce a UI trace bundle (trace-<timestamp>-ui.zip) if you tell us how.",
+        (
+            "Several of our end users report the in-app widget freezing on submit. We can ask them to produce a UI "
+            "trace bundle (trace-<timestamp>-ui.zip) if you tell us how."
+        ),
         CAT.OTHER,
         IT.QUESTION,
         M,
@@ -227,7 +294,10 @@ TICKETS = [
     ),
     (
         "Duplicate webhook deliveries for {event}",
-        "Each {event} event is delivered two or three times within a second, with the same event id. Our handler is idempotent but our partner's is not.",
+        (
+            "Each {event} event is delivered two or three times within a second, with the same event id. Our handler "
+            "is idempotent but our partner's is not."
+        ),
         CAT.INTEGRATION,
         IT.BUG,
         M,
@@ -245,7 +315,10 @@ TICKETS = [
     ),
     (
         "Decimal fields rejected with 500 instead of 422",
-        'Sending amount="12.345" (three decimals) to {endpoint} gives a 500 Internal Server Error rather than a validation error. Request id {rid}.',
+        (
+            'Sending amount="12.345" (three decimals) to {endpoint} gives a 500 Internal Server Error rather than a '
+            "validation error. Request id {rid}."
+        ),
         CAT.VALIDATION,
         IT.BUG,
         M,
@@ -254,7 +327,10 @@ TICKETS = [
     ),
     (
         "Invoice shows usage above our actual request volume",
-        "Our invoice for last month lists {n} API calls but our own logs count about half that. Could retries be billed twice?",
+        (
+            "Our invoice for last month lists {n} API calls but our own logs count about half that. Could retries be "
+            "billed twice?"
+        ),
         CAT.OTHER,
         IT.QUESTION,
         M,
@@ -263,7 +339,10 @@ TICKETS = [
     ),
     (
         "Requests hang on the second call when background tasks are enabled",
-        "With background tasks enabled, the second request on a keep-alive connection hangs until the client times out. Disabling background tasks fixes it.",
+        (
+            "With background tasks enabled, the second request on a keep-alive connection hangs until the client times "
+            "out. Disabling background tasks fixes it."
+        ),
         CAT.PERFORMANCE,
         IT.BUG,
         M,
@@ -272,7 +351,10 @@ TICKETS = [
     ),
     (
         "CLI `companyos support create` fails with 'no tenant context'",
-        "Running `companyos support create` from our CI runner fails with 'no tenant context'. Locally it pre-fills the tenant correctly. CLI version {version}.",
+        (
+            "Running `companyos support create` from our CI runner fails with 'no tenant context'. Locally it "
+            "pre-fills the tenant correctly. CLI version {version}."
+        ),
         CAT.INTEGRATION,
         IT.BUG,
         M,
@@ -281,7 +363,10 @@ TICKETS = [
     ),
     (
         "How do I implement pagination correctly?",
-        "We list {endpoint} in a nightly job. Should we use offset or cursor pagination, and what page size do you recommend?",
+        (
+            "We list {endpoint} in a nightly job. Should we use offset or cursor pagination, and what page size do you "
+            "recommend?"
+        ),
         CAT.DOCUMENTATION,
         IT.QUESTION,
         L,
@@ -290,7 +375,10 @@ TICKETS = [
     ),
     (
         "Can you add support for {feature} in the API?",
-        "We would like {feature} in the API. Today we work around it with several calls per record, which eats our rate limit.",
+        (
+            "We would like {feature} in the API. Today we work around it with several calls per record, which eats our "
+            "rate limit."
+        ),
         CAT.FEATURE_REQUEST,
         IT.QUESTION,
         L,
@@ -299,7 +387,10 @@ TICKETS = [
     ),
     (
         "The error message for {code} could be clearer",
-        "When a request fails with {code} the error body just says 'invalid request'. It would save us a lot of time if it named the field at fault.",
+        (
+            "When a request fails with {code} the error body just says 'invalid request'. It would save us a lot of "
+            "time if it named the field at fault."
+        ),
         CAT.DOCUMENTATION,
         IT.QUESTION,
         L,
@@ -308,7 +399,10 @@ TICKETS = [
     ),
     (
         "Which IP ranges should we allowlist for webhooks?",
-        "Our security team needs the source IP ranges of webhook deliveries for {region} before we can open the firewall.",
+        (
+            "Our security team needs the source IP ranges of webhook deliveries for {region} before we can open the "
+            "firewall."
+        ),
         CAT.INTEGRATION,
         IT.QUESTION,
         L,
@@ -317,7 +411,10 @@ TICKETS = [
     ),
     (
         "How do we rotate API keys without downtime?",
-        "We need to rotate our production API keys every 90 days. Can two keys be active at the same time during the switch?",
+        (
+            "We need to rotate our production API keys every 90 days. Can two keys be active at the same time during "
+            "the switch?"
+        ),
         CAT.AUTHENTICATION,
         IT.QUESTION,
         L,
@@ -326,7 +423,10 @@ TICKETS = [
     ),
     (
         "Is there a sandbox for testing webhooks?",
-        "Before going live we want to replay {event} events against our staging endpoint. Is there a sandbox or a replay tool?",
+        (
+            "Before going live we want to replay {event} events against our staging endpoint. Is there a sandbox or a "
+            "replay tool?"
+        ),
         CAT.INTEGRATION,
         IT.QUESTION,
         L,
@@ -335,7 +435,10 @@ TICKETS = [
     ),
     (
         "Does POST {endpoint} return 201 or 200?",
-        "Our client treats anything but 200 as an error and the create call returns 201. Is 201 the documented behaviour?",
+        (
+            "Our client treats anything but 200 as an error and the create call returns 201. Is 201 the documented "
+            "behaviour?"
+        ),
         CAT.DOCUMENTATION,
         IT.QUESTION,
         L,
@@ -416,102 +519,6 @@ EXTRA = [
     "We checked the status page and it shows all green.",
     "",
     "",
-]
-
-ACK = [
-    "Thanks for reaching out, {name}. I'm looking into this now and will update you within the hour.",
-    "Hi {name}, thank you for the report. I've confirmed the impact on our side and the team is investigating.",
-    "Thanks {name}. I've picked this up and I'm reviewing the logs for your workspace.",
-]
-INFO_REQUEST = (
-    "Thank you for reporting this issue. To investigate further, we need:\n1. Timestamp of the error (with timezone)\n"
-    "2. Request ID from the X-Request-Id header\n3. The complete error response body\n"
-    "4. Endpoint, method and a sanitized request body\n5. Is this consistent or intermittent?"
-)
-# What agents write depends on what kind of case it is (issue type).
-ASK = {
-    IT.INCIDENT: [
-        INFO_REQUEST,
-        "Could you send us a diagnostic trace bundle (trace-<timestamp>-cli.zip) from an affected machine? Please confirm telemetry consent is enabled first.",
-        "We've applied a mitigation on our side. Can you confirm whether you still see errors since {time} UTC?",
-    ],
-    IT.BUG: [
-        INFO_REQUEST,
-        "Could you share the exact payload and the SDK version you are using? That will let us reproduce it in staging.",
-        "Could you send us a diagnostic trace bundle (trace-<timestamp>-cli.zip) from an affected machine? Please confirm telemetry consent is enabled first.",
-    ],
-    IT.CONFIGURATION: [
-        "Could you send us the cURL command that fails (with the key redacted) and the environment it runs against?",
-        "Can you check in the dashboard which scopes the production key has, and confirm the redirect URI registered for the app?",
-    ],
-    IT.QUESTION: [
-        "Happy to help. Could you tell us a bit more about the use case (volume, how often the job runs) so we can recommend the right approach?",
-        "Does the approach described above work for you? We'll keep the case open until we hear back.",
-    ],
-}
-NOTES = {
-    IT.INCIDENT: [
-        "Checked Grafana: 5xx spike on gateway.outbound starting {time} UTC, matches the customer's report.",
-        "Linked to INC-{n3} (on-call SRE paged).",
-        "Tenant console: ingest SLI red, error budget burn 4x; other tenants in the region affected too.",
-        "Rate-limit quota raised temporarily; follow up with the account team.",
-    ],
-    IT.BUG: [
-        "Matches known issue KI-{n3}; workaround documented in the runbook.",
-        "Reproduced in staging with the customer's payload; escalating with repro steps and request ids.",
-        "Could not reproduce in staging with the payload provided; asked for the full request.",
-        "Telemetry consent confirmed on the tenant console before opening the trace bundle. trace.json shows failed gateway.outbound spans.",
-    ],
-    IT.CONFIGURATION: [
-        "Looks like a configuration issue on the customer's side (staging key used against production).",
-        "Key is active but lacks the write scope; customer admin needs to add it.",
-    ],
-    IT.QUESTION: [
-        "Answered from the docs; suggested cursor pagination. Docs gap logged for the docs backlog.",
-        "Customer is on the enterprise tier: keep the update cadence even for how-to questions.",
-        "Logged in the product feedback backlog with the customer's use case.",
-    ],
-}
-CUSTOMER_FOLLOWUPS = {
-    IT.INCIDENT: [
-        "Here are the request ids you asked for: {rid}, {rid2}. Timestamps are UTC.",
-        "Still seeing errors on our side, about 20% of requests.",
-        "Any update on this? Our team is still blocked.",
-    ],
-    IT.BUG: [
-        "Payload attached. SDK version {version}.",
-        "Trace bundle uploaded: trace-{stamp}-cli.zip.",
-        "We tried that and it still fails in production, same error.",
-    ],
-    IT.CONFIGURATION: [
-        "Here is the failing cURL command (key redacted). We run it against production.",
-        "We added the scope; still the same response.",
-    ],
-    IT.QUESTION: ["Thanks. We run it nightly over roughly {n} records.", "Any update on this?"],
-}
-RESOLUTIONS = {
-    IT.INCIDENT: [
-        "Good news: the fix has been deployed and error rates are back to normal since {time} UTC. Root cause was a bad configuration push on our side; the incident review will follow. Please let us know if you see anything else.",
-        "We raised your rate-limit quota and confirmed your batch jobs complete. Resolving; reply here if anything changes.",
-    ],
-    IT.BUG: [
-        "This is a known issue; the recommended workaround is to retry with an idempotency key. We're tracking a permanent fix and will update you when it ships.",
-        "A fix for this has been released (v{version}). We verified it with your payload in staging. Please reopen this case if you still see the error.",
-    ],
-    IT.CONFIGURATION: [
-        "This appears to be a configuration issue rather than a platform bug: the production key did not have the required scope. After adding it, requests succeed. Please reopen this case if it happens again.",
-        "The redirect URI registered for the production app had a trailing slash; with it corrected the token exchange succeeds.",
-    ],
-    IT.QUESTION: [
-        "This is expected behaviour based on our API design (201 for creates, 204 with no body for deletes). Our documentation explains it in detail; let us know if you have concerns about the design.",
-        "Cursor pagination is the recommended approach for large collections: pass the `next_cursor` from each page and keep page sizes at 100–500. The guide in our docs has a full example.",
-        "Thanks for the suggestion! We've logged it in our product feedback backlog with your use case and will update this case if it gets scheduled.",
-    ],
-}
-CONFIRMATIONS = [
-    "Confirmed, it works now. Thanks!",
-    "All good on our side, you can close this.",
-    "Thanks for the quick help.",
 ]
 
 

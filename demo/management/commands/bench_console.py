@@ -123,7 +123,8 @@ class Command(BaseCommand):
             self._load(the_tenant, integration, resources, missing, rng, out)
             out(
                 f"Loaded {missing:,} telemetry rows in {time.perf_counter() - t0:.1f} s "
-                f"({'COPY' if connection.vendor == 'postgresql' else 'bulk_create'}; {missing / (time.perf_counter() - t0):,.0f} rows/s)."
+                f"({'COPY' if connection.vendor == 'postgresql' else 'bulk_create'}; "
+                f"{missing / (time.perf_counter() - t0):,.0f} rows/s)."
             )
         counts = self._counts(the_tenant)
         signed_in = User.objects.filter(username=user).first()
@@ -191,17 +192,18 @@ class Command(BaseCommand):
         out("")
         out(
             f"bench_console: tenant {slug}, {sum(counts.values()):,} telemetry rows "
-            f"({', '.join(f'{k} {v:,}' for k, v in counts.items())}), {Resource.objects.filter(tenant=the_tenant).count()} resources; "
-            f"{db}; signed in as {user}; {requests} timed requests per row after {warmup} warm-up; DEBUG={settings.DEBUG}"
+            f"({', '.join(f'{k} {v:,}' for k, v in counts.items())}), "
+            f"{Resource.objects.filter(tenant=the_tenant).count()} resources; "
+            f"{db}; signed in as {user}; {requests} timed requests per row after {warmup} warm-up; "
+            f"DEBUG={settings.DEBUG}"
         )
         header = f"{'page':<28} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8}  status"
         out(header)
         out("-" * len(header))
         for name, p50, p95, worst, q50, qmax, statuses in results:
             qtext = f"{q50:.0f}" if q50 == qmax else f"{q50:.0f}-{qmax}"
-            out(
-                f"{name:<28} {p50:>8.1f} {p95:>8.1f} {worst:>8.1f} {qtext:>8}  {', '.join(f'{c}×{n}' for c, n in sorted(statuses.items()))}"
-            )
+            status = ", ".join(f"{c}×{n}" for c, n in sorted(statuses.items()))
+            out(f"{name:<28} {p50:>8.1f} {p95:>8.1f} {worst:>8.1f} {qtext:>8}  {status}")
         if errors:
             out(self.style.WARNING("\nErrors:"))
             for line in errors:
@@ -263,7 +265,7 @@ class Command(BaseCommand):
             name = model._meta.model_name
             budgets = {s: 100.0 for s in SLI_NAMES}
 
-            def rows():
+            def rows(model, count, name, budgets):
                 for i in range(count):
                     when = at(i, count)
                     row = common(name, i, when)
@@ -341,7 +343,7 @@ class Command(BaseCommand):
                         )
                     yield row
 
-            self._insert(model, rows())
+            self._insert(model, rows(model, count, name, budgets))
             out(f"  {name:<15} {count:>10,} rows in {time.perf_counter() - t0:6.1f} s")
         if connection.vendor == "postgresql":  # what autovacuum would do: statistics and the visibility map
             with connection.cursor() as cursor:

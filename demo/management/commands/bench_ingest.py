@@ -86,7 +86,8 @@ class Command(BaseCommand):
         db = connection.vendor + (f" ({connection.settings_dict['NAME']})" if connection.vendor == "postgresql" else "")
         out("")
         out(
-            f"bench_ingest: {items:,} items in batches of {batch} ({len(bodies):,} requests, {encoded_kb / 1024:.1f} MB of JSON), "
+            f"bench_ingest: {items:,} items in batches of {batch} "
+            f"({len(bodies):,} requests, {encoded_kb / 1024:.1f} MB of JSON), "
             f"kinds {'/'.join(KINDS)}, {tenants} tenant(s), on {db}, DEBUG={settings.DEBUG}"
         )
         header = f"{'phase':<20} {'seconds':>8} {'items/s':>9} {'req p50 ms':>11} {'req p95 ms':>11}  counts"
@@ -96,7 +97,8 @@ class Command(BaseCommand):
             rate = items / seconds if seconds else 0
             counts = ", ".join(f"{k} {v:,}" for k, v in totals.items())
             out(
-                f"{name:<20} {seconds:>8.2f} {rate:>9,.0f} {median(timings):>11.1f} {percentile(timings, 95):>11.1f}  {counts}"
+                f"{name:<20} {seconds:>8.2f} {rate:>9,.0f} "
+                f"{median(timings):>11.1f} {percentile(timings, 95):>11.1f}  {counts}"
             )
             if totals.get(expect, 0) != items:
                 out(self.style.WARNING(f"  expected {items:,} {expect}, got {totals.get(expect, 0):,}"))

@@ -91,7 +91,7 @@ class Command(BaseCommand):
                     ("saved-view counts", lambda i: ("/cases/views/counts/", {"HX-Request": "true"})),
                     (
                         "case page CS-<random>",
-                        lambda i: (f"/cases/{settings.CASE_KEY_PREFIX}-{ids[i % len(ids)]}/", {}),
+                        lambda i, ids=ids: (f"/cases/{settings.CASE_KEY_PREFIX}-{ids[i % len(ids)]}/", {}),
                     ),
                 ]
                 visible_count = visible.count()
@@ -133,7 +133,8 @@ class Command(BaseCommand):
         db = connection.vendor + (f" ({connection.settings_dict['NAME']})" if connection.vendor == "postgresql" else "")
         out("")
         out(
-            f"bench_queue: {total:,} cases on {db}, {requests} timed requests per row after {warmup} warm-up, DEBUG={settings.DEBUG}"
+            f"bench_queue: {total:,} cases on {db}, {requests} timed requests per row after {warmup} warm-up, "
+            f"DEBUG={settings.DEBUG}"
         )
         header = (
             f"{'user':<9} {'sees':>9}  {'page':<24} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8}  status"
@@ -144,7 +145,8 @@ class Command(BaseCommand):
             qtext = f"{q50:.0f}" if q50 == qmax else f"{q50:.0f}-{qmax}"
             status = ", ".join(f"{code}×{n}" for code, n in sorted(statuses.items()))
             out(
-                f"{username:<9} {visible_count:>9,}  {name:<24} {p50:>8.1f} {p95:>8.1f} {worst:>8.1f} {qtext:>8}  {status}"
+                f"{username:<9} {visible_count:>9,}  {name:<24} "
+                f"{p50:>8.1f} {p95:>8.1f} {worst:>8.1f} {qtext:>8}  {status}"
             )
         if errors:
             out("")

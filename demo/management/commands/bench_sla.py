@@ -75,7 +75,8 @@ class Command(BaseCommand):
 
         out("")
         out(
-            f"bench_sla: {open_clocks:,} open clocks, {due:,} past due ({due_share:.1%}), PostgreSQL {connection.settings_dict['NAME']}"
+            f"bench_sla: {open_clocks:,} open clocks, {due:,} past due ({due_share:.1%}), "
+            f"PostgreSQL {connection.settings_dict['NAME']}"
         )
         out(f"{'sweep':<22}{'seconds':>10}{'breached':>10}{'escalations':>13}")
         out("-" * 55)

@@ -18,7 +18,10 @@ from demo.world import DEFAULT_DEMO_CASES, build_demo_world, demo_world_exists, 
 
 
 class Command(BaseCommand):
-    help = "Load the demo tenants, users and cases (idempotent). --cases N tops up to N cases; above 5,000 the rest are bulk-loaded."
+    help = (
+        "Load the demo tenants, users and cases (idempotent). --cases N tops up to N cases; "
+        "above 5,000 the rest are bulk-loaded."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
