@@ -14,6 +14,8 @@ Data of apps above tenants (case counts on the list) comes in through tenants.ex
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import connection
 from django.db.models import Case as SQLCase
@@ -225,10 +227,21 @@ def _capped(qs: QuerySet) -> tuple[int, bool]:
 # --- the console's panels ---------------------------------------------------------------------------------
 
 
+def latest_slis(tenant: Tenant, *, since=None) -> dict[str, SLI]:
+    """The latest observation of each of the tenant's SLIs (at most 200 names), by name; with
+    `since`, only the SLIs observed since then."""
+    rows = latest_per_key(SLI, tenant_id=tenant.pk, key="name", time_field="observed_at", per_key=1, max_keys=200)
+    return {row.name: row for row in rows if since is None or row.observed_at >= since}
+
+
+def worst_health(slis, default: str) -> str:
+    """The worst health of `slis` (red < amber < green), else `default`."""
+    return min((sli.health for sli in slis), key=HEALTH_RANK.get, default=default)
+
+
 def tenant_health(tenant: Tenant) -> str:
     """The tenant's health now: the worst of its latest SLIs, else its stored health."""
-    rows = latest_per_key(SLI, tenant_id=tenant.pk, key="name", time_field="observed_at", per_key=1, max_keys=200)
-    return min((r.health for r in rows), key=HEALTH_RANK.get, default=tenant.health)
+    return worst_health(latest_slis(tenant).values(), tenant.health)
 
 
 def sli_history(tenant: Tenant) -> tuple[list[SLI], dict[int, str]]:
@@ -243,12 +256,24 @@ def sli_history(tenant: Tenant) -> tuple[list[SLI], dict[int, str]]:
     return rows, resources
 
 
+def firing_alerts(tenant: Tenant, limit: int = ROWS) -> list[Alert]:
+    """The tenant's firing alerts, newest first, with their resource."""
+    return list(
+        Alert.objects.filter(tenant=tenant, status=Alert.Status.FIRING)
+        .select_related("resource")
+        .order_by("-starts_at")[:limit]
+    )
+
+
 def tenant_alerts(tenant: Tenant) -> tuple[list[Alert], int, bool]:
     """Up to ROWS alerts, firing first then resolved (newest first), and the firing count (capped)."""
-    base = Alert.objects.filter(tenant=tenant).select_related("resource")
-    firing = list(base.filter(status=Alert.Status.FIRING).order_by("-starts_at")[:ROWS])
+    firing = firing_alerts(tenant)
     resolved = (
-        list(base.filter(status=Alert.Status.RESOLVED).order_by("-starts_at")[: ROWS - len(firing)])
+        list(
+            Alert.objects.filter(tenant=tenant, status=Alert.Status.RESOLVED)
+            .select_related("resource")
+            .order_by("-starts_at")[: ROWS - len(firing)]
+        )
         if len(firing) < ROWS
         else []
     )
@@ -288,12 +313,12 @@ def config_snapshots(
     return current, previous, recent
 
 
-def recent_deployments(tenant: Tenant) -> list[Deployment]:
-    return list(
-        Deployment.objects.filter(tenant=tenant)
-        .select_related("resource", "integration")
-        .order_by("-deployed_at")[:ROWS]
-    )
+def recent_deployments(tenant: Tenant, *, since=None, limit: int = ROWS) -> list[Deployment]:
+    """The tenant's latest deployments (since `since`), newest first."""
+    qs = Deployment.objects.filter(tenant=tenant)
+    if since is not None:
+        qs = qs.filter(deployed_at__gte=since)
+    return list(qs.select_related("resource", "integration").order_by("-deployed_at")[:limit])
 
 
 def usage_rows(tenant: Tenant) -> list[UsageMetric]:
@@ -397,19 +422,18 @@ def can_see_tenant(user, tenant_id: int) -> bool:
     return ids is None or tenant_id in ids
 
 
-# --- signals
-
-from dataclasses import dataclass  # noqa: E402  (kept with the section it serves)
+# --- signals -----------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class TenantSignals:
-    """What a tenant's telemetry says at one instant (read by a case's context capture): the latest
-    SLI per name of the last two days, the overall health they add up to, the firing alerts (newest
-    first, at most 20, resource loaded) and the deployments of the last seven days (at most 10)."""
+    """What a tenant's telemetry says at one instant, for a case's context capture, built from the
+    same reads as the tenant console's panels: the latest SLI per name observed in the last two days,
+    the worst health among them (else the tenant's own), the firing alerts (newest first, at most
+    20) and the deployments of the last seven days (at most 10)."""
 
     latest_slis: dict  # name -> SLI
-    health: str  # "red" | "amber" | "green", else the tenant's own health when it has no SLIs
+    health: str  # "red" | "amber" | "green", else the tenant's own health when it has no recent SLIs
     firing_alerts: tuple
     deployments: tuple
 
@@ -422,28 +446,15 @@ class TenantSignals:
         return [name for name, sli in self.latest_slis.items() if sli.health == "amber"]
 
 
+SIGNAL_SLI_WINDOW = timedelta(days=2)
+SIGNAL_DEPLOY_WINDOW = timedelta(days=7)
+
+
 def tenant_signals(tenant: Tenant, now) -> TenantSignals:
-    from datetime import timedelta
-
-    from .models import SLI, Alert, Deployment
-
-    firing = tuple(
-        Alert.objects.filter(tenant=tenant, status=Alert.Status.FIRING)
-        .select_related("resource")
-        .order_by("-starts_at")[:20]
+    slis = latest_slis(tenant, since=now - SIGNAL_SLI_WINDOW)
+    return TenantSignals(
+        latest_slis=slis,
+        health=worst_health(slis.values(), tenant.health),
+        firing_alerts=tuple(firing_alerts(tenant, limit=20)),
+        deployments=tuple(recent_deployments(tenant, since=now - SIGNAL_DEPLOY_WINDOW, limit=10)),
     )
-    latest_slis: dict = {}
-    for sli in SLI.objects.filter(tenant=tenant, observed_at__gte=now - timedelta(days=2)).order_by(
-        "name", "-observed_at"
-    )[:200]:
-        latest_slis.setdefault(sli.name, sli)
-    deployments = tuple(
-        Deployment.objects.filter(tenant=tenant, deployed_at__gte=now - timedelta(days=7))
-        .select_related("resource")
-        .order_by("-deployed_at")[:10]
-    )
-    healths = {sli.health for sli in latest_slis.values()}
-    health = (
-        "red" if "red" in healths else "amber" if "amber" in healths else ("green" if latest_slis else tenant.health)
-    )
-    return TenantSignals(latest_slis=latest_slis, health=health, firing_alerts=firing, deployments=deployments)
