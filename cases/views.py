@@ -71,6 +71,11 @@ class CappedPaginator(Paginator):
         return n
 
 
+def _errors_text(form) -> str:
+    """Every error of a bound form as one sentence, for a message or a refusal."""
+    return " ".join(error for errors in form.errors.values() for error in errors)
+
+
 def _queue_context(request):
     filterset = CaseFilterSet(request.GET, queryset=case_queue(request.user), request=request)
     searching = bool(request.GET.get("q", "").strip())
@@ -120,7 +125,7 @@ def saved_view_counts(request):
 def saved_view_create(request):
     form = SavedViewForm(request.POST, user=request.user)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, _errors_text(form))
         return redirect(f"{request.path.rsplit('views/', 1)[0]}?{request.POST.get('query', '')}")
     data = form.cleaned_data
     try:
@@ -154,7 +159,7 @@ def case_bulk(request):
     if not back.startswith("/"):
         back = "/cases/"
     if not form.is_valid():
-        errors = " ".join(e for errs in form.errors.values() for e in errs)
+        errors = _errors_text(form)
         if htmx_partial(request):
             return render(request, "cases/bulk_confirm.html#dialog", {"error": errors}, status=422)
         messages.error(request, errors)
@@ -346,7 +351,7 @@ def case_reply(request, key: str):
         return _refused(
             request,
             case,
-            services.CaseError(" ".join(e for errs in form.errors.values() for e in errs)),
+            services.CaseError(_errors_text(form)),
             region="composer",
             reply_form=form,
         )
@@ -414,9 +419,7 @@ def case_classify(request, key: str):
         return _refused(
             request,
             case,
-            services.CaseError(
-                "Check the classification: " + " ".join(e for errs in form.errors.values() for e in errs)
-            ),
+            services.CaseError("Check the classification: " + _errors_text(form)),
             region="classification",
             classify_form=form,
         )

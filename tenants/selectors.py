@@ -29,7 +29,7 @@ from companyos import audit, roles
 
 from . import extensions
 from .choices import Health
-from .models import Resource, Tenant, TenantGroupObjectPermission, TenantUserObjectPermission
+from .models import Integration, Resource, Tenant, TenantGroupObjectPermission, TenantUserObjectPermission
 from .telemetry import SLI, Alert, ConfigSnapshot, Deployment, Experiment, FeatureFlag, ResourceDependency, UsageMetric
 
 VIEW_TENANT = "view_tenant"
@@ -420,6 +420,21 @@ def tenant_names(ids) -> list[dict]:
 def can_see_tenant(user, tenant_id: int) -> bool:
     ids = visible_tenant_ids(user)
     return ids is None or tenant_id in ids
+
+
+# --- integrations (the admins' Integrations page) -------------------------------------------------------
+
+
+def integration_list() -> list[Integration]:
+    return list(Integration.objects.select_related("created_by"))
+
+
+def integration_get(pk: int) -> Integration:
+    """The integration `pk` (404 when there is none)."""
+    integration = Integration.objects.filter(pk=pk).first()
+    if integration is None:
+        raise Http404("No such integration.")
+    return integration
 
 
 # --- signals -----------------------------------------------------------------------------------------

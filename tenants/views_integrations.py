@@ -13,7 +13,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.validators import RegexValidator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -22,7 +22,7 @@ from companyos import audit
 from companyos.htmx import partial
 from companyos.roles import admin_required
 
-from . import ingest
+from . import ingest, selectors
 from .ingest.integrations import LABEL_NAME
 from .models import Integration
 
@@ -63,7 +63,7 @@ class IntegrationForm(LabelsForm):
 
 
 def _list_context(request, form: IntegrationForm, **extra) -> dict:
-    integrations = list(Integration.objects.select_related("created_by"))
+    integrations = selectors.integration_list()
     audit.log_list_access(Integration, [i.pk for i in integrations], view="integrations")
     return {
         "integrations": integrations,
@@ -103,7 +103,7 @@ def integration_list(request):
 @require_http_methods(["GET", "POST"])
 def integration_edit(request, pk: int):
     """The Alertmanager label names (which label names the tenant, which the resource)."""
-    integration = get_object_or_404(Integration, pk=pk)
+    integration = selectors.integration_get(pk)
     if request.method == "GET":
         form = LabelsForm(
             initial={
@@ -129,7 +129,7 @@ def integration_edit(request, pk: int):
 @vary_on_headers("HX-Request")
 def integration_revoke(request, pk: int):
     """GET (or a POST without confirm=yes): the confirmation. POST confirm=yes: revoke."""
-    integration = get_object_or_404(Integration, pk=pk)
+    integration = selectors.integration_get(pk)
     if request.method == "POST" and request.POST.get("confirm") == "yes":
         if integration.active:
             ingest.integration_revoke(integration_id=integration.pk, actor=request.user)
