@@ -9,8 +9,8 @@ Where things are:
     actions.py    breach actions by policy escalation (a registry: page on-call, raise, reassign)
     services.py   writes of SLA configuration: policies, calendars, rules, presets, re-apply
     selectors.py  reads for the pages: clock rows, explanations, previews, the admin's lookups
-    reports.py    the manager dashboard's read model (attainment, breaches, MTTA/MTTR, trend)
-    forms.py      admin forms
+    reports/      the manager dashboard's read model (attainment, breaches, MTTA/MTTR, trend, CSV)
+    forms/        admin forms (policies and presets, rules, calendars)
     views/        admin.py (policies, rules, calendars) and dashboard.py (the manager's dashboard)
     urls.py       /sla/
 """

@@ -304,7 +304,8 @@ def on_transition(case: Case, was: str, to: str, at: datetime) -> ClockImpact:
                 _resume(case, clock, at)
                 clock.save()
                 impact.append(
-                    f"{_label(clock.kind)} clock resumed after {timefmt.duration(paused_for)} paused, due {_fmt(clock.due_at)}"
+                    f"{_label(clock.kind)} clock resumed after {timefmt.duration(paused_for)} paused, "
+                    f"due {_fmt(clock.due_at)}"
                 )
     elif to in (Status.RESOLVED, Status.CLOSED):
         for clock in _open_clocks(case):

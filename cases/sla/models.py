@@ -226,7 +226,9 @@ class SLAPolicyRule(models.Model):
         verbose_name = "SLA policy rule"
 
     def __str__(self):
-        return f"{self.position}: {self.get_segment_display() or 'any segment'} / {self.get_support_tier_display() or 'any tier'} → {self.policy}"
+        segment = self.get_segment_display() or "any segment"
+        tier = self.get_support_tier_display() or "any tier"
+        return f"{self.position}: {segment} / {tier} → {self.policy}"
 
     def matches(self, tenant) -> bool:
         return (not self.segment or self.segment == tenant.segment) and (

@@ -49,7 +49,8 @@ class PolicyConflict(SLAConfigError):
     def __init__(self, current_version: int, expected_version: int):
         self.current_version = current_version
         super().__init__(
-            f"Someone saved version {current_version} of this policy while you were editing version {expected_version}. "
+            f"Someone saved version {current_version} of this policy "
+            f"while you were editing version {expected_version}. "
             "Your changes are still in the form: check them against the current policy and save again to replace it."
         )
 

@@ -619,7 +619,7 @@ def test_add_is_fast():
 # -- presets ----------------------------------------------------------------------------------
 def test_presets_are_complete():
     assert set(PRESETS) == {"seed-003", "seed-002", "seed-001", "seed-004"}
-    for key, preset in PRESETS.items():
+    for preset in PRESETS.values():
         assert preset["name"] and preset["source"] and preset["notes"]
         assert set(preset["priority_map"].values()) <= set(PRIORITIES)
         assert preset["default_column"] in preset["columns"]

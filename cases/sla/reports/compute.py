@@ -1,0 +1,211 @@
+"""The selectors: dashboard() (the cube by priority × segment over this period and the previous
+one, then by tenant, by team and by ISO week) and current_breaches() (open cases breached or at
+risk now), and the Dashboard they fill."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, tzinfo
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncWeek
+
+from tenants.choices import Segment
+
+from ...choices import Priority
+from ...models import Case, SLAClock
+from .chart import trend_chart
+from .filters import BREACH_LIST_LIMIT, Filters, _dimension_q, clocks_visible_to, open_cases_visible_to
+from .outcomes import _duration_aggregates, _outcome_aggregates
+from .values import Row, Trend, Week, _row_from, minutes
+
+
+@dataclass
+class Dashboard:
+    filters: Filters
+    now: datetime
+    overall: Row
+    previous: Row
+    by_priority: list[Row]
+    by_segment: list[Row]
+    matrix: list[dict]  # priority rows × segment cells, for the priority × segment table
+    by_tenant: list[Row]
+    by_team: list[Row]
+    weeks: list[Week]
+    breaches: list[Case] = field(default_factory=list)
+    breached_count: int = 0
+    at_risk_count: int = 0
+
+    @property
+    def has_data(self) -> bool:
+        return self.overall.clocks > 0
+
+    @property
+    def trends(self) -> dict[str, Trend]:
+        cur, prev = self.overall, self.previous
+        return {
+            "first_response": Trend(cur.first_response.percent, prev.first_response.percent),
+            "resolution": Trend(cur.resolution.percent, prev.resolution.percent),
+            "mtta": Trend(minutes(cur.mtta.policy), minutes(prev.mtta.policy), higher_is_better=False, unit="min"),
+            "mttr": Trend(minutes(cur.mttr.policy), minutes(prev.mttr.policy), higher_is_better=False, unit="min"),
+        }
+
+    @property
+    def tenant_ids(self) -> list[int]:
+        """Every tenant whose data the dashboard shows (for the access audit entry)."""
+        ids = {row.ident for row in self.by_tenant}
+        ids |= {case.tenant_id for case in self.breaches}
+        if self.filters.tenant_id is not None:
+            ids.add(self.filters.tenant_id)
+        return sorted(ids)
+
+    @property
+    def chart(self) -> dict:
+        return trend_chart(self.weeks)
+
+
+def dashboard(user, filters: Filters, *, now: datetime, breaches: bool = True) -> Dashboard:
+    """Everything the dashboard shows for `user` (scoped to the tenants they may see)."""
+    lo, hi = filters.bounds
+    prev_lo, _ = filters.previous().bounds
+    clocks = clocks_visible_to(user).filter(_dimension_q(filters, "case__"))
+
+    # 1. The cube: priority × segment, this period and the previous one.
+    current, earlier = Q(started_at__gte=lo), Q(started_at__lt=lo)
+    cube = (
+        clocks.filter(started_at__gte=prev_lo, started_at__lt=hi)
+        .order_by()
+        .values("case__priority", "case__tenant__segment")
+        .annotate(
+            **_outcome_aggregates(now, only=current),
+            **_duration_aggregates(only=current),
+            **_outcome_aggregates(now, "prev_", only=earlier),
+            **_duration_aggregates("prev_", only=earlier),
+        )
+    )
+    overall, previous = Row("all", _period_label(filters)), Row("previous", _period_label(filters.previous()))
+    priorities = {p.value: Row(p.slug, f"{p.code} {p.label}", priority=p.value) for p in Priority}
+    segments = {s.value: Row(s.value, str(s.label)) for s in Segment}
+    cells: dict[tuple[int, str], Row] = {}
+    for values in cube:
+        p, s = values["case__priority"], values["case__tenant__segment"]
+        row = _row_from(
+            values, f"{Priority(p).slug}/{s}", f"{Priority(p).label} · {_segment_label(s)}", durations=True, priority=p
+        )
+        cells[(p, s)] = row
+        overall += row
+        priorities.setdefault(p, Row(str(p), str(p), priority=p))
+        priorities[p] += row
+        segments.setdefault(s, Row(s, _segment_label(s)))
+        segments[s] += row
+        previous += _row_from(values, "", "", "prev_", durations=True)
+
+    in_range = clocks.filter(started_at__gte=lo, started_at__lt=hi)
+
+    # 2. By tenant and by team (this period only).
+    by_tenant = [
+        replace(_row_from(v, v["case__tenant__slug"], v["case__tenant__name"]), ident=v["case__tenant_id"])
+        for v in in_range.order_by()
+        .values("case__tenant_id", "case__tenant__slug", "case__tenant__name")
+        .annotate(**_outcome_aggregates(now))
+    ]
+    by_tenant.sort(key=lambda r: (-r.missed, r.label.lower(), r.key))
+    by_team = [
+        replace(_row_from(v, v["case__team__slug"] or "", v["case__team__name"] or "No team"), ident=v["case__team_id"])
+        for v in in_range.order_by()
+        .values("case__team_id", "case__team__slug", "case__team__name")
+        .annotate(**_outcome_aggregates(now))
+    ]
+    by_team.sort(key=lambda r: (r.key == "", -r.missed, r.label.lower()))
+
+    # 3. Weekly trend: ISO weeks, Monday to Sunday in the viewer's timezone.
+    weekly = {
+        _as_date(v["week"], filters.tz): v
+        for v in in_range.annotate(week=TruncWeek("started_at", tzinfo=filters.tz))
+        .order_by()
+        .values("week")
+        .annotate(**_outcome_aggregates(now))
+    }
+    weeks = []
+    for start in iso_weeks(filters.date_from, filters.date_to):
+        v = weekly.get(start)
+        row = _row_from(v, "", "") if v else Row("", "")
+        year, number, _ = start.isocalendar()
+        weeks.append(
+            Week(
+                start=start,
+                label=f"{year}-W{number:02d}",
+                partial=start < filters.date_from or start + timedelta(days=6) > filters.date_to,
+                first_response=row.first_response,
+                resolution=row.resolution,
+            )
+        )
+
+    result = Dashboard(
+        filters=filters,
+        now=now,
+        overall=overall,
+        previous=previous,
+        by_priority=[priorities[p] for p in sorted(priorities)],
+        by_segment=list(segments.values()),
+        matrix=_matrix(cells, priorities, segments),
+        by_tenant=by_tenant,
+        by_team=by_team,
+        weeks=weeks,
+    )
+    if breaches:
+        result.breaches, result.breached_count, result.at_risk_count = current_breaches(user, filters, now=now)
+    return result
+
+
+def current_breaches(
+    user, filters: Filters, *, now: datetime, limit: int = BREACH_LIST_LIMIT
+) -> tuple[list[Case], int, int]:
+    """Open cases breached (a running clock past due) or at risk (past the at-risk threshold, not
+    yet due) right now, soonest due first: (the first `limit`, how many breached, how many at risk).
+    The date range does not apply: this is the current state."""
+    qs = open_cases_visible_to(user).filter(_dimension_q(filters))
+    breached, at_risk = Q(sla_due_at__lte=now), Q(sla_risk_at__lte=now, sla_due_at__gt=now)
+    counts = qs.aggregate(breached=Count("pk", filter=breached), at_risk=Count("pk", filter=at_risk))
+    rows = list(
+        qs.filter(breached | at_risk).select_related("tenant", "owner", "team").order_by("sla_due_at", "id")[:limit]
+    )
+    for case in rows:
+        case.sla_state = "breached" if case.sla_due_at <= now else "at_risk"
+        case.sla_clock_label = SLAClock.Kind(case.sla_clock).label if case.sla_clock in SLAClock.Kind.values else "—"
+    return rows, counts["breached"], counts["at_risk"]
+
+
+def _segment_label(value: str) -> str:
+    try:
+        return str(Segment(value).label)
+    except ValueError:
+        return value
+
+
+def _period_label(filters: Filters) -> str:
+    return f"{filters.date_from.isoformat()} – {filters.date_to.isoformat()}"
+
+
+def _as_date(value, tz: tzinfo) -> date:
+    if isinstance(value, datetime):
+        return value.astimezone(tz).date() if value.tzinfo else value.date()
+    return value
+
+
+def _matrix(cells: dict, priorities: dict, segments: dict) -> list[dict]:
+    """Rows of priorities, a cell per segment (None when no clock), and the priority's total."""
+    return [
+        {"priority": row, "cells": [cells.get((p, s)) for s in segments], "total": row}
+        for p, row in sorted(priorities.items())
+    ]
+
+
+def iso_weeks(date_from: date, date_to: date) -> list[date]:
+    """The Mondays of the ISO weeks that overlap [date_from, date_to]."""
+    start = date_from - timedelta(days=date_from.weekday())
+    out = []
+    while start <= date_to:
+        out.append(start)
+        start += timedelta(days=7)
+    return out
