@@ -6,231 +6,161 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("cases", "0001_initial"),
-        ("tenants", "0001_initial"),
+        ('cases', '0001_initial'),
+        ('tenants', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="case",
-            name="affected_resources",
-            field=models.ManyToManyField(blank=True, related_name="cases", to="tenants.resource"),
+            model_name='case',
+            name='affected_resources',
+            field=models.ManyToManyField(blank=True, related_name='cases', to='tenants.resource'),
         ),
         migrations.AddField(
-            model_name="case",
-            name="duplicate_of",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="duplicates",
-                to="cases.case",
-            ),
+            model_name='case',
+            name='duplicate_of',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='duplicates', to='cases.case'),
         ),
         migrations.AddField(
-            model_name="case",
-            name="owner",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="owned_cases",
-                to=settings.AUTH_USER_MODEL,
-            ),
+            model_name='case',
+            name='owner',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_cases', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name="case",
-            name="requester",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT, related_name="cases", to="tenants.requester"
-            ),
+            model_name='case',
+            name='requester',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='tenants.requester'),
         ),
         migrations.AddField(
-            model_name="case",
-            name="tenant",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT, related_name="cases", to="tenants.tenant"
-            ),
+            model_name='case',
+            name='tenant',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='tenants.tenant'),
         ),
         migrations.AddField(
-            model_name="attachment",
-            name="case",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE, related_name="attachments", to="cases.case"
-            ),
+            model_name='attachment',
+            name='case',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='cases.case'),
         ),
         migrations.AddField(
-            model_name="interaction",
-            name="actor",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-            ),
+            model_name='interaction',
+            name='actor',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name="interaction",
-            name="case",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE, related_name="interactions", to="cases.case"
-            ),
+            model_name='interaction',
+            name='case',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='interactions', to='cases.case'),
         ),
         migrations.AddField(
-            model_name="interaction",
-            name="requester",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to="tenants.requester",
-            ),
+            model_name='interaction',
+            name='requester',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tenants.requester'),
         ),
         migrations.AddField(
-            model_name="attachment",
-            name="interaction",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="attachments",
-                to="cases.interaction",
-            ),
+            model_name='attachment',
+            name='interaction',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='attachments', to='cases.interaction'),
         ),
         migrations.AddField(
-            model_name="savedview",
-            name="owner",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="saved_views",
-                to=settings.AUTH_USER_MODEL,
-            ),
+            model_name='savedview',
+            name='owner',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='saved_views', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name="case",
-            name="tags",
-            field=models.ManyToManyField(blank=True, related_name="cases", to="cases.tag"),
+            model_name='case',
+            name='tags',
+            field=models.ManyToManyField(blank=True, related_name='cases', to='cases.tag'),
         ),
         migrations.AddField(
-            model_name="team",
-            name="manager",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="managed_teams",
-                to=settings.AUTH_USER_MODEL,
-            ),
+            model_name='team',
+            name='manager',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='managed_teams', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name="team",
-            name="members",
-            field=models.ManyToManyField(blank=True, related_name="support_teams", to=settings.AUTH_USER_MODEL),
+            model_name='team',
+            name='members',
+            field=models.ManyToManyField(blank=True, related_name='support_teams', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name="case",
-            name="team",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="cases",
-                to="cases.team",
-            ),
+            model_name='case',
+            name='team',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='cases', to='cases.team'),
         ),
         migrations.AddIndex(
-            model_name="interaction",
-            index=models.Index(fields=["case", "created_at", "id"], name="interaction_case_time_idx"),
+            model_name='interaction',
+            index=models.Index(fields=['case', 'created_at', 'id'], name='interaction_case_time_idx'),
         ),
         migrations.AddConstraint(
-            model_name="savedview",
-            constraint=models.UniqueConstraint(fields=("owner", "name"), name="savedview_unique_name_per_owner"),
+            model_name='savedview',
+            constraint=models.UniqueConstraint(fields=('owner', 'name'), name='savedview_unique_name_per_owner'),
         ),
         migrations.AddConstraint(
-            model_name="savedview",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("owner__isnull", False), ("shared", True), ("builtin", True), _connector="OR"),
-                name="savedview_owned_or_shared",
-            ),
+            model_name='savedview',
+            constraint=models.CheckConstraint(condition=models.Q(('owner__isnull', False), ('shared', True), ('builtin', True), _connector='OR'), name='savedview_owned_or_shared'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(
-                condition=models.Q(("status__in", ["new", "triage", "in_progress", "waiting_on_customer"])),
-                fields=["priority", "created_at", "id"],
-                name="case_open_prio_idx",
-            ),
+            model_name='case',
+            index=models.Index(condition=models.Q(('status__in', ['new', 'triage', 'in_progress', 'waiting_on_customer'])), fields=['priority', 'created_at', 'id'], name='case_open_prio_idx'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(
-                condition=models.Q(("status__in", ["new", "triage", "in_progress", "waiting_on_customer"])),
-                fields=["-updated_at", "id"],
-                name="case_open_updated_idx",
-            ),
+            model_name='case',
+            index=models.Index(condition=models.Q(('status__in', ['new', 'triage', 'in_progress', 'waiting_on_customer'])), fields=['-updated_at', 'id'], name='case_open_updated_idx'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(
-                condition=models.Q(("status__in", ["new", "triage", "in_progress", "waiting_on_customer"])),
-                fields=["created_at", "id"],
-                name="case_open_created_idx",
-            ),
+            model_name='case',
+            index=models.Index(condition=models.Q(('status__in', ['new', 'triage', 'in_progress', 'waiting_on_customer'])), fields=['created_at', 'id'], name='case_open_created_idx'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["status", "priority", "created_at"], name="case_status_prio_idx"),
+            model_name='case',
+            index=models.Index(fields=['status', 'priority', 'created_at'], name='case_status_prio_idx'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["status", "status_changed_at"], name="case_status_changed_idx"),
+            model_name='case',
+            index=models.Index(fields=['status', 'status_changed_at'], name='case_status_changed_idx'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["tenant", "status", "priority"], name="case_tenant_status_idx"),
+            model_name='case',
+            index=models.Index(fields=['tenant', 'status', 'priority'], name='case_tenant_status_idx'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["owner", "status", "priority"], name="case_owner_status_idx"),
+            model_name='case',
+            index=models.Index(fields=['owner', 'status', 'priority'], name='case_owner_status_idx'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["team", "status", "priority"], name="case_team_status_idx"),
+            model_name='case',
+            index=models.Index(fields=['team', 'status', 'priority'], name='case_team_status_idx'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["priority", "created_at"], name="case_prio_created_idx"),
+            model_name='case',
+            index=models.Index(fields=['priority', 'created_at'], name='case_prio_created_idx'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["-updated_at"], name="case_updated_idx"),
+            model_name='case',
+            index=models.Index(fields=['-updated_at'], name='case_updated_idx'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["created_at"], name="case_created_idx"),
+            model_name='case',
+            index=models.Index(fields=['created_at'], name='case_created_idx'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["category", "status"], name="case_category_idx"),
+            model_name='case',
+            index=models.Index(fields=['category', 'status'], name='case_category_idx'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["issue_type", "status"], name="case_issue_type_idx"),
+            model_name='case',
+            index=models.Index(fields=['issue_type', 'status'], name='case_issue_type_idx'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["environment", "status"], name="case_environment_idx"),
+            model_name='case',
+            index=models.Index(fields=['environment', 'status'], name='case_environment_idx'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["channel", "status"], name="case_channel_idx"),
+            model_name='case',
+            index=models.Index(fields=['channel', 'status'], name='case_channel_idx'),
         ),
     ]

@@ -1,5 +1,4 @@
 """Trigram indexes for the queue's text search (PostgreSQL) and the built-in saved views."""
-
 from django.db import migrations
 
 TRIGRAM = """
@@ -25,9 +24,7 @@ def forward(apps, schema_editor):
         schema_editor.execute(TRIGRAM)
     SavedView = apps.get_model("cases", "SavedView")
     for name, query, position in BUILTIN_VIEWS:
-        SavedView.objects.update_or_create(
-            name=name, builtin=True, owner=None, defaults={"query": query, "position": position}
-        )
+        SavedView.objects.update_or_create(name=name, builtin=True, owner=None, defaults={"query": query, "position": position})
 
 
 def backward(apps, schema_editor):

@@ -5,27 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("cases", "0003_search_and_builtin_views"),
-        ("tenants", "0001_initial"),
+        ('cases', '0003_search_and_builtin_views'),
+        ('tenants', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(
-                condition=models.Q(("status__in", ["new", "triage", "in_progress", "waiting_on_customer"])),
-                fields=["tenant", "priority", "created_at", "id"],
-                name="case_open_tenant_prio_idx",
-            ),
+            model_name='case',
+            index=models.Index(condition=models.Q(('status__in', ['new', 'triage', 'in_progress', 'waiting_on_customer'])), fields=['tenant', 'priority', 'created_at', 'id'], name='case_open_tenant_prio_idx'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(
-                condition=models.Q(("status__in", ["new", "triage", "in_progress", "waiting_on_customer"])),
-                fields=["owner", "tenant", "priority"],
-                name="case_open_owner_idx",
-            ),
+            model_name='case',
+            index=models.Index(condition=models.Q(('status__in', ['new', 'triage', 'in_progress', 'waiting_on_customer'])), fields=['owner', 'tenant', 'priority'], name='case_open_owner_idx'),
         ),
     ]

@@ -1,7 +1,6 @@
 """The default SLA set-up, so a fresh console runs clocks from its first case: seed 003's table (the
 product default) on an office-hours calendar, Standard for the standard tier and Premium/Enterprise
 for the premium and enterprise tiers. Admins change all of it in the console (/sla/policies/)."""
-
 from datetime import timedelta
 
 from django.db import migrations
@@ -15,9 +14,7 @@ def _targets(column, business=True):
     out = {}
     for priority, kinds in preset_targets("seed-003", column, hours_per_day=timedelta(hours=8)).items():
         out[priority] = {
-            kind: None
-            if duration is None
-            else {"minutes": round(duration.total_seconds() / 60, 2), "business": bool(flag and business)}
+            kind: None if duration is None else {"minutes": round(duration.total_seconds() / 60, 2), "business": bool(flag and business)}
             for kind, (duration, flag) in kinds.items()
         }
     return out
@@ -29,24 +26,12 @@ def forward(apps, schema_editor):
     Rule = apps.get_model("cases", "SLAPolicyRule")
     if Policy.objects.exists():
         return
-    calendar = Calendar.objects.create(
-        name="Office hours (Oslo)", timezone="Europe/Oslo", weekly_hours=HOURS, holiday_country="NO"
-    )
+    calendar = Calendar.objects.create(name="Office hours (Oslo)", timezone="Europe/Oslo", weekly_hours=HOURS, holiday_country="NO")
     source = PRESETS["seed-003"]["source"]
-    standard = Policy.objects.create(
-        name="Standard",
-        calendar=calendar,
-        targets=_targets("standard"),
-        preset="seed-003:standard",
-        description=f"Seed 003, Standard column. {source}",
-    )
-    premium = Policy.objects.create(
-        name="Premium/Enterprise",
-        calendar=calendar,
-        targets=_targets("premium"),
-        preset="seed-003:premium",
-        description=f"Seed 003, Premium/Enterprise column. {source}",
-    )
+    standard = Policy.objects.create(name="Standard", calendar=calendar, targets=_targets("standard"), preset="seed-003:standard",
+                                     description=f"Seed 003, Standard column. {source}")
+    premium = Policy.objects.create(name="Premium/Enterprise", calendar=calendar, targets=_targets("premium"), preset="seed-003:premium",
+                                    description=f"Seed 003, Premium/Enterprise column. {source}")
     Rule.objects.create(position=10, support_tier="enterprise", policy=premium)
     Rule.objects.create(position=20, support_tier="premium", policy=premium)
     Rule.objects.create(position=90, policy=standard)

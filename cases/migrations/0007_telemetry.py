@@ -7,60 +7,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("cases", "0006_default_sla_policies"),
+        ('cases', '0006_default_sla_policies'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="CaseContext",
+            name='CaseContext',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("taken_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("data", models.JSONField(default=dict)),
-                (
-                    "suggested_priority",
-                    models.PositiveSmallIntegerField(
-                        blank=True, choices=[(1, "Critical"), (2, "High"), (3, "Medium"), (4, "Low")], null=True
-                    ),
-                ),
-                ("reasons", models.JSONField(default=list)),
-                (
-                    "decision",
-                    models.CharField(
-                        blank=True,
-                        choices=[("", "Pending"), ("accepted", "Accepted"), ("overridden", "Overridden")],
-                        max_length=12,
-                    ),
-                ),
-                (
-                    "decided_priority",
-                    models.PositiveSmallIntegerField(
-                        blank=True, choices=[(1, "Critical"), (2, "High"), (3, "Medium"), (4, "Low")], null=True
-                    ),
-                ),
-                ("decided_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "case",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="contexts", to="cases.case"
-                    ),
-                ),
-                (
-                    "decided_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('taken_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('data', models.JSONField(default=dict)),
+                ('suggested_priority', models.PositiveSmallIntegerField(blank=True, choices=[(1, 'Critical'), (2, 'High'), (3, 'Medium'), (4, 'Low')], null=True)),
+                ('reasons', models.JSONField(default=list)),
+                ('decision', models.CharField(blank=True, choices=[('', 'Pending'), ('accepted', 'Accepted'), ('overridden', 'Overridden')], max_length=12)),
+                ('decided_priority', models.PositiveSmallIntegerField(blank=True, choices=[(1, 'Critical'), (2, 'High'), (3, 'Medium'), (4, 'Low')], null=True)),
+                ('decided_at', models.DateTimeField(blank=True, null=True)),
+                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contexts', to='cases.case')),
+                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["-taken_at", "-id"],
-                "indexes": [models.Index(fields=["case", "-taken_at"], name="casecontext_case_idx")],
+                'ordering': ['-taken_at', '-id'],
+                'indexes': [models.Index(fields=['case', '-taken_at'], name='casecontext_case_idx')],
             },
         ),
     ]

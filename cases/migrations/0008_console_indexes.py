@@ -5,23 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("cases", "0007_telemetry"),
-        ("tenants", "0004_console_indexes"),
+        ('cases', '0007_telemetry'),
+        ('tenants', '0004_console_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(
-                condition=models.Q(("status__in", ["new", "triage", "in_progress", "waiting_on_customer"])),
-                fields=["tenant", "sla_due_at"],
-                name="case_open_tenant_due_idx",
-            ),
+            model_name='case',
+            index=models.Index(condition=models.Q(('status__in', ['new', 'triage', 'in_progress', 'waiting_on_customer'])), fields=['tenant', 'sla_due_at'], name='case_open_tenant_due_idx'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["tenant", "sla_due_at", "id"], name="case_tenant_due_idx"),
+            model_name='case',
+            index=models.Index(fields=['tenant', 'sla_due_at', 'id'], name='case_tenant_due_idx'),
         ),
     ]

@@ -1,6 +1,5 @@
 """The console's roles as Django groups, with the model permissions each needs.
 Which tenants a role sees is decided in companyos.roles / tenants.selectors, not here."""
-
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 

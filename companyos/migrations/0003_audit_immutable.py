@@ -1,6 +1,5 @@
 """On PostgreSQL the audit table refuses UPDATE and DELETE: the trail cannot be rewritten from the
 application (auditlogflush, the admin, a stray queryset.delete()) — only by a DBA dropping the trigger."""
-
 from django.db import migrations
 
 FORWARD = """

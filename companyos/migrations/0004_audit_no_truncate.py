@@ -2,7 +2,6 @@
 table. A statement trigger refuses it too. The test suite's database flush (pytest-django clears
 transactional tests' tables with TRUNCATE) sets `companyos.allow_audit_truncate=on` on its own
 connections only (settings, TESTING)."""
-
 from django.db import migrations
 
 FORWARD = """

@@ -7,59 +7,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("cases", "0007_telemetry"),
-        ("tenants", "0003_telemetry"),
+        ('cases', '0007_telemetry'),
+        ('tenants', '0003_telemetry'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Incident",
+            name='Incident',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("title", models.CharField(max_length=250)),
-                (
-                    "severity",
-                    models.CharField(
-                        choices=[("SEV1", "SEV1"), ("SEV2", "SEV2"), ("SEV3", "SEV3")], default="SEV2", max_length=5
-                    ),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("investigating", "Investigating"),
-                            ("identified", "Identified"),
-                            ("mitigating", "Mitigating"),
-                            ("monitoring", "Monitoring"),
-                            ("resolved", "Resolved"),
-                        ],
-                        default="investigating",
-                        max_length=20,
-                    ),
-                ),
-                ("comms_channel", models.CharField(blank=True, help_text="e.g. #inc-204", max_length=100)),
-                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("resolved_at", models.DateTimeField(blank=True, null=True)),
-                ("cases", models.ManyToManyField(blank=True, related_name="incidents", to="cases.case")),
-                (
-                    "commander",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                ("resources", models.ManyToManyField(blank=True, related_name="incidents", to="tenants.resource")),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('title', models.CharField(max_length=250)),
+                ('severity', models.CharField(choices=[('SEV1', 'SEV1'), ('SEV2', 'SEV2'), ('SEV3', 'SEV3')], default='SEV2', max_length=5)),
+                ('status', models.CharField(choices=[('investigating', 'Investigating'), ('identified', 'Identified'), ('mitigating', 'Mitigating'), ('monitoring', 'Monitoring'), ('resolved', 'Resolved')], default='investigating', max_length=20)),
+                ('comms_channel', models.CharField(blank=True, help_text='e.g. #inc-204', max_length=100)),
+                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('resolved_at', models.DateTimeField(blank=True, null=True)),
+                ('cases', models.ManyToManyField(blank=True, related_name='incidents', to='cases.case')),
+                ('commander', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('resources', models.ManyToManyField(blank=True, related_name='incidents', to='tenants.resource')),
             ],
             options={
-                "ordering": ["-started_at"],
-                "indexes": [models.Index(fields=["status", "-started_at"], name="incident_status_idx")],
+                'ordering': ['-started_at'],
+                'indexes': [models.Index(fields=['status', '-started_at'], name='incident_status_idx')],
             },
         ),
     ]

@@ -5,26 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("cases", "0005_sla"),
-        ("tenants", "0001_initial"),
+        ('cases', '0005_sla'),
+        ('tenants', '0001_initial'),
     ]
 
     operations = [
         migrations.RemoveField(
-            model_name="tenant",
-            name="sla_policy_override",
+            model_name='tenant',
+            name='sla_policy_override',
         ),
         migrations.AddField(
-            model_name="tenant",
-            name="sla_policy",
-            field=models.ForeignKey(
-                blank=True,
-                help_text="Overrides the SLA policy rules (segment/tier) for this tenant.",
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="tenant_overrides",
-                to="cases.slapolicy",
-            ),
+            model_name='tenant',
+            name='sla_policy',
+            field=models.ForeignKey(blank=True, help_text='Overrides the SLA policy rules (segment/tier) for this tenant.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tenant_overrides', to='cases.slapolicy'),
         ),
     ]

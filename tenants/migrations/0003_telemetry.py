@@ -7,376 +7,190 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("tenants", "0002_sla"),
+        ('tenants', '0002_sla'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="TelemetryPurge",
+            name='TelemetryPurge',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("ran_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("cutoff", models.DateTimeField()),
-                ("deleted", models.JSONField(default=dict)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('ran_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('cutoff', models.DateTimeField()),
+                ('deleted', models.JSONField(default=dict)),
             ],
             options={
-                "ordering": ["-ran_at"],
+                'ordering': ['-ran_at'],
             },
         ),
         migrations.CreateModel(
-            name="Integration",
+            name='Integration',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("name", models.CharField(max_length=100, unique=True)),
-                (
-                    "token_prefix",
-                    models.CharField(help_text="The token's first characters, to recognise it", max_length=12),
-                ),
-                ("token_hash", models.CharField(max_length=64, unique=True)),
-                (
-                    "alert_tenant_label",
-                    models.CharField(
-                        default="tenant", help_text="Alertmanager label naming the tenant (slug)", max_length=60
-                    ),
-                ),
-                (
-                    "alert_service_label",
-                    models.CharField(
-                        default="service",
-                        help_text="Alertmanager label naming the resource (external id)",
-                        max_length=60,
-                    ),
-                ),
-                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("revoked_at", models.DateTimeField(blank=True, null=True)),
-                ("last_used_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=100, unique=True)),
+                ('token_prefix', models.CharField(help_text="The token's first characters, to recognise it", max_length=12)),
+                ('token_hash', models.CharField(max_length=64, unique=True)),
+                ('alert_tenant_label', models.CharField(default='tenant', help_text='Alertmanager label naming the tenant (slug)', max_length=60)),
+                ('alert_service_label', models.CharField(default='service', help_text='Alertmanager label naming the resource (external id)', max_length=60)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('revoked_at', models.DateTimeField(blank=True, null=True)),
+                ('last_used_at', models.DateTimeField(blank=True, null=True)),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["name"],
+                'ordering': ['name'],
             },
         ),
         migrations.CreateModel(
-            name="FeatureFlag",
+            name='FeatureFlag',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("source_id", models.CharField(help_text="The integration's own id for this item", max_length=200)),
-                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("key", models.CharField(max_length=120)),
-                ("enabled", models.BooleanField()),
-                ("variant", models.CharField(blank=True, max_length=120)),
-                ("observed_at", models.DateTimeField()),
-                (
-                    "tenant",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenants.tenant"
-                    ),
-                ),
-                (
-                    "integration",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.integration"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('source_id', models.CharField(help_text="The integration's own id for this item", max_length=200)),
+                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('key', models.CharField(max_length=120)),
+                ('enabled', models.BooleanField()),
+                ('variant', models.CharField(blank=True, max_length=120)),
+                ('observed_at', models.DateTimeField()),
+                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant')),
+                ('integration', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.integration')),
             ],
             options={
-                "indexes": [models.Index(fields=["tenant", "key", "-observed_at"], name="flag_tenant_key_idx")],
-                "constraints": [
-                    models.UniqueConstraint(fields=("integration", "source_id"), name="featureflag_unique_source_id")
-                ],
+                'indexes': [models.Index(fields=['tenant', 'key', '-observed_at'], name='flag_tenant_key_idx')],
+                'constraints': [models.UniqueConstraint(fields=('integration', 'source_id'), name='featureflag_unique_source_id')],
             },
         ),
         migrations.CreateModel(
-            name="Experiment",
+            name='Experiment',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("source_id", models.CharField(help_text="The integration's own id for this item", max_length=200)),
-                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("key", models.CharField(max_length=120)),
-                ("status", models.CharField(default="active", help_text="active, paused or ended", max_length=20)),
-                ("variant", models.CharField(blank=True, max_length=120)),
-                ("started_at", models.DateTimeField()),
-                ("ended_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "tenant",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenants.tenant"
-                    ),
-                ),
-                (
-                    "integration",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.integration"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('source_id', models.CharField(help_text="The integration's own id for this item", max_length=200)),
+                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('key', models.CharField(max_length=120)),
+                ('status', models.CharField(default='active', help_text='active, paused or ended', max_length=20)),
+                ('variant', models.CharField(blank=True, max_length=120)),
+                ('started_at', models.DateTimeField()),
+                ('ended_at', models.DateTimeField(blank=True, null=True)),
+                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant')),
+                ('integration', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.integration')),
             ],
             options={
-                "indexes": [models.Index(fields=["tenant", "status"], name="experiment_tenant_idx")],
-                "constraints": [
-                    models.UniqueConstraint(fields=("integration", "source_id"), name="experiment_unique_source_id")
-                ],
+                'indexes': [models.Index(fields=['tenant', 'status'], name='experiment_tenant_idx')],
+                'constraints': [models.UniqueConstraint(fields=('integration', 'source_id'), name='experiment_unique_source_id')],
             },
         ),
         migrations.CreateModel(
-            name="Deployment",
+            name='Deployment',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("source_id", models.CharField(help_text="The integration's own id for this item", max_length=200)),
-                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("version", models.CharField(max_length=100)),
-                ("description", models.TextField(blank=True)),
-                ("deployed_at", models.DateTimeField()),
-                (
-                    "resource",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="deployments",
-                        to="tenants.resource",
-                    ),
-                ),
-                (
-                    "tenant",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenants.tenant"
-                    ),
-                ),
-                (
-                    "integration",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.integration"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('source_id', models.CharField(help_text="The integration's own id for this item", max_length=200)),
+                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('version', models.CharField(max_length=100)),
+                ('description', models.TextField(blank=True)),
+                ('deployed_at', models.DateTimeField()),
+                ('resource', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='deployments', to='tenants.resource')),
+                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant')),
+                ('integration', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.integration')),
             ],
             options={
-                "indexes": [models.Index(fields=["tenant", "-deployed_at"], name="deployment_tenant_idx")],
-                "constraints": [
-                    models.UniqueConstraint(fields=("integration", "source_id"), name="deployment_unique_source_id")
-                ],
+                'indexes': [models.Index(fields=['tenant', '-deployed_at'], name='deployment_tenant_idx')],
+                'constraints': [models.UniqueConstraint(fields=('integration', 'source_id'), name='deployment_unique_source_id')],
             },
         ),
         migrations.CreateModel(
-            name="ConfigSnapshot",
+            name='ConfigSnapshot',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("source_id", models.CharField(help_text="The integration's own id for this item", max_length=200)),
-                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("taken_at", models.DateTimeField()),
-                ("data", models.JSONField()),
-                (
-                    "resource",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="config_snapshots",
-                        to="tenants.resource",
-                    ),
-                ),
-                (
-                    "tenant",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenants.tenant"
-                    ),
-                ),
-                (
-                    "integration",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.integration"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('source_id', models.CharField(help_text="The integration's own id for this item", max_length=200)),
+                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('taken_at', models.DateTimeField()),
+                ('data', models.JSONField()),
+                ('resource', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='config_snapshots', to='tenants.resource')),
+                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant')),
+                ('integration', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.integration')),
             ],
             options={
-                "indexes": [models.Index(fields=["tenant", "-taken_at"], name="config_tenant_idx")],
-                "constraints": [
-                    models.UniqueConstraint(fields=("integration", "source_id"), name="configsnapshot_unique_source_id")
-                ],
+                'indexes': [models.Index(fields=['tenant', '-taken_at'], name='config_tenant_idx')],
+                'constraints': [models.UniqueConstraint(fields=('integration', 'source_id'), name='configsnapshot_unique_source_id')],
             },
         ),
         migrations.CreateModel(
-            name="Alert",
+            name='Alert',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("source_id", models.CharField(help_text="The integration's own id for this item", max_length=200)),
-                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("name", models.CharField(max_length=200)),
-                ("severity", models.CharField(default="warning", max_length=20)),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[("firing", "Firing"), ("resolved", "Resolved")], default="firing", max_length=10
-                    ),
-                ),
-                ("summary", models.TextField(blank=True)),
-                ("fingerprint", models.CharField(blank=True, max_length=100)),
-                ("labels", models.JSONField(blank=True, default=dict)),
-                ("annotations", models.JSONField(blank=True, default=dict)),
-                ("starts_at", models.DateTimeField()),
-                ("ends_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "resource",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="alerts",
-                        to="tenants.resource",
-                    ),
-                ),
-                (
-                    "tenant",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenants.tenant"
-                    ),
-                ),
-                (
-                    "integration",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.integration"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('source_id', models.CharField(help_text="The integration's own id for this item", max_length=200)),
+                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('name', models.CharField(max_length=200)),
+                ('severity', models.CharField(default='warning', max_length=20)),
+                ('status', models.CharField(choices=[('firing', 'Firing'), ('resolved', 'Resolved')], default='firing', max_length=10)),
+                ('summary', models.TextField(blank=True)),
+                ('fingerprint', models.CharField(blank=True, max_length=100)),
+                ('labels', models.JSONField(blank=True, default=dict)),
+                ('annotations', models.JSONField(blank=True, default=dict)),
+                ('starts_at', models.DateTimeField()),
+                ('ends_at', models.DateTimeField(blank=True, null=True)),
+                ('resource', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='alerts', to='tenants.resource')),
+                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant')),
+                ('integration', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.integration')),
             ],
             options={
-                "indexes": [
-                    models.Index(fields=["tenant", "status", "-starts_at"], name="alert_tenant_status_idx"),
-                    models.Index(fields=["resource", "status"], name="alert_resource_status_idx"),
-                    models.Index(fields=["integration", "fingerprint", "status"], name="alert_fingerprint_idx"),
-                    models.Index(fields=["received_at"], name="alert_received_idx"),
-                ],
-                "constraints": [
-                    models.UniqueConstraint(fields=("integration", "source_id"), name="alert_unique_source_id")
-                ],
+                'indexes': [models.Index(fields=['tenant', 'status', '-starts_at'], name='alert_tenant_status_idx'), models.Index(fields=['resource', 'status'], name='alert_resource_status_idx'), models.Index(fields=['integration', 'fingerprint', 'status'], name='alert_fingerprint_idx'), models.Index(fields=['received_at'], name='alert_received_idx')],
+                'constraints': [models.UniqueConstraint(fields=('integration', 'source_id'), name='alert_unique_source_id')],
             },
         ),
         migrations.CreateModel(
-            name="ResourceDependency",
+            name='ResourceDependency',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("source_id", models.CharField(help_text="The integration's own id for this item", max_length=200)),
-                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "depends_on",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="dependents", to="tenants.resource"
-                    ),
-                ),
-                (
-                    "integration",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.integration"
-                    ),
-                ),
-                (
-                    "resource",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="dependencies", to="tenants.resource"
-                    ),
-                ),
-                (
-                    "tenant",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenants.tenant"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('source_id', models.CharField(help_text="The integration's own id for this item", max_length=200)),
+                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('depends_on', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='dependents', to='tenants.resource')),
+                ('integration', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.integration')),
+                ('resource', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='dependencies', to='tenants.resource')),
+                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant')),
             ],
             options={
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("integration", "source_id"), name="resourcedependency_unique_source_id"
-                    ),
-                    models.UniqueConstraint(fields=("resource", "depends_on"), name="resourcedependency_unique_edge"),
-                ],
+                'constraints': [models.UniqueConstraint(fields=('integration', 'source_id'), name='resourcedependency_unique_source_id'), models.UniqueConstraint(fields=('resource', 'depends_on'), name='resourcedependency_unique_edge')],
             },
         ),
         migrations.CreateModel(
-            name="SLI",
+            name='SLI',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("source_id", models.CharField(help_text="The integration's own id for this item", max_length=200)),
-                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("name", models.CharField(max_length=120)),
-                ("objective", models.FloatField(help_text="Target, e.g. 99.9 (percent)")),
-                ("value", models.FloatField(help_text="Measured, same unit as the objective")),
-                (
-                    "error_budget_remaining",
-                    models.FloatField(
-                        help_text="Share of the error budget left, 0–100 (percent); negative when overspent"
-                    ),
-                ),
-                ("window", models.CharField(default="30d", max_length=20)),
-                ("observed_at", models.DateTimeField()),
-                (
-                    "integration",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.integration"
-                    ),
-                ),
-                (
-                    "resource",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="slis",
-                        to="tenants.resource",
-                    ),
-                ),
-                (
-                    "tenant",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenants.tenant"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('source_id', models.CharField(help_text="The integration's own id for this item", max_length=200)),
+                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('name', models.CharField(max_length=120)),
+                ('objective', models.FloatField(help_text='Target, e.g. 99.9 (percent)')),
+                ('value', models.FloatField(help_text='Measured, same unit as the objective')),
+                ('error_budget_remaining', models.FloatField(help_text='Share of the error budget left, 0–100 (percent); negative when overspent')),
+                ('window', models.CharField(default='30d', max_length=20)),
+                ('observed_at', models.DateTimeField()),
+                ('integration', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.integration')),
+                ('resource', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='slis', to='tenants.resource')),
+                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant')),
             ],
             options={
-                "indexes": [
-                    models.Index(fields=["tenant", "name", "-observed_at"], name="sli_tenant_name_idx"),
-                    models.Index(fields=["observed_at"], name="sli_observed_idx"),
-                ],
-                "constraints": [
-                    models.UniqueConstraint(fields=("integration", "source_id"), name="sli_unique_source_id")
-                ],
+                'indexes': [models.Index(fields=['tenant', 'name', '-observed_at'], name='sli_tenant_name_idx'), models.Index(fields=['observed_at'], name='sli_observed_idx')],
+                'constraints': [models.UniqueConstraint(fields=('integration', 'source_id'), name='sli_unique_source_id')],
             },
         ),
         migrations.CreateModel(
-            name="UsageMetric",
+            name='UsageMetric',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("source_id", models.CharField(help_text="The integration's own id for this item", max_length=200)),
-                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("metric", models.CharField(help_text="e.g. api_requests, active_users", max_length=120)),
-                ("value", models.FloatField()),
-                ("period_start", models.DateTimeField()),
-                (
-                    "integration",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenants.integration"
-                    ),
-                ),
-                (
-                    "tenant",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tenants.tenant"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('source_id', models.CharField(help_text="The integration's own id for this item", max_length=200)),
+                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('metric', models.CharField(help_text='e.g. api_requests, active_users', max_length=120)),
+                ('value', models.FloatField()),
+                ('period_start', models.DateTimeField()),
+                ('integration', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenants.integration')),
+                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant')),
             ],
             options={
-                "indexes": [models.Index(fields=["tenant", "metric", "-period_start"], name="usage_tenant_metric_idx")],
-                "constraints": [
-                    models.UniqueConstraint(fields=("integration", "source_id"), name="usagemetric_unique_source_id")
-                ],
+                'indexes': [models.Index(fields=['tenant', 'metric', '-period_start'], name='usage_tenant_metric_idx')],
+                'constraints': [models.UniqueConstraint(fields=('integration', 'source_id'), name='usagemetric_unique_source_id')],
             },
         ),
     ]

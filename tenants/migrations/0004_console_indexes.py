@@ -4,17 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("tenants", "0003_telemetry"),
+        ('tenants', '0003_telemetry'),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name="experiment",
-            name="experiment_tenant_idx",
+            model_name='experiment',
+            name='experiment_tenant_idx',
         ),
         migrations.AddIndex(
-            model_name="experiment",
-            index=models.Index(fields=["tenant", "status", "-started_at"], name="experiment_tenant_idx"),
+            model_name='experiment',
+            index=models.Index(fields=['tenant', 'status', '-started_at'], name='experiment_tenant_idx'),
         ),
     ]
