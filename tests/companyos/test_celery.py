@@ -3,10 +3,10 @@ against the test database. Killing the worker (SIGKILL) or losing the broker's m
 restart that forgets the queue) loses no escalation and duplicates none, because the sweep
 re-derives everything from PostgreSQL.
 
-Each run has its own queue (`test-<uuid>`, the worker's -Q and every send_task) and its own key
-namespace in Redis (kombu's `global_keyprefix`, for the worker and the sender alike), so test runs
-side by side on one machine (xdist workers, other checkouts) never take each other's messages; the
-test deletes only its own keys and never flushes a database."""
+Each run has its own queue (`test-<uuid>`, the worker's -Q and every send_task), its own Redis
+database number and its own key namespace in it (kombu's `global_keyprefix`, for the worker and
+the sender alike), so test runs side by side on one machine (xdist workers, other checkouts) never
+take each other's messages; the test deletes only its own keys and never flushes a database."""
 
 import os
 import signal
@@ -29,8 +29,10 @@ from companyos.celery import app
 from tests.factories import RequesterFactory, TenantFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("TEST_CELERY_REDIS_URL", "redis://127.0.0.1:6379/15")
 RUN = f"test-{uuid.uuid4().hex}"
+# A database number of its own per run too (1-15; the console itself uses 0), on top of the key
+# namespace that keeps two runs that happen to draw the same number apart.
+REDIS_URL = os.environ.get("TEST_CELERY_REDIS_URL", f"redis://127.0.0.1:6379/{1 + uuid.UUID(RUN[5:]).int % 15}")
 QUEUE = RUN
 KEY_PREFIX = f"{RUN}:"  # every key kombu writes for this run (queue, bindings, unacked messages)
 pytestmark = pytest.mark.django_db(transaction=True)
