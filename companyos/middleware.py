@@ -1,5 +1,8 @@
+import ipaddress
+import uuid
 import zoneinfo
 
+from auditlog.middleware import AuditlogMiddleware
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -49,10 +52,61 @@ class LoginRequiredMiddleware:
         return self.get_response(request)
 
 
+def trusted_forwarded_for(request) -> str | None:
+    """The client's address as the trusted proxies saw it: with `TRUSTED_PROXY_COUNT` = N proxies in
+    front of the console, the N-th X-Forwarded-For entry from the right (each proxy appends the
+    address it was reached from; everything left of that the client may have written itself).
+    None without trusted proxies, when the header is shorter than the proxy chain, or when the
+    entry is not an IP address."""
+    count = settings.TRUSTED_PROXY_COUNT
+    header = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if count <= 0 or not header:
+        return None
+    hops = [hop.strip() for hop in header.split(",")]
+    if len(hops) < count:
+        return None
+    return valid_ip(hops[-count])
+
+
+def valid_ip(value: str) -> str | None:
+    """`value` as a normalised IP address (a port or IPv6 brackets removed), else None."""
+    value = (value or "").strip()
+    if value.startswith("["):  # [v6]:port
+        value = value[1:].split("]", 1)[0]
+    elif value.count(":") == 1:  # v4:port
+        value = value.split(":", 1)[0]
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
+
+
+class AuditContextMiddleware(AuditlogMiddleware):
+    """django-auditlog's middleware (actor, address, correlation id on every entry), trusting the
+    client for nothing: the address is REMOTE_ADDR unless `TRUSTED_PROXY_COUNT` proxies vouch for a
+    forwarded one, and an address that is not an IP is never written (it would fail the insert, and
+    with it the page and its denial entry)."""
+
+    @staticmethod
+    def _get_remote_addr(request):
+        return trusted_forwarded_for(request) or valid_ip(request.META.get("REMOTE_ADDR", ""))
+
+    @staticmethod
+    def _get_remote_port(request) -> int | None:
+        if settings.TRUSTED_PROXY_COUNT <= 0:
+            return None
+        try:
+            port = int(request.META.get("HTTP_X_FORWARDED_PORT", ""))
+        except ValueError:
+            return None
+        return port if 0 < port < 65536 else None
+
+
 class CorrelationIdMiddleware:
-    """Give every request a correlation id (the caller's X-Correlation-ID, else a new one), so all
-    audit entries one request writes share it (django-auditlog reads the header) and the response
-    names it for support."""
+    """Give every request a correlation id, so all audit entries one request writes share it
+    (django-auditlog reads the header) and the response names it for support. The id is made here;
+    an inbound X-Correlation-ID is kept only behind trusted proxies (`TRUSTED_PROXY_COUNT`) and only
+    when it is a UUID, so a client cannot make its entries share another request's id."""
 
     HEADER = "HTTP_X_CORRELATION_ID"
 
@@ -60,14 +114,18 @@ class CorrelationIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        import uuid
-
-        supplied = request.META.get(self.HEADER, "")
-        if not supplied or len(supplied) > 200:
-            request.META[self.HEADER] = uuid.uuid4().hex
+        request.META[self.HEADER] = self.inbound(request) or uuid.uuid4().hex
         response = self.get_response(request)
         response["X-Correlation-ID"] = request.META[self.HEADER]
         return response
+
+    def inbound(self, request) -> str | None:
+        if settings.TRUSTED_PROXY_COUNT <= 0:
+            return None
+        try:
+            return uuid.UUID(request.META.get(self.HEADER, "")).hex
+        except ValueError:
+            return None
 
 
 class RejectNullBytesMiddleware:

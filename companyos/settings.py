@@ -72,7 +72,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "companyos.middleware.CorrelationIdMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "companyos.middleware.AuditContextMiddleware",
     "companyos.middleware.UserTimezoneMiddleware",
     "companyos.middleware.LoginRequiredMiddleware",
 ]
@@ -215,6 +215,9 @@ if not DEBUG:
 # Audit
 AUDITLOG_INCLUDE_ALL_MODELS = False
 AUDITLOG_DISABLE_REMOTE_ADDR = False
+# How many reverse proxies in front of the console append to X-Forwarded-For (0: none, the client
+# is REMOTE_ADDR). Only then are a forwarded address and an inbound X-Correlation-ID (a UUID) trusted.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 # The machine APIs (/api/v1/): integrations authenticate with their own tokens; no sessions.
 REST_FRAMEWORK = {

@@ -70,7 +70,7 @@ def test_tag_change_is_recorded_as_an_m2m_update(agent, case_a):
     assert entry.actor == agent
 
 
-def test_opening_a_case_page_writes_an_access_entry(agent, case_a):
+def test_opening_a_case_page_writes_an_access_entry(agent, case_a, settings):
     client = login(agent)
     response = client.get(f"/cases/{case_a.key}/")
     assert response.status_code == 200
@@ -87,27 +87,31 @@ def test_opening_a_case_page_writes_an_access_entry(agent, case_a):
     )
     assert tenant_entry.actor == agent and tenant_entry.remote_addr == "127.0.0.1"
 
-    # Behind the proxy the client's address comes from X-Forwarded-For.
-    client.get(f"/cases/{case_a.key}/", headers={"X-Forwarded-For": "203.0.113.9, 10.0.0.1"})
+    # A client's own X-Forwarded-For is not believed without a trusted proxy in front ...
+    client.get(f"/cases/{case_a.key}/", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert case_entries(case_a, LogEntry.Action.ACCESS).latest("pk").remote_addr == "127.0.0.1"
+    # ... and behind one, the address is the one that proxy appended, not what the client wrote first.
+    settings.TRUSTED_PROXY_COUNT = 1
+    client.get(f"/cases/{case_a.key}/", headers={"X-Forwarded-For": "198.51.100.66, 203.0.113.9"})
     assert case_entries(case_a, LogEntry.Action.ACCESS).latest("pk").remote_addr == "203.0.113.9"
 
 
 def test_a_request_correlation_id_ties_its_entries_together(agent, case_a, case_b):
     client = login(agent)
-    client.get(f"/cases/{case_a.key}/", headers={"X-Correlation-ID": "req-7f3a"})
-    seen = LogEntry.objects.filter(cid="req-7f3a")
+    cid = client.get(f"/cases/{case_a.key}/")["X-Correlation-ID"]
+    seen = LogEntry.objects.filter(cid=cid)
     assert {e.object_pk for e in seen} == {str(case_a.pk), str(case_a.tenant_id)}
 
     # A denied attempt carries the request's correlation id too.
-    client.get(f"/cases/{case_b.key}/", headers={"X-Correlation-ID": "req-9b1c"})
-    denied = LogEntry.objects.get(cid="req-9b1c")
+    cid = client.get(f"/cases/{case_b.key}/")["X-Correlation-ID"]
+    denied = LogEntry.objects.get(cid=cid)
     assert audit.is_denied(denied) and denied.actor == agent and denied.remote_addr == "127.0.0.1"
 
 
 def test_a_queue_page_is_one_access_entry_naming_only_what_was_shown(agent, case_a, case_b):
     client = login(agent)
-    client.get("/cases/?status=all", headers={"X-Correlation-ID": "req-queue"})
-    entry = LogEntry.objects.get(cid="req-queue")
+    cid = client.get("/cases/?status=all")["X-Correlation-ID"]
+    entry = LogEntry.objects.get(cid=cid)
     assert entry.action == LogEntry.Action.ACCESS and entry.object_pk == "list"
     assert entry.actor == agent
     assert entry.additional_data["ids"] == [case_a.pk]
@@ -244,15 +248,42 @@ def test_truncate_of_the_audit_table_is_refused_outside_the_test_flush():
 
 
 @pytest.mark.django_db
-def test_every_request_has_a_correlation_id_on_its_audit_entries(case_a, agent):
+def test_every_request_has_a_correlation_id_on_its_audit_entries(case_a, agent, settings):
     client = login(agent)
     response = client.get(f"/cases/{case_a.key}/")
     cid = response["X-Correlation-ID"]
     entries = LogEntry.objects.filter(action=LogEntry.Action.ACCESS, actor=agent)
     assert cid and set(entries.values_list("cid", flat=True)) == {cid}  # the case view and its tenant card
-    supplied = client.get(f"/cases/{case_a.key}/", HTTP_X_CORRELATION_ID="support-ticket-42")
-    assert supplied["X-Correlation-ID"] == "support-ticket-42"
-    assert LogEntry.objects.filter(cid="support-ticket-42").count() == 2
+
+    # A client cannot choose its id (it could make its entries share another request's) ...
+    other = client.get(f"/cases/{case_a.key}/", HTTP_X_CORRELATION_ID=cid)
+    assert other["X-Correlation-ID"] not in (cid, "") and LogEntry.objects.filter(cid=cid).count() == 2
+    assert not LogEntry.objects.filter(cid="support-ticket-42").exists()
+    # ... behind a trusted proxy an inbound id is kept when it is a UUID, and replaced when it is not.
+    settings.TRUSTED_PROXY_COUNT = 1
+    inbound = "6f1c2a4e-0b7d-4c8e-9a3f-2d5e7b9c1a04"
+    kept = client.get(f"/cases/{case_a.key}/", HTTP_X_CORRELATION_ID=inbound)
+    assert kept["X-Correlation-ID"] == inbound.replace("-", "")
+    assert LogEntry.objects.filter(cid=inbound.replace("-", "")).count() == 2
+    replaced = client.get(f"/cases/{case_a.key}/", HTTP_X_CORRELATION_ID="support-ticket-42")
+    assert replaced["X-Correlation-ID"] != "support-ticket-42"
+    assert not LogEntry.objects.filter(cid="support-ticket-42").exists()
+
+
+@pytest.mark.parametrize("forwarded", ["not-an-ip", "999.999.999.999", "203.0.113.9\x00", ", ,"])
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_a_forged_forwarded_address_is_neither_a_500_nor_a_hole_in_the_trail(
+    agent, case_a, case_b, settings, forwarded, proxies
+):
+    """Issue 8, finding 4: a non-IP X-Forwarded-For made every audited page answer 500 and
+    suppressed the denial entry of a probe for another tenant's case."""
+    settings.TRUSTED_PROXY_COUNT = proxies
+    client = login(agent)
+    assert client.get(f"/cases/{case_a.key}/", headers={"X-Forwarded-For": forwarded}).status_code == 200
+    probe = client.get(f"/cases/{case_b.key}/", headers={"X-Forwarded-For": forwarded})
+    assert probe.status_code == 404
+    denied = LogEntry.objects.get(cid=probe["X-Correlation-ID"])
+    assert audit.is_denied(denied) and denied.actor == agent and denied.remote_addr == "127.0.0.1"
 
 
 @pytest.mark.django_db
