@@ -34,6 +34,11 @@ W = {"class": "input"}
 CB = forms.CheckboxSelectMultiple
 
 
+# Hours a case may have sat in its status, for the filter: a century (anything past it matches nothing
+# anyway, and a larger number would overflow the date arithmetic).
+MAX_STATUS_HOURS = 100 * 366 * 24
+
+
 class CaseFilterSet(df.FilterSet):
     q = df.CharFilter(
         method="filter_q",
@@ -92,7 +97,10 @@ class CaseFilterSet(df.FilterSet):
     )
     sla = df.MultipleChoiceFilter(widget=CB, choices=SLA_STATES, method="filter_sla", label="SLA")
     in_status_hours = df.NumberFilter(
-        method="filter_in_status_hours", label="In current status for at least (hours)", min_value=0
+        method="filter_in_status_hours",
+        label="In current status for at least (hours)",
+        min_value=0,
+        max_value=MAX_STATUS_HOURS,
     )
     sort = df.ChoiceFilter(
         choices=[(k, v[1]) for k, v in SORTS.items()],

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from companyos.converters import row_id
 from tenants.choices import Channel
 from tenants.models import Requester
 from tenants.selectors import tenant_visible_to
@@ -123,10 +124,10 @@ class BulkForm(forms.Form):
     confirm = forms.BooleanField(required=False)
 
     def clean_ids(self):
-        try:
-            ids = sorted({int(v) for v in self.cleaned_data["ids"].split(",") if v.strip()})
-        except ValueError:
-            raise forms.ValidationError("The selection is not a list of cases.") from None
+        parsed = {row_id(v.strip()) for v in self.cleaned_data["ids"].split(",") if v.strip()}
+        if None in parsed:  # not a number, or past the largest row id
+            raise forms.ValidationError("The selection is not a list of cases.")
+        ids = sorted(parsed)
         if not ids:
             raise forms.ValidationError("Select at least one case.")
         if len(ids) > 500:

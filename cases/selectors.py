@@ -12,6 +12,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, QueryDict
 
 from companyos import audit, roles
+from companyos.converters import row_id
 from tenants.models import Requester, Tenant
 from tenants.selectors import tenant_signals, tenant_visible_to, visible_tenant_ids
 
@@ -44,8 +45,9 @@ def case_queue(user) -> QuerySet[Case]:
 
 
 def parse_case_key(key: str) -> int | None:
+    """The case id in a key ("CS-1042" or "1042"), else None (also past the largest row id)."""
     match = KEY_RE.match(key or "")
-    return int(match.group(1)) if match else None
+    return row_id(match.group(1)) if match else None
 
 
 def case_get_for_user(user, key: str, *, path: str = "", for_update: bool = False) -> Case:

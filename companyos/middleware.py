@@ -129,8 +129,11 @@ class CorrelationIdMiddleware:
 
 
 class RejectNullBytesMiddleware:
-    """A NUL byte in the path or query string answers 400: PostgreSQL text cannot hold it, and no
-    honest client sends one."""
+    """A NUL byte in the path, the query string or a submitted form field answers 400: PostgreSQL
+    text cannot hold it, and no honest client sends one. (JSON bodies are checked by the API's own
+    validation; a form's uploaded files are not text and are not looked at.)"""
+
+    FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -138,10 +141,16 @@ class RejectNullBytesMiddleware:
     def __call__(self, request):
         from django.http import HttpResponseBadRequest
 
-        if (
-            "\x00" in request.path
-            or any("\x00" in value for values in request.GET.lists() for value in values[1])
-            or any("\x00" in key for key in request.GET)
-        ):
+        if _has_nul(request.path) or _has_nul_in(request.GET):
             return HttpResponseBadRequest("Null characters are not allowed in the address.", content_type="text/plain")
+        if request.method == "POST" and request.content_type in self.FORM_TYPES and _has_nul_in(request.POST):
+            return HttpResponseBadRequest("Null characters are not allowed in a form field.", content_type="text/plain")
         return self.get_response(request)
+
+
+def _has_nul(text: str) -> bool:
+    return "\x00" in text
+
+
+def _has_nul_in(data) -> bool:
+    return any(_has_nul(key) or any(_has_nul(value) for value in values) for key, values in data.lists())

@@ -8,6 +8,6 @@ app_name = "integrations"
 
 urlpatterns = [
     path("", views_integrations.integration_list, name="list"),
-    path("<int:pk>/", views_integrations.integration_edit, name="edit"),
-    path("<int:pk>/revoke/", views_integrations.integration_revoke, name="revoke"),
+    path("<id:pk>/", views_integrations.integration_edit, name="edit"),
+    path("<id:pk>/revoke/", views_integrations.integration_revoke, name="revoke"),
 ]

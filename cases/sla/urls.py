@@ -14,10 +14,10 @@ urlpatterns = [
     path("policies/new/", views_sla_admin.policy_edit, name="policy_create"),
     path("policies/preset/", views_sla_admin.policy_load_preset, name="policy_preset"),
     path("policies/preview/", views_sla_admin.policy_preview, name="policy_preview"),
-    path("policies/<int:pk>/", views_sla_admin.policy_edit, name="policy_edit"),
-    path("policies/<int:pk>/reapply/", views_sla_admin.policy_reapply, name="policy_reapply"),
+    path("policies/<id:pk>/", views_sla_admin.policy_edit, name="policy_edit"),
+    path("policies/<id:pk>/reapply/", views_sla_admin.policy_reapply, name="policy_reapply"),
     path("rules/", views_sla_admin.rules, name="rules"),
     path("calendars/", views_sla_admin.calendar_list, name="calendar_list"),
     path("calendars/new/", views_sla_admin.calendar_edit, name="calendar_create"),
-    path("calendars/<int:pk>/", views_sla_admin.calendar_edit, name="calendar_edit"),
+    path("calendars/<id:pk>/", views_sla_admin.calendar_edit, name="calendar_edit"),
 ]
