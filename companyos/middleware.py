@@ -154,3 +154,20 @@ def _has_nul(text: str) -> bool:
 
 def _has_nul_in(data) -> bool:
     return any(_has_nul(key) or any(_has_nul(value) for value in values) for key, values in data.lists())
+
+
+class NoStoreMiddleware:
+    """Console pages, attachment downloads and API answers hold tenant data: no browser or proxy may
+    keep a copy (`Cache-Control: no-store, private`). Static files are the exception: WhiteNoise,
+    inside this middleware, answers them with its own long-lived headers."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils.cache import patch_cache_control
+
+        response = self.get_response(request)
+        if not request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
+            patch_cache_control(response, no_store=True, private=True)
+        return response

@@ -31,6 +31,16 @@ if not SECRET_KEY:
 
         raise ImproperlyConfigured("Set SECRET_KEY: production (DEBUG off) never runs on the development key.")
     SECRET_KEY = "django-insecure-dev-key-only-for-the-embedded-default-0123456789abcdefghijklmnop"
+elif not (DEBUG or TESTING) and (
+    len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-")
+):
+    # The rule of `check --deploy`'s security.W009, enforced at start-up rather than warned about.
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "SECRET_KEY is weak: use at least 50 characters with at least 5 different ones, not a django-insecure- "
+        "key (e.g. python -c 'import secrets; print(secrets.token_urlsafe(64))')."
+    )
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()
 ]
@@ -63,6 +73,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "companyos.middleware.RejectNullBytesMiddleware",
+    "companyos.middleware.NoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -136,3 +136,24 @@ def test_a_bulk_selection_past_the_largest_row_id_is_a_clear_refusal(admin_clien
     )
     assert response.status_code == 200 and "The selection is not a list of cases." in response.content.decode()
     assert not case.tags.exists()
+
+
+@pytest.mark.django_db
+def test_pages_with_tenant_data_are_never_cached(admin_client, admin_user, tenant_a):
+    """Issue 8, finding 8: case pages, attachment downloads and API answers carry no-store."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cases import services
+
+    case = CaseFactory(tenant=tenant_a)
+    services.case_reply(
+        case_id=case.pk,
+        actor=admin_user,
+        body="logs attached",
+        public=False,
+        files=[SimpleUploadedFile("app.log", b"line 1\n", content_type="text/plain")],
+    )
+    attachment = case.attachments.get()
+    for url in [f"/cases/{case.key}/", f"/cases/attachments/{attachment.pk}/", "/cases/", "/api/v1/telemetry/"]:
+        response = admin_client.get(url)
+        assert "no-store" in response.get("Cache-Control", ""), (url, response.status_code)

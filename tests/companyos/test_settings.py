@@ -49,6 +49,15 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert result.returncode != 0 and "Set SECRET_KEY" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "key", ["short-key", "a" * 80, "django-insecure-" + "k3y-with-enough-length-and-characters-0123456789"]
+)
+def test_production_refuses_to_start_with_a_weak_secret_key(key):
+    """Issue 8, finding 8: the rule of check --deploy's W009, enforced at start-up."""
+    result = run(["manage.py", "check"], DEBUG="false", SECRET_KEY=key, ALLOWED_HOSTS="console.example.com")
+    assert result.returncode != 0 and "SECRET_KEY is weak" in result.stderr
+
+
 def test_embedded_default_needs_no_services():
     code = (
         "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='companyos.settings'; django.setup();"
