@@ -164,7 +164,7 @@ def _has_nul_in(data) -> bool:
 
 class NoStoreMiddleware:
     """Console pages, attachment downloads and API answers hold tenant data: no browser or proxy may
-    keep a copy (`Cache-Control: no-store, private`). Static files are the exception: WhiteNoise,
+    keep a copy (`Cache-Control: no-store`). Static files are the exception: WhiteNoise,
     inside this middleware, answers them with its own long-lived headers."""
 
     def __init__(self, get_response):
@@ -175,5 +175,5 @@ class NoStoreMiddleware:
 
         response = self.get_response(request)
         if not request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
-            patch_cache_control(response, no_store=True, private=True)
+            patch_cache_control(response, no_store=True)
         return response
