@@ -5,7 +5,7 @@ through its cases or its resources, active first."""
 from __future__ import annotations
 
 from django.db.models import Case as SQLCase
-from django.db.models import Exists, IntegerField, OuterRef, Prefetch, Value, When
+from django.db.models import IntegerField, Prefetch, Value, When
 
 from cases.models import Case
 from tenants import extensions
@@ -13,15 +13,12 @@ from tenants.models import Resource
 from tenants.selectors import ROWS
 
 from .models import Incident
+from .selectors import incidents_touching_tenant
 
 
 def incidents_panel(tenant, **_) -> dict:
-    through_cases, through_resources = Incident.cases.through, Incident.resources.through
-    touching = Exists(through_cases.objects.filter(incident_id=OuterRef("pk"), case__tenant_id=tenant.pk)) | Exists(
-        through_resources.objects.filter(incident_id=OuterRef("pk"), resource__tenant_id=tenant.pk)
-    )
     incidents = list(
-        Incident.objects.filter(touching)
+        incidents_touching_tenant(tenant.pk)
         .annotate(
             active_rank=SQLCase(
                 When(status__in=Incident.ACTIVE, then=Value(0)), default=Value(1), output_field=IntegerField()
