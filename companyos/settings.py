@@ -253,6 +253,12 @@ VIEW_COUNT_CAP = 1_000  # the saved-view counts in the sidebar
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@companyos.example")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")  # the SMTP backend's relay
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 30
 
 LOGGING = {
     "version": 1,

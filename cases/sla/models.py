@@ -332,7 +332,16 @@ class SLAEscalation(models.Model):
 
 class Notification(models.Model):
     """Outbox of notifications: written in the transaction that decides them, sent by a beat task,
-    so a crash or a Redis restart loses none and sending twice is guarded by `sent_at`."""
+    so a crash or a Redis restart loses none. Each is claimed with a lease, sent, then marked
+    `sent_at`, one at a time, so a crashed sender re-sends at most the one it had in flight."""
+
+    @property
+    def status(self) -> str:
+        if self.sent_at:
+            return "sent"
+        if self.lease_until and self.lease_until > timezone.now():
+            return "sending"
+        return "failed" if self.attempts >= 5 else "pending"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
@@ -348,6 +357,8 @@ class Notification(models.Model):
     body = models.TextField()
     send_after = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Set while a sender has it ("sending"): another run leaves it alone until the lease runs out.
+    lease_until = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -94,7 +94,7 @@ def worker():
     env.pop("DEBUG", None)
     processes = []
 
-    def start():
+    def start(**extra_env):
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -113,7 +113,7 @@ def worker():
                 f"{RUN}@%h",
             ],
             cwd=ROOT,
-            env=env,
+            env={**env, **extra_env},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
