@@ -97,3 +97,25 @@ def test_sessions_slide_and_expire_after_inactivity(agent, settings):
     Session.objects.update(expire_date=timezone.now() - timezone.timedelta(seconds=1))
     response = client.get("/cases/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_the_demo_writes_outgoing_mail_to_files_not_the_log(tmp_path):
+    """Issue 9, point 25: what `.ci/demo` exports, read from the script itself."""
+    script = (ROOT / ".ci" / "demo").read_text()
+    assert "django.core.mail.backends.filebased.EmailBackend" in script and "var/mail" in script
+    code = (
+        "import django; django.setup();"
+        "from django.core.mail import send_mail;"
+        "send_mail('CS-1 breached', 'body', 'support@example.com', ['kari@example.com'])"
+    )
+    result = run(
+        code,
+        DEBUG="true",
+        DJANGO_SETTINGS_MODULE="companyos.settings",
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(tmp_path / "mail"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "CS-1 breached" not in result.stdout + result.stderr
+    (message,) = (tmp_path / "mail").iterdir()
+    assert "Subject: CS-1 breached" in message.read_text()
