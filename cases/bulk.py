@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from . import services
 from .choices import Status
 from .errors import CaseError
+from .selectors import parse_case_key
 
 
 @dataclass
@@ -24,7 +25,7 @@ class BulkResult:
         return text
 
 
-BULK_ACTIONS = ("assign", "status", "tag")
+BULK_ACTIONS = ("assign", "status", "tag", "merge")
 
 
 def case_bulk(*, cases, actor, action: str, value) -> BulkResult:
@@ -43,6 +44,13 @@ def case_bulk(*, cases, actor, action: str, value) -> BulkResult:
                     result.skipped[case.key] = f"already {Status(value).label}"
                     continue
                 services.case_transition(case_id=case.pk, to=value, actor=actor, reason="bulk action")
+                changed = True
+            elif action == "merge":  # value: the surviving case's key; its own row is skipped
+                into_id = parse_case_key(value)
+                if into_id == case.pk:
+                    result.skipped[case.key] = "the case merged into"
+                    continue
+                services.case_merge(case_id=case.pk, into_id=into_id, actor=actor)
                 changed = True
             else:
                 changed = services.case_tag(case_id=case.pk, actor=actor, add=[value]).version != case.version

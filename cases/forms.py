@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from companyos.converters import row_id
@@ -8,6 +9,7 @@ from tenants.selectors import tenant_visible_to
 
 from .choices import PRIORITY_SLUG_CHOICES, Category, Environment, IssueType, Priority, Status
 from .models import SavedView, Team
+from .selectors import parse_case_key
 
 User = get_user_model()
 W = {"class": "input"}
@@ -110,7 +112,7 @@ class AttachmentForm(forms.Form):
 
 
 class BulkForm(forms.Form):
-    ACTIONS = [("assign", "Assign"), ("status", "Change status"), ("tag", "Add tag")]
+    ACTIONS = [("assign", "Assign"), ("status", "Change status"), ("tag", "Add tag"), ("merge", "Merge into…")]
     action = forms.ChoiceField(choices=ACTIONS)
     ids = forms.CharField(error_messages={"required": "Select at least one case."})
     owner = forms.ModelChoiceField(
@@ -121,6 +123,7 @@ class BulkForm(forms.Form):
     )
     status = forms.ChoiceField(choices=Status.choices, required=False, widget=forms.Select(attrs=W))
     tag = forms.SlugField(required=False, max_length=50, widget=forms.TextInput(attrs=W))
+    into = forms.CharField(required=False, max_length=40, widget=forms.TextInput(attrs=W))
     confirm = forms.BooleanField(required=False)
 
     def clean_ids(self):
@@ -141,6 +144,13 @@ class BulkForm(forms.Form):
             self.add_error("status", "Choose the status to move the cases to.")
         if action == "tag" and not data.get("tag"):
             self.add_error("tag", "Type the tag to add.")
+        if action == "merge":
+            key = (data.get("into") or "").strip().upper()
+            key = f"{settings.CASE_KEY_PREFIX}-{key}" if key.isdigit() else key
+            if parse_case_key(key) is None:
+                self.add_error("into", f"Name the case to merge into (e.g. {settings.CASE_KEY_PREFIX}-1042).")
+            else:
+                data["into"] = key
         return data
 
     @property
@@ -150,7 +160,31 @@ class BulkForm(forms.Form):
             "assign": self.cleaned_data.get("owner"),
             "status": self.cleaned_data.get("status"),
             "tag": self.cleaned_data.get("tag"),
+            "merge": self.cleaned_data.get("into"),
         }[action]
+
+
+class MergeForm(forms.Form):
+    into = forms.CharField(
+        max_length=40,
+        error_messages={"required": "Name the case to merge into (e.g. CS-1042)."},
+        widget=forms.TextInput(attrs={**W, "placeholder": "CS-1042", "autocomplete": "off"}),
+    )
+    note = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={**W, "rows": 3, "placeholder": "Optional public note to the requester"}),
+    )
+    version = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1, widget=forms.HiddenInput)
+    confirm = forms.BooleanField(required=False)
+
+    def clean_into(self):
+        key = self.cleaned_data["into"].strip().upper()
+        if key.isdigit():
+            key = f"{settings.CASE_KEY_PREFIX}-{key}"
+        if parse_case_key(key) is None:
+            raise forms.ValidationError(f"“{key[:40]}” is not a case key (e.g. {settings.CASE_KEY_PREFIX}-1042).")
+        return key
 
 
 class SavedViewForm(forms.ModelForm):

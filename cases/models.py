@@ -71,6 +71,8 @@ class Case(models.Model):
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )
+    # Requesters of cases merged into this one: they hear what its requester hears.
+    followers = models.ManyToManyField("tenants.Requester", blank=True, related_name="followed_cases")
 
     created_at = models.DateTimeField(default=timezone.now, help_text="opened")
     updated_at = models.DateTimeField(default=timezone.now)

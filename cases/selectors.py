@@ -63,6 +63,15 @@ def case_get_for_user(user, key: str, *, path: str = "", for_update: bool = Fals
     return case
 
 
+def case_merges(case: Case) -> dict:
+    """What a merge left on a case: the duplicates merged into it and the followers they brought
+    (requesters who hear what its requester hears). The case it was merged into is `duplicate_of`."""
+    return {
+        "merged_here": list(case.duplicates.only("id", "subject", "tenant_id").order_by("id")[:50]),
+        "followers": list(case.followers.only("id", "name", "email").order_by("name")[:50]),
+    }
+
+
 def case_timeline(case: Case, *, only: str = "all") -> QuerySet[Interaction]:
     qs = case.interactions.select_related("actor", "requester").prefetch_related(
         Prefetch("attachments", queryset=Attachment.objects.order_by("id"))

@@ -595,6 +595,118 @@ def case_decide_priority(*, context_id: int, actor, priority: int) -> CaseContex
     return context
 
 
+# --- merging duplicates -----------------------------------------------------------------------------
+
+
+def _merge_target(case: Case, into: Case) -> None:
+    """The rules of a merge, checked on the locked rows."""
+    if into.pk == case.pk:
+        raise CaseError(f"{case.key} cannot be merged into itself.")
+    if into.tenant_id != case.tenant_id:
+        raise CaseError(f"{into.key} belongs to another tenant: only cases of one tenant can be merged.")
+    if case.duplicate_of_id:
+        raise CaseError(f"{case.key} is already merged into {settings.CASE_KEY_PREFIX}-{case.duplicate_of_id}.")
+    if into.duplicate_of_id:
+        raise CaseError(
+            f"{into.key} is itself merged into {settings.CASE_KEY_PREFIX}-{into.duplicate_of_id}: merge into that case."
+        )
+    if into.status not in OPEN_STATUSES:
+        raise CaseError(f"{into.key} is {Status(into.status).label}: reopen it before merging cases into it.")
+
+
+@_atomic
+def case_merge(*, case_id: int, into_id: int, actor, note: str = "", expected_version: int | None = None) -> Case:
+    """Merge a duplicate into the case that survives (one tenant only): the duplicate is closed
+    with a link to the survivor (and, with `note`, a public reply to its requester saying so); the
+    survivor's timeline gets a copy of the duplicate's customer-visible messages and an entry naming
+    it, and the duplicate's requester (and followers) become the survivor's followers. Both rows
+    are locked in id order, so two merges at once cannot deadlock or cross."""
+    if actor is None:
+        raise TypeError("a case service needs an actor")
+    first, second = sorted((case_id, into_id))
+    locked = {c.pk: c for c in Case.objects.select_for_update().filter(pk__in=[first, second]).order_by("pk")}
+    case, into = locked.get(case_id), locked.get(into_id)
+    for found, pk in ((case, case_id), (into, into_id)):
+        if found is None or not _sees(actor, found.tenant_id):
+            raise NotPermitted(f"{settings.CASE_KEY_PREFIX}-{pk} does not exist or is not visible to you.")
+    if expected_version is not None and case.version != expected_version:
+        raise CaseConflict(
+            f"{case.key} was changed by someone else while you were looking at it. Nothing was merged; "
+            "review the case and try again."
+        )
+    _merge_target(case, into)
+    now, was = timezone.now(), case.status
+    note = (note or "").strip()
+
+    # The survivor: the duplicate's messages, its people, and an entry naming it.
+    messages = list(
+        case.interactions.filter(kind__in=[Interaction.Kind.INBOUND, Interaction.Kind.REPLY], public=True)
+        .select_related("requester")
+        .order_by("created_at", "id")
+    )
+    for message in messages:  # copies, at their own times, so the survivor reads in order
+        _timeline(
+            into,
+            message.kind,
+            actor=message.actor,
+            now=message.created_at,
+            body=message.body,
+            data={**(message.data or {}), "merged_from": case.key, "merged_interaction": message.pk},
+            public=message.public,
+            channel=message.channel,
+            requester=message.requester,
+        )
+    followers = {case.requester_id, *case.followers.values_list("pk", flat=True)} - {into.requester_id}
+    if followers:
+        into.followers.add(*followers)
+    _touch(into, now)
+    _timeline(
+        into,
+        Interaction.Kind.AUTOMATION,
+        actor=actor,
+        now=now,
+        body=f"{case.key} “{case.subject}” was merged into this case by {_who(actor)}.",
+        data={"merged": case.key, "merged_id": case.pk, "messages": len(messages), "followers": sorted(followers)},
+    )
+
+    # The duplicate: closed, pointing at the survivor; the requester told so if the agent wrote a note.
+    if note:
+        _timeline(case, Interaction.Kind.REPLY, actor=actor, now=now, body=note, public=True)
+        if case.first_response_at is None:
+            case.first_response_at = now
+    case.duplicate_of = into
+    case.status = Status.CLOSED
+    case.status_changed_at = case.closed_at = now
+    case.resolved_at = case.resolved_at or now
+    impact = clocks.on_transition(case, was, Status.CLOSED, now)
+    _touch(
+        case,
+        now,
+        "duplicate_of",
+        "status",
+        "status_changed_at",
+        "closed_at",
+        "resolved_at",
+        "first_response_at",
+        sla=impact,
+    )
+    _timeline(
+        case,
+        Interaction.Kind.STATUS,
+        actor=actor,
+        now=now,
+        body=f"Merged into {into.key} “{into.subject}”.",
+        data={
+            "from": was,
+            "to": Status.CLOSED,
+            "merged_into": into.key,
+            "merged_into_id": into.pk,
+            "sla": impact.notes,
+        },
+    )
+    return into
+
+
 # --- saved views ------------------------------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from .forms import (
     BulkForm,
     CaseCreateForm,
     ClassificationForm,
+    MergeForm,
     ReplyForm,
     SavedViewForm,
     TagForm,
@@ -38,6 +39,7 @@ from .selectors import (
     case_audit_entries,
     case_context_get,
     case_get_for_user,
+    case_merges,
     case_queue,
     case_tag_list,
     case_timeline,
@@ -207,6 +209,8 @@ def _bulk_value_label(action, value):
         return f"assign to {value.get_username()}" if value else "unassign"
     if action == "status":
         return f"move to {Status(value).label}"
+    if action == "merge":
+        return f"merge into {value} (and close)"
     return f"add tag “{value}”"
 
 
@@ -294,6 +298,8 @@ def _case_context(request, case: Case, **extra) -> dict:
         "attachments": case_attachments(case),
         "teams": teams(),
         "clock_rows": sla_selectors.clock_rows(case),
+        "merge_form": MergeForm(initial={"version": case.version}),
+        **case_merges(case),
         "entitlement_flags": entitlement_flags(case.tenant.entitlements, channel=case.channel),
         "tab": "timeline",
     }

@@ -88,4 +88,14 @@
       t.textContent = relative((Date.now() - Date.parse(t.getAttribute("datetime"))) / 1000);
     });
   }, 30000);
+  // A dialog's Cancel link (data-dismiss="#target"): with HTMX, empty the dialog in place;
+  // without it, the link's href is the way back.
+  document.addEventListener("click", (e) => {
+    const link = e.target.closest("[data-dismiss]");
+    if (!link || !window.htmx) return;
+    const target = document.querySelector(link.dataset.dismiss);
+    if (!target) return;
+    e.preventDefault();
+    target.innerHTML = "";
+  });
 })();

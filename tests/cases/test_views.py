@@ -480,7 +480,8 @@ def test_case_page_query_count_is_flat(n, tenant_a, agent, django_assert_max_num
         services.case_reply(case_id=case.pk, actor=agent, body=f"reply {i}", public=bool(i % 2))
     client = login(agent)
     client.get(f"/cases/{case.key}/")
-    with django_assert_max_num_queries(20):
+    # 22: +2 for what merges left on the case (the duplicates merged into it, their followers).
+    with django_assert_max_num_queries(22):
         assert client.get(f"/cases/{case.key}/").status_code == 200
 
 
