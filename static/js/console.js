@@ -88,6 +88,11 @@
       t.textContent = relative((Date.now() - Date.parse(t.getAttribute("datetime"))) / 1000);
     });
   }, 30000);
+  // A menu's form that answered in place (e.g. Merge into… → its review) closes its menu.
+  document.addEventListener("htmx:afterRequest", (e) => {
+    const menu = e.target.closest && e.target.closest("details.inline-menu[open]");
+    if (menu && e.detail.successful) menu.open = false;
+  });
   // A dialog's Cancel link (data-dismiss="#target"): with HTMX, empty the dialog in place;
   // without it, the link's href is the way back.
   document.addEventListener("click", (e) => {
