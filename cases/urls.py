@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import views, views_merge
+from . import views, views_merge, views_presence
 
 app_name = "cases"
 
@@ -24,6 +24,7 @@ urlpatterns = [
     re_path(rf"^{KEY}/classify/$", views.case_classify, name="classify"),
     re_path(rf"^{KEY}/tags/$", views.case_tags, name="tags"),
     re_path(rf"^{KEY}/merge/$", views_merge.case_merge, name="merge"),
+    re_path(rf"^{KEY}/presence/$", views_presence.case_presence, name="presence"),
     re_path(rf"^{KEY}/attachments/$", views.case_attach, name="attach"),
     re_path(rf"^{KEY}/context/$", views.case_context, name="context"),
     re_path(rf"^{KEY}/context/refresh/$", views.case_context_refresh, name="context_refresh"),

@@ -7,6 +7,7 @@ REDIS_URL (Celery broker and cache).
 
 import os
 import sys
+import uuid
 from pathlib import Path
 
 import dj_database_url
@@ -181,7 +182,17 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # and the cache is local memory, so the console still starts with one command.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A test process keeps its keys apart from every other run on the shared Redis (and never
+            # flushes it); production shares one namespace across nodes.
+            "KEY_PREFIX": os.environ.get(
+                "CACHE_KEY_PREFIX", f"test-{uuid.uuid4().hex[:12]}" if TESTING else "companyos"
+            ),
+        }
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 else:

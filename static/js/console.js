@@ -88,6 +88,25 @@
       t.textContent = relative((Date.now() - Date.parse(t.getAttribute("datetime"))) / 1000);
     });
   }, 30000);
+  // Agent collision: typing in the composer tells colleagues on the same case (at most every 3 s);
+  // leaving the page says so at once instead of after the heartbeat expires.
+  let typedAt = 0;
+  const presenceUrl = () => { const el = document.getElementById("presence"); return el && el.dataset.presenceUrl; };
+  const csrf = () => { const el = document.querySelector("input[name=csrfmiddlewaretoken]"); return el ? el.value : ""; };
+  document.addEventListener("input", (e) => {
+    const url = presenceUrl();
+    if (!url || !e.target.closest("#composer") || Date.now() - typedAt < 3000) return;
+    typedAt = Date.now();
+    fetch(url, { method: "POST", headers: { "X-CSRFToken": csrf() }, credentials: "same-origin" });
+  });
+  window.addEventListener("pagehide", () => {
+    const url = presenceUrl();
+    if (!url || !navigator.sendBeacon) return;
+    const form = new FormData();
+    form.append("leave", "1");
+    form.append("csrfmiddlewaretoken", csrf());
+    navigator.sendBeacon(url, form);
+  });
   // A menu's form that answered in place (e.g. Merge into… → its review) closes its menu.
   document.addEventListener("htmx:afterRequest", (e) => {
     const menu = e.target.closest && e.target.closest("details.inline-menu[open]");
