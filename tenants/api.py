@@ -114,12 +114,18 @@ class MachineAPIView(APIView):
     session cookie, which these APIs never accept; 403) is audited as a denial, naming the
     signed-in person when a session cookie came with it."""
 
+    by_session = False
+
+    def initialize_request(self, request, *args, **kwargs):
+        # Before DRF replaces it: request.user is the session's (AuthenticationMiddleware), if any.
+        user = getattr(request, "user", None)
+        self.by_session = bool(user is not None and user.is_authenticated)
+        return super().initialize_request(request, *args, **kwargs)
+
     def handle_exception(self, exc):
         if isinstance(exc, (NotAuthenticated, AuthenticationFailed, APIPermissionDenied)):
-            session_user = getattr(self.request._request, "user", None)
-            by_session = session_user is not None and session_user.is_authenticated
             reason = str(getattr(exc, "detail", exc))
-            if by_session and not self.request.META.get("HTTP_AUTHORIZATION"):
+            if self.by_session and not self.request.META.get("HTTP_AUTHORIZATION"):
                 reason = "a session cookie instead of an integration token: " + reason
             audit.log_denied(Integration, "api", path=self.request.path, reason=reason)
         return super().handle_exception(exc)

@@ -69,6 +69,7 @@ def tenant_panel(request, slug: str, name: str):
     """One panel: its partial for HTMX (lazy load, refresh), else a page with the header and it."""
     tenant = selectors.tenant_get_for_user(request.user, slug, path=request.path)
     if name not in panels.PANELS:
+        audit.log_denied(Tenant, tenant.pk, path=request.path, reason=f"no such panel: {name}")
         raise Http404("No such panel")
     audit.log_access(tenant, view=f"console:{name}")
     panel = panels.build_panel(name, tenant=tenant, user=request.user, params=request.GET)
