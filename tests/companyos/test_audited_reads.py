@@ -12,6 +12,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from cases.models import Case
 from companyos import access, audit
 
+pytestmark = pytest.mark.django_db
+
 # The Django admin (`admin:`) is declared by its ModelAdmins (their list and change views log access),
 # which are another part of issue 8's finding 2: its URL patterns are the admin site's, not ours.
 SKIPPED_NAMESPACES = {"admin"}
@@ -56,8 +58,6 @@ def test_an_exemption_says_why():
 
 
 # --- the guard ----------------------------------------------------------------------------------------------
-
-pytestmark = pytest.mark.django_db
 
 
 def _request(path="/cases/CS-1/"):
