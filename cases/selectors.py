@@ -153,9 +153,37 @@ def user_id_by_username(username: str) -> int | None:
     return User.objects.filter(username=username).values_list("pk", flat=True).first()
 
 
-def tenant_for_intake(user, slug: str) -> Tenant | None:
-    """The tenant the intake form chose, if `user` may see it (None otherwise: the form just shows nothing)."""
-    return tenant_visible_to(user).filter(slug=slug or "").first()
+def tenant_for_intake(user, slug: str, *, path: str = "") -> Tenant | None:
+    """The tenant the intake form chose, if `user` may see it. None otherwise: the form just shows
+    nothing, and a slug that names a tenant the user may not see (or none) is audited as a denial."""
+    slug = slug or ""
+    tenant = tenant_visible_to(user).filter(slug=slug).first()
+    if tenant is None and slug:
+        _deny_tenant(slug, path=path, reason="intake: tenant not visible or does not exist")
+    return tenant
+
+
+def intake_tenant_ids(user) -> list[int]:
+    """The tenants the intake form offers `user` (its tenant choices), for the access entry."""
+    return list(tenant_visible_to(user).order_by("name").values_list("pk", flat=True))
+
+
+def audit_intake_requester(user, requester_id: str, *, path: str) -> None:
+    """A refused intake (422) that named a requester of a tenant `user` may not see (or none) is
+    audited as a denial (the form itself only says "not a valid choice"). The tenant is checked by
+    tenant_for_intake when the form is shown again."""
+    pk = row_id(requester_id) if (requester_id or "").strip().isdigit() else None
+    if pk is None:
+        return
+    owner = Requester.objects.filter(pk=pk).values_list("tenant_id", flat=True).first()
+    ids = visible_tenant_ids(user)
+    if owner is None or (ids is not None and owner not in ids):
+        audit.log_denied(Requester, pk, path=path, reason="intake naming a requester of a tenant not visible, or none")
+
+
+def _deny_tenant(slug: str, *, path: str, reason: str) -> None:
+    pk = Tenant.objects.filter(slug=slug).values_list("pk", flat=True).first()
+    audit.log_denied(Tenant, pk if pk is not None else slug[:100], path=path, reason=reason)
 
 
 def requesters_of(tenant: Tenant | None) -> QuerySet[Requester]:

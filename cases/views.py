@@ -13,7 +13,9 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from companyos import audit
+from companyos.access import audit_exempt, audited_read, audited_write, no_data
 from companyos.htmx import htmx_partial, is_embedded, partial
+from tenants.models import Tenant
 
 from . import bulk, services
 from .choices import Priority, Status, transition_label
@@ -30,10 +32,11 @@ from .forms import (
     TagForm,
     TransitionForm,
 )
-from .models import Case, SavedView
+from .models import Attachment, Case, SavedView
 from .selectors import (
     assignable_users,
     attachment_get_for_user,
+    audit_intake_requester,
     capped_count,
     case_attachments,
     case_audit_entries,
@@ -44,6 +47,7 @@ from .selectors import (
     case_tag_list,
     case_timeline,
     cases_visible_by_ids,
+    intake_tenant_ids,
     latest_context,
     requesters_of,
     saved_views_counted,
@@ -100,6 +104,7 @@ def _queue_context(request):
     }
 
 
+@audited_read(Case, view="queue")
 @require_GET
 @vary_on_headers("HX-Request")
 def case_list(request):
@@ -112,6 +117,7 @@ def case_list(request):
     return render(request, "cases/case_list.html", context)
 
 
+@audit_exempt(reason="the user's saved views and how many cases each selects: no case or tenant is named")
 @require_GET
 def saved_view_counts(request):
     """The saved views with their counts, loaded after the queue so counting never slows it."""
@@ -123,6 +129,7 @@ def saved_view_counts(request):
     )
 
 
+@audited_write(SavedView, view="saved view create")
 @require_POST
 def saved_view_create(request):
     form = SavedViewForm(request.POST, user=request.user)
@@ -135,23 +142,28 @@ def saved_view_create(request):
             actor=request.user, name=data["name"], query=data["query"], shared=data.get("shared", False)
         )
     except services.CaseError as error:
+        audit.log_denied(SavedView, "new", path=request.path, reason=str(error))
         return HttpResponse(str(error), status=403)
     messages.success(request, f"Saved view “{view.name}”.")
     return redirect(f"/cases/?{view.query}" if view.query else "/cases/")
 
 
+@audited_write(SavedView, view="saved view delete")
 @require_POST
 def saved_view_delete(request, pk: int):
     try:
         view = services.saved_view_delete(view_id=pk, actor=request.user)
     except SavedView.DoesNotExist:
+        audit.log_denied(SavedView, pk, path=request.path, reason="no such saved view, or a built-in one")
         raise Http404("No such saved view") from None
     except services.CaseError as error:
+        audit.log_denied(SavedView, pk, path=request.path, reason=f"deleting another user's saved view: {error}")
         return HttpResponse(str(error), status=403)
     messages.success(request, f"Deleted view “{view.name}”.")
     return redirect("cases:list")
 
 
+@audited_write(Case, view="bulk action")
 @require_POST
 def case_bulk(request):
     data = request.POST.copy()
@@ -163,7 +175,7 @@ def case_bulk(request):
     if not form.is_valid():
         errors = _errors_text(form)
         if htmx_partial(request):
-            return render(request, "cases/bulk_confirm.html#dialog", {"error": errors}, status=422)
+            return no_data(render(request, "cases/bulk_confirm.html#dialog", {"error": errors}, status=422))
         messages.error(request, errors)
         return redirect(back)
     cases = cases_visible_by_ids(request.user, form.cleaned_data["ids"])
@@ -217,10 +229,22 @@ def _bulk_value_label(action, value):
 # --- intake -------------------------------------------------------------------------------------------
 
 
+def _audit_intake_form(request, tenant_slug: str) -> None:
+    """The intake form shows the chosen tenant's contacts, or (none chosen) the tenant choices."""
+    tenant = tenant_for_intake(request.user, tenant_slug, path=request.path)
+    if tenant is not None:
+        audit.log_access(tenant, view="intake form")
+    else:
+        audit.log_list_access(Tenant, intake_tenant_ids(request.user), view="intake form: tenant choices")
+
+
+@audited_write(Case, view="intake form")
 def case_create(request):
     form = CaseCreateForm(request.POST or None, user=request.user, initial={"tenant": request.GET.get("tenant")})
     if request.method == "POST":
-        if form.is_valid():
+        if not form.is_valid():
+            audit_intake_requester(request.user, request.POST.get("requester", ""), path=request.path)
+        else:
             data = form.cleaned_data
             try:
                 case = services.case_create(
@@ -245,26 +269,38 @@ def case_create(request):
             else:
                 messages.success(request, f"Opened {case.key}.")
                 return redirect(case)
+        _audit_intake_form(request, request.POST.get("tenant", ""))
         return render(request, "cases/case_form.html", {"form": form}, status=422)
+    _audit_intake_form(request, request.GET.get("tenant", ""))
     return render(request, "cases/case_form.html", {"form": form})
 
 
+@audited_read(Tenant, view="intake: entitlements")
 @require_GET
 def intake_entitlements(request):
     """The intake form's entitlement check: what the chosen channel needs that the tenant's plan
-    doesn't include (the case can still be opened; the flag stays on it)."""
-    tenant = tenant_for_intake(request.user, request.GET.get("tenant", ""))
+    doesn't include (the case can still be opened; the flag stays on it). A tenant the user may not
+    see answers empty, as for no tenant, and the attempt is audited."""
+    slug = request.GET.get("tenant", "")
+    tenant = tenant_for_intake(request.user, slug, path=request.path)
     flags = entitlement_flags(tenant.entitlements, channel=request.GET.get("channel", "")) if tenant else []
-    return render(request, "cases/case_form.html#entitlements", {"entitlement_flags": flags, "tenant": tenant})
+    if tenant is not None:
+        audit.log_access(tenant, view="intake: entitlements")
+    response = render(request, "cases/case_form.html#entitlements", {"entitlement_flags": flags, "tenant": tenant})
+    return response if slug else no_data(response)
 
 
+@audited_read(Tenant, view="intake: requester list")
 @require_GET
 def requester_options(request):
-    tenant = tenant_for_intake(request.user, request.GET.get("tenant", ""))
+    slug = request.GET.get("tenant", "")
+    tenant = tenant_for_intake(request.user, slug, path=request.path)
     requesters = requesters_of(tenant)
     if tenant is not None:
         audit.log_access(tenant, view="intake: requester list")
-    return render(request, "cases/case_form.html#requester-options", {"requesters": requesters, "tenant": tenant})
+    context = {"requesters": requesters, "tenant": tenant}
+    response = render(request, "cases/case_form.html#requester-options", context)
+    return response if slug else no_data(response)
 
 
 # --- the case page --------------------------------------------------------------------------------------
@@ -307,6 +343,7 @@ def _case_context(request, case: Case, **extra) -> dict:
     return context
 
 
+@audited_read(Case, view="case page")
 @require_GET
 @vary_on_headers("HX-Request")
 def case_detail(request, key: str):
@@ -319,6 +356,7 @@ def case_detail(request, key: str):
     return render(request, "cases/case_detail.html", context)
 
 
+@audited_read(Case, view="audit tab")
 @require_GET
 def case_audit(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
@@ -341,14 +379,20 @@ def _after_write(request, case_key: str, message: str):
 def _refused(
     request, case: Case, error: services.CaseError, *, region: str = "actions", status: int | None = None, **extra
 ):
+    """A refused write shows the case again (the region, or the whole page without HTMX) with the
+    refusal: a read of the case like any other, so it is audited like the case page."""
     status = status or (409 if isinstance(error, services.CaseConflict) else 422)
     fresh = case_get_for_user(request.user, case.key, path=request.path)
+    view = f"case page: refused {request.resolver_match.url_name}"
+    audit.log_access(fresh, view=view, extra={"status": status})
     context = _case_context(request, fresh, error=str(error), error_region=region, **extra)
     if htmx_partial(request):
         return render(request, f"cases/case_detail.html#{region}", context, status=status)
+    audit.log_access(fresh.tenant, view=f"{view}: tenant card")
     return render(request, "cases/case_detail.html", context, status=status)
 
 
+@audited_write(Case, view="case reply")
 @require_POST
 def case_reply(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
@@ -371,6 +415,7 @@ def case_reply(request, key: str):
     return _after_write(request, case.key, "Reply sent." if form.public else "Internal note added.")
 
 
+@audited_write(Case, view="case transition")
 @require_POST
 def case_transition(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
@@ -391,6 +436,7 @@ def case_transition(request, key: str):
     return _after_write(request, case.key, f"{case.key} is now {Status(to).label}.")
 
 
+@audited_write(Case, view="case assign")
 @require_POST
 def case_assign(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
@@ -417,6 +463,7 @@ def case_assign(request, key: str):
     return _after_write(request, case.key, f"{case.key} is now owned by {owner.get_username() if owner else 'nobody'}.")
 
 
+@audited_write(Case, view="case classification")
 @require_POST
 def case_classify(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
@@ -443,6 +490,7 @@ def case_classify(request, key: str):
     return _after_write(request, case.key, f"Classification of {case.key} saved.")
 
 
+@audited_write(Case, view="case tags")
 @require_POST
 def case_tags(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
@@ -455,6 +503,7 @@ def case_tags(request, key: str):
     return _after_write(request, case.key, "Tags saved.")
 
 
+@audited_write(Case, view="case attachment")
 @require_POST
 def case_attach(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
@@ -468,6 +517,7 @@ def case_attach(request, key: str):
     return _after_write(request, case.key, f"Attached {attachment.filename}.")
 
 
+@audited_read(Attachment, view="attachment download")
 @require_GET
 def attachment_download(request, pk: int):
     attachment = attachment_get_for_user(request.user, pk, path=request.path)
@@ -485,7 +535,10 @@ def attachment_download(request, pk: int):
 # --- context (auto-enrichment) ---------------------------------------------------------------------------
 
 
-def _context_response(request, case: Case, *, error: str = "", status: int = 200):
+def _context_response(request, case: Case, *, view: str, error: str = "", status: int = 200):
+    """The Context panel: whatever answers it (the load, a refresh, a refused decision) shows the
+    case's context, and records so under `view`."""
+    audit.log_access(case, view=view, extra={"status": status} if status != 200 else None)
     context = latest_context(case)
     return render(
         request,
@@ -495,23 +548,28 @@ def _context_response(request, case: Case, *, error: str = "", status: int = 200
     )
 
 
+@audited_read(Case, view="context panel")
 @require_GET
 def case_context(request, key: str):
     """The Context panel, loaded on its own by the case page."""
     case = case_get_for_user(request.user, key, path=request.path)
-    audit.log_access(case, view="context panel")
-    return _context_response(request, case)
+    return _context_response(request, case, view="context panel")
 
 
+@audited_write(Case, view="context refresh")
 @require_POST
 def case_context_refresh(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
     services.case_capture_context(case_id=case.pk, actor=request.user)
     if not htmx_partial(request):
         return redirect(case)
-    return _context_response(request, case)
+    return _context_response(request, case, view="context panel: refreshed")
 
 
+DECIDE_REFUSED = "context panel: refused priority decision"
+
+
+@audited_write(Case, view="priority decision")
 @require_POST
 def case_context_decide(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
@@ -519,12 +577,13 @@ def case_context_decide(request, key: str):
     try:
         priority = Priority.from_slug(request.POST.get("priority", ""))
     except KeyError:
-        return _context_response(request, case, error="Choose a priority.", status=422)
+        return _context_response(request, case, view=DECIDE_REFUSED, error="Choose a priority.", status=422)
     if context is None:
-        return _context_response(request, case, error="That context snapshot no longer exists; refresh it.", status=409)
+        error = "That context snapshot no longer exists; refresh it."
+        return _context_response(request, case, view=DECIDE_REFUSED, error=error, status=409)
     try:
         services.case_decide_priority(context_id=context.pk, actor=request.user, priority=priority)
     except services.CaseError as error:
-        return _context_response(request, case, error=str(error), status=422)
+        return _context_response(request, case, view=DECIDE_REFUSED, error=str(error), status=422)
     label = "Accepted" if priority == context.suggested_priority else "Overrode"
     return _after_write(request, case.key, f"{label} the suggested priority: {case.key} is {Priority(priority).label}.")

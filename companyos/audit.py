@@ -55,3 +55,31 @@ def log_list_access(model: type[models.Model], pks, *, view: str, query: str = "
         additional_data={"view": view, "query": query[:500], "ids": pks},
         cid=get_cid(),
     )
+
+
+# --- written by the access guard (companyos.access) when a view did not write its own -------------------
+
+
+def log_unattributed_read(model: type[models.Model] | None, *, view: str, path: str, kwargs: dict) -> LogEntry:
+    """A declared view showed something without saying what (a bug the guard caught in production):
+    the entry names the view, the full path and the URL arguments, so the read is still on the trail."""
+    return LogEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(model or LogEntry),
+        object_pk="unattributed",
+        object_repr=f"{view}: unattributed read",
+        action=LogEntry.Action.ACCESS,
+        additional_data={"view": view, "path": path[:500], "url_kwargs": {k: str(v) for k, v in kwargs.items()}},
+        cid=get_cid(),
+    )
+
+
+def log_refused_view(view: str, *, path: str, reason: str) -> LogEntry:
+    """A denial on a view that names no model (an exempt one): recorded under the view's name."""
+    return LogEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(LogEntry),
+        object_pk=view[:255],
+        object_repr=f"view {view}"[:255],
+        action=LogEntry.Action.ACCESS,
+        additional_data={"denied": True, "reason": reason, "path": path},
+        cid=get_cid(),
+    )

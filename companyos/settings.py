@@ -221,6 +221,7 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "companyos.views.csrf_failure"  # Django's 403 page, and the refusal audited
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -237,6 +238,9 @@ if not DEBUG:
 # Audit
 AUDITLOG_INCLUDE_ALL_MODELS = False
 AUDITLOG_DISABLE_REMOTE_ADDR = False
+# A declared view (companyos.access) that shows data without writing an access entry fails the request
+# (UnauditedRead) instead of the guard writing an "unattributed" entry for it: in development and tests.
+AUDIT_READS_STRICT = env_bool("AUDIT_READS_STRICT", DEBUG or TESTING)
 # How many reverse proxies in front of the console append to X-Forwarded-For (0: none, the client
 # is REMOTE_ADDR). Only then are a forwarded address and an inbound X-Correlation-ID (a UUID) trusted.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))

@@ -4,11 +4,21 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from . import views
+from .access import audit_exempt
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="cases:list", permanent=False)),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "",
+        audit_exempt(reason="a redirect to the queue")(
+            RedirectView.as_view(pattern_name="cases:list", permanent=False)
+        ),
+    ),
+    path(
+        "accounts/login/",
+        audit_exempt(reason="the sign-in form")(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
+        name="login",
+    ),
+    path("accounts/logout/", audit_exempt(reason="signing out")(auth_views.LogoutView.as_view()), name="logout"),
     path("accounts/preferences/", views.preferences, name="preferences"),
     path("healthz", views.healthz, name="healthz"),
     path("search/", include("cases.search")),  # the top bar's search: cases.search.global_search

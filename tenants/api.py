@@ -22,12 +22,17 @@ import re
 from django.conf import settings
 from django.urls import reverse
 from rest_framework import status
-from rest_framework.exceptions import APIException, ParseError
+from rest_framework.exceptions import APIException, AuthenticationFailed, NotAuthenticated, ParseError
+from rest_framework.exceptions import PermissionDenied as APIPermissionDenied
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from companyos import audit
+from companyos.access import audit_exempt
+
 from . import ingest
+from .models import Integration
 
 
 class PayloadTooLarge(APIException):
@@ -104,7 +109,36 @@ def _error(exc: ingest.IngestError) -> Response:
     return Response(body, status=exc.status)
 
 
-class TelemetryIndex(APIView):
+class MachineAPIView(APIView):
+    """The machine APIs' base: a refused call (401 no, unknown or revoked token, or a browser's
+    session cookie, which these APIs never accept; 403) is audited as a denial, naming the
+    signed-in person when a session cookie came with it."""
+
+    by_session = False
+
+    def initialize_request(self, request, *args, **kwargs):
+        # Before DRF replaces it: request.user is the session's (AuthenticationMiddleware), if any.
+        user = getattr(request, "user", None)
+        self.by_session = bool(user is not None and user.is_authenticated)
+        return super().initialize_request(request, *args, **kwargs)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, (NotAuthenticated, AuthenticationFailed, APIPermissionDenied)):
+            reason = str(getattr(exc, "detail", exc))
+            if self.by_session and not self.request.META.get("HTTP_AUTHORIZATION"):
+                reason = "a session cookie instead of an integration token: " + reason
+            audit.log_denied(Integration, "api", path=self.request.path, reason=reason)
+        return super().handle_exception(exc)
+
+
+MACHINE_API = (
+    "the machine API answers field descriptions and counts, never case or tenant data (it writes "
+    "telemetry, resources audited by the model registry); its refusals are audited by MachineAPIView"
+)
+
+
+@audit_exempt(reason=MACHINE_API, model=Integration)
+class TelemetryIndex(MachineAPIView):
     def get(self, request):
         return Response(
             {
@@ -124,7 +158,8 @@ class TelemetryIndex(APIView):
         )
 
 
-class TelemetryKind(APIView):
+@audit_exempt(reason=MACHINE_API, model=Integration)
+class TelemetryKind(MachineAPIView):
     parser_classes = [LimitedJSONParser]
 
     def get(self, request, kind: str):
@@ -142,7 +177,8 @@ class TelemetryKind(APIView):
         return Response(result.as_dict())
 
 
-class AlertmanagerWebhook(APIView):
+@audit_exempt(reason=MACHINE_API, model=Integration)
+class AlertmanagerWebhook(MachineAPIView):
     """Point an Alertmanager receiver here:
 
     receivers:

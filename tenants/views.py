@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from companyos import audit
+from companyos.access import audited_read
 from companyos.htmx import htmx_partial, partial
 
 from . import panels, selectors
@@ -21,6 +22,7 @@ PAGE_SIZE = 50
 TEMPLATE = "tenants/tenant_console.html"
 
 
+@audited_read(Tenant, view="tenant list")
 @require_GET
 @vary_on_headers("HX-Request")
 def tenant_list(request):
@@ -40,6 +42,7 @@ def tenant_list(request):
     return render(request, partial(request, "tenants/tenant_list.html", "results"), context)
 
 
+@audited_read(Tenant, view="console")
 @require_GET
 def tenant_console(request, slug: str):
     """The header and a placeholder per panel; each panel loads itself (hx-get on load). Without
@@ -59,12 +62,14 @@ def tenant_console(request, slug: str):
     return render(request, TEMPLATE, context)
 
 
+@audited_read(Tenant, view="console panel")
 @require_GET
 @vary_on_headers("HX-Request")
 def tenant_panel(request, slug: str, name: str):
     """One panel: its partial for HTMX (lazy load, refresh), else a page with the header and it."""
     tenant = selectors.tenant_get_for_user(request.user, slug, path=request.path)
     if name not in panels.PANELS:
+        audit.log_denied(Tenant, tenant.pk, path=request.path, reason=f"no such panel: {name}")
         raise Http404("No such panel")
     audit.log_access(tenant, view=f"console:{name}")
     panel = panels.build_panel(name, tenant=tenant, user=request.user, params=request.GET)

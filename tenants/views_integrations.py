@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from companyos import audit
+from companyos.access import audited_write
 from companyos.htmx import partial
 from companyos.roles import admin_required
 
@@ -74,6 +75,7 @@ def _list_context(request, form: IntegrationForm, **extra) -> dict:
     }
 
 
+@audited_write(Integration, view="integrations")
 @admin_only
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
@@ -99,12 +101,14 @@ def integration_list(request):
     return render(request, "tenants/integrations.html", _list_context(request, form, show_form=True), status=422)
 
 
+@audited_write(Integration, view="integration")
 @admin_only
 @require_http_methods(["GET", "POST"])
 def integration_edit(request, pk: int):
     """The Alertmanager label names (which label names the tenant, which the resource)."""
     integration = selectors.integration_get(pk)
     if request.method == "GET":
+        audit.log_access(integration, view="integration")
         form = LabelsForm(
             initial={
                 "alert_tenant_label": integration.alert_tenant_label,
@@ -121,9 +125,11 @@ def integration_edit(request, pk: int):
         else:
             messages.success(request, f"Saved the label names of “{integration.name}”.")
             return redirect("integrations:list")
+    audit.log_access(integration, view="integration", extra={"status": 422})
     return render(request, "tenants/integrations_edit.html", {"integration": integration, "form": form}, status=422)
 
 
+@audited_write(Integration, view="integration revoke")
 @admin_only
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
@@ -137,6 +143,7 @@ def integration_revoke(request, pk: int):
         else:
             messages.info(request, f"“{integration.name}” was already revoked.")
         return redirect("integrations:list")
+    audit.log_access(integration, view="integration: revoke confirmation")
     return render(
         request,
         partial(request, "tenants/integrations_revoke.html", "dialog"),

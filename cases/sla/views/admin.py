@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from companyos import audit
+from companyos.access import audit_exempt, audited_read, audited_write
 from companyos.htmx import htmx_partial, partial
 from companyos.roles import admin_required
 from companyos.timefmt import duration
@@ -116,6 +118,10 @@ def _preset_label(policy: SLAPolicy) -> str:
 
 def _list_context(preset_form=None) -> dict:
     rows = selectors.policy_rows()
+    audit.log_list_access(SLAPolicy, [row.policy.pk for row in rows], view="sla policies")
+    overriding = [tenant.pk for row in rows for tenant in row.overrides]
+    if overriding:
+        audit.log_list_access(Tenant, overriding, view="sla policies: tenant overrides")
     for row in rows:
         row.preset_label = _preset_label(row.policy)
     calendars = selectors.calendars()
@@ -128,6 +134,7 @@ def _list_context(preset_form=None) -> dict:
     }
 
 
+@audited_read(SLAPolicy, view="sla policies")
 @admin_only(SLAPolicy)
 @require_GET
 @vary_on_headers("HX-Request")
@@ -135,6 +142,7 @@ def policy_list(request):
     return render(request, partial(request, "cases/sla_admin/policy_list.html", "policies"), _list_context())
 
 
+@audited_write(SLAPolicy, view="sla policy preset")
 @admin_only(SLAPolicy)
 @require_POST
 def policy_load_preset(request):
@@ -171,6 +179,11 @@ def _preview(request, form: PolicyForm, policy: SLAPolicy | None, data=None) -> 
         "tenant_options": selectors.preview_tenant_options(tenant, PREVIEW_TENANT_OPTIONS),
         "policy": policy,
     }
+    if tenant is not None and tenant.pk:
+        audit.log_access(tenant, view="sla policy preview")
+    else:
+        ids = [t.pk for t in context["tenant_options"]]
+        audit.log_list_access(Tenant, ids, view="sla policy preview: tenant choices")
     if form.is_bound:
         form.is_valid()
         if not form.preview_ready:
@@ -219,6 +232,8 @@ def _preview(request, form: PolicyForm, policy: SLAPolicy | None, data=None) -> 
 
 
 def _edit_context(request, form: PolicyForm, policy: SLAPolicy | None, preview_data=None) -> dict:
+    if policy is not None:
+        audit.log_access(policy, view="sla policy")
     context = {
         "form": form,
         "policy": policy,
@@ -227,6 +242,8 @@ def _edit_context(request, form: PolicyForm, policy: SLAPolicy | None, preview_d
         "rules": selectors.policy_rules(policy) if policy else [],
         "overrides": selectors.policy_overrides(policy) if policy else [],
     }
+    if context["overrides"]:
+        audit.log_list_access(Tenant, [t.pk for t in context["overrides"]], view="sla policy: tenant overrides")
     if policy is not None:
         try:
             policy.clean()
@@ -236,6 +253,7 @@ def _edit_context(request, form: PolicyForm, policy: SLAPolicy | None, preview_d
     return context
 
 
+@audited_write(SLAPolicy, view="sla policy")
 @admin_only(SLAPolicy)
 @require_http_methods(["GET", "POST"])
 def policy_edit(request, pk: int | None = None):
@@ -282,6 +300,7 @@ def policy_edit(request, pk: int | None = None):
     )
 
 
+@audited_read(SLAPolicy, view="sla policy preview")
 @admin_only(SLAPolicy)
 @require_POST
 @vary_on_headers("HX-Request")
@@ -300,6 +319,7 @@ def policy_preview(request):
     return render(request, "cases/sla_admin/policy_form.html", _edit_context(request, form, policy, request.POST))
 
 
+@audited_write(SLAPolicy, view="sla policy re-apply")
 @admin_only(SLAPolicy)
 @require_http_methods(["GET", "POST"])
 def policy_reapply(request, pk: int):
@@ -319,6 +339,7 @@ def policy_reapply(request, pk: int):
             response["HX-Redirect"] = url
             return response
         return redirect(url)
+    audit.log_access(policy, view="sla policy: re-apply confirmation")
     context = {
         "policy": policy,
         "moved": selectors.clocks_moved_by(policy),
@@ -343,6 +364,13 @@ def _rules_context(request, *, form=None, edit_form=None, edit_id=None, delete_r
     shadowed = selectors.shadowed_rules(rules)
     for rule in rules:
         rule.shadowed_by = shadowed.get(rule.pk)
+    audit.log_list_access(SLAPolicyRule, [r.pk for r in rules], view="sla rules")
+    lookup = selectors.tenant_lookup(request.GET.get("tenant", ""))
+    if lookup and lookup.get("tenant") is not None:
+        audit.log_access(lookup["tenant"], view="sla rules: tenant lookup", extra={"query": lookup["query"][:200]})
+    elif lookup and lookup["matches"]:
+        ids = [t.pk for t in lookup["matches"]]
+        audit.log_list_access(Tenant, ids, view="sla rules: tenant lookup", query=lookup["query"])
     return {
         "rules": rules,
         "section": "rules",
@@ -351,12 +379,13 @@ def _rules_context(request, *, form=None, edit_form=None, edit_id=None, delete_r
         "edit_id": edit_id if edit_form else None,
         "delete_rule": delete_rule,
         "catch_all": any(not r.segment and not r.support_tier for r in rules),
-        "lookup": selectors.tenant_lookup(request.GET.get("tenant", "")),
+        "lookup": lookup,
         "tenant_query": request.GET.get("tenant", ""),
         "tenant_names": selectors.tenant_names(PREVIEW_TENANT_OPTIONS),
     }
 
 
+@audited_write(SLAPolicyRule, view="sla rules")
 @admin_only(SLAPolicyRule)
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
@@ -417,6 +446,7 @@ def rules(request):
 # --- calendars --------------------------------------------------------------------------------------------
 
 
+@audit_exempt(reason="business calendars hold no case or tenant data", model=BusinessCalendar)
 @admin_only(BusinessCalendar)
 @require_GET
 def calendar_list(request):
@@ -445,6 +475,7 @@ def _calendar_context(form: CalendarForm, calendar: BusinessCalendar | None) -> 
     }
 
 
+@audit_exempt(reason="business calendars hold no case or tenant data", model=BusinessCalendar)
 @admin_only(BusinessCalendar)
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from companyos import audit, roles
+from companyos.access import audited_read, no_data
 from companyos.htmx import partial
 from tenants.choices import Segment, SupportTier
 from tenants.models import Tenant
@@ -146,6 +147,7 @@ def _form(request) -> DashboardFilterForm:
     return DashboardFilterForm(request.GET, user=request.user, today=timezone.localdate())
 
 
+@audited_read(Tenant, view="sla dashboard")
 @require_GET
 @vary_on_headers("HX-Request")
 def dashboard(request):
@@ -169,9 +171,11 @@ def dashboard(request):
     # are shown, rather than numbers for filters the user did not ask for.
     # htmx 2 sends HX-Request when it restores history (Back): that needs the whole page.
     restoring = getattr(getattr(request, "htmx", None), "history_restore_request", False)
-    return render(request, TEMPLATE if restoring else partial(request, TEMPLATE, "results"), context)
+    response = render(request, TEMPLATE if restoring else partial(request, TEMPLATE, "results"), context)
+    return response if "dash" in context else no_data(response)
 
 
+@audited_read(Tenant, view="sla dashboard export")
 @require_GET
 def dashboard_csv(request):
     if not roles.sees_sla_dashboard(request.user):
