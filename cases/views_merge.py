@@ -8,14 +8,17 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from companyos import audit
+from companyos.access import audited_write
 from companyos.htmx import partial
 
 from . import services
 from .forms import MergeForm
+from .models import Case
 from .selectors import case_get_for_user
 from .views import _after_write
 
 
+@audited_write(Case, view="case merge")
 @require_POST
 def case_merge(request, key: str):
     """POST `into` (a case key) and an optional public `note`: without `confirm`, the confirmation
