@@ -123,7 +123,7 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
                 "max_value": "Between 1 and 99 percent.",
                 "required": "Between 1 and 99 percent.",
             },
-            widget=forms.NumberInput(attrs={"class": "input", "min": 1, "max": 99, "style": "width:6em"}),
+            widget=forms.NumberInput(attrs={"class": "input input-narrow", "min": 1, "max": 99}),
         )
         for name in ("calendar", "escalation", "escalation_team"):
             self.fields[name].widget.attrs["class"] = "input"
