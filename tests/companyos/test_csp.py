@@ -90,3 +90,11 @@ def test_no_form_widget_sets_an_inline_style():
             if re.search(r"""["']style["']\s*:""", path.read_text()):
                 found.append(str(path.relative_to(settings.BASE_DIR)))
     assert found == []
+
+
+@pytest.mark.django_db
+def test_the_admins_object_permissions_page_has_no_inline_style(admin_user, tenant_a):
+    response = login(admin_user).get(f"/admin/tenants/tenant/{tenant_a.pk}/permissions/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<style" not in page and "admin/jsi18n/" in page
