@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 
 from django.conf import settings
 from django.db import models
@@ -218,8 +219,24 @@ class Interaction(models.Model):
         return self.kind in {self.Kind.INBOUND, self.Kind.REPLY, self.Kind.NOTE}
 
 
+def _ascii_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "", text.strip().replace(" ", "_"))
+
+
+def bounded_filename(name: str, limit: int, *, ascii_only: bool = False) -> str:
+    """`name` (a basename) cut to `limit` characters with its extension kept; with `ascii_only`,
+    reduced to letters, digits, `-`, `_` and `.` first (a name any disk, path and header can hold)."""
+    stem, ext = os.path.splitext(os.path.basename(name or ""))
+    if ascii_only:
+        stem, ext = _ascii_name(stem).strip("._") or "attachment", _ascii_name(ext.lower())
+    ext = ext[:16]
+    return stem[: max(limit - len(ext), 1)] + ext
+
+
 def attachment_path(instance: Attachment, filename: str) -> str:
-    return f"attachments/{instance.case_id}/{timezone.now():%Y%m%d%H%M%S}-{os.path.basename(filename)}"
+    """Stored under the safe name (`Attachment.filename`), never the uploaded one: a 300-character or
+    non-ASCII name would overflow the column or the file system's 255-byte limit."""
+    return f"attachments/{instance.case_id}/{timezone.now():%Y%m%d%H%M%S}-{instance.filename or 'attachment'}"
 
 
 class Attachment(models.Model):
@@ -228,7 +245,12 @@ class Attachment(models.Model):
         Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
     )
     file = models.FileField(upload_to=attachment_path, max_length=300)
-    filename = models.CharField(max_length=200)
+    filename = models.CharField(
+        max_length=200, help_text="A safe, bounded name (ASCII, ≤ 100 characters): the stored file's"
+    )
+    original_name = models.CharField(
+        max_length=1000, blank=True, help_text="The name as uploaded (up to 1,000 characters), for display"
+    )
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -238,7 +260,16 @@ class Attachment(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self):
-        return self.filename
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.original_name or self.filename
+
+    @property
+    def download_name(self) -> str:
+        """What the browser saves it as: the uploaded name, bounded (file systems stop at 255 bytes)."""
+        return bounded_filename(self.display_name, 120)
 
 
 class SavedView(models.Model):

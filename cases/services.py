@@ -33,7 +33,7 @@ from tenants.selectors import can_see_tenant
 from . import selectors, triage
 from .choices import OPEN_STATUSES, TRANSITIONS, Category, Environment, IssueType, Priority, Status
 from .errors import CaseConflict, CaseError, InvalidTransition, NotPermitted
-from .models import Attachment, Case, CaseContext, Interaction, SavedView, SLAPolicy, Tag, Team
+from .models import Attachment, Case, CaseContext, Interaction, SavedView, SLAPolicy, Tag, Team, bounded_filename
 from .sla import clocks
 from .sla.clocks import ClockImpact
 
@@ -475,7 +475,8 @@ def _store_attachment(case: Case, upload: UploadedFile, *, actor, interaction=No
         case=case,
         interaction=interaction,
         file=upload,
-        filename=os.path.basename(upload.name)[:200],
+        filename=bounded_filename(upload.name, 100, ascii_only=True),
+        original_name=bounded_filename(upload.name, 1000),
         content_type=content_type or mimetypes.guess_type(upload.name)[0] or "application/octet-stream",
         size=upload.size,
         uploaded_by=actor,
@@ -490,7 +491,11 @@ def case_attach(*, case_id: int, actor, upload: UploadedFile) -> Attachment:
     now = timezone.now()
     _touch(case, now)
     interaction = _timeline(
-        case, Interaction.Kind.ATTACHMENT, actor=actor, now=now, data={"filename": upload.name, "size": upload.size}
+        case,
+        Interaction.Kind.ATTACHMENT,
+        actor=actor,
+        now=now,
+        data={"filename": bounded_filename(upload.name, 1000), "size": upload.size},
     )
     return _store_attachment(case, upload, actor=actor, interaction=interaction, now=now)
 

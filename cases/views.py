@@ -514,7 +514,7 @@ def case_attach(request, key: str):
         attachment = services.case_attach(case_id=case.pk, actor=request.user, upload=form.cleaned_data["file"])
     except services.CaseError as error:
         return _refused(request, case, error, region="attachments")
-    return _after_write(request, case.key, f"Attached {attachment.filename}.")
+    return _after_write(request, case.key, f"Attached {attachment.display_name}.")
 
 
 @audited_read(Attachment, view="attachment download")
@@ -525,7 +525,7 @@ def attachment_download(request, pk: int):
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
-        filename=attachment.filename,
+        filename=attachment.download_name,
         content_type=attachment.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"

@@ -37,6 +37,7 @@ def build_demo_telemetry(*, out=lambda msg: None, seed: int = 5) -> bool:
         return False
     raw, prefix, digest = Integration.new_token()
     integration = Integration.objects.create(name=DEMO_INTEGRATION, token_prefix=prefix, token_hash=digest)
+    integration.tenants.set(Tenant.objects.all())  # the demo's monitoring watches every demo tenant
     rng = random.Random(seed)
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
     rows: dict[type, list] = {

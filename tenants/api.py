@@ -9,7 +9,8 @@ there are no sessions and no CSRF. The views only parse and call one service in 
     POST /api/v1/alertmanager/              an Alertmanager webhook (version 4) → {"accepted", "skipped": [...]}
 
 Request-level problems answer {"detail": "..."}: 400 malformed JSON or wrong shape, 401 no / unknown
-/ revoked token, 404 unknown kind, 409 a concurrent write (re-send), 413 a body over
+/ revoked token, 403 items for a tenant that is not one of the integration's (with "tenants": [slugs];
+nothing written), 404 unknown kind, 409 a concurrent write (re-send), 413 a body over
 TELEMETRY_MAX_BYTES or a batch over TELEMETRY_MAX_BATCH, 415 not JSON. Invalid items answer 400
 {"detail": ..., "errors": [{"index", "field", "message"}, ...]} listing every problem; nothing is written.
 """
@@ -48,11 +49,26 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
 
+class DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """An object with one key twice is ambiguous (which value counts?): refuse it, not last-wins."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise DuplicateKey(f"the key {twice!r} appears more than once in one object")
+    return data
+
+
 class LimitedJSONParser(BaseParser):
-    """JSON, at most TELEMETRY_MAX_BYTES. The declared Content-Length is checked before reading, and
-    the read itself stops one byte past the limit, so a lying or missing length cannot make us hold
-    more. It reads the stream directly, never `request.body`, so Django's
-    DATA_UPLOAD_MAX_MEMORY_SIZE (RequestDataTooBig → 400) does not apply: the limit answers 413."""
+    """JSON, at most TELEMETRY_MAX_BYTES, with every object's keys unique (a duplicate is a 400).
+    The declared Content-Length is checked before reading, and the read itself stops one byte past
+    the limit, so a lying or missing length cannot make us hold more. It reads the stream directly,
+    never `request.body`, so Django's DATA_UPLOAD_MAX_MEMORY_SIZE (RequestDataTooBig → 400) does not
+    apply: the limit answers 413."""
 
     media_type = "application/json"
 
@@ -70,7 +86,9 @@ class LimitedJSONParser(BaseParser):
         if len(body) > limit:
             raise PayloadTooLarge(too_large)
         try:
-            data = json.loads(body, parse_constant=_reject_constant)
+            data = json.loads(body, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+        except DuplicateKey as exc:
+            raise ParseError(f"Malformed JSON: {exc}.") from None
         except UnicodeDecodeError:
             raise ParseError("The body is not UTF-8 JSON.") from None
         except (ValueError, RecursionError) as exc:
@@ -106,6 +124,8 @@ def _error(exc: ingest.IngestError) -> Response:
     body = {"detail": exc.detail}
     if isinstance(exc, ingest.InvalidBatch):
         body["errors"] = exc.errors
+    if isinstance(exc, ingest.OutOfScope):
+        body["tenants"] = exc.tenants
     return Response(body, status=exc.status)
 
 

@@ -12,4 +12,4 @@ class TenantsConfig(AppConfig):
         auditlog.register(Tenant)
         auditlog.register(Requester)
         auditlog.register(Resource)
-        auditlog.register(Integration, exclude_fields=["token_hash", "last_used_at"])
+        auditlog.register(Integration, exclude_fields=["token_hash", "last_used_at"], m2m_fields={"tenants"})

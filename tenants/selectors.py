@@ -417,6 +417,11 @@ def tenant_names(ids) -> list[dict]:
     return list(Tenant.objects.filter(pk__in=ids).values("pk", "name", "slug"))
 
 
+def integration_tenant_choices() -> QuerySet[Tenant]:
+    """The tenants an admin may give an integration (every tenant), by name: its form's choices."""
+    return Tenant.objects.order_by("name")
+
+
 def can_see_tenant(user, tenant_id: int) -> bool:
     ids = visible_tenant_ids(user)
     return ids is None or tenant_id in ids
@@ -426,12 +431,12 @@ def can_see_tenant(user, tenant_id: int) -> bool:
 
 
 def integration_list() -> list[Integration]:
-    return list(Integration.objects.select_related("created_by"))
+    return list(Integration.objects.select_related("created_by").prefetch_related("tenants"))
 
 
 def integration_get(pk: int) -> Integration:
-    """The integration `pk` (404 when there is none)."""
-    integration = Integration.objects.filter(pk=pk).first()
+    """The integration `pk` (404 when there is none), with its tenants."""
+    integration = Integration.objects.prefetch_related("tenants").filter(pk=pk).first()
     if integration is None:
         raise Http404("No such integration.")
     return integration

@@ -28,7 +28,8 @@ def hash_token(raw: str) -> str:
 
 class Integration(models.Model):
     """A telemetry source (a monitoring system, a deploy pipeline, Alertmanager) and its API token.
-    Only a hash of the token is stored; the token is shown once when created."""
+    Only a hash of the token is stored; the token is shown once when created. It writes for its
+    `tenants` only: a token that leaks cannot touch another tenant's telemetry."""
 
     name = models.CharField(max_length=100, unique=True)
     token_prefix = models.CharField(max_length=12, help_text="The token's first characters, to recognise it")
@@ -38,6 +39,12 @@ class Integration(models.Model):
     )
     alert_service_label = models.CharField(
         max_length=60, default="service", help_text="Alertmanager label naming the resource (external id)"
+    )
+    tenants = models.ManyToManyField(
+        "tenants.Tenant",
+        related_name="integrations",
+        blank=True,
+        help_text="The tenants it may send telemetry for; items for any other tenant are refused (403)",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -1,9 +1,10 @@
 """/tenants/integrations/: the admins' page for telemetry integrations and their API tokens.
 
-List, create (the raw token is shown once, in the response to the create, and never again), edit the
-Alertmanager label names, revoke (a confirmation step first; the token gets 401 from then on). Thin
-views: a form, one service in tenants.ingest, a render. Admins only; anyone else gets 403 and the
-attempt is audited. The writes are audited by django-auditlog (Integration is registered), the list
+List, create (the raw token is shown once, in the response to the create, and never again; the
+tenants it may write for are chosen here), edit its tenants and the Alertmanager label names,
+revoke (a confirmation step first; the token gets 401 from then on). Thin views: a form, one
+service in tenants.ingest, a render. Admins only; anyone else gets 403 and the attempt is audited.
+The writes are audited by django-auditlog (Integration is registered, its tenants too), the list
 view by an access entry.
 """
 
@@ -44,7 +45,22 @@ def _label_field(label: str, initial: str) -> forms.CharField:
     )
 
 
+class TenantsField(forms.ModelMultipleChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            queryset=selectors.integration_tenant_choices(),
+            label="Tenants",
+            help_text="It may send telemetry for these tenants only; items for any other are refused.",
+            error_messages={"required": "Choose the tenants it sends telemetry for: it may write for no other."},
+            widget=forms.SelectMultiple(attrs={"class": "input", "size": 8}),
+            **kwargs,
+        )
+
+
 class LabelsForm(forms.Form):
+    """The edit page: the tenants it writes for and the Alertmanager label names."""
+
+    tenants = TenantsField()
     alert_tenant_label = _label_field("Tenant label", "tenant")
     alert_service_label = _label_field("Service label", "service")
 
@@ -60,7 +76,7 @@ class IntegrationForm(LabelsForm):
         max_length=100,
         widget=forms.TextInput(attrs={"class": "input", "autocomplete": "off", "placeholder": "e.g. Prometheus EU"}),
     )
-    field_order = ["name", "alert_tenant_label", "alert_service_label"]
+    field_order = ["name", "tenants", "alert_tenant_label", "alert_service_label"]
 
 
 def _list_context(request, form: IntegrationForm, **extra) -> dict:
@@ -86,7 +102,9 @@ def integration_list(request):
     form = IntegrationForm(request.POST)
     if form.is_valid():
         try:
-            integration, token = ingest.integration_create(actor=request.user, **form.cleaned_data)
+            data = dict(form.cleaned_data)
+            tenant_ids = [tenant.pk for tenant in data.pop("tenants")]
+            integration, token = ingest.integration_create(actor=request.user, tenant_ids=tenant_ids, **data)
         except ingest.IntegrationError as exc:
             form.add_error(None, str(exc))
         else:
@@ -105,12 +123,14 @@ def integration_list(request):
 @admin_only
 @require_http_methods(["GET", "POST"])
 def integration_edit(request, pk: int):
-    """The Alertmanager label names (which label names the tenant, which the resource)."""
+    """The tenants it may write for and the Alertmanager label names (which label names the tenant,
+    which the resource)."""
     integration = selectors.integration_get(pk)
     if request.method == "GET":
         audit.log_access(integration, view="integration")
         form = LabelsForm(
             initial={
+                "tenants": [tenant.pk for tenant in integration.tenants.all()],
                 "alert_tenant_label": integration.alert_tenant_label,
                 "alert_service_label": integration.alert_service_label,
             }
@@ -119,11 +139,13 @@ def integration_edit(request, pk: int):
     form = LabelsForm(request.POST)
     if form.is_valid():
         try:
-            ingest.integration_update(integration_id=integration.pk, actor=request.user, **form.cleaned_data)
+            data = dict(form.cleaned_data)
+            tenant_ids = [tenant.pk for tenant in data.pop("tenants")]
+            ingest.integration_update(integration_id=integration.pk, actor=request.user, tenant_ids=tenant_ids, **data)
         except ingest.IntegrationError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Saved the label names of “{integration.name}”.")
+            messages.success(request, f"Saved the tenants and label names of “{integration.name}”.")
             return redirect("integrations:list")
     audit.log_access(integration, view="integration", extra={"status": 422})
     return render(request, "tenants/integrations_edit.html", {"integration": integration, "form": form}, status=422)

@@ -68,7 +68,51 @@
     if (row && !e.target.closest("a, input, button, label")) { mark(rows().indexOf(row)); }
   });
 
-  document.addEventListener("DOMContentLoaded", refreshBulkBar);
+  // Behaviour declared in the templates by data- attributes (the Content-Security-Policy allows no
+  // inline script, so no onclick="" or hx-on): one delegated listener each, so swapped-in HTML works too.
+  //   data-confirm="…"        on a form or a submit button: ask before submitting
+  //   data-autosubmit         on a select: submit its form when it changes
+  //   data-dismiss="#id"      on a Cancel link inside an HTMX-loaded dialog: empty the dialog instead
+  //   data-select-on-focus    on an input: select its text when focused
+  //   data-copy="#id"         on a button: copy that input's value to the clipboard
+  //   data-drop-empty         on an hx-get form: leave empty fields out of the URL
+  document.addEventListener("submit", (e) => {
+    const message = e.target.dataset.confirm || (e.submitter && e.submitter.dataset.confirm);
+    if (message && !window.confirm(message)) { e.preventDefault(); e.stopImmediatePropagation(); }
+  }, true);
+  document.addEventListener("change", (e) => {
+    if (e.target.matches("select[data-autosubmit]") && e.target.form) {
+      if (e.target.form.requestSubmit) e.target.form.requestSubmit(); else e.target.form.submit();
+    }
+  });
+  document.addEventListener("click", (e) => {
+    const dismiss = e.target.closest("[data-dismiss]");
+    if (dismiss) {
+      const box = dismiss.closest(dismiss.dataset.dismiss) || document.querySelector(dismiss.dataset.dismiss);
+      if (box && window.htmx) { box.innerHTML = ""; e.preventDefault(); }
+    }
+    const copy = e.target.closest("[data-copy]");
+    if (copy) {
+      const field = document.querySelector(copy.dataset.copy);
+      if (field) {
+        field.select();
+        if (navigator.clipboard) navigator.clipboard.writeText(field.value);
+        copy.textContent = "Copied";
+      }
+    }
+  });
+  document.addEventListener("focusin", (e) => { if (e.target.matches("[data-select-on-focus]")) e.target.select(); });
+  document.addEventListener("htmx:configRequest", (e) => {
+    if (!e.target.matches || !e.target.matches("[data-drop-empty]")) return;
+    const data = e.detail.formData;
+    if (data) { for (const key of [...data.keys()]) { if (!data.get(key)) data.delete(key); } }
+  });
+
+  document.addEventListener("DOMContentLoaded", () => {
+    refreshBulkBar();
+    const focused = document.activeElement;  // autofocus ran before this file did
+    if (focused && focused.matches("[data-select-on-focus]")) focused.select();
+  });
   // After HTMX swaps the results, keep the keyboard position sane and the bulk bar in sync.
   document.addEventListener("htmx:afterSwap", () => { current = -1; refreshBulkBar(); });
   // Flash messages fade after a while.

@@ -2,7 +2,8 @@
 integration tokens that authenticate them, and the retention purge.
 
     schema        one serializer per kind (validates a single item) and the self-description
-    batch         ingest_batch: validate a whole batch, then upsert it on (integration, source_id)
+    batch         ingest_batch: check the integration's tenants, validate a whole batch, then upsert it
+                  on (integration, source_id)
     alertmanager  alertmanager_receive: Alertmanager webhook (version 4) → Alert rows
     integrations  integration_create / _update / _revoke / _rotate_token (audited by django-auditlog)
     retention     purge_telemetry: delete what is older than the window, keep the current state
@@ -17,6 +18,7 @@ from .batch import (
     IngestError,
     IngestResult,
     InvalidBatch,
+    OutOfScope,
     UnknownKind,
     ingest_batch,
     items_of,
@@ -41,6 +43,7 @@ __all__ = [
     "UnknownKind",
     "IngestConflict",
     "InvalidBatch",
+    "OutOfScope",
     "IngestResult",
     "ingest_batch",
     "items_of",

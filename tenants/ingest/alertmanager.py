@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_datetime
 
 from ..models import Resource, Tenant
 from ..telemetry import Alert, Integration
-from .batch import BatchTooLarge, IngestConflict, IngestError, _upsert
+from .batch import BatchTooLarge, IngestConflict, IngestError, _upsert, check_scope
 
 ALERTMANAGER_NO_END = "0001-01-01T00:00:00Z"
 
@@ -59,6 +59,26 @@ def _str_map(value) -> dict | None:
     return dict(value)
 
 
+def _nul_at(payload) -> str | None:
+    """Where the first NUL character is in a JSON value (a key or a string), or None: PostgreSQL
+    text cannot hold one, so a fingerprint or label with one would fail the write. Iterative: a
+    deeply nested payload cannot exhaust the stack."""
+    stack = [(payload, "payload")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return path
+        elif isinstance(value, Mapping):
+            for key, inner in value.items():
+                if "\x00" in key:
+                    return f"a key of {path}"
+                stack.append((inner, f"{path}.{key}"))
+        elif isinstance(value, list):
+            stack.extend((inner, f"{path}[{i}]") for i, inner in enumerate(value))
+    return None
+
+
 def alertmanager_receive(*, integration: Integration, payload) -> AlertmanagerResult:
     """Record an Alertmanager webhook (payload version 4).
 
@@ -70,12 +90,16 @@ def alertmanager_receive(*, integration: Integration, payload) -> AlertmanagerRe
     the same label set cannot fire twice at once, so its resolved notification was lost.
 
     Alerts that cannot be placed (no or unknown tenant label, malformed fields) are skipped and
-    reported, not refused: Alertmanager would retry the whole group forever.
+    reported, not refused: Alertmanager would retry the whole group forever. An alert for an existing
+    tenant that is not one of the integration's refuses the whole notification (OutOfScope, 403,
+    nothing written; Alertmanager does not retry a 4xx and logs it).
     """
     if not isinstance(payload, Mapping) or not isinstance(payload.get("alerts"), list):
         raise IngestError(
             'Expected an Alertmanager webhook payload: a JSON object with "version": "4" and an "alerts" list.'
         )
+    if (where := _nul_at(payload)) is not None:
+        raise IngestError(f"A NUL character (\\u0000) at {where}: no alert can hold one. Nothing was written.")
     if str(payload.get("version", "4")) != "4":
         raise IngestError(
             f"Unsupported Alertmanager payload version {payload.get('version')!r}; this receiver reads version 4."
@@ -113,6 +137,7 @@ def alertmanager_receive(*, integration: Integration, payload) -> AlertmanagerRe
 
     slugs = {labels[tenant_label] for _, _, labels, _, _ in parsed}
     tenant_ids = dict(Tenant.objects.filter(slug__in=slugs).values_list("slug", "id")) if slugs else {}
+    check_scope(integration, tenant_ids)  # an alert for another tenant refuses the notification (403)
     services = {(tenant_ids.get(labels[tenant_label]), labels.get(service_label)) for _, _, labels, _, _ in parsed}
     services = {pair for pair in services if None not in pair}
     resource_ids = {}

@@ -7,7 +7,9 @@ upserted in one transaction: one query loads the rows already stored under those
 identical to its stored row is left alone ("unchanged": no write at all), new and changed items go
 in one INSERT … ON CONFLICT DO UPDATE.
 
-Telemetry never creates tenants: an unknown tenant slug is an error. Resources (`kind=resources`)
+Telemetry never creates tenants: an unknown tenant slug is an error. An integration writes only for
+its own tenants (`Integration.tenants`): an item naming any other tenant refuses the whole request
+(`OutOfScope`, 403, naming them), before any item is looked at further. Resources (`kind=resources`)
 are upserted by (tenant, external_id) and saved one by one, because Resource is audited
 (django-auditlog) and bulk writes would bypass the audit trail; they are few.
 """
@@ -53,6 +55,32 @@ class IngestConflict(IngestError):
     """A concurrent write took a unique value this batch needed; retrying the batch is safe."""
 
     status = 409
+
+
+class OutOfScope(IngestError):
+    """Items for tenants outside the integration's own (`Integration.tenants`): the whole request is
+    refused and nothing is written. `tenants` lists the slugs, sorted."""
+
+    status = 403
+
+    def __init__(self, integration: Integration, slugs: list[str]):
+        self.tenants = slugs
+        named = ", ".join(repr(slug) for slug in slugs)
+        super().__init__(
+            f"Integration {integration.name!r} may not send telemetry for tenant{'s' if len(slugs) != 1 else ''} "
+            f"{named}; nothing was written. An admin adds tenants on the integration's page."
+        )
+
+
+def check_scope(integration: Integration, tenant_ids: dict[str, int]) -> None:
+    """Refuse (OutOfScope) when any tenant the request names (slug → id, existing tenants only) is not
+    one of the integration's. One query."""
+    if not tenant_ids:
+        return
+    allowed = set(integration.tenants.filter(pk__in=tenant_ids.values()).values_list("pk", flat=True))
+    foreign = sorted(slug for slug, pk in tenant_ids.items() if pk not in allowed)
+    if foreign:
+        raise OutOfScope(integration, foreign)
 
 
 class InvalidBatch(IngestError):
@@ -157,6 +185,7 @@ def _validate(kind: str, items: list, integration: Integration) -> list[dict]:
     # Tenants: one query for every slug in the batch.
     slugs = {raw(i, "tenant") for i in range(len(items))} - {None}
     tenant_ids = dict(Tenant.objects.filter(slug__in=slugs).values_list("slug", "id")) if slugs else {}
+    check_scope(integration, tenant_ids)  # before any item error: a foreign tenant refuses the request
     for i in range(len(items)):
         slug = raw(i, "tenant")
         if slug is not None and slug not in tenant_ids:

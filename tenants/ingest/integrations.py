@@ -6,10 +6,12 @@ once and never stored."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
 
+from ..models import Tenant
 from ..telemetry import Integration
 
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -29,17 +31,35 @@ def _check_labels(tenant_label: str, service_label: str) -> None:
         raise IntegrationError("The tenant and the service label must differ.")
 
 
+def _tenant_ids(tenant_ids: Iterable[int]) -> list[int]:
+    """The given tenants (ids), checked to exist: an integration writes for at least one."""
+    wanted = {int(pk) for pk in tenant_ids}
+    if not wanted:
+        raise IntegrationError("Choose the tenants it sends telemetry for: it may write for no other.")
+    found = set(Tenant.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    if missing := wanted - found:
+        raise IntegrationError(f"No tenant with id {', '.join(map(str, sorted(missing)))}.")
+    return sorted(found)
+
+
 @transaction.atomic
 def integration_create(
-    *, name: str, actor, alert_tenant_label: str = "tenant", alert_service_label: str = "service"
+    *,
+    name: str,
+    actor,
+    tenant_ids: Iterable[int],
+    alert_tenant_label: str = "tenant",
+    alert_service_label: str = "service",
 ) -> tuple[Integration, str]:
-    """A new integration and its token. The raw token is returned once and never stored."""
+    """A new integration and its token, writing for `tenant_ids` only. The raw token is returned once
+    and never stored."""
     name = name.strip()
     if not name:
         raise IntegrationError("Give the integration a name.")
     if Integration.objects.filter(name__iexact=name).exists():
         raise IntegrationError(f"An integration named {name!r} exists already.")
     _check_labels(alert_tenant_label, alert_service_label)
+    tenants = _tenant_ids(tenant_ids)
     raw, prefix, digest = Integration.new_token()
     integration = Integration.objects.create(
         name=name,
@@ -49,17 +69,24 @@ def integration_create(
         alert_tenant_label=alert_tenant_label,
         alert_service_label=alert_service_label,
     )
+    integration.tenants.set(tenants)
     return integration, raw
 
 
 @transaction.atomic
-def integration_update(*, integration_id: int, actor, alert_tenant_label: str, alert_service_label: str) -> Integration:
-    """Change the Alertmanager label names (alerts already stored keep their tenant and resource)."""
+def integration_update(
+    *, integration_id: int, actor, alert_tenant_label: str, alert_service_label: str, tenant_ids: Iterable[int]
+) -> Integration:
+    """Change the Alertmanager label names and the tenants it may write for (telemetry already stored
+    keeps its tenant and resource; a tenant taken out gets nothing new from it)."""
     integration = Integration.objects.select_for_update().get(pk=integration_id)
     _check_labels(alert_tenant_label, alert_service_label)
+    tenants = _tenant_ids(tenant_ids)
     if (integration.alert_tenant_label, integration.alert_service_label) != (alert_tenant_label, alert_service_label):
         integration.alert_tenant_label, integration.alert_service_label = alert_tenant_label, alert_service_label
         integration.save(update_fields=["alert_tenant_label", "alert_service_label"])
+    if set(integration.tenants.values_list("pk", flat=True)) != set(tenants):
+        integration.tenants.set(tenants)  # django-auditlog records the m2m change
     return integration
 
 

@@ -118,7 +118,15 @@ class ItemSerializer(serializers.Serializer):
 class SLISerializer(ItemSerializer):
     resource = _ref("External id of the tenant's resource this SLI measures (optional).")
     name = _text(120, help_text="e.g. availability, latency_p99")
-    objective = serializers.FloatField(help_text="Target, e.g. 99.9 (percent)")
+    objective = serializers.FloatField(
+        min_value=0,
+        max_value=100,
+        help_text="Target, e.g. 99.9 (percent, 0–100)",
+        error_messages={
+            "min_value": "The objective is a percentage: 0 to 100.",
+            "max_value": "The objective is a percentage: 0 to 100.",
+        },
+    )
     value = serializers.FloatField(help_text="Measured, same unit as the objective")
     error_budget_remaining = serializers.FloatField(
         help_text="Share of the error budget left, percent; negative when overspent"

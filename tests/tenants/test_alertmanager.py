@@ -25,8 +25,8 @@ def fixture(name: str) -> dict:
 
 
 @pytest.fixture
-def integration(admin_user):
-    integration, token = ingest.integration_create(name="Alertmanager", actor=admin_user)
+def integration(admin_user, tenant_a):
+    integration, token = ingest.integration_create(name="Alertmanager", actor=admin_user, tenant_ids=[tenant_a.pk])
     integration.raw_token = token
     return integration
 
@@ -137,9 +137,12 @@ def test_malformed_alerts_are_skipped_with_a_reason(integration, tenant_a):
 
 def test_custom_label_names(integration, admin_user, tenant_a, gateway):
     ingest.integration_update(
-        integration_id=integration.pk, actor=admin_user, alert_tenant_label="customer", alert_service_label="component"
+        integration_id=integration.pk,
+        actor=admin_user,
+        alert_tenant_label="customer",
+        alert_service_label="component",
+        tenant_ids=[tenant_a.pk, (globex := TenantFactory(slug="globex")).pk],
     )
-    globex = TenantFactory(slug="globex")
     billing = ResourceFactory(tenant=globex, external_id="billing")
     payload = fixture("firing")
     first = payload["alerts"][0]["labels"]
@@ -206,3 +209,14 @@ def test_an_older_firing_arriving_late_is_closed_at_once(integration, tenant_a, 
     late = Alert.objects.get(fingerprint="5f1d2c3b4a596877", starts_at__hour=9)
     assert late.status == Alert.Status.RESOLVED
     assert Alert.objects.get(fingerprint="5f1d2c3b4a596877", starts_at__hour=12).status == Alert.Status.FIRING
+
+
+def test_an_alert_for_another_tenant_refuses_the_notification(integration, tenant_a, tenant_b, gateway):
+    """Finding 9: the integration writes for acme only; an alert labelled globex is a 403 naming it."""
+    payload = fixture("firing")
+    payload["alerts"][1]["labels"]["tenant"] = "globex"
+    response = post(integration.raw_token, payload)
+    assert response.status_code == 403
+    assert response.json()["tenants"] == ["globex"]
+    assert "nothing was written" in response.json()["detail"]
+    assert not Alert.objects.exists()

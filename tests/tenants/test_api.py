@@ -27,15 +27,15 @@ from tenants.models import (
     UsageMetric,
 )
 from tenants.telemetry import TELEMETRY_MODELS
-from tests.factories import ResourceFactory
+from tests.factories import ResourceFactory, TenantFactory
 
 T0 = "2026-03-02T10:00:00Z"
 T0_DT = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def integration(admin_user):
-    integration, token = ingest.integration_create(name="Prometheus EU", actor=admin_user)
+def integration(admin_user, tenant_a):
+    integration, token = ingest.integration_create(name="Prometheus EU", actor=admin_user, tenant_ids=[tenant_a.pk])
     integration.raw_token = token
     return integration
 
@@ -524,7 +524,7 @@ def test_changed_resend_updates(api, tenant_a, resources):
 
 
 def test_source_ids_are_per_integration(api, admin_user, tenant_a, resources):
-    other, token = ingest.integration_create(name="Datadog", actor=admin_user)
+    other, token = ingest.integration_create(name="Datadog", actor=admin_user, tenant_ids=[tenant_a.pk])
     api.send("usage", [VALID["usage"]])
     assert ApiClient(token).send("usage", [VALID["usage"]]).json()["created"] == 1
     assert UsageMetric.objects.count() == 2
@@ -583,3 +583,69 @@ def test_no_input_makes_a_500(api, tenant_a, resources, kind, overrides):
     assert response.status_code in (200, 400), response.content
     if response.status_code == 400:
         assert all({"index", "field", "message"} <= set(e) for e in response.json()["errors"])
+
+
+# --- an integration writes only for its own tenants (issue 8, finding 9) --------------------------------
+
+
+@pytest.mark.parametrize("kind", list(VALID))
+def test_items_for_another_tenant_are_403_and_nothing_is_written(api, tenant_a, tenant_b, resources, kind):
+    ResourceFactory(tenant=tenant_b, external_id="api-gateway")
+    ResourceFactory(tenant=tenant_b, external_id="orders-db")
+    mine = VALID[kind]
+    theirs = {**mine, "tenant": "globex", "source_id": f"{mine['source_id']}-b"}
+    before = counts()
+    response = api.send(kind, [mine, theirs])
+    assert response.status_code == 403
+    body = response.json()
+    assert body["tenants"] == ["globex"]
+    assert "may not send telemetry for tenant 'globex'" in body["detail"] and "nothing was written" in body["detail"]
+    assert counts() == before
+
+
+def test_resources_for_another_tenant_are_403(api, tenant_a, tenant_b):
+    response = api.send("resources", [{"tenant": "globex", "external_id": "billing", "kind": "api"}])
+    assert response.status_code == 403 and response.json()["tenants"] == ["globex"]
+    assert not Resource.objects.exists()
+
+
+def test_a_foreign_tenant_refuses_before_item_errors_are_listed(api, tenant_a, tenant_b):
+    """403 first: an item for another tenant refuses the request whatever else is wrong with it."""
+    response = api.send("slis", [{"tenant": "globex", "source_id": "x"}, {"tenant": "acme", "source_id": 3}])
+    assert response.status_code == 403 and response.json()["tenants"] == ["globex"]
+
+
+def test_every_foreign_tenant_is_named(api, tenant_a, tenant_b):
+    initech = TenantFactory(slug="initech")
+    items = [{**VALID["usage"], "tenant": slug, "source_id": slug} for slug in ("initech", "acme", "globex")]
+    response = api.send("usage", items)
+    assert response.status_code == 403
+    assert response.json()["tenants"] == ["globex", "initech"]
+    assert "tenants 'globex', 'initech'" in response.json()["detail"]
+    assert initech.pk and not UsageMetric.objects.exists()
+
+
+def test_an_unknown_tenant_is_still_an_item_error(api, tenant_a):
+    response = api.send("usage", [{**VALID["usage"], "tenant": "nope"}])
+    assert response.status_code == 400
+    assert "No tenant with slug 'nope'" in response.json()["errors"][0]["message"]
+
+
+def test_scope_migration_gives_existing_integrations_what_they_wrote_for(admin_user, tenant_a, tenant_b):
+    """tenants 0100: an integration keeps the tenants it has written for; one that wrote nothing gets all."""
+    import importlib
+
+    from django.apps import apps
+
+    from tenants.models import Integration
+
+    migration = importlib.import_module("tenants.migrations.0100_integration_tenants")
+    wrote, _ = ingest.integration_create(name="Wrote", actor=admin_user, tenant_ids=[tenant_a.pk])
+    idle, _ = ingest.integration_create(name="Idle", actor=admin_user, tenant_ids=[tenant_a.pk])
+    UsageMetric.objects.create(
+        tenant=tenant_b, integration=wrote, source_id="u", metric="m", value=1, period_start=T0_DT
+    )
+    Integration.tenants.through.objects.all().delete()  # as before the migration
+    migration.scope_existing(apps, None)
+    assert list(wrote.tenants.all()) == [tenant_b]
+    assert set(idle.tenants.all()) == {tenant_a, tenant_b}

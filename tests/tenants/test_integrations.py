@@ -24,8 +24,8 @@ def admin_client(admin_user):
 
 
 @pytest.fixture
-def existing(admin_user):
-    return ingest.integration_create(name="Prometheus EU", actor=admin_user)[0]
+def existing(admin_user, tenant_a):
+    return ingest.integration_create(name="Prometheus EU", actor=admin_user, tenant_ids=[tenant_a.pk])[0]
 
 
 def api_status(token: str) -> int:
@@ -90,7 +90,13 @@ def test_admin_sees_the_list(admin_client, existing):
 
 def test_create_shows_the_token_once(admin_client, admin_user, tenant_a):
     response = admin_client.post(
-        LIST, {"name": "Datadog", "alert_tenant_label": "customer", "alert_service_label": "service"}
+        LIST,
+        {
+            "name": "Datadog",
+            "tenants": [tenant_a.pk],
+            "alert_tenant_label": "customer",
+            "alert_service_label": "service",
+        },
     )
     assert response.status_code == 201
     assert response["Cache-Control"] == "no-store"
@@ -98,6 +104,7 @@ def test_create_shows_the_token_once(admin_client, admin_user, tenant_a):
     integration = Integration.objects.get(name="Datadog")
     assert integration.token_hash == hash_token(token) and token not in integration.token_hash
     assert (integration.alert_tenant_label, integration.created_by) == ("customer", admin_user)
+    assert list(integration.tenants.all()) == [tenant_a]
     assert token.startswith(integration.token_prefix)
     # Never again: the list shows the prefix only.
     again = admin_client.get(LIST).content.decode()
@@ -109,9 +116,15 @@ def test_create_shows_the_token_once(admin_client, admin_user, tenant_a):
     assert "token_hash" not in (entry.changes_dict or {})
 
 
-def test_create_errors_keep_the_input(admin_client, existing):
+def test_create_errors_keep_the_input(admin_client, existing, tenant_a):
     response = admin_client.post(
-        LIST, {"name": "prometheus eu", "alert_tenant_label": "tenant", "alert_service_label": "service"}
+        LIST,
+        {
+            "name": "prometheus eu",
+            "tenants": [tenant_a.pk],
+            "alert_tenant_label": "tenant",
+            "alert_service_label": "service",
+        },
     )
     assert response.status_code == 422
     assert "exists already" in response.content.decode()
@@ -122,22 +135,27 @@ def test_create_errors_keep_the_input(admin_client, existing):
     assert Integration.objects.count() == 1
 
 
-def test_edit_labels(admin_client, existing):
+def test_edit_labels(admin_client, existing, tenant_a):
+    updates = LogEntry.objects.get_for_object(existing).filter(action=LogEntry.Action.UPDATE)
+    before = updates.count()  # the create's own entry for its tenants (an m2m change)
     assert admin_client.get(f"{LIST}{existing.pk}/").status_code == 200
     response = admin_client.post(
-        f"{LIST}{existing.pk}/", {"alert_tenant_label": "customer", "alert_service_label": "component"}
+        f"{LIST}{existing.pk}/",
+        {"tenants": [tenant_a.pk], "alert_tenant_label": "customer", "alert_service_label": "component"},
     )
     assert response.status_code == 302
     existing.refresh_from_db()
     assert (existing.alert_tenant_label, existing.alert_service_label) == ("customer", "component")
-    response = admin_client.post(f"{LIST}{existing.pk}/", {"alert_tenant_label": "same", "alert_service_label": "same"})
+    response = admin_client.post(
+        f"{LIST}{existing.pk}/", {"tenants": [tenant_a.pk], "alert_tenant_label": "same", "alert_service_label": "same"}
+    )
     assert response.status_code == 422
     assert "must differ" in response.content.decode()
-    assert LogEntry.objects.get_for_object(existing).filter(action=LogEntry.Action.UPDATE).count() == 1
+    assert updates.count() == before + 1
 
 
 def test_revoke_asks_first_then_the_token_gets_401(admin_client, admin_user, tenant_a):
-    integration, token = ingest.integration_create(name="Old pipeline", actor=admin_user)
+    integration, token = ingest.integration_create(name="Old pipeline", actor=admin_user, tenant_ids=[tenant_a.pk])
     assert api_status(token) == 200
     url = f"{LIST}{integration.pk}/revoke/"
     page = admin_client.get(url)
@@ -178,9 +196,59 @@ def test_unknown_integration_is_404(admin_client, db):
 
 
 def test_rotate_token_service(admin_user, tenant_a):
-    integration, old = ingest.integration_create(name="Bench", actor=admin_user)
+    integration, old = ingest.integration_create(name="Bench", actor=admin_user, tenant_ids=[tenant_a.pk])
     integration, new = ingest.integration_rotate_token(integration_id=integration.pk, actor=admin_user)
     assert (api_status(old), api_status(new)) == (401, 200)
     ingest.integration_revoke(integration_id=integration.pk, actor=admin_user)
     with pytest.raises(ingest.IntegrationError):
         ingest.integration_rotate_token(integration_id=integration.pk, actor=admin_user)
+
+
+# --- the tenants an integration may write for (issue 8, finding 9) --------------------------------------
+
+
+def test_create_needs_its_tenants(admin_client, tenant_a):
+    response = admin_client.post(LIST, {"name": "Datadog", "alert_tenant_label": "tenant", "alert_service_label": "x"})
+    assert response.status_code == 422
+    assert "Choose the tenants it sends telemetry for" in response.content.decode()
+    assert not Integration.objects.exists()
+    response = admin_client.post(
+        LIST, {"name": "Datadog", "tenants": ["99999999999999999999"], "alert_tenant_label": "tenant"}
+    )
+    assert response.status_code == 422 and not Integration.objects.exists()
+
+
+def test_the_list_and_the_edit_page_show_its_tenants(admin_client, existing, tenant_a, tenant_b):
+    assert "acme" in admin_client.get(LIST).content.decode()
+    html = admin_client.get(f"{LIST}{existing.pk}/").content.decode()
+    assert re.search(rf'<option value="{tenant_a.pk}" selected>Acme Corp</option>', html)
+    assert re.search(rf'<option value="{tenant_b.pk}">Globex</option>', html)
+
+
+def test_admin_edits_its_tenants_and_the_api_follows(admin_client, admin_user, tenant_a, tenant_b):
+    integration, token = ingest.integration_create(name="Pipeline", actor=admin_user, tenant_ids=[tenant_a.pk])
+    assert api_status(token) == 200
+    seen = set(LogEntry.objects.get_for_object(integration).values_list("pk", flat=True))
+    response = admin_client.post(
+        f"{LIST}{integration.pk}/",
+        {"tenants": [tenant_b.pk], "alert_tenant_label": "tenant", "alert_service_label": "service"},
+    )
+    assert response.status_code == 302
+    assert list(integration.tenants.all()) == [tenant_b]
+    assert api_status(token) == 403  # acme is no longer one of its tenants
+    # Audited: the m2m change names the tenants.
+    changes = LogEntry.objects.get_for_object(integration).filter(action=LogEntry.Action.UPDATE).exclude(pk__in=seen)
+    assert changes and all(c.actor == admin_user and "tenants" in c.changes_dict for c in changes)
+    response = admin_client.post(
+        f"{LIST}{integration.pk}/", {"tenants": [], "alert_tenant_label": "tenant", "alert_service_label": "service"}
+    )
+    assert response.status_code == 422
+    assert list(integration.tenants.all()) == [tenant_b]
+
+
+def test_services_refuse_no_or_unknown_tenants(admin_user, tenant_a):
+    with pytest.raises(ingest.IntegrationError, match="Choose the tenants"):
+        ingest.integration_create(name="None", actor=admin_user, tenant_ids=[])
+    with pytest.raises(ingest.IntegrationError, match="No tenant with id 424242"):
+        ingest.integration_create(name="Ghost", actor=admin_user, tenant_ids=[tenant_a.pk, 424242])
+    assert not Integration.objects.exists()

@@ -29,8 +29,8 @@ RECENT = NOW - timedelta(days=5)
 
 
 @pytest.fixture
-def integration(admin_user):
-    return ingest.integration_create(name="Telemetry", actor=admin_user)[0]
+def integration(admin_user, tenant_a):
+    return ingest.integration_create(name="Telemetry", actor=admin_user, tenant_ids=[tenant_a.pk])[0]
 
 
 @pytest.fixture

@@ -123,7 +123,7 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
                 "max_value": "Between 1 and 99 percent.",
                 "required": "Between 1 and 99 percent.",
             },
-            widget=forms.NumberInput(attrs={"class": "input", "min": 1, "max": 99, "style": "width:6em"}),
+            widget=forms.NumberInput(attrs={"class": "input input-narrow", "min": 1, "max": 99}),
         )
         for name in ("calendar", "escalation", "escalation_team"):
             self.fields[name].widget.attrs["class"] = "input"
@@ -257,13 +257,15 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
                         )
                         grid_ok = False
                         continue
-                duration = unit_length(unit, hours) * float(amount)
-                if duration < timedelta(minutes=1):
-                    self.add_error(field, "The shortest target is 1 minute.")
+                # In float seconds first: 1e23 hours overflows a timedelta, 1e309 is infinity as a float.
+                seconds = unit_length(unit, hours).total_seconds() * float(amount)
+                if seconds > MAX_TARGET.total_seconds():
+                    self.add_error(field, "More than a year: use a shorter target.")
                     grid_ok = False
                     continue
-                if duration > MAX_TARGET:
-                    self.add_error(field, "More than a year: use a shorter target.")
+                duration = timedelta(seconds=seconds)
+                if duration < timedelta(minutes=1):
+                    self.add_error(field, "The shortest target is 1 minute.")
                     grid_ok = False
                     continue
                 business_used = business_used or business

@@ -22,7 +22,7 @@ class RuleForm(forms.ModelForm):
             max_value=32767,
             initial=self.fields["position"].initial,
             error_messages={"min_value": "A position from 1 up.", "max_value": "At most 32767."},
-            widget=forms.NumberInput(attrs={"class": "input", "style": "width:6em", "min": 1}),
+            widget=forms.NumberInput(attrs={"class": "input input-narrow", "min": 1}),
         )
         self.fields["segment"] = forms.ChoiceField(
             choices=[("", "any segment")] + list(Segment.choices),

@@ -127,11 +127,14 @@ class Command(BaseCommand):
             )
             if integration is None:  # never made, or revoked: a new one (a revoked integration stays revoked)
                 taken = Integration.objects.filter(name=INTEGRATION).exists()
-                _, token = ingest.integration_create(
-                    name=f"{INTEGRATION}-{int(time.time())}" if taken else INTEGRATION, actor=None
+                integration, token = ingest.integration_create(
+                    name=f"{INTEGRATION}-{int(time.time())}" if taken else INTEGRATION,
+                    actor=None,
+                    tenant_ids=Tenant.objects.filter(slug__in=slugs).values_list("pk", flat=True),
                 )
             else:
                 _, token = ingest.integration_rotate_token(integration_id=integration.pk, actor=None)
+            integration.tenants.add(*Tenant.objects.filter(slug__in=slugs))  # the bench's own tenants, if more now
         resources = [
             {"tenant": slug, "external_id": svc, "kind": "service", "health": "green"}
             for slug in slugs

@@ -1,0 +1,363 @@
+"""The hostile-input sweep (issue 8): every form view and JSON endpoint gets NUL bytes, huge numbers,
+invalid UTF-8 (raw byte bodies), 10,000-character strings and wrong types (several values for one
+field; lists and objects where the API wants a scalar), as an agent, a manager and an admin, and
+must never answer 5xx.
+
+The endpoints come from the URL patterns: `test_every_url_is_in_the_sweep` walks them, POSTs to each
+and fails when one that accepts a POST (anything but 405) is not in POSTS, or a URL is in neither
+list — so a new view is swept, or explicitly read-only, from the day it is added. A form's fields
+(and their current values) are read from the page that shows the form, so the sweep posts what the
+real form posts, with some fields replaced by hostile values. (The Django admin, under /admin/, is
+Django's own and not swept.)
+
+Hypothesis runs the examples inside one pytest-django test transaction per test (the data that
+earlier examples wrote stays, which is fine: only the status code is asserted), hence the
+suppressed function_scoped_fixture health check. About 260 examples in all.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cases.models import BusinessCalendar, SavedView, SLAPolicy
+from tenants import ingest
+from tenants.ingest import KINDS
+from tests.factories import AttachmentFactory, CaseFactory, RequesterFactory, ResourceFactory
+
+SWEEP = settings(
+    max_examples=5,
+    deadline=None,
+    derandomize=True,  # the same examples every run: a failure here is reproducible, not flaky
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+# --- the values ------------------------------------------------------------------------------------------
+
+HUGE = st.sampled_from(
+    ["1e23", "1e309", "-1e309", "99999999999999999999", "-99999999999999999999", "9" * 400, "NaN", "inf", "-0", "1_0"]
+)
+LONG = st.sampled_from(["x" * 10_000, "é" * 10_000, "1" * 10_000, "a," * 5_000])
+NUL = st.text(max_size=8).map(lambda text: text + "\x00")
+ODD = st.sampled_from(["2026-13-45", "0000-00-00", "9999-12-31T23:59", "../../etc/passwd", "%00", "' OR 1=1 --", ""])
+PLAUSIBLE = st.sampled_from(
+    [
+        "acme",
+        "on",
+        "yes",
+        "save",
+        "preview",
+        "delete",
+        "tag",
+        "status",
+        "assign",
+        "open",
+        "triage",
+        "in_progress",
+        "resolved",
+        "closed",
+        "critical",
+        "high",
+        "hours",
+        "business_days",
+        "calendar_days",
+        "minutes",
+        "me",
+        "public",
+        "internal",
+        "1",
+        "0",
+        "-1",
+        "2026-03-02T10:00",
+    ]
+)
+VALUE = st.one_of(HUGE, LONG, NUL, ODD, PLAUSIBLE, st.text(max_size=30))
+FIELD_VALUE = st.one_of(VALUE, st.lists(VALUE, min_size=2, max_size=3))  # several values for one field
+FILE_NAMES = st.sampled_from(
+    ["x" * 300 + ".log", "ø" * 200 + ".txt", "../../etc/passwd.txt", "a.exe", "报告.pdf", ".log", "a" * 255]
+)
+
+# --- the endpoints -------------------------------------------------------------------------------------
+
+# url name → (the POST path, the page that shows its form), from the world fixture's objects.
+POSTS = {
+    "": lambda w: ("/", None),
+    "login": lambda w: ("/accounts/login/", "/accounts/login/"),
+    "logout": lambda w: ("/accounts/logout/", None),
+    "preferences": lambda w: ("/accounts/preferences/", "/accounts/preferences/"),
+    "cases:create": lambda w: ("/cases/new/", "/cases/new/?tenant=acme"),
+    "cases:bulk": lambda w: ("/cases/bulk/", "/cases/"),
+    "cases:view_create": lambda w: ("/cases/views/", "/cases/"),
+    "cases:view_delete": lambda w: (f"/cases/views/{w['view'].pk}/delete/", None),
+    "cases:reply": lambda w: (f"/cases/{w['case'].key}/reply/", f"/cases/{w['case'].key}/"),
+    "cases:transition": lambda w: (f"/cases/{w['case'].key}/transition/", f"/cases/{w['case'].key}/"),
+    "cases:assign": lambda w: (f"/cases/{w['case'].key}/assign/", f"/cases/{w['case'].key}/"),
+    "cases:classify": lambda w: (f"/cases/{w['case'].key}/classify/", f"/cases/{w['case'].key}/"),
+    "cases:tags": lambda w: (f"/cases/{w['case'].key}/tags/", f"/cases/{w['case'].key}/"),
+    "cases:attach": lambda w: (f"/cases/{w['case'].key}/attachments/", f"/cases/{w['case'].key}/"),
+    "cases:context_refresh": lambda w: (f"/cases/{w['case'].key}/context/refresh/", None),
+    "cases:context_decide": lambda w: (f"/cases/{w['case'].key}/context/decide/", f"/cases/{w['case'].key}/"),
+    "sla:policy_create": lambda w: ("/sla/policies/new/", "/sla/policies/new/"),
+    "sla:policy_preset": lambda w: ("/sla/policies/preset/", "/sla/policies/"),
+    "sla:policy_preview": lambda w: ("/sla/policies/preview/", f"/sla/policies/{w['policy'].pk}/"),
+    "sla:policy_edit": lambda w: (f"/sla/policies/{w['policy'].pk}/", f"/sla/policies/{w['policy'].pk}/"),
+    "sla:policy_reapply": lambda w: (f"/sla/policies/{w['policy'].pk}/reapply/", None),
+    "sla:rules": lambda w: ("/sla/rules/", "/sla/rules/"),
+    "sla:calendar_create": lambda w: ("/sla/calendars/new/", "/sla/calendars/new/"),
+    "sla:calendar_edit": lambda w: (f"/sla/calendars/{w['calendar'].pk}/", f"/sla/calendars/{w['calendar'].pk}/"),
+    "integrations:list": lambda w: ("/tenants/integrations/", "/tenants/integrations/"),
+    "integrations:edit": lambda w: (
+        f"/tenants/integrations/{w['integration'].pk}/",
+        f"/tenants/integrations/{w['integration'].pk}/",
+    ),
+    "integrations:revoke": lambda w: (f"/tenants/integrations/{w['integration'].pk}/revoke/", None),
+}
+JSON_POSTS = {
+    "api:telemetry_kind": lambda w: "/api/v1/telemetry/slis/",
+    "api:alertmanager": lambda w: "/api/v1/alertmanager/",
+}
+# Read-only: a POST answers 405.
+READ_ONLY = {
+    "healthz": lambda w: "/healthz",
+    "search": lambda w: "/search/",
+    "cases:list": lambda w: "/cases/",
+    "cases:requester_options": lambda w: "/cases/new/requesters/",
+    "cases:intake_entitlements": lambda w: "/cases/new/entitlements/",
+    "cases:view_counts": lambda w: "/cases/views/counts/",
+    "cases:attachment": lambda w: f"/cases/attachments/{w['attachment'].pk}/",
+    "cases:detail": lambda w: f"/cases/{w['case'].key}/",
+    "cases:audit": lambda w: f"/cases/{w['case'].key}/audit/",
+    "cases:context": lambda w: f"/cases/{w['case'].key}/context/",
+    "sla:dashboard": lambda w: "/sla/",
+    "sla:dashboard_csv": lambda w: "/sla/export.csv",
+    "sla:policy_list": lambda w: "/sla/policies/",
+    "sla:calendar_list": lambda w: "/sla/calendars/",
+    "api:telemetry": lambda w: "/api/v1/telemetry/",
+    "tenants:list": lambda w: "/tenants/",
+    "tenants:console": lambda w: "/tenants/acme/",
+    "tenants:panel": lambda w: "/tenants/acme/panels/health/",
+}
+ROLES = ["agent", "manager", "admin"]
+
+
+@pytest.fixture
+def world(tenant_a, agent, manager, admin_user):
+    requester = RequesterFactory(tenant=tenant_a)
+    case = CaseFactory(tenant=tenant_a, requester=requester, subject="Checkout fails")
+    ResourceFactory(tenant=tenant_a, external_id="api-gateway")
+    integration, token = ingest.integration_create(name="Sweep", actor=admin_user, tenant_ids=[tenant_a.pk])
+    return {
+        "case": case,
+        "attachment": AttachmentFactory(case=case),
+        "view": SavedView.objects.create(name="Mine", query="status=open", owner=agent),
+        "policy": SLAPolicy.objects.order_by("pk").first(),
+        "calendar": BusinessCalendar.objects.order_by("pk").first(),
+        "integration": integration,
+        "token": token,
+        "users": {"agent": agent, "manager": manager, "admin": admin_user},
+    }
+
+
+def client_for(user) -> Client:
+    client = Client(raise_request_exception=True)  # a server error fails with its traceback
+    client.force_login(user)
+    return client
+
+
+FIELD = re.compile(r"<(?:input|select|textarea)\b[^>]*>", re.S)
+
+
+def form_fields(page: str) -> dict[str, str]:
+    """Every field the page's forms post, with the value it shows (inputs) or "" (selects, textareas)."""
+    fields: dict[str, str] = {}
+    for tag in FIELD.findall(page):
+        name = re.search(r'\bname="([^"]+)"', tag)
+        if not name or name.group(1) == "csrfmiddlewaretoken":
+            continue
+        value = re.search(r'\bvalue="([^"]*)"', tag)
+        fields.setdefault(html.unescape(name.group(1)), html.unescape(value.group(1)) if value else "")
+    return fields
+
+
+@pytest.fixture
+def form_of(world):
+    """The fields of a swept form, read (once per test, as the admin sees them) from its page."""
+    admin, cache = client_for(world["users"]["admin"]), {}
+
+    def read(name: str) -> dict[str, str]:
+        if name not in cache:
+            page = POSTS[name](world)[1]
+            cache[name] = form_fields(admin.get(page).content.decode()) if page else {}
+        return cache[name]
+
+    return read
+
+
+# --- the registry ------------------------------------------------------------------------------------
+
+
+def url_names(patterns=None, namespace: str | None = None) -> set[str]:
+    names = set()
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue
+            names |= url_names(pattern.url_patterns, pattern.namespace or namespace)
+        elif isinstance(pattern, URLPattern):
+            names.add(f"{namespace}:{pattern.name}" if namespace else (pattern.name or ""))
+    return names
+
+
+@pytest.mark.django_db
+def test_every_url_is_in_the_sweep(world):
+    known = set(POSTS) | set(JSON_POSTS) | set(READ_ONLY)
+    assert url_names() - known == set(), "add the new URL to POSTS (it takes a POST) or READ_ONLY"
+    assert known - url_names() == set(), "a swept URL is gone: take it out of the lists"
+    admin = world["users"]["admin"]
+
+    def status(name: str, where) -> int:
+        path = where(world) if isinstance(where(world), str) else where(world)[0]
+        if name.startswith("api:"):  # the machine API: with the integration's token
+            return api(world["token"], path, b"{}").status_code
+        return client_for(admin).post(path).status_code
+
+    accepts_post = {name for name, where in {**POSTS, **JSON_POSTS, **READ_ONLY}.items() if status(name, where) != 405}
+    assert accepts_post == set(POSTS) | set(JSON_POSTS)
+
+
+# --- forms ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(POSTS))
+@SWEEP
+@given(data=st.data())
+def test_hostile_form_posts_never_5xx(world, form_of, name, data):
+    path, _ = POSTS[name](world)
+    role = data.draw(st.sampled_from(ROLES), label="role")
+    fields = dict(form_of(name))
+    names = sorted(fields) + ["id", "ids", "q", "next"]
+    for field in data.draw(st.lists(st.sampled_from(names), max_size=4, unique=True), label="hostile fields"):
+        fields[field] = data.draw(FIELD_VALUE, label=field)
+    if name in ("cases:attach", "cases:reply") and data.draw(st.booleans(), label="with a file"):
+        fields["file" if name == "cases:attach" else "attachment"] = SimpleUploadedFile(
+            data.draw(FILE_NAMES, label="file name"), b"line\n"
+        )
+    headers = {"HX-Request": "true"} if data.draw(st.booleans(), label="htmx") else {}
+    response = client_for(world["users"][role]).post(path, fields, headers=headers)
+    assert response.status_code < 500, (name, role, response.status_code)
+
+
+RAW_BODIES = st.one_of(
+    st.binary(max_size=200),
+    st.sampled_from(
+        [
+            b"to=\xff\xfe&reason=\xc3\x28",
+            b"\xed\xa0\x80=\xed\xa0\x80",  # an encoded lone surrogate
+            b"name=" + b"\xe9" * 5000,
+            b"%ff%fe=%c3%28&tenant=%c0%af",
+            b'--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n\xff\r\n--x--',
+            b"a=1&" * 2000,
+        ]
+    ),
+)
+CONTENT_TYPES = st.sampled_from(
+    [
+        "application/x-www-form-urlencoded",
+        "application/x-www-form-urlencoded; charset=latin-1",
+        "application/x-www-form-urlencoded; charset=bogus",
+        "multipart/form-data; boundary=x",
+        "multipart/form-data",
+        "application/json",
+        "text/plain",
+    ]
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(POSTS))
+@settings(SWEEP, max_examples=2)
+@given(body=RAW_BODIES, content_type=CONTENT_TYPES, role=st.sampled_from(ROLES))
+def test_raw_byte_bodies_never_5xx(world, name, body, content_type, role):
+    path, _ = POSTS[name](world)
+    response = client_for(world["users"][role]).generic("POST", path, body, content_type=content_type)
+    assert response.status_code < 500, (name, role, content_type, response.status_code)
+
+
+# --- the JSON API --------------------------------------------------------------------------------------------
+
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=10**300, max_value=10**400),  # past any float
+    st.floats(allow_nan=False, allow_infinity=False),
+    VALUE,
+)
+JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(VALUE, inner, max_size=3))
+SLI = {
+    "tenant": "acme",
+    "source_id": "s1",
+    "name": "availability",
+    "objective": 99.9,
+    "value": 99.5,
+    "error_budget_remaining": 40,
+    "observed_at": "2026-03-02T10:00:00Z",
+}
+
+
+def api(token: str, path: str, body: bytes, content_type: str = "application/json"):
+    return Client(raise_request_exception=True).generic(
+        "POST", path, body, content_type=content_type, headers={"Authorization": f"Bearer {token}"}
+    )
+
+
+@pytest.mark.django_db
+@settings(SWEEP, max_examples=25)
+@given(kind=st.sampled_from(KINDS), data=st.data())
+def test_hostile_telemetry_items_never_5xx(world, kind, data):
+    item = dict(SLI)
+    for field in data.draw(st.lists(st.sampled_from([*SLI, "resource", "data", "labels", "x"]), max_size=3)):
+        item[field] = data.draw(JSON, label=field)  # lists and objects for scalars, huge numbers, NUL…
+    body = data.draw(st.sampled_from(["items", "bare", "any"]), label="shape")
+    payload = {"items": [item]} if body == "items" else [item] if body == "bare" else data.draw(JSON)
+    response = api(world["token"], f"/api/v1/telemetry/{kind}/", json.dumps(payload).encode())
+    assert response.status_code < 500, (kind, payload, response.status_code)
+
+
+@pytest.mark.django_db
+@settings(SWEEP, max_examples=25)
+@given(data=st.data())
+def test_hostile_alertmanager_notifications_never_5xx(world, data):
+    alert = {
+        "status": "firing",
+        "labels": {"alertname": "HighErrorRate", "tenant": "acme", "service": "api-gateway"},
+        "annotations": {"summary": "x"},
+        "startsAt": "2026-03-02T10:00:00Z",
+        "endsAt": "0001-01-01T00:00:00Z",
+        "fingerprint": "abc",
+    }
+    for field in data.draw(st.lists(st.sampled_from([*alert, "generatorURL"]), max_size=3)):
+        alert[field] = data.draw(JSON, label=field)
+    payload = {"version": data.draw(st.sampled_from(["4", 4, None])), "alerts": [alert]}
+    if data.draw(st.booleans(), label="whole payload hostile"):
+        payload = data.draw(JSON)
+    response = api(world["token"], "/api/v1/alertmanager/", json.dumps(payload).encode())
+    assert response.status_code < 500, (payload, response.status_code)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/telemetry/slis/", "/api/v1/alertmanager/", "/api/v1/telemetry/"])
+@settings(SWEEP, max_examples=6)
+@given(body=RAW_BODIES, content_type=CONTENT_TYPES)
+def test_raw_byte_api_bodies_never_5xx(world, path, body, content_type):
+    response = api(world["token"], path, body, content_type)
+    assert response.status_code < 500, (path, body[:80], content_type, response.status_code)
