@@ -81,6 +81,13 @@ def valid_ip(value: str) -> str | None:
         return None
 
 
+def client_ip(request) -> str | None:
+    """The client's address as the console records it: what `TRUSTED_PROXY_COUNT` proxies vouch for,
+    else REMOTE_ADDR; None when neither is an IP address. The audit trail and the sign-in lockout
+    (django-axes, `AXES_CLIENT_IP_CALLABLE`) both take it from here."""
+    return trusted_forwarded_for(request) or valid_ip(request.META.get("REMOTE_ADDR", ""))
+
+
 class AuditContextMiddleware(AuditlogMiddleware):
     """django-auditlog's middleware (actor, address, correlation id on every entry), trusting the
     client for nothing: the address is REMOTE_ADDR unless `TRUSTED_PROXY_COUNT` proxies vouch for a
@@ -89,7 +96,7 @@ class AuditContextMiddleware(AuditlogMiddleware):
 
     @staticmethod
     def _get_remote_addr(request):
-        return trusted_forwarded_for(request) or valid_ip(request.META.get("REMOTE_ADDR", ""))
+        return client_ip(request)
 
     @staticmethod
     def _get_remote_port(request) -> int | None:
