@@ -37,12 +37,17 @@ class LoginRequiredMiddleware:
     the machine APIs (which authenticate with their own tokens)."""
 
     OPEN_PREFIXES = ("/accounts/login/", "/static/", "/healthz", "/api/", "/admin/login/")
+    ADMIN_PREFIX = "/admin/"
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if not request.user.is_authenticated and not request.path.startswith(self.OPEN_PREFIXES):
+            if request.path.startswith(self.ADMIN_PREFIX):  # refused admin pages are audited (companyos.admin_audit)
+                from .admin_audit import log_admin_denied
+
+                log_admin_denied(request, reason="not signed in")
             login_url = reverse(settings.LOGIN_URL)
             if getattr(request, "htmx", False):
                 response = redirect(login_url)

@@ -48,7 +48,7 @@ ALLOWED_HOSTS = [
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "companyos.admin_apps.AdminConfig",  # django.contrib.admin, its site audited (companyos.admin_audit)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
