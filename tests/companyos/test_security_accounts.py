@@ -238,3 +238,9 @@ def test_the_admin_refuses_a_short_password_for_a_new_user(admin_user):
     assert response.status_code == 200
     assert "at least 12 characters" in response.content.decode()
     assert not get_user_model().objects.filter(username="newbie").exists()
+
+
+def test_the_demo_password_meets_the_rules():
+    from demo.catalog import DEMO_PASSWORD
+
+    validate_password(DEMO_PASSWORD)
