@@ -43,7 +43,20 @@ class ProfileAdmin(AuditedModelAdmin):
 
 class NoDeleteUserAdmin(AuditedModelAdmin, UserAdmin):
     """Users are deactivated, never deleted: their names stay on the audit trail (which the database
-    refuses to rewrite, so a delete would fail on the log's actor reference)."""
+    refuses to rewrite, so a delete would fail on the log's actor reference). An admin who is not a
+    superuser gives people roles (groups) but cannot make anyone a superuser, hand out single
+    permissions, or edit a superuser."""
+
+    SUPERUSER_ONLY = ("is_superuser", "user_permissions")
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if request.user.is_superuser else readonly + list(self.SUPERUSER_ONLY)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False

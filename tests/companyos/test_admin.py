@@ -358,3 +358,30 @@ def test_an_admin_unlocks_a_sign_in_and_it_is_audited(staff_admin, locked_out):
     entry = entries(get_user_model(), additional_data__event="login_unlocked").get()
     assert entry.actor == staff_admin and entry.object_pk == str(locked_out.pk)
     assert sign_in(locked_out).status_code == 302
+
+
+# --- users: an admin who is not a superuser cannot make one ---------------------------------------------------
+
+
+def test_an_admin_cannot_make_themselves_or_anyone_a_superuser(staff_admin, agent, admin_user):
+    client = login(staff_admin)
+    form = {
+        "username": staff_admin.username,
+        "first_name": "Changed",
+        "is_active": "on",
+        "is_staff": "on",
+        "is_superuser": "on",
+        "groups": [Group.objects.get(name="admin").pk],
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+    }
+    client.post(f"/admin/auth/user/{staff_admin.pk}/change/", form)
+    client.post(f"/admin/auth/user/{agent.pk}/change/", {**form, "username": agent.username})
+    User = get_user_model()
+    assert not User.objects.get(pk=staff_admin.pk).is_superuser
+    assert not User.objects.get(pk=agent.pk).is_superuser
+    assert User.objects.get(pk=agent.pk).first_name == "Changed"  # the rest of the form was saved
+    # ... nor edit a superuser (e.g. to take over their account).
+    response = client.post(f"/admin/auth/user/{admin_user.pk}/change/", {**form, "username": "taken"})
+    assert response.status_code == 403
+    assert User.objects.get(pk=admin_user.pk).username == admin_user.username
