@@ -1,40 +1,68 @@
 from django.contrib import admin
 
+from companyos import roles
+from companyos.admin_audit import AuditedModelAdmin, ReadOnlyAdminMixin
 from tenants.admin import TenantScopedAdmin
 
+from . import services
 from .models import Case, SavedView, Tag, Team
 
 
 @admin.register(Case)
-class CaseAdmin(TenantScopedAdmin):
-    """Read-mostly: case changes belong in the console, where they go through the services and
-    write their timeline. Admins may fix configuration fields here."""
+class CaseAdmin(ReadOnlyAdminMixin, TenantScopedAdmin):
+    """Read-only: every case change goes through cases.services in the console (row lock, version,
+    timeline entry, SLA impact), so the admin only lists and shows cases."""
 
     list_display = ["id", "subject", "tenant", "status", "priority", "owner", "created_at"]
     list_filter = ["status", "priority", "category", "channel"]
     search_fields = ["subject"]
     list_select_related = ["tenant", "owner"]
-    readonly_fields = [f.name for f in Case._meta.fields if f.name not in ("team", "duplicate_of")]
-    raw_id_fields = ["duplicate_of"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(AuditedModelAdmin):
     list_display = ["name", "slug", "manager"]
     filter_horizontal = ["members"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(AuditedModelAdmin):
     search_fields = ["name"]
 
 
 @admin.register(SavedView)
-class SavedViewAdmin(admin.ModelAdmin):
+class SavedViewAdmin(AuditedModelAdmin):
+    """What the console allows and nothing more: each user sees their own, the shared and the built-in
+    views; nobody edits one here (a view is saved from the queue); a delete goes through
+    cases.services.saved_view_delete, so only the owner, or an admin for a shared view, may delete, and
+    a built-in view never."""
+
     list_display = ["name", "owner", "shared", "builtin", "query"]
     list_filter = ["shared", "builtin"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.filter(pk__in=services.selectors.saved_views_for(request.user))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        if not super().has_delete_permission(request, obj):
+            return False
+        return obj is None or (
+            not obj.builtin and (obj.owner_id == request.user.pk or (obj.shared and roles.is_admin(request.user)))
+        )
+
+    def delete_model(self, request, obj):
+        services.saved_view_delete(view_id=obj.pk, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for view in queryset:
+            if self.has_delete_permission(request, view):
+                services.saved_view_delete(view_id=view.pk, actor=request.user)

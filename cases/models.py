@@ -5,6 +5,7 @@ import os
 import re
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -143,9 +144,25 @@ class Case(models.Model):
             models.Index(fields=["environment", "status"], name="case_environment_idx"),
             models.Index(fields=["channel", "status"], name="case_channel_idx"),
         ]
+        constraints = [
+            # A duplicate points at another case of its own tenant: this check refuses itself, the
+            # trigger of migration 0050 (PostgreSQL) another tenant's case.
+            models.CheckConstraint(
+                condition=Q(duplicate_of__isnull=True) | ~Q(duplicate_of=models.F("id")), name="case_not_own_duplicate"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.key} {self.subject}"
+
+    def clean(self):
+        super().clean()
+        if self.duplicate_of_id is None:
+            return
+        if self.duplicate_of_id == self.pk:
+            raise ValidationError({"duplicate_of": "A case cannot be a duplicate of itself."})
+        if self.duplicate_of.tenant_id != self.tenant_id:
+            raise ValidationError({"duplicate_of": "A case can only be a duplicate of a case of the same tenant."})
 
     @property
     def key(self) -> str:

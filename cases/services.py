@@ -447,6 +447,41 @@ def case_tag(*, case_id: int, actor, add: list[str] = (), remove: list[str] = ()
     return case
 
 
+# --- duplicates -------------------------------------------------------------------------------------
+
+
+@_atomic
+def case_mark_duplicate(*, case_id: int, actor, duplicate_of_id: int | None) -> Case:
+    """Mark a case a duplicate of another case of the same tenant (None: not a duplicate). The
+    model's `clean` and a constraint trigger (migration 0050) hold the same rule."""
+    case = _lock(case_id, actor)
+    if duplicate_of_id == case.duplicate_of_id:
+        return case
+    original = None
+    if duplicate_of_id is not None:
+        original = Case.objects.filter(pk=duplicate_of_id).only("id", "tenant_id", "duplicate_of_id").first()
+        if original is None or not _sees(actor, original.tenant_id):
+            raise NotPermitted("That case does not exist or is not visible to you.")
+        if original.pk == case.pk:
+            raise CaseError(f"{case.key} cannot be a duplicate of itself.")
+        if original.tenant_id != case.tenant_id:
+            raise CaseError(f"{case.key} can only be a duplicate of a case of the same tenant; {original.key} is not.")
+        if original.duplicate_of_id == case.pk:
+            raise CaseError(f"{original.key} is already a duplicate of {case.key}.")
+    was = f"{settings.CASE_KEY_PREFIX}-{case.duplicate_of_id}" if case.duplicate_of_id else "—"
+    case.duplicate_of = original
+    now = timezone.now()
+    _touch(case, now, "duplicate_of")
+    _timeline(
+        case,
+        Interaction.Kind.FIELDS,
+        actor=actor,
+        now=now,
+        data={"changes": {"duplicate_of": [was, original.key if original else "—"]}},
+    )
+    return case
+
+
 # --- attachments ------------------------------------------------------------------------------------
 
 

@@ -26,15 +26,50 @@ def log_access(instance: models.Model, *, view: str = "", extra: dict | None = N
 
 def log_denied(model: type[models.Model], pk, *, path: str = "", reason: str = "not visible") -> LogEntry:
     """Record an attempt to reach an object the actor may not see (answered with 404)."""
-    pk_str = str(pk)
+    pk_str = str(pk)[:255]
     return LogEntry.objects.create(
         content_type=ContentType.objects.get_for_model(model),
         object_pk=pk_str,
-        object_id=int(pk) if pk_str.isdigit() else None,
-        object_repr=f"{model._meta.verbose_name} {pk_str}",
+        object_id=int(pk_str) if pk_str.isdigit() and int(pk_str) <= BIGINT_MAX else None,
+        object_repr=f"{model._meta.verbose_name} {pk_str}"[:255],
         action=LogEntry.Action.ACCESS,
         additional_data={"denied": True, "reason": reason, "path": path},
         cid=get_cid(),  # log_create sets it for the other entries; a denial belongs to the same request
+    )
+
+
+BIGINT_MAX = 2**63 - 1  # LogEntry.object_id is a bigint: a larger id from a URL is kept in object_pk only
+
+
+def log_account_event(
+    event: str,
+    *,
+    user=None,
+    actor=None,
+    remote_addr: str | None = None,
+    denied: bool = False,
+    extra: dict | None = None,
+) -> LogEntry:
+    """Record a sign-in (`login`), a failed one (`login_failed`, a denial), a sign-out (`logout`)
+    or an unlock (`login_unlocked`) on the user it concerns, by id (`user` None: a username that
+    names nobody). `actor` is the user for their own sign-in and sign-out, the admin for an unlock;
+    for a failure it is left to the request (nobody signed in: whoever typed the password is not
+    known to be that user)."""
+    from django.contrib.auth import get_user_model
+
+    data = {"event": event, **(extra or {})}
+    if denied:
+        data["denied"] = True
+    return LogEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(get_user_model()),
+        object_pk=str(user.pk) if user is not None else "unknown",
+        object_id=user.pk if user is not None else None,
+        object_repr=f"user {user.pk}" if user is not None else "unknown user",
+        action=LogEntry.Action.ACCESS,
+        additional_data=data,
+        actor=actor,
+        remote_addr=remote_addr,
+        cid=get_cid(),
     )
 
 

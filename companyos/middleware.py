@@ -37,12 +37,17 @@ class LoginRequiredMiddleware:
     the machine APIs (which authenticate with their own tokens)."""
 
     OPEN_PREFIXES = ("/accounts/login/", "/static/", "/healthz", "/api/", "/admin/login/")
+    ADMIN_PREFIX = "/admin/"
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if not request.user.is_authenticated and not request.path.startswith(self.OPEN_PREFIXES):
+            if request.path.startswith(self.ADMIN_PREFIX):  # refused admin pages are audited (companyos.admin_audit)
+                from .admin_audit import log_admin_denied
+
+                log_admin_denied(request, reason="not signed in")
             login_url = reverse(settings.LOGIN_URL)
             if getattr(request, "htmx", False):
                 response = redirect(login_url)
@@ -81,6 +86,13 @@ def valid_ip(value: str) -> str | None:
         return None
 
 
+def client_ip(request) -> str | None:
+    """The client's address as the console records it: what `TRUSTED_PROXY_COUNT` proxies vouch for,
+    else REMOTE_ADDR; None when neither is an IP address. The audit trail and the sign-in lockout
+    (django-axes, `AXES_CLIENT_IP_CALLABLE`) both take it from here."""
+    return trusted_forwarded_for(request) or valid_ip(request.META.get("REMOTE_ADDR", ""))
+
+
 class AuditContextMiddleware(AuditlogMiddleware):
     """django-auditlog's middleware (actor, address, correlation id on every entry), trusting the
     client for nothing: the address is REMOTE_ADDR unless `TRUSTED_PROXY_COUNT` proxies vouch for a
@@ -89,7 +101,7 @@ class AuditContextMiddleware(AuditlogMiddleware):
 
     @staticmethod
     def _get_remote_addr(request):
-        return trusted_forwarded_for(request) or valid_ip(request.META.get("REMOTE_ADDR", ""))
+        return client_ip(request)
 
     @staticmethod
     def _get_remote_port(request) -> int | None:

@@ -8,6 +8,7 @@ REDIS_URL (Celery broker and cache).
 import os
 import sys
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -48,7 +49,7 @@ ALLOWED_HOSTS = [
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "companyos.admin_apps.AdminConfig",  # django.contrib.admin, its site audited (companyos.admin_audit)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "guardian",
     "auditlog",
+    "axes",  # login lockout; before companyos, so its failure handler has run when companyos.logins audits one
     "companyos",
     "tenants",
     "cases",
@@ -88,6 +90,7 @@ MIDDLEWARE = [
     "companyos.middleware.AuditContextMiddleware",
     "companyos.middleware.UserTimezoneMiddleware",
     "companyos.middleware.LoginRequiredMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a locked-out sign-in into companyos.logins.lockout_response
 ]
 
 ROOT_URLCONF = "companyos.urls"
@@ -125,6 +128,7 @@ if IS_POSTGRES and TESTING:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out username + address before any password check
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -133,12 +137,26 @@ GUARDIAN_RAISE_403 = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cases:list"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in lockout (django-axes): after AXES_FAILURE_LIMIT failed sign-ins in a row for one username
+# from one address, that pair is refused (429) until AXES_COOLOFF_MINUTES have passed without
+# another try, or an admin deletes its access attempt in /admin/axes/. The address is the one the
+# audit trail records (TRUSTED_PROXY_COUNT). Every sign-in, failure and sign-out is audited
+# (companyos.logins).
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "companyos.middleware.client_ip"
+AXES_LOCKOUT_CALLABLE = "companyos.logins.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

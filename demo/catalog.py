@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from companyos import roles
 from tenants.choices import BillingStatus, Health, Plan, Region, Segment, SupportTier
 
-DEMO_PASSWORD = "demo12345!"
+DEMO_PASSWORD = "support-demo-2026"  # meets the password rules (AUTH_PASSWORD_VALIDATORS)
 
 TEAMS = [
     # slug, name, manager username

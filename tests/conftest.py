@@ -32,6 +32,7 @@ def _data_migrations(request):
         roles = importlib.import_module("companyos.migrations.0002_roles")
         views = importlib.import_module("cases.migrations.0003_search_and_builtin_views")
         roles.create_roles(apps, None)
+        importlib.import_module("companyos.migrations.0050_roles_admin_restrictions").restrict(apps, None)
         from cases.models import SavedView
 
         for name, query, position in views.BUILTIN_VIEWS:
