@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "companyos.middleware.AuditContextMiddleware",
     "companyos.middleware.UserTimezoneMiddleware",
     "companyos.middleware.LoginRequiredMiddleware",
+    "companyos.middleware.ConsoleErrorPagesMiddleware",  # the styled 400/404 with DEBUG on too (the demo)
 ]
 
 ROOT_URLCONF = "companyos.urls"
