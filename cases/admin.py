@@ -10,7 +10,7 @@ class CaseAdmin(TenantScopedAdmin):
     """Read-mostly: case changes belong in the console, where they go through the services and
     write their timeline. Admins may fix configuration fields here."""
 
-    list_display = ["id", "subject", "tenant", "status", "priority", "owner", "created_at"]
+    list_display = ["key", "subject", "tenant", "status", "priority", "owner", "created_at"]
     list_filter = ["status", "priority", "category", "channel"]
     search_fields = ["subject"]
     list_select_related = ["tenant", "owner"]

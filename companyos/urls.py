@@ -5,6 +5,9 @@ from django.views.generic import RedirectView
 
 from . import views
 
+admin.site.site_header = admin.site.site_title = "CompanyOS Support Console admin"
+admin.site.index_title = "Configuration and records"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="cases:list", permanent=False)),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
