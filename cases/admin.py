@@ -13,7 +13,7 @@ class CaseAdmin(ReadOnlyAdminMixin, TenantScopedAdmin):
     """Read-only: every case change goes through cases.services in the console (row lock, version,
     timeline entry, SLA impact), so the admin only lists and shows cases."""
 
-    list_display = ["id", "subject", "tenant", "status", "priority", "owner", "created_at"]
+    list_display = ["key", "subject", "tenant", "status", "priority", "owner", "created_at"]
     list_filter = ["status", "priority", "category", "channel"]
     search_fields = ["subject"]
     list_select_related = ["tenant", "owner"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import django_filters as df
 from django import forms
@@ -13,10 +13,16 @@ from tenants.choices import Channel, Segment, SupportTier
 from tenants.selectors import tenant_visible_to
 
 from .choices import OPEN_STATUSES, PRIORITY_SLUG_CHOICES, Category, Environment, IssueType, Priority, Status
-from .models import Case, Tag, Team
+from .models import Case, SLAClock, Tag, Team
 from .selectors import parse_case_key
+from .sla.reports import NO_TEAM, missed_q
+from .sla.reports import Filters as SLAReportFilters
 
 SLA_STATES = [("breached", "Breached"), ("at_risk", "At risk"), ("on_track", "On track"), ("paused", "Paused")]
+# A clock missed in a period (the SLA dashboard's "missed" counts link here): first response or
+# resolution, started between sla_from and sla_to (days in the viewer's timezone), stopped late or
+# still running past due. Unlike `sla`, this is history: it applies to closed cases too.
+SLA_MISSED = [("first_response", "First response missed"), ("resolution", "Resolution missed")]
 
 STATUS_CHOICES = [("open", "Open (any)"), ("all", "All")] + list(Status.choices)
 
@@ -37,6 +43,7 @@ CB = forms.CheckboxSelectMultiple
 # Hours a case may have sat in its status, for the filter: a century (anything past it matches nothing
 # anyway, and a larger number would overflow the date arithmetic).
 MAX_STATUS_HOURS = 100 * 366 * 24
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)  # an open end of the missed-clock date range
 
 
 class CaseFilterSet(df.FilterSet):
@@ -62,7 +69,13 @@ class CaseFilterSet(df.FilterSet):
         widget=forms.TextInput(attrs={**W, "placeholder": "me, unassigned or a username"}),
     )
     team = df.ModelMultipleChoiceFilter(
-        widget=CB, to_field_name="slug", queryset=Team.objects.all(), method="filter_in", label="Team"
+        widget=CB,
+        to_field_name="slug",
+        queryset=Team.objects.all(),
+        method="filter_team",
+        label="Team",
+        null_label="No team",
+        null_value=NO_TEAM,
     )
     category = df.MultipleChoiceFilter(widget=CB, choices=Category.choices, label="Category")
     issue_type = df.MultipleChoiceFilter(widget=CB, choices=IssueType.choices, label="Issue type")
@@ -96,6 +109,15 @@ class CaseFilterSet(df.FilterSet):
         widget=forms.DateInput(attrs={**W, "type": "date"}),
     )
     sla = df.MultipleChoiceFilter(widget=CB, choices=SLA_STATES, method="filter_sla", label="SLA")
+    sla_missed = df.ChoiceFilter(
+        choices=SLA_MISSED, method="filter_sla_missed", label="SLA clock missed", widget=forms.Select(attrs=W)
+    )
+    sla_from = df.DateFilter(
+        method="filter_noop", label="Missed clock started from", widget=forms.DateInput(attrs={**W, "type": "date"})
+    )
+    sla_to = df.DateFilter(
+        method="filter_noop", label="Missed clock started to", widget=forms.DateInput(attrs={**W, "type": "date"})
+    )
     in_status_hours = df.NumberFilter(
         method="filter_in_status_hours",
         label="In current status for at least (hours)",
@@ -124,7 +146,17 @@ class CaseFilterSet(df.FilterSet):
         "channel",
         "tag",
     ]
-    MORE = ["owner", "created_after", "created_before", "updated_after", "updated_before", "in_status_hours"]
+    MORE = [
+        "owner",
+        "created_after",
+        "created_before",
+        "updated_after",
+        "updated_before",
+        "in_status_hours",
+        "sla_missed",
+        "sla_from",
+        "sla_to",
+    ]
 
     class Meta:
         model = Case
@@ -205,6 +237,30 @@ class CaseFilterSet(df.FilterSet):
         for value in values:
             wanted |= states[value]
         return qs.filter(wanted, status__in=OPEN_STATUSES)
+
+    def filter_sla_missed(self, qs, name, value):
+        """Cases with a `value` clock missed (stopped late, or running past due now) that started in
+        [sla_from 00:00, sla_to + 1 day 00:00) in the viewer's timezone: the SLA dashboard's rule
+        (cases.sla.reports), so its counts and this list agree."""
+        if not value:
+            return qs
+        data = self.form.cleaned_data
+        clocks = SLAClock.objects.filter(missed_q(timezone.now()), case_id=OuterRef("pk"), kind=value)
+        if data.get("sla_from") or data.get("sla_to"):
+            start = min(max(data.get("sla_from") or EARLIEST, EARLIEST), LATEST)
+            end = min(max(data.get("sla_to") or LATEST, EARLIEST), LATEST)
+            lo, hi = SLAReportFilters(date_from=start, date_to=end, tz=timezone.get_current_timezone()).bounds
+            clocks = clocks.filter(started_at__gte=lo, started_at__lt=hi)
+        return qs.filter(Exists(clocks))
+
+    def filter_team(self, qs, name, values):
+        if not values:
+            return qs
+        teams = [v for v in values if v != NO_TEAM]
+        wanted = Q(team__in=teams) if teams else Q()
+        if NO_TEAM in values:
+            wanted = (wanted | Q(team__isnull=True)) if teams else Q(team__isnull=True)
+        return qs.filter(wanted)
 
     def filter_in(self, qs, name, objects):
         return qs.filter(**{f"{name}__in": objects}) if objects else qs

@@ -189,3 +189,44 @@ class NoStoreMiddleware:
         if not request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
             patch_cache_control(response, no_store=True)
         return response
+
+
+class ConsoleErrorPagesMiddleware:
+    """The console's own 400 and 404 pages with DEBUG on too, as in production.
+
+    The demo (`.ci/demo`) runs with DEBUG on, where Django answers a 404 or a bad request with its
+    technical page: it lists every URL pattern and tells a forbidden case from a missing one by its
+    wording. Here a view's Http404, BadRequest or SuspiciousOperation, and an address no URL matches,
+    get the same handler (and so the same `404.html` / `400.html`) as with DEBUG off. A 500 keeps
+    Django's traceback page under DEBUG: that one is for the developer. With DEBUG off this does
+    nothing (Django's own exception handling already does exactly this)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if settings.DEBUG and response.status_code == 404 and getattr(request, "resolver_match", None) is None:
+            from django.http import Http404
+
+            return self._handler(request, 404, Http404(request.path))
+        return response
+
+    def process_exception(self, request, exception):
+        from django.core.exceptions import BadRequest, SuspiciousOperation
+        from django.http import Http404
+
+        if not settings.DEBUG:
+            return None
+        if isinstance(exception, Http404):
+            return self._handler(request, 404, exception)
+        if isinstance(exception, BadRequest | SuspiciousOperation):
+            return self._handler(request, 400, exception)
+        return None
+
+    @staticmethod
+    def _handler(request, status: int, exception: Exception):
+        from django.core.handlers.exception import get_exception_response
+        from django.urls import get_resolver, get_urlconf
+
+        return get_exception_response(request, get_resolver(get_urlconf()), status, exception)

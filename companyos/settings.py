@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "companyos.middleware.UserTimezoneMiddleware",
     "companyos.middleware.LoginRequiredMiddleware",
     "axes.middleware.AxesMiddleware",  # turns a locked-out sign-in into companyos.logins.lockout_response
+    "companyos.middleware.ConsoleErrorPagesMiddleware",  # the styled 400/404 with DEBUG on too (the demo)
 ]
 
 ROOT_URLCONF = "companyos.urls"

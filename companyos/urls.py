@@ -6,6 +6,9 @@ from django.views.generic import RedirectView
 from . import views
 from .access import audit_exempt
 
+admin.site.site_header = admin.site.site_title = "CompanyOS Support Console admin"
+admin.site.index_title = "Configuration and records"
+
 urlpatterns = [
     path(
         "",

@@ -9,10 +9,12 @@ import random
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from cases.models import Case
 from incidents.models import Incident
+from tenants.ingest import integration_mark_used
 from tenants.models import (
     SLI,
     Alert,
@@ -33,7 +35,12 @@ TROUBLED = "globex"  # the tenant whose API is burning its error budget right no
 
 @transaction.atomic
 def build_demo_telemetry(*, out=lambda msg: None, seed: int = 5) -> bool:
-    if Integration.objects.filter(name=DEMO_INTEGRATION).exists():
+    existing = Integration.objects.filter(name=DEMO_INTEGRATION).first()
+    if existing is not None:
+        if existing.last_used_at is None:  # a demo database loaded before the loader recorded its use
+            latest = SLI.objects.filter(integration=existing).aggregate(at=Max("received_at"))["at"]
+            if latest is not None:
+                integration_mark_used(integration_id=existing.pk, at=latest)
         return False
     raw, prefix, digest = Integration.new_token()
     integration = Integration.objects.create(name=DEMO_INTEGRATION, token_prefix=prefix, token_hash=digest)
@@ -212,6 +219,11 @@ def build_demo_telemetry(*, out=lambda msg: None, seed: int = 5) -> bool:
         )
     for model, objects in rows.items():
         model.objects.bulk_create(objects, batch_size=2000)
+    # The rows stand for what the integration sent: its "Last used" says so (the API records a use
+    # the same way when a token authenticates).
+    sent = [item.received_at for objects in rows.values() for item in objects]
+    if sent:
+        integration_mark_used(integration_id=integration.pk, at=max(sent))
     _demo_incidents()
     out(
         f"Demo telemetry: {sum(len(v) for v in rows.values()):,} rows from integration “{DEMO_INTEGRATION}” "

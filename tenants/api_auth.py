@@ -1,9 +1,9 @@
 """Token authentication for the machine APIs: `Authorization: Bearer <token>` of an Integration."""
 
-from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
+from .ingest.integrations import integration_mark_used
 from .telemetry import Integration, hash_token
 
 
@@ -35,7 +35,7 @@ class IntegrationTokenAuthentication(BaseAuthentication):
             raise AuthenticationFailed("Unknown token.")
         if integration.revoked_at is not None:
             raise AuthenticationFailed("This token was revoked.")
-        Integration.objects.filter(pk=integration.pk).update(last_used_at=timezone.now())
+        integration_mark_used(integration_id=integration.pk)
         return IntegrationPrincipal(integration), integration
 
     def authenticate_header(self, request):

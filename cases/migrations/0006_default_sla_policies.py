@@ -1,11 +1,11 @@
-"""The default SLA set-up, so a fresh console runs clocks from its first case: seed 003's table (the
-product default) on an office-hours calendar, Standard for the standard tier and Premium/Enterprise
+"""The default SLA set-up, so a fresh console runs clocks from its first case: the case & escalation
+model's table (seed 003, the product default) on an office-hours calendar, Standard for the standard tier and Premium/Enterprise
 for the premium and enterprise tiers. Admins change all of it in the console (/sla/policies/)."""
 from datetime import timedelta
 
 from django.db import migrations
 
-from cases.sla.presets import PRESETS, preset_targets
+from cases.sla.presets import preset_description, preset_targets
 
 HOURS = {str(day): [["08:00", "16:00"]] for day in range(5)}
 
@@ -27,11 +27,10 @@ def forward(apps, schema_editor):
     if Policy.objects.exists():
         return
     calendar = Calendar.objects.create(name="Office hours (Oslo)", timezone="Europe/Oslo", weekly_hours=HOURS, holiday_country="NO")
-    source = PRESETS["seed-003"]["source"]
     standard = Policy.objects.create(name="Standard", calendar=calendar, targets=_targets("standard"), preset="seed-003:standard",
-                                     description=f"Seed 003, Standard column. {source}")
+                                     description=preset_description("seed-003", "standard"))
     premium = Policy.objects.create(name="Premium/Enterprise", calendar=calendar, targets=_targets("premium"), preset="seed-003:premium",
-                                    description=f"Seed 003, Premium/Enterprise column. {source}")
+                                    description=preset_description("seed-003", "premium"))
     Rule.objects.create(position=10, support_tier="enterprise", policy=premium)
     Rule.objects.create(position=20, support_tier="premium", policy=premium)
     Rule.objects.create(position=90, policy=standard)

@@ -32,7 +32,7 @@ from companyos import timefmt
 from ..choices import OPEN_STATUSES, Priority, Status
 from ..models import Case, SLAClock, SLAPolicy, SLAPolicyRule, calendar_from_snapshot
 from . import calendar as sla
-from .presets import PRESETS, preset_column, preset_targets
+from .presets import preset_column, preset_description, preset_targets
 
 Kind = SLAClock.Kind
 State = SLAClock.State
@@ -75,9 +75,7 @@ def load_preset(*, preset: str, column: str | None, name: str, calendar=None, **
                 business = business and calendar is not None
                 targets[priority][kind] = {"minutes": round(duration.total_seconds() / 60, 2), "business": business}
     column_key = preset_column(preset, column)
-    description = (
-        f"{PRESETS[preset]['name']} — {PRESETS[preset]['columns'][column_key]['name']}. {PRESETS[preset]['source']}"
-    )
+    description = preset_description(preset, column_key)
     policy, created = SLAPolicy.objects.get_or_create(
         name=name,
         defaults={

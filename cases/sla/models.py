@@ -170,6 +170,13 @@ class SLAPolicy(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def preset_label(self) -> str:
+        """The preset this policy was loaded from, as admins read it ("" when none)."""
+        from .presets import preset_label
+
+        return preset_label(self.preset) if self.preset else ""
+
     def target(self, priority_slug: str, kind: str) -> tuple[timedelta, bool] | None:
         row = (self.targets or {}).get(priority_slug, {}).get(kind)
         if not row:

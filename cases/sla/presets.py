@@ -1,10 +1,14 @@
 """The SLA tables of the seeds as plain data (no ORM), for admins to load as a policy in one click.
 
 `PRESETS[key]` is a dict with
-* `name`, `source` (where the numbers come from) and `notes` (every reading we had to make);
+* `name` (what the preset is, as admins see it), `description` (one or two sentences a customer's
+  admin understands: what the targets are, in what time), and, for us only and never shown in the
+  console, `source` (where the numbers come from) and `notes` (every reading we had to make);
 * `priority_map`: the seed's own labels -> our priorities (`critical`, `high`, `medium`, `low`,
   the slugs of `cases.choices.Priority`);
-* `columns`: {column key: {"name": ..., "targets": {priority: {kind: Target | None}}}} where kind is
+* `columns`: {column key: {"name": ..., "policy_name": ..., "description": ..., "targets": {priority:
+  {kind: Target | None}}}} (`policy_name`, the name a loaded column gets; `description`, the policy's
+  description, falling back to the preset's) where kind is
   `first_response`, `resolution` or `update` (the update cadence) and None means "the seed gives no
   such target" (no clock runs);
 * `default_column` and `tiers` (support tier -> column; seed 003's Premium/Enterprise column serves
@@ -107,7 +111,9 @@ _S004_SEV = {
 
 PRESETS: dict[str, dict] = {
     "seed-003": {
-        "name": "Case & Escalation Model v0 (default)",
+        "name": "Case & escalation model",
+        "description": "Business-hours targets by support tier, the console's default: a first response within "
+        "15 minutes (critical) to 1 business day (low), and regular updates on critical and high cases.",
         "source": "seed 003 (Case & Escalation Model v0), table 'SLA Targets (example)'; update cadence from "
         "'Engineering escalation: require update cadence (e.g., every 4 hrs for P0, daily for P1)'.",
         "notes": [
@@ -127,16 +133,27 @@ PRESETS: dict[str, dict] = {
         "columns": {
             "standard": {
                 "name": "Standard",
+                "policy_name": "Case & escalation model — Standard",
+                "description": "Standard support, in business hours: first response within 15 min (critical), 1 h "
+                "(high), 4 h (medium) or 1 business day (low); resolution within 4 h, 8 h, 2 or 5 business "
+                "days. Critical cases get an update every 4 hours, high ones daily.",
                 "targets": {p: _row(_S003_FIRST[p], _S003_STANDARD[p], _S003_UPDATE[p]) for p in PRIORITIES},
             },
             "premium": {
                 "name": "Premium/Enterprise",
+                "policy_name": "Case & escalation model — Premium/Enterprise",
+                "description": "Premium and enterprise support, in business hours: the same first response as "
+                "Standard (15 min to 1 business day) and faster resolution: within 2 h (critical), 6 h (high), "
+                "1 or 3 business days. Critical cases get an update every 4 hours, high ones daily.",
                 "targets": {p: _row(_S003_FIRST[p], _S003_PREMIUM[p], _S003_UPDATE[p]) for p in PRIORITIES},
             },
         },
     },
     "seed-002": {
-        "name": "Support Playbook response times",
+        "name": "Support playbook — response times",
+        "description": "Round-the-clock (24×7) targets: first response within 15 min (critical), 1 h (high), "
+        "4 h (medium) or 24 h (low); resolution within 4 h, 8 h, 72 h or 7 days; updates every 30 min, "
+        "2 h or daily.",
         "source": "seed 002 (Support Playbook), table 'Response Time Guidelines' (First Response, Update "
         "Frequency, Resolution Target).",
         "notes": [
@@ -154,7 +171,9 @@ PRESETS: dict[str, dict] = {
         "columns": {"default": {"name": "All tiers", "targets": {p: dict(_S002[p]) for p in PRIORITIES}}},
     },
     "seed-001": {
-        "name": "Support Operations response SLAs by channel",
+        "name": "Support operations — channel SLAs",
+        "description": "First-response targets per channel (e-mail, Slack, phone), 24×7: critical cases are "
+        "answered within 15 minutes on every channel and updated every 30 minutes. No resolution targets.",
         "source": "seed 001 (Troubleshooting & Support Operations), table 'Response Time SLAs' (Email, "
         "Slack, Phone columns); critical update cadence from 'Incident Response Procedure: Keep "
         "customer updated every 30 minutes'.",
@@ -175,16 +194,40 @@ PRESETS: dict[str, dict] = {
         "columns": {
             channel: {
                 "name": label,
+                "policy_name": f"Support operations — channel SLAs ({label})",
+                "description": description,
                 "targets": {
                     p: _row(_S001[channel][p], None, _S001_CRITICAL_UPDATE if p == "critical" else None)
                     for p in PRIORITIES
                 },
             }
-            for channel, label in (("email", "Email"), ("slack", "Slack"), ("phone", "Phone"))
+            for channel, label, description in (
+                (
+                    "email",
+                    "Email",
+                    "E-mail, 24×7: first response within 15 min (critical), 2 h (high), 4 h (medium) or 24 h "
+                    "(low). Critical cases are updated every 30 minutes. No resolution targets.",
+                ),
+                (
+                    "slack",
+                    "Slack",
+                    "Slack, 24×7: first response within 15 min (critical), 1 h (high), 4 h (medium) or 24 h "
+                    "(low). Critical cases are updated every 30 minutes. No resolution targets.",
+                ),
+                (
+                    "phone",
+                    "Phone",
+                    "Phone, 24×7: critical cases answered within 15 minutes and updated every 30 minutes; other "
+                    "priorities have no phone target.",
+                ),
+            )
         },
     },
     "seed-004": {
-        "name": "Support Runbook Sev-1..3",
+        "name": "Diagnostics runbook — Sev-1..3",
+        "description": "Severity-based targets: acknowledge within 30 min (Sev-1), 4 h (Sev-2) or 1 business "
+        "day (Sev-3); mitigate within 4 h, 1 or 5 business days; updates hourly (Sev-1) or twice a day "
+        "(Sev-2). Low cases use Sev-3's targets.",
         "source": "seed 004 (Support Runbook), 'Resolution: for SLA purposes' (time to acknowledge, time to "
         "mitigate) and the Escalation Matrix (update cadence).",
         "notes": [
@@ -207,6 +250,34 @@ PRESETS: dict[str, dict] = {
         },
     },
 }
+
+
+def preset_policy_name(preset_key: str, column: str | None = None) -> str:
+    """The name a loaded column gets: the column's `policy_name`, else the preset's name (one column)
+    or "<preset> — <column>"."""
+    preset = _preset(preset_key)
+    col = preset["columns"][preset_column(preset_key, column)]
+    if col.get("policy_name"):
+        return col["policy_name"]
+    return preset["name"] if len(preset["columns"]) == 1 else f"{preset['name']} — {col['name']}"
+
+
+def preset_description(preset_key: str, column: str | None = None) -> str:
+    """The description a loaded column gets (customer-readable, no provenance)."""
+    preset = _preset(preset_key)
+    return preset["columns"][preset_column(preset_key, column)].get("description") or preset["description"]
+
+
+def preset_label(preset_ref: str) -> str:
+    """A policy's `preset` ("<key>:<column>") as admins read it: "Case & escalation model · Standard"."""
+    key, _, column = (preset_ref or "").partition(":")
+    preset = PRESETS.get(key)
+    if preset is None:
+        return preset_ref
+    col = preset["columns"].get(column)
+    if col is None or len(preset["columns"]) == 1:
+        return preset["name"]
+    return f"{preset['name']} · {col['name']}"
 
 
 def preset_column(preset_key: str, column: str | None = None) -> str:

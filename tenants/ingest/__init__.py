@@ -5,7 +5,8 @@ integration tokens that authenticate them, and the retention purge.
     batch         ingest_batch: check the integration's tenants, validate a whole batch, then upsert it
                   on (integration, source_id)
     alertmanager  alertmanager_receive: Alertmanager webhook (version 4) → Alert rows
-    integrations  integration_create / _update / _revoke / _rotate_token (audited by django-auditlog)
+    integrations  integration_create / _update / _revoke / _rotate_token (audited by django-auditlog),
+                  integration_mark_used ("Last used")
     retention     purge_telemetry: delete what is older than the window, keep the current state
 
 Views and tasks import from here (`from tenants import ingest`; `ingest.ingest_batch(...)`).
@@ -26,6 +27,7 @@ from .batch import (
 from .integrations import (
     IntegrationError,
     integration_create,
+    integration_mark_used,
     integration_revoke,
     integration_rotate_token,
     integration_update,
@@ -51,6 +53,7 @@ __all__ = [
     "alertmanager_receive",
     "IntegrationError",
     "integration_create",
+    "integration_mark_used",
     "integration_update",
     "integration_revoke",
     "integration_rotate_token",

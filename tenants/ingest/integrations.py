@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ..models import Tenant
@@ -109,3 +111,18 @@ def integration_rotate_token(*, integration_id: int, actor) -> tuple[Integration
     raw, integration.token_prefix, integration.token_hash = Integration.new_token()
     integration.save(update_fields=["token_prefix", "token_hash"])
     return integration, raw
+
+
+# "Last used" is shown to the minute ("3 min ago"): one write a minute per integration is enough, and
+# an integration sending a batch a second does not rewrite its own row a second time.
+MARK_USED_EVERY = timedelta(minutes=1)
+
+
+def integration_mark_used(*, integration_id: int, at: datetime | None = None) -> bool:
+    """Record that the integration was used at `at` (now): its token authenticated an API call, or
+    (the demo loader) it delivered rows. Never moves the time back, and skips the write when the
+    stored time is less than MARK_USED_EVERY older. Not audited (as last_used_at is excluded from
+    the log); returns whether the row was written."""
+    at = at or timezone.now()
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=at - MARK_USED_EVERY)
+    return bool(Integration.objects.filter(stale, pk=integration_id).update(last_used_at=at))

@@ -252,3 +252,39 @@ def test_services_refuse_no_or_unknown_tenants(admin_user, tenant_a):
     with pytest.raises(ingest.IntegrationError, match="No tenant with id 424242"):
         ingest.integration_create(name="Ghost", actor=admin_user, tenant_ids=[tenant_a.pk, 424242])
     assert not Integration.objects.exists()
+# -- issue 9, finding 24: the page's own nav item; "Last used" reflects use ---------------------------
+
+
+def test_integrations_page_highlights_its_own_nav_item(admin_client, existing):
+    body = admin_client.get(LIST).content.decode()
+    current = re.findall(r'<a href="([^"]+)"[^>]*aria-current="page"', body)
+    assert current == ["/tenants/integrations/"], current
+    # …and the tenant pages still highlight Tenants.
+    body = admin_client.get("/tenants/").content.decode()
+    assert re.findall(r'<a href="([^"]+)"[^>]*aria-current="page"', body) == ["/tenants/"]
+
+
+def test_api_use_shows_as_last_used_on_the_page(admin_client, existing):
+    raw = ingest.integration_rotate_token(integration_id=existing.pk, actor=None)[1]
+    assert "never" in admin_client.get(LIST).content.decode()
+    assert api_status(raw) in (201, 200, 400)  # authenticated: whatever the item's fate, the token was used
+    existing.refresh_from_db()
+    assert existing.last_used_at is not None
+    row = re.search(r"<b>Prometheus EU</b>.*?</tr>", admin_client.get(LIST).content.decode(), re.S).group(0)
+    assert "never" not in row and row.count("<time ") == 2  # created, and last used
+
+
+def test_mark_used_writes_at_most_once_a_minute_and_never_backwards(existing):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    t0 = timezone.now()
+    assert ingest.integration_mark_used(integration_id=existing.pk, at=t0) is True
+    assert ingest.integration_mark_used(integration_id=existing.pk, at=t0 + timedelta(seconds=30)) is False
+    assert ingest.integration_mark_used(integration_id=existing.pk, at=t0 - timedelta(hours=1)) is False
+    existing.refresh_from_db()
+    assert existing.last_used_at == t0
+    assert ingest.integration_mark_used(integration_id=existing.pk, at=t0 + timedelta(minutes=2)) is True
+    existing.refresh_from_db()
+    assert existing.last_used_at == t0 + timedelta(minutes=2)

@@ -13,6 +13,7 @@ from tenants.models import Tenant
 
 from ...choices import Priority
 from ...models import BusinessCalendar, SLAPolicy, Team
+from .. import presets
 from ..models import CLOCK_KINDS, PRIORITY_SLUGS
 from ..presets import PRESETS, UNITS
 from .common import (
@@ -355,19 +356,15 @@ class PreviewForm(forms.Form):
 
 def _preset_choices() -> list[tuple[str, str]]:
     return [
-        (f"{key}:{column}", f"{preset['name']} — {col['name']}")
+        (f"{key}:{column}", presets.preset_policy_name(key, column))
         for key, preset in PRESETS.items()
         for column, col in preset["columns"].items()
     ]
 
 
 def preset_policy_name(key: str, column: str) -> str:
-    """The name a loaded preset gets: the preset's, and its column's when it has several."""
-    preset = PRESETS[key]
-    name = preset["name"]
-    if len(preset["columns"]) > 1:
-        name = f"{name} — {preset['columns'][column]['name']}"
-    return name[:100]
+    """The name a loaded preset gets (cases.sla.presets.preset_policy_name), within the name's length."""
+    return presets.preset_policy_name(key, column)[:100]
 
 
 def preset_uses_business_time(key: str, column: str) -> bool:

@@ -9,7 +9,7 @@ cases or clocks:
   tiles, the by-priority, by-segment and priority × segment tables and MTTA/MTTR all come from it
   and can never disagree with each other;
 * one query grouped by tenant, one by team, one by ISO week (TruncWeek in the viewer's timezone);
-* two queries for the current breaches and at-risk cases (their counts and the first rows).
+* two queries for the current breaches and at-risk cases (their counts and one page of rows).
 
 Definitions (the footnote on the page says the same):
 
@@ -31,16 +31,16 @@ Where things are:
     filters   Filters (the date range and dimensions), the tenant scope (clocks_visible_to,
               open_cases_visible_to, through tenants.selectors.visible_tenant_ids), the constants
     outcomes  met / missed / pending / finished as Q objects, and the grouped queries' aggregates
-    values    Attainment, Mean, Row, Trend, Week; percent, minutes, duration_text (no queries)
-    compute   dashboard() and current_breaches(), and the Dashboard they return
-    chart     trend_chart: the weekly chart's geometry (pure)
+    values    Attainment, Mean, Row, Trend, Week; percent, minutes, duration_text, heat_step (no queries)
+    compute   dashboard(), breach_counts() and current_breaches() (one page), and the Dashboard they fill
+    chart     trend_chart and bar_chart: the charts' geometry (pure)
     export    csv_rows and CSV_HEADER
 
 Views import the package (`from .. import reports as sla_reports`; `sla_reports.dashboard(...)`).
 """
 
-from .chart import trend_chart
-from .compute import Dashboard, current_breaches, dashboard, iso_weeks
+from .chart import bar_chart, trend_chart
+from .compute import Dashboard, breach_counts, current_breaches, dashboard, fill_breaches, iso_weeks
 from .export import CSV_HEADER, csv_rows
 from .filters import (
     BREACH_LIST_LIMIT,
@@ -48,6 +48,7 @@ from .filters import (
     FIRST_RESPONSE,
     KINDS,
     MAX_RANGE_DAYS,
+    NO_TEAM,
     PAUSED,
     RESOLUTION,
     STOPPED,
@@ -57,7 +58,19 @@ from .filters import (
     open_cases_visible_to,
 )
 from .outcomes import CALENDAR_TIME, finished_q, met_q, missed_q, overdue_q, pending_q
-from .values import Attainment, Mean, Row, Trend, Week, duration_text, minutes, percent
+from .values import (
+    HEAT_LEGEND,
+    HEAT_STEPS,
+    Attainment,
+    Mean,
+    Row,
+    Trend,
+    Week,
+    duration_text,
+    heat_step,
+    minutes,
+    percent,
+)
 
 __all__ = [
     "FIRST_RESPONSE",
@@ -67,6 +80,7 @@ __all__ = [
     "DEFAULT_RANGE_DAYS",
     "MAX_RANGE_DAYS",
     "BREACH_LIST_LIMIT",
+    "NO_TEAM",
     "ZERO",
     "KINDS",
     "Filters",
@@ -88,6 +102,12 @@ __all__ = [
     "Dashboard",
     "dashboard",
     "current_breaches",
+    "breach_counts",
+    "fill_breaches",
+    "bar_chart",
+    "heat_step",
+    "HEAT_STEPS",
+    "HEAT_LEGEND",
     "iso_weeks",
     "trend_chart",
     "CSV_HEADER",

@@ -15,7 +15,7 @@ from tenants.choices import Segment
 from ...choices import Priority
 from ...models import Case, SLAClock
 from .chart import trend_chart
-from .filters import BREACH_LIST_LIMIT, Filters, _dimension_q, clocks_visible_to, open_cases_visible_to
+from .filters import BREACH_LIST_LIMIT, NO_TEAM, Filters, _dimension_q, clocks_visible_to, open_cases_visible_to
 from .outcomes import _duration_aggregates, _outcome_aggregates
 from .values import Row, Trend, Week, _row_from, minutes
 
@@ -32,9 +32,34 @@ class Dashboard:
     by_tenant: list[Row]
     by_team: list[Row]
     weeks: list[Week]
-    breaches: list[Case] = field(default_factory=list)
+    breaches: list[Case] = field(default_factory=list)  # one page of the breach list
     breached_count: int = 0
     at_risk_count: int = 0
+    breach_page: int = 1
+    breach_page_size: int = BREACH_LIST_LIMIT
+
+    @classmethod
+    def breaches_only(cls, filters: Filters, *, now: datetime) -> Dashboard:
+        """An empty dashboard to hold just the breach list (fill_breaches), for paging it."""
+        empty = Row("all", "")
+        return cls(filters, now, empty, empty, [], [], [], [], [], [])
+
+    @property
+    def breach_total(self) -> int:
+        return self.breached_count + self.at_risk_count
+
+    @property
+    def breach_pages(self) -> int:
+        return max(1, -(-self.breach_total // self.breach_page_size))
+
+    @property
+    def breach_first(self) -> int:
+        """The position (1-based) of the page's first row in the whole list."""
+        return (self.breach_page - 1) * self.breach_page_size + 1 if self.breaches else 0
+
+    @property
+    def breach_last(self) -> int:
+        return self.breach_first + len(self.breaches) - 1 if self.breaches else 0
 
     @property
     def has_data(self) -> bool:
@@ -64,7 +89,7 @@ class Dashboard:
         return trend_chart(self.weeks)
 
 
-def dashboard(user, filters: Filters, *, now: datetime, breaches: bool = True) -> Dashboard:
+def dashboard(user, filters: Filters, *, now: datetime, breaches: bool = True, breach_page: int = 1) -> Dashboard:
     """Everything the dashboard shows for `user` (scoped to the tenants they may see)."""
     lo, hi = filters.bounds
     prev_lo, _ = filters.previous().bounds
@@ -84,19 +109,22 @@ def dashboard(user, filters: Filters, *, now: datetime, breaches: bool = True) -
         )
     )
     overall, previous = Row("all", _period_label(filters)), Row("previous", _period_label(filters.previous()))
-    priorities = {p.value: Row(p.slug, f"{p.code} {p.label}", priority=p.value) for p in Priority}
-    segments = {s.value: Row(s.value, str(s.label)) for s in Segment}
+    priorities = {
+        p.value: Row(p.slug, f"{p.code} {p.label}", priority=p.value, dims={"priority": p.slug}) for p in Priority
+    }
+    segments = {s.value: Row(s.value, str(s.label), dims={"segment": s.value}) for s in Segment}
     cells: dict[tuple[int, str], Row] = {}
     for values in cube:
         p, s = values["case__priority"], values["case__tenant__segment"]
         row = _row_from(
             values, f"{Priority(p).slug}/{s}", f"{Priority(p).label} · {_segment_label(s)}", durations=True, priority=p
         )
+        row.dims = {"priority": Priority(p).slug, "segment": s}
         cells[(p, s)] = row
         overall += row
-        priorities.setdefault(p, Row(str(p), str(p), priority=p))
+        priorities.setdefault(p, Row(str(p), str(p), priority=p, dims={"priority": Priority(p).slug}))
         priorities[p] += row
-        segments.setdefault(s, Row(s, _segment_label(s)))
+        segments.setdefault(s, Row(s, _segment_label(s), dims={"segment": s}))
         segments[s] += row
         previous += _row_from(values, "", "", "prev_", durations=True)
 
@@ -104,14 +132,22 @@ def dashboard(user, filters: Filters, *, now: datetime, breaches: bool = True) -
 
     # 2. By tenant and by team (this period only).
     by_tenant = [
-        replace(_row_from(v, v["case__tenant__slug"], v["case__tenant__name"]), ident=v["case__tenant_id"])
+        replace(
+            _row_from(v, v["case__tenant__slug"], v["case__tenant__name"]),
+            ident=v["case__tenant_id"],
+            dims={"tenant": v["case__tenant__slug"]},
+        )
         for v in in_range.order_by()
         .values("case__tenant_id", "case__tenant__slug", "case__tenant__name")
         .annotate(**_outcome_aggregates(now))
     ]
     by_tenant.sort(key=lambda r: (-r.missed, r.label.lower(), r.key))
     by_team = [
-        replace(_row_from(v, v["case__team__slug"] or "", v["case__team__name"] or "No team"), ident=v["case__team_id"])
+        replace(
+            _row_from(v, v["case__team__slug"] or "", v["case__team__name"] or "No team"),
+            ident=v["case__team_id"],
+            dims={"team": v["case__team__slug"] or NO_TEAM},
+        )
         for v in in_range.order_by()
         .values("case__team_id", "case__team__slug", "case__team__name")
         .annotate(**_outcome_aggregates(now))
@@ -154,26 +190,60 @@ def dashboard(user, filters: Filters, *, now: datetime, breaches: bool = True) -
         weeks=weeks,
     )
     if breaches:
-        result.breaches, result.breached_count, result.at_risk_count = current_breaches(user, filters, now=now)
+        fill_breaches(result, user, page=breach_page)
     return result
 
 
-def current_breaches(
-    user, filters: Filters, *, now: datetime, limit: int = BREACH_LIST_LIMIT
-) -> tuple[list[Case], int, int]:
-    """Open cases breached (a running clock past due) or at risk (past the at-risk threshold, not
-    yet due) right now, soonest due first: (the first `limit`, how many breached, how many at risk).
-    The date range does not apply: this is the current state."""
+def fill_breaches(dash: Dashboard, user, *, page: int = 1) -> Dashboard:
+    """Put the current breach counts and page `page` of the breach list (clamped to the pages there
+    are) on `dash`: two queries, whatever the page."""
+    breached, at_risk = breach_counts(user, dash.filters, now=dash.now)
+    dash.breached_count, dash.at_risk_count = breached, at_risk
+    dash.breach_page = min(max(page, 1), dash.breach_pages)
+    dash.breaches = current_breaches(
+        user,
+        dash.filters,
+        now=dash.now,
+        limit=dash.breach_page_size,
+        offset=(dash.breach_page - 1) * dash.breach_page_size,
+    )
+    return dash
+
+
+# The queue's SLA states (cases.filtersets, ?sla=breached / at_risk), so the dashboard's counts and
+# the queue they link to agree to the case.
+def _breached_q(now: datetime) -> Q:
+    return Q(sla_due_at__lt=now)
+
+
+def _at_risk_q(now: datetime) -> Q:
+    return Q(sla_risk_at__lte=now, sla_due_at__gte=now)
+
+
+def breach_counts(user, filters: Filters, *, now: datetime) -> tuple[int, int]:
+    """How many open cases are breached and at risk right now (the dimension filters apply, the
+    date range does not)."""
     qs = open_cases_visible_to(user).filter(_dimension_q(filters))
-    breached, at_risk = Q(sla_due_at__lte=now), Q(sla_risk_at__lte=now, sla_due_at__gt=now)
-    counts = qs.aggregate(breached=Count("pk", filter=breached), at_risk=Count("pk", filter=at_risk))
+    counts = qs.aggregate(breached=Count("pk", filter=_breached_q(now)), at_risk=Count("pk", filter=_at_risk_q(now)))
+    return counts["breached"], counts["at_risk"]
+
+
+def current_breaches(
+    user, filters: Filters, *, now: datetime, limit: int = BREACH_LIST_LIMIT, offset: int = 0
+) -> list[Case]:
+    """Open cases breached (a running clock past due) or at risk (past the at-risk threshold, not
+    yet due) right now, soonest due first: `limit` of them from `offset` (one page). The date range
+    does not apply: this is the current state."""
+    qs = open_cases_visible_to(user).filter(_dimension_q(filters))
     rows = list(
-        qs.filter(breached | at_risk).select_related("tenant", "owner", "team").order_by("sla_due_at", "id")[:limit]
+        qs.filter(_breached_q(now) | _at_risk_q(now))
+        .select_related("tenant", "owner", "team")
+        .order_by("sla_due_at", "id")[offset : offset + limit]
     )
     for case in rows:
-        case.sla_state = "breached" if case.sla_due_at <= now else "at_risk"
+        case.sla_state = "breached" if case.sla_due_at < now else "at_risk"
         case.sla_clock_label = SLAClock.Kind(case.sla_clock).label if case.sla_clock in SLAClock.Kind.values else "—"
-    return rows, counts["breached"], counts["at_risk"]
+    return rows
 
 
 def _segment_label(value: str) -> str:

@@ -20,7 +20,8 @@ PAUSED = SLAClock.State.PAUSED
 
 DEFAULT_RANGE_DAYS = 28
 MAX_RANGE_DAYS = 366
-BREACH_LIST_LIMIT = 50
+BREACH_LIST_LIMIT = 50  # rows per page of the breach list
+NO_TEAM = "none"  # the queue's team filter value for cases without a team (cases.filtersets)
 ZERO = timedelta(0)
 # The two kinds the dashboard reports, with the short names used in annotations and the CSV.
 KINDS = ((FIRST_RESPONSE, "fr"), (RESOLUTION, "res"))

@@ -45,6 +45,23 @@ class Attainment:
     def percent(self) -> Decimal | None:
         return percent(self.met, self.missed)
 
+    @property
+    def heat(self) -> int | None:
+        """The heat-map colour step of this attainment (HEAT_STEPS), None without outcomes."""
+        return heat_step(self.percent)
+
+
+# The heat map's colour steps: attainment at or above the bound → the step (a CSS class heat-N);
+# below the last bound, step 0. Six fixed steps, so the page needs no inline style.
+HEAT_STEPS = ((Decimal(95), 5), (Decimal(90), 4), (Decimal(80), 3), (Decimal(70), 2), (Decimal(50), 1))
+HEAT_LEGEND = ("below 50%", "50–70%", "70–80%", "80–90%", "90–95%", "95% and over")
+
+
+def heat_step(value: Decimal | None) -> int | None:
+    if value is None:
+        return None
+    return next((step for bound, step in HEAT_STEPS if value >= bound), 0)
+
 
 @dataclass
 class Mean:
@@ -97,6 +114,9 @@ class Row:
     mttr: Mean = field(default_factory=Mean)
     priority: int | None = None
     ident: int | None = None  # the tenant's or team's id
+    # The queue's filters for this row's cases (its own dimension): {"priority": "critical"},
+    # {"segment": "smb"}, {"tenant": "acme"}, {"team": "none"}; {} for the overall row.
+    dims: dict = field(default_factory=dict)
 
     def __iadd__(self, other: Row) -> Row:
         self.first_response += other.first_response

@@ -96,7 +96,7 @@ def _preset_groups() -> list[dict]:
             {
                 "key": key,
                 "name": preset["name"],
-                "source": preset["source"],
+                "description": preset["description"],
                 "default": key == DEFAULT_PRESET,
                 "single": len(columns) == 1,
                 "columns": columns,
@@ -107,15 +107,6 @@ def _preset_groups() -> list[dict]:
     return groups
 
 
-def _preset_label(policy: SLAPolicy) -> str:
-    key, _, column = (policy.preset or "").partition(":")
-    preset = PRESETS.get(key)
-    if not preset:
-        return policy.preset
-    col = preset["columns"].get(column, {}).get("name", column)
-    return f"Seed {key.removeprefix('seed-')} · {col}"
-
-
 def _list_context(preset_form=None) -> dict:
     rows = selectors.policy_rows()
     audit.log_list_access(SLAPolicy, [row.policy.pk for row in rows], view="sla policies")
@@ -123,7 +114,7 @@ def _list_context(preset_form=None) -> dict:
     if overriding:
         audit.log_list_access(Tenant, overriding, view="sla policies: tenant overrides")
     for row in rows:
-        row.preset_label = _preset_label(row.policy)
+        row.preset_label = row.policy.preset_label
     calendars = selectors.calendars()
     return {
         "rows": rows,

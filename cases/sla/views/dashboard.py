@@ -147,24 +147,47 @@ def _form(request) -> DashboardFilterForm:
     return DashboardFilterForm(request.GET, user=request.user, today=timezone.localdate())
 
 
+def _breach_page(request) -> int:
+    """?page= of the breach list: a bad or missing number is page 1 (the list clamps to its last page)."""
+    value = request.GET.get("page", "")
+    return int(value) if value.isdigit() and len(value) < 9 else 1
+
+
 @audited_read(Tenant, view="sla dashboard")
 @require_GET
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "HX-Target")
 def dashboard(request):
     if not roles.sees_sla_dashboard(request.user):
         return _forbidden(request)
     form = _form(request)
     context = {"form": form}
-    if form.is_valid():
-        dash = sla_reports.dashboard(request.user, form.filters(), now=timezone.now())
+    if form.is_valid() and getattr(request, "htmx", None) and request.htmx.target == "sla-breaches":
+        # Paging the breach list: only its two queries, not the whole dashboard's.
+        dash = sla_reports.Dashboard.breaches_only(form.filters(), now=timezone.now())
+        sla_reports.fill_breaches(dash, request.user, page=_breach_page(request))
         query = form.query()
         audit.log_list_access(Tenant, dash.tenant_ids, view="sla dashboard", query=query)
+        return render(request, f"{TEMPLATE}#breaches", {"form": form, "dash": dash, "query": query})
+    if form.is_valid():
+        dash = sla_reports.dashboard(
+            request.user, form.filters(), now=timezone.now(), breach_page=_breach_page(request)
+        )
+        query = form.query()
+        audit.log_list_access(Tenant, dash.tenant_ids, view="sla dashboard", query=query)
+        tenant_rows = dash.by_tenant[:TENANT_ROWS]
         context.update(
             dash=dash,
             query=query,
             trends=dash.trends,
             chart=dash.chart,
-            tenant_rows=dash.by_tenant[:TENANT_ROWS],
+            bars={
+                "priority": sla_reports.bar_chart(dash.by_priority, title="Attainment by priority"),
+                "segment": sla_reports.bar_chart(dash.by_segment, title="Attainment by segment"),
+                "tenant": sla_reports.bar_chart(tenant_rows, title="Attainment by tenant, most missed first"),
+                "team": sla_reports.bar_chart(dash.by_team, title="Attainment by team"),
+            },
+            heat_legend=list(enumerate(sla_reports.HEAT_LEGEND)),
+            tenant_rows=tenant_rows,
             more_tenants=max(len(dash.by_tenant) - TENANT_ROWS, 0),
         )
     # Invalid filters: the form says what is wrong (status 200, so htmx swaps it in) and no numbers
