@@ -252,6 +252,8 @@ def test_services_refuse_no_or_unknown_tenants(admin_user, tenant_a):
     with pytest.raises(ingest.IntegrationError, match="No tenant with id 424242"):
         ingest.integration_create(name="Ghost", actor=admin_user, tenant_ids=[tenant_a.pk, 424242])
     assert not Integration.objects.exists()
+
+
 # -- issue 9, finding 24: the page's own nav item; "Last used" reflects use ---------------------------
 
 
