@@ -93,7 +93,8 @@
       box.type = "search";
       box.className = "input select-search";
       box.placeholder = "Type to find…";
-      box.setAttribute("aria-label", "Find " + (select.getAttribute("aria-label") || "a person").toLowerCase());
+      const label = select.getAttribute("aria-label") || (select.labels && select.labels[0] ? select.labels[0].textContent.trim() : "a person");
+      box.setAttribute("aria-label", "Find " + label.toLowerCase());
       if (select.id) box.setAttribute("aria-controls", select.id);
       select.before(box);
       box.addEventListener("input", () => {

@@ -210,6 +210,27 @@ def test_full_names_type_to_search_assign_and_counts_refresh_after_bulk(wide, de
     expect(page.locator("#bulk-dialog")).to_be_empty()
 
 
+def test_case_page_assign_dropdown_is_grouped_by_team_with_type_to_search(wide, demo_like):
+    page = wide
+    case = Case.objects.filter(owner=demo_like["ola"]).first()
+    sign_in(page, "kari")
+    page.goto(case.get_absolute_url())
+    expect(page.locator(".case-header [data-owner] .person")).to_have_text("Ola Hansen")
+    expect(page.locator(".case-header [data-owner] .person")).to_have_attribute("title", "ola")
+    page.get_by_text("Assign…").click()
+    owner = page.locator("#assign-owner")
+    expect(owner).to_have_value("ola")
+    labels = owner.locator("optgroup").evaluate_all("(gs) => gs.map((g) => g.label)")
+    assert labels == ["SRE", "Tier 1"]
+    page.get_by_label("Find owner").fill("nordm")
+    expect(owner).to_have_value("kari")
+    expect(owner.locator("option", has_text="Ola Hansen")).to_be_hidden()
+    page.get_by_role("button", name="Assign", exact=True).click()
+    expect(page.locator(".case-header [data-owner]")).to_have_text("Kari Nordmann")
+    case.refresh_from_db()
+    assert case.owner == demo_like["kari"]
+
+
 def test_a_click_anywhere_on_a_row_opens_the_case_and_a_modifier_click_a_new_tab(wide, demo_like):
     page = wide
     sign_in(page, "kari")
