@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import django_filters as df
 from django import forms
 from django.db.models import Exists, F, OuterRef, Q
+from django.http import QueryDict
 from django.utils import timezone
 
 from tenants.choices import Channel, Segment, SupportTier
@@ -38,6 +40,20 @@ DEFAULT_SORT = "priority"
 
 W = {"class": "input"}
 CB = forms.CheckboxSelectMultiple
+
+
+# The queue's optional columns (what `cols` in the URL may name), in table order, and those shown when
+# the URL names none. Key, subject, tenant, priority, status, owner and SLA are always shown.
+COLUMNS = [
+    ("requester", "Requester"),
+    ("team", "Team"),
+    ("category", "Category"),
+    ("channel", "Channel"),
+    ("updated", "Updated"),
+    ("created", "Created"),
+]
+DEFAULT_COLUMNS = ("updated", "created")
+NO_COLUMNS = "none"  # `cols=none`: every optional column off (an absent `cols` means the defaults)
 
 
 # Hours a case may have sat in its status, for the filter: a century (anything past it matches nothing
@@ -123,6 +139,9 @@ class CaseFilterSet(df.FilterSet):
         label="In current status for at least (hours)",
         min_value=0,
         max_value=MAX_STATUS_HOURS,
+    )
+    cols = df.MultipleChoiceFilter(
+        widget=CB, choices=COLUMNS + [(NO_COLUMNS, "None")], method="filter_noop", label="Columns"
     )
     sort = df.ChoiceFilter(
         choices=[(k, v[1]) for k, v in SORTS.items()],
@@ -285,3 +304,105 @@ class CaseFilterSet(df.FilterSet):
         self.is_valid()  # validates the form, so cleaned_data holds every valid value
         value = getattr(self.form, "cleaned_data", {}).get("sort")
         return value if value in SORTS else DEFAULT_SORT
+
+    # --- the address and the active filters, as the user reads them --------------------------------
+
+    @property
+    def columns(self) -> list[str]:
+        """The optional columns shown, in table order: those `cols` names, else DEFAULT_COLUMNS."""
+        return columns_in(self.data)
+
+    def pills(self, query: str) -> list[Pill]:
+        """One removable pill per active filter value ("Priority: Critical"), in the filter bar's
+        order, each with the query that removes just it. `query` is the clean query (clean_query)."""
+        data = QueryDict(query)
+        self.is_valid()
+        cleaned = getattr(self.form, "cleaned_data", {})
+        pills = []
+        for name, field in self.form.fields.items():
+            if name in NOT_FILTERS:
+                continue
+            for raw in data.getlist(name):
+                pills.append(
+                    Pill(
+                        name=name,
+                        label=str(field.label),
+                        value=self._value_label(name, field, raw, cleaned.get(name)),
+                        remove_query=_without(data, name, raw),
+                    )
+                )
+        return pills
+
+    def _value_label(self, name, field, raw, cleaned) -> str:
+        if name == "q":
+            return f"“{raw}”"
+        if name == "owner":
+            return {"me": "me", "unassigned": "unassigned"}.get(raw.strip(), owner_name(raw.strip()))
+        if name == "in_status_hours":
+            return f"≥ {raw} h"
+        if hasattr(field, "queryset") and cleaned:  # tenant, team, tag: the object's name
+            key = field.to_field_name
+            return next((str(obj) for obj in cleaned if str(getattr(obj, key)) == raw), raw)
+        choices = dict((str(v), str(label)) for v, label in getattr(field, "choices", ()))
+        return choices.get(raw, raw)
+
+
+NOT_FILTERS = {"sort", "cols"}  # in the URL, but how the rows are shown, not which rows
+
+
+@dataclass(frozen=True)
+class Pill:
+    name: str
+    label: str
+    value: str
+    remove_query: str
+
+
+def owner_name(username: str) -> str:
+    from .selectors import person_name
+
+    return person_name(username)
+
+
+def clean_query(params: QueryDict, *, page: bool = False) -> str:
+    """The queue's address as it should read: only the queue's own parameters, in the filter bar's
+    order, no empty values, not the default sort, not the default columns, and no page unless
+    `page`. `?priority=critical&tenant=globex`, never
+    `?q=&priority=critical&tenant=globex&owner=&created_after=`. Two addresses that select and show
+    the same have the same clean query (a saved view is "current" when they are equal)."""
+    out = QueryDict(mutable=True)
+    for key in [*CaseFilterSet.base_filters, *(["page"] if page else [])]:
+        values = list(dict.fromkeys(v for v in params.getlist(key) if v.strip()))
+        if key == "sort" and values == [DEFAULT_SORT]:
+            continue
+        if key == "cols" and values:
+            shown = columns_in(params)
+            if shown == list(DEFAULT_COLUMNS):
+                continue
+            values = shown or [NO_COLUMNS]
+        if values:
+            out.setlist(key, values)
+    return out.urlencode()
+
+
+def view_query(view) -> str:
+    """A saved view's clean query, its own columns included: the queue's address for it."""
+    q = QueryDict(view.query, mutable=True)
+    if view.columns:
+        q.setlist("cols", view.columns)
+    return clean_query(q)
+
+
+def columns_in(params) -> list[str]:
+    """The optional columns `params` (a QueryDict or a list of names) asks for, in table order."""
+    names = params.getlist("cols") if hasattr(params, "getlist") else list(params or [])
+    if not [n for n in names if n.strip()]:
+        return list(DEFAULT_COLUMNS)
+    wanted = set(names)
+    return [key for key, _ in COLUMNS if key in wanted]
+
+
+def _without(data: QueryDict, name: str, value: str) -> str:
+    q = data.copy()
+    q.setlist(name, [v for v in data.getlist(name) if v != value])
+    return clean_query(q)

@@ -208,10 +208,14 @@ class SavedViewForm(forms.ModelForm):
         return name
 
     def clean_query(self):
-        query = self.cleaned_data.get("query", "")
+        """The clean query (cases.filtersets.clean_query: no page, no empty values), its columns
+        taken out into `columns` (empty when they are the defaults)."""
         from django.http import QueryDict
 
-        q = QueryDict(query, mutable=True)
-        for key in ("page", "view"):
-            q.pop(key, None)
+        from .filtersets import NO_COLUMNS, clean_query, columns_in
+
+        q = QueryDict(clean_query(QueryDict(self.cleaned_data.get("query", ""))), mutable=True)
+        # clean_query keeps `cols` only when it differs from the defaults; "none" is every one off.
+        self.columns = (columns_in(q) or [NO_COLUMNS]) if "cols" in q else []
+        q.pop("cols", None)
         return q.urlencode()

@@ -299,6 +299,11 @@ class SavedView(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="saved_views"
     )
+    columns = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='The optional columns this view shows, e.g. ["requester", "updated"]; empty: the defaults',
+    )
     shared = models.BooleanField(default=False, help_text="Shown to everyone (admins only)")
     builtin = models.BooleanField(default=False)
     position = models.PositiveSmallIntegerField(default=100)

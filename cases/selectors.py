@@ -113,11 +113,22 @@ def cases_visible_by_ids(user, ids) -> list[Case]:
     return list(case_visible_to(user).filter(pk__in=ids).order_by("pk"))
 
 
-def saved_views_counted(user, *, request) -> list[SavedView]:
-    """The saved views of `user`, each with `count`/`capped` of the cases it selects."""
-    from .filtersets import CaseFilterSet
+def saved_views_listed(user) -> list[SavedView]:
+    """The saved views of `user`, each with `href_query`: its clean query, columns included
+    (cases.filtersets.view_query), to link to and to compare with the queue's current one."""
+    from .filtersets import view_query
 
     views = list(saved_views_for(user))
+    for view in views:
+        view.href_query = view_query(view)
+    return views
+
+
+def saved_views_counted(user, *, request) -> list[SavedView]:
+    """The saved views of `user` (saved_views_listed), each with `count`/`capped` of the cases it selects."""
+    from .filtersets import CaseFilterSet
+
+    views = saved_views_listed(user)
     base = case_visible_to(user)
     for view in views:
         filterset = CaseFilterSet(QueryDict(view.query), queryset=base, request=request)
@@ -147,6 +158,37 @@ def assignable_users(scope: Case | Tenant | None = None) -> QuerySet:
             groups__tenantgroupobjectpermission__permission__codename="view_tenant",
         )
     ).distinct()
+
+
+@dataclass(frozen=True)
+class Person:
+    username: str
+    name: str  # the full name, else the username
+
+
+def _person(first: str, last: str, username: str) -> Person:
+    return Person(username=username, name=f"{first} {last}".strip() or username)
+
+
+def assignee_groups(scope: Case | Tenant | None = None) -> list[tuple[str, list[Person]]]:
+    """The people a case can be given to (assignable_users), grouped by support team for the assign
+    dropdowns: teams by name, each with its members by full name, then "No team". One query; someone
+    in two teams is listed under both."""
+    rows = assignable_users(scope).values_list("username", "first_name", "last_name", "support_teams__name")
+    groups: dict[str, dict[str, Person]] = {}
+    for username, first, last, team in rows:
+        groups.setdefault(team or "", {})[username] = _person(first, last, username)
+    ordered = sorted((name for name in groups if name), key=str.lower) + ([""] if "" in groups else [])
+    return [
+        (name or "No team", sorted(groups[name].values(), key=lambda p: (p.name.lower(), p.username)))
+        for name in ordered
+    ]
+
+
+def person_name(username: str) -> str:
+    """The full name of the user called `username` (the username itself if none, or no such user)."""
+    row = User.objects.filter(username=username).values_list("first_name", "last_name").first()
+    return _person(*row, username).name if row else username
 
 
 def user_id_by_username(username: str) -> int | None:

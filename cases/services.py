@@ -751,12 +751,17 @@ def case_merge(*, case_id: int, into_id: int, actor, note: str = "", expected_ve
 
 
 @_atomic
-def saved_view_create(*, actor, name: str, query: str = "", shared: bool = False) -> SavedView:
-    """A named queue filter: the actor's own, or shared with everyone (admins only). `name` and
-    `query` come cleaned from SavedViewForm (unique name per owner, no paging in the query)."""
+def saved_view_create(
+    *, actor, name: str, query: str = "", columns: list[str] | None = None, shared: bool = False
+) -> SavedView:
+    """A named queue filter: the actor's own, or shared with everyone (admins only). `name`, `query`
+    and `columns` come cleaned from SavedViewForm (unique name per owner, the clean query without
+    paging or columns, the optional columns shown — empty for the defaults)."""
     if shared and not roles.is_admin(actor):
         raise NotPermitted("Only admins can share a view.")
-    return SavedView.objects.create(name=name, query=query, shared=shared, owner=None if shared else actor)
+    return SavedView.objects.create(
+        name=name, query=query, columns=list(columns or []), shared=shared, owner=None if shared else actor
+    )
 
 
 @_atomic

@@ -38,16 +38,19 @@ def breached_cases(now):
 
 
 def cases_panel(tenant, **_) -> dict:
-    """Counts only: the rows come from the queue's own partial, loaded by URL."""
+    """Counts only: the rows come from the queue's own partial, loaded by URL. The list is the
+    tenant's open cases, breaches first: the same cases the "open" count counts."""
     counts = Case.objects.filter(tenant=tenant, status__in=OPEN_STATUSES).aggregate(
         open=Count("*"), breached=Count("sla_due_at", filter=Q(sla_due_at__lt=timezone.now()))
     )  # both from an index alone
-    query = urlencode({"tenant": tenant.slug, "status": "all", "sort": "sla"})
+    queue = "/cases/?"
     return {
         "open": counts["open"],
         "breached": counts["breached"],
-        "queue_url": f"/cases/?{query}",
-        "open_url": "/cases/?" + urlencode({"tenant": tenant.slug, "status": "open", "sort": "sla"}),
+        "queue_url": queue + urlencode({"tenant": tenant.slug, "sort": "sla"}),
+        "open_url": queue + urlencode({"tenant": tenant.slug, "sort": "sla"}),
+        "breached_url": queue + urlencode({"tenant": tenant.slug, "sla": "breached", "sort": "sla"}),
+        "all_url": queue + urlencode({"tenant": tenant.slug, "status": "all", "sort": "newest"}),
         "empty": False,
     }
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("new/requesters/", views.requester_options, name="requester_options"),
     path("new/entitlements/", views.intake_entitlements, name="intake_entitlements"),
     path("bulk/", views.case_bulk, name="bulk"),
+    path("display/", views.queue_display, name="display"),
     path("views/", views.saved_view_create, name="view_create"),
     path("views/counts/", views.saved_view_counts, name="view_counts"),
     path("views/<id:pk>/delete/", views.saved_view_delete, name="view_delete"),

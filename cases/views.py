@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_POST
@@ -15,11 +15,13 @@ from django.views.decorators.vary import vary_on_headers
 from companyos import audit
 from companyos.access import audit_exempt, audited_read, audited_write, no_data
 from companyos.htmx import htmx_partial, is_embedded, partial
+from companyos.models import Profile
+from companyos.services import profile_update
 from tenants.models import Tenant
 
 from . import bulk, services
 from .choices import Priority, Status, transition_label
-from .filtersets import SORTS, CaseFilterSet
+from .filtersets import COLUMNS, SORTS, CaseFilterSet, clean_query, view_query
 from .forms import (
     AssignForm,
     AttachmentForm,
@@ -34,7 +36,7 @@ from .forms import (
 )
 from .models import Attachment, Case, SavedView
 from .selectors import (
-    assignable_users,
+    assignee_groups,
     attachment_get_for_user,
     audit_intake_requester,
     capped_count,
@@ -51,7 +53,7 @@ from .selectors import (
     latest_context,
     requesters_of,
     saved_views_counted,
-    saved_views_for,
+    saved_views_listed,
     teams,
     tenant_for_intake,
     user_id_by_username,
@@ -82,39 +84,90 @@ def _errors_text(form) -> str:
     return " ".join(error for errors in form.errors.values() for error in errors)
 
 
-def _queue_context(request):
-    filterset = CaseFilterSet(request.GET, queryset=case_queue(request.user), request=request)
-    searching = bool(request.GET.get("q", "").strip())
+def _queue_context(request, params=None):
+    params = request.GET if params is None else params
+    filterset = CaseFilterSet(params, queryset=case_queue(request.user), request=request)
+    searching = bool(params.get("q", "").strip())
     cap = settings.SEARCH_COUNT_CAP if searching else settings.QUEUE_COUNT_CAP
-    paginator = CappedPaginator(filterset.qs, settings.QUEUE_PAGE_SIZE, cap=cap)
-    page = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    embedded = is_embedded(request, "/cases/")
+    paginator = CappedPaginator(filterset.qs, EMBEDDED_PAGE_SIZE if embedded else settings.QUEUE_PAGE_SIZE, cap=cap)
+    page = paginator.get_page(params.get("page"))
+    query = clean_query(params)
+    profile = getattr(request.user, "profile", None) if hasattr(request.user, "profile") else None
     return {
         "filterset": filterset,
         "page": page,
         "paginator": paginator,
-        "query": query.urlencode(),
+        "query": query,
+        "pills": [] if embedded else filterset.pills(query),
+        "columns": filterset.columns,
+        "column_choices": COLUMNS,
+        "density": profile.density if profile else Profile.Density.COMPACT,
         "sorts": [(key, label) for key, (_, label) in SORTS.items()],
         "sort": filterset.sort_key,
         "statuses": Status.choices,
-        "assignees": assignable_users(),
-        # Embedded elsewhere (the tenant console's Cases panel), paging must not move the address bar.
-        "push_url": not is_embedded(request, "/cases/"),
+        "assignee_groups": [] if embedded else assignee_groups(),
+        # Embedded elsewhere (the tenant console's Cases panel): no bulk actions, no pills, no Tenant
+        # column, and paging must not move the address bar.
+        "embedded": embedded,
+        "push_url": not embedded,
     }
+
+
+# The tenant console's Cases panel pages through a tenant's open cases this many at a time.
+EMBEDDED_PAGE_SIZE = 15
+
+
+def _results(request, context, *, oob: bool):
+    """The results partial. For an HTMX swap in the queue itself it also carries, out of band, what
+    the new address changes elsewhere on the page: the query "Save current view" saves, the filter
+    chips' counts (or, when the swap did not come from the filter bar — a pill, a sort link, the
+    pager — the whole filter bar, so its inputs say what the URL says). The pushed URL is the clean one."""
+    context["oob"] = oob and not context["embedded"]
+    context["oob_filter_bar"] = request.headers.get("HX-Trigger") != "queue-filters"
+    response = render(request, "cases/case_list.html#results", context)
+    # A refresh after a bulk change (the results' own `cases-changed` load) keeps the address as it is.
+    if context["push_url"] and request.method == "GET" and request.headers.get("HX-Trigger") != "queue-results":
+        full = clean_query(request.GET, page=True)
+        response["HX-Push-Url"] = f"{request.path}?{full}" if full else request.path
+    return response
 
 
 @audited_read(Case, view="queue")
 @require_GET
 @vary_on_headers("HX-Request")
 def case_list(request):
+    if not htmx_partial(request):
+        clean = clean_query(request.GET, page=True)
+        if _pairs(clean) != _pairs(request.GET.urlencode()):  # empty values, defaults, strays (not order)
+            return redirect(f"{request.path}?{clean}" if clean else request.path)
     context = _queue_context(request)
     audit.log_list_access(Case, [case.pk for case in context["page"].object_list], view="queue", query=context["query"])
     if htmx_partial(request) and request.headers.get("HX-Target") == "queue-results":
-        return render(request, "cases/case_list.html#results", context)
-    context["saved_views"] = saved_views_for(request.user)
+        return _results(request, context, oob=True)
+    context["saved_views"] = saved_views_listed(request.user)
     context["view_form"] = SavedViewForm(user=request.user, initial={"query": context["query"]})
     return render(request, "cases/case_list.html", context)
+
+
+def _pairs(query: str) -> list[tuple[str, str]]:
+    return sorted((k, v) for k, values in QueryDict(query).lists() for v in values)
+
+
+@require_POST
+def queue_display(request):
+    """The queue's density (compact / comfortable), remembered on the user's profile; answers the
+    results again (HTMX) or goes back to the queue."""
+    density = request.POST.get("density", "")
+    if density not in Profile.Density.values:
+        return HttpResponse("Choose compact or comfortable.", status=400)
+    request.user.profile = profile_update(user=request.user, density=density)
+    back = request.POST.get("next", "")
+    query = back.split("?", 1)[1] if back.startswith("/cases/") and "?" in back else ""
+    if not htmx_partial(request):
+        return redirect(f"/cases/?{query}" if query else "/cases/")
+    context = _queue_context(request, QueryDict(query))
+    return _results(request, context, oob=False)
 
 
 @audit_exempt(reason="the user's saved views and how many cases each selects: no case or tenant is named")
@@ -125,7 +178,12 @@ def saved_view_counts(request):
     return render(
         request,
         "cases/case_list.html#saved-views",
-        {"saved_views": views, "counted": True, "query": request.GET.get("current", "")},
+        {
+            "saved_views": views,
+            "counted": True,
+            # `current` from the first load, `query` (the hidden #view-query) when reloaded after a bulk change
+            "query": clean_query(QueryDict(request.GET.get("current", request.GET.get("query", "")))),
+        },
     )
 
 
@@ -135,17 +193,23 @@ def saved_view_create(request):
     form = SavedViewForm(request.POST, user=request.user)
     if not form.is_valid():
         messages.error(request, _errors_text(form))
-        return redirect(f"{request.path.rsplit('views/', 1)[0]}?{request.POST.get('query', '')}")
+        back = clean_query(QueryDict(request.POST.get("query", "")))
+        return redirect(f"/cases/?{back}" if back else "/cases/")
     data = form.cleaned_data
     try:
         view = services.saved_view_create(
-            actor=request.user, name=data["name"], query=data["query"], shared=data.get("shared", False)
+            actor=request.user,
+            name=data["name"],
+            query=data["query"],
+            columns=form.columns,
+            shared=data.get("shared", False),
         )
     except services.CaseError as error:
         audit.log_denied(SavedView, "new", path=request.path, reason=str(error))
         return HttpResponse(str(error), status=403)
     messages.success(request, f"Saved view “{view.name}”.")
-    return redirect(f"/cases/?{view.query}" if view.query else "/cases/")
+    query = view_query(view)
+    return redirect(f"/cases/?{query}" if query else "/cases/")
 
 
 @audited_write(SavedView, view="saved view delete")
@@ -199,26 +263,28 @@ def case_bulk(request):
         }
         return render(request, partial(request, "cases/bulk_confirm.html", "dialog"), context)
     result = bulk.case_bulk(cases=cases, actor=request.user, action=action, value=value)
-    messages.success(
-        request,
+    summary = (
         result.summary
         + "."
         + (
             ""
             if not result.skipped
             else " Skipped: " + "; ".join(f"{k}: {v}" for k, v in list(result.skipped.items())[:5])
-        ),
+        )
     )
-    response = redirect(back)
     if htmx_partial(request):
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = back
-    return response
+        # In place: the dialog closes, the message flashes, and the `cases-changed` event makes the
+        # results and the saved views' counts load again (the agent keeps the page they were on).
+        response = render(request, "cases/bulk_confirm.html#done", {"summary": summary})
+        response["HX-Trigger"] = "cases-changed"
+        return response
+    messages.success(request, summary)
+    return redirect(back)
 
 
 def _bulk_value_label(action, value):
     if action == "assign":
-        return f"assign to {value.get_username()}" if value else "unassign"
+        return f"assign to {value.get_full_name() or value.get_username()}" if value else "unassign"
     if action == "status":
         return f"move to {Status(value).label}"
     if action == "merge":
@@ -329,6 +395,7 @@ def _case_context(request, case: Case, **extra) -> dict:
                 "team": case.team.slug if case.team_id else "",
             }
         ),
+        "assignee_groups": assignee_groups(case),
         "tag_form": TagForm(),
         "tags": case_tag_list(case),
         "attachments": case_attachments(case),
@@ -460,7 +527,8 @@ def case_assign(request, key: str):
     except services.CaseError as error:
         return _refused(request, case, error)
     owner = kwargs.get("owner", case.owner)
-    return _after_write(request, case.key, f"{case.key} is now owned by {owner.get_username() if owner else 'nobody'}.")
+    name = (owner.get_full_name() or owner.get_username()) if owner else "nobody"
+    return _after_write(request, case.key, f"{case.key} is now owned by {name}.")
 
 
 @audited_write(Case, view="case classification")

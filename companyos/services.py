@@ -13,9 +13,15 @@ def profile_for(user) -> Profile:
 
 
 @transaction.atomic
-def profile_update(*, user, timezone: str) -> Profile:
-    """Change the timezone every time is shown in (validated against TIMEZONE_CHOICES by the form)."""
+def profile_update(*, user, timezone: str | None = None, density: str | None = None) -> Profile:
+    """Change the preferences given: the timezone every time is shown in (validated against
+    TIMEZONE_CHOICES by the form), the density of lists (Profile.Density). Others stay as they are."""
+    if density is not None and density not in Profile.Density.values:
+        raise ValueError(f"Unknown density {density!r}")
     profile = Profile.objects.select_for_update().get_or_create(user=user)[0]
-    profile.timezone = timezone
-    profile.save(update_fields=["timezone"])
+    changed = {"timezone": timezone, "density": density}
+    for name, value in changed.items():
+        if value is not None:
+            setattr(profile, name, value)
+    profile.save(update_fields=[name for name, value in changed.items() if value is not None])
     return profile

@@ -79,3 +79,18 @@ def sla_badge(case):
             '<span class="sla sla-paused" title="clocks paused while waiting on the customer">◌ paused</span>'
         )
     return mark_safe('<span class="sla sla-none">—</span>')
+
+
+TIER_SHORT = {"standard": "Std", "premium": "Prem", "enterprise": "Ent"}
+
+
+@register.simple_tag
+def tier_badge(tenant):
+    """A tenant's support tier as the queue's small badge ("Ent"), the full name on hover."""
+    tier = tenant.support_tier
+    return format_html(
+        '<span class="tier tier-{}" title="{} support">{}</span>',
+        tier,
+        tenant.get_support_tier_display(),
+        TIER_SHORT.get(tier, tier[:4].title()),
+    )

@@ -101,6 +101,12 @@ def checkbox_options(bound_field):
 
 
 @register.filter
+def any_filled(form, names) -> bool:
+    """Whether any of the form's fields `names` has a value (the "More" chip of a filter bar)."""
+    return any(form[name].value() not in (None, "", []) for name in names)
+
+
+@register.filter
 def selected_count(bound_field) -> int:
     value = bound_field.value()
     if not value:
@@ -116,3 +122,16 @@ def duration(value) -> str:
 @register.filter
 def duration_abs(value) -> str:
     return duration(abs(value)) if value is not None else "—"
+
+
+@register.simple_tag
+def person(user, empty: str = "—"):
+    """Someone as the console names people everywhere: the full name, the username on hover
+    (the username alone when there is no full name). `user` is a User or a cases Person."""
+    if not user:
+        return format_html('<span class="muted">{}</span>', empty)
+    username = user.get_username() if hasattr(user, "get_username") else user.username
+    name = user.get_full_name() if hasattr(user, "get_full_name") else user.name
+    if not name or name == username:
+        return format_html('<span class="person">{}</span>', username)
+    return format_html('<span class="person" title="{}">{}</span>', username, name)

@@ -63,9 +63,24 @@
     if (e.target.closest("[data-queue]") || e.target.matches("[data-bulk-action]")) refreshBulkBar();
   });
 
+  // A click anywhere on a queue row opens its case; Ctrl/⌘/Shift-click or a middle click opens it in
+  // a new tab, as a link would. The checkbox, the links and the controls in a row keep their own click,
+  // and selecting text in a row does not navigate.
+  function rowTarget(e) {
+    const row = e.target.closest("[data-queue] tbody tr[data-href]");
+    if (!row || e.target.closest("a, input, button, label, select, textarea, td.sel")) return null;
+    if (String(window.getSelection() || "")) return null;
+    return row.dataset.href;
+  }
   document.addEventListener("click", (e) => {
-    const row = e.target.closest("[data-queue] tbody tr");
-    if (row && !e.target.closest("a, input, button, label")) { mark(rows().indexOf(row)); }
+    const href = e.button === 0 && rowTarget(e);
+    if (!href) return;
+    if (e.ctrlKey || e.metaKey || e.shiftKey) window.open(href, "_blank", "noopener");
+    else window.location.href = href;
+  });
+  document.addEventListener("auxclick", (e) => {
+    const href = e.button === 1 && rowTarget(e);
+    if (href) { e.preventDefault(); window.open(href, "_blank", "noopener"); }
   });
 
   // Behaviour declared in the templates by data- attributes (the Content-Security-Policy allows no
@@ -113,10 +128,56 @@
     const focused = document.activeElement;  // autofocus ran before this file did
     if (focused && focused.matches("[data-select-on-focus]")) focused.select();
   });
+  // Type to search in a long people dropdown (select[data-searchable], grouped by team): a search box
+  // before it hides the options that do not match (name or username) and picks the first that does.
+  // Enter or ↓ in the box moves to the dropdown; nothing is submitted from the box itself.
+  function searchable(root) {
+    root.querySelectorAll("select[data-searchable]:not([data-enhanced])").forEach((select) => {
+      select.dataset.enhanced = "1";
+      const box = document.createElement("input");
+      box.type = "search";
+      box.className = "input select-search";
+      box.placeholder = "Type to find…";
+      const label = select.getAttribute("aria-label") || (select.labels && select.labels[0] ? select.labels[0].textContent.trim() : "a person");
+      box.setAttribute("aria-label", "Find " + label.toLowerCase());
+      if (select.id) box.setAttribute("aria-controls", select.id);
+      select.before(box);
+      box.addEventListener("input", () => {
+        const words = box.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+        let first = null;
+        select.querySelectorAll("option").forEach((o) => {
+          const text = (o.textContent + " " + o.value + " " + (o.title || "")).toLowerCase();
+          const hit = !o.value || words.every((w) => text.includes(w));
+          o.hidden = !hit;
+          if (hit && o.value && !first) first = o;
+        });
+        select.querySelectorAll("optgroup").forEach((g) => { g.hidden = !g.querySelector("option:not([hidden])"); });
+        if (first && words.length && select.selectedOptions[0] !== first) { first.selected = true; select.dispatchEvent(new Event("change", { bubbles: true })); }
+      });
+      box.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" || e.key === "ArrowDown") { e.preventDefault(); e.stopPropagation(); select.focus(); }
+      });
+    });
+  }
+
+  // The saved view that is the queue's current address is marked, also after filtering in place
+  // (#view-query holds the clean query of what is shown; the sidebar's items theirs).
+  function markCurrentView() {
+    const input = document.getElementById("view-query");
+    if (!input) return;
+    document.querySelectorAll("[data-view-query]").forEach((li) => li.classList.toggle("current", li.dataset.viewQuery === input.value));
+  }
+
+  // Flash messages fade after a while, also those a swap adds.
+  function fadeFlashes() {
+    document.querySelectorAll(".flash:not([data-fading])").forEach((f) => { f.dataset.fading = "1"; setTimeout(() => f.remove(), 6000); });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => { refreshBulkBar(); searchable(document); fadeFlashes(); });
+  document.addEventListener("htmx:load", (e) => searchable(e.detail.elt.parentNode || document));
   // After HTMX swaps the results, keep the keyboard position sane and the bulk bar in sync.
   document.addEventListener("htmx:afterSwap", () => { current = -1; refreshBulkBar(); });
-  // Flash messages fade after a while.
-  setTimeout(() => document.querySelectorAll(".flash").forEach((f) => f.remove()), 6000);
+  document.addEventListener("htmx:afterSettle", () => { markCurrentView(); fadeFlashes(); searchable(document); });
 
   // Relative times: the same words as companyos/timefmt.py `relative` ("9 min ago", "in 2 h").
   function relative(seconds) {
