@@ -8,14 +8,15 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from companyos import audit
+from companyos import audit, pageview
 from companyos.htmx import htmx_partial, is_embedded, partial
 
-from . import bulk, services
+from . import audit_trail, bulk, services
 from .choices import Priority, Status, transition_label
 from .filtersets import SORTS, CaseFilterSet
 from .forms import (
@@ -31,6 +32,7 @@ from .forms import (
 )
 from .models import Case, SavedView
 from .selectors import (
+    AUDIT_KINDS,
     assignable_users,
     attachment_get_for_user,
     capped_count,
@@ -266,12 +268,20 @@ def requester_options(request):
 # --- the case page --------------------------------------------------------------------------------------
 
 
+def _timeline_order(user) -> str:
+    profile = getattr(user, "profile", None) if hasattr(user, "profile") else None
+    return profile.timeline_order if profile is not None else "oldest"
+
+
 def _case_context(request, case: Case, **extra) -> dict:
     only = request.GET.get("show", "all")
+    order = _timeline_order(request.user)
     context = {
         "case": case,
-        "timeline": case_timeline(case, only=only),
+        "timeline": case_timeline(case, only=only, newest_first=order == "newest"),
+        "timeline_order": order,
         "show": only,
+        "pageview": pageview.token(request.user, case),
         "transitions": [(to, transition_label(case.status, to)) for to in case.allowed_transitions],
         "reply_form": ReplyForm(),
         "classify_form": ClassificationForm(
@@ -293,7 +303,7 @@ def _case_context(request, case: Case, **extra) -> dict:
         "tags": case_tag_list(case),
         "attachments": case_attachments(case),
         "teams": teams(),
-        "clock_rows": sla_selectors.clock_rows(case),
+        "sla": sla_selectors.clock_panel(case),
         "entitlement_flags": entitlement_flags(case.tenant.entitlements, channel=case.channel),
         "tab": "timeline",
     }
@@ -305,24 +315,72 @@ def _case_context(request, case: Case, **extra) -> dict:
 @vary_on_headers("HX-Request")
 def case_detail(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
-    audit.log_access(case, view="case page")
-    audit.log_access(case.tenant, view="case page tenant card")
+    region = request.headers.get("HX-Target") if htmx_partial(request) else None
+    # The page's own follow-ups (the SLA poll, the timeline filter) carry its token: one "viewed".
+    if region not in ("timeline", "sla-panel") or pageview.page_cid(request, case) is None:
+        audit.log_access(case, view="case page")
+        audit.log_access(case.tenant, view="case page tenant card")
     context = _case_context(request, case)
-    if htmx_partial(request) and request.headers.get("HX-Target") in ("timeline", "sla-panel"):
-        return render(request, f"cases/case_detail.html#{request.headers['HX-Target']}", context)
+    if region in ("timeline", "sla-panel"):
+        return render(request, f"cases/case_detail.html#{region}", context)
     return render(request, "cases/case_detail.html", context)
+
+
+def _audit_rows(request, case: Case):
+    kind = request.GET.get("kind", "all")
+    kind = kind if kind in AUDIT_KINDS else "all"
+    return kind, case_audit_entries(case, kind=kind)
 
 
 @require_GET
 def case_audit(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
-    audit.log_access(case, view="audit tab")
-    page = Paginator(case_audit_entries(case), 50).get_page(request.GET.get("page"))
-    context = _case_context(request, case, tab="audit", audit_page=page)
+    kind, entries = _audit_rows(request, case)
+    audit.log_access(case, view="audit tab", extra={"kind": kind})
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    groups = audit_trail.group(audit_trail.describe(page.object_list, case))
+    context = _case_context(
+        request, case, tab="audit", audit_page=page, audit_groups=groups, audit_kind=kind, audit_kinds=AUDIT_KINDS
+    )
     return render(request, partial(request, "cases/case_detail.html", "audit"), context)
 
 
-def _after_write(request, case_key: str, message: str):
+@require_GET
+def case_audit_export(request, key: str):
+    """The Audit tab's rows, with its filter, as CSV (and the export is itself audited)."""
+    case = case_get_for_user(request.user, key, path=request.path)
+    kind, entries = _audit_rows(request, case)
+    audit.log_access(case, view="audit export", extra={"kind": kind})
+    response = HttpResponse(
+        audit_trail.to_csv(audit_trail.describe(entries[: audit_trail.EXPORT_MAX_ROWS], case)),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{case.key}-audit-{kind}.csv"'
+    return response
+
+
+# The regions of the case page that show facts an action can change. After any action (done or
+# refused) each is rendered again, the one the form targets in place and the others out of band,
+# so the header never says an old status or owner next to fresh buttons. The composer is only
+# re-rendered when it was the target: a draft being typed there is never touched.
+CASE_REGIONS = ("header", "actions", "sla-panel", "timeline", "attachments")
+
+
+def _case_regions(request, case: Case, region: str, *, status: int = 200, message: str = "", **extra):
+    context = _case_context(request, case, **extra)
+    parts = [render_to_string(f"cases/case_detail.html#{region}", context, request)]
+    for other in CASE_REGIONS:
+        if other != region:
+            parts.append(render_to_string(f"cases/case_detail.html#{other}", {**context, "oob": True}, request))
+    if message:
+        parts.append(render_to_string("cases/case_detail.html#flash", {"message": message}, request))
+    return HttpResponse("".join(parts), status=status)
+
+
+def _after_write(request, case_key: str, message: str, *, region: str | None = None):
+    if htmx_partial(request) and region:
+        fresh = case_get_for_user(request.user, case_key, path=request.path)
+        return _case_regions(request, fresh, region, message=message)
     if htmx_partial(request):
         response = HttpResponse(status=204)
         response["HX-Location"] = f"/cases/{case_key}/"
@@ -337,9 +395,9 @@ def _refused(
 ):
     status = status or (409 if isinstance(error, services.CaseConflict) else 422)
     fresh = case_get_for_user(request.user, case.key, path=request.path)
-    context = _case_context(request, fresh, error=str(error), error_region=region, **extra)
     if htmx_partial(request):
-        return render(request, f"cases/case_detail.html#{region}", context, status=status)
+        return _case_regions(request, fresh, region, status=status, error=str(error), error_region=region, **extra)
+    context = _case_context(request, fresh, error=str(error), error_region=region, **extra)
     return render(request, "cases/case_detail.html", context, status=status)
 
 
@@ -362,7 +420,7 @@ def case_reply(request, key: str):
         )
     except services.CaseError as error:
         return _refused(request, case, error, region="composer", reply_form=form)
-    return _after_write(request, case.key, "Reply sent." if form.public else "Internal note added.")
+    return _after_write(request, case.key, "Reply sent." if form.public else "Internal note added.", region="composer")
 
 
 @require_POST
@@ -382,7 +440,7 @@ def case_transition(request, key: str):
         )
     except services.CaseError as error:
         return _refused(request, case, error)
-    return _after_write(request, case.key, f"{case.key} is now {Status(to).label}.")
+    return _after_write(request, case.key, f"{case.key} is now {Status(to).label}.", region="actions")
 
 
 @require_POST
@@ -408,7 +466,8 @@ def case_assign(request, key: str):
     except services.CaseError as error:
         return _refused(request, case, error)
     owner = kwargs.get("owner", case.owner)
-    return _after_write(request, case.key, f"{case.key} is now owned by {owner.get_username() if owner else 'nobody'}.")
+    who = owner.get_username() if owner else "nobody"
+    return _after_write(request, case.key, f"{case.key} is now owned by {who}.", region="actions")
 
 
 @require_POST
@@ -434,7 +493,7 @@ def case_classify(request, key: str):
         )
     except services.CaseError as error:
         return _refused(request, case, error, region="classification")
-    return _after_write(request, case.key, f"Classification of {case.key} saved.")
+    return _after_write(request, case.key, f"Classification of {case.key} saved.", region="classification")
 
 
 @require_POST
@@ -446,7 +505,7 @@ def case_tags(request, key: str):
         services.case_tag(case_id=case.pk, actor=request.user, add=form.names("add"), remove=form.names("remove"))
     except services.CaseError as error:
         return _refused(request, case, error, region="classification")
-    return _after_write(request, case.key, "Tags saved.")
+    return _after_write(request, case.key, "Tags saved.", region="classification")
 
 
 @require_POST
@@ -459,7 +518,7 @@ def case_attach(request, key: str):
         attachment = services.case_attach(case_id=case.pk, actor=request.user, upload=form.cleaned_data["file"])
     except services.CaseError as error:
         return _refused(request, case, error, region="attachments")
-    return _after_write(request, case.key, f"Attached {attachment.filename}.")
+    return _after_write(request, case.key, f"Attached {attachment.filename}.", region="attachments")
 
 
 @require_GET
@@ -493,7 +552,8 @@ def _context_response(request, case: Case, *, error: str = "", status: int = 200
 def case_context(request, key: str):
     """The Context panel, loaded on its own by the case page."""
     case = case_get_for_user(request.user, key, path=request.path)
-    audit.log_access(case, view="context panel")
+    if pageview.page_cid(request, case) is None:  # loaded by the case page: its "viewed" covers this
+        audit.log_access(case, view="context panel")
     return _context_response(request, case)
 
 
