@@ -190,12 +190,13 @@ def case_audit_entries(case: Case, *, kind: str = "all"):
         | Q(content_type=cts[Attachment], object_id__in=attachment_ids)
     )
     access = LogEntry.Action.ACCESS
+    denied = Q(additional_data__contains={"denied": True})  # (NULL data is no denial: say so, SQL won't)
     if kind == "changes":
         qs = qs.exclude(action=access)
     elif kind == "views":
-        qs = qs.filter(action=access).exclude(additional_data__denied=True)
+        qs = qs.filter(Q(additional_data__isnull=True) | ~denied, action=access)
     elif kind == "denials":
-        qs = qs.filter(action=access, additional_data__denied=True)
+        qs = qs.filter(denied, action=access)
     return qs.select_related("actor", "content_type").order_by("-timestamp", "-pk")
 
 
