@@ -334,7 +334,7 @@ def test_reply_and_note_then_first_response(case_a, agent):
     )
     # The reply box comes back empty in place; the header, actions, SLA panel and timeline out of band.
     body = response.content.decode()
-    assert response.status_code == 200 and body.startswith('<section id="composer"')
+    assert response.status_code == 200 and body.lstrip().startswith('<section id="composer"')
     assert 'id="case-header" class="case-header" hx-swap-oob="true"' in body and "hello" in body
     case_a.refresh_from_db()
     assert case_a.first_response_at is not None
