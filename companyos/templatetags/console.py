@@ -47,6 +47,12 @@ def abstime(value: datetime | None, empty: str = "—"):
 
 
 @register.filter
+def local_time(value: datetime | None) -> str:
+    """ "2026-11-23 09:15 CET": an instant as plain text in the viewer's zone (for a title)."""
+    return timefmt.local(value, timezone.get_current_timezone(), zone=True) if value else ""
+
+
+@register.filter
 def instants(text) -> str:
     """Stored text with its instants (`<t:…>` tokens, companyos.timefmt) shown in the viewer's
     timezone, each a `<time>` like `abstime`'s; everything else escaped."""
@@ -62,11 +68,11 @@ def instants(text) -> str:
 def timezone_note():
     """ "Times in Europe/Oslo (CET)": said once per page, the viewer's own zone (Preferences)."""
     tz = timezone.get_current_timezone()
+    name, abbreviation = str(tz), timefmt.zone_name(timezone.now(), tz)
     return format_html(
-        '<a class="tz-note muted small" href="{}" title="Change in Preferences">Times in {} ({})</a>',
+        '<a class="tz-note muted small" href="{}" title="Change in Preferences">Times in {}</a>',
         reverse("preferences"),
-        str(tz),
-        timefmt.zone_name(timezone.now(), tz),
+        name if abbreviation == name else f"{name} ({abbreviation})",
     )
 
 
