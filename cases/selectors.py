@@ -72,7 +72,7 @@ def case_merges(case: Case) -> dict:
     }
 
 
-def case_timeline(case: Case, *, only: str = "all") -> QuerySet[Interaction]:
+def case_timeline(case: Case, *, only: str = "all", newest_first: bool = False) -> QuerySet[Interaction]:
     qs = case.interactions.select_related("actor", "requester").prefetch_related(
         Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
     )
@@ -80,7 +80,7 @@ def case_timeline(case: Case, *, only: str = "all") -> QuerySet[Interaction]:
         qs = qs.filter(public=True)
     elif only == "notes":
         qs = qs.filter(kind=Interaction.Kind.NOTE)
-    return qs.order_by("created_at", "id")
+    return qs.order_by("-created_at", "-id") if newest_first else qs.order_by("created_at", "id")
 
 
 def attachment_get_for_user(user, pk: int, *, path: str = "") -> Attachment:
@@ -250,24 +250,33 @@ def case_attachments(case: Case) -> list[Attachment]:
     return list(case.attachments.select_related("uploaded_by").order_by("-created_at"))
 
 
-def case_audit_entries(case: Case):
+AUDIT_KINDS = {"all": "All", "changes": "Changes", "views": "Views", "denials": "Denials"}
+
+
+def case_audit_entries(case: Case, *, kind: str = "all"):
     """The audit tab: every audit entry of the case, its timeline entries and its attachments,
-    newest first, actor and content type loaded."""
+    newest first, actor and content type loaded. `kind` narrows it to changes (create, update,
+    delete), views (access entries) or denials (access entries marked denied); anything else is all."""
     from auditlog.models import LogEntry
     from django.contrib.contenttypes.models import ContentType
 
     cts = ContentType.objects.get_for_models(Case, Interaction, Attachment)
-    interaction_ids = [str(pk) for pk in case.interactions.values_list("pk", flat=True)]
-    attachment_ids = [str(pk) for pk in case.attachments.values_list("pk", flat=True)]
-    return (
-        LogEntry.objects.filter(
-            Q(content_type=cts[Case], object_pk=str(case.pk))
-            | Q(content_type=cts[Interaction], object_pk__in=interaction_ids)
-            | Q(content_type=cts[Attachment], object_pk__in=attachment_ids)
-        )
-        .select_related("actor", "content_type")
-        .order_by("-timestamp", "-pk")
+    interaction_ids = case.interactions.values("pk")
+    attachment_ids = case.attachments.values("pk")
+    qs = LogEntry.objects.filter(
+        Q(content_type=cts[Case], object_pk=str(case.pk))
+        | Q(content_type=cts[Interaction], object_id__in=interaction_ids)
+        | Q(content_type=cts[Attachment], object_id__in=attachment_ids)
     )
+    access = LogEntry.Action.ACCESS
+    denied = Q(additional_data__contains={"denied": True})  # (NULL data is no denial: say so, SQL won't)
+    if kind == "changes":
+        qs = qs.exclude(action=access)
+    elif kind == "views":
+        qs = qs.filter(Q(additional_data__isnull=True) | ~denied, action=access)
+    elif kind == "denials":
+        qs = qs.filter(denied, action=access)
+    return qs.select_related("actor", "content_type").order_by("-timestamp", "-pk")
 
 
 def latest_context(case: Case) -> CaseContext | None:

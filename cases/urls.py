@@ -19,6 +19,7 @@ urlpatterns = [
     path("attachments/<id:pk>/", views.attachment_download, name="attachment"),
     re_path(rf"^{KEY}/$", views.case_detail, name="detail"),
     re_path(rf"^{KEY}/audit/$", views.case_audit, name="audit"),
+    re_path(rf"^{KEY}/audit/export\.csv$", views.case_audit_export, name="audit_export"),
     re_path(rf"^{KEY}/reply/$", views.case_reply, name="reply"),
     re_path(rf"^{KEY}/transition/$", views.case_transition, name="transition"),
     re_path(rf"^{KEY}/assign/$", views.case_assign, name="assign"),

@@ -8,18 +8,19 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from companyos import audit
-from companyos.access import audit_exempt, audited_read, audited_write, no_data
+from companyos import audit, pageview
+from companyos.access import audit_exempt, audited_read, audited_write, covered_by_page_view, no_data
 from companyos.htmx import htmx_partial, is_embedded, partial
 from companyos.models import Profile
 from companyos.services import profile_update
 from tenants.models import Tenant
 
-from . import bulk, services
+from . import audit_trail, bulk, services
 from .choices import Priority, Status, transition_label
 from .filtersets import COLUMNS, SORTS, CaseFilterSet, clean_query, view_query
 from .forms import (
@@ -36,6 +37,7 @@ from .forms import (
 )
 from .models import Attachment, Case, SavedView
 from .selectors import (
+    AUDIT_KINDS,
     assignee_groups,
     attachment_get_for_user,
     audit_intake_requester,
@@ -372,12 +374,20 @@ def requester_options(request):
 # --- the case page --------------------------------------------------------------------------------------
 
 
+def _timeline_order(user) -> str:
+    profile = getattr(user, "profile", None) if hasattr(user, "profile") else None
+    return profile.timeline_order if profile is not None else "oldest"
+
+
 def _case_context(request, case: Case, **extra) -> dict:
     only = request.GET.get("show", "all")
+    order = _timeline_order(request.user)
     context = {
         "case": case,
-        "timeline": case_timeline(case, only=only),
+        "timeline": case_timeline(case, only=only, newest_first=order == "newest"),
+        "timeline_order": order,
         "show": only,
+        "pageview": pageview.token(request.user, case),
         "transitions": [(to, transition_label(case.status, to)) for to in case.allowed_transitions],
         "reply_form": ReplyForm(),
         "classify_form": ClassificationForm(
@@ -400,7 +410,7 @@ def _case_context(request, case: Case, **extra) -> dict:
         "tags": case_tag_list(case),
         "attachments": case_attachments(case),
         "teams": teams(),
-        "clock_rows": sla_selectors.clock_rows(case),
+        "sla": sla_selectors.clock_panel(case),
         "merge_form": MergeForm(initial={"version": case.version}),
         **case_merges(case),
         "entitlement_flags": entitlement_flags(case.tenant.entitlements, channel=case.channel),
@@ -415,25 +425,75 @@ def _case_context(request, case: Case, **extra) -> dict:
 @vary_on_headers("HX-Request")
 def case_detail(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
-    audit.log_access(case, view="case page")
-    audit.log_access(case.tenant, view="case page tenant card")
+    region = request.headers.get("HX-Target") if htmx_partial(request) else None
+    # The page's own follow-ups (the SLA poll, the timeline filter) carry its token: one "viewed".
+    follow_up = region in ("timeline", "sla-panel") and pageview.page_cid(request, case) is not None
+    if not follow_up:
+        audit.log_access(case, view="case page")
+        audit.log_access(case.tenant, view="case page tenant card")
     context = _case_context(request, case)
-    if htmx_partial(request) and request.headers.get("HX-Target") in ("timeline", "sla-panel"):
-        return render(request, f"cases/case_detail.html#{request.headers['HX-Target']}", context)
+    if region in ("timeline", "sla-panel"):
+        response = render(request, f"cases/case_detail.html#{region}", context)
+        return covered_by_page_view(response) if follow_up else response
     return render(request, "cases/case_detail.html", context)
+
+
+def _audit_rows(request, case: Case):
+    kind = request.GET.get("kind", "all")
+    kind = kind if kind in AUDIT_KINDS else "all"
+    return kind, case_audit_entries(case, kind=kind)
 
 
 @audited_read(Case, view="audit tab")
 @require_GET
 def case_audit(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
-    audit.log_access(case, view="audit tab")
-    page = Paginator(case_audit_entries(case), 50).get_page(request.GET.get("page"))
-    context = _case_context(request, case, tab="audit", audit_page=page)
+    kind, entries = _audit_rows(request, case)
+    audit.log_access(case, view="audit tab", extra={"kind": kind})
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    groups = audit_trail.group(audit_trail.describe(page.object_list, case))
+    context = _case_context(
+        request, case, tab="audit", audit_page=page, audit_groups=groups, audit_kind=kind, audit_kinds=AUDIT_KINDS
+    )
     return render(request, partial(request, "cases/case_detail.html", "audit"), context)
 
 
-def _after_write(request, case_key: str, message: str):
+@require_GET
+def case_audit_export(request, key: str):
+    """The Audit tab's rows, with its filter, as CSV (and the export is itself audited)."""
+    case = case_get_for_user(request.user, key, path=request.path)
+    kind, entries = _audit_rows(request, case)
+    audit.log_access(case, view="audit export", extra={"kind": kind})
+    response = HttpResponse(
+        audit_trail.to_csv(audit_trail.describe(entries[: audit_trail.EXPORT_MAX_ROWS], case)),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{case.key}-audit-{kind}.csv"'
+    return response
+
+
+# The regions of the case page that show facts an action can change. After any action (done or
+# refused) each is rendered again, the one the form targets in place and the others out of band,
+# so the header never says an old status or owner next to fresh buttons. The composer is only
+# re-rendered when it was the target: a draft being typed there is never touched.
+CASE_REGIONS = ("header", "actions", "sla-panel", "timeline", "attachments")
+
+
+def _case_regions(request, case: Case, region: str, *, status: int = 200, message: str = "", **extra):
+    context = _case_context(request, case, **extra)
+    parts = [render_to_string(f"cases/case_detail.html#{region}", context, request)]
+    for other in CASE_REGIONS:
+        if other != region:
+            parts.append(render_to_string(f"cases/case_detail.html#{other}", {**context, "oob": True}, request))
+    if message:
+        parts.append(render_to_string("cases/case_detail.html#flash", {"message": message}, request))
+    return HttpResponse("".join(parts), status=status)
+
+
+def _after_write(request, case_key: str, message: str, *, region: str | None = None):
+    if htmx_partial(request) and region:
+        fresh = case_get_for_user(request.user, case_key, path=request.path)
+        return _case_regions(request, fresh, region, message=message)
     if htmx_partial(request):
         response = HttpResponse(status=204)
         response["HX-Location"] = f"/cases/{case_key}/"
@@ -452,10 +512,10 @@ def _refused(
     fresh = case_get_for_user(request.user, case.key, path=request.path)
     view = f"case page: refused {request.resolver_match.url_name}"
     audit.log_access(fresh, view=view, extra={"status": status})
-    context = _case_context(request, fresh, error=str(error), error_region=region, **extra)
     if htmx_partial(request):
-        return render(request, f"cases/case_detail.html#{region}", context, status=status)
+        return _case_regions(request, fresh, region, status=status, error=str(error), error_region=region, **extra)
     audit.log_access(fresh.tenant, view=f"{view}: tenant card")
+    context = _case_context(request, fresh, error=str(error), error_region=region, **extra)
     return render(request, "cases/case_detail.html", context, status=status)
 
 
@@ -479,7 +539,7 @@ def case_reply(request, key: str):
         )
     except services.CaseError as error:
         return _refused(request, case, error, region="composer", reply_form=form)
-    return _after_write(request, case.key, "Reply sent." if form.public else "Internal note added.")
+    return _after_write(request, case.key, "Reply sent." if form.public else "Internal note added.", region="composer")
 
 
 @audited_write(Case, view="case transition")
@@ -500,7 +560,7 @@ def case_transition(request, key: str):
         )
     except services.CaseError as error:
         return _refused(request, case, error)
-    return _after_write(request, case.key, f"{case.key} is now {Status(to).label}.")
+    return _after_write(request, case.key, f"{case.key} is now {Status(to).label}.", region="actions")
 
 
 @audited_write(Case, view="case assign")
@@ -528,7 +588,7 @@ def case_assign(request, key: str):
         return _refused(request, case, error)
     owner = kwargs.get("owner", case.owner)
     name = (owner.get_full_name() or owner.get_username()) if owner else "nobody"
-    return _after_write(request, case.key, f"{case.key} is now owned by {name}.")
+    return _after_write(request, case.key, f"{case.key} is now owned by {name}.", region="actions")
 
 
 @audited_write(Case, view="case classification")
@@ -555,7 +615,7 @@ def case_classify(request, key: str):
         )
     except services.CaseError as error:
         return _refused(request, case, error, region="classification")
-    return _after_write(request, case.key, f"Classification of {case.key} saved.")
+    return _after_write(request, case.key, f"Classification of {case.key} saved.", region="classification")
 
 
 @audited_write(Case, view="case tags")
@@ -568,7 +628,7 @@ def case_tags(request, key: str):
         services.case_tag(case_id=case.pk, actor=request.user, add=form.names("add"), remove=form.names("remove"))
     except services.CaseError as error:
         return _refused(request, case, error, region="classification")
-    return _after_write(request, case.key, "Tags saved.")
+    return _after_write(request, case.key, "Tags saved.", region="classification")
 
 
 @audited_write(Case, view="case attachment")
@@ -582,7 +642,7 @@ def case_attach(request, key: str):
         attachment = services.case_attach(case_id=case.pk, actor=request.user, upload=form.cleaned_data["file"])
     except services.CaseError as error:
         return _refused(request, case, error, region="attachments")
-    return _after_write(request, case.key, f"Attached {attachment.display_name}.")
+    return _after_write(request, case.key, f"Attached {attachment.display_name}.", region="attachments")
 
 
 @audited_read(Attachment, view="attachment download")
@@ -603,10 +663,12 @@ def attachment_download(request, pk: int):
 # --- context (auto-enrichment) ---------------------------------------------------------------------------
 
 
-def _context_response(request, case: Case, *, view: str, error: str = "", status: int = 200):
+def _context_response(request, case: Case, *, view: str | None, error: str = "", status: int = 200):
     """The Context panel: whatever answers it (the load, a refresh, a refused decision) shows the
-    case's context, and records so under `view`."""
-    audit.log_access(case, view=view, extra={"status": status} if status != 200 else None)
+    case's context, and records so under `view` (None: the load is part of a page view already
+    recorded, companyos.pageview)."""
+    if view is not None:
+        audit.log_access(case, view=view, extra={"status": status} if status != 200 else None)
     context = latest_context(case)
     return render(
         request,
@@ -621,6 +683,8 @@ def _context_response(request, case: Case, *, view: str, error: str = "", status
 def case_context(request, key: str):
     """The Context panel, loaded on its own by the case page."""
     case = case_get_for_user(request.user, key, path=request.path)
+    if pageview.page_cid(request, case) is not None:  # loaded by the case page: its "viewed" covers this
+        return covered_by_page_view(_context_response(request, case, view=None))
     return _context_response(request, case, view="context panel")
 
 

@@ -130,6 +130,14 @@ def no_data(response):
     return response
 
 
+def covered_by_page_view(response):
+    """Mark a response that is part of a page view already recorded (a lazy panel or a poll bringing
+    the page's signed token, companyos.pageview): the page's one entry covers it."""
+    response.audit_no_data = True
+    response.audit_covered_by_page = True
+    return response
+
+
 def _required(value: str, name: str) -> str:
     if not value or not value.strip():
         raise TypeError(f"An access declaration needs a non-empty {name}.")

@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", audit_exempt(reason="signing out")(auth_views.LogoutView.as_view()), name="logout"),
     path("accounts/preferences/", views.preferences, name="preferences"),
+    path("accounts/preferences/timeline-order/", views.timeline_order, name="timeline_order"),
     path("healthz", views.healthz, name="healthz"),
     path("search/", include("cases.search")),  # the top bar's search: cases.search.global_search
     path("cases/", include("cases.urls")),

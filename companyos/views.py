@@ -1,10 +1,11 @@
 from django import forms
 from django.contrib import messages
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import csrf
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from . import audit, services
 from .access import audit_exempt
@@ -31,14 +32,38 @@ class PreferencesForm(forms.ModelForm):
 
     class Meta:
         model = Profile
-        fields = ["timezone"]
+        fields = ["timezone", "timeline_order"]
+        widgets = {"timeline_order": forms.RadioSelect}
 
 
 @audit_exempt(reason="the user's own display preferences")
 def preferences(request):
     form = PreferencesForm(request.POST or None, instance=services.profile_for(request.user))
     if request.method == "POST" and form.is_valid():
-        profile = services.profile_update(user=request.user, timezone=form.cleaned_data["timezone"])
-        messages.success(request, f"Times are now shown in {profile.timezone}.")
+        profile = services.profile_update(
+            user=request.user,
+            timezone=form.cleaned_data["timezone"],
+            timeline_order=form.cleaned_data["timeline_order"],
+        )
+        order = profile.get_timeline_order_display().lower()
+        messages.success(request, f"Times are now shown in {profile.timezone}; case timelines {order}.")
         return redirect("preferences")
     return render(request, "companyos/preferences.html", {"form": form})
+
+
+class TimelineOrderForm(forms.Form):
+    timeline_order = forms.ChoiceField(choices=Profile.TimelineOrder.choices)
+
+
+@require_POST
+def timeline_order(request):
+    """The case page's "newest first / oldest first" switch: the same preference, set in one click,
+    then back to the page it was pressed on."""
+    form = TimelineOrderForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Choose oldest or newest first.")
+    services.profile_update(user=request.user, timeline_order=form.cleaned_data["timeline_order"])
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = "/"
+    return redirect(back)

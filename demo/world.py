@@ -311,25 +311,27 @@ def reset_demo(*, out: Out = _quiet) -> None:
 # --- logins ---------------------------------------------------------------------------------------
 
 
-def login_rows() -> list[tuple[str, str, str, str]]:
+def login_rows() -> list[tuple[str, ...]]:
+    """(username, password, role, timezone, sees): the timezone each demo user sees every time in."""
     rows = []
-    for username, _first, _last, role, _tz, _team, staff, superuser in USERS:
+    for username, _first, _last, role, tz, _team, staff, superuser in USERS:
         if username in ALL_SEEING:
             sees = "all tenants"
         else:
             names = [t.name for t in TENANTS if t.slug in GRANTS[username]]
             sees = f"{len(names)} tenants: " + ", ".join(names)
         flags = " (superuser)" if superuser else (" (staff)" if staff else "")
-        rows.append((username, DEMO_PASSWORD, role + flags, sees))
+        rows.append((username, DEMO_PASSWORD, role + flags, tz, sees))
     return rows
 
 
 def format_logins() -> str:
-    rows = [("username", "password", "role", "sees")] + login_rows()
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    rows = [("username", "password", "role", "timezone", "sees")] + login_rows()
+    last = len(rows[0]) - 1
+    widths = [max(len(r[i]) for r in rows) for i in range(last)]
     lines = []
     for n, r in enumerate(rows):
-        lines.append("  " + "  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3])
+        lines.append("  " + "  ".join(r[i].ljust(widths[i]) for i in range(last)) + "  " + r[last])
         if n == 0:
             lines.append("  " + "  ".join("-" * w for w in widths) + "  " + "-" * 40)
     return "\n".join(lines)

@@ -54,7 +54,7 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0009_drop_redundant_case_indexes")]
+    dependencies = [("cases", "0011_case_followers")]
     operations = [
         migrations.AddConstraint(
             model_name="case",

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0009_drop_redundant_case_indexes'),
+        ('cases', '0050_case_duplicate_same_tenant'),
     ]
 
     operations = [

@@ -45,5 +45,5 @@ def forward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0010_notification_lease")]
+    dependencies = [("cases", "0100_attachment_original_name")]
     operations = [migrations.RunPython(forward, migrations.RunPython.noop)]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0010_notification_lease'),
+        ('cases', '0300_sla_preset_names'),
     ]
 
     operations = [

@@ -25,8 +25,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.utils import timezone
-
 from companyos import timefmt
 
 from ..choices import OPEN_STATUSES, Priority, Status
@@ -396,9 +394,10 @@ def summary(case: Case) -> dict:
 
 
 def _fmt(value: datetime | None) -> str:
+    """A due time inside a note: the instant itself, shown in each reader's timezone when rendered."""
     if value is None:
         return "—"
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z")
+    return timefmt.instant_token(value)
 
 
 def describe_target(target: timedelta, business: bool) -> str:

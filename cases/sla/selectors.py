@@ -1,4 +1,4 @@
-"""Reads behind the SLA pages: the case page's clock panel (`clock_rows`, `explain`), the policy
+"""Reads behind the SLA pages: the case page's clock panel (`clock_panel`, `clock_rows`, `explain`), the policy
 page's preview (`preview`, `clocks_moved_by`, `open_cases_on`) and history (`policy_history`), the
 policies list (`policy_rows`), the rules page (`rules_in_order`, `shadowed_rules`, `tenant_lookup`),
 the calendars and the lookups the admin views need. Writes live in cases.sla.services, the clock
@@ -78,6 +78,23 @@ def clock_rows(case: Case, now: datetime | None = None) -> list[dict]:
     order = {Kind.FIRST_RESPONSE: 0, Kind.RESOLUTION: 1, Kind.UPDATE: 2}
     rows.sort(key=lambda r: (order[r["clock"].kind], -r["clock"].window))
     return rows
+
+
+# How urgent a clock on the panel is: breached and at risk first, then running, then paused.
+_URGENCY = {"breached": 0, "at_risk": 1, "running": 2, "paused": 3}
+
+
+def clock_panel(case: Case, now: datetime | None = None) -> dict:
+    """The case page's SLA panel: `current`, the clocks still counting (running or paused), most
+    urgent first and soonest due within that, and `history`, the windows that ended (met, missed,
+    stopped), latest first. Rows as `clock_rows`."""
+    current, history = [], []
+    for row in clock_rows(case, now):
+        (history if row["clock"].state == State.STOPPED else current).append(row)
+    far = datetime.max.replace(tzinfo=timezone.get_current_timezone())
+    current.sort(key=lambda r: (_URGENCY.get(r["status"], 2), r["clock"].due_at or far))
+    history.sort(key=lambda r: r["clock"].stopped_at or r["clock"].started_at, reverse=True)
+    return {"current": current, "history": history}
 
 
 def preview(policy: SLAPolicy, *, tenant, priority: int, opened_at: datetime) -> dict:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import logging
 import urllib.request
+import zoneinfo
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -24,7 +25,7 @@ from django.db.models import F, Q
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
-from companyos import roles
+from companyos import roles, timefmt
 from companyos.db import copy_rows
 
 from .. import services
@@ -142,7 +143,7 @@ def _escalate(clocks: list[SLAClock], level: str, now: datetime, result: SweepRe
         escalation_id = escalations.get(clock.pk)
         label = SLAClock.Kind(clock.kind).label.lower()
         what = "breached" if level == Level.BREACHED else f"at risk ({case['risk_percent'] or 80}% of target elapsed)"
-        due = timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M %Z") if clock.due_at else "—"
+        due = timefmt.instant_token(clock.due_at) if clock.due_at else "—"  # rendered in the reader's zone
         headline = f"{key}: {label} SLA {what} — due {due}"
         actions = []
         recipients = [email for email in (case["owner__email"], case["team__manager__email"]) if email]
@@ -203,7 +204,13 @@ def _escalate(clocks: list[SLAClock], level: str, now: datetime, result: SweepRe
                 "case_id": case["pk"],
                 "body": headline,
                 "created_at": now,
-                "data": {"escalation": level, "clock": clock.kind, "window": clock.window, "actions": actions},
+                "data": {
+                    "escalation": level,
+                    "clock": clock.kind,
+                    "window": clock.window,
+                    "due_at": clock.due_at.isoformat() if clock.due_at else None,
+                    "actions": actions,
+                },
             }
         )
         result.actions.extend(actions)
@@ -252,10 +259,12 @@ def send_pending_notifications(*, now: datetime | None = None, limit: int = 200)
         if note is None:
             break
         try:
+            tz = _reader_zone(note)
+            subject, body = timefmt.render_instants(note.subject, tz), timefmt.render_instants(note.body, tz)
             if note.channel == Notification.Channel.EMAIL:
-                send_mail(note.subject, note.body, settings.DEFAULT_FROM_EMAIL, [note.recipient], fail_silently=False)
+                send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [note.recipient], fail_silently=False)
             else:
-                post_slack(note.recipient, f"*{note.subject}*\n{note.body}")
+                post_slack(note.recipient, f"*{subject}*\n{body}")
         except Exception as error:  # noqa: BLE001 — any transport failure is retried
             Notification.objects.filter(pk=note.pk).update(
                 lease_until=None,
@@ -266,6 +275,22 @@ def send_pending_notifications(*, now: datetime | None = None, limit: int = 200)
             Notification.objects.filter(pk=note.pk).update(sent_at=timezone.now(), lease_until=None, last_error="")
             sent += 1
     return sent
+
+
+def _reader_zone(note: Notification) -> tzinfo:
+    """The zone a notification's times are written in when it is sent: the recipient's own (their
+    profile's, found by e-mail address), else the console's default (TIME_ZONE)."""
+    name = None
+    if note.channel == Notification.Channel.EMAIL:
+        name = (
+            User.objects.filter(email__iexact=note.recipient, profile__isnull=False)
+            .values_list("profile__timezone", flat=True)
+            .first()
+        )
+    try:
+        return zoneinfo.ZoneInfo(name) if name else timezone.get_default_timezone()
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return timezone.get_default_timezone()
 
 
 def _claim_next(now: datetime) -> Notification | None:

@@ -4,10 +4,13 @@ filter checkboxes. Nothing domain-specific: the case badges are cases's `case_ta
 from datetime import datetime
 
 from django import template
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from companyos import timefmt
 from companyos.timefmt import duration as format_duration
 from companyos.timefmt import relative
 
@@ -33,12 +36,54 @@ def reltime(value: datetime | None, empty: str = "—"):
 def abstime(value: datetime | None, empty: str = "—"):
     if not value:
         return empty
-    local = timezone.localtime(value)
+    tz = timezone.get_current_timezone()
     return format_html(
-        '<time datetime="{}" title="{}">{}</time>',
+        '<time datetime="{}" title="{} · {}">{}</time>',
         value.isoformat(),
         relative((timezone.now() - value).total_seconds()),
-        local.strftime("%Y-%m-%d %H:%M"),
+        timefmt.zone_name(value, tz),
+        timefmt.local(value, tz),
+    )
+
+
+@register.filter
+def local_time(value: datetime | None) -> str:
+    """ "2026-11-23 09:15 CET": an instant as plain text in the viewer's zone (for a title)."""
+    return timefmt.local(value, timezone.get_current_timezone(), zone=True) if value else ""
+
+
+@register.filter
+def instants(text) -> str:
+    """Stored text with its instants (`<t:…>` tokens, companyos.timefmt) shown in the viewer's
+    timezone, each a `<time>` like `abstime`'s; everything else escaped."""
+    if not text:
+        return ""
+    out = []
+    for part in timefmt.split_instants(str(text)):
+        out.append(format_html("{}", part) if isinstance(part, str) else abstime(part))
+    return mark_safe("".join(out))
+
+
+@register.simple_tag
+def timezone_note():
+    """ "Times in Europe/Oslo (CET)": said once per page, the viewer's own zone (Preferences)."""
+    tz = timezone.get_current_timezone()
+    name, abbreviation = str(tz), timefmt.zone_name(timezone.now(), tz)
+    return format_html(
+        '<a class="tz-note muted small" href="{}" title="Change in Preferences">Times in {}</a>',
+        reverse("preferences"),
+        name if abbreviation == name else f"{name} ({abbreviation})",
+    )
+
+
+@register.simple_tag
+def icon(name: str):
+    """An icon from static/img/icons.svg (drawn, so no font has to have the glyph)."""
+    return format_html(
+        '<svg class="icon icon-{}" aria-hidden="true" focusable="false"><use href="{}#{}"></use></svg>',
+        name,
+        static("img/icons.svg"),
+        name,
     )
 
 

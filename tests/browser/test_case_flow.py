@@ -67,9 +67,9 @@ def test_agent_works_a_case_end_to_end(page):
     # The audit tab shows the changes and the views, newest first.
     page.get_by_role("link", name="Audit").click()
     audit = page.locator("#audit")
-    expect(audit).to_contain_text("viewed")
-    expect(audit).to_contain_text("resolved")
-    expect(audit).to_contain_text("waiting_on_customer")
+    expect(audit).to_contain_text("viewed the case")
+    expect(audit).to_contain_text("changed status from In progress to Resolved")
+    expect(audit).to_contain_text("Waiting on customer")
     first_row = audit.locator("tbody tr").first
     expect(first_row).to_contain_text("kari")
 
