@@ -176,12 +176,11 @@ class Case(models.Model):
 
     @property
     def missing_classification(self) -> list[str]:
-        """The classification fields still to set before the case can be resolved (labels, in order)."""
+        """The classification fields still to set before the case can be resolved (labels, in order):
+        those nobody has set. A value a person chose counts, "Other" and "Unknown" included."""
         from .choices import REQUIRED_TO_RESOLVE
 
         unset = set(self.unclassified or ())
-        if self.environment == Environment.UNKNOWN:
-            unset.add("environment")
         return [str(self._meta.get_field(f).verbose_name) for f in REQUIRED_TO_RESOLVE if f in unset]
 
     @property

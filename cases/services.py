@@ -297,7 +297,7 @@ def case_transition(
         case.waiting_for = waiting_for
         case.waiting_note = waiting_note if waiting_for == WaitingFor.OTHER else ""
         fields += ["waiting_for", "waiting_note"]
-        waiting = {"waiting_for": case.waiting_for, "waiting_note": case.waiting_note}
+        waiting = {"waiting_for": waiting_for, "waiting_note": case.waiting_note, "waiting_text": case.waiting_for_text}
     elif case.waiting_for or case.waiting_note:
         case.waiting_for, case.waiting_note = "", ""
         fields += ["waiting_for", "waiting_note"]

@@ -48,6 +48,7 @@ class Signals:
     active_incidents: list[dict] = field(default_factory=list)  # {"key", "severity", "title"}
     similar_other_tenants_last_hour: int = 0
     recent_deployments: list[dict] = field(default_factory=list)
+    affected_resources: list[dict] = field(default_factory=list)  # {"name", "health"}: the case's own
 
 
 # A feature that does not work at all ("none of our webhook deliveries are retried", "events are
@@ -150,6 +151,11 @@ def suggest_priority(
             )
     for name in signals.red_slis:
         found.append((Priority.HIGH, f"SLI {name} below objective / error budget spent"))
+    for resource in signals.affected_resources:
+        if resource.get("health") == "red":
+            found.append((Priority.HIGH, f"affected resource {resource['name']} is unhealthy"))
+        elif resource.get("health") == "amber":
+            found.append((Priority.MEDIUM, f"affected resource {resource['name']} is degraded"))
     for incident in signals.active_incidents:
         if incident.get("severity") != "SEV1":
             found.append(

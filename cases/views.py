@@ -16,7 +16,7 @@ from companyos import audit
 from companyos.htmx import htmx_partial, is_embedded, partial
 
 from . import bulk, services
-from .choices import Priority, Status, transition_label
+from .choices import Priority, Status, WaitingFor, transition_label
 from .filtersets import SORTS, CaseFilterSet
 from .forms import (
     AssignForm,
@@ -25,6 +25,7 @@ from .forms import (
     CaseCreateForm,
     ClassificationForm,
     ReplyForm,
+    ResourcesForm,
     SavedViewForm,
     TagForm,
     TransitionForm,
@@ -34,6 +35,7 @@ from .selectors import (
     assignable_users,
     attachment_get_for_user,
     capped_count,
+    case_affected_resources,
     case_attachments,
     case_audit_entries,
     case_context_get,
@@ -43,7 +45,9 @@ from .selectors import (
     case_timeline,
     cases_visible_by_ids,
     latest_context,
+    requester_card,
     requesters_of,
+    resource_choices,
     saved_views_counted,
     saved_views_for,
     teams,
@@ -92,6 +96,7 @@ def _queue_context(request):
         "sorts": [(key, label) for key, (_, label) in SORTS.items()],
         "sort": filterset.sort_key,
         "statuses": Status.choices,
+        "waiting_choices": WaitingFor.choices,
         "assignees": assignable_users(),
         # Embedded elsewhere (the tenant console's Cases panel), paging must not move the address bar.
         "push_url": not is_embedded(request, "/cases/"),
@@ -184,7 +189,14 @@ def case_bulk(request):
             "next": back,
         }
         return render(request, partial(request, "cases/bulk_confirm.html", "dialog"), context)
-    result = bulk.case_bulk(cases=cases, actor=request.user, action=action, value=value)
+    result = bulk.case_bulk(
+        cases=cases,
+        actor=request.user,
+        action=action,
+        value=value,
+        waiting_for=form.cleaned_data["waiting_for"],
+        waiting_note=form.cleaned_data["waiting_note"],
+    )
     messages.success(
         request,
         result.summary
@@ -230,11 +242,10 @@ def case_create(request):
                             "description",
                             "channel",
                             "priority",
-                            "category",
-                            "issue_type",
-                            "environment",
+                            "affected_resources",
                         )
                     },
+                    **form.classification,
                 )
             except services.CaseError as error:
                 form.add_error(None, str(error))
@@ -255,6 +266,16 @@ def intake_entitlements(request):
 
 
 @require_GET
+def resource_options(request):
+    """The intake form's affected-resource choices: the chosen tenant's resources."""
+    tenant = tenant_for_intake(request.user, request.GET.get("tenant", ""))
+    resources = resource_choices(tenant) if tenant is not None else []
+    if tenant is not None:
+        audit.log_access(tenant, view="intake: resource list")
+    return render(request, "cases/case_form.html#resource-options", {"resources": resources, "tenant": tenant})
+
+
+@require_GET
 def requester_options(request):
     tenant = tenant_for_intake(request.user, request.GET.get("tenant", ""))
     requesters = requesters_of(tenant)
@@ -268,6 +289,8 @@ def requester_options(request):
 
 def _case_context(request, case: Case, **extra) -> dict:
     only = request.GET.get("show", "all")
+    affected = case_affected_resources(case)
+    unset = set(case.unclassified or ())
     context = {
         "case": case,
         "timeline": case_timeline(case, only=only),
@@ -278,11 +301,13 @@ def _case_context(request, case: Case, **extra) -> dict:
             initial={
                 "version": case.version,
                 "priority": case.priority_slug,
-                "category": case.category,
-                "issue_type": case.issue_type,
-                "environment": case.environment,
+                **{f: "" if f in unset else getattr(case, f) for f in ("category", "issue_type", "environment")},
             }
         ),
+        "affected_resources": affected,
+        "resources_form": ResourcesForm(tenant=case.tenant, initial={"version": case.version, "resources": affected}),
+        "requester_card": requester_card(case, affected),
+        "waiting_choices": WaitingFor.choices,
         "assign_form": AssignForm(
             initial={
                 "owner": case.owner.username if case.owner_id else "",
@@ -379,6 +404,8 @@ def case_transition(request, key: str):
             actor=request.user,
             reason=form.cleaned_data["reason"],
             expected_status=form.cleaned_data["expected_status"],
+            waiting_for=form.cleaned_data["waiting_for"],
+            waiting_note=form.cleaned_data["waiting_note"],
         )
     except services.CaseError as error:
         return _refused(request, case, error)
@@ -430,11 +457,29 @@ def case_classify(request, key: str):
             actor=request.user,
             expected_version=data["version"],
             reason=data["reason"],
-            **{k: data[k] for k in ("priority", "category", "issue_type", "environment")},
+            **{k: data[k] for k in ("priority", "category", "issue_type", "environment") if data[k] != ""},
         )
     except services.CaseError as error:
         return _refused(request, case, error, region="classification")
     return _after_write(request, case.key, f"Classification of {case.key} saved.")
+
+
+@require_POST
+def case_resources(request, key: str):
+    case = case_get_for_user(request.user, key, path=request.path)
+    form = ResourcesForm(request.POST, tenant=case.tenant)
+    if not form.is_valid():
+        return _refused(request, case, services.CaseError(_errors_text(form)), region="resources")
+    try:
+        services.case_set_resources(
+            case_id=case.pk,
+            actor=request.user,
+            resources=form.cleaned_data["resources"],
+            expected_version=form.cleaned_data["version"],
+        )
+    except services.CaseError as error:
+        return _refused(request, case, error, region="resources")
+    return _after_write(request, case.key, f"Affected resources of {case.key} saved.")
 
 
 @require_POST

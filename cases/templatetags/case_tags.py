@@ -79,3 +79,15 @@ def sla_badge(case):
             '<span class="sla sla-paused" title="clocks paused while waiting on the customer">◌ paused</span>'
         )
     return mark_safe('<span class="sla sla-none">—</span>')
+
+
+@register.filter
+def isodatetime(value):
+    """An ISO 8601 string kept in a snapshot's JSON (e.g. a deployment's time) as a datetime, for
+    `{% reltime %}` / `{% abstime %}` to render in the viewer's timezone; None if it is not one."""
+    from django.utils.dateparse import parse_datetime
+
+    try:
+        return parse_datetime(value) if isinstance(value, str) else value
+    except ValueError:
+        return None
