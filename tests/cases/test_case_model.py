@@ -160,7 +160,9 @@ def test_the_case_page_shows_and_changes_affected_resources(agent, agent_client,
 
 
 @pytest.mark.django_db
-def test_intake_takes_affected_resources_and_leaves_unset_fields_unset(agent_client, tenant_a, tenant_b):
+def test_intake_takes_affected_resources_and_leaves_unset_fields_unset(
+    agent_client, tenant_a, tenant_b, django_capture_on_commit_callbacks
+):
     hooks = ResourceFactory(tenant=tenant_a, external_id="acme-hooks", health=Health.AMBER)
     foreign = ResourceFactory(tenant=tenant_b, external_id="globex-gw")
     requester = RequesterFactory(tenant=tenant_a)
@@ -180,7 +182,8 @@ def test_intake_takes_affected_resources_and_leaves_unset_fields_unset(agent_cli
         "affected_resources": [hooks.pk],
     }
     assert agent_client.post("/cases/new/", {**form, "affected_resources": [foreign.pk]}).status_code == 422
-    response = agent_client.post("/cases/new/", form)
+    with django_capture_on_commit_callbacks(execute=True):  # the enrichment task, after commit
+        response = agent_client.post("/cases/new/", form)
     assert response.status_code == 302
     case = Case.objects.get(subject="Webhook retries")
     assert list(case.affected_resources.all()) == [hooks]
@@ -221,7 +224,7 @@ def test_blast_radius_starts_from_the_resources_cases_name(tenant_a, tenant_b):
 @pytest.mark.django_db
 def test_requester_card_warns_about_resources_the_requester_may_not_see(agent_client, tenant_a):
     gateway = ResourceFactory(tenant=tenant_a, external_id="acme-gw")
-    billing = ResourceFactory(tenant=tenant_a, external_id="acme-billing-db")
+    ResourceFactory(tenant=tenant_a, external_id="acme-billing-db")
     hooks = ResourceFactory(tenant=tenant_a, external_id="acme-hooks")
     requester = RequesterFactory(tenant=tenant_a, role="Product manager", sees_all_resources=False)
     requester.visible_resources.set([gateway])
@@ -269,4 +272,3 @@ def test_resource_edit_is_scoped_like_the_case(tenant_a, tenant_b):
     case = _working(tenant=tenant_a)
     response = login(outsider).post(f"/cases/{case.key}/resources/", {"version": 1})
     assert response.status_code == 404
-
