@@ -27,6 +27,11 @@ def _shot(page, name):
     page.screenshot(path=f"{SHOTS}/{name}.png", full_page=False)
 
 
+@pytest.fixture(autouse=True)
+def _patient(page):
+    page.set_default_timeout(30_000)  # a loaded 2-core machine: sign-in (PBKDF2) alone can take seconds
+
+
 @pytest.fixture
 def acme(role_groups):
     tenant = TenantFactory(name="Acme Corp", slug="acme")
@@ -132,6 +137,7 @@ def test_waiting_asks_what_for_and_resolve_says_why_it_is_disabled(page, acme):
     # Wait on the customer: the menu asks what for.
     actions.get_by_text("Wait on customer…").click()
     actions.get_by_label("Reproduction steps").check()
+    _shot(page, "case-waiting-menu")
     actions.get_by_role("button", name="Wait on customer", exact=True).click()
     header = page.locator(".case-header")
     expect(header).to_contain_text("Waiting on customer")
