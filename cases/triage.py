@@ -29,7 +29,11 @@ SECURITY = re.compile(
 PAYMENTS = re.compile(r"\b(payment|billing|checkout|transaction)s?\b[^.]{0,30}\b(down|fail\w*|broken)\b", re.I)
 ENDPOINT = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE)\s+/\S+", re.I)
 FAILING = re.compile(r"\b5\d\d\b|\bfail\w*\b|\berrors?\b|\btime ?outs?\b", re.I)
-DEGRADED = re.compile(r"\b([2-9]|\d{2,})\s?x\b|\b(latency|slow(er|ness)?|degrad\w*)\b", re.I)
+DEGRADED = re.compile(
+    r"\b([2-9]|\d{2,})\s?x\b|\b(latency|slow(er|ness)?|degrad\w*)\b"
+    r"|\bdelayed by\b[^.]{0,12}|\b\d+\s*(?:min(?:ute)?s?|hours?)\s+late\b",
+    re.I,
+)
 AUTH_SUBSET = re.compile(r"\b40[13]\b|\bunauthori[sz]ed\b|\bforbidden\b", re.I)
 DOCS = re.compile(r"\b(docs?|documentation|openapi|swagger|readme)\b", re.I)
 EDGE = re.compile(r"\b422\b|\bvalidation\b|\bedge case\b|\binconsistent\b", re.I)

@@ -6,7 +6,7 @@ suggestion, reasons, timeline entry and audit rows are the real thing).
 
 Bounded on purpose: at most SNAPSHOT_LIMIT open cases without one, the most urgent first
 (priority, then newest). That is every open case of the default 500-case demo; a million-case
-database gets the 1,000 most urgent (about a minute) and the rest say "No context snapshot yet"
+database gets the 1,000 most urgent (0.1–0.25 s each) and the rest say "No context snapshot yet"
 until someone presses Refresh context. Idempotent: a case with a snapshot is skipped.
 """
 
