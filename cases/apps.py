@@ -21,7 +21,7 @@ class CasesConfig(AppConfig):
 
         auditlog.register(
             Case,
-            m2m_fields={"tags", "followers"},
+            m2m_fields={"tags", "followers", "affected_resources"},
             exclude_fields=["version", "sla_due_at", "sla_risk_at", "sla_clock", "sla_paused", "sla_snapshot"],
         )
         auditlog.register(Interaction)

@@ -28,9 +28,11 @@ class BulkResult:
 BULK_ACTIONS = ("assign", "status", "tag", "merge")
 
 
-def case_bulk(*, cases, actor, action: str, value) -> BulkResult:
+def case_bulk(*, cases, actor, action: str, value, waiting_for: str = "", waiting_note: str = "") -> BulkResult:
     """Apply one action to many cases, each through its own service call (and so its own row lock,
-    transaction and timeline entry). `cases` must already be scoped to what `actor` may see."""
+    transaction and timeline entry). `cases` must already be scoped to what `actor` may see. A move
+    to Waiting on customer takes `waiting_for` (and `waiting_note`) like the single move; resolving
+    skips each case whose classification is incomplete, with the service's reason."""
     if action not in BULK_ACTIONS:
         raise CaseError(f"Unknown bulk action {action!r}.")
     result = BulkResult()
@@ -43,7 +45,14 @@ def case_bulk(*, cases, actor, action: str, value) -> BulkResult:
                 if case.status == value:
                     result.skipped[case.key] = f"already {Status(value).label}"
                     continue
-                services.case_transition(case_id=case.pk, to=value, actor=actor, reason="bulk action")
+                services.case_transition(
+                    case_id=case.pk,
+                    to=value,
+                    actor=actor,
+                    reason="bulk action",
+                    waiting_for=waiting_for,
+                    waiting_note=waiting_note,
+                )
                 changed = True
             elif action == "merge":  # value: the surviving case's key; its own row is skipped
                 into_id = parse_case_key(value)

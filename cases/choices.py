@@ -43,6 +43,21 @@ def transition_label(was: str, to: str) -> str:
     return TRANSITION_LABELS.get((was, to), Status(to).label)
 
 
+class WaitingFor(models.TextChoices):
+    """What a case waiting on the customer waits for (seed 003: "awaiting logs, approval, or repro
+    steps"); "other" comes with a short text."""
+
+    LOGS = "logs", "Logs"
+    APPROVAL = "approval", "Approval"
+    REPRODUCTION = "reproduction", "Reproduction steps"
+    OTHER = "other", "Other"
+
+
+# The classification a case needs before it can be resolved; a field nobody has set yet is listed
+# in `Case.unclassified` (its stored value is the model default, not an answer).
+REQUIRED_TO_RESOLVE = ("category", "issue_type", "environment")
+
+
 class Priority(models.IntegerChoices):
     """Stored as a number so sorting by priority is an index scan; named in URLs and forms."""
 

@@ -4,10 +4,19 @@ from django.contrib.auth import get_user_model
 
 from companyos.converters import row_id
 from tenants.choices import Channel
-from tenants.models import Requester
+from tenants.models import Requester, Resource
 from tenants.selectors import tenant_visible_to
 
-from .choices import PRIORITY_SLUG_CHOICES, Category, Environment, IssueType, Priority, Status
+from .choices import (
+    PRIORITY_SLUG_CHOICES,
+    REQUIRED_TO_RESOLVE,
+    Category,
+    Environment,
+    IssueType,
+    Priority,
+    Status,
+    WaitingFor,
+)
 from .models import SavedView, Team
 from .selectors import parse_case_key
 
@@ -20,6 +29,28 @@ class PrioritySlugField(forms.TypedChoiceField):
         super().__init__(choices=PRIORITY_SLUG_CHOICES, coerce=lambda v: int(Priority.from_slug(v)), **kwargs)
 
 
+NOT_SET = [("", "— not set —")]
+
+
+def unset_choice_field(choices, **kwargs) -> forms.ChoiceField:
+    """A classification select that may stay unset: blank ("— not set —") means nobody chose, so
+    the case stores the default and lists the field in `Case.unclassified`."""
+    return forms.ChoiceField(choices=NOT_SET + list(choices), required=False, widget=forms.Select(attrs=W), **kwargs)
+
+
+class ResourceChoiceField(forms.ModelMultipleChoiceField):
+    """Resources by id; a value that cannot be a row id is a form error, never a database error."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
+        super().__init__(queryset=Resource.objects.none(), required=False, **kwargs)
+
+    def _check_values(self, value):
+        if any(row_id(v) is None for v in value):
+            raise forms.ValidationError("Choose resources from the list.", code="invalid_pk_value")
+        return super()._check_values(value)
+
+
 class CaseCreateForm(forms.Form):
     tenant = forms.ModelChoiceField(queryset=None, to_field_name="slug", widget=forms.Select(attrs=W))
     requester = forms.ModelChoiceField(queryset=Requester.objects.none(), widget=forms.Select(attrs=W))
@@ -29,11 +60,10 @@ class CaseCreateForm(forms.Form):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={**W, "rows": 6}))
     channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.EMAIL, widget=forms.Select(attrs=W))
     priority = PrioritySlugField(initial="medium", widget=forms.Select(attrs=W))
-    category = forms.ChoiceField(choices=Category.choices, initial=Category.OTHER, widget=forms.Select(attrs=W))
-    issue_type = forms.ChoiceField(choices=IssueType.choices, initial=IssueType.QUESTION, widget=forms.Select(attrs=W))
-    environment = forms.ChoiceField(
-        choices=Environment.choices, initial=Environment.UNKNOWN, widget=forms.Select(attrs=W)
-    )
+    category = unset_choice_field(Category.choices)
+    issue_type = unset_choice_field(IssueType.choices)
+    environment = unset_choice_field(Environment.choices)
+    affected_resources = ResourceChoiceField()
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -43,6 +73,18 @@ class CaseCreateForm(forms.Form):
             self.fields["requester"].queryset = Requester.objects.filter(
                 tenant__in=tenant_visible_to(user), tenant__slug=tenant_slug
             )
+            self.fields["affected_resources"].queryset = Resource.objects.filter(
+                tenant__in=tenant_visible_to(user), tenant__slug=tenant_slug
+            ).order_by("external_id")
+
+    @property
+    def classification(self) -> dict:
+        """The classification to open the case with: the chosen values, and `unclassified` naming
+        those left unset (stored as the model's defaults)."""
+        data = self.cleaned_data
+        defaults = {"category": Category.OTHER, "issue_type": IssueType.QUESTION, "environment": Environment.UNKNOWN}
+        values = {name: data.get(name) or defaults[name] for name in REQUIRED_TO_RESOLVE}
+        return {**values, "unclassified": [name for name in REQUIRED_TO_RESOLVE if not data.get(name)]}
 
     def clean(self):
         data = super().clean()
@@ -71,17 +113,32 @@ class TransitionForm(forms.Form):
     to = forms.ChoiceField(choices=Status.choices)
     expected_status = forms.ChoiceField(choices=Status.choices)
     reason = forms.CharField(required=False, max_length=500)
+    waiting_for = forms.ChoiceField(choices=WaitingFor.choices, required=False, widget=forms.RadioSelect)
+    waiting_note = forms.CharField(required=False, max_length=200)
 
 
 class ClassificationForm(forms.Form):
+    """Blank category / issue type / environment ("— not set —") leaves an unset field unset."""
+
     version = forms.IntegerField(widget=forms.HiddenInput)
     priority = PrioritySlugField(widget=forms.Select(attrs=W))
-    category = forms.ChoiceField(choices=Category.choices, widget=forms.Select(attrs=W))
-    issue_type = forms.ChoiceField(choices=IssueType.choices, widget=forms.Select(attrs=W))
-    environment = forms.ChoiceField(choices=Environment.choices, widget=forms.Select(attrs=W))
+    category = unset_choice_field(Category.choices)
+    issue_type = unset_choice_field(IssueType.choices)
+    environment = unset_choice_field(Environment.choices)
     reason = forms.CharField(
         required=False, max_length=500, widget=forms.TextInput(attrs={**W, "placeholder": "Why (optional)"})
     )
+
+
+class ResourcesForm(forms.Form):
+    """The case's affected resources, chosen from its tenant's."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    resources = ResourceChoiceField()
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["resources"].queryset = Resource.objects.filter(tenant=tenant).order_by("external_id")
 
 
 class AssignForm(forms.Form):
@@ -124,6 +181,8 @@ class BulkForm(forms.Form):
     status = forms.ChoiceField(choices=Status.choices, required=False, widget=forms.Select(attrs=W))
     tag = forms.SlugField(required=False, max_length=50, widget=forms.TextInput(attrs=W))
     into = forms.CharField(required=False, max_length=40, widget=forms.TextInput(attrs=W))
+    waiting_for = forms.ChoiceField(choices=NOT_SET + list(WaitingFor.choices), required=False)
+    waiting_note = forms.CharField(required=False, max_length=200)
     confirm = forms.BooleanField(required=False)
 
     def clean_ids(self):

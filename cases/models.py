@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tenants.choices import Channel
 
-from .choices import OPEN_STATUSES, Category, Environment, IssueType, Priority, Status
+from .choices import OPEN_STATUSES, Category, Environment, IssueType, Priority, Status, WaitingFor
 
 
 class Team(models.Model):
@@ -64,6 +64,12 @@ class Case(models.Model):
     issue_type = models.CharField(max_length=20, choices=IssueType.choices, default=IssueType.QUESTION)
     environment = models.CharField(max_length=20, choices=Environment.choices, default=Environment.UNKNOWN)
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
+    # Classification fields nobody has set yet (intake left them at the default, a customer's own
+    # message never sets them): the priority suggestion ignores them, resolving needs them set.
+    unclassified = models.JSONField(default=list, db_default=[], blank=True)
+    # While waiting on the customer: what for (seed 003), set by the move to waiting, cleared on leaving it.
+    waiting_for = models.CharField(max_length=20, choices=WaitingFor.choices, blank=True, db_default="")
+    waiting_note = models.CharField(max_length=200, blank=True, db_default="")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_cases"
     )
@@ -187,6 +193,24 @@ class Case(models.Model):
     @property
     def priority_code(self) -> str:
         return Priority(self.priority).code
+
+    @property
+    def missing_classification(self) -> list[str]:
+        """The classification fields still to set before the case can be resolved (labels, in order):
+        those nobody has set. A value a person chose counts, "Other" and "Unknown" included."""
+        from .choices import REQUIRED_TO_RESOLVE
+
+        unset = set(self.unclassified or ())
+        return [str(self._meta.get_field(f).verbose_name) for f in REQUIRED_TO_RESOLVE if f in unset]
+
+    @property
+    def waiting_for_text(self) -> str:
+        """ "logs", "approval", … or the agent's own words for "other" (empty unless waiting)."""
+        if self.status != Status.WAITING_ON_CUSTOMER or not self.waiting_for:
+            return ""
+        if self.waiting_for == WaitingFor.OTHER:
+            return self.waiting_note or "other"
+        return str(WaitingFor(self.waiting_for).label).lower()
 
     @property
     def allowed_transitions(self) -> list[str]:

@@ -13,8 +13,15 @@ from django.http import Http404, QueryDict
 
 from companyos import audit, roles
 from companyos.converters import row_id
-from tenants.models import Requester, Tenant
-from tenants.selectors import tenant_signals, tenant_visible_to, visible_tenant_ids
+from tenants.models import Requester, Resource, Tenant
+from tenants.selectors import (
+    reach,
+    requester_visible_resource_ids,
+    resources_of,
+    tenant_signals,
+    tenant_visible_to,
+    visible_tenant_ids,
+)
 
 from . import triage
 from .context import context_providers
@@ -290,6 +297,101 @@ def case_context_get(case: Case, context_id) -> CaseContext | None:
     return case.contexts.filter(pk=int(context_id)).first()
 
 
+# --- the case's own entities: affected resources, the requester's view of them -----------------------------
+
+
+def case_affected_resources(case: Case) -> list[Resource]:
+    """The case's affected resources by external id, each with `firing` (its firing alerts, counted)."""
+    from django.db.models import Count
+
+    from tenants.models import Alert
+
+    return list(
+        case.affected_resources.annotate(
+            firing=Count("alerts", filter=Q(alerts__status=Alert.Status.FIRING), distinct=True)
+        ).order_by("external_id")
+    )
+
+
+def resource_choices(case_or_tenant: Case | Tenant) -> list[Resource]:
+    """The resources a case can name: its tenant's (tenants.selectors.resources_of)."""
+    tenant = case_or_tenant.tenant if isinstance(case_or_tenant, Case) else case_or_tenant
+    return resources_of(tenant)
+
+
+def resources_for_intake(tenant: Tenant | None, ids) -> list[Resource]:
+    """The tenant's resources among `ids` (what the intake form chose); others are ignored."""
+    if tenant is None:
+        return []
+    pks = [i for i in (row_id(str(v)) for v in ids) if i is not None]
+    return list(Resource.objects.filter(tenant=tenant, pk__in=pks).order_by("external_id"))
+
+
+@dataclass(frozen=True)
+class RequesterCard:
+    """The requester card of the case page: who asks, how they reach us and sign in, which of the
+    tenant's resources they may see, and the resources the case names that they may not."""
+
+    requester: Requester
+    sees_all: bool
+    visible: list  # the resources they may see, when not all
+    tenant_resources: int
+    hidden_named: list  # [(resource, "affected resource" | "named in the text")]
+
+
+def requester_card(case: Case, affected: list[Resource] | None = None) -> RequesterCard:
+    """The card's facts. A resource counts as named when it is one of the case's affected resources
+    or its external id appears in the subject or description."""
+    requester = case.requester
+    visible_ids = requester_visible_resource_ids(requester)
+    tenant_resources = resources_of(case.tenant, limit=500)
+    affected = case_affected_resources(case) if affected is None else affected
+    hidden = []
+    if visible_ids is not None:
+        text = f"{case.subject}\n{case.description}".lower()
+        affected_ids = {r.pk for r in affected}
+        for resource in tenant_resources:
+            if resource.pk in visible_ids:
+                continue
+            if resource.pk in affected_ids:
+                hidden.append((resource, "affected resource"))
+            elif resource.external_id.lower() in text:
+                hidden.append((resource, "named in the text"))
+    return RequesterCard(
+        requester=requester,
+        sees_all=visible_ids is None,
+        visible=[r for r in tenant_resources if visible_ids is not None and r.pk in visible_ids],
+        tenant_resources=len(tenant_resources),
+        hidden_named=hidden,
+    )
+
+
+def resources_named_by_cases(case_ids) -> QuerySet[Resource]:
+    """The resources that the cases `case_ids` name as affected: the start of an incident's blast
+    radius (the incidents app reads this; with `blast_radius` for what depends on them)."""
+    return Resource.objects.filter(cases__pk__in=list(case_ids)).distinct().order_by("external_id")
+
+
+def blast_radius(case_ids, *, open_cases_limit: int = 50) -> dict:
+    """What cases `case_ids` reach through their affected resources: those resources, every resource
+    depending on them (tenants.selectors.reach), and the open cases naming any of them (the other
+    customers likely hit). Not permission-scoped: the caller shows it to someone who may see them."""
+    named = list(resources_named_by_cases(case_ids))
+    reached = reach([r.pk for r in named])
+    dependent_ids = {rid for rids in reached.values() for rid in rids} - {r.pk for r in named}
+    dependents = list(Resource.objects.filter(pk__in=dependent_ids).order_by("external_id"))
+    all_ids = [r.pk for r in named] + [r.pk for r in dependents]
+    cases = list(
+        Case.objects.open()
+        .filter(affected_resources__in=all_ids)
+        .exclude(pk__in=list(case_ids))
+        .distinct()
+        .order_by("priority", "created_at")
+        .only("id", "subject", "tenant_id", "priority", "status")[:open_cases_limit]
+    )
+    return {"resources": named, "dependents": dependents, "open_cases": cases}
+
+
 # --- similar cases ----------------------------------------------------------------------------------------
 
 
@@ -384,7 +486,7 @@ def context_snapshot(case: Case, now: datetime) -> tuple[triage.Signals, dict]:
     the JSON the CaseContext stores."""
     tenant = case.tenant
     telemetry = tenant_signals(tenant, now)
-    similar = similar_cases(case, now=now, window=timedelta(days=30), by=("category", "words"), limit=5)
+    similar = similar_cases(case, now=now, window=timedelta(days=30), by=("category", "words", "resource"), limit=5)
     others_last_hour = 0
     if triage.keywords(case.subject):
         matches = similar_cases(case, now=now, window=timedelta(hours=1), other_tenants=True, by=("words",), limit=None)
@@ -395,13 +497,27 @@ def context_snapshot(case: Case, now: datetime) -> tuple[triage.Signals, dict]:
         extra_data.update(contribution.data)
         extra_signals.update(contribution.signals)
     firing = telemetry.firing_alerts
+    affected = case_affected_resources(case) if case.pk else []
+    affected_ids = {r.pk for r in affected}
     deployments = [
         {
             "version": d.version,
             "resource": d.resource.external_id if d.resource_id else "",
             "at": d.deployed_at.isoformat(),
+            "affected": d.resource_id in affected_ids,
         }
         for d in telemetry.deployments
+    ]
+    resources = [
+        {
+            "name": r.external_id,
+            "kind": r.kind,
+            "health": r.health,
+            "version": r.version,
+            "region": r.region,
+            "firing": r.firing,
+        }
+        for r in affected
     ]
     values = {
         "firing_alerts": [
@@ -412,6 +528,7 @@ def context_snapshot(case: Case, now: datetime) -> tuple[triage.Signals, dict]:
         "amber_slis": telemetry.amber_slis,
         "similar_other_tenants_last_hour": others_last_hour,
         "recent_deployments": deployments,
+        "affected_resources": [{"name": r["name"], "health": r["health"]} for r in resources],
     }
     for name, value in extra_signals.items():  # a provider's list extends ours; any other value replaces it
         values[name] = values[name] + list(value) if isinstance(values.get(name), list) else value
@@ -429,9 +546,11 @@ def context_snapshot(case: Case, now: datetime) -> tuple[triage.Signals, dict]:
                 "resource": a.resource.external_id if a.resource_id else "",
                 "since": a.starts_at.isoformat(),
                 "summary": a.summary,
+                "affected": a.resource_id in affected_ids,
             }
             for a in firing
         ],
+        "affected_resources": resources,
         "incidents": signals.active_incidents,
         "similar_cases": [
             {"key": m.case.key, "subject": m.case.subject, "status": m.case.status, "why": m.why} for m in similar

@@ -27,11 +27,21 @@ from django.utils import timezone
 
 from companyos import roles
 from companyos.db import copy_rows
-from tenants.models import Requester, Tenant
+from tenants.models import Requester, Resource, Tenant
 from tenants.selectors import can_see_tenant
 
 from . import selectors, triage
-from .choices import OPEN_STATUSES, TRANSITIONS, Category, Environment, IssueType, Priority, Status
+from .choices import (
+    OPEN_STATUSES,
+    REQUIRED_TO_RESOLVE,
+    TRANSITIONS,
+    Category,
+    Environment,
+    IssueType,
+    Priority,
+    Status,
+    WaitingFor,
+)
 from .errors import CaseConflict, CaseError, InvalidTransition, NotPermitted
 from .models import Attachment, Case, CaseContext, Interaction, SavedView, SLAPolicy, Tag, Team, bounded_filename
 from .sla import clocks
@@ -166,7 +176,12 @@ def case_create(
     owner=None,
     team: Team | None = None,
     tags: list[str] | tuple[str, ...] = (),
+    affected_resources: list[Resource] | tuple[Resource, ...] = (),
+    unclassified: list[str] | tuple[str, ...] = (),
 ) -> Case:
+    """Open a case. `affected_resources` are the tenant's resources the intake named (seed 004's
+    "impacted components"); `unclassified` the classification fields the person left unset (their
+    stored value is the default, which the priority suggestion then ignores and resolving refuses)."""
     if actor is not None and not _sees(actor, tenant.pk):
         raise NotPermitted("You cannot open cases for that tenant.")
     if requester.tenant_id != tenant.pk:
@@ -174,6 +189,10 @@ def case_create(
     subject = subject.strip()
     if not subject:
         raise CaseError("A case needs a subject.")
+    _check_resources(tenant.pk, affected_resources)
+    unknown = set(unclassified) - set(REQUIRED_TO_RESOLVE)
+    if unknown:
+        raise CaseError(f"Cannot leave {', '.join(sorted(unknown))} unset.")
     now = timezone.now()
     case = Case.objects.create(
         tenant=tenant,
@@ -187,12 +206,15 @@ def case_create(
         channel=channel,
         owner=owner or tenant.default_owner,
         team=team or tenant.default_team,
+        unclassified=[f for f in REQUIRED_TO_RESOLVE if f in unclassified],
         created_at=now,
         updated_at=now,
         status_changed_at=now,
     )
     if tags:
         case.tags.set(_tags(tags))
+    if affected_resources:
+        case.affected_resources.set(affected_resources)
     impact = clocks.on_create(case, now)
     if impact.fields:  # the policy snapshot and SLA summary: the row was just created, so no version bump
         case.save(update_fields=list(impact.fields))
@@ -209,6 +231,7 @@ def case_create(
             "opened_by": _who(actor) if actor else "customer",
             "sla": impact.notes,
             "entitlement_flags": triage.entitlement_flags(tenant.entitlements, channel=channel),
+            **({"resources": _resource_names(affected_resources)} if affected_resources else {}),
         },
     )
     case_id = case.pk
@@ -228,10 +251,21 @@ def _enrich_later(case_id: int) -> None:
 
 
 @_atomic
-def case_transition(*, case_id: int, to: str, actor, reason: str = "", expected_status: str | None = None) -> Case:
+def case_transition(
+    *,
+    case_id: int,
+    to: str,
+    actor,
+    reason: str = "",
+    expected_status: str | None = None,
+    waiting_for: str = "",
+    waiting_note: str = "",
+) -> Case:
     """Move a case along its lifecycle. `expected_status` is the status the user saw: if someone
     moved the case meanwhile, the move is refused as a conflict rather than applied to a state the
-    user never saw."""
+    user never saw. Waiting on the customer needs `waiting_for` (a WaitingFor; "other" with
+    `waiting_note`), kept on the case until it leaves that status. Resolving needs the category,
+    issue type and environment set (`Case.missing_classification`)."""
     case = _lock(case_id, actor)
     if to not in Status.values:
         raise CaseError(f"Unknown status {to!r}.")
@@ -242,11 +276,31 @@ def case_transition(*, case_id: int, to: str, actor, reason: str = "", expected_
         )
     if to not in TRANSITIONS.get(case.status, []):
         raise InvalidTransition(case, to)
+    waiting_note = " ".join((waiting_note or "").split())[:200]
+    if to == Status.WAITING_ON_CUSTOMER:
+        if waiting_for not in WaitingFor.values:
+            raise CaseError(
+                f"Say what {case.key} is waiting for (logs, approval, reproduction steps or other) "
+                "before moving it to Waiting on customer."
+            )
+        if waiting_for == WaitingFor.OTHER and not waiting_note:
+            raise CaseError("Waiting for something else: say what, in a few words.")
+    if to == Status.RESOLVED and case.missing_classification:
+        raise CaseError(f"{case.key} cannot be resolved yet: set its {_and(case.missing_classification)} first.")
     now, was = timezone.now(), case.status
     reopened = was in (Status.RESOLVED, Status.CLOSED) and to == Status.IN_PROGRESS
     case.status = to
     case.status_changed_at = now
     fields = ["status", "status_changed_at"]
+    waiting = {}
+    if to == Status.WAITING_ON_CUSTOMER:
+        case.waiting_for = waiting_for
+        case.waiting_note = waiting_note if waiting_for == WaitingFor.OTHER else ""
+        fields += ["waiting_for", "waiting_note"]
+        waiting = {"waiting_for": waiting_for, "waiting_note": case.waiting_note, "waiting_text": case.waiting_for_text}
+    elif case.waiting_for or case.waiting_note:
+        case.waiting_for, case.waiting_note = "", ""
+        fields += ["waiting_for", "waiting_note"]
     if to == Status.TRIAGE and case.triaged_at is None:
         case.triaged_at = now
         fields.append("triaged_at")
@@ -268,10 +322,14 @@ def case_transition(*, case_id: int, to: str, actor, reason: str = "", expected_
         actor=actor,
         now=now,
         body=reason,
-        data={"from": was, "to": to, "reason": reason, "reopened": reopened, "sla": impact.notes},
+        data={"from": was, "to": to, "reason": reason, "reopened": reopened, "sla": impact.notes, **waiting},
     )
     _check_sla_soon(case)
     return case
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 # --- conversation ---------------------------------------------------------------------------------
@@ -355,7 +413,8 @@ CLASSIFICATION_FIELDS = ("priority", "category", "issue_type", "environment")
 @_atomic
 def case_classify(*, case_id: int, actor, expected_version: int | None = None, reason: str = "", **values) -> Case:
     """Change priority, category, issue type or environment. A stale form (version moved on) is a
-    conflict: the user sees what changed instead of overwriting it."""
+    conflict: the user sees what changed instead of overwriting it. A value given for a field that
+    was unset (`Case.unclassified`) sets it, also when it equals the stored default."""
     unknown = set(values) - set(CLASSIFICATION_FIELDS)
     if unknown:
         raise CaseError(f"Cannot change {', '.join(sorted(unknown))} here.")
@@ -381,14 +440,19 @@ def case_classify(*, case_id: int, actor, expected_version: int | None = None, r
         if value not in valid[name]:
             raise CaseError(f"{value!r} is not a valid {name.replace('_', ' ')}.")
         old = getattr(case, name)
-        if old != value:
-            changes[name] = [_label(name, old), _label(name, value)]
+        unset = name in (case.unclassified or ())
+        if old != value or unset:
+            changes[name] = ["not set" if unset else _label(name, old), _label(name, value)]
             setattr(case, name, value)
     if not changes:
         return case
+    fields = list(changes)
+    if set(changes) & set(case.unclassified or ()):
+        case.unclassified = [f for f in case.unclassified if f not in changes]
+        fields.append("unclassified")
     now = timezone.now()
     impact = clocks.on_priority_change(case, now) if "priority" in changes else ClockImpact()
-    _touch(case, now, *changes.keys(), sla=impact)
+    _touch(case, now, *fields, sla=impact)
     _timeline(
         case, Interaction.Kind.FIELDS, actor=actor, now=now, body=reason, data={"changes": changes, "sla": impact.notes}
     )
@@ -478,6 +542,56 @@ def case_mark_duplicate(*, case_id: int, actor, duplicate_of_id: int | None) -> 
         actor=actor,
         now=now,
         data={"changes": {"duplicate_of": [was, original.key if original else "—"]}},
+    )
+    return case
+
+
+# --- affected resources -----------------------------------------------------------------------------
+
+
+def _check_resources(tenant_id: int, resources) -> None:
+    foreign = [r for r in resources if r.tenant_id != tenant_id]
+    if foreign:
+        raise CaseError(f"{_resource_names(foreign)[0]} is not a resource of this case's tenant.")
+
+
+def _resource_names(resources) -> list[str]:
+    return sorted(r.external_id for r in resources)
+
+
+@_atomic
+def case_set_resources(*, case_id: int, actor, resources, expected_version: int | None = None) -> Case:
+    """Set the case's affected resources (seed 003/004: the impacted components), chosen from its
+    tenant's resources. One FIELDS timeline entry naming what was added and removed; the change is
+    in the audit log (the m2m is registered with django-auditlog)."""
+    case = _lock(case_id, actor)
+    if expected_version is not None and case.version != expected_version:
+        raise CaseConflict(
+            f"{case.key} was changed by someone else since you opened it. "
+            "Reload to see the current values; nothing was changed."
+        )
+    resources = list(resources)
+    _check_resources(case.tenant_id, resources)
+    current = list(case.affected_resources.all())
+    if {r.pk for r in current} == {r.pk for r in resources}:
+        return case
+    case.affected_resources.set(resources)
+    now = timezone.now()
+    _touch(case, now)
+    before, after = {r.pk for r in current}, {r.pk for r in resources}
+    was, now_named = ", ".join(_resource_names(current)), ", ".join(_resource_names(resources))
+    _timeline(
+        case,
+        Interaction.Kind.FIELDS,
+        actor=actor,
+        now=now,
+        data={
+            "changes": {"resources": [was or "none", now_named or "none"]},
+            "resources": {
+                "added": _resource_names([r for r in resources if r.pk not in before]),
+                "removed": _resource_names([c for c in current if c.pk not in after]),
+            },
+        },
     )
     return case
 
@@ -586,6 +700,7 @@ def case_capture_context(*, case_id: int, actor) -> CaseContext:
         environment=case.environment,
         issue_type=case.issue_type,
         signals=signals,
+        unset=frozenset(case.unclassified or ()),
     )
     context = CaseContext.objects.create(
         case=case, taken_at=now, data=data, suggested_priority=priority, reasons=reasons

@@ -29,7 +29,11 @@ SECURITY = re.compile(
 PAYMENTS = re.compile(r"\b(payment|billing|checkout|transaction)s?\b[^.]{0,30}\b(down|fail\w*|broken)\b", re.I)
 ENDPOINT = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE)\s+/\S+", re.I)
 FAILING = re.compile(r"\b5\d\d\b|\bfail\w*\b|\berrors?\b|\btime ?outs?\b", re.I)
-DEGRADED = re.compile(r"\b([2-9]|\d{2,})\s?x\b|\b(latency|slow(er|ness)?|degrad\w*)\b", re.I)
+DEGRADED = re.compile(
+    r"\b([2-9]|\d{2,})\s?x\b|\b(latency|slow(er|ness)?|degrad\w*)\b"
+    r"|\bdelayed by\b[^.]{0,12}|\b\d+\s*(?:min(?:ute)?s?|hours?)\s+late\b",
+    re.I,
+)
 AUTH_SUBSET = re.compile(r"\b40[13]\b|\bunauthori[sz]ed\b|\bforbidden\b", re.I)
 DOCS = re.compile(r"\b(docs?|documentation|openapi|swagger|readme)\b", re.I)
 EDGE = re.compile(r"\b422\b|\bvalidation\b|\bedge case\b|\binconsistent\b", re.I)
@@ -48,26 +52,70 @@ class Signals:
     active_incidents: list[dict] = field(default_factory=list)  # {"key", "severity", "title"}
     similar_other_tenants_last_hour: int = 0
     recent_deployments: list[dict] = field(default_factory=list)
+    affected_resources: list[dict] = field(default_factory=list)  # {"name", "health"}: the case's own
+
+
+# A feature that does not work at all ("none of our webhook deliveries are retried", "events are
+# not being delivered", "notifications stopped arriving"): major functionality impaired (seed 002 P2).
+NOT_WORKING = re.compile(
+    r"\bnone of (?:our|the|my|its)\b[^.\n]{0,40}?\b(?:are|is|were|was|get|gets|got|have|has)\b(?: (?:being|been))?"
+    r"(?: \w+)?"
+    r"|\b(?:not|never) (?:being |been |getting )?(?:retried|delivered|processed|sent|received|synced|triggered"
+    r"|created|saved|arriving|working|exported|imported)\b"
+    r"|\bstopped (?:working|arriving|being \w+)\b|\bnothing (?:is|gets|arrives|works)\b",
+    re.I,
+)
+# How wide the failure is: with a failure or a feature not working, "all endpoints" / "every region".
+BROAD = re.compile(
+    r"\b(?:all|every)\s+(?:of\s+(?:our|the)\s+)?(?:endpoints?|requests?|calls?|regions?|customers?|users?|tenants?"
+    r"|integrations?|webhooks?|services?|environments?|events?|deliveries)\b",
+    re.I,
+)
+# The environment, when the text says it and the form did not.
+PRODUCTION_TEXT = re.compile(r"\b(?:production|prod|live (?:system|environment|traffic|site))\b", re.I)
+
+# What a form leaves at its default unless a person sets it (the intake's Issue type "Question",
+# Environment "Unknown"): never evidence on its own.
+UNSETTABLE = ("category", "issue_type", "environment")
+
+
+def _quote(match: re.Match | None, limit: int = 60) -> str:
+    """The words a rule matched, as the reason quotes them: “none of our webhook deliveries are retried”."""
+    text = " ".join(match.group(0).split()) if match else ""
+    return f"“{text[: limit - 1] + '…' if len(text) > limit else text}”"
 
 
 def suggest_priority(
-    *, subject: str, description: str, environment: str, issue_type: str, signals: Signals
+    *,
+    subject: str,
+    description: str,
+    environment: str,
+    issue_type: str,
+    signals: Signals,
+    unset: frozenset[str] | set[str] = frozenset(),
 ) -> tuple[int, list[str]]:
-    """The highest priority any criterion supports, with every reason found (seed 002)."""
+    """The highest priority any criterion supports (seed 002), with every reason found; each reason
+    that comes from the text quotes the words that drove it.
+
+    `unset` names the classification fields nobody has set (`Case.unclassified`): their value is
+    the form's default, not an answer, so it counts for nothing — the text decides. An unset
+    Environment is read from the text ("production") when the text says it."""
     text = f"{subject}\n{description}"
+    notes: list[str] = []
+    env_unset = "environment" in unset or environment == Environment.UNKNOWN
+    named_production = PRODUCTION_TEXT.search(text) if env_unset else None
+    if named_production:
+        environment = Environment.PRODUCTION
+        notes.append(f"environment taken from the text: production ({_quote(named_production)})")
     production = environment in (Environment.PRODUCTION, Environment.UNKNOWN)
+    in_production = " in production" if environment == Environment.PRODUCTION else ""
     found: list[tuple[int, str]] = []
-    if SECURITY.search(text):
-        found.append((Priority.CRITICAL, "security breach or unauthorized access reported"))
-    if production and ALL_FAILING.search(text):
-        found.append(
-            (
-                Priority.CRITICAL,
-                "all requests failing / outage" + (" in production" if environment == Environment.PRODUCTION else ""),
-            )
-        )
-    if PAYMENTS.search(text):
-        found.append((Priority.CRITICAL, "payment or financial transactions failing"))
+    if m := SECURITY.search(text):
+        found.append((Priority.CRITICAL, f"security breach or unauthorized access reported: {_quote(m)}"))
+    if production and (m := ALL_FAILING.search(text)):
+        found.append((Priority.CRITICAL, f"all requests failing / outage{in_production}: {_quote(m)}"))
+    if m := PAYMENTS.search(text):
+        found.append((Priority.CRITICAL, f"payment or financial transactions failing: {_quote(m)}"))
     for alert in signals.firing_alerts:
         if alert.get("severity") in ("critical", "page") and production:
             found.append(
@@ -80,12 +128,16 @@ def suggest_priority(
     for incident in signals.active_incidents:
         if incident.get("severity") == "SEV1":
             found.append((Priority.CRITICAL, f"active SEV1 incident {incident['key']}: {incident['title']}"))
-    if ENDPOINT.search(text) and FAILING.search(text):
-        found.append((Priority.HIGH, f"a specific endpoint failing ({ENDPOINT.search(text).group(0)})"))
-    if DEGRADED.search(text):
-        found.append((Priority.HIGH, "performance degradation reported (>50% from baseline)"))
-    if AUTH_SUBSET.search(text) and not QUESTION.search(subject):
-        found.append((Priority.HIGH, "authentication failures for valid credentials"))
+    if (endpoint := ENDPOINT.search(text)) and (m := FAILING.search(text)):
+        found.append((Priority.HIGH, f"a specific endpoint failing: {_quote(endpoint)}, {_quote(m)}"))
+    if m := NOT_WORKING.search(text):
+        broad = BROAD.search(text)
+        scope = f", {_quote(broad)}" if broad else ""
+        found.append((Priority.HIGH, f"a feature not working at all{in_production}: {_quote(m)}{scope}"))
+    if m := DEGRADED.search(text):
+        found.append((Priority.HIGH, f"performance degradation reported (>50% from baseline): {_quote(m)}"))
+    if (m := AUTH_SUBSET.search(text)) and not QUESTION.search(subject):
+        found.append((Priority.HIGH, f"authentication failures for valid credentials: {_quote(m)}"))
     if signals.similar_other_tenants_last_hour >= 2:
         found.append(
             (
@@ -103,27 +155,37 @@ def suggest_priority(
             )
     for name in signals.red_slis:
         found.append((Priority.HIGH, f"SLI {name} below objective / error budget spent"))
+    for resource in signals.affected_resources:
+        if resource.get("health") == "red":
+            found.append((Priority.HIGH, f"affected resource {resource['name']} is unhealthy"))
+        elif resource.get("health") == "amber":
+            found.append((Priority.MEDIUM, f"affected resource {resource['name']} is degraded"))
     for incident in signals.active_incidents:
         if incident.get("severity") != "SEV1":
             found.append(
                 (Priority.HIGH, f"active {incident['severity']} incident {incident['key']}: {incident['title']}")
             )
-    if DOCS.search(text):
-        found.append((Priority.MEDIUM, "documentation issue"))
-    if EDGE.search(text):
-        found.append((Priority.MEDIUM, "edge-case validation failure"))
-    if FEATURE.search(text):
-        found.append((Priority.LOW, "feature request"))
-    if COSMETIC.search(text):
-        found.append((Priority.LOW, "cosmetic issue with an easy workaround"))
-    if issue_type == IssueType.QUESTION or QUESTION.search(subject):
-        found.append((Priority.LOW, "general usage question"))
+    if m := DOCS.search(text):
+        found.append((Priority.MEDIUM, f"documentation issue: {_quote(m)}"))
+    if m := EDGE.search(text):
+        found.append((Priority.MEDIUM, f"edge-case validation failure: {_quote(m)}"))
+    if m := FEATURE.search(text):
+        found.append((Priority.LOW, f"feature request: {_quote(m)}"))
+    if m := COSMETIC.search(text):
+        found.append((Priority.LOW, f"cosmetic issue with an easy workaround: {_quote(m)}"))
+    if m := QUESTION.search(subject):
+        found.append((Priority.LOW, f"general usage question: {_quote(m)}"))
+    elif issue_type == IssueType.QUESTION:
+        if "issue_type" in unset:
+            notes.append("issue type not set (the form's default, Question): not counted")
+        else:
+            found.append((Priority.LOW, "general usage question (issue type Question)"))
     if not found:
-        return Priority.MEDIUM, ["no severity signal found: functionality impaired, not blocking (default)"]
+        return Priority.MEDIUM, ["no severity signal found: functionality impaired, not blocking (default)", *notes]
     best = min(p for p, _ in found)
     reasons = [reason for p, reason in found if p == best]
     others = [f"{Priority(p).label.lower()}: {reason}" for p, reason in found if p != best]
-    return best, reasons + ([f"also seen — {'; '.join(others)}"] if others else [])
+    return best, reasons + ([f"also seen — {'; '.join(others)}"] if others else []) + notes
 
 
 # --- entitlements (pure) ----------------------------------------------------------------------------

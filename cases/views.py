@@ -21,7 +21,7 @@ from companyos.services import profile_update
 from tenants.models import Tenant
 
 from . import audit_trail, bulk, services
-from .choices import Priority, Status, transition_label
+from .choices import Priority, Status, WaitingFor, transition_label
 from .filtersets import COLUMNS, SORTS, CaseFilterSet, clean_query, view_query
 from .forms import (
     AssignForm,
@@ -31,6 +31,7 @@ from .forms import (
     ClassificationForm,
     MergeForm,
     ReplyForm,
+    ResourcesForm,
     SavedViewForm,
     TagForm,
     TransitionForm,
@@ -42,6 +43,7 @@ from .selectors import (
     attachment_get_for_user,
     audit_intake_requester,
     capped_count,
+    case_affected_resources,
     case_attachments,
     case_audit_entries,
     case_context_get,
@@ -53,7 +55,9 @@ from .selectors import (
     cases_visible_by_ids,
     intake_tenant_ids,
     latest_context,
+    requester_card,
     requesters_of,
+    resource_choices,
     saved_views_counted,
     saved_views_listed,
     teams,
@@ -113,6 +117,7 @@ def _queue_context(request, params=None):
         # column, and paging must not move the address bar.
         "embedded": embedded,
         "push_url": not embedded,
+        "waiting_choices": WaitingFor.choices,
     }
 
 
@@ -264,7 +269,14 @@ def case_bulk(request):
             "next": back,
         }
         return render(request, partial(request, "cases/bulk_confirm.html", "dialog"), context)
-    result = bulk.case_bulk(cases=cases, actor=request.user, action=action, value=value)
+    result = bulk.case_bulk(
+        cases=cases,
+        actor=request.user,
+        action=action,
+        value=value,
+        waiting_for=form.cleaned_data["waiting_for"],
+        waiting_note=form.cleaned_data["waiting_note"],
+    )
     summary = (
         result.summary
         + "."
@@ -326,11 +338,10 @@ def case_create(request):
                             "description",
                             "channel",
                             "priority",
-                            "category",
-                            "issue_type",
-                            "environment",
+                            "affected_resources",
                         )
                     },
+                    **form.classification,
                 )
             except services.CaseError as error:
                 form.add_error(None, str(error))
@@ -360,6 +371,16 @@ def intake_entitlements(request):
 
 @audited_read(Tenant, view="intake: requester list")
 @require_GET
+def resource_options(request):
+    """The intake form's affected-resource choices: the chosen tenant's resources."""
+    tenant = tenant_for_intake(request.user, request.GET.get("tenant", ""))
+    resources = resource_choices(tenant) if tenant is not None else []
+    if tenant is not None:
+        audit.log_access(tenant, view="intake: resource list")
+    return render(request, "cases/case_form.html#resource-options", {"resources": resources, "tenant": tenant})
+
+
+@require_GET
 def requester_options(request):
     slug = request.GET.get("tenant", "")
     tenant = tenant_for_intake(request.user, slug, path=request.path)
@@ -382,6 +403,8 @@ def _timeline_order(user) -> str:
 def _case_context(request, case: Case, **extra) -> dict:
     only = request.GET.get("show", "all")
     order = _timeline_order(request.user)
+    affected = case_affected_resources(case)
+    unset = set(case.unclassified or ())
     context = {
         "case": case,
         "timeline": case_timeline(case, only=only, newest_first=order == "newest"),
@@ -394,11 +417,13 @@ def _case_context(request, case: Case, **extra) -> dict:
             initial={
                 "version": case.version,
                 "priority": case.priority_slug,
-                "category": case.category,
-                "issue_type": case.issue_type,
-                "environment": case.environment,
+                **{f: "" if f in unset else getattr(case, f) for f in ("category", "issue_type", "environment")},
             }
         ),
+        "affected_resources": affected,
+        "resources_form": ResourcesForm(tenant=case.tenant, initial={"version": case.version, "resources": affected}),
+        "requester_card": requester_card(case, affected),
+        "waiting_choices": WaitingFor.choices,
         "assign_form": AssignForm(
             initial={
                 "owner": case.owner.username if case.owner_id else "",
@@ -557,6 +582,8 @@ def case_transition(request, key: str):
             actor=request.user,
             reason=form.cleaned_data["reason"],
             expected_status=form.cleaned_data["expected_status"],
+            waiting_for=form.cleaned_data["waiting_for"],
+            waiting_note=form.cleaned_data["waiting_note"],
         )
     except services.CaseError as error:
         return _refused(request, case, error)
@@ -611,7 +638,7 @@ def case_classify(request, key: str):
             actor=request.user,
             expected_version=data["version"],
             reason=data["reason"],
-            **{k: data[k] for k in ("priority", "category", "issue_type", "environment")},
+            **{k: data[k] for k in ("priority", "category", "issue_type", "environment") if data[k] != ""},
         )
     except services.CaseError as error:
         return _refused(request, case, error, region="classification")
@@ -619,6 +646,24 @@ def case_classify(request, key: str):
 
 
 @audited_write(Case, view="case tags")
+@require_POST
+def case_resources(request, key: str):
+    case = case_get_for_user(request.user, key, path=request.path)
+    form = ResourcesForm(request.POST, tenant=case.tenant)
+    if not form.is_valid():
+        return _refused(request, case, services.CaseError(_errors_text(form)), region="resources")
+    try:
+        services.case_set_resources(
+            case_id=case.pk,
+            actor=request.user,
+            resources=form.cleaned_data["resources"],
+            expected_version=form.cleaned_data["version"],
+        )
+    except services.CaseError as error:
+        return _refused(request, case, error, region="resources")
+    return _after_write(request, case.key, f"Affected resources of {case.key} saved.")
+
+
 @require_POST
 def case_tags(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)

@@ -42,6 +42,13 @@ AGE_DAYS = {
 }
 TRIAGE_MINUTES = {C: (2, 15), H: (10, 60), M: (30, 360), L: (60, 1440)}
 WORK_HOURS = {C: 0.7, H: 3.0, M: 12.0, L: 30.0}  # median working stretch
+# What a case of each issue type waits on the customer for (seed 003: logs, approval, repro steps).
+WAITING_FOR = {
+    IssueType.INCIDENT: ("logs", ""),
+    IssueType.BUG: ("reproduction", ""),
+    IssueType.CONFIGURATION: ("approval", ""),
+    IssueType.QUESTION: ("other", "confirmation that the answer works for them"),
+}
 
 
 @dataclass
@@ -54,6 +61,8 @@ class Step:
     owner: object = None
     team: object = None
     reason: str = ""
+    waiting_for: str = ""  # a move to waiting on the customer says what for (cases.choices.WaitingFor)
+    waiting_note: str = ""
 
     at: datetime | None = None
 
@@ -199,6 +208,8 @@ def plan_case(world: World, rng: random.Random, now: datetime, status: str | Non
             actor=worker,
             to=Status.WAITING_ON_CUSTOMER,
             reason="Waiting for logs / confirmation from the customer.",
+            waiting_for=WAITING_FOR[it][0],
+            waiting_note=WAITING_FOR[it][1],
         )
         t += 3600 * rng.uniform(1, 40)
         add("inbound", body=fill(rng.choice(CUSTOMER_FOLLOWUPS[it]), rng, now))
@@ -217,6 +228,8 @@ def plan_case(world: World, rng: random.Random, now: datetime, status: str | Non
             actor=worker,
             to=Status.WAITING_ON_CUSTOMER,
             reason="Waiting for logs / confirmation from the customer.",
+            waiting_for=WAITING_FOR[it][0],
+            waiting_note=WAITING_FOR[it][1],
         )
     elif status == Status.IN_PROGRESS:
         if rng.random() < 0.08:  # resolved once, then reopened by the customer

@@ -126,7 +126,14 @@ def _write_via_services(plan: CasePlan) -> int:
             continue
         with set_actor(step.actor):
             if step.kind == "status":
-                services.case_transition(case_id=case.pk, to=step.to, actor=step.actor, reason=step.reason)
+                services.case_transition(
+                    case_id=case.pk,
+                    to=step.to,
+                    actor=step.actor,
+                    reason=step.reason,
+                    waiting_for=step.waiting_for,
+                    waiting_note=step.waiting_note,
+                )
             elif step.kind == "assign":
                 kwargs = {}
                 if step.owner is not None:
@@ -188,6 +195,7 @@ def _write_direct(plans: list[CasePlan]) -> None:
     with transaction.atomic(), disable_auditlog():
         cases = [
             Case(
+                **_waiting_of(p),
                 tenant=p.tenant,
                 requester=p.requester,
                 subject=p.draft.subject,
@@ -244,13 +252,17 @@ def _write_direct(plans: list[CasePlan]) -> None:
                     )
                 elif s.kind == "status":
                     reopened = status in (Status.RESOLVED, Status.CLOSED) and s.to == Status.IN_PROGRESS
+                    waiting = {}
+                    if s.waiting_for:
+                        text = s.waiting_note if s.waiting_for == "other" else _waiting_label(s.waiting_for)
+                        waiting = {"waiting_for": s.waiting_for, "waiting_note": s.waiting_note, "waiting_text": text}
                     interactions.append(
                         Interaction(
                             case=case,
                             kind=Interaction.Kind.STATUS,
                             actor=s.actor,
                             body=s.reason,
-                            data={"from": status, "to": s.to, "reason": s.reason, "reopened": reopened},
+                            data={"from": status, "to": s.to, "reason": s.reason, "reopened": reopened, **waiting},
                             created_at=s.at,
                         )
                     )
@@ -293,6 +305,20 @@ def _write_direct(plans: list[CasePlan]) -> None:
         Interaction.objects.bulk_create(interactions, batch_size=1000)
         TagThrough.objects.bulk_create(tag_rows, batch_size=1000)
         ResourceThrough.objects.bulk_create(resource_rows, batch_size=1000)
+
+
+def _waiting_label(value: str) -> str:
+    from cases.choices import WaitingFor
+
+    return str(WaitingFor(value).label).lower()
+
+
+def _waiting_of(plan: CasePlan) -> dict:
+    """A case planned to end waiting on the customer keeps what its last move there waits for."""
+    if plan.status != Status.WAITING_ON_CUSTOMER:
+        return {}
+    last = next((s for s in reversed(plan.steps) if s.kind == "status" and s.waiting_for), None)
+    return {"waiting_for": last.waiting_for, "waiting_note": last.waiting_note} if last else {}
 
 
 _TAG_IDS: dict[str, int] = {}

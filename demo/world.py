@@ -165,12 +165,15 @@ def build_demo_world(*, out: Out = _quiet, seed: int = 42) -> World:
                 created_any = True
             tenants.append(tenant)
             specs[tenant.pk] = spec
-            if not tenant.requesters.exists():
+            new_requesters = not tenant.requesters.exists()
+            if new_requesters:
                 _make_requesters(tenant, spec, trng, seed)
                 created_any = True
             if not tenant.resources.exists():
                 _make_resources(tenant, spec, trng)
                 created_any = True
+            if new_requesters:
+                _limit_requester_resources(tenant)
             requesters[tenant.pk] = list(tenant.requesters.order_by("pk"))
             resources[tenant.pk] = list(tenant.resources.order_by("pk"))
 
@@ -229,6 +232,20 @@ def _make_requesters(tenant: Tenant, spec: TenantSpec, rng: random.Random, seed:
             if spec.segment != Segment.SMB
             else rng.choice([AuthMethod.PASSWORD, AuthMethod.API_KEY]),
         )
+
+
+# Contacts in these roles see only the tenant's first resource (seed 003: a requester's
+# "permissions to view resources"), so the case page's requester card has something to warn about.
+LIMITED_ROLES = {"Product manager", "Support lead", "IT administrator"}
+
+
+def _limit_requester_resources(tenant: Tenant) -> None:
+    first = tenant.resources.order_by("pk").first()
+    for requester in tenant.requesters.filter(role__in=LIMITED_ROLES):
+        requester.sees_all_resources = False
+        requester.save(update_fields=["sees_all_resources"])
+        if first is not None:
+            requester.visible_resources.set([first])
 
 
 def _make_resources(tenant: Tenant, spec: TenantSpec, rng: random.Random) -> None:

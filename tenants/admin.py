@@ -1,8 +1,10 @@
+from django import forms
 from django.contrib import admin
 from guardian.admin import AdminGroupObjectPermissionsForm, AdminUserObjectPermissionsForm, GuardedModelAdminMixin
 
 from companyos import audit
 from companyos.admin_audit import AuditedModelAdmin
+from companyos.converters import row_id
 
 from . import services
 from .models import Requester, Resource, Tenant
@@ -69,12 +71,51 @@ class TenantAdmin(GuardedModelAdminMixin, TenantScopedAdmin):
         return super().get_obj_perms_base_context(request, obj)
 
 
+class RequesterAdminForm(forms.ModelForm):
+    class Meta:
+        model = Requester
+        fields = "__all__"
+
+    def clean(self):
+        data = super().clean()
+        tenant, resources = data.get("tenant"), data.get("visible_resources")
+        if tenant and resources:
+            foreign = [r.external_id for r in resources if r.tenant_id != tenant.pk]
+            if foreign:
+                self.add_error("visible_resources", f"Not resources of {tenant}: {', '.join(foreign)}.")
+        return data
+
+
 @admin.register(Requester)
 class RequesterAdmin(TenantScopedAdmin):
-    list_display = ["name", "email", "tenant", "role", "preferred_channel", "auth_method"]
-    list_filter = ["preferred_channel", "auth_method"]
+    """Where requesters are managed: contact details, and which of the tenant's resources they may
+    see (all, or only those listed: shown on the case page's requester card)."""
+
+    form = RequesterAdminForm
+    list_display = ["name", "email", "tenant", "role", "preferred_channel", "auth_method", "sees_all_resources"]
+    list_filter = ["preferred_channel", "auth_method", "sees_all_resources"]
     search_fields = ["name", "email", "tenant__name"]
     autocomplete_fields = ["tenant"]
+    filter_horizontal = ["visible_resources"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "visible_resources":
+            # The resources of the requester being edited's tenant (all visible ones on "add").
+            qs = Resource.objects.select_related("tenant").order_by("tenant__name", "external_id")
+            ids = visible_tenant_ids(request.user)
+            if ids is not None:
+                qs = qs.filter(tenant_id__in=ids)
+            match = request.resolver_match
+            requester_id = row_id(match.kwargs.get("object_id")) if match else None
+            tenant_id = (
+                Requester.objects.filter(pk=requester_id).values_list("tenant_id", flat=True).first()
+                if requester_id
+                else None
+            )
+            if tenant_id is not None:
+                qs = qs.filter(tenant_id=tenant_id)
+            kwargs["queryset"] = qs
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 @admin.register(Resource)

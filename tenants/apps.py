@@ -10,6 +10,6 @@ class TenantsConfig(AppConfig):
         from .models import Integration, Requester, Resource, Tenant
 
         auditlog.register(Tenant)
-        auditlog.register(Requester)
+        auditlog.register(Requester, m2m_fields={"visible_resources"})
         auditlog.register(Resource)
         auditlog.register(Integration, exclude_fields=["token_hash", "last_used_at"], m2m_fields={"tenants"})

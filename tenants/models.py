@@ -72,6 +72,14 @@ class Requester(models.Model):
     role = models.CharField(max_length=100, blank=True)
     preferred_channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
     auth_method = models.CharField(max_length=20, choices=AuthMethod.choices, default=AuthMethod.PASSWORD)
+    # Which of the tenant's resources this contact may see (seed 003: "permissions to view
+    # resources"): all of them, or only those listed. Read through tenants.selectors.requester_sees.
+    sees_all_resources = models.BooleanField(
+        default=True, help_text="May see every resource of the tenant; if off, only the resources listed."
+    )
+    visible_resources = models.ManyToManyField(
+        "Resource", blank=True, related_name="visible_to_requesters", help_text="Only used when the above is off."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -412,6 +412,23 @@ def resource_graph(tenant: Tenant) -> dict | None:
     }
 
 
+PICK_RESOURCES = 200
+
+
+def resources_of(tenant: Tenant, *, limit: int = PICK_RESOURCES) -> list[Resource]:
+    """The tenant's resources by external id (at most `limit`): what an intake form or a case page
+    offers as affected resources."""
+    return list(Resource.objects.filter(tenant=tenant).order_by("external_id")[:limit])
+
+
+def requester_visible_resource_ids(requester) -> set[int] | None:
+    """The ids of the tenant's resources `requester` may see (seed 003: "permissions to view
+    resources"), or None when they may see all of them."""
+    if requester.sees_all_resources:
+        return None
+    return set(requester.visible_resources.values_list("pk", flat=True))
+
+
 def tenant_names(ids) -> list[dict]:
     """{"pk", "name", "slug"} of the tenants `ids` (no visibility check: the caller decides)."""
     return list(Tenant.objects.filter(pk__in=ids).values("pk", "name", "slug"))

@@ -94,3 +94,15 @@ def tier_badge(tenant):
         tenant.get_support_tier_display(),
         TIER_SHORT.get(tier, tier[:4].title()),
     )
+
+
+@register.filter
+def isodatetime(value):
+    """An ISO 8601 string kept in a snapshot's JSON (e.g. a deployment's time) as a datetime, for
+    `{% reltime %}` / `{% abstime %}` to render in the viewer's timezone; None if it is not one."""
+    from django.utils.dateparse import parse_datetime
+
+    try:
+        return parse_datetime(value) if isinstance(value, str) else value
+    except ValueError:
+        return None

@@ -53,7 +53,9 @@ def test_agent_works_a_case_end_to_end(page):
     expect(page.locator("#timeline")).to_contain_text("next update within 30 minutes")
 
     # Wait on the customer, and back.
-    page.get_by_role("button", name="Wait on customer").click()
+    page.get_by_text("Wait on customer…").click()
+    page.get_by_label("Logs").check()
+    page.get_by_role("button", name="Wait on customer", exact=True).click()
     expect(page.locator(".case-header")).to_contain_text("Waiting on customer")
     page.get_by_role("button", name="Resume work").click()
     expect(page.locator(".case-header")).to_contain_text("In progress")
@@ -106,7 +108,9 @@ def test_agent_sees_the_sla_badge_pause_while_waiting_on_the_customer(page):
     page.goto(f"/cases/{case.key}/")
     resolution = page.locator("[data-clock='resolution']")
     expect(resolution).not_to_contain_text("paused")
-    page.get_by_role("button", name="Wait on customer").click()
+    page.get_by_text("Wait on customer…").click()
+    page.get_by_label("Logs").check()
+    page.get_by_role("button", name="Wait on customer", exact=True).click()
     expect(page.locator(".case-header")).to_contain_text("Waiting on customer")
     expect(page.locator("[data-clock='resolution']")).to_contain_text("paused")
     expect(page.locator("#timeline")).to_contain_text("resolution clock paused (waiting on customer)")

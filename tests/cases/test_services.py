@@ -78,7 +78,10 @@ def test_every_allowed_transition(was, to, actor):
     before = _snapshot(case)
     start = timezone.now()
 
-    result = services.case_transition(case_id=case.pk, to=to, actor=actor, reason="because", expected_status=was)
+    waiting = {"waiting_for": "logs"} if to == Status.WAITING_ON_CUSTOMER else {}
+    result = services.case_transition(
+        case_id=case.pk, to=to, actor=actor, reason="because", expected_status=was, **waiting
+    )
 
     case.refresh_from_db()
     assert result.pk == case.pk
@@ -253,6 +256,7 @@ def test_two_agents_moving_the_same_case_one_wins(race_world, slow_writes):
             actor=user,
             reason=user.username,
             expected_status=Status.IN_PROGRESS,
+            waiting_for="approval",
         )
 
     winner, loser = _winner_and_loser(_race(move(first), move(second)))
@@ -557,7 +561,9 @@ def test_bulk_status_over_a_mixed_selection(agent, tenant_a):
         Case.objects.filter(pk__in=[c.pk for c in (working, also_working, fresh, done, already)]).order_by("pk")
     )
 
-    result = bulk.case_bulk(cases=cases, actor=agent, action="status", value=Status.WAITING_ON_CUSTOMER)
+    result = bulk.case_bulk(
+        cases=cases, actor=agent, action="status", value=Status.WAITING_ON_CUSTOMER, waiting_for="logs"
+    )
 
     assert sorted(result.changed) == sorted([working.key, also_working.key])
     assert set(result.skipped) == {fresh.key, done.key, already.key}

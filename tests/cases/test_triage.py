@@ -111,3 +111,50 @@ def test_triage_imports_no_orm():
     assert not {m for m in modules if m.startswith("django") or m.endswith("models") or m.endswith("selectors")}, (
         modules
     )
+
+
+EXAMPLE = "Production, all endpoints: since this morning none of our webhook deliveries are retried."
+
+
+@pytest.mark.parametrize("unset", [frozenset(), frozenset({"category", "issue_type", "environment"})])
+def test_the_texts_signals_outweigh_untouched_defaults_and_are_quoted(unset):
+    """Issue 9's example: with the intake's default issue type (Question) and environment (Unknown)
+    it came out "P4 Low — general usage question"; the text says a feature does not work at all."""
+    priority, reasons = suggest_priority(
+        subject="Webhook retries",
+        description=EXAMPLE,
+        environment=Environment.UNKNOWN,
+        issue_type=IssueType.QUESTION,
+        signals=Signals(),
+        unset=unset,
+    )
+    assert priority == Priority.HIGH, reasons
+    assert "“none of our webhook deliveries are retried”" in reasons[0] and "“all endpoints”" in reasons[0]
+    assert "environment taken from the text: production (“Production”)" in reasons
+
+
+def test_an_unset_issue_type_is_not_a_question_but_a_chosen_one_is():
+    kwargs = {"subject": "Pagination with cursors", "description": "", "environment": Environment.UNKNOWN}
+    unset, reasons = suggest_priority(**kwargs, issue_type=IssueType.QUESTION, signals=Signals(), unset={"issue_type"})
+    assert unset == Priority.MEDIUM and "issue type not set (the form's default, Question): not counted" in reasons
+    chosen, reasons = suggest_priority(**kwargs, issue_type=IssueType.QUESTION, signals=Signals())
+    assert chosen == Priority.LOW and reasons == ["general usage question (issue type Question)"]
+
+
+def test_a_delay_is_a_degradation_and_an_unhealthy_affected_resource_raises():
+    priority, reasons = suggest_priority(
+        subject="Event ingestion delayed by ~45 minutes",
+        description="",
+        environment=Environment.PRODUCTION,
+        issue_type=IssueType.INCIDENT,
+        signals=Signals(),
+    )
+    assert priority == Priority.HIGH and "“delayed by ~45 minutes”" in reasons[0]
+    priority, reasons = suggest_priority(
+        subject="Something is off",
+        description="",
+        environment=Environment.PRODUCTION,
+        issue_type=IssueType.BUG,
+        signals=Signals(affected_resources=[{"name": "acme-gw", "health": "red"}]),
+    )
+    assert priority == Priority.HIGH and reasons[0] == "affected resource acme-gw is unhealthy"

@@ -59,7 +59,8 @@ def open_case(world, when, priority=Priority.CRITICAL, premium=False):
 
 def move(world, case, to, when):
     with at(when):
-        return services.case_transition(case_id=case.pk, to=to, actor=world["agent"])
+        waiting = {"waiting_for": "logs"} if to == Status.WAITING_ON_CUSTOMER else {}
+        return services.case_transition(case_id=case.pk, to=to, actor=world["agent"], **waiting)
 
 
 def reply(world, case, when, public=True):

@@ -77,7 +77,8 @@ def world(db, manager):
     def move(case, when, *statuses):
         for to in statuses:
             with at(when):
-                services.case_transition(case_id=case.pk, to=to, actor=actor)
+                waiting = {"waiting_for": "logs"} if to == Status.WAITING_ON_CUSTOMER else {}
+                services.case_transition(case_id=case.pk, to=to, actor=actor, **waiting)
 
     def reply(case, when):
         with at(when):
