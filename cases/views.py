@@ -518,6 +518,7 @@ def _case_regions(request, case: Case, region: str, *, status: int = 200, messag
 def _after_write(request, case_key: str, message: str, *, region: str | None = None):
     if htmx_partial(request) and region:
         fresh = case_get_for_user(request.user, case_key, path=request.path)
+        audit.log_access(fresh, view=f"case page: after {request.resolver_match.url_name}")  # shows it again
         return _case_regions(request, fresh, region, message=message)
     if htmx_partial(request):
         response = HttpResponse(status=204)

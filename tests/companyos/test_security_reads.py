@@ -166,8 +166,8 @@ def test_the_sla_rules_lookup_with_several_matches_records_them(admin_user, tena
 
 
 @pytest.fixture
-def integration(admin_user):
-    integration, token = ingest.integration_create(name="Prometheus EU", actor=admin_user)
+def integration(admin_user, tenant_a):
+    integration, token = ingest.integration_create(name="Prometheus EU", actor=admin_user, tenant_ids=[tenant_a.pk])
     integration.raw_token = token
     return integration
 
