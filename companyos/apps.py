@@ -6,9 +6,13 @@ class CompanyOSConfig(AppConfig):
     verbose_name = "CompanyOS"
 
     def ready(self):
+        from django.db.models.signals import post_migrate
         from django.urls import register_converter
+
+        from .db_roles import grant_after_migrate
 
         from . import audit  # noqa: F401  (registers models with auditlog, signal receivers)
         from .converters import RowIdConverter
 
+        post_migrate.connect(grant_after_migrate, dispatch_uid="companyos.grant_after_migrate")
         register_converter(RowIdConverter, "id")  # `<id:pk>`: a bigint-bounded <int:pk>
