@@ -32,12 +32,12 @@ def owner_connection(alias: str = "default"):
     """A connection of its own as the owner role to the same database, closed afterwards: for what the
     application's role may not do (DDL, TRUNCATE, detaching and dropping audit partitions). Without a
     separate owner role, the connection `alias` itself. Use its cursor directly (it is not in
-    django.db.connections: `transaction.atomic(using=…)` does not reach it)."""
+    django.db.connections under its alias: `transaction.atomic(using=…)` does not reach it)."""
     owner = owner_settings(alias)
     if owner is None:
         yield connections[alias]
         return
-    wrapper = load_backend(owner["ENGINE"]).DatabaseWrapper(owner, "owner")
+    wrapper = load_backend(owner["ENGINE"]).DatabaseWrapper(owner, alias)
     try:
         yield wrapper
     finally:
