@@ -150,7 +150,8 @@ def verify(*, start: datetime | None = None, end: datetime | None = None) -> Ver
         bad = cursor.fetchone()
         if bad:
             result.problems.append(
-                f"audit entry {bad[0]} ({_stamp(bad[1])}) does not match its row hash: it was changed after it was written"
+                f"audit entry {bad[0]} ({_stamp(bad[1])}) does not match its row hash: "
+                "it was changed after it was written"
             )
             return result
         prev_end, prev_digest = None, ""
@@ -247,7 +248,9 @@ def archive_expired_partitions(
         if not check.ok:
             raise ArchiveError(f"{name} is not archived: {check.problems[0]}")
         sealed_rows = sum(
-            AuditSeal.objects.filter(period_start__gte=begin, period_end__lte=finish).values_list("row_count", flat=True)
+            AuditSeal.objects.filter(period_start__gte=begin, period_end__lte=finish).values_list(
+                "row_count", flat=True
+            )
         )
         done.append(_archive_one(name, begin, finish, sealed_rows, archive_dir, out))
     return done

@@ -41,7 +41,7 @@ def grant_app_privileges(cursor, app_user: str) -> None:
         SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
           AND (c.relname = ANY(%s) OR c.oid IN (
-              SELECT inhrelid FROM pg_inherits WHERE inhparent = 'auditlog_logentry'::regclass))
+              SELECT inhrelid FROM pg_inherits WHERE inhparent = to_regclass('auditlog_logentry')))
         """,
         [list(APPEND_ONLY_TABLES)],
     )
@@ -73,7 +73,8 @@ def grant_after_migrate(sender, using="default", **kwargs) -> None:
 
 
 def create_roles(superuser_dsn: str, app: dict, owner: dict, *, createdb: bool = False, out=print) -> None:
-    """Create (or bring up to date) the owner and application roles and the database, as a superuser.
+    """Create (or bring up to date) the owner and application roles and the database, as a superuser
+    (`createdb` lets the owner create databases, the test suite's; it is never taken away here).
     `app` and `owner` are dj_database_url dicts of DATABASE_URL and MIGRATE_DATABASE_URL. An existing
     database and the objects in its public schema are handed to the owner role."""
     import psycopg
@@ -85,7 +86,7 @@ def create_roles(superuser_dsn: str, app: dict, owner: dict, *, createdb: bool =
         raise ValueError("DATABASE_URL and MIGRATE_DATABASE_URL must name the same database")
     with psycopg.connect(superuser_dsn, autocommit=True) as conn:
         for cfg, attributes in (
-            (owner, "LOGIN NOSUPERUSER NOCREATEROLE NOREPLICATION NOBYPASSRLS " + ("CREATEDB" if createdb else "NOCREATEDB")),
+            (owner, "LOGIN NOSUPERUSER NOCREATEROLE NOREPLICATION NOBYPASSRLS" + (" CREATEDB" if createdb else "")),
             (app, "LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS NOINHERIT"),
         ):
             role = sql.Identifier(cfg["USER"])
@@ -104,10 +105,14 @@ def create_roles(superuser_dsn: str, app: dict, owner: dict, *, createdb: bool =
             conn.execute(sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(member_of), sql.Identifier(app["USER"])))
         name = owner["NAME"]
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(owner["USER"])))
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(owner["USER"]))
+            )
             out(f"database {name}: created, owned by {owner['USER']}")
         else:
-            conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(name), sql.Identifier(owner["USER"])))
+            conn.execute(
+                sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(name), sql.Identifier(owner["USER"]))
+            )
     # Hand what is already in the database to the owner (a database migrated before the roles existed).
     with psycopg.connect(superuser_dsn, dbname=owner["NAME"], autocommit=True) as conn:
         conn.execute(sql.SQL("GRANT ALL ON SCHEMA public TO {}").format(sql.Identifier(owner["USER"])))
@@ -125,7 +130,11 @@ def create_roles(superuser_dsn: str, app: dict, owner: dict, *, createdb: bool =
             [owner["USER"]],
         ).fetchall()
         for kind, relname in rows:
-            conn.execute(sql.SQL(f"ALTER {kind} {{}} OWNER TO {{}}").format(sql.Identifier(relname), sql.Identifier(owner["USER"])))
+            conn.execute(
+                sql.SQL(f"ALTER {kind} {{}} OWNER TO {{}}").format(
+                    sql.Identifier(relname), sql.Identifier(owner["USER"])
+                )
+            )
         functions = conn.execute(
             "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
             "WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> %s "
@@ -133,13 +142,26 @@ def create_roles(superuser_dsn: str, app: dict, owner: dict, *, createdb: bool =
             [owner["USER"]],
         ).fetchall()
         for (signature,) in functions:
-            conn.execute(sql.SQL("ALTER FUNCTION {} OWNER TO {}").format(sql.SQL(signature), sql.Identifier(owner["USER"])))
+            conn.execute(
+                sql.SQL("ALTER FUNCTION {} OWNER TO {}").format(sql.SQL(signature), sql.Identifier(owner["USER"]))
+            )
         if rows or functions:
             out(f"database {name}: {len(rows)} relations and {len(functions)} functions handed to {owner['USER']}")
         conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(sql.Identifier(name), sql.Identifier(app["USER"])))
-    with psycopg.connect(
-        superuser_dsn, dbname=owner["NAME"], user=owner["USER"], password=owner.get("PASSWORD") or None, autocommit=True
-    ) as conn, conn.cursor() as cursor:
+        conn.execute(
+            sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
+                sql.Identifier(name), sql.Identifier(app["USER"])
+            )
+        )
+    with (
+        psycopg.connect(
+            superuser_dsn,
+            dbname=owner["NAME"],
+            user=owner["USER"],
+            password=owner.get("PASSWORD") or None,
+            autocommit=True,
+        ) as conn,
+        conn.cursor() as cursor,
+    ):
         grant_app_privileges(cursor, app["USER"])
     out(f"privileges of {app['USER']} on {name}: granted (INSERT and SELECT only on the audit tables)")

@@ -80,9 +80,9 @@ def test_the_application_connects_as_a_role_that_is_no_superuser_and_owns_nothin
         "SELECT rolname, rolsuper, rolbypassrls, rolcreaterole FROM pg_roles WHERE rolname = current_user"
     )
     assert user == settings.DATABASE_APP_USER and not (superuser or bypassrls or createrole)
-    assert _sql("SELECT count(*) FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)") == [
-        (0,)
-    ]
+    assert _sql(
+        "SELECT count(*) FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)"
+    ) == [(0,)]
     privileges = dict(
         _sql(
             "SELECT p, has_table_privilege('auditlog_logentry', p) FROM unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', "
@@ -100,7 +100,8 @@ def test_the_application_connects_as_a_role_that_is_no_superuser_and_owns_nothin
     }
     # Every other table made by the migrations (post_migrate grants): normal DML, no TRUNCATE.
     rows = _sql(
-        """SELECT c.relname, has_table_privilege(c.oid, 'SELECT, INSERT, UPDATE, DELETE'), has_table_privilege(c.oid, 'TRUNCATE')
+        """SELECT c.relname, has_table_privilege(c.oid, 'SELECT, INSERT, UPDATE, DELETE'),
+                  has_table_privilege(c.oid, 'TRUNCATE')
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE n.nspname = 'public' AND c.relkind = 'r' AND NOT c.relispartition
              AND c.relname NOT IN ('companyos_auditseal', 'companyos_auditarchive')"""
@@ -132,7 +133,8 @@ def test_the_application_role_cannot_rewrite_erase_or_unlock_the_trail(entry):
         "UPDATE companyos_auditseal SET digest = ''",
         "DELETE FROM companyos_auditseal",
         "TRUNCATE companyos_auditseal",
-        "CREATE OR REPLACE FUNCTION companyos_audit_stamp() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$",
+        "CREATE OR REPLACE FUNCTION companyos_audit_stamp() RETURNS trigger LANGUAGE plpgsql"
+        " AS $$BEGIN RETURN NEW; END$$",
     ):
         _refused(statement)
     fresh = LogEntry.objects.get(pk=entry.pk)
@@ -151,7 +153,9 @@ def test_the_database_stamps_the_time_and_refuses_a_back_dated_or_future_entry(c
     _refused(insert.format(when="statement_timestamp() + interval '400 days'"), [ct], match="stamped by the database")
     # Earlier the same month: the row stays in its partition, with the database's time.
     [(pk, stamped, now, email, row_hash)] = _sql(
-        insert.format(when="greatest(date_trunc('month', statement_timestamp()), statement_timestamp() - interval '1 hour')"),
+        insert.format(
+            when="greatest(date_trunc('month', statement_timestamp()), statement_timestamp() - interval '1 hour')"
+        ),
         [ct],
     )
     assert stamped == now and email is None and bytes(row_hash) != b"\x00" and len(bytes(row_hash)) == 32
@@ -167,7 +171,10 @@ def test_partitions_are_made_ahead_by_the_application_role_through_the_definer_f
     assert audit_trail.ensure_partitions(months_ahead=settings.AUDIT_PARTITIONS_AHEAD + 2) == 2
     assert audit_trail.ensure_partitions(months_ahead=settings.AUDIT_PARTITIONS_AHEAD + 2) == 0
     assert _sql("SELECT count(*) FROM pg_inherits WHERE inhparent = 'auditlog_logentry'::regclass")[0][0] == months + 2
-    _refused("CREATE TABLE auditlog_logentry_p1999_01 PARTITION OF auditlog_logentry FOR VALUES FROM ('1999-01-01') TO ('1999-02-01')")
+    _refused(
+        "CREATE TABLE auditlog_logentry_p1999_01 PARTITION OF auditlog_logentry"
+        " FOR VALUES FROM ('1999-01-01') TO ('1999-02-01')"
+    )
 
 
 # --- personal fields ------------------------------------------------------------------------------------------------
@@ -181,13 +188,17 @@ def test_personal_fields_are_recorded_as_changed_with_a_hash_and_people_by_id(te
         requester.save()
         case = CaseFactory(tenant=tenant_a, requester=requester, description="My password is hunter2")
         services.case_reply(case_id=case.pk, actor=agent, body="Dear Kari, call me on +47 555 12345", public=True)
-    entries = LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Requester), object_pk=str(requester.pk))
+    entries = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Requester), object_pk=str(requester.pk)
+    )
     text = " ".join(f"{e.object_repr} {e.changes} {e.actor_email}" for e in entries)
     assert entries.count() == 2 and {e.object_repr for e in entries} == {f"requester {requester.pk}"}
     for clear in ("Kari", "Nordmann", "Hansen", "acme.example"):
         assert clear not in text
     update = entries.get(action=LogEntry.Action.UPDATE).changes_dict
-    assert set(update) == {"name", "email"} and all(v.startswith("changed (hmac ") for pair in update.values() for v in pair)
+    assert set(update) == {"name", "email"} and all(
+        v.startswith("changed (hmac ") for pair in update.values() for v in pair
+    )
     assert update["name"][0] != update["name"][1]
     everything = " ".join(f"{e.object_repr} {e.changes}" for e in LogEntry.objects.all())
     assert "hunter2" not in everything and "555 12345" not in everything

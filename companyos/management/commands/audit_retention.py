@@ -16,9 +16,7 @@ class Command(BaseCommand):
     def handle(self, *args, months=None, archive_dir=None, **options):
         audit_trail.ensure_partitions()
         try:
-            done = audit_trail.archive_expired_partitions(
-                months=months, archive_dir=archive_dir, out=self.stdout.write
-            )
+            done = audit_trail.archive_expired_partitions(months=months, archive_dir=archive_dir, out=self.stdout.write)
         except audit_trail.ArchiveError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"{len(done)} partition(s) archived")
