@@ -63,6 +63,8 @@ class Command(BaseCommand):
         have = LogEntry.objects.count()
         before = self._measure(case, manager, requests, warmup)
         before_label = f"{have:,} entries"
+        for name, (p50, p95, worst) in before.items():  # printed now: a long load may be interrupted
+            out(f"baseline {name} with {before_label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {worst:.1f} ms")
         if rows > have:
             t0 = time.perf_counter()
             self._load(rows - have, months, case, random.Random(seed), out)
