@@ -60,13 +60,15 @@ ALTER SEQUENCE auditlog_logentry_id_seq OWNED BY auditlog_logentry.id;
 CREATE TABLE auditlog_logentry_default PARTITION OF auditlog_logentry DEFAULT;
 
 -- The reads: a case's / policy's / tenant's entries newest first (the Audit tabs, policy history),
--- by correlation id, by actor, by time.
+-- by correlation id, by actor. Time ranges (seals, retention) use a BRIN index: a btree ordered by time
+-- lets the planner walk every partition newest-first for an Audit tab's LIMIT 50 instead of using the
+-- object's index (seconds at a million rows; bench_audit).
 CREATE INDEX auditlog_logentry_object_pk_idx ON auditlog_logentry (content_type_id, object_pk, "timestamp" DESC, id DESC);
 CREATE INDEX auditlog_logentry_object_id_idx ON auditlog_logentry (content_type_id, object_id, "timestamp" DESC, id DESC);
 CREATE INDEX auditlog_logentry_cid_idx ON auditlog_logentry (cid);
 CREATE INDEX auditlog_logentry_actor_idx ON auditlog_logentry (actor_id, "timestamp" DESC);
 CREATE INDEX auditlog_logentry_action_idx ON auditlog_logentry (action);
-CREATE INDEX auditlog_logentry_timestamp_idx ON auditlog_logentry ("timestamp" DESC, id DESC);
+CREATE INDEX auditlog_logentry_timestamp_idx ON auditlog_logentry USING brin ("timestamp");
 
 CREATE OR REPLACE FUNCTION companyos_audit_ensure_partitions(months_ahead integer) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
