@@ -7,6 +7,8 @@ class CasesConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
+        from companyos.audit import PERSONAL_MASK
+
         from .models import (
             Attachment,
             BusinessCalendar,
@@ -23,8 +25,10 @@ class CasesConfig(AppConfig):
             Case,
             m2m_fields={"tags", "followers", "affected_resources"},
             exclude_fields=["version", "sla_due_at", "sla_risk_at", "sla_clock", "sla_paused", "sla_snapshot"],
+            mask_fields=["description"],  # the customer's message: recorded as changed-with-a-hash
+            mask_callable=PERSONAL_MASK,
         )
-        auditlog.register(Interaction)
+        auditlog.register(Interaction, mask_fields=["body", "data"], mask_callable=PERSONAL_MASK)
         auditlog.register(Attachment)
         auditlog.register(Tag)
         auditlog.register(SavedView)

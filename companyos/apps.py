@@ -6,9 +6,12 @@ class CompanyOSConfig(AppConfig):
     verbose_name = "CompanyOS"
 
     def ready(self):
+        from django.db.models.signals import post_migrate
         from django.urls import register_converter
 
         from . import audit, logins  # noqa: F401  (registers models with auditlog, signal receivers)
         from .converters import RowIdConverter
+        from .db_roles import grant_after_migrate
 
+        post_migrate.connect(grant_after_migrate, dispatch_uid="companyos.grant_after_migrate")
         register_converter(RowIdConverter, "id")  # `<id:pk>`: a bigint-bounded <int:pk>

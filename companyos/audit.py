@@ -1,16 +1,78 @@
 """The audit trail: every change (django-auditlog model registration), every view of case or
 tenant data (access entries written here), every denied attempt (an access entry marked denied).
 
-Entries cannot be edited or deleted from the application: the admin is read-only and, on
-PostgreSQL, a trigger refuses UPDATE and DELETE on the log table (companyos migration 0002).
+Entries cannot be edited or deleted from the application: the admin is read-only and, on PostgreSQL,
+the application's role holds only INSERT and SELECT on the log table, whose triggers refuse UPDATE and
+DELETE, stamp each entry with the database's time and a hash of its content (companyos migrations
+0003, 0006; seals and verification in companyos.audit_trail).
+
+Entries refer to people by id: personal fields registered with `mask_fields=PERSONAL_MASK` are
+recorded as changed-with-a-keyed-hash (`personal_digest`), the entry's object_repr of a person
+(`register_person`) is "<model> <id>", and the actor's e-mail address is not stored. Erasing a
+requester therefore never has to rewrite an entry.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from auditlog.cid import get_cid
 from auditlog.models import LogEntry
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models.functions import Now
+from django.db.models.signals import post_save, pre_save
+from django.dispatch import receiver
+
+# For auditlog.register(..., mask_fields=[...], mask_callable=PERSONAL_MASK)
+PERSONAL_MASK = "companyos.audit.personal_digest"
+_PERSON_MODELS: set[tuple[str, str]] = set()
+
+
+def audit_key() -> bytes:
+    """The key of the personal-field digests and the seals' chain: AUDIT_SEAL_KEY, else derived from
+    SECRET_KEY. Never stored in the database."""
+    secret = settings.AUDIT_SEAL_KEY or f"companyos.audit:{settings.SECRET_KEY}"
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def personal_digest(value: str) -> str:
+    """django-auditlog's mask callable for personal fields: "changed" and a keyed hash instead of the
+    value (two entries with the same digest had the same value; the value cannot be read back)."""
+    if value in ("", "None"):
+        return value
+    digest = hmac.new(audit_key(), value.encode(), hashlib.sha256).hexdigest()[:24]
+    return f"changed (hmac {digest})"
+
+
+def register_person(model: type[models.Model]) -> None:
+    """Entries about `model`'s rows name them by id only (object_repr "requester 12")."""
+    _PERSON_MODELS.add((model._meta.app_label, model._meta.model_name))
+
+
+@receiver(pre_save, sender=LogEntry, dispatch_uid="companyos.audit.stamp")
+def _stamp(sender, instance: LogEntry, raw=False, **kwargs):
+    if raw or not instance._state.adding:
+        return
+    # The time is the database's (a trigger on PostgreSQL refuses or overwrites any other), sent as
+    # the database's own clock so the row lands in the right monthly partition.
+    instance.timestamp = Now()
+    instance.actor_email = None
+    ct = ContentType.objects.get_for_id(instance.content_type_id) if instance.content_type_id else None
+    if ct is not None and (ct.app_label, ct.model) in _PERSON_MODELS:
+        instance.object_repr = f"{ct.model} {instance.object_pk}"
+
+
+@receiver(post_save, sender=LogEntry, dispatch_uid="companyos.audit.stamped")
+def _stamped(sender, instance: LogEntry, created=False, raw=False, **kwargs):
+    if created and not raw:
+        instance.__dict__.pop("timestamp", None)  # deferred: read back from the database when used
+
+
+register_person(get_user_model())
 
 
 def log_access(instance: models.Model, *, view: str = "", extra: dict | None = None) -> LogEntry | None:

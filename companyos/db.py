@@ -3,8 +3,64 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, connections
+from django.db.utils import load_backend
+
+OWNER_KEYS = ("USER", "PASSWORD", "HOST", "PORT")
+
+
+def owner_settings(alias: str = "default") -> dict | None:
+    """The settings of `alias` with the owner role's credentials (MIGRATE_DATABASE_URL), or None when
+    there is no separate owner role. The database NAME stays the connection's own (the test suite's
+    test_… database as well as the real one)."""
+    if not settings.MIGRATE_DATABASE_URL or connections[alias].vendor != "postgresql":
+        return None
+    import dj_database_url
+
+    owner = dj_database_url.parse(settings.MIGRATE_DATABASE_URL)
+    merged = dict(connections[alias].settings_dict)
+    merged.update({key: owner[key] for key in OWNER_KEYS})
+    merged["CONN_MAX_AGE"] = 0
+    return merged
+
+
+@contextmanager
+def owner_connection(alias: str = "default"):
+    """A connection of its own as the owner role to the same database, closed afterwards: for what the
+    application's role may not do (DDL, TRUNCATE, detaching and dropping audit partitions). Without a
+    separate owner role, the connection `alias` itself. Use its cursor directly (it is not in
+    django.db.connections under its alias: `transaction.atomic(using=…)` does not reach it)."""
+    owner = owner_settings(alias)
+    if owner is None:
+        yield connections[alias]
+        return
+    wrapper = load_backend(owner["ENGINE"]).DatabaseWrapper(owner, alias)
+    try:
+        yield wrapper
+    finally:
+        wrapper.close()
+
+
+@contextmanager
+def as_owner(alias: str = "default"):
+    """Run the block with connection `alias` itself logged in as the owner role (migrate, flush), and
+    log it back in as the application's role afterwards."""
+    owner = owner_settings(alias)
+    if owner is None:
+        yield
+        return
+    conn = connections[alias]
+    saved = {key: conn.settings_dict.get(key) for key in OWNER_KEYS}
+    conn.close()
+    conn.settings_dict.update({key: owner[key] for key in OWNER_KEYS})
+    try:
+        yield
+    finally:
+        conn.close()
+        conn.settings_dict.update(saved)
 
 
 def copy_rows(model, objects: list, fields: list[str]) -> None:

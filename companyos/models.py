@@ -29,3 +29,42 @@ class Profile(models.Model):
 
     def __str__(self):
         return f"Profile of {self.user}"
+
+
+class AuditSeal(models.Model):
+    """A closed interval of the audit trail, sealed: how many entries it holds and a digest over their
+    row hashes in id order, chained to the previous seal by an HMAC (companyos.audit_trail). Insert-only
+    for the application's role (PostgreSQL privileges and triggers, companyos migration 0006)."""
+
+    period_start = models.DateTimeField(unique=True)
+    period_end = models.DateTimeField()
+    row_count = models.BigIntegerField()
+    rows_digest = models.CharField(max_length=64, help_text="sha256 over the rows' hashes in id order")
+    prev_digest = models.CharField(max_length=64, blank=True, help_text="the previous seal's digest")
+    digest = models.CharField(max_length=64, help_text="HMAC of this seal, chained to the previous one")
+    sealed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["period_start"]
+
+    def __str__(self):
+        return f"audit seal {self.period_start:%Y-%m-%d %H:%M}–{self.period_end:%H:%M} ({self.row_count} entries)"
+
+
+class AuditArchive(models.Model):
+    """A month of the audit trail exported to a compressed file (checksum verified) and then dropped
+    from the database (retention, companyos.audit_trail.archive_partition, run as the owner role)."""
+
+    partition = models.CharField(max_length=63, unique=True)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    row_count = models.BigIntegerField()
+    path = models.CharField(max_length=500)
+    sha256 = models.CharField(max_length=64)
+    archived_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["period_start"]
+
+    def __str__(self):
+        return f"{self.partition} → {self.path}"

@@ -122,10 +122,12 @@ DATABASES = {
     )
 }
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-if IS_POSTGRES and TESTING:
-    # Only the test suite may TRUNCATE the audit table (pytest-django's flush between transactional
-    # tests); the trigger from companyos migration 0004 refuses it everywhere else.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c companyos.allow_audit_truncate=on"
+# Two PostgreSQL roles (README, Production): DATABASE_URL is the application's role (no superuser, owns
+# nothing, only INSERT and SELECT on the audit tables); MIGRATE_DATABASE_URL is the owner role of the same
+# database, used by `migrate`, `flush`, audit retention and the bench loaders (companyos.db.owner_connection)
+# and never by a request. Without it (the embedded SQLite default, a quick local PostgreSQL) one role does all.
+MIGRATE_DATABASE_URL = os.environ.get("MIGRATE_DATABASE_URL", "") if IS_POSTGRES else ""
+DATABASE_APP_USER = DATABASES["default"].get("USER", "")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -231,8 +233,18 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sla-sweep": {"task": "cases.tasks.sla_sweep_task", "schedule": 15.0},
     "send-notifications": {"task": "cases.tasks.send_notifications_task", "schedule": 15.0},
     "telemetry-retention": {"task": "tenants.tasks.purge_telemetry_task", "schedule": 3600.0},
+    # The audit trail (companyos.audit_trail): seal closed hours, keep months of partitions ahead,
+    # verify the whole trail daily (alerting the ADMINS), archive partitions past retention.
+    "audit-seal": {"task": "companyos.tasks.audit_seal_task", "schedule": 300.0},
+    "audit-partitions": {"task": "companyos.tasks.audit_partitions_task", "schedule": 6 * 3600.0},
+    "audit-verify": {"task": "companyos.tasks.audit_verify_task", "schedule": 24 * 3600.0},
+    "audit-retention": {"task": "companyos.tasks.audit_retention_task", "schedule": 24 * 3600.0},
 }
-CELERY_TASK_ROUTES = {"cases.tasks.*": {"queue": "celery"}, "tenants.tasks.*": {"queue": "celery"}}
+CELERY_TASK_ROUTES = {
+    "cases.tasks.*": {"queue": "celery"},
+    "tenants.tasks.*": {"queue": "celery"},
+    "companyos.tasks.*": {"queue": "celery"},
+}
 SLACK_WEBHOOK_URL = os.environ.get("SLACK_WEBHOOK_URL", "")
 
 # Sessions end after inactivity: every request pushes the expiry forward.
@@ -281,6 +293,18 @@ AUDIT_READS_STRICT = env_bool("AUDIT_READS_STRICT", DEBUG or TESTING)
 # How many reverse proxies in front of the console append to X-Forwarded-For (0: none, the client
 # is REMOTE_ADDR). Only then are a forwarded address and an inbound X-Correlation-ID (a UUID) trusted.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# Tamper evidence (companyos.audit_trail): each hour is sealed AUDIT_SEAL_LAG_SECONDS after it ends (so
+# transactions still open at its end have committed), chained by an HMAC under AUDIT_SEAL_KEY, a secret
+# kept outside the database (default: derived from SECRET_KEY; changing it makes older seals unverifiable).
+AUDIT_SEAL_KEY = os.environ.get("AUDIT_SEAL_KEY", "")
+AUDIT_SEAL_LAG_SECONDS = int(os.environ.get("AUDIT_SEAL_LAG_SECONDS", "600"))
+AUDIT_PARTITIONS_AHEAD = int(os.environ.get("AUDIT_PARTITIONS_AHEAD", "3"))  # months of partitions made ahead
+# Retention: monthly partitions older than this many months are exported (gzip'd COPY, sha256 checked)
+# into AUDIT_ARCHIVE_DIR and dropped; 0 keeps everything.
+AUDIT_RETENTION_MONTHS = int(os.environ.get("AUDIT_RETENTION_MONTHS", "0"))
+AUDIT_ARCHIVE_DIR = Path(os.environ.get("AUDIT_ARCHIVE_DIR", BASE_DIR / "var" / "audit-archive"))
+# Who is mailed when the daily audit verification fails ("name <address>" or addresses, comma-separated).
+ADMINS = [("", a.strip()) for a in os.environ.get("ADMINS", "").split(",") if a.strip()]
 
 # The machine APIs (/api/v1/): integrations authenticate with their own tokens; no sessions.
 REST_FRAMEWORK = {

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from cases.choices import OPEN_STATUSES, Status
 from cases.models import Case, Interaction
+from companyos.db import owner_connection
 
 from .catalog import ENTITLEMENTS, TAGS
 from .planning import TRIAGE_MINUTES
@@ -227,10 +228,11 @@ def bulk_cases(
         # index-only scans (capped counts) fall back to visiting the heap. Not inside a transaction.
         out("  VACUUM ANALYZE …")
         tables = f"{Case._meta.db_table}, {Interaction._meta.db_table}, {Case.tags.through._meta.db_table}"
-        with connection.cursor() as cursor:
-            if connection.in_atomic_block:
+        if connection.in_atomic_block:
+            with connection.cursor() as cursor:
                 cursor.execute(f"ANALYZE {tables}")
-            else:
+        else:
+            with owner_connection() as owner, owner.cursor() as cursor:  # VACUUM is the tables' owner's
                 cursor.execute(f"VACUUM ANALYZE {tables}")
     return n
 
@@ -265,7 +267,8 @@ def _indexes_dropped(out: Out):
         )
         definitions = cursor.fetchall()
     out(f"  dropping {len(definitions)} secondary indexes for the load (rebuilt at the end)")
-    with transaction.atomic(), connection.cursor() as cursor:
+    # Index DDL is the owner role's (MIGRATE_DATABASE_URL; the application's role owns nothing).
+    with owner_connection() as owner, owner.cursor() as cursor:
         for name, _ddl in definitions:
             cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
     try:
@@ -276,10 +279,10 @@ def _indexes_dropped(out: Out):
         # Indexes declared in a model's Meta are recreated by the schema editor, i.e. with the very
         # SQL their migration ran; the rest (foreign-key and trigram indexes) from pg_get_indexdef.
         declared = {index.name: (model, index) for model in (Case, Interaction) for index in model._meta.indexes}
-        with connection.cursor() as cursor:
+        with owner_connection() as owner, owner.cursor() as cursor:
             cursor.execute("SET maintenance_work_mem = '512MB'")
             try:
-                with connection.schema_editor(atomic=False) as editor:
+                with owner.schema_editor(atomic=False) as editor:
                     for name, ddl in definitions:
                         if name in declared:
                             editor.add_index(*declared[name])

@@ -7,9 +7,18 @@ class TenantsConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
+        from companyos.audit import PERSONAL_MASK, register_person
+
         from .models import Integration, Requester, Resource, Tenant
 
         auditlog.register(Tenant)
-        auditlog.register(Requester, m2m_fields={"visible_resources"})
+        # People are named by id in the trail, their personal fields recorded as changed-with-a-hash.
+        auditlog.register(
+            Requester,
+            mask_fields=["name", "email", "role"],
+            mask_callable=PERSONAL_MASK,
+            m2m_fields={"visible_resources"},
+        )
+        register_person(Requester)
         auditlog.register(Resource)
         auditlog.register(Integration, exclude_fields=["token_hash", "last_used_at"], m2m_fields={"tenants"})

@@ -6,6 +6,28 @@ from django.test import Client
 from tests.factories import CaseFactory, TenantFactory, UserFactory
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The tests run as the application's role (DATABASE_URL); the test databases are created, migrated
+    and dropped by the owner role (MIGRATE_DATABASE_URL), and the flush after a transactional test runs
+    as the owner too (companyos' `flush` command). Without MIGRATE_DATABASE_URL one role does all."""
+    from django.test import utils
+
+    from companyos.db import as_owner
+
+    setup, teardown = utils.setup_databases, utils.teardown_databases
+
+    def setup_as_owner(*args, **kwargs):
+        with as_owner():
+            return setup(*args, **kwargs)
+
+    def teardown_as_owner(*args, **kwargs):
+        with as_owner():
+            return teardown(*args, **kwargs)
+
+    utils.setup_databases, utils.teardown_databases = setup_as_owner, teardown_as_owner
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _celery_in_process():
     """Tasks queued with .delay() run in the test process (tests/companyos/test_celery.py drives a

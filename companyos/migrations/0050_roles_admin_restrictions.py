@@ -47,5 +47,5 @@ def unrestrict(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("companyos", "0005_profile_timeline_order")]
+    dependencies = [("companyos", "0007_profile_timeline_order")]
     operations = [migrations.RunPython(restrict, unrestrict)]

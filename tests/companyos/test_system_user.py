@@ -23,7 +23,9 @@ def test_the_system_user_is_named_inactive_and_cannot_log_in():
 @pytest.mark.django_db
 def test_a_vanished_row_is_created_again():
     first = roles.system_user()
-    type(first).objects.filter(pk=first.pk).delete()
+    # As a flush leaves it: gone without the ORM's delete (users are never deleted through Django: its
+    # SET NULL of their audit entries' actor is an UPDATE the application's role may not run).
+    type(first).objects.filter(pk=first.pk)._raw_delete(using="default")
     second = roles.system_user()
     assert second.pk != first.pk and roles.is_system(second)
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('companyos', '0004_audit_no_truncate'),
+        ('companyos', '0006_audit_partitioned'),
     ]
 
     operations = [

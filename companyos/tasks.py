@@ -1,0 +1,51 @@
+"""Celery tasks of the audit trail's housekeeping (companyos.audit_trail): thin and idempotent."""
+
+import logging
+
+from celery import shared_task
+from django.core.mail import mail_admins
+
+from . import audit_trail
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(ignore_result=True)
+def audit_seal_task():
+    """Beat ("audit-seal", every 5 minutes): seal the audit trail's closed hours."""
+    return audit_trail.seal_closed_intervals()
+
+
+@shared_task(ignore_result=True)
+def audit_partitions_task():
+    """Beat ("audit-partitions"): create the coming months' audit partitions ahead of time."""
+    return audit_trail.ensure_partitions()
+
+
+@shared_task(ignore_result=True)
+def audit_verify_task():
+    """Beat ("audit-verify", daily): recompute the trail's row hashes and seals; on a mismatch log an
+    error and mail the ADMINS."""
+    return alert_unless_verified(audit_trail.verify())
+
+
+def alert_unless_verified(result: audit_trail.Verification) -> bool:
+    if result.ok:
+        log.info("audit trail verified: %s entries, %s seals", result.rows_checked, result.seals_checked)
+        return True
+    message = (
+        f"The audit trail failed verification: {result.problems[0]}\n\n"
+        f"Checked {result.rows_checked} entries and {result.seals_checked} seals. "
+        "Run `python manage.py audit_verify` for the details; treat this as a security incident."
+    )
+    log.error("audit trail verification failed: %s", result.problems[0])
+    mail_admins("Audit trail verification failed", message, fail_silently=True)
+    return False
+
+
+@shared_task(ignore_result=True)
+def audit_retention_task():
+    """Beat ("audit-retention", daily): archive and drop audit partitions past AUDIT_RETENTION_MONTHS.
+    Needs the owner role (MIGRATE_DATABASE_URL) in the worker's environment; does nothing when
+    AUDIT_RETENTION_MONTHS is 0."""
+    return len(audit_trail.archive_expired_partitions())
