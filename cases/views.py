@@ -20,7 +20,7 @@ from companyos.models import Profile
 from companyos.services import profile_update
 from tenants.models import Tenant
 
-from . import audit_trail, bulk, services
+from . import audit_trail, bulk, presence, services
 from .choices import Priority, Status, WaitingFor, transition_label
 from .filtersets import COLUMNS, SORTS, CaseFilterSet, clean_query, view_query
 from .forms import (
@@ -98,6 +98,10 @@ def _queue_context(request, params=None):
     embedded = is_embedded(request, "/cases/")
     paginator = CappedPaginator(filterset.qs, EMBEDDED_PAGE_SIZE if embedded else settings.QUEUE_PAGE_SIZE, cap=cap)
     page = paginator.get_page(params.get("page"))
+    # Agent collision: who has each case of the page open now (one cache round trip, cases.presence).
+    viewers = presence.viewing([case.pk for case in page], request.user)
+    for case in page:
+        case.viewers = viewers.get(case.pk, [])
     query = clean_query(params)
     profile = getattr(request.user, "profile", None) if hasattr(request.user, "profile") else None
     return {

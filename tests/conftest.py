@@ -6,6 +6,15 @@ from django.test import Client
 from tests.factories import CaseFactory, TenantFactory, UserFactory
 
 
+def pytest_configure(config):
+    """Users made by the factories get a fast password hash: PBKDF2's 1,000,000 rounds are the point
+    in production and cost seconds per user here (the suite makes thousands). Sign-in, lockout and
+    the password validators behave the same with any hasher."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     """The tests run as the application's role (DATABASE_URL); the test databases are created, migrated

@@ -55,3 +55,18 @@ def test_presence_of_a_case_outside_the_users_tenants_is_404_and_audited(tenant_
     assert login(agent).post(f"/cases/{hidden.key}/presence/").status_code == 404
     assert [p["username"] for p in presence.others(hidden.pk, UserFactory(username="x"))] == ["spy"]
     presence.cache.delete(presence._key(hidden.pk))
+
+
+def test_the_queue_marks_the_cases_someone_has_open_now(case, agent, other_agent, tenant_a):
+    quiet = CaseFactory(tenant=tenant_a)
+    presence.heartbeat(case.pk, other_agent)
+    html = login(agent).get("/cases/").content.decode()
+    row = html[html.index(f'href="/cases/{case.key}/"') :].split("</tr>", 1)[0]
+    assert "1 viewing" in row and "Open now:" in row
+    quiet_row = html[html.index(f'href="/cases/{quiet.key}/"') :].split("</tr>", 1)[0]
+    assert "viewing" not in quiet_row
+    # One's own heartbeat is not "someone else".
+    presence.heartbeat(quiet.pk, agent)
+    html = login(agent).get("/cases/").content.decode()
+    assert "viewing" not in html[html.index(f'href="/cases/{quiet.key}/"') :].split("</tr>", 1)[0]
+    presence.cache.delete(presence._key(quiet.pk))
