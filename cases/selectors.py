@@ -335,8 +335,12 @@ class RequesterCard:
     requester: Requester
     sees_all: bool
     visible: list  # the resources they may see, when not all
-    tenant_resources: int
+    resources: list  # the tenant's resources (tenants.selectors.resources_of): also the case page's choices
     hidden_named: list  # [(resource, "affected resource" | "named in the text")]
+
+    @property
+    def tenant_resources(self) -> int:
+        return len(self.resources)
 
 
 def requester_card(case: Case, affected: list[Resource] | None = None) -> RequesterCard:
@@ -361,7 +365,7 @@ def requester_card(case: Case, affected: list[Resource] | None = None) -> Reques
         requester=requester,
         sees_all=visible_ids is None,
         visible=[r for r in tenant_resources if visible_ids is not None and r.pk in visible_ids],
-        tenant_resources=len(tenant_resources),
+        resources=tenant_resources,
         hidden_named=hidden,
     )
 

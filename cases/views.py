@@ -425,8 +425,9 @@ def _case_context(request, case: Case, **extra) -> dict:
             }
         ),
         "affected_resources": affected,
-        "resources_form": ResourcesForm(tenant=case.tenant, initial={"version": case.version, "resources": affected}),
-        "requester_card": requester_card(case, affected),
+        "requester_card": (card := requester_card(case, affected)),
+        "resource_options": card.resources,  # the Affected resources card's choices, read once
+        "affected_ids": {r.pk for r in affected},
         "waiting_choices": WaitingFor.choices,
         "assign_form": AssignForm(
             initial={
