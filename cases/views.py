@@ -165,6 +165,7 @@ def _pairs(query: str) -> list[tuple[str, str]]:
     return sorted((k, v) for k, values in QueryDict(query).lists() for v in values)
 
 
+@audited_write(Case, view="queue density")
 @require_POST
 def queue_display(request):
     """The queue's density (compact / comfortable), remembered on the user's profile; answers the
@@ -373,7 +374,7 @@ def intake_entitlements(request):
     return response if slug else no_data(response)
 
 
-@audited_read(Tenant, view="intake: requester list")
+@audited_read(Tenant, view="intake: resource list")
 @require_GET
 def resource_options(request):
     """The intake form's affected-resource choices: the chosen tenant's resources."""
@@ -384,6 +385,7 @@ def resource_options(request):
     return render(request, "cases/case_form.html#resource-options", {"resources": resources, "tenant": tenant})
 
 
+@audited_read(Tenant, view="intake: requester list")
 @require_GET
 def requester_options(request):
     slug = request.GET.get("tenant", "")
@@ -488,6 +490,7 @@ def case_audit(request, key: str):
     return render(request, partial(request, "cases/case_detail.html", "audit"), context)
 
 
+@audited_read(Case, view="audit export")
 @require_GET
 def case_audit_export(request, key: str):
     """The Audit tab's rows, with its filter, as CSV (and the export is itself audited)."""
@@ -651,7 +654,7 @@ def case_classify(request, key: str):
     return _after_write(request, case.key, f"Classification of {case.key} saved.", region="classification")
 
 
-@audited_write(Case, view="case tags")
+@audited_write(Case, view="case affected resources")
 @require_POST
 def case_resources(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
@@ -670,6 +673,7 @@ def case_resources(request, key: str):
     return _after_write(request, case.key, f"Affected resources of {case.key} saved.")
 
 
+@audited_write(Case, view="case tags")
 @require_POST
 def case_tags(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)

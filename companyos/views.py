@@ -55,6 +55,7 @@ class TimelineOrderForm(forms.Form):
     timeline_order = forms.ChoiceField(choices=Profile.TimelineOrder.choices)
 
 
+@audit_exempt(reason="the user's own preference (the case timeline's order); no case or tenant data")
 @require_POST
 def timeline_order(request):
     """The case page's "newest first / oldest first" switch: the same preference, set in one click,

@@ -119,6 +119,11 @@ POSTS = {
         f"/tenants/integrations/{w['integration'].pk}/",
     ),
     "integrations:revoke": lambda w: (f"/tenants/integrations/{w['integration'].pk}/revoke/", None),
+    "cases:merge": lambda w: (f"/cases/{w['case'].key}/merge/", f"/cases/{w['case'].key}/"),
+    "cases:presence": lambda w: (f"/cases/{w['case'].key}/presence/", None),
+    "cases:resources": lambda w: (f"/cases/{w['case'].key}/resources/", f"/cases/{w['case'].key}/"),
+    "cases:display": lambda w: ("/cases/display/", "/cases/"),
+    "timeline_order": lambda w: ("/accounts/preferences/timeline-order/", None),
 }
 JSON_POSTS = {
     "api:telemetry_kind": lambda w: "/api/v1/telemetry/slis/",
@@ -130,6 +135,8 @@ READ_ONLY = {
     "search": lambda w: "/search/",
     "cases:list": lambda w: "/cases/",
     "cases:requester_options": lambda w: "/cases/new/requesters/",
+    "cases:resource_options": lambda w: "/cases/new/resources/",
+    "cases:audit_export": lambda w: f"/cases/{w['case'].key}/audit/export.csv",
     "cases:intake_entitlements": lambda w: "/cases/new/entitlements/",
     "cases:view_counts": lambda w: "/cases/views/counts/",
     "cases:attachment": lambda w: f"/cases/attachments/{w['attachment'].pk}/",

@@ -195,7 +195,10 @@ def test_no_alert_makes_a_500(integration, tenant_a, field, value):
     payload = fixture("firing")
     payload["alerts"][0][field] = value
     response = post(integration.raw_token, payload)
-    assert response.status_code == 200, response.content
+    assert response.status_code in (200, 400), response.content  # a NUL anywhere refuses the request
+    if response.status_code == 400:
+        assert "NUL" in response.json()["detail"]
+        return
     body = response.json()
     assert body["accepted"] + len(body["skipped"]) == 3
 

@@ -182,7 +182,11 @@ def test_index_describes_every_kind(api):
     assert set(kinds) == {*TELEMETRY_MODELS, "resources"}
     slis = kinds["slis"]
     assert slis["url"].endswith("/api/v1/telemetry/slis/")
-    assert slis["fields"]["objective"] == {"type": "number", "required": True, "help": "Target, e.g. 99.9 (percent)"}
+    assert slis["fields"]["objective"] == {
+        "type": "number",
+        "required": True,
+        "help": "Target, e.g. 99.9 (percent, 0–100)",
+    }
     assert slis["fields"]["observed_at"]["type"] == "datetime"
     assert kinds["alerts"]["fields"]["status"]["choices"] == ["firing", "resolved"]
     assert kinds["dependencies"]["fields"]["depends_on"]["refers_to"] == "resource external_id"
@@ -243,7 +247,7 @@ def test_defaults_and_other_timezones(api, tenant_a):
         "tenant": "acme",
         "source_id": "s",
         "name": "latency",
-        "objective": 300,
+        "objective": 99.5,
         "value": 250,
         "error_budget_remaining": -5,
         "observed_at": "2026-03-02T11:00:00+01:00",
