@@ -342,7 +342,13 @@ class CaseFilterSet(df.FilterSet):
             return f"≥ {raw} h"
         if hasattr(field, "queryset") and cleaned:  # tenant, team, tag: the object's name
             key = field.to_field_name
-            return next((str(obj) for obj in cleaned if str(getattr(obj, key)) == raw), raw)
+            for obj in cleaned:
+                if isinstance(obj, str):  # a sentinel among the objects: team=none
+                    if obj == raw:
+                        return "No team" if obj == "none" else obj
+                elif str(getattr(obj, key)) == raw:
+                    return str(obj)
+            return raw
         choices = dict((str(v), str(label)) for v, label in getattr(field, "choices", ()))
         return choices.get(raw, raw)
 

@@ -296,7 +296,7 @@ def case_bulk(request):
         # results and the saved views' counts load again (the agent keeps the page they were on).
         response = render(request, "cases/bulk_confirm.html#done", {"summary": summary})
         response["HX-Trigger"] = "cases-changed"
-        return response
+        return no_data(response)  # the summary names keys only; the results reload as their own audited read
     messages.success(request, summary)
     return redirect(back)
 

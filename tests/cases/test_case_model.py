@@ -5,6 +5,7 @@ was left at its defaults."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -71,7 +72,7 @@ def test_waiting_for_shows_in_the_header_and_the_queue(agent, agent_client, tena
     )
     assert response.status_code == 302
     page = agent_client.get(f"/cases/{case.key}/").content.decode()
-    header = page.split('<header class="case-header">', 1)[1].split("</header>", 1)[0]
+    header = re.split(r'<header [^>]*class="case-header"[^>]*>', page, maxsplit=1)[1].split("</header>", 1)[0]
     assert 'data-waiting-for="approval"' in header and "for approval" in header
     queue = agent_client.get("/cases/?status=waiting_on_customer").content.decode()
     assert "for approval" in queue
