@@ -46,7 +46,9 @@ def test_a_refused_action_refreshes_the_header_of_the_stale_page(browser, live_s
     # Kari takes the case and waits on the customer: her header follows each step without a reload.
     kari.get_by_role("button", name="Take").click()
     expect(header_k.locator("[data-owner]")).to_have_text("kari")
-    kari.get_by_role("button", name="Wait on customer").click()
+    kari.get_by_text("Wait on customer…").click()
+    kari.get_by_label("Logs").check()
+    kari.get_by_role("button", name="Wait on customer", exact=True).click()
     expect(header_k).to_contain_text("Waiting on customer")
     expect(kari.locator("#sla-panel")).to_be_visible()
 
