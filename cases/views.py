@@ -179,6 +179,7 @@ def queue_display(request):
     if not htmx_partial(request):
         return redirect(f"/cases/?{query}" if query else "/cases/")
     context = _queue_context(request, QueryDict(query))
+    audit.log_list_access(Case, [case.pk for case in context["page"]], view="queue", query=query)
     return _results(request, context, oob=False)
 
 
