@@ -510,7 +510,9 @@ def case_audit_export(request, key: str):
 # refused) each is rendered again, the one the form targets in place and the others out of band,
 # so the header never says an old status or owner next to fresh buttons. The composer is only
 # re-rendered when it was the target: a draft being typed there is never touched.
-CASE_REGIONS = ("header", "actions", "sla-panel", "timeline", "attachments")
+# Every region that shows a changed fact or carries the version a form sends back (classification,
+# affected resources): after any action each is shown again, so no form on the page goes stale.
+CASE_REGIONS = ("header", "actions", "sla-panel", "timeline", "attachments", "classification", "resources")
 
 
 def _case_regions(request, case: Case, region: str, *, status: int = 200, message: str = "", **extra):

@@ -12,7 +12,7 @@ from cases.choices import Status
 from cases.sla import selectors as sla_selectors
 from companyos.models import Profile
 from tests.conftest import login
-from tests.factories import RequesterFactory
+from tests.factories import RequesterFactory, ResourceFactory
 
 pytestmark = pytest.mark.django_db
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -45,6 +45,22 @@ def test_a_done_action_re_renders_the_same_regions_and_says_so(case_a, agent):
     body = response.content.decode()
     assert response.status_code == 200 and body.lstrip().startswith('<section id="actions"')
     assert "data-owner" in body and 'id="messages" hx-swap-oob="beforeend"' in body
+
+
+def test_an_action_refreshes_the_version_the_classification_and_resources_forms_send(case_a, agent):
+    """After Take (or any action) the forms that carry the case's version come back with the new one,
+    so saving the classification next is not refused as a stale edit."""
+    ResourceFactory(tenant=case_a.tenant)  # the resources form shows when the tenant has some
+    response = login(agent).post(
+        f"/cases/{case_a.key}/assign/", {"owner": "me", "expected_owner": ""}, HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    case_a.refresh_from_db()
+    for region in ("classification", "resources"):
+        start = body.index(f'<section id="{region}"')
+        section = body[start : body.index("</section>", start)]
+        assert 'hx-swap-oob="true"' in section
+        assert f'name="version" value="{case_a.version}"' in section
 
 
 def test_sla_panel_running_first_and_past_windows_in_history(tenant_a, agent):
