@@ -124,7 +124,6 @@
   });
 
   document.addEventListener("DOMContentLoaded", () => {
-    refreshBulkBar();
     const focused = document.activeElement;  // autofocus ran before this file did
     if (focused && focused.matches("[data-select-on-focus]")) focused.select();
   });
@@ -216,15 +215,5 @@
   document.addEventListener("htmx:afterRequest", (e) => {
     const menu = e.target.closest && e.target.closest("details.inline-menu[open]");
     if (menu && e.detail.successful) menu.open = false;
-  });
-  // A dialog's Cancel link (data-dismiss="#target"): with HTMX, empty the dialog in place;
-  // without it, the link's href is the way back.
-  document.addEventListener("click", (e) => {
-    const link = e.target.closest("[data-dismiss]");
-    if (!link || !window.htmx) return;
-    const target = document.querySelector(link.dataset.dismiss);
-    if (!target) return;
-    e.preventDefault();
-    target.innerHTML = "";
   });
 })();
