@@ -30,7 +30,7 @@ from companyos.db import copy_rows
 from tenants.models import Requester, Resource, Tenant
 from tenants.selectors import can_see_tenant
 
-from . import selectors, triage
+from . import changes, selectors, triage
 from .choices import (
     OPEN_STATUSES,
     REQUIRED_TO_RESOLVE,
@@ -107,7 +107,7 @@ def _timeline(
     """Create one timeline entry: the only place an Interaction is created one by one. `actor` is the
     user who acted (the system user for system work); a customer's own message has a requester and
     no actor."""
-    return Interaction.objects.create(
+    interaction = Interaction.objects.create(
         case=case,
         kind=kind,
         public=public,
@@ -118,6 +118,8 @@ def _timeline(
         data=data if data is not None else {},
         created_at=now,
     )
+    changes.notify(interaction)
+    return interaction
 
 
 SYSTEM_ENTRY_FIELDS = ["case_id", "kind", "public", "actor_id", "channel", "body", "data", "created_at"]

@@ -1,0 +1,16 @@
+"""Channels: how cases come in and how replies go out (issue 11), and the external-ticket sync.
+
+Map (each module owns its own models, services and tasks; the case row and timeline are still
+written only by `cases.services`):
+
+- `outbound`  the registry of reply senders: a public reply leaves through the channel the case
+              came in on (`register_reply_sender(channel, sender)`, `sender_for(channel)`).
+- `email`     inbound e-mail (MTA pipe and ESP webhook → one service), threading, reply parsing,
+              outbound e-mail with threading headers, through an outbox.
+- `slack`     incoming-webhook notifications, the slash command, message actions, thread replies.
+- `phone`     logged calls and callbacks.
+- `zendesk`   bi-directional Zendesk sync: field mapping, outbox relay, webhooks, incremental export.
+
+Change listeners (`cases.changes`) are told of every timeline entry inside the writing transaction,
+so an outbox row is written atomically with the change it carries.
+"""

@@ -1,0 +1,25 @@
+"""Public replies leave through the channel the case came in on.
+
+A channel module registers a sender for its channel at import time (from `CasesConfig.ready()`):
+
+    register_reply_sender(Channel.SLACK, send_slack_reply)
+
+A sender takes the public reply (an `Interaction`) and delivers it, raising on a failure worth a
+retry; it is called by the outbox relay, never inside the request that wrote the reply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+_senders: dict[str, Callable] = {}
+
+
+def register_reply_sender(channel: str, sender: Callable) -> None:
+    _senders[str(channel)] = sender
+
+
+def sender_for(channel: str) -> Callable | None:
+    """The sender registered for `channel`, or None (the reply stays on the case, visible through
+    the console and the API)."""
+    return _senders.get(str(channel))
