@@ -20,7 +20,7 @@ from companyos.models import Profile
 from companyos.services import profile_update
 from tenants.models import Tenant
 
-from . import audit_trail, bulk, presence, services
+from . import audit_trail, bulk, presence, search_index, services
 from .choices import Priority, Status, WaitingFor, transition_label
 from .filtersets import COLUMNS, SORTS, CaseFilterSet, clean_query, view_query
 from .forms import (
@@ -100,8 +100,11 @@ def _queue_context(request, params=None):
     page = paginator.get_page(params.get("page"))
     # Agent collision: who has each case of the page open now (one cache round trip, cases.presence).
     viewers = presence.viewing([case.pk for case in page], request.user)
+    # A search shows, under each subject, the newest message or note that matched (one query).
+    found = search_index.snippets([case.pk for case in page], params.get("q", "").strip()) if searching else {}
     for case in page:
         case.viewers = viewers.get(case.pk, [])
+        case.snippet = found.get(case.pk)
     query = clean_query(params)
     profile = getattr(request.user, "profile", None) if hasattr(request.user, "profile") else None
     return {
