@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.db.models import F
 
-from cases.choices import OPEN_STATUSES
 from cases import search_index
+from cases.choices import OPEN_STATUSES
 from cases.models import Case, CaseSearch, Interaction
 from demo import bulk_load
 from demo.world import build_demo_world
