@@ -415,9 +415,10 @@ def _case_context(request, case: Case, **extra) -> dict:
     order = _timeline_order(request.user)
     affected = case_affected_resources(case)
     unset = set(case.unclassified or ())
+    attachments = case_attachments(case)
     context = {
         "case": case,
-        "timeline": case_timeline(case, only=only, newest_first=order == "newest"),
+        "timeline": case_timeline(case, only=only, newest_first=order == "newest", attachments=attachments),
         "timeline_order": order,
         "show": only,
         "pageview": pageview.token(request.user, case),
@@ -444,7 +445,7 @@ def _case_context(request, case: Case, **extra) -> dict:
         "assignee_groups": assignee_groups(case),
         "tag_form": TagForm(),
         "tags": case_tag_list(case),
-        "attachments": case_attachments(case),
+        "attachments": attachments,
         "teams": teams(),
         "sla": sla_selectors.clock_panel(case),
         "merge_form": MergeForm(initial={"version": case.version}),
@@ -460,13 +461,12 @@ def _case_context(request, case: Case, **extra) -> dict:
 @require_GET
 @vary_on_headers("HX-Request")
 def case_detail(request, key: str):
-    case = case_get_for_user(request.user, key, path=request.path)
+    case = case_get_for_user(request.user, key, path=request.path, page=True)
     region = request.headers.get("HX-Target") if htmx_partial(request) else None
     # The page's own follow-ups (the SLA poll, the timeline filter) carry its token: one "viewed".
     follow_up = region in ("timeline", "sla-panel") and pageview.page_cid(request, case) is not None
     if not follow_up:
-        audit.log_access(case, view="case page")
-        audit.log_access(case.tenant, view="case page tenant card")
+        audit.log_accesses([(case, "case page"), (case.tenant, "case page tenant card")])
     context = _case_context(request, case)
     if region in ("timeline", "sla-panel"):
         response = render(request, f"cases/case_detail.html#{region}", context)

@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "companyos.middleware.NoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "companyos.middleware.SessionRefreshMiddleware",  # after SessionMiddleware: its response runs first
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -132,7 +133,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out username + address before any password check
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, with a get_user that reads the user, profile, roles and tenant grants in one query
+    "tenants.auth_backend.ConsoleBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row; nobody signed-out sees anything
@@ -249,7 +251,12 @@ SLACK_WEBHOOK_URL = os.environ.get("SLACK_WEBHOOK_URL", "")
 
 # Sessions end after inactivity: every request pushes the expiry forward.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(60 * 60)))
-SESSION_SAVE_EVERY_REQUEST = True
+# Sessions live in the cache with the database behind it (a request reads no session row), and
+# slide: SessionRefreshMiddleware saves a signed-in session at most once a minute, which moves its
+# expiry (not a write per request, as SESSION_SAVE_EVERY_REQUEST would).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = int(os.environ.get("SESSION_REFRESH_SECONDS", "60"))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
