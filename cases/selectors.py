@@ -10,7 +10,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import OuterRef, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import JSONObject
 from django.http import Http404, QueryDict
 
@@ -315,13 +316,29 @@ def case_audit_entries(case: Case, *, kind: str = "all"):
     from django.contrib.contenttypes.models import ContentType
 
     cts = ContentType.objects.get_for_models(Case, Interaction, Attachment)
-    interaction_ids = case.interactions.values("pk")
-    attachment_ids = case.attachments.values("pk")
-    qs = LogEntry.objects.filter(
-        Q(content_type=cts[Case], object_pk=str(case.pk))
-        | Q(content_type=cts[Interaction], object_id__in=interaction_ids)
-        | Q(content_type=cts[Attachment], object_id__in=attachment_ids)
-    )
+    # The timeline's and attachments' ids as arrays (`= ANY(ARRAY(SELECT …))`, computed once), not
+    # `IN (SELECT …)`: an IN subquery is a filter the planner applies after reading every entry of
+    # the content type in every monthly partition (4 s at 10M entries); an array is an index
+    # condition on (content_type, object_id, timestamp) in each.
+    entries = [
+        (Interaction._meta.db_table, cts[Interaction].pk),
+        (Attachment._meta.db_table, cts[Attachment].pk),
+    ]
+    children = Q()
+    for table, ct_id in entries if connection.vendor == "postgresql" else ():
+        children |= Q(
+            RawSQL(
+                f"({LogEntry._meta.db_table}.content_type_id = %s AND {LogEntry._meta.db_table}.object_id"
+                f" = ANY(ARRAY(SELECT id FROM {table} WHERE case_id = %s)))",
+                [ct_id, case.pk],
+                output_field=BooleanField(),
+            )
+        )
+    if connection.vendor != "postgresql":
+        children = Q(content_type=cts[Interaction], object_id__in=case.interactions.values("pk")) | Q(
+            content_type=cts[Attachment], object_id__in=case.attachments.values("pk")
+        )
+    qs = LogEntry.objects.filter(Q(content_type=cts[Case], object_pk=str(case.pk)) | children)
     access = LogEntry.Action.ACCESS
     denied = Q(additional_data__contains={"denied": True})  # (NULL data is no denial: say so, SQL won't)
     if kind == "changes":
