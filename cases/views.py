@@ -15,6 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from companyos import audit, pageview
 from companyos.access import audit_exempt, audited_read, audited_write, covered_by_page_view, no_data
+from companyos.db import serial_queries
 from companyos.htmx import htmx_partial, is_embedded, partial
 from companyos.models import Profile
 from companyos.services import profile_update
@@ -486,8 +487,9 @@ def case_audit(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
     kind, entries = _audit_rows(request, case)
     audit.log_access(case, view="audit tab", extra={"kind": kind})
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    groups = audit_trail.group(audit_trail.describe(page.object_list, case))
+    with serial_queries():  # an index probe per monthly partition: no parallel workers (companyos.db)
+        page = Paginator(entries, 50).get_page(request.GET.get("page"))
+        groups = audit_trail.group(audit_trail.describe(page.object_list, case))
     context = _case_context(
         request, case, tab="audit", audit_page=page, audit_groups=groups, audit_kind=kind, audit_kinds=AUDIT_KINDS
     )
@@ -501,10 +503,9 @@ def case_audit_export(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
     kind, entries = _audit_rows(request, case)
     audit.log_access(case, view="audit export", extra={"kind": kind})
-    response = HttpResponse(
-        audit_trail.to_csv(audit_trail.describe(entries[: audit_trail.EXPORT_MAX_ROWS], case)),
-        content_type="text/csv; charset=utf-8",
-    )
+    with serial_queries():
+        rows = audit_trail.to_csv(audit_trail.describe(entries[: audit_trail.EXPORT_MAX_ROWS], case))
+    response = HttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{case.key}-audit-{kind}.csv"'
     return response
 
