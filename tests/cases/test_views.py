@@ -590,3 +590,32 @@ def test_case_page_shows_every_clock_and_why(tenant_a, agent):
     assert fragment.strip().startswith('<section id="sla-panel"') and "<html" not in fragment
     timeline = client.get(f"/cases/{case.key}/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="timeline").content.decode()
     assert "resolution clock started" in timeline
+
+
+def test_create_writes_the_case_once_with_its_clock_and_audit_entries(tenant_a, agent, django_assert_max_num_queries):
+    """Issue 10, point 4: one INSERT of the row carrying the policy snapshot and SLA summary (no
+    UPDATE after it), the first-response clock, the opening entry, their audit entries; 12 statements
+    in all, the same guarantees (one transaction)."""
+    from auditlog.models import LogEntry
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cases.models import SLAClock
+
+    requester = RequesterFactory(tenant=tenant_a)
+    client = login(agent)
+    client.get("/cases/")
+    form = {"tenant": tenant_a.slug, "requester": requester.pk, "subject": "Webhooks failing", "priority": "high"}
+    form |= {"description": "since 10:00", "channel": "email", "category": "integration"}
+    form |= {"issue_type": "bug", "environment": "production"}
+    with CaptureQueriesContext(connection) as ctx, django_assert_max_num_queries(12):
+        response = client.post("/cases/new/", form)
+    assert response.status_code == 302
+    case = Case.objects.get(subject="Webhooks failing")
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert sum(s.startswith('INSERT INTO "cases_case"') for s in sql) == 1
+    assert not [s for s in sql if s.startswith('UPDATE "cases_case"')]
+    assert sum(s.startswith("SAVEPOINT") for s in sql) == 1  # one transaction (a savepoint in the test's)
+    clock = SLAClock.objects.get(case=case)  # the seeded default policy applies
+    assert case.sla_due_at == clock.due_at and case.sla_clock == clock.kind and case.sla_snapshot
+    assert LogEntry.objects.filter(object_pk=str(case.pk), content_type__model="case", action=0).exists()
