@@ -67,7 +67,7 @@ class CaseFilterSet(df.FilterSet):
     q = df.CharFilter(
         method="filter_q",
         label="Search",
-        widget=forms.TextInput(attrs={**W, "type": "search", "placeholder": "Key, subject or description"}),
+        widget=forms.TextInput(attrs={**W, "type": "search", "placeholder": "Key or words: subject, messages, notes"}),
     )
     status = df.MultipleChoiceFilter(widget=CB, choices=STATUS_CHOICES, method="filter_status", label="Status")
     priority = df.MultipleChoiceFilter(
