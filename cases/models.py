@@ -385,3 +385,4 @@ from .sla.models import (  # noqa: E402,F401  (models of this app, kept in their
     SLAPolicyRule,
     calendar_from_snapshot,
 )
+from .channels.zendesk.models import ZendeskChange, ZendeskComment, ZendeskLink, ZendeskMapping, ZendeskSyncState, ZendeskWebhookEvent  # noqa: E402,F401,E501
