@@ -138,3 +138,23 @@ def zendesk_mapping_save(*, actor, data: dict, expected_version: int) -> Zendesk
     row.updated_at = timezone.now()
     row.save()
     return row
+
+
+def webhook_record(*, event_id: str, ticket_id: int | None, event_type: str):
+    """Record a webhook delivery once; a new one is pulled after commit (a redelivery is not)."""
+    from .models import ZendeskWebhookEvent
+
+    with transaction.atomic():
+        event, created = ZendeskWebhookEvent.objects.get_or_create(
+            event_id=event_id, defaults={"ticket_id": ticket_id, "event_type": event_type}
+        )
+        if created:
+            pk = event.pk
+
+            def pull():
+                from .tasks import zendesk_webhook_task
+
+                zendesk_webhook_task.delay(pk)
+
+            transaction.on_commit(pull)
+    return event, created
