@@ -178,7 +178,10 @@ class FakeZendesk:
         if key and key in self.idempotency:
             return 201, self.idempotency[key]
         if not payload.get("comment", {}).get("body"):
-            return 422, {"error": "RecordInvalid", "details": {"base": [{"description": "Description: cannot be blank"}]}}
+            return 422, {
+                "error": "RecordInvalid",
+                "details": {"base": [{"description": "Description: cannot be blank"}]},
+            }
         ticket_id = next(self.ids)
         requester = payload.get("requester") or {}
         requester_id = self._user(requester.get("email", "unknown@example.com"), requester.get("name", ""))
@@ -197,9 +200,12 @@ class FakeZendesk:
         }
         self.tickets[ticket_id] = ticket
         comment = self._add_comment(
-            ticket_id, payload["comment"]["body"], payload["comment"].get("public", True), requester_id,
+            ticket_id,
+            payload["comment"]["body"],
+            payload["comment"].get("public", True),
+            requester_id,
             payload.get("metadata"),
-        )  # fmt: skip
+        )
         audit = self._audit(ticket_id, [dict(comment)], requester_id, payload.get("metadata"))
         comment["audit_id"] = audit["id"]
         answer = {"ticket": dict(ticket), "audit": audit}

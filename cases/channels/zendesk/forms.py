@@ -93,6 +93,11 @@ class ProblemFilterForm(forms.Form):
 
     state = forms.ChoiceField(
         required=False,
-        choices=[("stuck", "Stuck or dead"), ("dead", "Dead"), ("pending", "All pending"), ("all", "All open and recent")],
+        choices=[
+            ("stuck", "Stuck or dead"),
+            ("dead", "Dead"),
+            ("pending", "All pending"),
+            ("all", "All open and recent"),
+        ],
         widget=forms.Select(attrs={"class": "input", "aria-label": "Show"}),
     )

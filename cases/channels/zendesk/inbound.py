@@ -41,8 +41,8 @@ from . import mapping as fieldmap
 from . import origin
 from .client import ZendeskClient, ZendeskError, client_from_settings
 from .models import ZendeskChange, ZendeskComment, ZendeskLink, ZendeskSyncState, ZendeskWebhookEvent
-from .services import enqueue_update
 from .relay import MARKER, mapping_dict, sync_state
+from .services import enqueue_update
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,9 @@ def pull_ticket(*, ticket_id: int, client: ZendeskClient, ticket: dict | None = 
     with transaction.atomic(), roles.acting_as(system):
         link = ZendeskLink.objects.select_for_update().get(pk=link.pk)
         ours = {str(u) for u in ZendeskChange.objects.filter(link=link).values_list("uuid", flat=True)}
-        our_audits = set(ZendeskChange.objects.filter(link=link, audit_id__isnull=False).values_list("audit_id", flat=True))
+        our_audits = set(
+            ZendeskChange.objects.filter(link=link, audit_id__isnull=False).values_list("audit_id", flat=True)
+        )
         known = set(ZendeskComment.objects.filter(link=link).values_list("comment_id", flat=True))
         for comment in sorted(comments, key=lambda c: (str(c.get("created_at") or ""), int(c["id"]))):
             comment_id = int(comment["id"])
@@ -116,10 +118,9 @@ def pull_ticket(*, ticket_id: int, client: ZendeskClient, ticket: dict | None = 
                     actor=system,
                     body=comment.get("plain_body") or comment.get("body") or "",
                     public=bool(comment.get("public")),
-                    from_requester=bool(ticket.get("requester_id")) and comment.get("author_id") == ticket.get("requester_id"),
-                    source=origin.marker(
-                        ticket_id=ticket_id, comment_id=comment_id, audit_id=comment.get("audit_id")
-                    ),
+                    from_requester=bool(ticket.get("requester_id"))
+                    and comment.get("author_id") == ticket.get("requester_id"),
+                    source=origin.marker(ticket_id=ticket_id, comment_id=comment_id, audit_id=comment.get("audit_id")),
                 )
             ZendeskComment.objects.create(
                 link=link, comment_id=comment_id, interaction=interaction, direction=ZendeskComment.Direction.IN
@@ -155,8 +156,12 @@ def _apply_fields(link: ZendeskLink, ticket: dict, result: PullResult, *, system
 
     case = Case.objects.get(pk=link.case_id)
     if "subject" in changes and changes["subject"] != case.subject:
-        attempt("subject", lambda: services.case_external_update(
-            case_id=case.pk, actor=system, subject=changes["subject"], source=source))  # fmt: skip
+        attempt(
+            "subject",
+            lambda: services.case_external_update(
+                case_id=case.pk, actor=system, subject=changes["subject"], source=source
+            ),
+        )
     if "requester_id" in changes:
         requester = (
             Requester.objects.filter(tenant_id=case.tenant_id, email__iexact=requester_email).first()
@@ -166,8 +171,12 @@ def _apply_fields(link: ZendeskLink, ticket: dict, result: PullResult, *, system
         if requester is None:
             refused.append(f"requester: {requester_email or 'that user'} is not a contact of this tenant")
         elif requester.pk != case.requester_id:
-            attempt("requester", lambda: services.case_external_update(
-                case_id=case.pk, actor=system, requester=requester, source=source))  # fmt: skip
+            attempt(
+                "requester",
+                lambda: services.case_external_update(
+                    case_id=case.pk, actor=system, requester=requester, source=source
+                ),
+            )
     classify = {}
     if "priority" in changes and Priority.from_slug(changes["priority"]) != case.priority:
         classify["priority"] = int(Priority.from_slug(changes["priority"]))
@@ -175,19 +184,23 @@ def _apply_fields(link: ZendeskLink, ticket: dict, result: PullResult, *, system
         if name in changes and changes[name] != getattr(case, name):
             classify[name] = changes[name]
     if classify:
-        attempt("classification", lambda: services.case_classify(
-            case_id=case.pk, actor=system, reason="changed in Zendesk", **classify))  # fmt: skip
+        attempt(
+            "classification",
+            lambda: services.case_classify(case_id=case.pk, actor=system, reason="changed in Zendesk", **classify),
+        )
     if changes.get("tags_added") or changes.get("tags_removed"):
-        attempt("tags", lambda: services.case_tag(
-            case_id=case.pk, actor=system, add=changes.get("tags_added", []), remove=changes.get("tags_removed", [])))  # fmt: skip
+        attempt(
+            "tags",
+            lambda: services.case_tag(
+                case_id=case.pk, actor=system, add=changes.get("tags_added", []), remove=changes.get("tags_removed", [])
+            ),
+        )
     target = changes.get("status")
     case.refresh_from_db(fields=["status"])
     if target and target != case.status:
         path = _path(case.status, target)
         if path is None:
-            refused.append(
-                f"status: {Status(case.status).label} cannot move to {Status(target).label} here"
-            )
+            refused.append(f"status: {Status(case.status).label} cannot move to {Status(target).label} here")
         else:
 
             def move():
@@ -234,7 +247,9 @@ def process_webhook_event(*, event_id: int, client: ZendeskClient | None = None)
     try:
         pull_ticket(ticket_id=event.ticket_id, client=client)
     except ZendeskError as error:
-        ZendeskWebhookEvent.objects.filter(pk=event.pk).update(attempts=event.attempts + 1, last_error=str(error)[:2000])
+        ZendeskWebhookEvent.objects.filter(pk=event.pk).update(
+            attempts=event.attempts + 1, last_error=str(error)[:2000]
+        )
         return False
     finally:
         if own:
@@ -246,7 +261,11 @@ def process_webhook_event(*, event_id: int, client: ZendeskClient | None = None)
 def retry_webhook_events(*, client: ZendeskClient | None = None, limit: int = 100) -> int:
     """The deliveries whose pull failed (Zendesk was down), oldest first."""
     done = 0
-    for pk in ZendeskWebhookEvent.objects.filter(processed_at__isnull=True, attempts__lt=20).order_by("received_at").values_list("pk", flat=True)[:limit]:  # fmt: skip
+    for pk in (
+        ZendeskWebhookEvent.objects.filter(processed_at__isnull=True, attempts__lt=20)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    ):
         if not process_webhook_event(event_id=pk, client=client):
             break
         done += 1

@@ -77,9 +77,7 @@ class ZendeskChange(models.Model):
     class Meta:
         ordering = ["id"]
         indexes = [
-            models.Index(
-                fields=["next_attempt_at", "id"], name="zdchange_due_idx", condition=Q(state="pending")
-            ),
+            models.Index(fields=["next_attempt_at", "id"], name="zdchange_due_idx", condition=Q(state="pending")),
             models.Index(
                 fields=["case", "id"], name="zdchange_case_open_idx", condition=Q(state__in=["pending", "dead"])
             ),
@@ -123,8 +121,14 @@ def default_status_out() -> dict:
 
 
 def default_status_in() -> dict:
-    return {"new": "", "open": "in_progress", "pending": "waiting_on_customer", "hold": "in_progress",
-            "solved": "resolved", "closed": "closed"}  # fmt: skip
+    return {
+        "new": "",
+        "open": "in_progress",
+        "pending": "waiting_on_customer",
+        "hold": "in_progress",
+        "solved": "resolved",
+        "closed": "closed",
+    }
 
 
 def default_priority_out() -> dict:
@@ -192,7 +196,9 @@ class ZendeskWebhookEvent(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["received_at"], name="zdwebhook_unprocessed_idx", condition=Q(processed_at__isnull=True))
+            models.Index(
+                fields=["received_at"], name="zdwebhook_unprocessed_idx", condition=Q(processed_at__isnull=True)
+            )
         ]
 
     def __str__(self):

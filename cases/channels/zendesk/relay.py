@@ -359,9 +359,7 @@ def stuck_changes(now: datetime | None = None):
     """Changes dead, or pending for longer than ZENDESK_STUCK_AFTER_SECONDS."""
     now = now or timezone.now()
     threshold = now - timedelta(seconds=settings.ZENDESK_STUCK_AFTER_SECONDS)
-    return ZendeskChange.objects.filter(
-        Q(state=State.DEAD) | Q(state=State.PENDING, created_at__lt=threshold)
-    )
+    return ZendeskChange.objects.filter(Q(state=State.DEAD) | Q(state=State.PENDING, created_at__lt=threshold))
 
 
 def alert_stuck(*, now: datetime | None = None, limit: int = 500) -> int:

@@ -3,8 +3,8 @@
 from celery import shared_task
 
 from .inbound import process_webhook_event, retry_webhook_events, run_export
-from .services import sync_enabled
 from .relay import alert_stuck, relay
+from .services import sync_enabled
 
 
 @shared_task(ignore_result=True)

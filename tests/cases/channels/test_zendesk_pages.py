@@ -12,7 +12,7 @@ from cases.channels.zendesk.models import ZendeskChange, ZendeskLink, ZendeskMap
 from companyos import roles
 from tests.conftest import login
 
-from .zendesk_helpers import drain, fake, zendesk  # noqa: F401  (fixtures)
+from .zendesk_helpers import drain
 
 pytestmark = pytest.mark.django_db
 
@@ -57,10 +57,14 @@ def test_saving_the_mapping_changes_what_goes_out(zendesk, admin_user, case_a, a
 def test_a_bad_or_stale_mapping_is_refused_with_a_message(admin_user):
     row = ZendeskMapping.objects.get_or_create(pk=1)[0]
     client = login(admin_user)
-    bad = client.post("/zendesk/mapping/", mapping_post(row, status_out__new="nonsense"), headers={"HX-Request": "true"})
+    bad = client.post(
+        "/zendesk/mapping/", mapping_post(row, status_out__new="nonsense"), headers={"HX-Request": "true"}
+    )
     assert bad.status_code == 422
     twice = client.post(
-        "/zendesk/mapping/", mapping_post(row, custom__category="5", custom__issue_type="5"), headers={"HX-Request": "true"}
+        "/zendesk/mapping/",
+        mapping_post(row, custom__category="5", custom__issue_type="5"),
+        headers={"HX-Request": "true"},
     )
     assert twice.status_code == 422 and "cannot carry two" in twice.content.decode()
     client.post("/zendesk/mapping/", mapping_post(row))

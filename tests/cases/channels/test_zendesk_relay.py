@@ -20,7 +20,7 @@ from cases.models import Notification
 from companyos import roles
 from tests.factories import CaseFactory, RequesterFactory, UserFactory
 
-from .zendesk_helpers import drain, fake, zendesk  # noqa: F401  (fixtures)
+from .zendesk_helpers import drain
 
 pytestmark = pytest.mark.django_db
 State = ZendeskChange.State
@@ -34,11 +34,11 @@ def case(tenant_a):
     return case
 
 
-def linked(case, fake):
+def linked(case, fake_zendesk):
     zd.zendesk_link_case(case_id=case.pk, actor=roles.system_user())
     drain()
     link = ZendeskLink.objects.get(case=case)
-    assert link.ticket_id in fake.tickets
+    assert link.ticket_id in fake_zendesk.tickets
     return link
 
 
