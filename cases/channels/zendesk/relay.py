@@ -42,6 +42,8 @@ from .models import ZendeskChange, ZendeskComment, ZendeskLink, ZendeskMapping, 
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
+PROBE_MAX = timedelta(seconds=30)
+BATCH = 50  # changes claimed per transaction (heads of 50 different cases)
 MARKER = "companyos_change"
 State, Kind = ZendeskChange.State, ZendeskChange.Kind
 
@@ -90,7 +92,10 @@ def _lockable(qs):
     return qs
 
 
-def _claim_next(now: datetime) -> ZendeskChange | None:
+def _claim(now: datetime, size: int) -> list[ZendeskChange]:
+    """Claim up to `size` due changes, each the oldest open change of its case (so no two of one
+    case), in one short transaction: locked, leased, marked `maybe_applied` (from here until we
+    know better, each request may have gone out), then sent with no transaction open."""
     earlier_open = ZendeskChange.objects.filter(
         case_id=OuterRef("case_id"), id__lt=OuterRef("id"), state__in=[State.PENDING, State.DEAD]
     )
@@ -98,17 +103,26 @@ def _claim_next(now: datetime) -> ZendeskChange | None:
         ZendeskChange.objects.filter(state=State.PENDING, next_attempt_at__lte=now)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
         .filter(~Exists(earlier_open))
+        .select_related("link", "interaction")
     )
     with transaction.atomic():
-        change = _lockable(due.order_by("next_attempt_at", "id")).first()
-        if change is None:
-            return None
-        prior = change.maybe_applied
-        change.lease_until = now + LEASE
-        change.maybe_applied = True  # from here until we know better, the request may have gone out
-        change.save(update_fields=["lease_until", "maybe_applied"])
-    change.prior_maybe_applied = prior
-    return change
+        changes = list(_lockable(due.order_by("next_attempt_at", "id"))[:size])
+        if changes:
+            ZendeskChange.objects.filter(pk__in=[c.pk for c in changes]).update(
+                lease_until=now + LEASE, maybe_applied=True
+            )
+    for change in changes:
+        change.prior_maybe_applied = change.maybe_applied
+        change.maybe_applied = True
+    return changes
+
+
+def _release(changes: list[ZendeskChange]) -> None:
+    """Give back claimed changes the run did not get to (it stopped early)."""
+    for change in changes:
+        ZendeskChange.objects.filter(pk=change.pk, state=State.PENDING).update(
+            lease_until=None, maybe_applied=change.prior_maybe_applied
+        )
 
 
 def relay(*, client: ZendeskClient | None = None, now: datetime | None = None, limit: int = 500) -> RelayResult:
@@ -126,34 +140,39 @@ def relay(*, client: ZendeskClient | None = None, now: datetime | None = None, l
     mapping = mapping_dict()
     consecutive = 0
     try:
-        for _ in range(limit):
-            change = _claim_next(now)
-            if change is None:
+        while result.sent + result.failed < limit:
+            batch = _claim(now, min(BATCH, limit - result.sent - result.failed))
+            if not batch:
                 break
-            try:
-                covered = _send(change, client, mapping)
-            except ZendeskError as error:
-                result.failed += 1
-                result.errors.append(str(error))
-                if _failed(change, error, now, result):
+            stop = False
+            for index, change in enumerate(batch):
+                if stop:
+                    _release(batch[index:])
                     break
-                consecutive += 1
-                if consecutive >= 3:  # Zendesk is struggling: leave the rest to the next run
-                    break
-                continue
-            except Exception as error:  # noqa: BLE001 — a bug must not wedge the queue: count it like a 4xx
-                log.exception("zendesk relay: change %s", change.pk)
-                result.failed += 1
-                _failed(change, ZendeskError("client", f"{type(error).__name__}: {error}"), now, result)
-                continue
-            consecutive = 0
-            result.sent += 1
-            result.coalesced += covered
-            if state.failures or state.paused_until:
-                ZendeskSyncState.objects.filter(pk=1).update(
-                    failures=0, paused_until=None, unreachable_since=None, last_error=""
-                )
-                state.failures, state.paused_until = 0, None
+                try:
+                    covered = _send(change, client, mapping)
+                except ZendeskError as error:
+                    result.failed += 1
+                    result.errors.append(str(error))
+                    consecutive += 1
+                    # A pause stops the run; so do three failures in a row (Zendesk is struggling).
+                    stop = _failed(change, error, now, result) or consecutive >= 3
+                    continue
+                except Exception as error:  # noqa: BLE001 — a bug must not wedge the queue: count it like a 4xx
+                    log.exception("zendesk relay: change %s", change.pk)
+                    result.failed += 1
+                    _failed(change, ZendeskError("client", f"{type(error).__name__}: {error}"), now, result)
+                    continue
+                consecutive = 0
+                result.sent += 1
+                result.coalesced += covered
+                if state.failures or state.paused_until:
+                    ZendeskSyncState.objects.filter(pk=1).update(
+                        failures=0, paused_until=None, unreachable_since=None, last_error=""
+                    )
+                    state.failures, state.paused_until = 0, None
+            if stop:
+                break
             now = timezone.now()
     finally:
         if own_client:
@@ -167,8 +186,12 @@ def _failed(change: ZendeskChange, error: ZendeskError, now: datetime, result: R
     message = f"{error.kind}: {error}"[:2000]
     if error.kind in ("unreachable", "rate_limited"):
         state = sync_state()
+        # While Zendesk is unreachable the relay probes with one request at growing intervals, but
+        # never less often than every 30 s: a backlog starts draining soon after it is back.
         pause = (
-            timedelta(seconds=error.retry_after or 60) if error.kind == "rate_limited" else backoff(state.failures + 1)
+            timedelta(seconds=error.retry_after or 60)
+            if error.kind == "rate_limited"
+            else min(backoff(state.failures + 1), PROBE_MAX)
         )
         ZendeskSyncState.objects.filter(pk=1).update(
             paused_until=now + pause,
@@ -225,7 +248,7 @@ def _audit_comment_id(audit: dict) -> int | None:
 def _send(change: ZendeskChange, client: ZendeskClient, mapping: dict) -> int:
     """Send one change; returns how many later changes it covered (coalesced updates)."""
     change.prior_maybe_applied_after_lookup = change.prior_maybe_applied
-    link = ZendeskLink.objects.get(pk=change.link_id)
+    link = change.link
     if change.kind == Kind.CREATE:
         _send_create(change, link, client, mapping)
         return 0
@@ -286,7 +309,7 @@ def _send_create(change: ZendeskChange, link: ZendeskLink, client: ZendeskClient
 
 
 def _send_comment(change: ZendeskChange, link: ZendeskLink, client: ZendeskClient) -> None:
-    interaction = Interaction.objects.filter(pk=change.interaction_id).first()
+    interaction = change.interaction
     if interaction is None:
         _done(change, note="the timeline entry is gone")
         return
@@ -307,10 +330,10 @@ def _send_comment(change: ZendeskChange, link: ZendeskLink, client: ZendeskClien
 
 def _comment_sent(change, link, interaction, comment_id, audit_id) -> None:
     with transaction.atomic():
-        if comment_id:
-            ZendeskComment.objects.get_or_create(
-                comment_id=comment_id,
-                defaults={"link": link, "interaction": interaction, "direction": ZendeskComment.Direction.OUT},
+        if comment_id:  # ON CONFLICT DO NOTHING: its echo may have been recorded by a pull already
+            ZendeskComment.objects.bulk_create(
+                [ZendeskComment(link=link, comment_id=comment_id, interaction=interaction, direction="out")],
+                ignore_conflicts=True,
             )
         _done(change, audit_id=audit_id)
 
