@@ -17,7 +17,7 @@ from tenants.selectors import can_see_tenant
 
 from ...errors import CaseConflict, CaseError, NotPermitted
 from . import origin
-from .models import ZendeskChange, ZendeskLink, ZendeskMapping
+from .models import ZendeskChange, ZendeskLink, ZendeskMapping, ZendeskSyncState
 
 # The FIELDS changes the ticket carries (an owner, team or resources change does not).
 SYNCED_FIELDS = {"priority", "category", "issue_type", "environment", "subject", "requester"}
@@ -88,7 +88,7 @@ def _locked_change(change_id: int, actor) -> ZendeskChange:
 
 @transaction.atomic
 def zendesk_change_retry(*, change_id: int, actor) -> ZendeskChange:
-    """Send a dead or waiting change again now, with a fresh count of attempts."""
+    """Send a dead or waiting change again now, with a fresh count of attempts (and the relay's pause lifted)."""
     change = _locked_change(change_id, actor)
     if change.state not in (ZendeskChange.State.DEAD, ZendeskChange.State.PENDING):
         raise CaseError("Only a pending or dead change can be retried.")
@@ -98,6 +98,9 @@ def zendesk_change_retry(*, change_id: int, actor) -> ZendeskChange:
     change.lease_until = None
     change.stuck_alerted_at = None
     change.save(update_fields=["state", "attempts", "next_attempt_at", "lease_until", "stuck_alerted_at"])
+    # "Now" means now: the relay's pause (a 429's Retry-After, or probing while Zendesk was away) is
+    # lifted too; if Zendesk is still away the next run pauses again after one request.
+    ZendeskSyncState.objects.filter(pk=1).update(paused_until=None)
     return change
 
 

@@ -55,6 +55,9 @@ class Command(BaseCommand):
             raise CommandError("bench_zendesk runs on PostgreSQL, on a database whose name contains 'bench'.")
         if cases < 1 or backlog < 0 or steady < 0 or down < 0:
             raise CommandError("--cases ≥ 1, --backlog, --steady and --down ≥ 0, please.")
+        from companyos.celery import app
+
+        app.conf.task_always_eager = True  # the cases' after-commit enrichment runs here, not on a shared broker
         fake = FakeZendesk()
         server = serve(fake)
         port = server.server_address[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
@@ -10,8 +11,24 @@ from django.utils import timezone
 from cases.channels.zendesk import webhook
 from cases.channels.zendesk.models import ZendeskChange
 from cases.channels.zendesk.relay import relay
+from demo.zendesk_fake import FakeZendesk, werkzeug_handler
 
 SECRET = "whsec-test-secret"
+
+
+def configure(httpserver, fake: FakeZendesk, settings) -> FakeZendesk:
+    """Serve `fake` behind pytest-httpserver (a free port on 127.0.0.1) and point the sync at it."""
+    httpserver.expect_request(re.compile(r"^/api/v2/.*")).respond_with_handler(werkzeug_handler(fake))
+    settings.ZENDESK_BASE_URL = httpserver.url_for("").rstrip("/")
+    settings.ZENDESK_EMAIL = "api@companyos.example"
+    settings.ZENDESK_API_TOKEN = "test-token"
+    settings.ZENDESK_WEBHOOK_SECRET = SECRET
+    settings.ZENDESK_TIMEOUT_SECONDS = 0.5
+    settings.ZENDESK_MAX_ATTEMPTS = 4
+    settings.ZENDESK_BACKOFF_SECONDS = 5
+    settings.ZENDESK_BACKOFF_MAX_SECONDS = 60
+    fake.httpserver = httpserver
+    return fake
 
 
 def drain(*, start=None, rounds: int = 50, step: float = 120.0):
