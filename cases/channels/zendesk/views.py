@@ -157,7 +157,12 @@ def webhook_receive(request):
     if problem:
         return no_data(JsonResponse({"error": problem}, status=400))
     event, created = services.webhook_record(
-        event_id=webhook.event_id_of(payload, body),
+        event_id=webhook.event_id_of(
+            payload,
+            body,
+            invocation=request.headers.get("X-Zendesk-Webhook-Invocation-Id", ""),
+            timestamp=request.headers.get("X-Zendesk-Webhook-Signature-Timestamp", ""),
+        ),
         ticket_id=webhook.ticket_id_of(payload),
         event_type=str(payload.get("type") or "")[:100],
     )

@@ -63,9 +63,11 @@ def ticket_id_of(payload: dict) -> int | None:
     return None
 
 
-def event_id_of(payload: dict, body: bytes, invocation: str = "") -> str:
-    """The delivery's identity: the event's `id`, else the trigger's, else a hash of the body."""
-    value = payload.get("id") or payload.get("event_id")
+def event_id_of(payload: dict, body: bytes, *, invocation: str = "", timestamp: str = "") -> str:
+    """The delivery's identity: the event's `id` (event-subscription webhooks), else Zendesk's
+    invocation id header, else a hash of the signature timestamp and body (a trigger's body may be
+    the same for every update of a ticket; the pull it causes is idempotent either way)."""
+    value = payload.get("id") or payload.get("event_id") or invocation
     if value:
         return str(value)[:200]
-    return "sha256:" + hashlib.sha256(body).hexdigest()
+    return "sha256:" + hashlib.sha256(timestamp.encode() + body).hexdigest()

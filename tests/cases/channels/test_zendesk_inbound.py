@@ -242,3 +242,17 @@ def test_an_unlinked_ticket_is_ignored(client, zendesk, django_capture_on_commit
         assert signed_post(client, URL, {"id": "evt-u", "detail": {"id": 999999}}).status_code == 200
     assert ZendeskWebhookEvent.objects.get(event_id="evt-u").processed_at is not None
     assert timezone.now()
+
+
+def test_trigger_deliveries_with_the_same_body_are_not_taken_for_one(
+    client, zendesk, ticket, case, django_capture_on_commit_callbacks
+):
+    zendesk.requester_comment(ticket, "First")
+    at = datetime.now(UTC)
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_post(client, URL, {"ticket_id": str(ticket)}, at=at)
+    zendesk.requester_comment(ticket, "Second")
+    with django_capture_on_commit_callbacks(execute=True):
+        second = signed_post(client, URL, {"ticket_id": str(ticket)}, at=at + timedelta(seconds=2))
+    assert second.json()["duplicate"] is False
+    assert [b for _, _, b in entries(case, Kind.INBOUND)] == ["First", "Second"]
