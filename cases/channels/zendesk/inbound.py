@@ -129,6 +129,8 @@ def pull_ticket(*, ticket_id: int, client: ZendeskClient, ticket: dict | None = 
             result.comments += 1
         _apply_fields(link, ticket, result, system=system, requester_email=requester_email)
         seen = {**(link.last_seen or {}), **fieldmap.seen_from_ticket(ticket)}
+        if any(r.startswith("requester") for r in result.refused):
+            seen.pop("requester_email", None)  # so the push back names our requester again
         link.last_seen = seen
         link.synced_updated_at = parse_time(ticket.get("updated_at")) or link.synced_updated_at
         link.requester_zendesk_id = ticket.get("requester_id") or link.requester_zendesk_id

@@ -93,11 +93,12 @@ def zendesk_change_retry(*, change_id: int, actor) -> ZendeskChange:
     if change.state not in (ZendeskChange.State.DEAD, ZendeskChange.State.PENDING):
         raise CaseError("Only a pending or dead change can be retried.")
     change.state = ZendeskChange.State.PENDING
+    change.last_error = f"{change.last_error}\nretried by {actor.get_username()}".strip()[-2000:]
     change.attempts = 0
     change.next_attempt_at = timezone.now()
     change.lease_until = None
     change.stuck_alerted_at = None
-    change.save(update_fields=["state", "attempts", "next_attempt_at", "lease_until", "stuck_alerted_at"])
+    change.save(update_fields=["state", "last_error", "attempts", "next_attempt_at", "lease_until", "stuck_alerted_at"])
     # "Now" means now: the relay's pause (a 429's Retry-After, or probing while Zendesk was away) is
     # lifted too; if Zendesk is still away the next run pauses again after one request.
     ZendeskSyncState.objects.filter(pk=1).update(paused_until=None)

@@ -23,7 +23,7 @@ from companyos.access import audit_exempt, audited_read, audited_write, no_data
 from companyos.htmx import htmx_partial, partial
 from companyos.roles import admin_required
 
-from ...errors import CaseConflict, CaseError
+from ...errors import CaseConflict, CaseError, NotPermitted
 from ...models import Case
 from ...selectors import case_get_for_user
 from . import selectors, services, webhook
@@ -113,6 +113,8 @@ def change_action(request, pk: int, action: str):
         else:
             raise Http404("No such action")
         status = 200
+    except NotPermitted as error:
+        raise Http404(str(error)) from error
     except CaseError as error:
         message, status = str(error), 409
     context = {**_problems_context(request), "message": message, "message_error": status != 200}

@@ -256,3 +256,14 @@ def test_trigger_deliveries_with_the_same_body_are_not_taken_for_one(
         second = signed_post(client, URL, {"ticket_id": str(ticket)}, at=at + timedelta(seconds=2))
     assert second.json()["duplicate"] is False
     assert [b for _, _, b in entries(case, Kind.INBOUND)] == ["First", "Second"]
+
+
+def test_a_requester_who_is_no_contact_of_the_tenant_is_refused_and_ours_sent_back(zendesk, ticket, case, settings):
+    zendesk.agent_update(ticket, requester_email="stranger@elsewhere.example")
+    with client_for(settings) as api:
+        result = pull_ticket(ticket_id=ticket, client=api)
+    case.refresh_from_db()
+    assert any("not a contact" in r for r in result.refused)
+    assert case.requester.email == "jo@acme.example"
+    drain()
+    assert zendesk.users[zendesk.tickets[ticket]["requester_id"]]["email"] == "jo@acme.example"

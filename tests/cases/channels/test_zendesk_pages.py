@@ -120,4 +120,5 @@ def test_the_problems_page_lists_and_retries(zendesk, admin_user, agent, case_a)
     refused = client.post(f"/zendesk/changes/{change.pk}/discard/", headers={"HX-Request": "true"})
     assert refused.status_code == 409
     assert client.post(f"/zendesk/changes/{change.pk}/explode/").status_code == 404
+    assert client.post("/zendesk/changes/99999/retry/").status_code == 404
     assert roles.is_admin(admin_user)
