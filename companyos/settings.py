@@ -246,6 +246,7 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 CELERY_TASK_ROUTES = {
     "cases.tasks.*": {"queue": "celery"},
+    "cases.channels.*": {"queue": "celery"},
     "tenants.tasks.*": {"queue": "celery"},
     "companyos.tasks.*": {"queue": "celery"},
 }

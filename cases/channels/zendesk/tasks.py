@@ -1,7 +1,10 @@
 """Celery tasks of the Zendesk sync: thin, idempotent, ids in (see cases/tasks.py for the rules)."""
 
+import logging
+
 from celery import shared_task
 
+from .client import ZendeskError
 from .inbound import process_webhook_event, retry_webhook_events, run_export
 from .relay import alert_stuck, relay
 from .services import sync_enabled
@@ -22,7 +25,11 @@ def zendesk_relay_task():
 def zendesk_export_task():
     if not sync_enabled():
         return "off"
-    return str(run_export())
+    try:
+        return str(run_export())
+    except ZendeskError as error:  # the cursor keeps what was applied; the next run goes on from it
+        logging.getLogger(__name__).warning("zendesk export: %s", error)
+        return f"stopped: {error}"
 
 
 @shared_task(ignore_result=True)
