@@ -189,7 +189,7 @@ def _failed(change: ZendeskChange, error: ZendeskError, now: datetime, result: R
         # While Zendesk is unreachable the relay probes with one request at growing intervals, but
         # never less often than every 30 s: a backlog starts draining soon after it is back.
         pause = (
-            timedelta(seconds=error.retry_after or 60)
+            timedelta(seconds=60 if error.retry_after is None else error.retry_after)
             if error.kind == "rate_limited"
             else min(backoff(state.failures + 1), PROBE_MAX)
         )
