@@ -50,3 +50,7 @@ class CasesConfig(AppConfig):
         from . import tenant_panels
 
         tenant_panels.register()  # the tenant list's case counts, the console's Cases panel, the SLA policy in force
+
+        from .channels import zendesk
+
+        zendesk.register()  # the Zendesk sync's outbox listener (cases.changes) and audit registrations

@@ -395,6 +395,14 @@ class CaseContext(models.Model):
         return f"Context of case {self.case_id} at {self.taken_at:%Y-%m-%d %H:%M}"
 
 
+from .channels.zendesk.models import (  # noqa: E402,F401,E501
+    ZendeskChange,
+    ZendeskComment,
+    ZendeskLink,
+    ZendeskMapping,
+    ZendeskSyncState,
+    ZendeskWebhookEvent,
+)
 from .sla.models import (  # noqa: E402,F401  (models of this app, kept in their own module)
     BusinessCalendar,
     Notification,

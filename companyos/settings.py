@@ -248,13 +248,35 @@ CELERY_BEAT_SCHEDULE: dict = {
     "audit-partitions": {"task": "companyos.tasks.audit_partitions_task", "schedule": 6 * 3600.0},
     "audit-verify": {"task": "companyos.tasks.audit_verify_task", "schedule": 24 * 3600.0},
     "audit-retention": {"task": "companyos.tasks.audit_retention_task", "schedule": 24 * 3600.0},
+    # The Zendesk sync (cases/channels/zendesk): the outbox relay, stuck-change alerts and webhook
+    # retries every few seconds; the incremental export (the catch-up path) every minute.
+    "zendesk-relay": {"task": "cases.channels.zendesk.tasks.zendesk_relay_task", "schedule": 5.0},
+    "zendesk-export": {"task": "cases.channels.zendesk.tasks.zendesk_export_task", "schedule": 60.0},
 }
 CELERY_TASK_ROUTES = {
     "cases.tasks.*": {"queue": "celery"},
+    "cases.channels.*": {"queue": "celery"},
     "tenants.tasks.*": {"queue": "celery"},
     "companyos.tasks.*": {"queue": "celery"},
 }
 SLACK_WEBHOOK_URL = os.environ.get("SLACK_WEBHOOK_URL", "")
+
+# Zendesk sync (README "Zendesk sync"). The connection is per deployment and its secrets live in the
+# environment only, never in the database: ZENDESK_BASE_URL (or ZENDESK_SUBDOMAIN), the API user's
+# e-mail and token, and the webhook signing secret. With no base URL or token the sync is off.
+ZENDESK_SUBDOMAIN = os.environ.get("ZENDESK_SUBDOMAIN", "")
+ZENDESK_BASE_URL = os.environ.get("ZENDESK_BASE_URL", "") or (
+    f"https://{ZENDESK_SUBDOMAIN}.zendesk.com" if ZENDESK_SUBDOMAIN else ""
+)
+ZENDESK_EMAIL = os.environ.get("ZENDESK_EMAIL", "")
+ZENDESK_API_TOKEN = os.environ.get("ZENDESK_API_TOKEN", "")
+ZENDESK_WEBHOOK_SECRET = os.environ.get("ZENDESK_WEBHOOK_SECRET", "")
+ZENDESK_WEBHOOK_TOLERANCE_SECONDS = int(os.environ.get("ZENDESK_WEBHOOK_TOLERANCE_SECONDS", "300"))
+ZENDESK_TIMEOUT_SECONDS = float(os.environ.get("ZENDESK_TIMEOUT_SECONDS", "10"))
+ZENDESK_MAX_ATTEMPTS = int(os.environ.get("ZENDESK_MAX_ATTEMPTS", "8"))  # then the change is dead-lettered
+ZENDESK_BACKOFF_SECONDS = float(os.environ.get("ZENDESK_BACKOFF_SECONDS", "5"))  # 5 s, 10 s, 20 s, …
+ZENDESK_BACKOFF_MAX_SECONDS = float(os.environ.get("ZENDESK_BACKOFF_MAX_SECONDS", "900"))
+ZENDESK_STUCK_AFTER_SECONDS = int(os.environ.get("ZENDESK_STUCK_AFTER_SECONDS", "900"))  # then admins are alerted
 
 # Sessions end after inactivity: every request pushes the expiry forward.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(60 * 60)))

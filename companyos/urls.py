@@ -29,6 +29,8 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("sla/", include("cases.sla.urls")),
     path("api/v1/", include("tenants.api_urls")),
+    path("api/zendesk/webhook/", include("cases.channels.zendesk.urls_webhook")),  # signed, no session
+    path("zendesk/", include("cases.channels.zendesk.urls")),
     path("tenants/integrations/", include("tenants.integration_urls")),
     path("tenants/", include("tenants.urls")),
     path("admin/", admin.site.urls),

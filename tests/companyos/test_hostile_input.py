@@ -124,6 +124,10 @@ POSTS = {
     "cases:resources": lambda w: (f"/cases/{w['case'].key}/resources/", f"/cases/{w['case'].key}/"),
     "cases:display": lambda w: ("/cases/display/", "/cases/"),
     "timeline_order": lambda w: ("/accounts/preferences/timeline-order/", None),
+    "zendesk:mapping": lambda w: ("/zendesk/mapping/", "/zendesk/mapping/"),
+    "zendesk:change_action": lambda w: ("/zendesk/changes/1/retry/", None),
+    "zendesk:link": lambda w: (f"/zendesk/cases/{w['case'].key}/link/", None),
+    "zendesk_webhook:receive": lambda w: ("/api/zendesk/webhook/", None),
 }
 JSON_POSTS = {
     "api:telemetry_kind": lambda w: "/api/v1/telemetry/slis/",
@@ -151,6 +155,7 @@ READ_ONLY = {
     "tenants:list": lambda w: "/tenants/",
     "tenants:console": lambda w: "/tenants/acme/",
     "tenants:panel": lambda w: "/tenants/acme/panels/health/",
+    "zendesk:changes": lambda w: "/zendesk/changes/",
 }
 ROLES = ["agent", "manager", "admin"]
 
