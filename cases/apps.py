@@ -42,3 +42,8 @@ class CasesConfig(AppConfig):
         from . import tenant_panels
 
         tenant_panels.register()  # the tenant list's case counts, the console's Cases panel, the SLA policy in force
+
+        from .channels import phone, slack
+
+        slack.register()  # the Slack reply sender and the new-critical-case notification listener
+        phone.register()  # the callback a public reply on a phone case creates

@@ -124,6 +124,9 @@ POSTS = {
     "cases:resources": lambda w: (f"/cases/{w['case'].key}/resources/", f"/cases/{w['case'].key}/"),
     "cases:display": lambda w: ("/cases/display/", "/cases/"),
     "timeline_order": lambda w: ("/accounts/preferences/timeline-order/", None),
+    # Slack's signed requests (issue 11): unsigned posts are refused with 401.
+    "slack:commands": lambda w: ("/api/slack/commands/", None),
+    "slack:interactivity": lambda w: ("/api/slack/interactivity/", None),
 }
 JSON_POSTS = {
     "api:telemetry_kind": lambda w: "/api/v1/telemetry/slis/",
