@@ -260,7 +260,7 @@ class Interaction(models.Model):
 
     @property
     def is_message(self) -> bool:
-        return self.kind in {self.Kind.INBOUND, self.Kind.REPLY, self.Kind.NOTE}
+        return self.kind in {self.Kind.INBOUND, self.Kind.REPLY, self.Kind.NOTE, self.Kind.CALL}
 
 
 def _ascii_name(text: str) -> str:

@@ -124,6 +124,10 @@ POSTS = {
     "cases:resources": lambda w: (f"/cases/{w['case'].key}/resources/", f"/cases/{w['case'].key}/"),
     "cases:display": lambda w: ("/cases/display/", "/cases/"),
     "timeline_order": lambda w: ("/accounts/preferences/timeline-order/", None),
+    # Phone calls and callbacks (issue 11).
+    "cases:phone": lambda w: (f"/cases/{w['case'].key}/phone/", f"/cases/{w['case'].key}/phone/"),
+    "cases:phone_callback_done": lambda w: (f"/cases/{w['case'].key}/phone/callbacks/1/done/", None),
+    "cases:phone_create": lambda w: ("/cases/new/call/", "/cases/new/call/?tenant=acme"),
     # Slack's signed requests (issue 11): unsigned posts are refused with 401.
     "slack:commands": lambda w: ("/api/slack/commands/", None),
     "slack:interactivity": lambda w: ("/api/slack/interactivity/", None),
