@@ -171,7 +171,7 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
                 row = channel_target_row(self.instance.channel_targets, channel, priority) if self.instance.pk else None
                 self._add_cell(
                     f"ch__{channel}__{priority}",
-                    f"{Channel(channel).label} {Priority.from_slug(priority).label} first response",
+                    f"{Channel(channel).label} target for {Priority.from_slug(priority).label.lower()}",
                     row,
                     hours,
                     preset_unit=_preset_channel_unit(self.instance, channel, priority, row, hours) if row else None,
