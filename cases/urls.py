@@ -35,5 +35,7 @@ urlpatterns = [
     re_path(rf"^{KEY}/context/refresh/$", views.case_context_refresh, name="context_refresh"),
     re_path(rf"^{KEY}/context/decide/$", views.case_context_decide, name="context_decide"),
     re_path(rf"^{KEY}/phone/$", views_phone.case_phone, name="phone"),
-    re_path(rf"^{KEY}/phone/callbacks/(?P<pk>\d{{1,12}})/done/$", views_phone.callback_done, name="phone_callback_done"),
+    re_path(
+        rf"^{KEY}/phone/callbacks/(?P<pk>\d{{1,12}})/done/$", views_phone.callback_done, name="phone_callback_done"
+    ),
 ]
