@@ -396,7 +396,7 @@ class CaseContext(models.Model):
         return f"Context of case {self.case_id} at {self.taken_at:%Y-%m-%d %H:%M}"
 
 
-from .channels.models_slack_phone import PhoneCallback, SlackChannelLink, SlackContact, SlackThread  # noqa: E402,F401
+from .channels.models_slack_phone import PhoneCallback, SlackChannelLink, SlackContact, SlackReply, SlackThread  # noqa: E402,F401,I001
 from .sla.models import (  # noqa: E402,F401  (models of this app, kept in their own module)
     BusinessCalendar,
     Notification,

@@ -7,6 +7,8 @@ cases.services); these say where a case lives in Slack and what the agent still 
                       and the hours the channel is staffed (seed 001: "#support in business hours").
 - `SlackContact`      a Slack user of a workspace who is a known contact (requester) of the tenant.
 - `SlackThread`       the Slack message a case came from (channel id and thread ts): replies go there.
+- `SlackReply`        a public reply delivered to Slack (its message ts): a retried send does not
+                      post it twice.
 - `PhoneCallback`     a callback the agent owes after a public reply on a phone case.
 """
 
@@ -105,6 +107,20 @@ class SlackThread(models.Model):
 
     def __str__(self):
         return f"{self.channel_id}/{self.thread_ts or '—'} of case {self.case_id}"
+
+
+class SlackReply(models.Model):
+    """A public reply that reached Slack, with the ts Slack gave it. The sender looks here first, so
+    the outbox relay retrying a reply it already delivered (it crashed before marking it sent) does
+    not post it again."""
+
+    interaction = models.OneToOneField("cases.Interaction", on_delete=models.CASCADE, related_name="slack_reply")
+    channel_id = models.CharField(max_length=32)
+    ts = models.CharField(max_length=32)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Slack message {self.channel_id}/{self.ts} for interaction {self.interaction_id}"
 
 
 class PhoneCallback(models.Model):

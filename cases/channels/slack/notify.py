@@ -16,7 +16,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from ...choices import Priority
-from ...models import Interaction, Notification, SlackThread
+from ...models import Interaction, Notification, SlackReply, SlackThread
 from . import api, blocks
 from .api import SlackSendError
 
@@ -75,6 +75,9 @@ def send_slack_reply(interaction: Interaction) -> dict:
             error="no_thread",
             retryable=False,
         )
+    delivered = SlackReply.objects.filter(interaction=interaction).first()
+    if delivered is not None:  # sent before; the relay is retrying after a crash: do not post it twice
+        return {"ok": True, "channel": delivered.channel_id, "ts": delivered.ts, "already_sent": True}
     case = thread.case
     who = _agent_name(interaction)
     body = interaction.body.strip()
@@ -91,6 +94,11 @@ def send_slack_reply(interaction: Interaction) -> dict:
             },
         ],
     )
+    if answer.get("ts"):
+        SlackReply.objects.get_or_create(
+            interaction=interaction,
+            defaults={"channel_id": answer.get("channel") or thread.channel_id, "ts": answer["ts"]},
+        )
     if not thread.thread_ts and answer.get("ts"):
         # The first reply to a slash-command case starts its thread: later replies go under it.
         SlackThread.objects.filter(pk=thread.pk, thread_ts="").update(thread_ts=answer["ts"])

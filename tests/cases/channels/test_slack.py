@@ -349,6 +349,10 @@ def test_a_public_reply_goes_to_the_thread_with_the_bot_token(client, slack, wor
     sent = request.get_json()
     assert (sent["channel"], sent["thread_ts"]) == (CHANNEL, "1700.0002")
     assert "Kari Nordmann" in sent["text"] and "Fixed &lt;now&gt; &amp; verified" in sent["blocks"][0]["text"]["text"]
+    # The relay retries a reply it delivered (it crashed before marking it sent): not posted twice.
+    posts = len(slack.log)
+    assert sender_for("slack")(reply)["ts"] == "1700.0099"
+    assert len(slack.log) == posts
 
 
 def test_a_slash_command_case_starts_its_thread_with_the_first_reply(client, slack, world):
