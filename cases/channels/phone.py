@@ -88,7 +88,7 @@ def phone_rules(tenant: Tenant, priority: int | None) -> dict:
     """What the call form shows before the agent logs it: entitled or not, and seed 001's rule."""
     flags = triage.phone_flags(tenant.entitlements, priority=priority if priority is not None else Priority.CRITICAL)
     return {
-        "entitled": not any(f.startswith("phone support is not included") for f in flags),
+        "entitled": not triage.entitlement_flags(tenant.entitlements, channel="phone"),
         "flags": flags,
         "rule": triage.PHONE_RULE,
     }

@@ -99,6 +99,16 @@ def test_the_card_shows_the_entitlement_and_the_critical_only_rule_before_loggin
     assert 'data-phone-entitled="yes"' in card and "this case is" not in card
 
 
+def test_a_plan_whose_channels_leave_out_phone_is_not_entitled(world):
+    world["entitled"].entitlements = {"phone_support": True, "channels": ["email", "slack"]}
+    world["entitled"].save()
+    case = case_for(world)
+    log_call(world, case)
+    (entry,) = calls(case)
+    assert entry.data["entitled"] is False
+    assert entry.data["phone_flags"] == ["channel “phone” is not in the tenant's plan (entitled: email, slack)"]
+
+
 def test_an_outbound_call_is_a_first_response(world):
     case = case_for(world, channel="email")
     assert SLAClock.objects.get(case=case, kind="first_response").state == "running"

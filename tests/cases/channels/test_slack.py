@@ -492,3 +492,23 @@ def test_identify_prefers_the_channel_link(world):
     other_tenant_link = SlackChannelLink.objects.create(team_id=TEAM, channel_id="", tenant=world["other"])
     assert intake.link_for(TEAM, CHANNEL) == world["link"]
     assert intake.link_for(TEAM, "C0ELSEWHERE") == other_tenant_link
+
+
+# --- the admins' mapping -------------------------------------------------------------------------------
+
+
+def test_only_admins_configure_slack_links_and_a_default_contact_must_be_the_tenants(world, admin_user):
+    from tests.conftest import login
+
+    url = reverse("admin:cases_slackchannellink_add")
+    manager = UserFactory(username="mona", role="manager", is_staff=True)
+    assert login(manager).get(url).status_code == 403
+    admin = login(admin_user)
+    stranger = RequesterFactory(tenant=world["other"])
+    data = {"team_id": "T0NEW", "channel_id": "", "tenant": world["tenant"].pk, "default_requester": stranger.pk}
+    response = admin.post(url, {**data, "created_at_0": "2026-03-04", "created_at_1": "10:00"})
+    assert response.status_code == 200 and "Choose a contact of the linked tenant." in response.content.decode()
+    data["default_requester"] = world["steve"].pk
+    response = admin.post(url, {**data, "created_at_0": "2026-03-04", "created_at_1": "10:00"})
+    assert response.status_code == 302
+    assert intake.link_for("T0NEW", "C0ANY").default_requester == world["steve"]
