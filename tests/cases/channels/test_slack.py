@@ -35,6 +35,7 @@ from cases.models import (
 )
 from cases.sla import sweep
 from cases.sla.actions import Breach, page_on_call
+from tests.conftest import login
 from tests.factories import RequesterFactory, TenantFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -268,6 +269,8 @@ def test_outside_staffed_hours_the_case_opens_and_the_answer_says_when_we_are_ba
     assert f"<!date^{monday}^" in texts(answer)
     staffed = case.interactions.get(kind="inbound").data["channel_data"]["staffed"]
     assert staffed["open"] is False and staffed["calendar"] == "Oslo office"
+    page = login(world["agent"]).get(case.get_absolute_url()).content.decode()
+    assert "Sent in Slack outside its staffed hours (Mon 08:00–16:00" in page
     with mock.patch("django.utils.timezone.now", return_value=saturday + timedelta(days=2)):  # Monday 12:00
         assert "staffed in business hours" not in texts(slash(client, "new Another").json())
 
@@ -498,8 +501,6 @@ def test_identify_prefers_the_channel_link(world):
 
 
 def test_only_admins_configure_slack_links_and_a_default_contact_must_be_the_tenants(world, admin_user):
-    from tests.conftest import login
-
     url = reverse("admin:cases_slackchannellink_add")
     manager = UserFactory(username="mona", role="manager", is_staff=True)
     assert login(manager).get(url).status_code == 403
