@@ -54,10 +54,11 @@ def ensure_callback(interaction: Interaction) -> PhoneCallback:
     return callback
 
 
-def send_phone_reply(interaction: Interaction) -> PhoneCallback:
+def send_phone_reply(interaction: Interaction) -> str:
     """The "phone" reply sender: the reply is "sent" by calling back, so delivering it means the
-    callback task exists (it normally does already: the change listener made it with the reply)."""
-    return ensure_callback(interaction)
+    callback task exists (it normally does already: the change listener made it with the reply).
+    Returns the outbox's external id, `callback:<id>`."""
+    return f"callback:{ensure_callback(interaction).pk}"
 
 
 def callback_done(*, callback_id: int, case_id: int, actor) -> PhoneCallback:

@@ -18,6 +18,8 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web import WebClient
 from slack_sdk.webhook import WebhookClient
 
+from ..outbound import PermanentFailure
+
 log = logging.getLogger(__name__)
 
 # Web API errors worth another try; every other `ok: false` (channel_not_found, not_in_channel,
@@ -28,13 +30,25 @@ TIMEOUT = 10
 
 class SlackSendError(RuntimeError):
     """A Slack call that failed. `retryable`: another try may succeed; `retry_after`: seconds Slack
-    asked us to wait (429), or None; `error`: Slack's error code (`channel_not_found`) or the status."""
+    asked us to wait (429), or None; `error`: Slack's error code (`channel_not_found`) or the status.
+    A failure no retry can fix is a `SlackPermanentError`, which is also the reply outbox's
+    `PermanentFailure`."""
 
-    def __init__(self, message: str, *, error: str = "", retryable: bool = True, retry_after: float | None = None):
+    retryable = True
+
+    def __init__(self, message: str, *, error: str = "", retry_after: float | None = None):
         super().__init__(message)
         self.error = error
-        self.retryable = retryable
         self.retry_after = retry_after
+
+
+class SlackPermanentError(SlackSendError, PermanentFailure):
+    retryable = False
+
+
+def _error(message: str, *, error: str = "", retryable: bool = True, retry_after: float | None = None):
+    cls = SlackSendError if retryable else SlackPermanentError
+    return cls(message, error=error, retry_after=retry_after)
 
 
 def _retry_after(headers) -> float | None:
@@ -61,7 +75,7 @@ def post_message(*, channel: str, text: str, thread_ts: str = "", blocks: list |
     """`chat.postMessage` into `channel` (a reply in the thread `thread_ts` when given). Returns
     Slack's answer (`{"ok": true, "ts": …, "channel": …}`); raises SlackSendError."""
     if not settings.SLACK_BOT_TOKEN:
-        raise SlackSendError("No Slack bot token is configured (SLACK_BOT_TOKEN).", error="no_token", retryable=False)
+        raise SlackPermanentError("No Slack bot token is configured (SLACK_BOT_TOKEN).", error="no_token")
     kwargs = {"channel": channel, "text": text, "unfurl_links": False, "unfurl_media": False}
     if thread_ts:
         kwargs["thread_ts"] = thread_ts
@@ -78,7 +92,7 @@ def post_message(*, channel: str, text: str, thread_ts: str = "", blocks: list |
                 error=code or "ratelimited",
                 retry_after=_retry_after(error.response.headers),
             ) from None
-        raise SlackSendError(
+        raise _error(
             f"chat.postMessage failed: {code or status}",
             error=code or str(status),
             retryable=status >= 500 or code in RETRYABLE_ERRORS,
@@ -103,7 +117,7 @@ def _post_hook(url: str, body: dict) -> None:
             "Slack rate-limited the webhook (429).", error="ratelimited", retry_after=_retry_after(response.headers)
         )
     if response.status_code != 200:
-        raise SlackSendError(
+        raise _error(
             f"Slack answered {response.status_code}: {(response.body or '')[:200]}",
             error=(response.body or str(response.status_code))[:100],
             retryable=response.status_code >= 500,

@@ -18,7 +18,7 @@ from django.conf import settings
 from ...choices import Priority
 from ...models import Interaction, Notification, SlackReply, SlackThread
 from . import api, blocks
-from .api import SlackSendError
+from .api import SlackPermanentError
 
 Kind = Interaction.Kind
 
@@ -63,21 +63,20 @@ def _agent_name(interaction: Interaction) -> str:
     return actor.get_full_name() or actor.get_username()
 
 
-def send_slack_reply(interaction: Interaction) -> dict:
-    """Deliver a public reply on a Slack case into its thread. Returns Slack's answer ({"ok", "ts",
-    "channel"}); raises SlackSendError (`retryable`, `retry_after`) for the relay to retry or give up."""
+def send_slack_reply(interaction: Interaction) -> str:
+    """Deliver a public reply on a Slack case into its thread. Returns the message's ts (the
+    outbox's external id); raises SlackSendError (`retry_after` on a 429) for the relay to retry, or
+    SlackPermanentError (a PermanentFailure) to give up at once."""
     if interaction.kind != Kind.REPLY or not interaction.public:
-        raise SlackSendError("Only public replies go to Slack; internal notes never leave.", retryable=False)
+        raise SlackPermanentError("Only public replies go to Slack; internal notes never leave.")
     thread = SlackThread.objects.filter(case_id=interaction.case_id).select_related("case").first()
     if thread is None:
-        raise SlackSendError(
-            f"Case {interaction.case_id} did not come from Slack: no channel to reply in.",
-            error="no_thread",
-            retryable=False,
+        raise SlackPermanentError(
+            f"Case {interaction.case_id} did not come from Slack: no channel to reply in.", error="no_thread"
         )
     delivered = SlackReply.objects.filter(interaction=interaction).first()
     if delivered is not None:  # sent before; the relay is retrying after a crash: do not post it twice
-        return {"ok": True, "channel": delivered.channel_id, "ts": delivered.ts, "already_sent": True}
+        return delivered.ts
     case = thread.case
     who = _agent_name(interaction)
     body = interaction.body.strip()
@@ -102,4 +101,4 @@ def send_slack_reply(interaction: Interaction) -> dict:
     if not thread.thread_ts and answer.get("ts"):
         # The first reply to a slash-command case starts its thread: later replies go under it.
         SlackThread.objects.filter(pk=thread.pk, thread_ts="").update(thread_ts=answer["ts"])
-    return answer
+    return str(answer.get("ts") or "")

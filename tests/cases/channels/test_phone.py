@@ -171,7 +171,8 @@ def test_a_public_reply_on_a_phone_case_creates_a_callback_the_agent_marks_done(
         world["agent"],
         None,
     )
-    assert sender_for("phone")(reply) == callback  # the relay's delivery is the same task, once
+    assert sender_for("phone")(reply) == f"callback:{callback.pk}"  # the relay's delivery: the same task, once
+    assert PhoneCallback.objects.count() == 1
 
     card = world["client"].get(reverse("cases:phone", args=[case.key]), **HX).content.decode()
     assert "Call Jane Doe back" in card and "We rolled back the deploy." in card

@@ -20,7 +20,7 @@ from django.urls import reverse
 from werkzeug import Response
 
 from cases import services
-from cases.channels.outbound import sender_for
+from cases.channels.outbound import PermanentFailure, sender_for
 from cases.channels.slack import api, intake
 from cases.channels.slack.api import SlackSendError
 from cases.choices import Priority
@@ -345,8 +345,7 @@ def test_a_public_reply_goes_to_the_thread_with_the_bot_token(client, slack, wor
         {"ok": True, "channel": CHANNEL, "ts": "1700.0099", "message": {"text": "…"}}
     )
     reply = _reply(world, case, body="Fixed <now> & verified")
-    answer = sender_for("slack")(reply)
-    assert answer["ts"] == "1700.0099"
+    assert sender_for("slack")(reply) == "1700.0099"  # the ts: the reply outbox's external id
     request, _ = slack.log[-1]
     assert request.headers["Authorization"] == "Bearer xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
     sent = request.get_json()
@@ -354,7 +353,7 @@ def test_a_public_reply_goes_to_the_thread_with_the_bot_token(client, slack, wor
     assert "Kari Nordmann" in sent["text"] and "Fixed &lt;now&gt; &amp; verified" in sent["blocks"][0]["text"]["text"]
     # The relay retries a reply it delivered (it crashed before marking it sent): not posted twice.
     posts = len(slack.log)
-    assert sender_for("slack")(reply)["ts"] == "1700.0099"
+    assert sender_for("slack")(reply) == "1700.0099"
     assert len(slack.log) == posts
 
 
@@ -383,6 +382,7 @@ def test_slack_errors_say_whether_to_retry(client, slack, world):
     with pytest.raises(SlackSendError) as refused:
         sender_for("slack")(reply)
     assert (refused.value.error, refused.value.retryable) == ("channel_not_found", False)
+    assert isinstance(refused.value, PermanentFailure)  # the reply outbox fails it at once
     slack.expect_oneshot_request("/api/chat.postMessage").respond_with_response(
         Response(json.dumps({"ok": False, "error": "ratelimited"}), status=429, headers={"Retry-After": "30"})
     )
@@ -394,7 +394,7 @@ def test_slack_errors_say_whether_to_retry(client, slack, world):
     )
     with pytest.raises(SlackSendError) as broken:
         sender_for("slack")(reply)
-    assert broken.value.retryable is True
+    assert broken.value.retryable is True and not isinstance(broken.value, PermanentFailure)
     note = services.case_reply(case_id=case.pk, actor=world["agent"], body="internal", public=False)
     with pytest.raises(SlackSendError, match="internal notes never leave"):
         sender_for("slack")(note)
