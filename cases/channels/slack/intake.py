@@ -13,6 +13,7 @@ timeline entry records it (`channel_data["staffed"]`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,6 +30,8 @@ from ...sla import calendar as sla
 from ...sla.clocks import policy_for_tenant
 
 SUBJECT_MAX = 120
+SLACK_ID = re.compile(r"[A-Z0-9]{1,32}")  # T…, C…/G…/D…, U…/W…
+SLACK_TS = re.compile(r"\d{1,20}\.\d{1,12}")
 
 
 class SlackRefusal(Exception):
@@ -59,6 +62,9 @@ def identify(*, team_id: str, channel_id: str, user_id: str) -> Sender:
     """The tenant and contact behind a Slack request, or SlackRefusal saying what is missing."""
     if not team_id:
         raise SlackRefusal("This request does not say which Slack workspace it came from.")
+    for value in (team_id, channel_id, user_id):
+        if not SLACK_ID.fullmatch(value or ""):
+            raise SlackRefusal("This request names a Slack workspace, channel or user that is not valid.")
     link = link_for(team_id, channel_id)
     if link is None:
         raise SlackRefusal(
@@ -112,6 +118,9 @@ def open_case(
     from a message (`message_ts`) is made once: the same message again returns the first case.
     Returns (case, created, staffed)."""
     subject = _subject(text)
+    for ts in (message_ts, thread_ts):
+        if ts and not SLACK_TS.fullmatch(ts):
+            raise SlackRefusal("This message's timestamp is not one Slack gives.")
     if not subject:
         raise SlackRefusal("Say what the case is about: `/support new <what is wrong>`.")
     hours = staffed(sender.link)

@@ -217,6 +217,8 @@ def test_a_workspace_link_covers_its_channels_and_the_default_contact_files_unkn
     [
         ("T9999", USER, "not connected to CompanyOS Support"),
         (TEAM, "U999UNKNOWN", "Your Slack account is not linked to a contact of Acme Corp"),
+        ("T" * 40, USER, "not valid"),
+        (TEAM, "u<script>", "not valid"),
     ],
 )
 def test_unknown_workspace_or_user_gets_a_clear_ephemeral_error(client, slack, world, team, user, message):
@@ -320,6 +322,7 @@ def test_other_interactions_and_bad_payloads(client, slack, world):
     body = urlencode({"payload": "{not json"})
     assert signed(client, reverse("slack:interactivity"), body).status_code == 400
     assert interact(client, {**message_action(slack, text="x"), "team": "T0001"}).status_code == 400
+    assert interact(client, message_action(slack, text="x", ts="9" * 40)).status_code == 200  # refused, politely
     assert not Case.objects.exists()
 
 
