@@ -5,7 +5,7 @@ from companyos.admin_audit import AuditedModelAdmin, ReadOnlyAdminMixin
 from tenants.admin import TenantScopedAdmin
 
 from . import services
-from .models import Case, SavedView, Tag, Team
+from .models import Case, SavedView, SlackChannelLink, SlackContact, Tag, Team
 
 
 @admin.register(Case)
@@ -66,3 +66,35 @@ class SavedViewAdmin(AuditedModelAdmin):
         for view in queryset:
             if self.has_delete_permission(request, view):
                 services.saved_view_delete(view_id=view.pk, actor=request.user)
+
+
+# --- channels (issue 11): which Slack workspace/channel is which tenant's, and who its users are ---------
+
+
+class AdminsOnlyMixin:
+    """Channel links decide which tenant a Slack request files cases for: admins only."""
+
+    def has_module_permission(self, request):
+        return roles.is_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return roles.is_admin(request.user)
+
+    has_add_permission = has_change_permission = has_delete_permission = has_view_permission
+
+
+@admin.register(SlackChannelLink)
+class SlackChannelLinkAdmin(AdminsOnlyMixin, AuditedModelAdmin):
+    list_display = ["team_id", "team_name", "channel_id", "channel_name", "tenant", "default_requester", "calendar"]
+    search_fields = ["team_id", "team_name", "channel_id", "channel_name", "tenant__name"]
+    autocomplete_fields = ["tenant"]
+    raw_id_fields = ["default_requester"]
+    list_select_related = ["tenant", "default_requester", "calendar"]
+
+
+@admin.register(SlackContact)
+class SlackContactAdmin(AdminsOnlyMixin, AuditedModelAdmin):
+    list_display = ["team_id", "user_id", "requester"]
+    search_fields = ["team_id", "user_id", "requester__name", "requester__email"]
+    raw_id_fields = ["requester"]
+    list_select_related = ["requester", "requester__tenant"]

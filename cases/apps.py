@@ -54,3 +54,7 @@ class CasesConfig(AppConfig):
         from .channels import zendesk
 
         zendesk.register()  # the Zendesk sync's outbox listener (cases.changes) and audit registrations
+        from .channels import phone, slack
+
+        slack.register()  # the Slack reply sender and the new-critical-case notification listener
+        phone.register()  # the callback a public reply on a phone case creates

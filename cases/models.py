@@ -235,6 +235,7 @@ class Interaction(models.Model):
         ATTACHMENT = "attachment", "Attachment"
         AUTOMATION = "automation", "Automation step"
         CONFIRMATION = "confirmation", "Customer confirmation"
+        CALL = "call", "Phone call"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="interactions")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -259,7 +260,7 @@ class Interaction(models.Model):
 
     @property
     def is_message(self) -> bool:
-        return self.kind in {self.Kind.INBOUND, self.Kind.REPLY, self.Kind.NOTE}
+        return self.kind in {self.Kind.INBOUND, self.Kind.REPLY, self.Kind.NOTE, self.Kind.CALL}
 
 
 def _ascii_name(text: str) -> str:
@@ -395,6 +396,7 @@ class CaseContext(models.Model):
         return f"Context of case {self.case_id} at {self.taken_at:%Y-%m-%d %H:%M}"
 
 
+from .channels.models_slack_phone import PhoneCallback, SlackChannelLink, SlackContact, SlackReply, SlackThread  # noqa: E402,F401,I001
 from .channels.zendesk.models import (  # noqa: E402,F401,E501
     ZendeskChange,
     ZendeskComment,

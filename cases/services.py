@@ -180,10 +180,13 @@ def case_create(
     tags: list[str] | tuple[str, ...] = (),
     affected_resources: list[Resource] | tuple[Resource, ...] = (),
     unclassified: list[str] | tuple[str, ...] = (),
+    channel_data: dict | None = None,
 ) -> Case:
     """Open a case. `affected_resources` are the tenant's resources the intake named (seed 004's
     "impacted components"); `unclassified` the classification fields the person left unset (their
-    stored value is the default, which the priority suggestion then ignores and resolving refuses)."""
+    stored value is the default, which the priority suggestion then ignores and resolving refuses);
+    `channel_data` what the channel knows of the message (Slack: workspace, channel, user, message
+    ts, staffed hours), kept on the opening timeline entry."""
     if actor is not None and not _sees(actor, tenant.pk):
         raise NotPermitted("You cannot open cases for that tenant.")
     if requester.tenant_id != tenant.pk:
@@ -235,6 +238,7 @@ def case_create(
             "sla": impact.notes,
             "entitlement_flags": triage.entitlement_flags(tenant.entitlements, channel=channel),
             **({"resources": _resource_names(affected_resources)} if affected_resources else {}),
+            **({"channel_data": channel_data} if channel_data else {}),
         },
     )
     case_id = case.pk
@@ -863,6 +867,54 @@ def case_merge(*, case_id: int, into_id: int, actor, note: str = "", expected_ve
         },
     )
     return into
+
+
+# --- phone calls ------------------------------------------------------------------------------------------
+
+CALL_DIRECTIONS = ("inbound", "outbound")
+MAX_CALL = 24 * 3600
+
+
+@_atomic
+def case_log_call(*, case_id: int, actor, direction: str, duration_seconds: int, summary: str) -> Interaction:
+    """Record a phone call on the case's timeline (direction, duration, summary). An outbound call
+    is the agent answering the customer: like a public reply it sets `first_response_at` and stops
+    the first-response clock. The entry records what the tenant's plan says about phone support and
+    seed 001's rule (phone is for critical issues only): a call is never refused for them, the
+    agent sees the warning and it stays on the case."""
+    summary = (summary or "").strip()
+    if direction not in CALL_DIRECTIONS:
+        raise CaseError("Say whether the customer called in or you called them.")
+    if not summary:
+        raise CaseError("Write a short summary of the call.")
+    if not 0 <= int(duration_seconds) <= MAX_CALL:
+        raise CaseError("A call lasts between 0 minutes and 24 hours.")
+    case = _lock(case_id, actor)
+    now = timezone.now()
+    fields, impact = [], ClockImpact()
+    if direction == "outbound":
+        if case.first_response_at is None:
+            case.first_response_at = now
+            fields.append("first_response_at")
+        impact = clocks.on_public_reply(case, now)
+    flags = triage.phone_flags(case.tenant.entitlements, priority=case.priority)
+    _touch(case, now, *fields, sla=impact)
+    return _timeline(
+        case,
+        Interaction.Kind.CALL,
+        actor=actor,
+        now=now,
+        channel="phone",
+        body=summary,
+        data={
+            "direction": direction,
+            "duration_seconds": int(duration_seconds),
+            "phone_flags": flags,
+            "entitled": not triage.entitlement_flags(case.tenant.entitlements, channel="phone"),
+            "first_response": bool(fields),
+            "sla": impact.notes,
+        },
+    )
 
 
 # --- saved views ------------------------------------------------------------------------------------------

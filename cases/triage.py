@@ -203,6 +203,18 @@ def entitlement_flags(entitlements: dict | None, *, channel: str) -> list[str]:
     return flags
 
 
+PHONE_RULE = "phone support is for critical issues only"  # seed 001, "Support Channels"
+
+
+def phone_flags(entitlements: dict | None, *, priority: int) -> list[str]:
+    """What a phone call on a case of `priority` goes against: the tenant's plan (phone support
+    included? the phone channel?) and seed 001's rule that phone is for critical issues only."""
+    flags = entitlement_flags(entitlements, channel="phone")
+    if priority != Priority.CRITICAL:
+        flags.append(f"{PHONE_RULE}; this case is {Priority(priority).label}")
+    return flags
+
+
 # --- keywords (similar-case matching) -------------------------------------------------------------
 
 

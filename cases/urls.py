@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import views, views_merge, views_presence
+from . import views, views_merge, views_phone, views_presence
 
 app_name = "cases"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("new/requesters/", views.requester_options, name="requester_options"),
     path("new/resources/", views.resource_options, name="resource_options"),
     path("new/entitlements/", views.intake_entitlements, name="intake_entitlements"),
+    path("new/call/", views_phone.phone_case_create, name="phone_create"),
     path("bulk/", views.case_bulk, name="bulk"),
     path("display/", views.queue_display, name="display"),
     path("views/", views.saved_view_create, name="view_create"),
@@ -33,4 +34,8 @@ urlpatterns = [
     re_path(rf"^{KEY}/context/$", views.case_context, name="context"),
     re_path(rf"^{KEY}/context/refresh/$", views.case_context_refresh, name="context_refresh"),
     re_path(rf"^{KEY}/context/decide/$", views.case_context_decide, name="context_decide"),
+    re_path(rf"^{KEY}/phone/$", views_phone.case_phone, name="phone"),
+    re_path(
+        rf"^{KEY}/phone/callbacks/(?P<pk>\d{{1,12}})/done/$", views_phone.callback_done, name="phone_callback_done"
+    ),
 ]

@@ -260,6 +260,14 @@ CELERY_TASK_ROUTES = {
     "companyos.tasks.*": {"queue": "celery"},
 }
 SLACK_WEBHOOK_URL = os.environ.get("SLACK_WEBHOOK_URL", "")
+# The Slack app (issue 11, README "Slack, phone and channel SLAs"): requests from Slack are signed
+# with the signing secret; replies go out with the bot token through the Web API.
+SLACK_SIGNING_SECRET = os.environ.get("SLACK_SIGNING_SECRET", "")
+SLACK_BOT_TOKEN = os.environ.get("SLACK_BOT_TOKEN", "")
+SLACK_API_URL = os.environ.get("SLACK_API_URL", "https://slack.com/api/")
+SLACK_RESPONSE_URL_HOSTS = [
+    h.strip() for h in os.environ.get("SLACK_RESPONSE_URL_HOSTS", "hooks.slack.com").split(",") if h.strip()
+]
 
 # Zendesk sync (README "Zendesk sync"). The connection is per deployment and its secrets live in the
 # environment only, never in the database: ZENDESK_BASE_URL (or ZENDESK_SUBDOMAIN), the API user's

@@ -28,6 +28,7 @@ urlpatterns = [
     path("search/", include("cases.search")),  # the top bar's search: cases.search.global_search
     path("cases/", include("cases.urls")),
     path("sla/", include("cases.sla.urls")),
+    path("api/slack/", include("cases.channels.slack.urls")),  # Slack's signed requests (issue 11)
     path("api/v1/", include("tenants.api_urls")),
     path("api/zendesk/webhook/", include("cases.channels.zendesk.urls_webhook")),  # signed, no session
     path("zendesk/", include("cases.channels.zendesk.urls")),

@@ -9,6 +9,7 @@ written only by `cases.services`):
               outbound e-mail with threading headers, through an outbox.
 - `slack`     incoming-webhook notifications, the slash command, message actions, thread replies.
 - `phone`     logged calls and callbacks.
+- `models_slack_phone`  the Slack and phone models (links, contacts, threads, replies, callbacks).
 - `zendesk`   bi-directional Zendesk sync: field mapping, outbox relay, webhooks, incremental export.
 
 Change listeners (`cases.changes`) are told of every timeline entry inside the writing transaction,

@@ -4,8 +4,10 @@ A channel module registers a sender for its channel at import time (from `CasesC
 
     register_reply_sender(Channel.SLACK, send_slack_reply)
 
-A sender takes the public reply (an `Interaction`) and delivers it, raising on a failure worth a
-retry; it is called by the outbox relay, never inside the request that wrote the reply.
+A sender takes the public reply (an `Interaction`) and delivers it, returning the channel's id for
+the delivered message (a string, e.g. Slack's ts) and raising on a failure worth a retry, or
+`PermanentFailure` on one that is not; it is called by the outbox relay, never inside the request
+that wrote the reply.
 """
 
 from __future__ import annotations
@@ -23,3 +25,8 @@ def sender_for(channel: str) -> Callable | None:
     """The sender registered for `channel`, or None (the reply stays on the case, visible through
     the console and the API)."""
     return _senders.get(str(channel))
+
+
+class PermanentFailure(Exception):
+    """Raised by a sender for a failure no retry can fix (the address is refused, the thread is
+    gone): the outbox marks the reply failed at once instead of retrying."""

@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0550_case_search'),
+        ('cases', '0701_slack_phone'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -63,6 +64,24 @@ class Breach:
             )
         )
 
+    def slack(self, subject: str) -> bool:
+        """Queue a post to the team's Slack incoming webhook (SLACK_WEBHOOK_URL), if one is set."""
+        url = settings.SLACK_WEBHOOK_URL
+        if not url:
+            return False
+        self.notifications.append(
+            Notification(
+                case_id=self.case["pk"],
+                escalation_id=self.escalation_id,
+                channel=Notification.Channel.SLACK,
+                recipient=url,
+                subject=subject,
+                body=self.body,
+                send_after=self.now,
+            )
+        )
+        return True
+
     def after(self, fn: Callable[[], None]) -> None:
         self.follow_ups.append(fn)
 
@@ -97,7 +116,10 @@ def page_on_call(breach: Breach) -> list[str]:
     on_call = breach.batch["sre_emails"]
     for email in on_call:
         breach.email(email, f"PAGE: {breach.headline}")
-    return [f"paged on-call ({len(on_call)})"]
+    notes = [f"paged on-call ({len(on_call)})"]
+    if breach.slack(f"PAGE: {breach.headline}"):
+        notes.append("page posted to Slack")
+    return notes
 
 
 def raise_priority(breach: Breach) -> list[str]:

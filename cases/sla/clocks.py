@@ -26,11 +26,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from companyos import timefmt
+from tenants.choices import Channel
 
 from ..choices import OPEN_STATUSES, Priority, Status
 from ..models import Case, SLAClock, SLAPolicy, SLAPolicyRule, calendar_from_snapshot
 from . import calendar as sla
-from .presets import preset_column, preset_description, preset_targets
+from .models import channel_target_row
+from .presets import preset_channel_targets, preset_column, preset_description, preset_targets
 
 Kind = SLAClock.Kind
 State = SLAClock.State
@@ -73,12 +75,22 @@ def load_preset(*, preset: str, column: str | None, name: str, calendar=None, **
             else:
                 business = business and calendar is not None
                 targets[priority][kind] = {"minutes": round(duration.total_seconds() / 60, 2), "business": business}
+    channel_targets = {}
+    for channel, rows in preset_channel_targets(preset, column, hours_per_day=hours).items():
+        channel_targets[channel] = {
+            priority: {
+                "minutes": round(duration.total_seconds() / 60, 2),
+                "business": business and calendar is not None,
+            }
+            for priority, (duration, business) in rows.items()
+        }
     column_key = preset_column(preset, column)
     description = preset_description(preset, column_key)
     policy, created = SLAPolicy.objects.get_or_create(
         name=name,
         defaults={
             "targets": targets,
+            "channel_targets": channel_targets,
             "calendar": calendar,
             "preset": f"{preset}:{column_key}",
             "description": description,
@@ -86,8 +98,9 @@ def load_preset(*, preset: str, column: str | None, name: str, calendar=None, **
         },
     )
     if not created:
-        policy.targets, policy.calendar, policy.preset, policy.description = (
+        policy.targets, policy.channel_targets, policy.calendar, policy.preset, policy.description = (
             targets,
+            channel_targets,
             calendar,
             f"{preset}:{column_key}",
             description,
@@ -99,12 +112,30 @@ def load_preset(*, preset: str, column: str | None, name: str, calendar=None, **
     return policy
 
 
-def target_for(case: Case, kind: str) -> tuple[timedelta, bool] | None:
+def channel_target(case: Case, kind: str) -> dict | None:
+    """The stored target of the case's channel for its priority, when `kind` is first response and
+    the case's policy snapshot sets one (seed 001: "Slack 1 h for high"); else None."""
+    if kind != Kind.FIRST_RESPONSE:
+        return None
     snapshot = case.sla_snapshot or {}
-    row = (snapshot.get("targets") or {}).get(Priority(case.priority).slug, {}).get(kind)
+    return channel_target_row(snapshot.get("channel_targets"), case.channel, Priority(case.priority).slug)
+
+
+def target_for(case: Case, kind: str) -> tuple[timedelta, bool] | None:
+    """The target a clock of `kind` runs to: the channel's first-response target when the policy
+    sets one for the case's channel and priority, else the priority's target."""
+    snapshot = case.sla_snapshot or {}
+    row = channel_target(case, kind) or (snapshot.get("targets") or {}).get(Priority(case.priority).slug, {}).get(kind)
     if not row:
         return None
     return timedelta(minutes=row["minutes"]), bool(row["business"])
+
+
+def target_source(case: Case, kind: str) -> str:
+    """Where the target comes from, for notes and explanations: "Slack target" or ""."""
+    if channel_target(case, kind) is None:
+        return ""
+    return f"{Channel(case.channel).label} target"
 
 
 def case_calendar(case: Case) -> sla.Calendar | None:
@@ -199,7 +230,12 @@ def _plan(
     if paused:
         impact.append(f"{label} clock started paused (waiting on customer)")
     else:
-        impact.append(f"{label} clock started: {describe_target(duration, business)}, due {_fmt(clock.due_at)}")
+        source = target_source(case, kind)
+        impact.append(
+            f"{label} clock started: {describe_target(duration, business)}"
+            + (f" ({source})" if source else "")
+            + f", due {_fmt(clock.due_at)}"
+        )
     return clock
 
 

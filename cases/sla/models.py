@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from companyos.models import TIMEZONE_CHOICES
-from tenants.choices import Segment, SupportTier
+from tenants.choices import Channel, Segment, SupportTier
 
 from . import calendar as sla
 
@@ -111,6 +111,14 @@ class BusinessCalendar(models.Model):
         return "; ".join(parts) or "no hours"
 
 
+def channel_target_row(channel_targets: dict | None, channel: str, priority_slug: str) -> dict | None:
+    """The stored first-response target of `channel` for `priority_slug` ({"minutes", "business"}), or
+    None when the policy (or a case's snapshot of it) sets none for that channel and priority."""
+    if not channel:
+        return None
+    return ((channel_targets or {}).get(channel) or {}).get(priority_slug) or None
+
+
 @functools.lru_cache(maxsize=256)
 def _calendar_from_json(key: str, payload: str) -> sla.Calendar:
     return sla.Calendar.from_dict(json.loads(payload))
@@ -147,6 +155,10 @@ class SLAPolicy(models.Model):
     )
     # {"critical": {"first_response": {"minutes": 15, "business": true}, "resolution": {...}, "update": null}, ...}
     targets = models.JSONField(default=dict)
+    # First-response targets per channel (seed 001's channel table): {"slack": {"high": {"minutes": 60,
+    # "business": false}}, "phone": {"critical": {...}}}. A case on a channel with a target for its
+    # priority gets that target; otherwise the priority's own first-response target above.
+    channel_targets = models.JSONField(default=dict, blank=True, db_default={})
     at_risk_percent = models.PositiveSmallIntegerField(
         default=80, help_text="A running clock is at risk once this share of its target has elapsed."
     )
@@ -177,8 +189,11 @@ class SLAPolicy(models.Model):
 
         return preset_label(self.preset) if self.preset else ""
 
-    def target(self, priority_slug: str, kind: str) -> tuple[timedelta, bool] | None:
-        row = (self.targets or {}).get(priority_slug, {}).get(kind)
+    def target(self, priority_slug: str, kind: str, channel: str = "") -> tuple[timedelta, bool] | None:
+        """The target of `kind` for a case of `priority_slug` on `channel`: the channel's own first
+        response target when the policy sets one, else the priority's."""
+        row = channel_target_row(self.channel_targets, channel, priority_slug) if kind == "first_response" else None
+        row = row or (self.targets or {}).get(priority_slug, {}).get(kind)
         if not row:
             return None
         return timedelta(minutes=row["minutes"]), bool(row["business"])
@@ -197,6 +212,19 @@ class SLAPolicy(models.Model):
                 if not isinstance(row.get("minutes"), (int, float)) or row["minutes"] <= 0:
                     errors.append(f"{priority} {kind.replace('_', ' ')}: the target must be a positive duration.")
                 business = business or bool(row.get("business"))
+        for channel, rows in (self.channel_targets or {}).items():
+            if channel not in Channel.values or not isinstance(rows, dict):
+                errors.append(f"Channel targets: {channel!r} is not a channel.")
+                continue
+            for priority, row in rows.items():
+                if priority not in PRIORITY_SLUGS:
+                    errors.append(f"{Channel(channel).label} targets: {priority!r} is not a priority.")
+                elif row is not None:
+                    if not isinstance(row.get("minutes"), (int, float)) or row["minutes"] <= 0:
+                        errors.append(
+                            f"{Channel(channel).label} {priority} first response: must be a positive duration."
+                        )
+                    business = business or bool(row.get("business"))
         if business and self.calendar_id is None:
             errors.append("Targets counted in business time need a business calendar.")
         if self.escalation == self.Escalation.REASSIGN and self.escalation_team_id is None:
@@ -211,6 +239,7 @@ class SLAPolicy(models.Model):
             "name": self.name,
             "version": self.version,
             "targets": self.targets,
+            "channel_targets": self.channel_targets or {},
             "at_risk_percent": self.at_risk_percent,
             "escalation": self.escalation,
             "escalation_team_id": self.escalation_team_id,

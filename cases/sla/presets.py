@@ -11,6 +11,9 @@
   description, falling back to the preset's) where kind is
   `first_response`, `resolution` or `update` (the update cadence) and None means "the seed gives no
   such target" (no clock runs);
+* optionally per column `channel_targets`: {channel: {priority: Target}}, first-response targets
+  for cases on that channel (seed 001's table); a priority a channel does not list falls back to
+  the column's own first-response target;
 * `default_column` and `tiers` (support tier -> column; seed 003's Premium/Enterprise column serves
   both tiers).
 
@@ -179,8 +182,9 @@ PRESETS: dict[str, dict] = {
         "customer updated every 30 minutes'.",
         "notes": [
             "Critical, High, Medium, Low map to the same names.",
-            "One column per channel: email, slack, phone. The table's 'Target' column names the team, not "
-            "a time, and is not a target here.",
+            "One policy for all channels ('channels': e-mail as the base, per-channel first-response targets "
+            "for e-mail, Slack and phone), or one policy per channel (email, slack, phone). The table's "
+            "'Target' column names the team, not a time, and is not a target here.",
             "'ASAP' (critical e-mail) is read as 15 minutes: the same seed's on-call duty is 'first "
             "response within 15 minutes (critical)'. 'N/A' (phone below critical) is None.",
             "Calendar (24x7) time: on-call is 24/7 and the targets are clock hours. Slack is only staffed "
@@ -192,35 +196,52 @@ PRESETS: dict[str, dict] = {
         "default_column": "email",
         "tiers": {},
         "columns": {
-            channel: {
-                "name": label,
-                "policy_name": f"Support operations — channel SLAs ({label})",
-                "description": description,
+            "channels": {
+                "name": "All channels",
+                "policy_name": "Support operations — channel SLAs",
+                "description": "First response by channel, 24×7: e-mail within 15 min (critical), 2 h (high), 4 h "
+                "or 24 h; Slack 15 min, 1 h, 4 h or 24 h; phone (critical only) 15 min. Other channels get the "
+                "e-mail targets. Critical cases are updated every 30 minutes.",
                 "targets": {
-                    p: _row(_S001[channel][p], None, _S001_CRITICAL_UPDATE if p == "critical" else None)
+                    p: _row(_S001["email"][p], None, _S001_CRITICAL_UPDATE if p == "critical" else None)
                     for p in PRIORITIES
                 },
-            }
-            for channel, label, description in (
-                (
-                    "email",
-                    "Email",
-                    "E-mail, 24×7: first response within 15 min (critical), 2 h (high), 4 h (medium) or 24 h "
-                    "(low). Critical cases are updated every 30 minutes. No resolution targets.",
-                ),
-                (
-                    "slack",
-                    "Slack",
-                    "Slack, 24×7: first response within 15 min (critical), 1 h (high), 4 h (medium) or 24 h "
-                    "(low). Critical cases are updated every 30 minutes. No resolution targets.",
-                ),
-                (
-                    "phone",
-                    "Phone",
-                    "Phone, 24×7: critical cases answered within 15 minutes and updated every 30 minutes; other "
-                    "priorities have no phone target.",
-                ),
-            )
+                "channel_targets": {
+                    channel: {p: t for p, t in _S001[channel].items() if t is not None}
+                    for channel in ("email", "slack", "phone")
+                },
+            },
+            **{
+                channel: {
+                    "name": label,
+                    "policy_name": f"Support operations — channel SLAs ({label})",
+                    "description": description,
+                    "targets": {
+                        p: _row(_S001[channel][p], None, _S001_CRITICAL_UPDATE if p == "critical" else None)
+                        for p in PRIORITIES
+                    },
+                }
+                for channel, label, description in (
+                    (
+                        "email",
+                        "Email",
+                        "E-mail, 24×7: first response within 15 min (critical), 2 h (high), 4 h (medium) or 24 h "
+                        "(low). Critical cases are updated every 30 minutes. No resolution targets.",
+                    ),
+                    (
+                        "slack",
+                        "Slack",
+                        "Slack, 24×7: first response within 15 min (critical), 1 h (high), 4 h (medium) or 24 h "
+                        "(low). Critical cases are updated every 30 minutes. No resolution targets.",
+                    ),
+                    (
+                        "phone",
+                        "Phone",
+                        "Phone, 24×7: critical cases answered within 15 minutes and updated every 30 minutes; other "
+                        "priorities have no phone target.",
+                    ),
+                )
+            },
         },
     },
     "seed-004": {
@@ -313,6 +334,19 @@ def preset_targets(
             else:
                 out[priority][kind] = (target.duration(hours_per_day), target.business)
     return out
+
+
+def preset_channel_targets(
+    preset_key: str, column: str | None = None, *, hours_per_day: timedelta = DEFAULT_HOURS_PER_DAY
+) -> dict[str, dict[str, tuple[timedelta, bool]]]:
+    """{channel: {priority: (duration, business)}}: the column's first-response targets per channel
+    ({} when it has none)."""
+    preset = _preset(preset_key)
+    col = preset["columns"][preset_column(preset_key, column)]
+    return {
+        channel: {priority: (t.duration(hours_per_day), t.business) for priority, t in rows.items()}
+        for channel, rows in (col.get("channel_targets") or {}).items()
+    }
 
 
 def _preset(preset_key: str) -> dict:

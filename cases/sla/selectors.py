@@ -25,7 +25,7 @@ from tenants.selectors import tenant_visible_to
 from ..choices import OPEN_STATUSES, Priority
 from ..models import BusinessCalendar, Case, SLAClock, SLAPolicy, SLAPolicyRule, Team
 from . import calendar as sla
-from .clocks import case_calendar, clock_calendar, describe_target, policy_for_tenant, target_for
+from .clocks import case_calendar, clock_calendar, describe_target, policy_for_tenant, target_for, target_source
 
 Kind = SLAClock.Kind
 State = SLAClock.State
@@ -40,8 +40,11 @@ def explain(case: Case, clock: SLAClock, now: datetime | None = None) -> str:
     now = now or timezone.now()
     snapshot = case.sla_snapshot or {}
     cal_name = (snapshot.get("calendar") or {}).get("name")
+    source = target_source(case, clock.kind) if clock.kind == Kind.FIRST_RESPONSE else ""
     parts = [
-        describe_target(clock.target, clock.business) + (f" on {cal_name} hours" if clock.business and cal_name else "")
+        describe_target(clock.target, clock.business)
+        + (f" on {cal_name} hours" if clock.business and cal_name else "")
+        + (f" ({source} of the policy)" if source else "")
     ]
     if clock.kind == Kind.RESOLUTION and clock.window > 1:
         parts.append(f"window {clock.window}, opened by a reopen")
@@ -97,10 +100,16 @@ def clock_panel(case: Case, now: datetime | None = None) -> dict:
     return {"current": current, "history": history}
 
 
-def preview(policy: SLAPolicy, *, tenant, priority: int, opened_at: datetime) -> dict:
-    """ "A <priority> case for <tenant> opened at <time>": first response and resolution due times,
-    computed with the policy as it stands (resolution assumes the case is triaged at once)."""
-    case = Case(tenant=tenant, priority=priority, created_at=opened_at, sla_snapshot=policy.snapshot(opened_at))
+def preview(policy: SLAPolicy, *, tenant, priority: int, opened_at: datetime, channel: str = "email") -> dict:
+    """ "A <priority> case for <tenant> opened at <time> on <channel>": first response and resolution
+    due times, computed with the policy as it stands (resolution assumes the case is triaged at once)."""
+    case = Case(
+        tenant=tenant,
+        priority=priority,
+        channel=channel,
+        created_at=opened_at,
+        sla_snapshot=policy.snapshot(opened_at),
+    )
     out = {}
     for kind in (Kind.FIRST_RESPONSE, Kind.RESOLUTION, Kind.UPDATE):
         target = target_for(case, kind)
@@ -110,8 +119,9 @@ def preview(policy: SLAPolicy, *, tenant, priority: int, opened_at: datetime) ->
         duration, business = target
         cal = case_calendar(case) if business else None
         due = sla.add(opened_at, duration, cal)
+        source = target_source(case, kind)
         out[kind] = {
-            "target": describe_target(duration, business),
+            "target": describe_target(duration, business) + (f" ({source})" if source else ""),
             "due": due,
             "skips": sla.explain_calendar_skips(opened_at, due, cal) if cal else [],
         }
@@ -126,8 +136,11 @@ def clocks_moved_by(policy: SLAPolicy) -> int:
     calendar_version = f"{policy.calendar_id}:{policy.calendar.updated_at.isoformat()}" if policy.calendar_id else None
     moved = 0
     qs = SLAClock.objects.filter(case__sla_policy=policy, case__status__in=OPEN_STATUSES).exclude(state=State.STOPPED)
-    for row in qs.values("kind", "target", "business", "case__priority", "case__sla_snapshot__calendar__key"):
-        wanted = policy.target(Priority(row["case__priority"]).slug, row["kind"])
+    rows = qs.values(
+        "kind", "target", "business", "case__priority", "case__channel", "case__sla_snapshot__calendar__key"
+    )
+    for row in rows:
+        wanted = policy.target(Priority(row["case__priority"]).slug, row["kind"], row["case__channel"])
         snapshot_version = (row["case__sla_snapshot__calendar__key"] or "").rsplit(":", 1)[0] or None
         if (
             wanted is None

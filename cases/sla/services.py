@@ -25,6 +25,7 @@ POLICY_FIELDS = (
     "description",
     "calendar",
     "targets",
+    "channel_targets",
     "at_risk_percent",
     "escalation",
     "escalation_team",
@@ -68,9 +69,20 @@ def _semantic_targets(targets: dict | None) -> dict:
     return out
 
 
+def _semantic_channel_targets(channel_targets: dict | None) -> dict:
+    return {
+        (channel, priority): (float(row["minutes"]), bool(row["business"]))
+        for channel, rows in (channel_targets or {}).items()
+        for priority, row in (rows or {}).items()
+        if row
+    }
+
+
 def _same(a, b, name: str = "") -> bool:
     if name == "targets":
         return _semantic_targets(a) == _semantic_targets(b)
+    if name == "channel_targets":
+        return _semantic_channel_targets(a) == _semantic_channel_targets(b)
     if hasattr(a, "pk") or hasattr(b, "pk"):
         return getattr(a, "pk", None) == getattr(b, "pk", None)
     return a == b
@@ -82,6 +94,7 @@ def policy_create(
     actor,
     name: str,
     targets: dict,
+    channel_targets: dict | None = None,
     calendar: BusinessCalendar | None = None,
     description: str = "",
     at_risk_percent: int = 80,
@@ -95,6 +108,7 @@ def policy_create(
         description=description,
         calendar=calendar,
         targets=targets,
+        channel_targets=channel_targets or {},
         at_risk_percent=at_risk_percent,
         escalation=escalation,
         escalation_team=escalation_team,

@@ -10,9 +10,7 @@ rolls its batch back and the next sweep does it; two sweeps at once skip each ot
 
 from __future__ import annotations
 
-import json
 import logging
-import urllib.request
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -29,6 +27,8 @@ from companyos import roles, timefmt
 from companyos.db import copy_rows
 
 from .. import services
+from ..channels.slack import api as slack_api
+from ..channels.slack import blocks as slack_blocks
 from ..choices import Priority
 from ..models import Case, Notification, SLAClock, SLAEscalation, calendar_from_snapshot
 from . import calendar as sla
@@ -264,12 +264,18 @@ def send_pending_notifications(*, now: datetime | None = None, limit: int = 200)
             if note.channel == Notification.Channel.EMAIL:
                 send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [note.recipient], fail_silently=False)
             else:
-                post_slack(note.recipient, f"*{subject}*\n{body}")
+                post_slack(note.recipient, f"*{subject}*\n{body}", blocks=slack_blocks.notification(subject, body))
         except Exception as error:  # noqa: BLE001 — any transport failure is retried
+            retry_after = getattr(error, "retry_after", None)  # Slack's 429 says how long to wait
             Notification.objects.filter(pk=note.pk).update(
                 lease_until=None,
                 last_error=f"{type(error).__name__}: {error}"[:2000],
-                send_after=now + RETRY_BACKOFF * 2 ** (note.attempts - 1),  # 1, 2, 4, 8 minutes
+                send_after=now + timedelta(seconds=retry_after)
+                if retry_after is not None
+                else now + RETRY_BACKOFF * 2 ** (note.attempts - 1),  # 1, 2, 4, 8 minutes
+                # A refusal that will not change (Slack 4xx but 429: a revoked webhook, a bad payload)
+                # is failed at once rather than retried.
+                **({"attempts": MAX_ATTEMPTS} if getattr(error, "retryable", True) is False else {}),
             )
         else:
             Notification.objects.filter(pk=note.pk).update(sent_at=timezone.now(), lease_until=None, last_error="")
@@ -308,15 +314,7 @@ def _claim_next(now: datetime) -> Notification | None:
     return note
 
 
-def post_slack(webhook_url: str, text: str, *, timeout: float = 5.0) -> None:
-    """POST a Slack incoming-webhook message: application/json `{"text": …}`, answered `ok`."""
-    request = urllib.request.Request(
-        webhook_url,
-        data=json.dumps({"text": text}).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 — admin-configured URL
-        body = response.read().decode(errors="replace")
-        if response.status != 200 or body.strip() != "ok":
-            raise RuntimeError(f"Slack answered {response.status}: {body[:200]}")
+def post_slack(webhook_url: str, text: str, *, blocks: list | None = None) -> None:
+    """POST a Slack incoming-webhook message: application/json `{"text": …, "blocks": […]}`, answered
+    200 `ok` (cases.channels.slack.api: a 429's Retry-After and a permanent refusal are on the error)."""
+    slack_api.post_webhook(webhook_url, text=text, blocks=blocks)

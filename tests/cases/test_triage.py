@@ -158,3 +158,25 @@ def test_a_delay_is_a_degradation_and_an_unhealthy_affected_resource_raises():
         signals=Signals(affected_resources=[{"name": "acme-gw", "health": "red"}]),
     )
     assert priority == Priority.HIGH and reasons[0] == "affected resource acme-gw is unhealthy"
+
+
+# --- the phone rules (issue 11, seed 001: phone for critical issues only) -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("entitlements", "priority", "expected"),
+    [
+        ({"phone_support": True}, Priority.CRITICAL, []),
+        ({"phone_support": True}, Priority.LOW, ["phone support is for critical issues only; this case is Low"]),
+        ({}, Priority.CRITICAL, ["phone support is not included in the tenant's plan"]),
+        (
+            {"phone_support": True, "channels": ["email"]},
+            Priority.CRITICAL,
+            ["channel “phone” is not in the tenant's plan (entitled: email)"],
+        ),
+    ],
+)
+def test_phone_flags(entitlements, priority, expected):
+    from cases.triage import phone_flags
+
+    assert phone_flags(entitlements, priority=priority) == expected

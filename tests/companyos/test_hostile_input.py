@@ -128,6 +128,13 @@ POSTS = {
     "zendesk:change_action": lambda w: ("/zendesk/changes/1/retry/", None),
     "zendesk:link": lambda w: (f"/zendesk/cases/{w['case'].key}/link/", None),
     "zendesk_webhook:receive": lambda w: ("/api/zendesk/webhook/", None),
+    # Phone calls and callbacks (issue 11).
+    "cases:phone": lambda w: (f"/cases/{w['case'].key}/phone/", f"/cases/{w['case'].key}/phone/"),
+    "cases:phone_callback_done": lambda w: (f"/cases/{w['case'].key}/phone/callbacks/1/done/", None),
+    "cases:phone_create": lambda w: ("/cases/new/call/", "/cases/new/call/?tenant=acme"),
+    # Slack's signed requests (issue 11): unsigned posts are refused with 401.
+    "slack:commands": lambda w: ("/api/slack/commands/", None),
+    "slack:interactivity": lambda w: ("/api/slack/interactivity/", None),
 }
 JSON_POSTS = {
     "api:telemetry_kind": lambda w: "/api/v1/telemetry/slis/",

@@ -9,12 +9,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from tenants.choices import Channel
 from tenants.models import Tenant
 
 from ...choices import Priority
 from ...models import BusinessCalendar, SLAPolicy, Team
 from .. import presets
-from ..models import CLOCK_KINDS, PRIORITY_SLUGS
+from ..models import CLOCK_KINDS, PRIORITY_SLUGS, channel_target_row
 from ..presets import PRESETS, UNITS
 from .common import (
     DEFAULT_HOURS_PER_DAY,
@@ -30,6 +31,8 @@ from .common import (
     unit_length,
 )
 
+CHANNELS = list(Channel.values)  # the channel-target grid's rows, in the choices' order
+
 
 def _preset_unit(policy: SLAPolicy, priority: str, kind: str, row: dict, hours_per_day: timedelta) -> str | None:
     """The unit the policy's preset states this target in, if the stored target is still that one."""
@@ -39,6 +42,22 @@ def _preset_unit(policy: SLAPolicy, priority: str, kind: str, row: dict, hours_p
     except KeyError:
         return None
     if target is None or target.business != bool(row.get("business")):
+        return None
+    if abs(target.duration(hours_per_day).total_seconds() / 60 - float(row["minutes"])) > 0.01:
+        return None
+    return target.unit
+
+
+def _preset_channel_unit(
+    policy: SLAPolicy, channel: str, priority: str, row: dict, hours_per_day: timedelta
+) -> str | None:
+    """The unit the policy's preset states this channel target in, if the stored target is still that one."""
+    key, _, column = (policy.preset or "").partition(":")
+    try:
+        target = PRESETS[key]["columns"][column]["channel_targets"][channel][priority]
+    except KeyError:
+        return None
+    if target.business != bool(row.get("business")):
         return None
     if abs(target.duration(hours_per_day).total_seconds() / 60 - float(row["minutes"])) > 0.01:
         return None
@@ -107,6 +126,7 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.targets: dict | None = None
+        self.channel_targets: dict | None = None
         self.fields["name"].widget.attrs.update({"class": "input", "autocomplete": "off"})
         self.fields["description"].widget.attrs.update({"class": "input"})
         self.fields["calendar"].queryset = BusinessCalendar.objects.order_by("name")
@@ -139,38 +159,53 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
             for kind in CLOCK_KINDS:
                 prefix = f"{priority}__{kind}"
                 row = (self.instance.targets or {}).get(priority, {}).get(kind) if self.instance.pk else None
-                amount, unit, business = display_target(
+                self._add_cell(
+                    prefix,
+                    f"{Priority.from_slug(priority).label} {KIND_LABELS[kind].lower()}",
                     row,
-                    hours_per_day=hours,
+                    hours,
                     preset_unit=_preset_unit(self.instance, priority, kind, row, hours) if row else None,
                 )
-                label = f"{Priority.from_slug(priority).label} {KIND_LABELS[kind].lower()}"
-                self.fields[f"{prefix}__amount"] = forms.CharField(
-                    required=False,
-                    initial=amount,
-                    label=f"{label}: amount",
-                    widget=forms.TextInput(
-                        attrs={
-                            "class": "input amount",
-                            "inputmode": "decimal",
-                            "size": 5,
-                            "autocomplete": "off",
-                            "aria-label": f"{label}: amount",
-                        }
-                    ),
+        for channel in CHANNELS:
+            for priority in PRIORITY_SLUGS:
+                row = channel_target_row(self.instance.channel_targets, channel, priority) if self.instance.pk else None
+                self._add_cell(
+                    f"ch__{channel}__{priority}",
+                    f"{Channel(channel).label} target for {Priority.from_slug(priority).label.lower()}",
+                    row,
+                    hours,
+                    preset_unit=_preset_channel_unit(self.instance, channel, priority, row, hours) if row else None,
                 )
-                self.fields[f"{prefix}__unit"] = forms.ChoiceField(
-                    choices=UNIT_CHOICES,
-                    initial=unit,
-                    label=f"{label}: unit",
-                    widget=forms.Select(attrs={"class": "input unit", "aria-label": f"{label}: unit"}),
-                )
-                self.fields[f"{prefix}__business"] = forms.BooleanField(
-                    required=False,
-                    initial=business if row else True,
-                    label=f"{label}: business time",
-                    widget=forms.CheckboxInput(attrs={"aria-label": f"{label}: business time"}),
-                )
+
+    def _add_cell(self, prefix: str, label: str, row: dict | None, hours: timedelta, *, preset_unit=None) -> None:
+        amount, unit, business = display_target(row, hours_per_day=hours, preset_unit=preset_unit)
+        self.fields[f"{prefix}__amount"] = forms.CharField(
+            required=False,
+            initial=amount,
+            label=f"{label}: amount",
+            widget=forms.TextInput(
+                attrs={
+                    "class": "input amount",
+                    "inputmode": "decimal",
+                    "size": 5,
+                    "autocomplete": "off",
+                    "aria-label": f"{label}: amount",
+                }
+            ),
+        )
+        self.fields[f"{prefix}__unit"] = forms.ChoiceField(
+            choices=UNIT_CHOICES,
+            initial=unit,
+            label=f"{label}: unit",
+            widget=forms.Select(attrs={"class": "input unit", "aria-label": f"{label}: unit"}),
+        )
+        self.fields[f"{prefix}__business"] = forms.BooleanField(
+            required=False,
+            # An empty channel cell counts the way the policy does: business time when it has a calendar.
+            initial=business if row else (bool(self.instance.calendar_id) or not prefix.startswith("ch__")),
+            label=f"{label}: business time",
+            widget=forms.CheckboxInput(attrs={"aria-label": f"{label}: business time"}),
+        )
 
     # -- the grid, for the template ------------------------------------------------------------------
     def grid(self) -> list[dict]:
@@ -193,10 +228,37 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
             rows.append({"priority": Priority.from_slug(priority), "cells": cells})
         return rows
 
+    def channel_grid(self) -> list[dict]:
+        """The channel targets: a row per channel, a first-response cell per priority (empty: the
+        priority's own target)."""
+        rows = []
+        for channel in CHANNELS:
+            cells = []
+            for priority in PRIORITY_SLUGS:
+                prefix = f"ch__{channel}__{priority}"
+                amount = self[f"{prefix}__amount"]
+                cells.append(
+                    {
+                        "priority": priority,
+                        "amount": amount,
+                        "unit": self[f"{prefix}__unit"],
+                        "business": self[f"{prefix}__business"],
+                        "errors": amount.errors,
+                        "set": bool(str(amount.value() or "").strip()),
+                    }
+                )
+            rows.append({"channel": channel, "label": Channel(channel).label, "cells": cells})
+        return rows
+
+    def priority_columns(self) -> list[Priority]:
+        return [Priority.from_slug(p) for p in PRIORITY_SLUGS]
+
     def grid_errors(self) -> list[str]:
         """The grid's and calendar's problems, for the preview's "fix these first" note."""
         out = []
-        for name in ["calendar"] + [f"{p}__{k}__amount" for p in PRIORITY_SLUGS for k in CLOCK_KINDS]:
+        names = [f"{p}__{k}__amount" for p in PRIORITY_SLUGS for k in CLOCK_KINDS]
+        names += [f"ch__{c}__{p}__amount" for c in CHANNELS for p in PRIORITY_SLUGS]
+        for name in ["calendar", *names]:
             for error in self.errors.get(name, []):
                 out.append(
                     error if name == "calendar" else f"{self.fields[name].label.removesuffix(': amount')}: {error}"
@@ -219,58 +281,23 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
                 self.add_error("calendar", f"This calendar cannot be used: {error}")
                 calendar = None
         targets: dict = {}
-        business_used = business_days_used = False
+        flags = {"business": False, "business_days": False}
         grid_ok = True
         for priority in PRIORITY_SLUGS:
             targets[priority] = {}
             for kind in CLOCK_KINDS:
-                prefix = f"{priority}__{kind}"
-                field = f"{prefix}__amount"
-                unit = data.get(f"{prefix}__unit") or "hours"
-                business = bool(data.get(f"{prefix}__business"))
-                # A unit in days says which clock it counts on: business days are business time,
-                # calendar days calendar time. Minutes and hours follow the checkbox.
-                if unit == "business_days":
-                    business = True
-                elif unit == "calendar_days":
-                    business = False
-                try:
-                    amount = _parse_amount(data.get(field, ""))
-                except ValidationError as error:
-                    self.add_error(field, error)
-                    grid_ok = False
-                    continue
-                if amount is None:
-                    targets[priority][kind] = None
-                    if kind != "update":
-                        self.add_error(field, f"Required: how long until the {KIND_LABELS[kind].lower()} is due.")
-                        grid_ok = False
-                    continue
-                if amount <= 0:
-                    self.add_error(field, "Must be more than 0 (leave the update cadence empty for none).")
-                    grid_ok = False
-                    continue
-                if unit == "business_days":
-                    business_days_used = True
-                    if hours <= timedelta(0):
-                        self.add_error(
-                            field, "Business days need a calendar with weekly hours: their length is its hours per day."
-                        )
-                        grid_ok = False
-                        continue
-                # In float seconds first: 1e23 hours overflows a timedelta, 1e309 is infinity as a float.
-                seconds = unit_length(unit, hours).total_seconds() * float(amount)
-                if seconds > MAX_TARGET.total_seconds():
-                    self.add_error(field, "More than a year: use a shorter target.")
-                    grid_ok = False
-                    continue
-                duration = timedelta(seconds=seconds)
-                if duration < timedelta(minutes=1):
-                    self.add_error(field, "The shortest target is 1 minute.")
-                    grid_ok = False
-                    continue
-                business_used = business_used or business
-                targets[priority][kind] = {"minutes": _minutes(duration), "business": business, "unit": unit}
+                ok, row = self._clean_cell(data, f"{priority}__{kind}", hours, flags, required=kind != "update")
+                grid_ok = grid_ok and ok
+                if ok:
+                    targets[priority][kind] = row
+        channel_targets: dict = {}
+        for channel in CHANNELS:
+            for priority in PRIORITY_SLUGS:
+                ok, row = self._clean_cell(data, f"ch__{channel}__{priority}", hours, flags, required=False)
+                grid_ok = grid_ok and ok
+                if ok and row is not None:
+                    channel_targets.setdefault(channel, {})[priority] = row
+        business_used, business_days_used = flags["business"], flags["business_days"]
         if business_used and data.get("calendar") is None and "calendar" not in self.errors:
             self.add_error(
                 "calendar",
@@ -286,8 +313,60 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
             self.add_error("escalation_team", "Choose the team breached cases are reassigned to.")
         if grid_ok:
             self.targets = targets
+            self.channel_targets = channel_targets
             self.instance.targets = targets
+            self.instance.channel_targets = channel_targets
         return data
+
+    def _clean_cell(self, data: dict, prefix: str, hours: timedelta, flags: dict, *, required: bool):
+        """One target cell (amount, unit, business time) → (ok, {"minutes", "business", "unit"} or None),
+        its error added to the amount field; `flags` collects whether business time / days are used."""
+        field = f"{prefix}__amount"
+        unit = data.get(f"{prefix}__unit") or "hours"
+        business = bool(data.get(f"{prefix}__business"))
+        # A unit in days says which clock it counts on: business days are business time,
+        # calendar days calendar time. Minutes and hours follow the checkbox.
+        if unit == "business_days":
+            business = True
+        elif unit == "calendar_days":
+            business = False
+        try:
+            amount = _parse_amount(data.get(field, ""))
+        except ValidationError as error:
+            self.add_error(field, error)
+            return False, None
+        if amount is None:
+            if required:
+                kind = prefix.rsplit("__", 1)[-1]
+                self.add_error(field, f"Required: how long until the {KIND_LABELS[kind].lower()} is due.")
+                return False, None
+            return True, None
+        if amount <= 0:
+            self.add_error(
+                field,
+                "Must be more than 0 (leave it empty to use the priority's target)."
+                if prefix.startswith("ch__")
+                else "Must be more than 0 (leave the update cadence empty for none).",
+            )
+            return False, None
+        if unit == "business_days":
+            flags["business_days"] = True
+            if hours <= timedelta(0):
+                self.add_error(
+                    field, "Business days need a calendar with weekly hours: their length is its hours per day."
+                )
+                return False, None
+        # In float seconds first: 1e23 hours overflows a timedelta, 1e309 is infinity as a float.
+        seconds = unit_length(unit, hours).total_seconds() * float(amount)
+        if seconds > MAX_TARGET.total_seconds():
+            self.add_error(field, "More than a year: use a shorter target.")
+            return False, None
+        duration = timedelta(seconds=seconds)
+        if duration < timedelta(minutes=1):
+            self.add_error(field, "The shortest target is 1 minute.")
+            return False, None
+        flags["business"] = flags["business"] or business
+        return True, {"minutes": _minutes(duration), "business": business, "unit": unit}
 
     @property
     def preview_ready(self) -> bool:
@@ -298,6 +377,7 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
         """What the services take: the model fields and the targets."""
         fields = {name: self.cleaned_data[name] for name in self._meta.fields}
         fields["targets"] = self.targets
+        fields["channel_targets"] = self.channel_targets or {}
         return fields
 
     def unsaved_policy(self, existing: SLAPolicy | None) -> SLAPolicy:
@@ -309,6 +389,7 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
             name=data.get("name") or (existing.name if existing else "New policy"),
             calendar=data.get("calendar"),
             targets=self.targets,
+            channel_targets=self.channel_targets or {},
             at_risk_percent=data.get("at_risk_percent") or 80,
             escalation=data.get("escalation") or SLAPolicy.Escalation.NOTIFY,
             escalation_team=data.get("escalation_team"),
@@ -328,6 +409,7 @@ class PreviewForm(forms.Form):
     preview_priority = forms.ChoiceField(
         choices=[(p.slug, p.label) for p in Priority], initial="critical", label="Priority"
     )
+    preview_channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.EMAIL, required=False, label="Channel")
     preview_opened_at = forms.DateTimeField(
         label="Opened at",
         required=False,
@@ -341,6 +423,7 @@ class PreviewForm(forms.Form):
         self.fields["preview_opened_at"].initial = now
         self.fields["preview_tenant"].initial = tenant_default.slug if tenant_default else None
         self.fields["preview_priority"].widget.attrs["class"] = "input"
+        self.fields["preview_channel"].widget.attrs["class"] = "input"
         self.tenant_default = tenant_default
 
     def values(self) -> tuple[Tenant | None, Priority, datetime]:
@@ -352,6 +435,12 @@ class PreviewForm(forms.Form):
         priority = Priority.from_slug(data.get("preview_priority") or "critical")
         opened_at = data.get("preview_opened_at") or timezone.localtime().replace(second=0, microsecond=0)
         return tenant, priority, opened_at
+
+    def channel(self) -> str:
+        if self.is_bound:
+            self.is_valid()
+            return self.cleaned_data.get("preview_channel") or Channel.EMAIL
+        return Channel.EMAIL
 
 
 def _preset_choices() -> list[tuple[str, str]]:

@@ -188,7 +188,11 @@ def _preview(request, form: PolicyForm, policy: SLAPolicy | None, data=None) -> 
         return context
     try:
         result = selectors.preview(
-            candidate, tenant=tenant or Tenant(name="a tenant"), priority=int(priority), opened_at=opened_at
+            candidate,
+            tenant=tenant or Tenant(name="a tenant"),
+            priority=int(priority),
+            opened_at=opened_at,
+            channel=preview_form.channel(),
         )
     except (ValueError, sla.NoBusinessTime) as error:
         context["preview"] = {"errors": [f"No preview: {error}"]}
@@ -209,6 +213,8 @@ def _preview(request, form: PolicyForm, policy: SLAPolicy | None, data=None) -> 
         "rows": rows,
         "tenant": tenant,
         "priority": priority,
+        "channel": preview_form.channel(),
+        "channel_label": dict(PreviewForm.base_fields["preview_channel"].choices).get(preview_form.channel(), ""),
         "opened_at": opened_at,
         "calendar": cal,
         "calendar_tz_differs": cal is not None and cal.timezone != timezone.get_current_timezone_name(),

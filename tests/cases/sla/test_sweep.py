@@ -260,10 +260,16 @@ def test_notifications_are_sent_by_mail_and_slack_exactly_once(setup, slack, set
     assert sent == Notification.objects.filter(sent_at__isnull=False).count() >= 4
     assert {m.to[0] for m in mail.outbox} == {"kari@example.com", "boss@example.com", "oncall@example.com"}
     assert any(case.key in m.subject for m in mail.outbox)
-    content_type, payload = slack.received[0]
-    assert content_type == "application/json" and case.key in payload["text"]
+    # Slack (issue 11): the new critical case, the breach and the page, each once, as JSON with blocks.
+    assert [p["text"].split("\n")[0] for _, p in slack.received] == [
+        f"*New critical case {case.key}: Payment processing is down*",
+        f"*{case.key}: first response SLA breached — due 2026-11-23 08:15 UTC*",
+        f"*PAGE: {case.key}: first response SLA breached — due 2026-11-23 08:15 UTC*",
+    ]
+    content_type, payload = slack.received[1]
+    assert content_type.startswith("application/json") and payload["blocks"][0]["type"] == "section"
     assert escalation.send_pending_notifications(now=MON_0900 + timedelta(minutes=30)) == 0
-    assert len(mail.outbox) == 3 + 0 and len(slack.received) == 1
+    assert len(mail.outbox) == 3 + 0 and len(slack.received) == 3
 
 
 @pytest.mark.django_db
@@ -273,7 +279,7 @@ def test_a_failing_slack_webhook_is_retried_not_lost(setup, slack, settings):
     make_case(setup)
     sweep(MON_0900 + timedelta(minutes=16))
     escalation.send_pending_notifications(now=MON_0900 + timedelta(minutes=16))
-    failed = Notification.objects.get(channel="slack")
+    failed = Notification.objects.filter(channel="slack", escalation__isnull=False).order_by("id").first()  # the breach
     assert failed.sent_at is None and failed.attempts == 1 and "500" in failed.last_error
     slack.answer = (200, b"ok")
     escalation.send_pending_notifications(now=MON_0900 + timedelta(minutes=17))
