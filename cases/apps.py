@@ -31,12 +31,17 @@ class CasesConfig(AppConfig):
                 "sla_clock",
                 "sla_paused",
                 "sla_snapshot",
-                "search_doc",
+                *_reverse_one_to_one(Case),
             ],
             mask_fields=["description"],  # the customer's message: recorded as changed-with-a-hash
             mask_callable=PERSONAL_MASK,
         )
-        auditlog.register(Interaction, mask_fields=["body", "data"], mask_callable=PERSONAL_MASK)
+        auditlog.register(
+            Interaction,
+            exclude_fields=_reverse_one_to_one(Interaction),
+            mask_fields=["body", "data"],
+            mask_callable=PERSONAL_MASK,
+        )
         auditlog.register(Attachment)
         auditlog.register(Tag)
         auditlog.register(SavedView)
@@ -58,3 +63,10 @@ class CasesConfig(AppConfig):
 
         slack.register()  # the Slack reply sender and the new-critical-case notification listener
         phone.register()  # the callback a public reply on a phone case creates
+
+
+def _reverse_one_to_one(model) -> list[str]:
+    """The rows other models hang one-to-one on `model` (its search document, a Slack thread, a
+    Zendesk link, a reply's delivery): not fields of the audited row, and each would cost a query
+    per audited save (django-auditlog's diff reads every field it is not told to skip)."""
+    return [f.name for f in model._meta.get_fields() if f.one_to_one and f.auto_created and not f.concrete]
