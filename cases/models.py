@@ -385,3 +385,5 @@ from .sla.models import (  # noqa: E402,F401  (models of this app, kept in their
     SLAPolicyRule,
     calendar_from_snapshot,
 )
+from .channels.email.models import EmailMessage  # noqa: E402,F401  (the e-mail channel's, cases/channels/email)
+from .channels.models import OutboundReply  # noqa: E402,F401  (the reply outbox, cases/channels)
