@@ -376,6 +376,8 @@ class CaseContext(models.Model):
         return f"Context of case {self.case_id} at {self.taken_at:%Y-%m-%d %H:%M}"
 
 
+from .channels.email.models import EmailMessage  # noqa: E402,F401  (the e-mail channel's, cases/channels/email)
+from .channels.models import OutboundReply  # noqa: E402,F401  (the reply outbox, cases/channels)
 from .sla.models import (  # noqa: E402,F401  (models of this app, kept in their own module)
     BusinessCalendar,
     Notification,
@@ -385,5 +387,3 @@ from .sla.models import (  # noqa: E402,F401  (models of this app, kept in their
     SLAPolicyRule,
     calendar_from_snapshot,
 )
-from .channels.email.models import EmailMessage  # noqa: E402,F401  (the e-mail channel's, cases/channels/email)
-from .channels.models import OutboundReply  # noqa: E402,F401  (the reply outbox, cases/channels)

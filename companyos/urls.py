@@ -28,6 +28,7 @@ urlpatterns = [
     path("search/", include("cases.search")),  # the top bar's search: cases.search.global_search
     path("cases/", include("cases.urls")),
     path("sla/", include("cases.sla.urls")),
+    path("inbound/email/", include("cases.channels.email.webhook_urls")),  # the ESP inbound webhook
     path("api/v1/", include("tenants.api_urls")),
     path("tenants/integrations/", include("tenants.integration_urls")),
     path("tenants/", include("tenants.urls")),

@@ -50,9 +50,7 @@ def on_change(interaction: Interaction) -> None:
     check = check_for(channel)
     if check is not None:
         check(interaction)
-    OutboundReply.objects.create(
-        interaction=interaction, case=case, channel=channel, send_after=interaction.created_at
-    )
+    OutboundReply.objects.create(interaction=interaction, case=case, channel=channel, send_after=interaction.created_at)
 
 
 def _lockable(qs):

@@ -43,7 +43,7 @@ from tenants.selectors import can_see_tenant
 
 from ... import services
 from ...choices import Status
-from ...errors import CaseError, CaseConflict, NotPermitted
+from ...errors import CaseConflict, CaseError, NotPermitted
 from ...models import Case
 from . import parsing
 from .models import EmailMessage

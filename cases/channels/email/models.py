@@ -57,9 +57,7 @@ class EmailMessage(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["message_id"], name="email_message_id_idx"),
-            models.Index(
-                fields=["-created_at"], name="email_unmatched_idx", condition=Q(state="unmatched")
-            ),
+            models.Index(fields=["-created_at"], name="email_unmatched_idx", condition=Q(state="unmatched")),
             models.Index(fields=["case", "direction", "created_at"], name="email_case_idx"),
         ]
         constraints = [

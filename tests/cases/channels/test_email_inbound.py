@@ -14,7 +14,6 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
-from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
@@ -191,7 +190,9 @@ def test_a_reply_to_a_case_waiting_on_the_customer_moves_it_back_to_in_progress(
     sent = _agent_reply(case, kari, body="Please send us the webhook logs.")
     services.case_transition(case_id=case.pk, to=Status.WAITING_ON_CUSTOMER, actor=kari, waiting_for=WaitingFor.LOGS)
     assert SLAClock.objects.get(case=case, kind="resolution").state == "paused"
-    receive(reply(in_reply_to=sent.message_id, subject="Re: logs", body="Logs attached.", message_id="<w1@acme.example>"))
+    receive(
+        reply(in_reply_to=sent.message_id, subject="Re: logs", body="Logs attached.", message_id="<w1@acme.example>")
+    )
     case.refresh_from_db()
     assert case.status == Status.IN_PROGRESS and case.waiting_for == ""
     assert SLAClock.objects.get(case=case, kind="resolution").state == "running"
@@ -455,8 +456,11 @@ Content-Transfer-Encoding: base64
 
 def test_attachments_pass_the_upload_rules_and_a_refused_one_is_named(jane):
     raw = _with_attachment("trace.json", b'{"ok": true}', "application/json")
-    raw = raw.replace(b"--mix--", b"--mix\r\nContent-Type: application/x-msdownload\r\nContent-Disposition: attachment; "
-                      b"filename=\"setup.exe\"\r\nContent-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA\r\n--mix--")
+    raw = raw.replace(
+        b"--mix--",
+        b"--mix\r\nContent-Type: application/x-msdownload\r\nContent-Disposition: attachment; "
+        b'filename="setup.exe"\r\nContent-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA\r\n--mix--',
+    )
     receive(raw)
     case = Case.objects.get()
     assert sorted(a.display_name for a in case.attachments.all()) == ["original-message.eml", "trace.json"]
@@ -510,7 +514,7 @@ MALFORMED = (
     b"Subject: =?utf-8?B?broken-base64?= half \xe9ncoded\r\n"
     b"Message-ID: <malformed@acme.example>\r\n"
     b"MIME-Version: 1.0\r\n"
-    b"Content-Type: multipart/mixed; boundary=\"never-closed\"\r\n"
+    b'Content-Type: multipart/mixed; boundary="never-closed"\r\n'
     b"\r\n"
     b"--never-closed\r\n"
     b"Content-Type: text/plain; charset=x-no-such-charset\r\n"

@@ -72,7 +72,9 @@ def smtp(settings):
 
 @pytest.fixture
 def jane():
-    return RequesterFactory(tenant=TenantFactory(name="Acme Corp", slug="acme"), name="Jane Doe", email="jane@acme.example")
+    return RequesterFactory(
+        tenant=TenantFactory(name="Acme Corp", slug="acme"), name="Jane Doe", email="jane@acme.example"
+    )
 
 
 @pytest.fixture
@@ -120,7 +122,10 @@ def test_a_public_reply_arrives_with_threading_headers_key_name_text_html_and_at
     assert text.startswith("We found it: a stuck queue.\nIt is drained now.") and "Kåri Nordmann" in text
     assert "<p>We found it: a stuck queue.<br>It is drained now.</p>" in html
     (attachment,) = list(message.iter_attachments())
-    assert attachment.get_filename() == "steps.txt" and attachment.get_content().replace("\r\n", "\n") == "1. open the console\n"
+    assert (
+        attachment.get_filename() == "steps.txt"
+        and attachment.get_content().replace("\r\n", "\n") == "1. open the console\n"
+    )
 
     reply_row = OutboundReply.objects.get()
     assert reply_row.status == "sent" and reply_row.external_id == sent_id and reply_row.attempts == 1
@@ -146,7 +151,9 @@ def test_the_customers_answer_to_our_reply_threads_back_and_the_next_reply_refer
     outbox.relay_replies()
     second = smtp.messages()[-1]
     assert second["In-Reply-To"] == "<m2.jane@mail.acme.example>"
-    assert second["References"] == f"<m1.jane@mail.acme.example> <{message_id_for(first.pk)}> <m2.jane@mail.acme.example>"
+    assert (
+        second["References"] == f"<m1.jane@mail.acme.example> <{message_id_for(first.pk)}> <m2.jane@mail.acme.example>"
+    )
 
 
 def test_a_reply_on_a_case_opened_in_the_console_threads_on_our_earlier_replies(smtp, jane, kari):
