@@ -234,8 +234,7 @@ def _without_attachments(raw: bytes) -> bytes:
 
 
 def _body(parsed: parsing.ParsedEmail, refused: list[str]) -> str:
-    # A forward is kept whole: what was forwarded is the point of it.
-    body = parsed.text.strip() if parsed.forwarded else parsing.strip_reply(parsed.text)
+    body = parsing.message_text(parsed)
     if not body:
         body = "(no text)"
     if refused:

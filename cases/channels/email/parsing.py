@@ -219,6 +219,12 @@ def strip_reply(text: str) -> str:
     return newest or text
 
 
+def message_text(parsed: ParsedEmail) -> str:
+    """What the sender wrote: the newest reply, except in a forward, which is kept whole (what was
+    forwarded is the point of it)."""
+    return parsed.text.strip() if parsed.forwarded else strip_reply(parsed.text)
+
+
 def _decoded_text(part: Message) -> str:
     try:
         content = part.get_content()

@@ -41,5 +41,5 @@ def preview(email: EmailMessage, limit: int = 600) -> Preview:
             parsed = parsing.parse(handle.read())
     except (OSError, ValueError):
         return Preview(email, "(the stored message could not be read)", [])
-    text = parsing.strip_reply(parsed.text)
+    text = parsing.message_text(parsed)
     return Preview(email, text[:limit] + ("…" if len(text) > limit else ""), [a.filename for a in parsed.attachments])
