@@ -89,7 +89,7 @@ def test_customer_mail_agent_reply_smtp_and_the_answer_on_the_same_case(page, li
             in_reply_to=our_id,
             references=f"<m1.jane@mail.acme.example> <{our_id}>",
             subject=sent["Subject"],
-            body="Confirmed, they arrive again. Thanks!\n\nOn Tue, Kari Nordmann wrote:\n> We restarted the webhook workers",
+            body="Confirmed, they arrive again. Thanks!\n\nOn Tue, Kari wrote:\n> We restarted the webhook workers",
             message_id="<m2.jane@mail.acme.example>",
         )
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(answer)))

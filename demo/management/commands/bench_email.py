@@ -20,6 +20,7 @@ Message-IDs carry a run tag, so every run receives N new messages.
 
 from __future__ import annotations
 
+import base64
 import random
 import shutil
 import tempfile
@@ -62,10 +63,9 @@ def answer(sender: str, message_id: str, parent: str, n: int, attachment: bool) 
     )
     extra = f"In-Reply-To: <{parent}>\r\nReferences: <{parent}>\r\n"
     if not attachment:
-        return (_headers(sender, "Re: Webhooks", message_id, extra + "Content-Type: text/plain\r\n") + "\r\n" + body).encode()
+        headers = _headers(sender, "Re: Webhooks", message_id, extra + "Content-Type: text/plain\r\n")
+        return (headers + "\r\n" + body).encode()
     log = "".join(f"2026-12-01T10:{i % 60:02d}:00Z POST /hook 502\n" for i in range(400)).encode()
-    import base64
-
     encoded = base64.encodebytes(log).decode().replace("\n", "\r\n")
     return (
         _headers(sender, "Re: Webhooks", message_id, extra + 'Content-Type: multipart/mixed; boundary="m"\r\n')
