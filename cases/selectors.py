@@ -80,7 +80,8 @@ def case_merges(case: Case) -> dict:
 
 
 def case_timeline(case: Case, *, only: str = "all", newest_first: bool = False) -> QuerySet[Interaction]:
-    qs = case.interactions.select_related("actor", "requester").prefetch_related(
+    # `outbound`: a public reply's row in the reply outbox (cases.channels), for its delivery state.
+    qs = case.interactions.select_related("actor", "requester", "outbound").prefetch_related(
         Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
     )
     if only == "public":

@@ -50,6 +50,7 @@ from .models import EmailMessage
 
 log = logging.getLogger(__name__)
 State = EmailMessage.State
+PREVIEW = 600  # characters of an unmatched message shown on its queue page
 
 
 @dataclass
@@ -137,7 +138,17 @@ def _receive(raw: bytes, parsed: parsing.ParsedEmail, source: str) -> Outcome:
         return _outcome(email)
     case, requester, reason = route(parsed)
     if requester is None:
-        email = _record(raw, parsed, source, State.UNMATCHED, reason, case=case)
+        text = parsing.message_text(parsed)
+        email = _record(
+            raw,
+            parsed,
+            source,
+            State.UNMATCHED,
+            reason,
+            case=case,
+            preview=text[:PREVIEW] + ("…" if len(text) > PREVIEW else ""),
+            attachment_names=[a.filename[:200] for a in parsed.attachments[:50]],
+        )
         email.raw.save(f"{email.pk}.eml", ContentFile(raw), save=True)
         return _outcome(email)
     email = _record(raw, parsed, source, State.ACCEPTED, reason)

@@ -41,6 +41,10 @@ class EmailMessage(models.Model):
     to = models.TextField(blank=True)
     subject = models.CharField(max_length=500, blank=True)
     size = models.PositiveBigIntegerField(default=0)
+    # For the unmatched queue's page: what the sender wrote (cut) and the attachments' names, taken
+    # when the message arrived, so the page never re-reads the (possibly 40 MB) raw copy.
+    preview = models.TextField(blank=True)
+    attachment_names = models.JSONField(default=list, blank=True)
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="emails")
     interaction = models.ForeignKey(
         "cases.Interaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"

@@ -27,7 +27,7 @@ from tenants.services import requester_create
 from ...errors import CaseError
 from . import inbound
 from .models import EmailMessage
-from .selectors import preview, sees_unmatched, unmatched_for
+from .selectors import sees_unmatched, unmatched_for
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +83,8 @@ def _queue_or_404(request):
 def unmatched_list(request):
     queue = _queue_or_404(request)
     page = Paginator(queue.order_by("-created_at", "-id"), 25).get_page(request.GET.get("page"))
-    rows = [preview(email) for email in page]
-    audit.log_list_access(EmailMessage, [r.email.pk for r in rows], view="unmatched mail")
+    rows = list(page)
+    audit.log_list_access(EmailMessage, [email.pk for email in rows], view="unmatched mail")
     tenants = list(tenant_visible_to(request.user).order_by("name"))
     return render(request, "cases/email/unmatched.html", {"page": page, "rows": rows, "tenants": tenants})
 

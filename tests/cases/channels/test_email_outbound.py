@@ -297,3 +297,15 @@ def test_the_same_reply_on_a_case_without_the_tag_goes_out(smtp, jane, kari):
 )
 def test_detail_requests(text, asks):
     assert bool(security.detail_requests(text)) is asks
+
+
+def test_the_case_page_shows_each_replys_delivery(smtp, jane, kari):
+    from tests.conftest import login
+
+    case = _emailed_case(jane)
+    services.case_reply(case_id=case.pk, actor=kari, body="First.", public=True)
+    client = login(kari)
+    assert 'data-delivery="pending"' in client.get(f"/cases/{case.key}/").content.decode()
+    outbox.relay_replies()
+    page = client.get(f"/cases/{case.key}/").content.decode()
+    assert 'data-delivery="sent"' in page and "email · sent" in page
