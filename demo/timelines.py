@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.choices import Status
-from cases.models import Case, Interaction, Tag
+from cases.models import Case, Interaction, OutboundReply, Tag
 
 from .planning import CasePlan, plan_case
 from .world import Out, World, _quiet
@@ -205,6 +205,14 @@ def _backdate(made: list[tuple[int, CasePlan]]) -> None:
             item.created_at = at
             changed.append(item)
     Interaction.objects.bulk_update(changed, ["created_at"], batch_size=500)
+    # The replies went out when they "happened": their reply-outbox rows are sent, not queued (a beat
+    # would otherwise e-mail the demo's contacts weeks of history now).
+    when = {item.pk: item.created_at for item in changed}
+    sent = list(OutboundReply.objects.filter(case_id__in=by_case, sent_at__isnull=True))
+    for reply in sent:
+        reply.sent_at = reply.send_after = reply.created_at = when.get(reply.interaction_id, reply.created_at)
+        reply.external_id = "demo"
+    OutboundReply.objects.bulk_update(sent, ["sent_at", "send_after", "created_at", "external_id"], batch_size=500)
 
 
 def _write_direct(plans: list[CasePlan]) -> None:
