@@ -5,7 +5,7 @@ MTA pipe (a Postfix alias, see README "E-mail channel").
 
 Exit status, as sendmail's `sysexits.h` says an MTA reads it: 0 when the message was taken (a case,
 a message on a case, the unmatched queue, or recorded and ignored/rejected: no bounce, no loop);
-75 (EX_TEMPFAIL) when it could not be taken now (the database is down), so the MTA keeps it and
+75 (EX_TEMPFAIL) when it could not be taken now (the database or storage is down), so the MTA keeps it and
 retries; 65 (EX_DATAERR) for empty input.
 """
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             sys.exit(EX_DATAERR)
         try:
             outcome = inbound.receive(raw, source=source[:20])
-        except DatabaseError as error:
+        except (DatabaseError, OSError) as error:  # the database or the attachment storage is down
             self.stderr.write(f"receive_email: try again later: {error}")
             sys.exit(EX_TEMPFAIL)
         self.stdout.write(str(outcome))

@@ -610,3 +610,31 @@ def test_case_key_in_subject(subject, key):
 )
 def test_clean_subject(subject, clean):
     assert parsing.clean_subject(subject, "CS") == clean
+
+
+def test_the_same_message_delivered_twice_at_once_is_one_case(jane, monkeypatch):
+    """Both deliveries pass the look-up before either has written; the unique Message-ID decides."""
+    real = inbound._existing
+    calls = []
+
+    def racing(message_id):
+        calls.append(message_id)
+        if len(calls) == 1:  # the second delivery's look-up ran before the first committed
+            return None
+        return real(message_id)
+
+    receive(plain())
+    monkeypatch.setattr(inbound, "_existing", racing)
+    again = receive(plain())
+    assert again.duplicate and Case.objects.count() == 1 and EmailMessage.objects.count() == 1
+
+
+def test_the_follow_up_and_the_closed_case_link_each_other_on_their_pages(jane, kari, settings):
+    from tests.conftest import login
+
+    case = _closed_case(jane, days_ago=30)
+    outcome = receive(plain(subject=f"Re: [{case.key}]", message_id="<r3@acme.example>", body="Again."))
+    client = login(kari)
+    assert f'href="/cases/{outcome.case_key}/" data-follow-up' in client.get(f"/cases/{case.key}/").content.decode()
+    page = client.get(f"/cases/{outcome.case_key}/").content.decode()
+    assert f'href="/cases/{case.key}/" data-follow-up-of' in page
