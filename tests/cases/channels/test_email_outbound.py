@@ -309,3 +309,15 @@ def test_the_case_page_shows_each_replys_delivery(smtp, jane, kari):
     outbox.relay_replies()
     page = client.get(f"/cases/{case.key}/").content.decode()
     assert 'data-delivery="sent"' in page and "email · sent" in page
+
+
+def test_beat_runs_the_relay_task_every_few_seconds(smtp, jane, kari, settings):
+    from cases.tasks import relay_replies_task
+    from companyos.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["relay-replies"]
+    assert entry["task"] == "cases.tasks.relay_replies_task" and entry["schedule"] <= 15
+    assert entry["task"] in app.tasks
+    case = _emailed_case(jane)
+    services.case_reply(case_id=case.pk, actor=kari, body="Fixed.", public=True)
+    assert relay_replies_task.delay().get() == 1 and len(smtp.envelopes) == 1
