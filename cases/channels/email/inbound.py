@@ -134,7 +134,10 @@ def _receive(raw: bytes, parsed: parsing.ParsedEmail, source: str) -> Outcome:
         email = _record(raw, parsed, source, State.REJECTED, f"no readable sender address{defects}")
         return _outcome(email)
     if parsed.auto:
-        email = _record(raw, parsed, source, State.IGNORED, f"sent by a machine: {parsed.auto}")
+        reason, case = f"sent by a machine: {parsed.auto}", _bounced_reply(parsed)
+        if case is not None:
+            reason = f"bounce of our reply on {case.key}: {parsed.bounce.status or 'failed'}"
+        email = _record(raw, parsed, source, State.IGNORED, reason, case=case)
         return _outcome(email)
     case, requester, reason = route(parsed)
     if requester is None:
@@ -153,6 +156,41 @@ def _receive(raw: bytes, parsed: parsing.ParsedEmail, source: str) -> Outcome:
         return _outcome(email)
     email = _record(raw, parsed, source, State.ACCEPTED, reason)
     return deliver(email, raw, parsed, requester=requester, case=case)
+
+
+def _bounced_reply(parsed: parsing.ParsedEmail) -> Case | None:
+    """A delivery report on one of our replies: the case's timeline says the reply did not arrive
+    (a system entry; the report itself never becomes a customer message). None for other mail."""
+    bounce = parsed.bounce
+    if bounce is None or not bounce.original_message_id or bounce.action.lower() in ("delayed", "delivered", "relayed"):
+        return None
+    sent = (
+        EmailMessage.objects.filter(direction=EmailMessage.Direction.OUTBOUND, message_id=bounce.original_message_id)
+        .select_related("case")
+        .first()
+    )
+    if sent is None or sent.case is None:
+        return None
+    who = bounce.recipient or "the recipient"
+    services.record_system_entries(
+        [
+            {
+                "case_id": sent.case_id,
+                "created_at": timezone.now(),
+                "body": f"The e-mail reply did not reach {who}: {bounce.status or 'failed'} "
+                f"{bounce.diagnostic}".strip(),
+                "data": {
+                    "bounce": {
+                        "interaction": sent.interaction_id,
+                        "recipient": bounce.recipient,
+                        "status": bounce.status,
+                        "diagnostic": bounce.diagnostic,
+                    }
+                },
+            }
+        ]
+    )
+    return sent.case
 
 
 def route(parsed: parsing.ParsedEmail) -> tuple[Case | None, Requester | None, str]:

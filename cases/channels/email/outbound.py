@@ -82,7 +82,7 @@ def build(interaction: Interaction) -> EmailMultiAlternatives:
     requester = case.requester
     agent = _agent_name(interaction)
     in_reply_to, references = _thread(case)
-    subject = f"{'Re: ' if in_reply_to else ''}{case.subject} [{case.key}]"
+    subject = f"{'Re: ' if in_reply_to else ''}{' '.join(case.subject.split())} [{case.key}]"  # one line
     context = {
         "case": case,
         "body": interaction.body,

@@ -34,6 +34,18 @@ class Attachment:
 
 
 @dataclass
+class Bounce:
+    """What a delivery status notification says: the Message-ID of the message it reports on (from
+    its returned headers), the recipient, the status code and the server's diagnostic."""
+
+    original_message_id: str = ""
+    recipient: str = ""
+    status: str = ""
+    diagnostic: str = ""
+    action: str = ""
+
+
+@dataclass
 class ParsedEmail:
     message_id: str = ""
     in_reply_to: str = ""
@@ -47,6 +59,7 @@ class ParsedEmail:
     attachments: list[Attachment] = field(default_factory=list)
     auto: str = ""  # why a machine sent it (auto-reply, bounce, bulk), "" for a person
     defects: list[str] = field(default_factory=list)
+    bounce: Bounce | None = None  # a delivery report (DSN, RFC 3464): which message failed, for whom
 
     @property
     def thread_ids(self) -> list[str]:
@@ -284,6 +297,10 @@ def parse(raw: bytes, *, own_addresses: frozenset[str] = frozenset()) -> ParsedE
     parsed.to = [addr for _, addr in getaddresses([_header(msg, "To"), _header(msg, "Cc")]) if addr]
     parsed.subject = _header(msg, "Subject")[:500]
     parsed.auto = auto_reason(msg, from_address=parsed.from_address, own_addresses=own_addresses)
+    try:
+        parsed.bounce = bounce_of(msg)
+    except Exception:  # noqa: BLE001 — a report we cannot read is still an ignored machine message
+        parsed.bounce = None
 
     text_part = html_part = None
     attachments = []
@@ -303,6 +320,35 @@ def parse(raw: bytes, *, own_addresses: frozenset[str] = frozenset()) -> ParsedE
         parsed.text = html_to_text(parsed.html)
     parsed.attachments = [_attachment_of(part, n) for n, part in enumerate(attachments, start=1)]
     return parsed
+
+
+_FIELD = re.compile(r"^([A-Za-z-]+):[ \t]*(.*(?:\r?\n[ \t]+.*)*)", re.M)
+
+
+def bounce_of(msg: Message) -> Bounce | None:
+    """The delivery report in a `multipart/report; report-type=delivery-status` message, if any."""
+    if msg.get_content_type() != "multipart/report":
+        return None
+    bounce = Bounce()
+    for part in msg.walk():
+        ctype = part.get_content_type()
+        if ctype == "message/delivery-status":
+            text = "\n".join(
+                block.as_string() if isinstance(block, Message) else str(block) for block in part.get_payload() or []
+            )
+            fields = {name.lower(): " ".join(value.split()) for name, value in _FIELD.findall(text)}
+            bounce.recipient = fields.get("final-recipient", "").split(";")[-1].strip()[:320]
+            bounce.status = fields.get("status", "")[:20]
+            bounce.action = fields.get("action", "")[:20]
+            bounce.diagnostic = fields.get("diagnostic-code", "").split(";", 1)[-1].strip()[:500]
+        elif ctype in ("message/rfc822", "text/rfc822-headers") and not bounce.original_message_id:
+            inner = part.get_payload()
+            inner = inner[0] if isinstance(inner, list) and inner else inner
+            headers = inner.as_string() if isinstance(inner, Message) else _decoded_text(part)
+            match = re.search(r"^Message-ID:\s*<([^<>\s]+)>", headers, re.I | re.M)
+            if match:
+                bounce.original_message_id = match.group(1)[:998]
+    return bounce
 
 
 def _sender(msg: Message) -> tuple[str, str]:

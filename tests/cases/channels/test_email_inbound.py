@@ -638,3 +638,59 @@ def test_the_follow_up_and_the_closed_case_link_each_other_on_their_pages(jane, 
     assert f'href="/cases/{outcome.case_key}/" data-follow-up' in client.get(f"/cases/{case.key}/").content.decode()
     page = client.get(f"/cases/{outcome.case_key}/").content.decode()
     assert f'href="/cases/{case.key}/" data-follow-up-of' in page
+
+
+def _dsn_for(message_id: str) -> bytes:
+    return crlf(
+        f"""Return-Path: <>
+From: Mail Delivery System <MAILER-DAEMON@mx.acme.example>
+To: support@companyos.example
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <dsn.{message_id[:8]}@mx.acme.example>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="dsn"
+
+--dsn
+Content-Type: text/plain
+
+Your message could not be delivered.
+
+--dsn
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.acme.example
+
+Final-Recipient: rfc822; jane@acme.example
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 <jane@acme.example>: Recipient address rejected: User unknown
+
+--dsn
+Content-Type: text/rfc822-headers
+
+From: Kari (CompanyOS Support) <support@companyos.example>
+To: Jane Doe <jane@acme.example>
+Subject: Re: Webhooks stopped firing [CS-1]
+Message-ID: <{message_id}>
+
+--dsn--
+"""
+    )
+
+
+def test_a_bounce_of_our_reply_is_named_on_its_case_and_is_no_customer_message(jane, kari):
+    receive(plain())
+    case = Case.objects.get()
+    sent = _agent_reply(case, kari)
+    outcome = receive(_dsn_for(sent.message_id))
+    assert outcome.state == "ignored" and outcome.case_key == case.key and "bounce of our reply" in outcome.reason
+    entry = case.interactions.get(data__bounce__status="5.1.1")
+    assert entry.kind == Interaction.Kind.AUTOMATION and not entry.public
+    assert "did not reach jane@acme.example: 5.1.1 550 5.1.1" in entry.body and "User unknown" in entry.body
+    assert case.interactions.filter(kind=Interaction.Kind.INBOUND).count() == 1
+
+
+def test_a_bounce_of_a_message_we_never_sent_touches_no_case(jane):
+    receive(plain())
+    assert receive(_dsn_for("not-ours@elsewhere.example")).case_key == ""
+    assert not Interaction.objects.filter(data__has_key="bounce").exists()
