@@ -103,7 +103,7 @@ def build(interaction: Interaction) -> EmailMultiAlternatives:
     cc = list(case.followers.exclude(email="").exclude(email__iexact=requester.email).values_list("email", flat=True))
     message = EmailMultiAlternatives(
         subject=subject,
-        body=render_to_string("cases/email/reply.txt", context),
+        body=render_to_string("cases/email/reply.email.txt", context),
         from_email=formataddr((f"{agent} ({settings.SUPPORT_EMAIL_NAME})", support_address())),
         to=[formataddr((requester.name, requester.email))],
         cc=cc,
@@ -111,7 +111,7 @@ def build(interaction: Interaction) -> EmailMultiAlternatives:
         headers=headers,
         connection=get_connection(),
     )
-    message.attach_alternative(render_to_string("cases/email/reply.html", context), "text/html")
+    message.attach_alternative(render_to_string("cases/email/reply.email.html", context), "text/html")
     for attachment in interaction.attachments.all():
         with attachment.file.open("rb") as handle:
             message.attach(attachment.download_name, handle.read(), attachment.content_type)
