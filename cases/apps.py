@@ -24,7 +24,15 @@ class CasesConfig(AppConfig):
         auditlog.register(
             Case,
             m2m_fields={"tags", "followers", "affected_resources"},
-            exclude_fields=["version", "sla_due_at", "sla_risk_at", "sla_clock", "sla_paused", "sla_snapshot"],
+            exclude_fields=[
+                "version",
+                "sla_due_at",
+                "sla_risk_at",
+                "sla_clock",
+                "sla_paused",
+                "sla_snapshot",
+                "search_doc",
+            ],
             mask_fields=["description"],  # the customer's message: recorded as changed-with-a-hash
             mask_callable=PERSONAL_MASK,
         )

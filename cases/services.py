@@ -203,7 +203,7 @@ def case_create(
     for upload in files:
         validate_upload(upload)
     now = timezone.now()
-    case = Case.objects.create(
+    case = Case(
         tenant=tenant,
         requester=requester,
         subject=subject,
@@ -220,13 +220,14 @@ def case_create(
         updated_at=now,
         status_changed_at=now,
     )
+    # The policy snapshot and SLA summary go in with the row (one INSERT), the first clock right after.
+    impact = clocks.on_create(case, now)
+    case.save(force_insert=True)
+    clocks.save_pending(case, impact)
     if tags:
         case.tags.set(_tags(tags))
     if affected_resources:
         case.affected_resources.set(affected_resources)
-    impact = clocks.on_create(case, now)
-    if impact.fields:  # the policy snapshot and SLA summary: the row was just created, so no version bump
-        case.save(update_fields=list(impact.fields))
     opening = _timeline(
         case,
         Interaction.Kind.INBOUND,

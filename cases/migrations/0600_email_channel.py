@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0500_case_classification_and_waiting'),
+        ('cases', '0550_case_search'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
