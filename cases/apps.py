@@ -52,6 +52,14 @@ class CasesConfig(AppConfig):
         auditlog.register(SLAPolicyRule)
         auditlog.register(BusinessCalendar)
 
+        from . import changes
+        from .channels import email, outbox
+
+        # The reply outbox: a row per public reply on a channel with a sender, in the reply's transaction.
+        changes.register_change_listener(outbox.on_change)
+        email.register()  # the e-mail channel's reply sender and reply check
+        auditlog.register(email.models.EmailMessage, exclude_fields=["raw"])
+
         from . import tenant_panels
 
         tenant_panels.register()  # the tenant list's case counts, the console's Cases panel, the SLA policy in force

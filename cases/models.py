@@ -405,6 +405,8 @@ from .channels.zendesk.models import (  # noqa: E402,F401,E501
     ZendeskSyncState,
     ZendeskWebhookEvent,
 )
+from .channels.email.models import EmailMessage  # noqa: E402,F401  (the e-mail channel's, cases/channels/email)
+from .channels.models import OutboundReply  # noqa: E402,F401  (the reply outbox, cases/channels)
 from .sla.models import (  # noqa: E402,F401  (models of this app, kept in their own module)
     BusinessCalendar,
     Notification,

@@ -128,8 +128,9 @@ def case_timeline(
 ) -> QuerySet[Interaction] | list[Interaction]:
     """The case's timeline, each entry with its attachments: prefetched, or, given the case's
     `attachments` (the page reads them anyway, `case_attachments`), handed out from that list
-    without another query."""
-    qs = case.interactions.select_related("actor", "requester")
+    without another query. `outbound`: a public reply's row in the reply outbox (cases.channels),
+    for its delivery state, in the same query."""
+    qs = case.interactions.select_related("actor", "requester", "outbound")
     if attachments is None:
         qs = qs.prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
     if only == "public":

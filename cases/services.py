@@ -181,12 +181,15 @@ def case_create(
     affected_resources: list[Resource] | tuple[Resource, ...] = (),
     unclassified: list[str] | tuple[str, ...] = (),
     channel_data: dict | None = None,
+    files: list[UploadedFile] | None = None,
+    data: dict | None = None,
 ) -> Case:
     """Open a case. `affected_resources` are the tenant's resources the intake named (seed 004's
     "impacted components"); `unclassified` the classification fields the person left unset (their
     stored value is the default, which the priority suggestion then ignores and resolving refuses);
     `channel_data` what the channel knows of the message (Slack: workspace, channel, user, message
-    ts, staffed hours), kept on the opening timeline entry."""
+    ts, staffed hours), kept on the opening timeline entry. `files` are attached to the opening
+    message; `data` is added to its timeline entry (a channel's facts, e.g. the e-mail's Message-ID)."""
     if actor is not None and not _sees(actor, tenant.pk):
         raise NotPermitted("You cannot open cases for that tenant.")
     if requester.tenant_id != tenant.pk:
@@ -198,6 +201,9 @@ def case_create(
     unknown = set(unclassified) - set(REQUIRED_TO_RESOLVE)
     if unknown:
         raise CaseError(f"Cannot leave {', '.join(sorted(unknown))} unset.")
+    files = files or []
+    for upload in files:
+        validate_upload(upload)
     now = timezone.now()
     case = Case(
         tenant=tenant,
@@ -224,7 +230,7 @@ def case_create(
         case.tags.set(_tags(tags))
     if affected_resources:
         case.affected_resources.set(affected_resources)
-    _timeline(
+    opening = _timeline(
         case,
         Interaction.Kind.INBOUND,
         actor=actor,
@@ -239,8 +245,11 @@ def case_create(
             "entitlement_flags": triage.entitlement_flags(tenant.entitlements, channel=channel),
             **({"resources": _resource_names(affected_resources)} if affected_resources else {}),
             **({"channel_data": channel_data} if channel_data else {}),
+            **(data or {}),
         },
     )
+    for upload in files:
+        _store_attachment(case, upload, actor=actor, interaction=opening, now=now)
     case_id = case.pk
     transaction.on_commit(lambda: _enrich_later(case_id))
     return case
@@ -372,6 +381,55 @@ def case_reply(*, case_id: int, actor, body: str, public: bool, files: list[Uplo
     )
     for upload in files:
         _store_attachment(case, upload, actor=actor, interaction=interaction, now=now)
+    return interaction
+
+
+@_atomic
+def case_customer_message(
+    *,
+    case_id: int,
+    requester: Requester,
+    body: str,
+    channel: str,
+    data: dict | None = None,
+    files: list[UploadedFile] | None = None,
+    reopen: bool = False,
+) -> Interaction:
+    """A customer's message on an existing case (an e-mail reply, a Slack thread reply): a public
+    INBOUND entry with the requester and no actor. A case waiting on the customer goes back to in
+    progress (its resolution clock resumes); a resolved or closed one is reopened when `reopen`
+    (the channel decided it is within its reopen window), else refused. The moves are
+    `case_transition`'s, done as the system user, in this transaction."""
+    files = files or []
+    for upload in files:
+        validate_upload(upload)
+    system = roles.system_user()
+    case = _lock(case_id, system)
+    if requester.tenant_id != case.tenant_id:
+        raise CaseError(f"{requester} is not a contact of {case.tenant}.")
+    how = f"the customer wrote by {channel}"
+    if case.status in (Status.RESOLVED, Status.CLOSED):
+        if not reopen:
+            raise CaseError(f"{case.key} is {Status(case.status).label}: a message cannot be added to it.")
+        case_transition(case_id=case.pk, to=Status.IN_PROGRESS, actor=system, reason=f"Reopened: {how}.")
+    elif case.status == Status.WAITING_ON_CUSTOMER:
+        case_transition(case_id=case.pk, to=Status.IN_PROGRESS, actor=system, reason=f"Resumed: {how}.")
+    case = _lock(case_id, system)  # the moves above saved a newer version
+    now = timezone.now()
+    _touch(case, now)
+    interaction = _timeline(
+        case,
+        Interaction.Kind.INBOUND,
+        actor=None,
+        now=now,
+        public=True,
+        requester=requester,
+        channel=channel,
+        body=(body or "").strip(),
+        data=data or {},
+    )
+    for upload in files:
+        _store_attachment(case, upload, actor=None, interaction=interaction, now=now)
     return interaction
 
 

@@ -9,6 +9,7 @@ from celery import shared_task
 from companyos import roles
 
 from . import services
+from .channels.outbox import relay_replies
 from .channels.zendesk import tasks as zendesk_tasks  # noqa: F401  (registers the Zendesk sync's tasks with the worker)
 from .selectors import case_exists
 from .sla.sweep import send_pending_notifications, sla_sweep
@@ -35,3 +36,9 @@ def enrich_case_task(case_id: int):
     newer snapshot, which is what a refresh does."""
     if case_exists(case_id):
         services.case_capture_context(case_id=case_id, actor=roles.system_user())
+
+
+@shared_task(ignore_result=True)
+def relay_replies_task():
+    """The reply outbox (cases.channels.outbox): public replies out through their case's channel."""
+    return relay_replies()

@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from . import views, views_merge, views_phone, views_presence
+from .channels.email import views as email_views
 
 app_name = "cases"
 
@@ -19,6 +20,9 @@ urlpatterns = [
     path("views/counts/", views.saved_view_counts, name="view_counts"),
     path("views/<id:pk>/delete/", views.saved_view_delete, name="view_delete"),
     path("attachments/<id:pk>/", views.attachment_download, name="attachment"),
+    path("email/unmatched/", email_views.unmatched_list, name="email_unmatched"),
+    path("email/unmatched/<id:pk>/assign/", email_views.unmatched_assign, name="email_assign"),
+    path("email/unmatched/<id:pk>/discard/", email_views.unmatched_discard, name="email_discard"),
     re_path(rf"^{KEY}/$", views.case_detail, name="detail"),
     re_path(rf"^{KEY}/audit/$", views.case_audit, name="audit"),
     re_path(rf"^{KEY}/audit/export\.csv$", views.case_audit_export, name="audit_export"),

@@ -205,6 +205,7 @@ ATTACHMENT_ALLOWED_TYPES = {
     ".gif": "image/gif",
     ".zip": "application/zip",
     ".har": "application/json",
+    ".eml": "message/rfc822",  # an e-mail: the original of every inbound message is kept as one
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -241,6 +242,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # The SLA sweep re-derives everything from the clocks' due times in PostgreSQL (cases.escalation).
     "sla-sweep": {"task": "cases.tasks.sla_sweep_task", "schedule": 15.0},
     "send-notifications": {"task": "cases.tasks.send_notifications_task", "schedule": 15.0},
+    # The reply outbox (cases.channels.outbox): public replies out through their case's channel.
+    "relay-replies": {"task": "cases.tasks.relay_replies_task", "schedule": 5.0},
     "telemetry-retention": {"task": "tenants.tasks.purge_telemetry_task", "schedule": 3600.0},
     # The audit trail (companyos.audit_trail): seal closed hours, keep months of partitions ahead,
     # verify the whole trail daily (alerting the ADMINS), archive partitions past retention.
@@ -380,6 +383,20 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 30
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))  # the file backend's folder
+
+# The e-mail channel (cases.channels.email; README "E-mail channel").
+SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", DEFAULT_FROM_EMAIL)  # customers write here; replies come from it
+SUPPORT_EMAIL_NAME = os.environ.get("SUPPORT_EMAIL_NAME", "CompanyOS Support")  # after the agent's name in From
+SUPPORT_REPLY_TO = os.environ.get("SUPPORT_REPLY_TO", "")  # Reply-To of our replies; empty: SUPPORT_EMAIL
+EMAIL_MESSAGE_ID_DOMAIN = os.environ.get("EMAIL_MESSAGE_ID_DOMAIN", SUPPORT_EMAIL.rpartition("@")[2] or "localhost")
+# A customer's e-mail on a resolved or closed case reopens it within this many days of closing,
+# later it opens a follow-up case linked to it.
+EMAIL_REOPEN_WINDOW_DAYS = int(os.environ.get("EMAIL_REOPEN_WINDOW_DAYS", "14"))
+REPLY_MAX_ATTEMPTS = int(os.environ.get("REPLY_MAX_ATTEMPTS", "8"))  # outbox tries before a reply is marked failed
+# The ESP inbound webhook (django-anymail's Mailgun inbound, at /inbound/email/mailgun/): the
+# signing key Mailgun shows under Webhooks; requests older than the window are refused (replays).
+ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY", "")}
+EMAIL_WEBHOOK_MAX_AGE = int(os.environ.get("EMAIL_WEBHOOK_MAX_AGE", "300"))  # seconds
 
 LOGGING = {
     "version": 1,

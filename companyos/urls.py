@@ -29,6 +29,7 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("sla/", include("cases.sla.urls")),
     path("api/slack/", include("cases.channels.slack.urls")),  # Slack's signed requests (issue 11)
+    path("inbound/email/", include("cases.channels.email.webhook_urls")),  # the ESP inbound webhook
     path("api/v1/", include("tenants.api_urls")),
     path("api/zendesk/webhook/", include("cases.channels.zendesk.urls_webhook")),  # signed, no session
     path("zendesk/", include("cases.channels.zendesk.urls")),

@@ -4,7 +4,11 @@ Map (each module owns its own models, services and tasks; the case row and timel
 written only by `cases.services`):
 
 - `outbound`  the registry of reply senders: a public reply leaves through the channel the case
-              came in on (`register_reply_sender(channel, sender)`, `sender_for(channel)`).
+              came in on (`register_reply_sender(channel, sender)`, `sender_for(channel)`), and of
+              reply checks (`register_reply_check`: refuse a reply inside its transaction).
+- `outbox`    the reply outbox: the change listener that queues a row per public reply on a channel
+              with a sender, and the beat-swept relay (lease, retries, backoff, failed state).
+- `models`    `OutboundReply`, the outbox row.
 - `email`     inbound e-mail (MTA pipe and ESP webhook → one service), threading, reply parsing,
               outbound e-mail with threading headers, through an outbox.
 - `slack`     incoming-webhook notifications, the slash command, message actions, thread replies.

@@ -30,3 +30,17 @@ def sender_for(channel: str) -> Callable | None:
 class PermanentFailure(Exception):
     """Raised by a sender for a failure no retry can fix (the address is refused, the thread is
     gone): the outbox marks the reply failed at once instead of retrying."""
+
+
+_checks: dict[str, Callable] = {}
+
+
+def register_reply_check(channel: str, check: Callable) -> None:
+    """`check(interaction)` runs inside the transaction that writes a public reply on a case of
+    `channel`, before anything is queued; it raises `cases.errors.CaseError` to refuse the reply
+    (the e-mail channel's: no request for details on a security case, seed 002)."""
+    _checks[str(channel)] = check
+
+
+def check_for(channel: str) -> Callable | None:
+    return _checks.get(str(channel))

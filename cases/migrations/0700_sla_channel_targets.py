@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0550_case_search'),
+        ('cases', '0600_email_channel'),
     ]
 
     operations = [

@@ -74,6 +74,8 @@ INLINE = [
 def test_no_template_has_what_the_policy_blocks():
     found = []
     for path in sorted(TEMPLATES.rglob("*.html")):
+        if path.name.endswith(".email.html"):
+            continue  # an e-mail body (cases.channels.email): read by mail clients, never served under the CSP
         text = path.read_text()
         for pattern, what in INLINE:
             for match in pattern.finditer(text):

@@ -135,6 +135,11 @@ POSTS = {
     # Slack's signed requests (issue 11): unsigned posts are refused with 401.
     "slack:commands": lambda w: ("/api/slack/commands/", None),
     "slack:interactivity": lambda w: ("/api/slack/interactivity/", None),
+    "cases:email_assign": lambda w: (f"/cases/email/unmatched/{w['email'].pk}/assign/", "/cases/email/unmatched/"),
+    "cases:email_discard": lambda w: (f"/cases/email/unmatched/{w['email'].pk}/discard/", None),
+    # The ESP webhook: unsigned posts, so every one is refused (400) or, without a key, 404.
+    "email_inbound:mailgun": lambda w: ("/inbound/email/mailgun/", None),
+    "email_inbound:mailgun_mime": lambda w: ("/inbound/email/mailgun/mime/", None),
 }
 JSON_POSTS = {
     "api:telemetry_kind": lambda w: "/api/v1/telemetry/slis/",
@@ -163,6 +168,7 @@ READ_ONLY = {
     "tenants:console": lambda w: "/tenants/acme/",
     "tenants:panel": lambda w: "/tenants/acme/panels/health/",
     "zendesk:changes": lambda w: "/zendesk/changes/",
+    "cases:email_unmatched": lambda w: "/cases/email/unmatched/",
 }
 ROLES = ["agent", "manager", "admin"]
 
@@ -182,7 +188,17 @@ def world(tenant_a, agent, manager, admin_user):
         "integration": integration,
         "token": token,
         "users": {"agent": agent, "manager": manager, "admin": admin_user},
+        "email": _unmatched_email(),
     }
+
+
+def _unmatched_email():
+    from cases.channels.email import inbound
+    from cases.models import EmailMessage
+
+    raw = b"From: Stranger <who@nowhere.example>\r\nTo: support@companyos.example\r\nSubject: Hello\r\n"
+    raw += b"Message-ID: <sweep@nowhere.example>\r\n\r\nWho handles this?\r\n"
+    return EmailMessage.objects.get(pk=inbound.receive(raw, source="mta").email_id)
 
 
 def client_for(user) -> Client:
