@@ -180,10 +180,13 @@ def case_create(
     tags: list[str] | tuple[str, ...] = (),
     affected_resources: list[Resource] | tuple[Resource, ...] = (),
     unclassified: list[str] | tuple[str, ...] = (),
+    evidence: dict | None = None,
 ) -> Case:
     """Open a case. `affected_resources` are the tenant's resources the intake named (seed 004's
     "impacted components"); `unclassified` the classification fields the person left unset (their
-    stored value is the default, which the priority suggestion then ignores and resolving refuses)."""
+    stored value is the default, which the priority suggestion then ignores and resolving refuses);
+    `evidence` what the reporter's product sent along (error ids, trace links: the API, the CLI), kept
+    on the first timeline entry."""
     if actor is not None and not _sees(actor, tenant.pk):
         raise NotPermitted("You cannot open cases for that tenant.")
     if requester.tenant_id != tenant.pk:
@@ -234,6 +237,7 @@ def case_create(
             "sla": impact.notes,
             "entitlement_flags": triage.entitlement_flags(tenant.entitlements, channel=channel),
             **({"resources": _resource_names(affected_resources)} if affected_resources else {}),
+            **({"evidence": evidence} if evidence else {}),
         },
     )
     case_id = case.pk

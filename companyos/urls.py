@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from . import views
 from .access import audit_exempt
@@ -29,6 +30,29 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("sla/", include("cases.sla.urls")),
     path("api/v1/", include("tenants.api_urls")),
+    path("api/v1/", include("cases.api.urls")),
+    # The REST API's OpenAPI 3.1 schema and its docs (Swagger UI and Redoc from our static files).
+    path(
+        "api/schema/",
+        audit_exempt(reason="the API's OpenAPI schema: no case or tenant data")(
+            SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[])
+        ),
+        name="api_schema",
+    ),
+    path(
+        "api/docs/",
+        audit_exempt(reason="the API's docs page: no case or tenant data")(
+            SpectacularSwaggerSplitView.as_view(url_name="api_schema", authentication_classes=[], permission_classes=[])
+        ),
+        name="api_docs",
+    ),
+    path(
+        "api/redoc/",
+        audit_exempt(reason="the API's reference page: no case or tenant data")(
+            SpectacularRedocView.as_view(url_name="api_schema", authentication_classes=[], permission_classes=[])
+        ),
+        name="api_redoc",
+    ),
     path("tenants/integrations/", include("tenants.integration_urls")),
     path("tenants/", include("tenants.urls")),
     path("admin/", admin.site.urls),

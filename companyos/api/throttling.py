@@ -1,0 +1,20 @@
+"""Rate limits per token (personal or integration), counted in the default cache (Redis in
+production: every worker shares the count). Over the limit → 429 with Retry-After (seconds)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class TokenRateThrottle(SimpleRateThrottle):
+    scope = "api"
+
+    def get_rate(self):
+        return settings.API_RATE_LIMIT
+
+    def get_cache_key(self, request, view):
+        auth = request.auth
+        if auth is None or getattr(auth, "pk", None) is None:
+            return None  # not authenticated: refused before any work, nothing to count
+        return f"api-throttle:{auth._meta.model_name}:{auth.pk}"
