@@ -15,6 +15,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from ..access import no_data  # a problem shows no case or tenant data (a 409/422 is not a re-rendered page)
+
 CONTENT_TYPE = "application/problem+json"
 BASE = "https://companyos.example/problems/"
 
@@ -57,12 +59,13 @@ def problem_body(status_code: int, detail: str, *, errors: list[dict] | None = N
 
 
 def problem_response(status_code: int, detail: str, *, errors=None, kind: str = "", headers=None) -> Response:
-    return Response(
+    response = Response(
         problem_body(status_code, detail, errors=errors, kind=kind),
         status=status_code,
         content_type=CONTENT_TYPE,
         headers=headers,
     )
+    return no_data(response)
 
 
 def field_errors(detail, prefix: str = "") -> list[dict]:
@@ -71,7 +74,12 @@ def field_errors(detail, prefix: str = "") -> list[dict]:
     out: list[dict] = []
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = prefix if key in ("non_field_errors", "__all__") else f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(key, int):  # a list's item (DRF's ListField keys its errors by index)
+                name = f"{prefix}[{key}]"
+            elif key in ("non_field_errors", "__all__"):
+                name = prefix
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
             out += field_errors(value, name)
     elif isinstance(detail, list):
         if all(not isinstance(item, (dict, list)) for item in detail):
@@ -105,4 +113,4 @@ def exception_handler(exc, context):
         body = problem_body(response.status_code, str(detail))
     response.data = body
     response.content_type = CONTENT_TYPE
-    return response
+    return no_data(response)
