@@ -25,6 +25,8 @@ urlpatterns = [
     path("accounts/logout/", audit_exempt(reason="signing out")(auth_views.LogoutView.as_view()), name="logout"),
     path("accounts/preferences/", views.preferences, name="preferences"),
     path("accounts/preferences/timeline-order/", views.timeline_order, name="timeline_order"),
+    path("accounts/preferences/api-tokens/", views.api_token_create, name="api_token_create"),
+    path("accounts/preferences/api-tokens/<id:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("healthz", views.healthz, name="healthz"),
     path("search/", include("cases.search")),  # the top bar's search: cases.search.global_search
     path("cases/", include("cases.urls")),
