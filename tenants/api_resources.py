@@ -194,10 +194,15 @@ class RequesterList(Resource):
 
 @audited_read(Requester, view="API requester")
 class RequesterDetail(Resource):
-    @extend_schema(operation_id="requesters_retrieve", summary="One contact of a tenant", responses=RequesterSerializer)
-    def get(self, request, slug: str, pk: int):
+    @extend_schema(
+        operation_id="requesters_retrieve",
+        summary="One contact of a tenant",
+        parameters=[OpenApiParameter("pk", int, location=OpenApiParameter.PATH, description="The contact's id")],
+        responses=RequesterSerializer,
+    )
+    def get(self, request, slug: str, pk: str):
         tenant = tenant_of(request, slug)
-        requester = selectors.requester_by_email_or_id(tenant, pk)
+        requester = selectors.requester_by_email_or_id(tenant, int(pk)) if pk.isdigit() and len(pk) < 19 else None
         if requester is None:
             audit.log_denied(Requester, pk, path=request.path, reason="no such contact of the tenant (API)")
             raise Http404("No such requester.")

@@ -14,5 +14,5 @@ urlpatterns = [
     path("tenants/", api_resources.TenantList.as_view(), name="tenant_list"),
     path("tenants/<str:slug>/", api_resources.TenantDetail.as_view(), name="tenant_detail"),
     path("tenants/<str:slug>/requesters/", api_resources.RequesterList.as_view(), name="requester_list"),
-    path("tenants/<str:slug>/requesters/<int:pk>/", api_resources.RequesterDetail.as_view(), name="requester_detail"),
+    path("tenants/<str:slug>/requesters/<str:pk>/", api_resources.RequesterDetail.as_view(), name="requester_detail"),
 ]
