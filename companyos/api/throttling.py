@@ -13,6 +13,15 @@ class TokenRateThrottle(SimpleRateThrottle):
     def get_rate(self):
         return settings.API_RATE_LIMIT
 
+    def parse_rate(self, rate):
+        """ "600/min" as DRF reads it, and also a period with a count: "1/3s", "100/5m"."""
+        if rate is None:
+            return (None, None)
+        num, _, period = rate.partition("/")
+        digits = "".join(ch for ch in period if ch.isdigit()) or "1"
+        unit = period.lstrip("0123456789")[:1]
+        return int(num), int(digits) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+
     def get_cache_key(self, request, view):
         auth = request.auth
         if auth is None or getattr(auth, "pk", None) is None:
