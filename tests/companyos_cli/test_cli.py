@@ -147,9 +147,13 @@ def test_exit_codes(world, settings):
     assert conflict.returncode == 5
     network = cli(world, "support", "list", url="http://127.0.0.1:9")
     assert network.returncode == 7 and "Cannot reach" in network.stderr
-    for args in (["support", "create", "--subject", "x", "--priority", "urgent"],
-                 ["support", "create", "--subject", "x", "--telemetry-since", "5y"],
-                 ["support", "show", "not-a-key!"], ["support", "create", "--subject", "x", "--attach", "/nope"]):  # fmt: skip
+    bad_usage = [
+        ["support", "create", "--subject", "x", "--priority", "urgent"],
+        ["support", "create", "--subject", "x", "--telemetry-since", "5y"],
+        ["support", "show", "not-a-key!"],
+        ["support", "create", "--subject", "x", "--attach", "/nope"],
+    ]
+    for args in bad_usage:
         usage = cli(world, *args)
         assert usage.returncode == 2 and "Traceback" not in usage.stderr, (args, usage.stderr)
 
