@@ -163,7 +163,6 @@ READ_ONLY = {
     "api_cases:detail": lambda w: f"/api/v1/cases/{w['case'].key}/",  # PATCH, not POST
     "api_schema": lambda w: "/api/schema/",
     "api_docs": lambda w: "/api/docs/",
-    "api_redoc": lambda w: "/api/redoc/",
     "tenants:list": lambda w: "/tenants/",
     "tenants:console": lambda w: "/tenants/acme/",
     "tenants:panel": lambda w: "/tenants/acme/panels/health/",
