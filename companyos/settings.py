@@ -241,6 +241,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "audit-partitions": {"task": "companyos.tasks.audit_partitions_task", "schedule": 6 * 3600.0},
     "audit-verify": {"task": "companyos.tasks.audit_verify_task", "schedule": 24 * 3600.0},
     "audit-retention": {"task": "companyos.tasks.audit_retention_task", "schedule": 24 * 3600.0},
+    "api-idempotency-purge": {"task": "companyos.tasks.api_idempotency_purge_task", "schedule": 3600.0},
 }
 CELERY_TASK_ROUTES = {
     "cases.tasks.*": {"queue": "celery"},

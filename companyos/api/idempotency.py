@@ -52,3 +52,16 @@ def claim(*, principal: str, key: str, print_: str) -> IdempotencyKey | None:
 
 def record(*, principal: str, key: str, status: int, body: dict) -> None:
     IdempotencyKey.objects.filter(principal=principal, key=key).update(status=status, body=body)
+
+
+def purge_expired(now=None) -> int:
+    """Forget the keys older than API_IDEMPOTENCY_DAYS (beat, "api-idempotency-purge"): a retry that late
+    is a new request. Returns how many were deleted."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    cutoff = (now or timezone.now()) - timedelta(days=settings.API_IDEMPOTENCY_DAYS)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

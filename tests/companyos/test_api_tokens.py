@@ -84,3 +84,21 @@ def test_the_token_records_its_last_use(agent_client):
     assert ApiToken.objects.get().last_used_at is None
     API(raw).get("/api/v1/cases/")
     assert ApiToken.objects.get().last_used_at is not None
+
+
+def test_old_idempotency_keys_are_purged(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from companyos.api.idempotency import purge_expired
+    from companyos.models import IdempotencyKey
+    from companyos.tasks import api_idempotency_purge_task
+
+    old = IdempotencyKey.objects.create(principal="apitoken:1", key="old", fingerprint="x", status=201, body={})
+    IdempotencyKey.objects.create(principal="apitoken:1", key="new", fingerprint="x", status=201, body={})
+    IdempotencyKey.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=8))
+    assert "api-idempotency-purge" in settings.CELERY_BEAT_SCHEDULE
+    assert api_idempotency_purge_task() == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+    assert purge_expired() == 0
