@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
+from ..access import no_data
 from ..models import ApiToken
 from . import problems
 from .parsers import StrictJSONParser
@@ -58,6 +59,10 @@ class APIBase(APIView):
 
     def get_exception_handler(self):
         return problems.exception_handler
+
+    def options(self, request, *args, **kwargs):
+        # DRF's metadata answer (the view's name, parsers, renderers): no case or tenant data.
+        return no_data(super().options(request, *args, **kwargs))
 
     def perform_authentication(self, request):
         super().perform_authentication(request)

@@ -411,3 +411,9 @@ def test_an_oversized_json_body_is_413(api, jane, settings):
 def test_nul_in_the_query_is_a_problem_too(api):
     response = api.get("/api/v1/cases/", {"q": "a\x00b"})
     assert response.status_code == 400 and response["Content-Type"] == PROBLEM
+
+
+def test_options_and_head_answer_without_data_and_without_error(api, case_a):
+    assert api.client.options("/api/v1/cases/", headers=api.headers()).status_code == 200
+    assert api.client.head(f"/api/v1/cases/{case_a.key}/", headers=api.headers()).status_code == 200
+    assert api.client.put(f"/api/v1/cases/{case_a.key}/", headers=api.headers()).status_code == 405
