@@ -168,6 +168,16 @@ class RequesterList(Resource):
         summary="A tenant's contacts",
         parameters=[*CURSOR, OpenApiParameter("email", str, description="Only the contact with this e-mail")],
         responses=_page("RequesterPage", RequesterSerializer),
+        examples=[
+            OpenApiExample(
+                "Jane at Acme",
+                value={
+                    "results": [{"id": 12, "tenant": "acme", "name": "Jane Doe", "email": "jane@acme.example"}],
+                    "next": None,
+                },
+                response_only=True,
+            )
+        ],
     )
     def get(self, request, slug: str):
         tenant = tenant_of(request, slug)
@@ -199,6 +209,13 @@ class RequesterDetail(Resource):
         summary="One contact of a tenant",
         parameters=[OpenApiParameter("pk", int, location=OpenApiParameter.PATH, description="The contact's id")],
         responses=RequesterSerializer,
+        examples=[
+            OpenApiExample(
+                "Jane",
+                value={"id": 12, "tenant": "acme", "name": "Jane Doe", "email": "jane@acme.example", "role": "CTO"},
+                response_only=True,
+            )
+        ],
     )
     def get(self, request, slug: str, pk: str):
         tenant = tenant_of(request, slug)

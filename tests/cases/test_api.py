@@ -375,6 +375,18 @@ def test_revoked_and_expired_tokens_are_refused(agent, case_a):
     assert response.status_code == 401 and "expired" in response.json()["detail"]
 
 
+def test_a_deactivated_users_token_stops_working_and_a_lost_grant_narrows_it(agent, tenant_a, case_a):
+    from tenants.services import tenant_revoke
+
+    raw = personal_token(agent)
+    tenant_revoke(tenant=tenant_a, user_or_group=agent)
+    assert API(raw).get(f"/api/v1/cases/{case_a.key}/").status_code == 404  # sees what the user sees, now
+    agent.is_active = False
+    agent.save(update_fields=["is_active"])
+    response = API(raw).get("/api/v1/cases/")
+    assert response.status_code == 401 and "deactivated" in response.json()["detail"]
+
+
 def test_a_read_token_cannot_write(agent, case_a, jane):
     api = API(personal_token(agent, scope="read"))
     assert api.get("/api/v1/cases/").status_code == 200
