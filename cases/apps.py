@@ -24,7 +24,15 @@ class CasesConfig(AppConfig):
         auditlog.register(
             Case,
             m2m_fields={"tags", "followers", "affected_resources"},
-            exclude_fields=["version", "sla_due_at", "sla_risk_at", "sla_clock", "sla_paused", "sla_snapshot"],
+            exclude_fields=[
+                "version",
+                "sla_due_at",
+                "sla_risk_at",
+                "sla_clock",
+                "sla_paused",
+                "sla_snapshot",
+                "search_doc",
+            ],
             mask_fields=["description"],  # the customer's message: recorded as changed-with-a-hash
             mask_callable=PERSONAL_MASK,
         )
@@ -42,3 +50,7 @@ class CasesConfig(AppConfig):
         from . import tenant_panels
 
         tenant_panels.register()  # the tenant list's case counts, the console's Cases panel, the SLA policy in force
+
+        from .channels import zendesk
+
+        zendesk.register()  # the Zendesk sync's outbox listener (cases.changes) and audit registrations

@@ -5,6 +5,8 @@ import os
 import re
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -280,6 +282,23 @@ def attachment_path(instance: Attachment, filename: str) -> str:
     return f"attachments/{instance.case_id}/{timezone.now():%Y%m%d%H%M%S}-{instance.filename or 'attachment'}"
 
 
+class CaseSearch(models.Model):
+    """A case's search document: its key and id, subject (weight A), description (B) and the text
+    of its public messages and internal notes (the newest first, bounded). Written by PostgreSQL
+    triggers on the case and interaction tables (migration 0550), whatever writes them, so it is
+    never stale; the queue's search matches it through one GIN index (`cases.search_index`). Not
+    used on SQLite (the embedded default searches with LIKE)."""
+
+    case = models.OneToOneField(Case, primary_key=True, on_delete=models.CASCADE, related_name="search_doc")
+    document = SearchVectorField()
+
+    class Meta:
+        indexes = [GinIndex(fields=["document"], name="case_search_doc_idx")]
+
+    def __str__(self):
+        return f"search document of case {self.case_id}"
+
+
 class Attachment(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
     interaction = models.ForeignKey(
@@ -376,6 +395,14 @@ class CaseContext(models.Model):
         return f"Context of case {self.case_id} at {self.taken_at:%Y-%m-%d %H:%M}"
 
 
+from .channels.zendesk.models import (  # noqa: E402,F401,E501
+    ZendeskChange,
+    ZendeskComment,
+    ZendeskLink,
+    ZendeskMapping,
+    ZendeskSyncState,
+    ZendeskWebhookEvent,
+)
 from .sla.models import (  # noqa: E402,F401  (models of this app, kept in their own module)
     BusinessCalendar,
     Notification,

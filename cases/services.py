@@ -199,7 +199,7 @@ def case_create(
     if unknown:
         raise CaseError(f"Cannot leave {', '.join(sorted(unknown))} unset.")
     now = timezone.now()
-    case = Case.objects.create(
+    case = Case(
         tenant=tenant,
         requester=requester,
         subject=subject,
@@ -216,13 +216,14 @@ def case_create(
         updated_at=now,
         status_changed_at=now,
     )
+    # The policy snapshot and SLA summary go in with the row (one INSERT), the first clock right after.
+    impact = clocks.on_create(case, now)
+    case.save(force_insert=True)
+    clocks.save_pending(case, impact)
     if tags:
         case.tags.set(_tags(tags))
     if affected_resources:
         case.affected_resources.set(affected_resources)
-    impact = clocks.on_create(case, now)
-    if impact.fields:  # the policy snapshot and SLA summary: the row was just created, so no version bump
-        case.save(update_fields=list(impact.fields))
     _timeline(
         case,
         Interaction.Kind.INBOUND,
@@ -894,3 +895,82 @@ def saved_view_delete(*, view_id: int, actor) -> SavedView:
         raise NotPermitted("You can only delete your own views.")
     view.delete()
     return view
+
+
+# --- external ticket sync (cases.channels.zendesk) ------------------------------------------------------
+
+
+@_atomic
+def case_external_message(
+    *, case_id: int, actor, body: str, public: bool, from_requester: bool, source: dict
+) -> Interaction:
+    """A comment that arrived from an external ticketing system (the Zendesk sync), its visibility
+    kept: the requester's own public comment is a customer message, another public comment a public
+    reply, a private one an internal note. `source` is the sync's marker (`data["external"]`: the
+    system and its comment/audit ids), by which the sync's outbox knows not to send it back. `actor`
+    is the system user (the sync)."""
+    body = (body or "").strip()
+    if not body:
+        raise CaseError("An empty comment cannot be added.")
+    case = _lock(case_id, actor)
+    now = timezone.now()
+    fields = []
+    impact = ClockImpact()
+    if public and not from_requester:
+        if case.first_response_at is None:
+            case.first_response_at = now
+            fields.append("first_response_at")
+        impact = clocks.on_public_reply(case, now)
+    _touch(case, now, *fields, sla=impact)
+    if public and from_requester:
+        return _timeline(
+            case,
+            Interaction.Kind.INBOUND,
+            actor=None,
+            now=now,
+            public=True,
+            requester=case.requester,
+            channel=case.channel,
+            body=body,
+            data={"external": source},
+        )
+    return _timeline(
+        case,
+        Interaction.Kind.REPLY if public else Interaction.Kind.NOTE,
+        actor=actor,
+        now=now,
+        public=public,
+        channel=case.channel if public else "",
+        body=body,
+        data={"external": source, "first_response": bool(fields), "sla": impact.notes},
+    )
+
+
+@_atomic
+def case_external_update(
+    *, case_id: int, actor, source: dict, subject: str | None = None, requester: Requester | None = None
+) -> Case:
+    """The subject or requester changed in an external ticketing system (the Zendesk sync). The
+    requester must be a contact of the case's tenant. One FIELDS entry carrying the sync's marker."""
+    case = _lock(case_id, actor)
+    changes, fields = {}, []
+    if subject is not None:
+        subject = " ".join(subject.split())[:250]
+        if not subject:
+            raise CaseError("A case needs a subject.")
+        if subject != case.subject:
+            changes["subject"] = [case.subject, subject]
+            case.subject = subject
+            fields.append("subject")
+    if requester is not None and requester.pk != case.requester_id:
+        if requester.tenant_id != case.tenant_id:
+            raise CaseError(f"{requester} is not a contact of {case.tenant}.")
+        changes["requester"] = [str(case.requester), str(requester)]
+        case.requester = requester
+        fields.append("requester")
+    if not fields:
+        return case
+    now = timezone.now()
+    _touch(case, now, *fields)
+    _timeline(case, Interaction.Kind.FIELDS, actor=actor, now=now, data={"changes": changes, "external": source})
+    return case

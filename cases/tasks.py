@@ -9,6 +9,7 @@ from celery import shared_task
 from companyos import roles
 
 from . import services
+from .channels.zendesk import tasks as zendesk_tasks  # noqa: F401  (registers the Zendesk sync's tasks with the worker)
 from .selectors import case_exists
 from .sla.sweep import send_pending_notifications, sla_sweep
 

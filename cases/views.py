@@ -15,12 +15,13 @@ from django.views.decorators.vary import vary_on_headers
 
 from companyos import audit, pageview
 from companyos.access import audit_exempt, audited_read, audited_write, covered_by_page_view, no_data
+from companyos.db import serial_queries
 from companyos.htmx import htmx_partial, is_embedded, partial
 from companyos.models import Profile
 from companyos.services import profile_update
 from tenants.models import Tenant
 
-from . import audit_trail, bulk, presence, services
+from . import audit_trail, bulk, presence, search_index, services
 from .choices import Priority, Status, WaitingFor, transition_label
 from .filtersets import COLUMNS, SORTS, CaseFilterSet, clean_query, view_query
 from .forms import (
@@ -100,8 +101,11 @@ def _queue_context(request, params=None):
     page = paginator.get_page(params.get("page"))
     # Agent collision: who has each case of the page open now (one cache round trip, cases.presence).
     viewers = presence.viewing([case.pk for case in page], request.user)
+    # A search shows, under each subject, the newest message or note that matched (one query).
+    found = search_index.snippets([case.pk for case in page], params.get("q", "").strip()) if searching else {}
     for case in page:
         case.viewers = viewers.get(case.pk, [])
+        case.snippet = found.get(case.pk)
     query = clean_query(params)
     profile = getattr(request.user, "profile", None) if hasattr(request.user, "profile") else None
     return {
@@ -412,9 +416,10 @@ def _case_context(request, case: Case, **extra) -> dict:
     order = _timeline_order(request.user)
     affected = case_affected_resources(case)
     unset = set(case.unclassified or ())
+    attachments = case_attachments(case)
     context = {
         "case": case,
-        "timeline": case_timeline(case, only=only, newest_first=order == "newest"),
+        "timeline": case_timeline(case, only=only, newest_first=order == "newest", attachments=attachments),
         "timeline_order": order,
         "show": only,
         "pageview": pageview.token(request.user, case),
@@ -441,7 +446,7 @@ def _case_context(request, case: Case, **extra) -> dict:
         "assignee_groups": assignee_groups(case),
         "tag_form": TagForm(),
         "tags": case_tag_list(case),
-        "attachments": case_attachments(case),
+        "attachments": attachments,
         "teams": teams(),
         "sla": sla_selectors.clock_panel(case),
         "merge_form": MergeForm(initial={"version": case.version}),
@@ -457,13 +462,12 @@ def _case_context(request, case: Case, **extra) -> dict:
 @require_GET
 @vary_on_headers("HX-Request")
 def case_detail(request, key: str):
-    case = case_get_for_user(request.user, key, path=request.path)
+    case = case_get_for_user(request.user, key, path=request.path, page=True)
     region = request.headers.get("HX-Target") if htmx_partial(request) else None
     # The page's own follow-ups (the SLA poll, the timeline filter) carry its token: one "viewed".
     follow_up = region in ("timeline", "sla-panel") and pageview.page_cid(request, case) is not None
     if not follow_up:
-        audit.log_access(case, view="case page")
-        audit.log_access(case.tenant, view="case page tenant card")
+        audit.log_accesses([(case, "case page"), (case.tenant, "case page tenant card")])
     context = _case_context(request, case)
     if region in ("timeline", "sla-panel"):
         response = render(request, f"cases/case_detail.html#{region}", context)
@@ -483,8 +487,9 @@ def case_audit(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
     kind, entries = _audit_rows(request, case)
     audit.log_access(case, view="audit tab", extra={"kind": kind})
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    groups = audit_trail.group(audit_trail.describe(page.object_list, case))
+    with serial_queries():  # an index probe per monthly partition: no parallel workers (companyos.db)
+        page = Paginator(entries, 50).get_page(request.GET.get("page"))
+        groups = audit_trail.group(audit_trail.describe(page.object_list, case))
     context = _case_context(
         request, case, tab="audit", audit_page=page, audit_groups=groups, audit_kind=kind, audit_kinds=AUDIT_KINDS
     )
@@ -498,10 +503,9 @@ def case_audit_export(request, key: str):
     case = case_get_for_user(request.user, key, path=request.path)
     kind, entries = _audit_rows(request, case)
     audit.log_access(case, view="audit export", extra={"kind": kind})
-    response = HttpResponse(
-        audit_trail.to_csv(audit_trail.describe(entries[: audit_trail.EXPORT_MAX_ROWS], case)),
-        content_type="text/csv; charset=utf-8",
-    )
+    with serial_queries():
+        rows = audit_trail.to_csv(audit_trail.describe(entries[: audit_trail.EXPORT_MAX_ROWS], case))
+    response = HttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{case.key}-audit-{kind}.csv"'
     return response
 

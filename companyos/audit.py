@@ -86,6 +86,32 @@ def log_access(instance: models.Model, *, view: str = "", extra: dict | None = N
     )
 
 
+def log_accesses(items: list[tuple[models.Model, str]]) -> list[LogEntry]:
+    """Record several views at once, in one INSERT: `[(instance, view), …]` (a page that shows a
+    case and its tenant). Each entry is what `log_access` writes — the same pre_save and post_save
+    signals run for each (actor, address and correlation id from the request; the database's time;
+    the access guard's count), only the round trips are one."""
+    entries = []
+    for instance, view in items:
+        pk = instance.pk
+        entry = LogEntry(
+            content_type=ContentType.objects.get_for_model(instance),
+            object_pk=str(pk),
+            object_id=pk if isinstance(pk, int) else None,
+            object_repr=str(instance)[:255] if str(instance) else "",
+            action=LogEntry.Action.ACCESS,
+            changes=None,
+            additional_data={"view": view} if view else None,
+            cid=get_cid(),
+        )
+        pre_save.send(sender=LogEntry, instance=entry, raw=False, using="default", update_fields=None)
+        entries.append(entry)
+    LogEntry.objects.bulk_create(entries)
+    for entry in entries:
+        post_save.send(sender=LogEntry, instance=entry, created=True, raw=False, using="default", update_fields=None)
+    return entries
+
+
 def log_denied(model: type[models.Model], pk, *, path: str = "", reason: str = "not visible") -> LogEntry:
     """Record an attempt to reach an object the actor may not see (answered with 404)."""
     pk_str = str(pk)[:255]

@@ -6,7 +6,7 @@ import json
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.db.utils import load_backend
 
 OWNER_KEYS = ("USER", "PASSWORD", "HOST", "PORT")
@@ -85,3 +85,17 @@ def copy_rows(model, objects: list, fields: list[str]) -> None:
                 copy.write_row(
                     [json.dumps(getattr(obj, name)) if name in json_fields else getattr(obj, name) for name in fields]
                 )
+
+
+@contextmanager
+def serial_queries(alias: str = "default"):
+    """Run the block's queries without parallel workers (PostgreSQL; a no-op elsewhere), in a
+    transaction of its own (`SET LOCAL`). For a request's index-bounded read over many partitions:
+    the planner's parallel plan costs more in worker start-up (tens to hundreds of milliseconds on a
+    busy machine) than the few index probes it parallelises."""
+    connection = connections[alias]
+    with transaction.atomic(using=alias):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        yield

@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "companyos.middleware.NoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "companyos.middleware.SessionRefreshMiddleware",  # after SessionMiddleware: its response runs first
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -124,6 +125,13 @@ DATABASES = {
     )
 }
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if IS_POSTGRES:
+    # No JIT for the console's queries: a request's query that the planner over-estimates (an audit
+    # tab over 28 monthly partitions, ~190k estimated rows for 700 real ones) crosses jit_above_cost
+    # and spends 230 ms compiling for 5 ms of work. The usual advice for OLTP; reports stay fast
+    # through their indexes and aggregates, not JIT. Set PG_JIT=on to give it back.
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options["options"] = (_pg_options.get("options", "") + f" -c jit={os.environ.get('PG_JIT', 'off')}").strip()
 # Two PostgreSQL roles (README, Production): DATABASE_URL is the application's role (no superuser, owns
 # nothing, only INSERT and SELECT on the audit tables); MIGRATE_DATABASE_URL is the owner role of the same
 # database, used by `migrate`, `flush`, audit retention and the bench loaders (companyos.db.owner_connection)
@@ -134,7 +142,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out username + address before any password check
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, with a get_user that reads the user, profile, roles and tenant grants in one query
+    "tenants.auth_backend.ConsoleBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row; nobody signed-out sees anything
@@ -241,18 +250,45 @@ CELERY_BEAT_SCHEDULE: dict = {
     "audit-partitions": {"task": "companyos.tasks.audit_partitions_task", "schedule": 6 * 3600.0},
     "audit-verify": {"task": "companyos.tasks.audit_verify_task", "schedule": 24 * 3600.0},
     "audit-retention": {"task": "companyos.tasks.audit_retention_task", "schedule": 24 * 3600.0},
+    # The Zendesk sync (cases/channels/zendesk): the outbox relay, stuck-change alerts and webhook
+    # retries every few seconds; the incremental export (the catch-up path) every minute.
+    "zendesk-relay": {"task": "cases.channels.zendesk.tasks.zendesk_relay_task", "schedule": 5.0},
+    "zendesk-export": {"task": "cases.channels.zendesk.tasks.zendesk_export_task", "schedule": 60.0},
     "api-idempotency-purge": {"task": "companyos.tasks.api_idempotency_purge_task", "schedule": 3600.0},
 }
 CELERY_TASK_ROUTES = {
     "cases.tasks.*": {"queue": "celery"},
+    "cases.channels.*": {"queue": "celery"},
     "tenants.tasks.*": {"queue": "celery"},
     "companyos.tasks.*": {"queue": "celery"},
 }
 SLACK_WEBHOOK_URL = os.environ.get("SLACK_WEBHOOK_URL", "")
 
+# Zendesk sync (README "Zendesk sync"). The connection is per deployment and its secrets live in the
+# environment only, never in the database: ZENDESK_BASE_URL (or ZENDESK_SUBDOMAIN), the API user's
+# e-mail and token, and the webhook signing secret. With no base URL or token the sync is off.
+ZENDESK_SUBDOMAIN = os.environ.get("ZENDESK_SUBDOMAIN", "")
+ZENDESK_BASE_URL = os.environ.get("ZENDESK_BASE_URL", "") or (
+    f"https://{ZENDESK_SUBDOMAIN}.zendesk.com" if ZENDESK_SUBDOMAIN else ""
+)
+ZENDESK_EMAIL = os.environ.get("ZENDESK_EMAIL", "")
+ZENDESK_API_TOKEN = os.environ.get("ZENDESK_API_TOKEN", "")
+ZENDESK_WEBHOOK_SECRET = os.environ.get("ZENDESK_WEBHOOK_SECRET", "")
+ZENDESK_WEBHOOK_TOLERANCE_SECONDS = int(os.environ.get("ZENDESK_WEBHOOK_TOLERANCE_SECONDS", "300"))
+ZENDESK_TIMEOUT_SECONDS = float(os.environ.get("ZENDESK_TIMEOUT_SECONDS", "10"))
+ZENDESK_MAX_ATTEMPTS = int(os.environ.get("ZENDESK_MAX_ATTEMPTS", "8"))  # then the change is dead-lettered
+ZENDESK_BACKOFF_SECONDS = float(os.environ.get("ZENDESK_BACKOFF_SECONDS", "5"))  # 5 s, 10 s, 20 s, …
+ZENDESK_BACKOFF_MAX_SECONDS = float(os.environ.get("ZENDESK_BACKOFF_MAX_SECONDS", "900"))
+ZENDESK_STUCK_AFTER_SECONDS = int(os.environ.get("ZENDESK_STUCK_AFTER_SECONDS", "900"))  # then admins are alerted
+
 # Sessions end after inactivity: every request pushes the expiry forward.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(60 * 60)))
-SESSION_SAVE_EVERY_REQUEST = True
+# Sessions live in the cache with the database behind it (a request reads no session row), and
+# slide: SessionRefreshMiddleware saves a signed-in session at most once a minute, which moves its
+# expiry (not a write per request, as SESSION_SAVE_EVERY_REQUEST would).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = int(os.environ.get("SESSION_REFRESH_SECONDS", "60"))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -53,6 +53,8 @@ urlpatterns = [
         ),
         name="api_docs",
     ),
+    path("api/zendesk/webhook/", include("cases.channels.zendesk.urls_webhook")),  # signed, no session
+    path("zendesk/", include("cases.channels.zendesk.urls")),
     path("tenants/integrations/", include("tenants.integration_urls")),
     path("tenants/", include("tenants.urls")),
     path("admin/", admin.site.urls),

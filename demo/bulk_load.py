@@ -25,7 +25,7 @@ from companyos.db import owner_connection
 
 from .catalog import ENTITLEMENTS, TAGS
 from .planning import TRIAGE_MINUTES
-from .tickets import IT, C, H, L, M, draft_ticket
+from .tickets import IT, C, H, L, M, draft_ticket, fill
 from .timelines import realistic_cases
 from .world import DEFAULT_DEMO_CASES, Out, World, _quiet, owner_choices
 
@@ -91,6 +91,7 @@ class _BulkFactory:
         self.sre = world.teams["sre"].pk
         self.tag_ids = {name: world.tags[name].pk for name in TAGS}
         self.span = BULK_YEARS * 365 * 86400.0
+        self.talk = _conversation_pools(rng, now)
 
     def row(self, i: int):
         rng, now = self.rng, self.now
@@ -179,7 +180,63 @@ class _BulkFactory:
             "",
             False,
         )
-        return case, tags, requester, channel, d.description, created
+        talk = self._conversation(d.issue_type, status, owner, requester, created, updated)
+        return case, tags, requester, channel, d.description, created, talk
+
+    def _conversation(self, issue_type, status, owner, requester, created, updated):
+        """The messages after the opening one, as a support conversation goes: the agent's
+        acknowledgement and question, an internal note, the customer's follow-up, and for a
+        resolved case the resolution and often the customer's thanks (≈ 5 messages a case on
+        average). (kind, public, actor, requester, body, created_at) tuples, in time order."""
+        if status == Status.NEW:
+            return []
+        rng, pools = self.rng, self.talk
+        agent = owner
+        steps = [("reply", "ack"), ("reply", "ask"), ("note", "note"), ("inbound", "followup"), ("note", "note")]
+        if status in (Status.RESOLVED, Status.CLOSED):
+            steps += [("reply", "resolution")] + ([("inbound", "confirmation")] if rng.random() < 0.6 else [])
+        elif status == Status.TRIAGE:
+            steps = steps[: rng.randint(1, 3)]
+        span = max((updated - created).total_seconds(), 60.0)
+        out = []
+        for i, (kind, pool) in enumerate(steps, start=1):
+            texts = pools[pool].get(issue_type) or pools[pool][None]
+            at = created + timedelta(seconds=span * i / (len(steps) + 1))
+            public = kind != "note"
+            by_customer = kind == "inbound"
+            out.append(
+                (
+                    kind,
+                    public,
+                    None if by_customer else agent,
+                    requester if by_customer else None,
+                    rng.choice(texts),
+                    at,
+                )
+            )
+        return out
+
+
+def _conversation_pools(rng: random.Random, now: datetime) -> dict[str, dict]:
+    """Pre-filled message texts (demo.replies) per step and issue type (None: any type)."""
+    from .replies import ACK, ASK, CONFIRMATIONS, CUSTOMER_FOLLOWUPS, NOTES, RESOLUTIONS
+
+    def filled(texts, n=40):
+        return [fill(rng.choice(texts), rng, now) for _ in range(n)]
+
+    def by_type(table):
+        pools = {it: filled(texts) for it, texts in table.items() if texts}
+        pools[None] = [text for texts in pools.values() for text in texts]
+        return pools
+
+    return {
+        "ack": {None: filled(ACK)},
+        "ask": by_type(ASK),
+        "note": by_type(NOTES),
+        "followup": by_type(CUSTOMER_FOLLOWUPS),
+        "resolution": by_type(RESOLUTIONS),
+        "confirmation": {None: filled(CONFIRMATIONS)},
+    }
 
 
 REBUILD_INDEXES_FROM = 50_000
@@ -214,7 +271,12 @@ def bulk_cases(
     started = time.perf_counter()
     done = 0
     out(f"  bulk loading {n:,} cases via {'COPY' if postgres else 'bulk_create'} in batches of {batch_size:,}")
-    with disable_auditlog(), _indexes_dropped(out) if postgres and rebuild_indexes else _nothing():
+    search_later = postgres and rebuild_indexes
+    with (
+        disable_auditlog(),
+        _search_built_after(out) if search_later else _nothing(),
+        _indexes_dropped(out) if search_later else _nothing(),
+    ):
         while done < n:
             size = min(batch_size, n - done)
             rows = [factory.row(i) for i in range(done, done + size)]
@@ -240,6 +302,48 @@ def bulk_cases(
 @contextmanager
 def _nothing():
     yield
+
+
+SEARCH_TRIGGERS = {
+    "cases_case": ["cases_search_case_ins", "cases_search_case_upd"],
+    "cases_interaction": ["cases_search_message_ins", "cases_search_message_upd", "cases_search_message_del"],
+}
+
+
+@contextmanager
+def _search_built_after(out: Out):
+    """For a big load: the search-document triggers (cases migration 0550) off, and the documents
+    of the new cases built at the end in one pass (set-based, then the GIN index built once), which
+    is many times faster than a trigger per message. On again when the block ends, however it ends."""
+    from cases.models import CaseSearch
+
+    def triggers(action: str) -> None:
+        with owner_connection() as owner, owner.cursor() as cursor:
+            for table, names in SEARCH_TRIGGERS.items():
+                for name in names:
+                    cursor.execute(f"ALTER TABLE {table} {action} TRIGGER {name}")
+
+    triggers("DISABLE")
+    try:
+        yield
+    finally:
+        triggers("ENABLE")
+    started = time.perf_counter()
+    index = CaseSearch._meta.indexes[0]
+    table = CaseSearch._meta.db_table
+    out("  building the search documents …")
+    with owner_connection() as owner, owner.cursor() as cursor:
+        cursor.execute(f'DROP INDEX IF EXISTS "{index.name}"')
+        cursor.execute("SET maintenance_work_mem = '512MB'")
+        cursor.execute(
+            f"INSERT INTO {table} (case_id, document) SELECT c.id, cases_search_document(c.id) FROM cases_case c"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {table} s WHERE s.case_id = c.id)"
+        )
+        with owner.schema_editor(atomic=False) as editor:
+            editor.add_index(CaseSearch, index)
+        cursor.execute("RESET maintenance_work_mem")
+        cursor.execute(f"VACUUM ANALYZE {table}")
+    out(f"  search documents built in {time.perf_counter() - started:.1f} s")
 
 
 def _bulk_tables() -> list[str]:
@@ -313,10 +417,12 @@ def _copy_batch(rows) -> None:
             for pk, (case, *_rest) in zip(ids, rows):
                 copy.write_row((pk, *case))
         with raw.copy(f"COPY {inter_table} ({', '.join(INTERACTION_COLUMNS)}) FROM STDIN") as copy:
-            for pk, (_case, _tags, requester, channel, body, created) in zip(ids, rows):
+            for pk, (_case, _tags, requester, channel, body, created, talk) in zip(ids, rows):
                 copy.write_row(
                     (pk, "inbound", True, None, requester, channel, body, '{"opened_by": "customer"}', created)
                 )
+                for kind, public, actor, by, text, at in talk:
+                    copy.write_row((pk, kind, public, actor, by, channel if public else "", text, "{}", at))
         with raw.copy(f"COPY {tag_table} (case_id, tag_id) FROM STDIN") as copy:
             for pk, (_case, tags, *_rest) in zip(ids, rows):
                 for tag in tags:
@@ -339,7 +445,22 @@ def _orm_batch(rows) -> None:
                 data={"opened_by": "customer"},
                 created_at=created,
             )
-            for c, (_case, _tags, requester, channel, body, created) in zip(cases, rows)
+            for c, (_case, _tags, requester, channel, body, created, _talk) in zip(cases, rows)
+        ]
+        + [
+            Interaction(
+                case_id=c.pk,
+                kind=kind,
+                public=public,
+                actor_id=actor,
+                requester_id=by,
+                channel=channel if public else "",
+                body=text,
+                data={},
+                created_at=at,
+            )
+            for c, (_case, _tags, _requester, channel, _body, _created, talk) in zip(cases, rows)
+            for kind, public, actor, by, text, at in talk
         ],
         batch_size=2000,
     )

@@ -45,6 +45,7 @@ class ClockImpact:
 
     notes: list[str] = field(default_factory=list)
     fields: dict = field(default_factory=dict)
+    pending: list = field(default_factory=list)  # clocks planned for a case not yet saved (on_create)
 
 
 # --- policy ----------------------------------------------------------------------------------------
@@ -167,6 +168,16 @@ def _overdue_due(case: Case, clock: SLAClock) -> datetime:
 def _start(
     case: Case, kind: str, window: int, at: datetime, impact: list[str], *, paused: bool = False
 ) -> SLAClock | None:
+    clock = _plan(case, kind, window, at, impact, paused=paused)
+    if clock is not None:
+        clock.save()
+    return clock
+
+
+def _plan(
+    case: Case, kind: str, window: int, at: datetime, impact: list[str], *, paused: bool = False
+) -> SLAClock | None:
+    """A new clock for `case`, computed and described in `impact`, not saved."""
     target = target_for(case, kind)
     if target is None:
         return None
@@ -184,7 +195,6 @@ def _start(
     _recompute(case, clock)
     if paused:
         _pause(case, clock, at)
-    clock.save()
     label = _label(kind)
     if paused:
         impact.append(f"{label} clock started paused (waiting on customer)")
@@ -269,15 +279,29 @@ def _done(case: Case, notes: list[str], **fields) -> ClockImpact:
 
 
 def on_create(case: Case, at: datetime) -> ClockImpact:
-    """Snapshot the tenant's policy onto the new case and start its first-response clock."""
+    """Snapshot the tenant's policy onto a new case that is not saved yet and plan its first-response
+    clock: the policy, snapshot and SLA summary are set on `case` before its INSERT (the row is
+    written once), and the clock waits in `impact.pending` for `save_pending` once the case has its id."""
     impact: list[str] = []
     policy = policy_for_tenant(case.tenant)
     if policy is None:
         return ClockImpact(notes=["no SLA policy applies to this tenant"])
     case.sla_policy = policy
     case.sla_snapshot = policy.snapshot(at)
-    _start(case, Kind.FIRST_RESPONSE, 1, at, impact)
-    return _done(case, impact, sla_policy=policy, sla_snapshot=case.sla_snapshot)
+    clock = _plan(case, Kind.FIRST_RESPONSE, 1, at, impact)
+    pending = [clock] if clock is not None else []
+    fields = {"sla_policy": policy, "sla_snapshot": case.sla_snapshot, **_summary_of(pending)}
+    for name, value in fields.items():
+        setattr(case, name, value)
+    return ClockImpact(notes=impact, fields=fields, pending=pending)
+
+
+def save_pending(case: Case, impact: ClockImpact) -> None:
+    """Save the clocks `on_create` planned, now that `case` has its id (one INSERT)."""
+    for clock in impact.pending:
+        clock.case = case
+    if impact.pending:
+        SLAClock.objects.bulk_create(impact.pending)
 
 
 def on_transition(case: Case, was: str, to: str, at: datetime) -> ClockImpact:
@@ -380,6 +404,21 @@ def summary(case: Case) -> dict:
     clocks = list(
         SLAClock.objects.filter(case=case).exclude(state=State.STOPPED).values("kind", "state", "due_at", "at_risk_at")
     )
+    return _summary_from(clocks)
+
+
+def _summary_of(clocks: list[SLAClock]) -> dict:
+    """`summary` of clocks in memory (a new case's, before anything is saved)."""
+    return _summary_from(
+        [
+            {"kind": c.kind, "state": c.state, "due_at": c.due_at, "at_risk_at": c.at_risk_at}
+            for c in clocks
+            if c.state != State.STOPPED
+        ]
+    )
+
+
+def _summary_from(clocks: list[dict]) -> dict:
     running = [c for c in clocks if c["state"] == State.RUNNING and c["due_at"]]
     first = min(running, key=lambda c: c["due_at"]) if running else None
     return {

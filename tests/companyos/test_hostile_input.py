@@ -127,6 +127,10 @@ POSTS = {
     "timeline_order": lambda w: ("/accounts/preferences/timeline-order/", None),
     "api_token_create": lambda w: ("/accounts/preferences/api-tokens/", "/accounts/preferences/"),
     "api_token_revoke": lambda w: (f"/accounts/preferences/api-tokens/{w['api_token'].pk}/revoke/", None),
+    "zendesk:mapping": lambda w: ("/zendesk/mapping/", "/zendesk/mapping/"),
+    "zendesk:change_action": lambda w: ("/zendesk/changes/1/retry/", None),
+    "zendesk:link": lambda w: (f"/zendesk/cases/{w['case'].key}/link/", None),
+    "zendesk_webhook:receive": lambda w: ("/api/zendesk/webhook/", None),
 }
 JSON_POSTS = {
     "api:telemetry_kind": lambda w: "/api/v1/telemetry/slis/",
@@ -166,6 +170,7 @@ READ_ONLY = {
     "tenants:list": lambda w: "/tenants/",
     "tenants:console": lambda w: "/tenants/acme/",
     "tenants:panel": lambda w: "/tenants/acme/panels/health/",
+    "zendesk:changes": lambda w: "/zendesk/changes/",
 }
 ROLES = ["agent", "manager", "admin"]
 

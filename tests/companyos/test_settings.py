@@ -84,17 +84,36 @@ def test_with_redis_url_celery_and_cache_use_redis():
 
 
 @pytest.mark.django_db
-def test_sessions_slide_and_expire_after_inactivity(agent, settings):
+def test_sessions_slide_at_most_once_a_minute_and_expire_after_inactivity(agent, settings):
+    """Issue 10, point 3: no session write on every GET; the idle expiry still slides."""
+    from django.contrib.sessions.models import Session
+    from django.core.cache import cache
+    from django.db import connection
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
 
     client = Client()
     client.force_login(agent)
     response = client.get("/cases/")
-    assert response.cookies["sessionid"]["max-age"] == settings.SESSION_COOKIE_AGE  # re-issued on every request
-    from django.contrib.sessions.models import Session
-    from django.utils import timezone
-
+    assert response.cookies["sessionid"]["max-age"] == settings.SESSION_COOKIE_AGE  # the first refresh
+    key = client.cookies["sessionid"].value
+    first_expiry = Session.objects.get(session_key=key).expire_date
+    # Within the minute: no session SQL (read from the cache, nothing written), no new cookie.
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/cases/")
+    assert "sessionid" not in response.cookies
+    assert not [q for q in ctx.captured_queries if "django_session" in q["sql"]]
+    # A minute later the next request slides the expiry and re-issues the cookie.
+    session = client.session
+    session["_refreshed"] = session["_refreshed"] - settings.SESSION_REFRESH_SECONDS
+    session.save()
+    response = client.get("/cases/")
+    assert response.cookies["sessionid"]["max-age"] == settings.SESSION_COOKIE_AGE
+    assert Session.objects.get(session_key=key).expire_date > first_expiry
+    # Idle past the age: the database row has expired and the cache entry's TTL (the same age) lapsed.
     Session.objects.update(expire_date=timezone.now() - timezone.timedelta(seconds=1))
+    cache.delete(f"django.contrib.sessions.cached_db{key}")
     response = client.get("/cases/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 

@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 from django.db.models import F
 
+from cases import search_index
 from cases.choices import OPEN_STATUSES
-from cases.models import Case, Interaction
+from cases.models import Case, CaseSearch, Interaction
 from demo import bulk_load
 from demo.world import build_demo_world
 
@@ -19,6 +20,12 @@ def _case_indexes() -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [Case._meta.db_table])
         return {row[0] for row in cursor.fetchall()}
+
+
+def _search_triggers_enabled() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT bool_and(tgenabled = 'O') FROM pg_trigger WHERE tgname LIKE 'cases_search_%%'")
+        return cursor.fetchone()[0]
 
 
 @pytest.mark.django_db
@@ -45,9 +52,20 @@ def _load_and_check(*, rebuild_indexes: bool):
     assert set(cases.values_list("tenant_id", flat=True)) <= {t.pk for t in world.tenants}
     assert cases.filter(status__in=OPEN_STATUSES).exists() and cases.exclude(status__in=OPEN_STATUSES).exists()
     assert not cases.filter(updated_at__lt=F("created_at")).exists()
-    # One inbound interaction per case, from the case's requester.
-    assert Interaction.objects.filter(kind=Interaction.Kind.INBOUND).count() == 450
-    assert not Interaction.objects.exclude(case__requester_id=F("requester_id")).exists()
+    # One opening message per case, from the case's requester, and a conversation after it (about
+    # five messages a case: replies, notes, the customer's follow-ups), customer messages from the requester.
+    assert Interaction.objects.filter(data__opened_by="customer").count() == 450
+    messages = Interaction.objects.filter(kind__in=["inbound", "reply", "note"])
+    assert 450 * 3 < messages.count() < 450 * 8
+    assert not messages.filter(kind="inbound").exclude(case__requester_id=F("requester_id")).exists()
+    assert not messages.filter(kind="note", public=True).exists()
+    # Every case has its search document, and it holds the conversation (built after the load when
+    # the triggers were off for it, by the triggers otherwise).
+    assert CaseSearch.objects.count() == 450
+    note = messages.filter(kind="note").first()
+    word = max(note.body.split(), key=len).strip(".,:;()").lower()
+    assert CaseSearch.objects.filter(case_id=note.case_id, document=search_index.search_query(word)).exists()
+    assert _search_triggers_enabled()
     # The ids came from the table's sequence: the ORM's next case does not collide.
     nxt = Case.objects.create(
         tenant=world.tenants[0], requester=world.requesters[world.tenants[0].pk][0], subject="after"

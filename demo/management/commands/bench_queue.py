@@ -10,6 +10,7 @@ around `client.get` and the number of SQL queries each page runs.
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from pathlib import Path
@@ -41,10 +42,22 @@ class Command(BaseCommand):
             "--warmup", type=int, default=3, help="untimed requests per page and user first (default 3)"
         )
         parser.add_argument("--q", default="webhook", help="the search word (default: webhook)")
-        parser.add_argument("--users", default="manager,agent", help="comma-separated usernames to sign in as")
+        parser.add_argument(
+            "--q-messages", default="grafana", help="a word found in messages and notes only (default: grafana)"
+        )
+        parser.add_argument("--json", action="store_true", help="print the results as JSON (machine-readable)")
+        parser.add_argument(
+            "--explain", action="store_true", help="print the plan of the search's statements (EXPLAIN ANALYZE)"
+        )
+        parser.add_argument(
+            "--users",
+            default="manager,agent,agent-all",
+            help="comma-separated usernames to sign in as; agent-all: an agent granted every tenant (made if missing)",
+        )
         parser.add_argument("--seed", type=int, default=1)
 
     def handle(self, *args, cases: int, requests: int, warmup: int, q: str, users: str, seed: int, **options):
+        q_messages, as_json = options["q_messages"], options["json"]
         if cases < 1 or requests < 1:
             raise CommandError("--cases and --requests must be positive.")
         out = self.stdout.write
@@ -67,7 +80,8 @@ class Command(BaseCommand):
         results, errors = [], []
         with override_settings(**overrides):
             for username in [u.strip() for u in users.split(",") if u.strip()]:
-                user = User.objects.filter(username=username).first()
+                user = self._agent_granted_all() if username == "agent-all" else None
+                user = user or User.objects.filter(username=username).first()
                 if user is None:
                     raise CommandError(f"No user {username!r}.")
                 client = Client(raise_request_exception=False)
@@ -88,6 +102,7 @@ class Command(BaseCommand):
                         ),
                     ),
                     (f"search q={q}", lambda i: (f"/cases/?q={q}&status=all", {})),
+                    (f"search msgs q={q_messages}", lambda i: (f"/cases/?q={q_messages}&status=all", {})),
                     ("saved-view counts", lambda i: ("/cases/views/counts/", {"HX-Request": "true"})),
                     (
                         "case page CS-<random>",
@@ -95,6 +110,7 @@ class Command(BaseCommand):
                     ),
                 ]
                 visible_count = visible.count()
+                results.append(self._create(client, user, visible, requests, warmup, visible_count))
                 for name, make in pages:
                     timings, queries, statuses = [], [], {}
                     for i in range(warmup + requests):
@@ -131,6 +147,34 @@ class Command(BaseCommand):
                     )
 
         db = connection.vendor + (f" ({connection.settings_dict['NAME']})" if connection.vendor == "postgresql" else "")
+        if as_json:
+            out(
+                json.dumps(
+                    {
+                        "cases": total,
+                        "database": db,
+                        "requests": requests,
+                        "warmup": warmup,
+                        "debug": settings.DEBUG,
+                        "results": [
+                            {
+                                "user": username,
+                                "sees": visible_count,
+                                "page": name,
+                                "p50_ms": round(p50, 2),
+                                "p95_ms": round(p95, 2),
+                                "max_ms": round(worst, 2),
+                                "statements": qmax,
+                                "statuses": {str(k): v for k, v in statuses.items()},
+                            }
+                            for username, visible_count, name, p50, p95, worst, _q50, qmax, statuses in results
+                        ],
+                        "errors": errors,
+                    },
+                    indent=2,
+                )
+            )
+            return
         out("")
         out(
             f"bench_queue: {total:,} cases on {db}, {requests} timed requests per row after {warmup} warm-up, "
@@ -153,7 +197,101 @@ class Command(BaseCommand):
             out(self.style.WARNING("Errors (the views are reported, not changed):"))
             for line in errors:
                 out("  " + line)
+        if options["explain"] and connection.vendor == "postgresql":
+            self._explain(q, q_messages, users, out)
         out(f"\nTotal {time.perf_counter() - started:.1f} s.")
+
+    @staticmethod
+    def _agent_granted_all():
+        """An agent (not a manager) granted every tenant one by one: the widest tenant list a
+        search carries (the manager sees all tenants by role, with no list)."""
+        from django.contrib.auth.models import Group
+
+        from tenants.models import Tenant
+        from tenants.services import tenant_grant
+
+        user, made = User.objects.get_or_create(
+            username="agent-all", defaults={"first_name": "Ada", "last_name": "All"}
+        )
+        if made:
+            user.groups.add(Group.objects.get(name="agent"))
+        for tenant in Tenant.objects.all():
+            tenant_grant(tenant=tenant, user_or_group=user)
+        return user
+
+    def _create(self, client, user, visible, requests, warmup, visible_count):
+        """POST the new-case form (the browser's own request) and time it to the redirect."""
+        from tenants.models import Requester, Tenant
+
+        tenant = Tenant.objects.filter(pk__in=visible.values("tenant_id")[:1]).first()
+        requester = Requester.objects.filter(tenant=tenant).first()
+        form = {
+            "tenant": tenant.slug,
+            "requester": requester.pk,
+            "description": "Deliveries to our endpoint time out since 10:00 UTC (bench)",
+            "channel": "email",
+            "priority": "high",
+            "category": "integration",
+            "issue_type": "bug",
+            "environment": "production",
+        }
+        timings, queries, statuses = [], [], {}
+        for i in range(warmup + requests):
+            connection.queries_log.clear()
+            with CaptureQueriesContext(connection) as ctx:
+                t0 = time.perf_counter()
+                response = client.post("/cases/new/", {**form, "subject": f"Bench webhook timeouts {i}"})
+                elapsed = (time.perf_counter() - t0) * 1000
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            if i >= warmup:
+                timings.append(elapsed)
+                queries.append(len(ctx.captured_queries))
+        return (
+            user.username,
+            visible_count,
+            "create (POST /cases/new/)",
+            median(timings),
+            percentile(timings, 95),
+            max(timings),
+            median(queries),
+            max(queries),
+            statuses,
+        )
+
+    def _explain(self, q, q_messages, users, out):
+        """The plans of the search's two statements (capped count, page) as each user runs them: the
+        shape the benchmark expects is the GIN index on the search document, never a walk of the
+        tenant/status indexes with the text as a filter."""
+        from cases.filtersets import CaseFilterSet
+        from cases.selectors import case_queue
+
+        class _Request:
+            def __init__(self, user):
+                self.user = user
+                self.GET = {}
+
+        for username in [u.strip() for u in users.split(",") if u.strip()]:
+            user = User.objects.get(username=username)
+            for word in (q, q_messages):
+                from django.http import QueryDict
+
+                fs = CaseFilterSet(QueryDict(f"q={word}&status=all"), queryset=case_queue(user), request=_Request(user))
+                page = fs.qs[:25]
+                count = fs.qs.order_by().values("pk")[: settings.SEARCH_COUNT_CAP + 1]
+                for label, qs in (("count", count), ("page", page)):
+                    sql, params = qs.query.sql_with_params()
+                    with connection.cursor() as cursor:
+                        cursor.execute(
+                            f"EXPLAIN (ANALYZE, COSTS OFF) SELECT count(*) FROM ({sql}) s"
+                            if label == "count"
+                            else "EXPLAIN (ANALYZE, COSTS OFF) " + sql,
+                            params,
+                        )
+                        plan = [row[0] for row in cursor.fetchall()]
+                    uses_gin = any("case_search_doc_idx" in line for line in plan)
+                    took = next((line for line in plan if line.startswith("Execution Time")), "")
+                    shape = "GIN search index" if uses_gin else "NO search index"
+                    out(f"explain {username} q={word} {label}: {shape}; {took}")
 
     @staticmethod
     def _case_ids(qs, rng: random.Random, n: int) -> list[int]:
