@@ -38,7 +38,12 @@ KEY_RE = re.compile(rf"^\s*{re.escape(settings.CASE_KEY_PREFIX)}-(\d{{1,12}})\s*
 
 def case_visible_to(user) -> QuerySet[Case]:
     """The cases `user` may see: all for managers/admins/SRE, else those of their granted tenants."""
-    ids = visible_tenant_ids(user)
+    return cases_of_tenants(visible_tenant_ids(user))
+
+
+def cases_of_tenants(ids: list[int] | None) -> QuerySet[Case]:
+    """The cases of the tenants `ids` (None: every tenant): `case_visible_to`'s rule on a tenant list
+    (the REST API's scope: a user's tenants, or an integration's, tenants.api_auth.api_tenant_ids)."""
     qs = Case.objects.all()
     if ids is None:
         return qs
@@ -65,6 +70,29 @@ def case_queue(user) -> QuerySet[Case]:
         .defer(*QUEUE_DEFERRED)
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="tag_list"))
     )
+
+
+def case_api_queue(ids: list[int] | None) -> QuerySet[Case]:
+    """The REST API's case list: `case_queue` on a tenant list."""
+    return (
+        cases_of_tenants(ids)
+        .select_related("tenant", "requester", "owner", "team")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="tag_list"))
+    )
+
+
+def case_in_scope(ids: list[int] | None, key: str, *, path: str, via: str) -> Case:
+    """The case behind `key` among the tenants `ids`, for the REST API; otherwise 404 and the attempt is
+    audited, naming `via` (the token)."""
+    pk = parse_case_key(key)
+    if pk is None:
+        audit.log_denied(Case, str(key)[:40], path=path, reason=f"not a case key ({via})")
+        raise Http404("No such case.")
+    case = case_api_queue(ids).select_related("duplicate_of").filter(pk=pk).first()
+    if case is None:
+        audit.log_denied(Case, pk, path=path, reason=f"not visible or does not exist ({via})")
+        raise Http404("No such case.")
+    return case
 
 
 def parse_case_key(key: str) -> int | None:

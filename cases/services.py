@@ -183,13 +183,16 @@ def case_create(
     channel_data: dict | None = None,
     files: list[UploadedFile] | None = None,
     data: dict | None = None,
+    evidence: dict | None = None,
 ) -> Case:
     """Open a case. `affected_resources` are the tenant's resources the intake named (seed 004's
     "impacted components"); `unclassified` the classification fields the person left unset (their
     stored value is the default, which the priority suggestion then ignores and resolving refuses);
     `channel_data` what the channel knows of the message (Slack: workspace, channel, user, message
     ts, staffed hours), kept on the opening timeline entry. `files` are attached to the opening
-    message; `data` is added to its timeline entry (a channel's facts, e.g. the e-mail's Message-ID)."""
+    message; `data` is added to its timeline entry (a channel's facts, e.g. the e-mail's Message-ID).
+    `evidence` what the reporter's product sent along (error ids, trace links: the API, the CLI), kept
+    on the first timeline entry."""
     if actor is not None and not _sees(actor, tenant.pk):
         raise NotPermitted("You cannot open cases for that tenant.")
     if requester.tenant_id != tenant.pk:
@@ -246,6 +249,7 @@ def case_create(
             **({"resources": _resource_names(affected_resources)} if affected_resources else {}),
             **({"channel_data": channel_data} if channel_data else {}),
             **(data or {}),
+            **({"evidence": evidence} if evidence else {}),
         },
     )
     for upload in files:

@@ -165,7 +165,9 @@ def is_denied(entry: LogEntry) -> bool:
     return bool(entry.additional_data and entry.additional_data.get("denied"))
 
 
-def log_list_access(model: type[models.Model], pks, *, view: str, query: str = "") -> LogEntry:
+def log_list_access(
+    model: type[models.Model], pks, *, view: str, query: str = "", extra: dict | None = None
+) -> LogEntry:
     """Record that the current actor saw a list of objects (one entry per list view, naming every
     object shown), so "who saw this case" includes the queue pages it appeared on without writing a
     row per case per page load."""
@@ -175,7 +177,7 @@ def log_list_access(model: type[models.Model], pks, *, view: str, query: str = "
         object_pk="list",
         object_repr=f"{view}: {len(pks)} {model._meta.verbose_name_plural}",
         action=LogEntry.Action.ACCESS,
-        additional_data={"view": view, "query": query[:500], "ids": pks},
+        additional_data={"view": view, "query": query[:500], "ids": pks, **(extra or {})},
         cid=get_cid(),
     )
 

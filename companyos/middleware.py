@@ -1,4 +1,5 @@
 import ipaddress
+import json
 import time
 import uuid
 import zoneinfo
@@ -180,7 +181,13 @@ class RejectNullBytesMiddleware:
         from django.http import HttpResponseBadRequest
 
         if _has_nul(request.path) or _has_nul_in(request.GET):
-            return HttpResponseBadRequest("Null characters are not allowed in the address.", content_type="text/plain")
+            message = "Null characters are not allowed in the address."
+            if request.path.startswith(self.API_PREFIX):  # the REST API answers problem+json (companyos.api)
+                from .api.problems import CONTENT_TYPE, problem_body
+
+                body = json.dumps(problem_body(400, message, errors=[{"field": "", "message": message}]))
+                return HttpResponseBadRequest(body, content_type=CONTENT_TYPE)
+            return HttpResponseBadRequest(message, content_type="text/plain")
         if (
             request.method == "POST"
             and request.content_type in self.FORM_TYPES

@@ -68,3 +68,64 @@ class AuditArchive(models.Model):
 
     def __str__(self):
         return f"{self.partition} → {self.path}"
+
+
+class ApiToken(models.Model):
+    """A person's API token (the REST API at /api/v1/, the `companyos` CLI): it acts as its user, sees
+    exactly what they see, within its scope (read, or read and write) until it expires or is revoked.
+    Only a hash is stored; the token is shown once when created (companyos.api.tokens)."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read"
+        WRITE = "write", "Read and write"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80, help_text="What it is for, e.g. 'laptop CLI'; named in the audit trail")
+    token_prefix = models.CharField(max_length=12, help_text="The token's first characters, to recognise it")
+    token_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=5, choices=Scope.choices, default=Scope.READ)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "name"], condition=models.Q(revoked_at__isnull=True), name="apitoken_active_name_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.token_prefix}…)"
+
+    def refusal(self, now) -> str:
+        """Why the token cannot be used now ("" when it can)."""
+        if self.revoked_at is not None:
+            return "This token was revoked."
+        if self.expires_at <= now:
+            return "This token has expired."
+        if not self.user.is_active:
+            return "This token's user is deactivated."
+        return ""
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a create sent with an `Idempotency-Key` header, per caller: a retry with the
+    same key gets this answer again instead of a second case (companyos.api.idempotency). Written in the
+    create's own transaction, so a failed create leaves no key behind."""
+
+    principal = models.CharField(max_length=40, help_text="Who sent it: 'token:<id>' or 'integration:<id>'")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="sha256 of method, path and body")
+    status = models.PositiveSmallIntegerField(null=True)
+    body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["principal", "key"], name="idempotencykey_unique")]
+        indexes = [models.Index(fields=["created_at"], name="idempotencykey_created_idx")]
+
+    def __str__(self):
+        return f"{self.principal} {self.key}"

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "template_partials",
     "django_filters",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our static files (no CDN)
     "guardian",
     "auditlog",
     "axes",  # login lockout; before companyos, so its failure handler has run when companyos.logins audits one
@@ -255,6 +257,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     # retries every few seconds; the incremental export (the catch-up path) every minute.
     "zendesk-relay": {"task": "cases.channels.zendesk.tasks.zendesk_relay_task", "schedule": 5.0},
     "zendesk-export": {"task": "cases.channels.zendesk.tasks.zendesk_export_task", "schedule": 60.0},
+    "api-idempotency-purge": {"task": "companyos.tasks.api_idempotency_purge_task", "schedule": 3600.0},
 }
 CELERY_TASK_ROUTES = {
     "cases.tasks.*": {"queue": "celery"},
@@ -360,6 +363,37 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+# The REST API (/api/v1/ cases, tenants, requesters; companyos.api): personal and integration tokens.
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/min")  # per token, counted in the cache (Redis)
+API_MAX_JSON_BYTES = int(os.environ.get("API_MAX_JSON_BYTES", str(1024 * 1024)))  # a JSON body; larger → 413
+API_IDEMPOTENCY_DAYS = int(os.environ.get("API_IDEMPOTENCY_DAYS", "7"))  # how long a create's key is kept
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CompanyOS Support Console API",
+    "DESCRIPTION": (
+        "Cases, tenants and requesters. Authenticate with `Authorization: Bearer <token>`: a personal token "
+        "(Preferences → API tokens; it sees what its user sees, scope read or write) or an integration token "
+        "(its tenants only). Errors are RFC 9457 `application/problem+json`; creates take an `Idempotency-Key`."
+    ),
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "cases.choices.Status.choices",
+        "ChannelEnum": "tenants.choices.Channel.choices",
+        "IntakeChannelEnum": ["api", "cli", "widget", "web"],
+    },
+    "PREPROCESSING_HOOKS": ["companyos.api.schema.only_resources"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "companyos.api.schema.problem_responses",
+    ],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 TELEMETRY_MAX_BATCH = int(os.environ.get("TELEMETRY_MAX_BATCH", "1000"))  # items per request
 TELEMETRY_MAX_BYTES = int(os.environ.get("TELEMETRY_MAX_BYTES", str(2 * 1024 * 1024)))  # request body

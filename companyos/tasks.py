@@ -49,3 +49,11 @@ def audit_retention_task():
     Needs the owner role (MIGRATE_DATABASE_URL) in the worker's environment; does nothing when
     AUDIT_RETENTION_MONTHS is 0."""
     return len(audit_trail.archive_expired_partitions())
+
+
+@shared_task(ignore_result=True)
+def api_idempotency_purge_task():
+    """Beat ("api-idempotency-purge", hourly): forget Idempotency-Keys past API_IDEMPOTENCY_DAYS."""
+    from .api.idempotency import purge_expired
+
+    return purge_expired()

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import views
 from .access import audit_exempt
@@ -24,6 +25,8 @@ urlpatterns = [
     path("accounts/logout/", audit_exempt(reason="signing out")(auth_views.LogoutView.as_view()), name="logout"),
     path("accounts/preferences/", views.preferences, name="preferences"),
     path("accounts/preferences/timeline-order/", views.timeline_order, name="timeline_order"),
+    path("accounts/preferences/api-tokens/", views.api_token_create, name="api_token_create"),
+    path("accounts/preferences/api-tokens/<id:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("healthz", views.healthz, name="healthz"),
     path("search/", include("cases.search")),  # the top bar's search: cases.search.global_search
     path("cases/", include("cases.urls")),
@@ -31,6 +34,27 @@ urlpatterns = [
     path("api/slack/", include("cases.channels.slack.urls")),  # Slack's signed requests (issue 11)
     path("inbound/email/", include("cases.channels.email.webhook_urls")),  # the ESP inbound webhook
     path("api/v1/", include("tenants.api_urls")),
+    path("api/v1/", include("cases.api.urls")),
+    # The REST API's OpenAPI 3.1 schema and its docs (Swagger UI from our static files: no CDN).
+    path(
+        "api/schema/",
+        audit_exempt(reason="the API's OpenAPI schema: no case or tenant data")(
+            SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[])
+        ),
+        name="api_schema",
+    ),
+    path(
+        "api/docs/",
+        audit_exempt(reason="the API's docs page: no case or tenant data")(
+            SpectacularSwaggerSplitView.as_view(
+                url_name="api_schema",
+                template_name="companyos/api_docs.html",  # drf-spectacular's, without its inline <style> (CSP)
+                authentication_classes=[],
+                permission_classes=[],
+            )
+        ),
+        name="api_docs",
+    ),
     path("api/zendesk/webhook/", include("cases.channels.zendesk.urls_webhook")),  # signed, no session
     path("zendesk/", include("cases.channels.zendesk.urls")),
     path("tenants/integrations/", include("tenants.integration_urls")),

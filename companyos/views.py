@@ -3,13 +3,16 @@ from django.contrib import messages
 from django.db import connection
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import csrf
 from django.views.decorators.http import require_GET, require_POST
 
 from . import audit, services
 from .access import audit_exempt
-from .models import TIMEZONE_CHOICES, Profile
+from .api import tokens
+from .htmx import htmx_partial
+from .models import TIMEZONE_CHOICES, ApiToken, Profile
 
 
 def csrf_failure(request, reason=""):
@@ -48,7 +51,69 @@ def preferences(request):
         order = profile.get_timeline_order_display().lower()
         messages.success(request, f"Times are now shown in {profile.timezone}; case timelines {order}.")
         return redirect("preferences")
-    return render(request, "companyos/preferences.html", {"form": form})
+    return render(request, "companyos/preferences.html", {"form": form, **_tokens_context(request)})
+
+
+# --- personal API tokens (the REST API and the CLI), on the preferences page ------------------------------
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=80, widget=forms.TextInput(attrs={"class": "input", "placeholder": "laptop CLI"}))
+    scope = forms.ChoiceField(choices=ApiToken.Scope.choices, initial=ApiToken.Scope.READ, widget=forms.RadioSelect)
+    expires_in_days = forms.TypedChoiceField(
+        coerce=int, choices=[(d, f"{d} days") for d in tokens.EXPIRY_DAYS], initial=90, label="Expires in"
+    )
+
+
+def _tokens_context(request, *, form=None, created=None, raw=None) -> dict:
+    return {
+        "token_form": form or ApiTokenForm(),
+        "api_tokens": tokens.tokens_of(request.user),
+        "created_token": created,
+        "raw_token": raw,
+        "api_base": request.build_absolute_uri("/api/v1/"),
+        "console_url": request.build_absolute_uri("/").rstrip("/"),
+        "now": timezone.now(),
+    }
+
+
+def _tokens_answer(request, status=200, **context):
+    template = "companyos/preferences.html#api-tokens" if htmx_partial(request) else "companyos/preferences.html"
+    page = {} if htmx_partial(request) else {"form": PreferencesForm(instance=services.profile_for(request.user))}
+    return render(request, template, {**page, **_tokens_context(request, **context)}, status=status)
+
+
+@audit_exempt(reason="the user's own API tokens: names, scopes and dates, no case or tenant data")
+@require_POST
+def api_token_create(request):
+    form = ApiTokenForm(request.POST)
+    if not form.is_valid():
+        return _tokens_answer(request, status=422, form=form)
+    try:
+        token, raw = tokens.token_create(
+            user=request.user,
+            name=form.cleaned_data["name"],
+            scope=form.cleaned_data["scope"],
+            expires_in_days=form.cleaned_data["expires_in_days"],
+        )
+    except tokens.TokenError as exc:
+        form.add_error("name", str(exc))
+        return _tokens_answer(request, status=422, form=form)
+    return _tokens_answer(request, created=token, raw=raw)
+
+
+@audit_exempt(reason="the user's own API tokens: no case or tenant data")
+@require_POST
+def api_token_revoke(request, pk: int):
+    try:
+        tokens.token_revoke(user=request.user, token_id=pk)
+    except tokens.TokenError:
+        audit.log_refused_view("api token revoke", path=request.path, reason="not one of the user's tokens")
+        return _tokens_answer(request, status=404)
+    if not htmx_partial(request):
+        messages.success(request, "The token was revoked: it no longer works.")
+        return redirect("preferences")
+    return _tokens_answer(request)
 
 
 class TimelineOrderForm(forms.Form):

@@ -1,7 +1,10 @@
 """Token authentication for the machine APIs: `Authorization: Bearer <token>` of an Integration."""
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
+
+from companyos.api.auth import PersonalTokenAuthentication
 
 from .ingest.integrations import integration_mark_used
 from .telemetry import Integration, hash_token
@@ -40,3 +43,54 @@ class IntegrationTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="companyos"'
+
+
+# --- the REST API (/api/v1/ cases, tenants, requesters): personal tokens and integration tokens ----------
+
+
+# A personal token (cop_…) acts as its user; an integration token (cos_…) as the system on its tenants.
+API_AUTHENTICATION = [PersonalTokenAuthentication, IntegrationTokenAuthentication]
+
+
+def is_integration(request) -> bool:
+    return isinstance(request.auth, Integration)
+
+
+def api_tenant_ids(request) -> list[int] | None:
+    """The tenants the caller may see: a personal token its user's (None: every tenant), an integration
+    token the integration's tenants. Computed once per request."""
+    cached = getattr(request, "_api_tenant_ids", False)
+    if cached is not False:
+        return cached
+    if is_integration(request):
+        from .selectors import integration_tenant_ids
+
+        ids = integration_tenant_ids(request.auth)
+    else:
+        from .selectors import visible_tenant_ids
+
+        ids = visible_tenant_ids(request.user)
+    request._api_tenant_ids = ids
+    return ids
+
+
+def api_actor(request):
+    """Who a write through the API is done as: the token's user, or for an integration the system user
+    (its tenants were checked by the API; the audit entries name the integration)."""
+    if is_integration(request):
+        from companyos.roles import system_user
+
+        return system_user()
+    return request.user
+
+
+class IntegrationBearerScheme(OpenApiAuthenticationExtension):
+    target_class = "tenants.api_auth.IntegrationTokenAuthentication"
+    name = "integrationToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An integration token (cos_…): its tenants only",
+        }

@@ -29,7 +29,14 @@ from companyos import audit, roles
 
 from . import extensions
 from .choices import Health
-from .models import Integration, Resource, Tenant, TenantGroupObjectPermission, TenantUserObjectPermission
+from .models import (
+    Integration,
+    Requester,
+    Resource,
+    Tenant,
+    TenantGroupObjectPermission,
+    TenantUserObjectPermission,
+)
 from .telemetry import SLI, Alert, ConfigSnapshot, Deployment, Experiment, FeatureFlag, ResourceDependency, UsageMetric
 
 VIEW_TENANT = "view_tenant"
@@ -495,3 +502,155 @@ def tenant_signals(tenant: Tenant, now) -> TenantSignals:
         firing_alerts=tuple(firing_alerts(tenant, limit=20)),
         deployments=tuple(recent_deployments(tenant, since=now - SIGNAL_DEPLOY_WINDOW, limit=10)),
     )
+
+
+# --- the REST API -------------------------------------------------------------------------------------------
+
+
+def integration_tenant_ids(integration: Integration) -> list[int]:
+    return sorted(integration.tenants.values_list("pk", flat=True))
+
+
+def tenants_in(ids: list[int] | None) -> QuerySet[Tenant]:
+    """The tenants among `ids` (None: every tenant): the API's scope, from tenants.api_auth.api_tenant_ids."""
+    qs = Tenant.objects.all()
+    return qs if ids is None else qs.filter(pk__in=ids)
+
+
+def tenant_in_scope(ids: list[int] | None, slug: str, *, path: str, via: str) -> Tenant:
+    """The tenant `slug` if it is among `ids`; otherwise 404, the attempt audited (naming `via`, the token)."""
+    tenant = tenants_in(ids).filter(slug=slug).first() if isinstance(slug, str) and len(slug) <= 80 else None
+    if tenant is None:
+        pk = Tenant.objects.filter(slug=str(slug)[:80]).values_list("pk", flat=True).first()
+        audit.log_denied(
+            Tenant,
+            pk if pk is not None else str(slug),
+            path=path,
+            reason=f"tenant not visible or does not exist ({via})",
+        )
+        raise Http404("No such tenant.")
+    return tenant
+
+
+def tenant_summary(tenant: Tenant) -> dict:
+    """The tenant's health now for the API: the worst latest SLI (else its stored health), its latest SLIs,
+    the firing alerts (count capped) and the deployments of the last day."""
+    now = timezone.now()
+    slis = latest_slis(tenant)
+    alerts = firing_alerts(tenant, limit=10)
+    n_firing, capped = _capped(Alert.objects.filter(tenant=tenant, status=Alert.Status.FIRING))
+    return {
+        "health": worst_health(slis.values(), tenant.health),
+        "slis": [
+            {
+                "name": s.name,
+                "value": s.value,
+                "objective": s.objective,
+                "error_budget_remaining": s.error_budget_remaining,
+                "health": s.health,
+                "observed_at": s.observed_at,
+            }
+            for s in list(slis.values())[:MAX_SLIS]
+        ],
+        "firing_alerts": n_firing,
+        "firing_alerts_capped": capped,
+        "alerts": [
+            {
+                "name": a.name,
+                "severity": a.severity,
+                "resource": a.resource.external_id if a.resource else None,
+                "starts_at": a.starts_at,
+            }
+            for a in alerts
+        ],
+        "deployments_last_day": len(recent_deployments(tenant, since=now - timedelta(days=1), limit=50)),
+    }
+
+
+def telemetry_slice(tenant: Tenant, *, since, until) -> dict:
+    """The tenant's telemetry of [since, until] as evidence for a case (`--telemetry-since`): the SLI
+    observations, the alerts active in the window (started in it, or started before and still firing or
+    ended in it) and the deployments, each capped at 500 rows, newest first."""
+    cap = 500
+    slis = list(
+        SLI.objects.filter(tenant=tenant, observed_at__gte=since, observed_at__lte=until)
+        .select_related("resource")
+        .order_by("-observed_at")[: cap + 1]
+    )
+    alerts = list(
+        Alert.objects.filter(tenant=tenant, starts_at__lte=until)
+        .filter(Q(ends_at__isnull=True, status=Alert.Status.FIRING) | Q(ends_at__gte=since) | Q(starts_at__gte=since))
+        .select_related("resource")
+        .order_by("-starts_at")[: cap + 1]
+    )
+    deployments = list(
+        Deployment.objects.filter(tenant=tenant, deployed_at__gte=since, deployed_at__lte=until)
+        .select_related("resource")
+        .order_by("-deployed_at")[: cap + 1]
+    )
+
+    def ext(row):
+        return row.resource.external_id if row.resource_id else None
+
+    return {
+        "tenant": tenant.slug,
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "truncated": {"slis": len(slis) > cap, "alerts": len(alerts) > cap, "deployments": len(deployments) > cap},
+        "slis": [
+            {
+                "name": s.name,
+                "resource": ext(s),
+                "value": s.value,
+                "objective": s.objective,
+                "error_budget_remaining": s.error_budget_remaining,
+                "observed_at": s.observed_at.isoformat(),
+            }
+            for s in slis[:cap]
+        ],
+        "alerts": [
+            {
+                "name": a.name,
+                "resource": ext(a),
+                "severity": a.severity,
+                "status": a.status,
+                "summary": a.summary,
+                "starts_at": a.starts_at.isoformat(),
+                "ends_at": a.ends_at.isoformat() if a.ends_at else None,
+            }
+            for a in alerts[:cap]
+        ],
+        "deployments": [
+            {
+                "resource": ext(d),
+                "version": d.version,
+                "description": d.description,
+                "deployed_at": d.deployed_at.isoformat(),
+            }
+            for d in deployments[:cap]
+        ],
+    }
+
+
+def requesters_in(tenant: Tenant) -> QuerySet[Requester]:
+    return Requester.objects.filter(tenant=tenant)
+
+
+def requester_by_email_or_id(tenant: Tenant, value) -> Requester | None:
+    """The tenant's contact named by `value`: an id, or an e-mail address (case-insensitive)."""
+    qs = requesters_in(tenant)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return qs.filter(pk=value).first() if 0 < value < 2**63 else None
+    if isinstance(value, str) and value.strip():
+        text = value.strip()
+        if text.isdigit() and len(text) <= 18:
+            return qs.filter(pk=int(text)).first()
+        return qs.filter(email__iexact=text).first()
+    return None
+
+
+def resources_by_external_id(tenant: Tenant, external_ids) -> tuple[list[Resource], list[str]]:
+    """The tenant's resources named by `external_ids`, and the ids that name none."""
+    wanted = list(dict.fromkeys(str(e) for e in external_ids))
+    found = {r.external_id: r for r in Resource.objects.filter(tenant=tenant, external_id__in=wanted)}
+    return [found[e] for e in wanted if e in found], [e for e in wanted if e not in found]

@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cases.models import BusinessCalendar, SavedView, SLAPolicy
+from companyos.api import tokens
 from tenants import ingest
 from tenants.ingest import KINDS
 from tests.factories import AttachmentFactory, CaseFactory, RequesterFactory, ResourceFactory
@@ -124,6 +125,8 @@ POSTS = {
     "cases:resources": lambda w: (f"/cases/{w['case'].key}/resources/", f"/cases/{w['case'].key}/"),
     "cases:display": lambda w: ("/cases/display/", "/cases/"),
     "timeline_order": lambda w: ("/accounts/preferences/timeline-order/", None),
+    "api_token_create": lambda w: ("/accounts/preferences/api-tokens/", "/accounts/preferences/"),
+    "api_token_revoke": lambda w: (f"/accounts/preferences/api-tokens/{w['api_token'].pk}/revoke/", None),
     "zendesk:mapping": lambda w: ("/zendesk/mapping/", "/zendesk/mapping/"),
     "zendesk:change_action": lambda w: ("/zendesk/changes/1/retry/", None),
     "zendesk:link": lambda w: (f"/zendesk/cases/{w['case'].key}/link/", None),
@@ -144,6 +147,11 @@ POSTS = {
 JSON_POSTS = {
     "api:telemetry_kind": lambda w: "/api/v1/telemetry/slis/",
     "api:alertmanager": lambda w: "/api/v1/alertmanager/",
+    # The REST API (its own sweep is schemathesis, tests/companyos/test_api_schema.py).
+    "api_cases:list": lambda w: "/api/v1/cases/",
+    "api_cases:transition": lambda w: f"/api/v1/cases/{w['case'].key}/transition/",
+    "api_cases:replies": lambda w: f"/api/v1/cases/{w['case'].key}/replies/",
+    "api_cases:attachments": lambda w: f"/api/v1/cases/{w['case'].key}/attachments/",
 }
 # Read-only: a POST answers 405.
 READ_ONLY = {
@@ -164,6 +172,13 @@ READ_ONLY = {
     "sla:policy_list": lambda w: "/sla/policies/",
     "sla:calendar_list": lambda w: "/sla/calendars/",
     "api:telemetry": lambda w: "/api/v1/telemetry/",
+    "api:tenant_list": lambda w: "/api/v1/tenants/",
+    "api:tenant_detail": lambda w: "/api/v1/tenants/acme/",
+    "api:requester_list": lambda w: "/api/v1/tenants/acme/requesters/",
+    "api:requester_detail": lambda w: f"/api/v1/tenants/acme/requesters/{w['case'].requester_id}/",
+    "api_cases:detail": lambda w: f"/api/v1/cases/{w['case'].key}/",  # PATCH, not POST
+    "api_schema": lambda w: "/api/schema/",
+    "api_docs": lambda w: "/api/docs/",
     "tenants:list": lambda w: "/tenants/",
     "tenants:console": lambda w: "/tenants/acme/",
     "tenants:panel": lambda w: "/tenants/acme/panels/health/",
@@ -187,6 +202,7 @@ def world(tenant_a, agent, manager, admin_user):
         "calendar": BusinessCalendar.objects.order_by("pk").first(),
         "integration": integration,
         "token": token,
+        "api_token": tokens.token_create(user=agent, name="sweep", scope="write", expires_in_days=30)[0],
         "users": {"agent": agent, "manager": manager, "admin": admin_user},
         "email": _unmatched_email(),
     }
@@ -260,7 +276,7 @@ def test_every_url_is_in_the_sweep(world):
 
     def status(name: str, where) -> int:
         path = where(world) if isinstance(where(world), str) else where(world)[0]
-        if name.startswith("api:"):  # the machine API: with the integration's token
+        if name.startswith(("api:", "api_cases:", "api_")):  # the machine APIs: with the integration's token
             return api(world["token"], path, b"{}").status_code
         return client_for(admin).post(path).status_code
 
