@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django import template
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.formats import localize
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from companyos.timefmt import duration
@@ -106,3 +107,124 @@ def isodatetime(value):
         return parse_datetime(value) if isinstance(value, str) else value
     except ValueError:
         return None
+
+
+# --- the queue's rows ------------------------------------------------------------------------------
+
+
+@register.simple_tag
+def queue_rows(cases, columns, embedded=False):
+    """The queue's table rows, built in Python: the same markup the row template made, at a
+    fraction of its cost (a 25-row page spent ~12 ms in ~60 template lookups and tags per row;
+    issue 10). Every value is escaped by format_html; the badges are the tags above."""
+    from companyos.templatetags.console import age, person, reltime
+
+    rows = []
+    for case in cases:
+        url = case.get_absolute_url()
+        tags = getattr(case, "tag_list", None) or []
+        viewers = getattr(case, "viewers", None) or []
+        snippet = getattr(case, "snippet", None)
+        cells = []
+        if not embedded:
+            cells.append(
+                format_html(
+                    '<td class="sel"><input type="checkbox" name="id" value="{}" aria-label="Select {}"></td>',
+                    case.pk,
+                    case.key,
+                )
+            )
+        cells.append(format_html('<td class="num">{}</td>', sla_badge(case)))
+        cells.append(format_html('<td class="key"><a href="{}">{}</a></td>', url, case.key))
+        subject = format_html('<a href="{}" title="{}">{}</a>', url, case.subject, case.subject)
+        if viewers:
+            subject += format_html(
+                '<span class="viewing" data-viewing title="Open now: {}">{} viewing</span>',
+                ", ".join(viewers),
+                len(viewers),
+            )
+        if tags:
+            names = [tag.name for tag in tags]
+            subject += format_html(
+                '<span class="tags" title="Tags: {}">{}</span>',
+                ", ".join(names),
+                format_html_join("", '<span class="tag">{}</span>', ((name,) for name in names)),
+            )
+        below = ""
+        if snippet:
+            label = {"note": "Note", "reply": "Reply"}.get(snippet["kind"], "Customer")
+            below = format_html(
+                '<div class="snippet" title="The newest {} that matches">'
+                '<span class="snippet-kind">{}:</span> {}</div>',
+                "message" if snippet["public"] else "internal note",
+                label,
+                snippet["html"],
+            )
+        cells.append(format_html('<td class="subject"><div class="one-line">{}</div>{}</td>', subject, below))
+        if not embedded:
+            tenant = case.tenant
+            cells.append(
+                format_html(
+                    '<td class="tenant"><div class="one-line" title="{} · {} support">'
+                    '<span class="tenant-name">{}</span> {}</div></td>',
+                    tenant.name,
+                    tenant.get_support_tier_display(),
+                    tenant.name,
+                    tier_badge(tenant),
+                )
+            )
+        cells.append(format_html("<td>{}</td>", priority_badge(case)))
+        cells.append(format_html("<td>{}{}</td>", status_badge(case), waiting_for_note(case)))
+        cells.append(format_html('<td class="owner"><div class="one-line">{}</div></td>', person(case.owner)))
+        for col in columns:
+            if col == "requester":
+                r = case.requester
+                cells.append(
+                    format_html(
+                        '<td class="requester"><div class="one-line" title="{} · {}">{}</div></td>',
+                        r.name,
+                        r.email,
+                        r.name,
+                    )
+                )
+            elif col == "team":
+                team = format_html("{}", case.team.name) if case.team_id else mark_safe('<span class="muted">—</span>')
+                cells.append(format_html('<td class="team"><div class="one-line">{}</div></td>', team))
+            elif col == "category":
+                cells.append(
+                    format_html('<td class="category"><div class="one-line">{}</div></td>', case.get_category_display())
+                )
+            elif col == "channel":
+                cells.append(format_html('<td class="channel">{}</td>', case.get_channel_display()))
+            elif col == "updated":
+                cells.append(format_html('<td class="num">{}</td>', reltime(case.updated_at)))
+            elif col == "created":
+                cells.append(
+                    format_html(
+                        '<td class="num"><span title="opened {}">{}</span></td>',
+                        localize(timezone.localtime(case.created_at)),
+                        age(case.created_at),
+                    )
+                )
+        rows.append(
+            format_html(
+                '<tr data-href="{}" class="prio-row-{}">{}</tr>', url, case.priority_slug, mark_safe("".join(cells))
+            )
+        )
+    return mark_safe("\n".join(rows))
+
+
+@register.simple_tag
+def waiting_for_note(case):
+    """What a case waiting on the customer waits for (the queue's and the case header's note)."""
+    text = case.waiting_for_text
+    if not text:
+        return ""
+    short = text if len(text) <= 40 else text[:39] + "…"
+    return format_html(
+        '<span class="waiting-for small muted" data-waiting-for="{}" '
+        'title="Waiting on the customer for {}">for {}</span>',
+        case.waiting_for,
+        text,
+        short,
+    )
