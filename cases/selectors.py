@@ -63,22 +63,20 @@ QUEUE_DEFERRED = (
 )
 
 
-def case_queue(user) -> QuerySet[Case]:
-    return (
-        case_visible_to(user)
-        .select_related("tenant", "requester", "owner", "team")
-        .defer(*QUEUE_DEFERRED)
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="tag_list"))
+def _listed(qs: QuerySet[Case]) -> QuerySet[Case]:
+    """A list's rows: the case with its tenant, requester, owner and team, and its tags."""
+    return qs.select_related("tenant", "requester", "owner", "team").prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="tag_list")
     )
+
+
+def case_queue(user) -> QuerySet[Case]:
+    return _listed(case_visible_to(user)).defer(*QUEUE_DEFERRED)
 
 
 def case_api_queue(ids: list[int] | None) -> QuerySet[Case]:
-    """The REST API's case list: `case_queue` on a tenant list."""
-    return (
-        cases_of_tenants(ids)
-        .select_related("tenant", "requester", "owner", "team")
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="tag_list"))
-    )
+    """The REST API's case list: `case_queue`'s rows (every column: the API shows them) on a tenant list."""
+    return _listed(cases_of_tenants(ids))
 
 
 def case_in_scope(ids: list[int] | None, key: str, *, path: str, via: str) -> Case:
