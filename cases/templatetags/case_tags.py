@@ -125,7 +125,9 @@ def queue_rows(cases, columns, embedded=False):
     for case in cases:
         url = _h(case.get_absolute_url())
         key = _h(case.key)
-        tags = getattr(case, "tag_list", None) or []
+        tags = getattr(case, "tag_names", None)
+        if tags is None:
+            tags = [tag.name for tag in getattr(case, "tag_list", None) or []]
         viewers = getattr(case, "viewers", None) or []
         snippet = getattr(case, "snippet", None)
         cells = []
@@ -141,7 +143,7 @@ def queue_rows(cases, columns, embedded=False):
             names = _h(", ".join(viewers))
             parts.append(f'<span class="viewing" data-viewing title="Open now: {names}">{len(viewers)} viewing</span>')
         if tags:
-            names = [_h(tag.name) for tag in tags]
+            names = [_h(name) for name in tags]
             spans = "".join(f'<span class="tag">{name}</span>' for name in names)
             parts.append(f'<span class="tags" title="Tags: {", ".join(names)}">{spans}</span>')
         below = ""
