@@ -71,6 +71,10 @@ class CasesConfig(AppConfig):
 
         slack.register()  # the Slack reply sender and the new-critical-case notification listener
         phone.register()  # the callback a public reply on a phone case creates
+        from .channels import api_webhook
+
+        api_webhook.register()  # replies on API/CLI cases: the integration's signed reply webhook
+        auditlog.register(api_webhook.ReplyWebhook, exclude_fields=["secret"])
 
 
 def _reverse_one_to_one(model) -> list[str]:
