@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -258,7 +259,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "zendesk-relay": {"task": "cases.channels.zendesk.tasks.zendesk_relay_task", "schedule": 5.0},
     "zendesk-export": {"task": "cases.channels.zendesk.tasks.zendesk_export_task", "schedule": 60.0},
     "api-idempotency-purge": {"task": "companyos.tasks.api_idempotency_purge_task", "schedule": 3600.0},
+    # Backups (companyos.backup): nightly when BACKUP_DIR is set; a failure alerts the admins.
+    "nightly-backup": {"task": "companyos.tasks.nightly_backup_task", "schedule": crontab(hour=2, minute=30)},
 }
+BACKUP_DIR = os.environ.get("BACKUP_DIR", "")
+BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "7"))
 CELERY_TASK_ROUTES = {
     "cases.tasks.*": {"queue": "celery"},
     "cases.channels.*": {"queue": "celery"},
