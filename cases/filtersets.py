@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -182,10 +183,26 @@ class CaseFilterSet(df.FilterSet):
         model = Case
         fields: list[str] = []
 
-    def __init__(self, data=None, *args, request=None, **kwargs):
-        self.request = request
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        # django_filters.FilterSet.__init__, with each filter copied shallowly (and its `extra`, the one
+        # dict a filter changes per request) instead of deep-copying ~20 filters with their querysets.
         data = data.copy() if data is not None else None
-        super().__init__(data, *args, request=request, **kwargs)
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {}
+        for name, base in self.base_filters.items():
+            filter_ = copy.copy(base)
+            filter_.extra = dict(base.extra)
+            filter_.__dict__.pop("_field", None)
+            if getattr(base, "_method", None) is not None:
+                filter_.method = base._method  # its FilterMethod, bound to this copy, not to the class's filter
+            filter_.model, filter_.parent = queryset.model, self
+            self.filters[name] = filter_
         user = request.user if request else None
         self.filters["tenant"].queryset = tenant_visible_to(user) if user else Case.objects.none()
 
