@@ -74,6 +74,10 @@ class CasesConfig(AppConfig):
         from .channels import api_webhook
 
         api_webhook.register()  # replies on API/CLI cases: the integration's signed reply webhook
+
+        from . import metrics
+
+        metrics.register()  # /metrics: the SLA sweep's lag and the outboxes' backlogs
         auditlog.register(api_webhook.ReplyWebhook, exclude_fields=["secret"])
 
 

@@ -62,7 +62,16 @@ class LoginRequiredMiddleware:
     the machine APIs (which authenticate with their own tokens) and the inbound webhooks under
     /inbound/ (which check their sender's signature)."""
 
-    OPEN_PREFIXES = ("/accounts/login/", "/static/", "/healthz", "/api/", "/inbound/", "/admin/login/")
+    OPEN_PREFIXES = (
+        "/accounts/login/",
+        "/static/",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/api/",
+        "/inbound/",
+        "/admin/login/",
+    )
     ADMIN_PREFIX = "/admin/"
 
     def __init__(self, get_response):

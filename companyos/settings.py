@@ -77,6 +77,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "companyos.metrics.MetricsMiddleware",  # first: times the whole request (/metrics)
     "django.middleware.security.SecurityMiddleware",
     "companyos.middleware.RejectNullBytesMiddleware",
     "companyos.middleware.NoStoreMiddleware",
@@ -262,6 +263,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Backups (companyos.backup): nightly when BACKUP_DIR is set; a failure alerts the admins.
     "nightly-backup": {"task": "companyos.tasks.nightly_backup_task", "schedule": crontab(hour=2, minute=30)},
 }
+CELERY_BEAT_SCHEDULE["beat-heartbeat"] = {"task": "companyos.tasks.beat_heartbeat_task", "schedule": 20.0}
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")  # /metrics answers 404 without one
+BEAT_STALE_SECONDS = int(os.environ.get("BEAT_STALE_SECONDS", "60"))
 BACKUP_DIR = os.environ.get("BACKUP_DIR", "")
 BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "7"))
 CELERY_TASK_ROUTES = {

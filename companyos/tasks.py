@@ -81,3 +81,11 @@ def nightly_backup_task():
     cache.delete(backup.FAILED_KEY)
     log.info("nightly backup written: %s", path)
     return True
+
+
+@shared_task(ignore_result=True)
+def beat_heartbeat_task():
+    """Beat ("beat-heartbeat", every 20 s): beat and a worker are alive (/readyz, /metrics)."""
+    from . import metrics
+
+    metrics.beat_heartbeat()

@@ -28,6 +28,8 @@ urlpatterns = [
     path("accounts/preferences/api-tokens/", views.api_token_create, name="api_token_create"),
     path("accounts/preferences/api-tokens/<id:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("metrics", views.metrics_view, name="metrics"),
     path("search/", include("cases.search")),  # the top bar's search: cases.search.global_search
     path("cases/", include("cases.urls")),
     path("sla/", include("cases.sla.urls")),

@@ -1,14 +1,13 @@
 from django import forms
 from django.contrib import messages
-from django.db import connection
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import csrf
 from django.views.decorators.http import require_GET, require_POST
 
-from . import audit, services
+from . import audit, metrics, services
 from .access import audit_exempt
 from .api import tokens
 from .htmx import htmx_partial
@@ -25,9 +24,20 @@ def csrf_failure(request, reason=""):
 @audit_exempt(reason="a liveness probe")
 @require_GET
 def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """Liveness: the process answers (no dependency touched; /readyz checks them)."""
+    return metrics.healthz(request)
+
+
+@audit_exempt(reason="a readiness probe: the dependencies' state, no case or tenant data")
+@require_GET
+def readyz(request):
+    return metrics.readyz(request)
+
+
+@audit_exempt(reason="Prometheus metrics behind METRICS_TOKEN: counts and timings, no case or tenant data")
+@require_GET
+def metrics_view(request):
+    return metrics.metrics(request)
 
 
 class PreferencesForm(forms.ModelForm):

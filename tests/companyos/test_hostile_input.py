@@ -156,6 +156,8 @@ JSON_POSTS = {
 # Read-only: a POST answers 405.
 READ_ONLY = {
     "healthz": lambda w: "/healthz",
+    "readyz": lambda w: "/readyz",
+    "metrics": lambda w: "/metrics",
     "search": lambda w: "/search/",
     "cases:list": lambda w: "/cases/",
     "cases:requester_options": lambda w: "/cases/new/requesters/",
