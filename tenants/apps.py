@@ -21,5 +21,9 @@ class TenantsConfig(AppConfig):
         )
         register_person(Requester)
         auditlog.register(Resource)
-        auditlog.register(Integration, exclude_fields=["token_hash", "last_used_at"], m2m_fields={"tenants"})
+        auditlog.register(
+            Integration,
+            exclude_fields=["token_hash", "last_used_at", "widget"],  # widget: a row of its own, audited itself
+            m2m_fields={"tenants"},
+        )
         auditlog.register(WidgetConfig, exclude_fields=["secret"])  # a rotation shows as rotated_at

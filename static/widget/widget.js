@@ -92,6 +92,9 @@
 
   function open() {
     if (!launcher) { build(); }
+    if (!state.context && window.console) {  // the panel refuses it, and a refusal naming no widget cannot be framed
+      window.console.warn("CompanyOS widget: no data-tenant-context (signed by your backend); the panel will refuse.");
+    }
     if (!container) {
       container = css(document.createElement("div"), {
         position: "fixed", right: "20px", bottom: "70px", width: "380px", maxWidth: "calc(100vw - 40px)",

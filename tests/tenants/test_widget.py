@@ -214,3 +214,33 @@ def test_a_requester_is_matched_within_the_tenant_or_created(tenant_a, tenant_b)
     assert (new.tenant, new.email, new.name, new.preferred_channel) == (tenant_a, "bob@acme.example", "Bob B", "widget")
     assert services.requester_match_or_create(tenant=tenant_a, email="bob@acme.example") == new
     assert Requester.objects.filter(tenant=tenant_b).get() == theirs
+
+
+# --- the admins' page ---------------------------------------------------------------------------------
+
+
+def test_an_admin_turns_the_widget_on_sees_the_secret_once_and_rotates_it(integration, admin_user, agent):
+    from tests.conftest import login
+
+    url = f"/tenants/integrations/{integration.pk}/widget/"
+    client = login(admin_user)
+    page = client.get(f"/tenants/integrations/{integration.pk}/").content.decode()
+    assert "In-app help widget" in page and "Turn on and show secret" in page
+    response = client.post(url, {"action": "save", "enabled": "on", "allowed_origins": "https://app.acme.example/\n"})
+    assert response.status_code == 201 and "no-store" in response["Cache-Control"]
+    config = WidgetConfig.objects.get(integration=integration)
+    assert config.secret in response.content.decode() and config.key_id in response.content.decode()
+    assert config.allowed_origins == ["https://app.acme.example"]
+    page = client.get(f"/tenants/integrations/{integration.pk}/").content.decode()
+    assert config.key_id in page and config.secret not in page  # shown once
+    response = client.post(url, {"action": "save", "allowed_origins": "https://app.acme.example"})
+    assert response.status_code == 302
+    config.refresh_from_db()
+    assert config.enabled is False
+    old = config.secret
+    response = client.post(url, {"action": "rotate"})
+    config.refresh_from_db()
+    assert response.status_code == 200 and config.secret != old and config.secret in response.content.decode()
+    response = client.post(url, {"action": "save", "enabled": "on", "allowed_origins": "https://*.acme.example"})
+    assert response.status_code == 422 and "no path, wildcard or user" in response.content.decode()
+    assert login(agent).post(url, {"action": "rotate"}).status_code == 403

@@ -36,7 +36,8 @@ from .forms import ContactForm
 
 def _refused(request, message: str, *, config, status: int = 403, reason: str = ""):
     audit.log_denied(Case, "widget", path=request.path, reason=f"widget refused ({reason or message})"[:300])
-    response = render(request, "widget/refused.html", {"message": message}, status=status)
+    context = {"message": message, "parent_origins": _parent_origins(config)}
+    response = render(request, "widget/refused.html", context, status=status)
     return ctx.framed_by(response, config)
 
 
