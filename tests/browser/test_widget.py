@@ -114,7 +114,7 @@ def test_a_host_page_files_a_case_that_reaches_the_queue_and_follows_the_reply(b
     page.get_by_role("button", name="Help").click()
     panel = page.frame_locator("iframe[title='Help and support']")
     expect(panel.get_by_role("heading", name="Contact support")).to_be_visible()
-    expect(panel.get_by_text("For Acme Corp")).to_be_visible()
+    expect(panel.locator(".w-who")).to_contain_text("For Acme Corp · Jane Doe")
     attached = panel.get_by_role("region", name="Attached from this page")
     expect(attached.locator("[data-attached=error_ids]")).to_have_text(["ERR-EXPORT-17"])
     expect(attached.locator("[data-attached=app_version]")).to_have_text("4.2.1")
