@@ -52,6 +52,7 @@
       values.forEach(function (value) {
         var dd = document.createElement("dd");
         dd.textContent = value;
+        dd.title = value;
         dd.setAttribute("data-attached", name);
         list.appendChild(dd);
       });

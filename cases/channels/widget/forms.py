@@ -47,7 +47,7 @@ class ContactForm(forms.Form):
         label="What happened?",
         max_length=10_000,
         error_messages={"required": "Describe what you did and what you saw."},
-        widget=forms.Textarea(attrs={"rows": 6}),
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     # The host page's facts (hidden; shown read-only in the panel as "Attached from this page").
     error_ids = forms.CharField(required=False, max_length=20_000, widget=forms.HiddenInput)
