@@ -93,19 +93,29 @@ def test_a_host_page_files_a_case_that_reaches_the_queue_and_follows_the_reply(b
     UserFactory(username="kari", first_name="Kari", role="agent", tenants=[acme])
     admin = UserFactory(username="root", role="admin", is_staff=True, is_superuser=True)
     integration, _ = ingest.integration_create(name="Acme app", actor=admin, tenant_ids=[acme.pk])
-    config, secret = tenant_services.widget_configure(
-        integration_id=integration.pk, actor=admin, enabled=True, allowed_origins=[host.origin]
-    )
+    console = live_server.url
+    assert console != host.origin
+
+    # The admin turns the widget on for the product's origin and copies the key id and the secret.
+    admin_page = browser.new_context(viewport={"width": 1400, "height": 900}, base_url=console).new_page()
+    sign_in(admin_page, "root")
+    admin_page.goto(f"/tenants/integrations/{integration.pk}/")
+    widget_section = admin_page.get_by_role("region", name="In-app help widget")
+    widget_section.get_by_label("Page origins that may embed the panel").fill(host.origin)
+    widget_section.get_by_role("button", name="Turn on and show secret").click()
+    expect(admin_page.get_by_text("Widget secret — copy it now")).to_be_visible()
+    secret = admin_page.locator("#widget-secret").input_value()
+    key_id = admin_page.locator("[data-widget-key]").inner_text()
+    _shot(admin_page, "admin-secret")
+    admin_page.context.close()
     context = sign_context(
-        key_id=config.key_id,
+        key_id=key_id,
         secret=secret,
         tenant="acme",
         email="jane@acme.example",
         name="Jane Doe",
         expires_at=int(time.time()) + 600,
     )
-    console = live_server.url
-    assert console != host.origin
     host.serve(console=console, context=context)
 
     page.add_init_script(VIOLATIONS_JS)
