@@ -60,7 +60,8 @@ class SessionRefreshMiddleware:
 class LoginRequiredMiddleware:
     """Everything in the console needs a signed-in user, except sign-in itself, static files and
     the machine APIs (which authenticate with their own tokens) and the inbound webhooks under
-    /inbound/ (which check their sender's signature)."""
+    /inbound/ (which check their sender's signature), and the in-app widget's panel under /widget/
+    (which checks the host's signed context, or its own signed link)."""
 
     OPEN_PREFIXES = (
         "/accounts/login/",
@@ -70,6 +71,7 @@ class LoginRequiredMiddleware:
         "/metrics",
         "/api/",
         "/inbound/",
+        "/widget/",
         "/admin/login/",
     )
     ADMIN_PREFIX = "/admin/"

@@ -301,6 +301,12 @@ ZENDESK_BACKOFF_SECONDS = float(os.environ.get("ZENDESK_BACKOFF_SECONDS", "5")) 
 ZENDESK_BACKOFF_MAX_SECONDS = float(os.environ.get("ZENDESK_BACKOFF_MAX_SECONDS", "900"))
 ZENDESK_STUCK_AFTER_SECONDS = int(os.environ.get("ZENDESK_STUCK_AFTER_SECONDS", "900"))  # then admins are alerted
 
+# The in-app help widget (cases.channels.widget, tenants.widget): a host's signed context may be valid
+# for at most this long (the host signs a fresh one per page view), and the "follow replies" link the
+# panel gives after filing (django.core.signing, no console login) works for this many days.
+WIDGET_CONTEXT_MAX_AGE_SECONDS = int(os.environ.get("WIDGET_CONTEXT_MAX_AGE_SECONDS", str(60 * 60)))
+WIDGET_THREAD_LINK_MAX_AGE_DAYS = int(os.environ.get("WIDGET_THREAD_LINK_MAX_AGE_DAYS", "30"))
+
 # Sessions end after inactivity: every request pushes the expiry forward.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(60 * 60)))
 # Sessions live in the cache with the database behind it (a request reads no session row), and

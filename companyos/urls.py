@@ -35,6 +35,7 @@ urlpatterns = [
     path("sla/", include("cases.sla.urls")),
     path("api/slack/", include("cases.channels.slack.urls")),  # Slack's signed requests (issue 11)
     path("inbound/email/", include("cases.channels.email.webhook_urls")),  # the ESP inbound webhook
+    path("widget/", include("cases.channels.widget.urls")),  # the in-app help panel: signed context, no login
     path("api/v1/", include("tenants.api_urls")),
     path("api/v1/", include("cases.api.urls")),
     # The REST API's OpenAPI 3.1 schema and its docs (Swagger UI from our static files: no CDN).

@@ -36,6 +36,7 @@ from .models import (
     Tenant,
     TenantGroupObjectPermission,
     TenantUserObjectPermission,
+    WidgetConfig,
 )
 from .telemetry import SLI, Alert, ConfigSnapshot, Deployment, Experiment, FeatureFlag, ResourceDependency, UsageMetric
 
@@ -464,6 +465,24 @@ def integration_get(pk: int) -> Integration:
     if integration is None:
         raise Http404("No such integration.")
     return integration
+
+
+# --- the in-app widget (cases.channels.widget) --------------------------------------------------------------
+
+
+def widget_config_by_key(key_id: str) -> WidgetConfig | None:
+    """The widget config whose public key id is `key_id`, with its integration (for verify_context)."""
+    return WidgetConfig.objects.select_related("integration").filter(key_id=key_id).first()
+
+
+def widget_config_of(integration_id: int) -> WidgetConfig | None:
+    return WidgetConfig.objects.select_related("integration").filter(integration_id=integration_id).first()
+
+
+def widget_tenant(config: WidgetConfig, slug: str) -> Tenant | None:
+    """The tenant `slug` if the widget's integration serves it; None otherwise (another tenant's
+    context signed with this integration's secret is refused)."""
+    return config.integration.tenants.filter(slug=slug).first()
 
 
 # --- signals -----------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -28,10 +29,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cases.channels.widget.context import thread_token
 from cases.models import BusinessCalendar, SavedView, SLAPolicy
 from companyos.api import tokens
 from tenants import ingest
+from tenants import services as tenant_services
 from tenants.ingest import KINDS
+from tenants.widget import sign_context
 from tests.factories import AttachmentFactory, CaseFactory, RequesterFactory, ResourceFactory
 
 SWEEP = settings(
@@ -120,6 +124,13 @@ POSTS = {
         f"/tenants/integrations/{w['integration'].pk}/",
     ),
     "integrations:revoke": lambda w: (f"/tenants/integrations/{w['integration'].pk}/revoke/", None),
+    "integrations:widget": lambda w: (
+        f"/tenants/integrations/{w['integration'].pk}/widget/",
+        f"/tenants/integrations/{w['integration'].pk}/",
+    ),
+    # The in-app widget (issue 12): the panel's form read from the panel a signed context opens.
+    "widget:panel": lambda w: ("/widget/panel/", f"/widget/panel/?ctx={w['widget_ctx']}"),
+    "widget:thread": lambda w: (f"/widget/t/{w['widget_thread']}/", f"/widget/t/{w['widget_thread']}/"),
     "cases:merge": lambda w: (f"/cases/{w['case'].key}/merge/", f"/cases/{w['case'].key}/"),
     "cases:presence": lambda w: (f"/cases/{w['case'].key}/presence/", None),
     "cases:resources": lambda w: (f"/cases/{w['case'].key}/resources/", f"/cases/{w['case'].key}/"),
@@ -196,7 +207,19 @@ def world(tenant_a, agent, manager, admin_user):
     case = CaseFactory(tenant=tenant_a, requester=requester, subject="Checkout fails")
     ResourceFactory(tenant=tenant_a, external_id="api-gateway")
     integration, token = ingest.integration_create(name="Sweep", actor=admin_user, tenant_ids=[tenant_a.pk])
+    widget, _ = tenant_services.widget_configure(
+        integration_id=integration.pk, actor=admin_user, enabled=True, allowed_origins=["https://app.acme.example"]
+    )
+    widget_ctx = sign_context(
+        key_id=widget.key_id,
+        secret=widget.secret,
+        tenant="acme",
+        email="jane@acme.example",
+        expires_at=int(time.time()) + 3000,
+    )
     return {
+        "widget_ctx": widget_ctx,
+        "widget_thread": thread_token(case_id=case.pk, requester_id=requester.pk, integration_id=integration.pk),
         "case": case,
         "attachment": AttachmentFactory(case=case),
         "view": SavedView.objects.create(name="Mine", query="status=open", owner=agent),
