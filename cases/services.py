@@ -1084,3 +1084,53 @@ def case_external_update(
     _touch(case, now, *fields)
     _timeline(case, Interaction.Kind.FIELDS, actor=actor, now=now, data={"changes": changes, "external": source})
     return case
+
+
+# --- erasure (issue 18, point 4: a customer's right to be forgotten) ---------------------------------
+
+
+def redact_text(text: str, needles: list[str], tombstone: str = "[erased]") -> str:
+    """`text` with every case-insensitive occurrence of each needle (a name, an e-mail address)
+    replaced by the tombstone; needles shorter than 3 characters are left alone."""
+    import re
+
+    for needle in sorted({n.strip() for n in needles if n and len(n.strip()) >= 3}, key=len, reverse=True):
+        text = re.sub(re.escape(needle), tombstone, text, flags=re.IGNORECASE)
+    return text
+
+
+def case_redact_requester(*, case_id: int, actor, needles: list[str], requester_id: int) -> dict:
+    """Erase a contact from one case: the mentions of them in its subject, description and messages
+    become "[erased]", the attachments of their own messages are deleted (files too), and the timeline
+    says an erasure happened (not what was erased). Metrics, SLA clocks and the audit trail stay: the
+    audit trail records personal fields as hashes and is never rewritten (erasure by reference)."""
+    case = _lock(case_id, actor)
+    now = timezone.now()
+    fields = []
+    for name in ("subject", "description"):
+        redacted = redact_text(getattr(case, name), needles)
+        if redacted != getattr(case, name):
+            setattr(case, name, redacted[:250] if name == "subject" else redacted)
+            fields.append(name)
+    messages = 0
+    for interaction in Interaction.objects.select_for_update().filter(case=case).exclude(body=""):
+        body = redact_text(interaction.body, needles)
+        if body != interaction.body:
+            Interaction.objects.filter(pk=interaction.pk).update(body=body)
+            messages += 1
+    theirs = Attachment.objects.filter(case=case, interaction__requester_id=requester_id)
+    files = 0
+    for attachment in theirs:
+        attachment.file.delete(save=False)
+        attachment.delete()
+        files += 1
+    _touch(case, now, *fields)
+    _timeline(
+        case,
+        Interaction.Kind.AUTOMATION,
+        actor=actor,
+        now=now,
+        body="A contact's personal data was erased from this case (right to be forgotten).",
+        data={"erasure": {"messages": messages, "attachments": files, "fields": fields}},
+    )
+    return {"messages": messages, "attachments": files, "fields": fields}

@@ -113,3 +113,20 @@ def widget_rotate_secret(*, integration_id: int, actor) -> tuple[WidgetConfig, s
     config.rotated_at = timezone.now()
     config.save(update_fields=["secret", "rotated_at"])
     return config, config.secret
+
+
+# --- erasure (issue 18, point 4) ------------------------------------------------------------------------
+
+
+def requester_tombstone(*, requester_id: int, actor) -> tuple[Requester, dict]:
+    """Replace a contact's personal fields with a tombstone, keeping the row (their cases keep their
+    requester, metrics and SLA history). Returns the contact and what it held (name, email), for the
+    caller to find the free-text mentions of them; the caller holds the transaction."""
+    requester = Requester.objects.select_for_update().get(pk=requester_id)
+    held = {"name": requester.name, "email": requester.email}
+    requester.name = f"Erased contact {requester.pk}"
+    requester.email = f"erased-{requester.pk}@erased.invalid"
+    requester.role = ""
+    requester.save(update_fields=["name", "email", "role"])
+    requester.visible_resources.clear()
+    return requester, held
