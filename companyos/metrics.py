@@ -32,6 +32,7 @@ from prometheus_client.core import GaugeMetricFamily
 log = logging.getLogger(__name__)
 
 BEAT_KEY = "companyos:beat:seen"
+STALE_FEEDS_KEY = "companyos:telemetry:stale"  # [(tenant slug, kind, newest iso)], set hourly by tenants
 REGISTRY = CollectorRegistry(auto_describe=True)
 REQUEST_SECONDS = Histogram(
     "companyos_request_seconds",
@@ -85,6 +86,11 @@ register_gauge(
     "companyos_database_connections_ratio",
     "Connections in use / max_connections (seed 001: alert at 0.9).",
     _database_pool,
+)
+register_gauge(
+    "companyos_telemetry_stale_feeds",
+    "Tenant telemetry feeds older than their freshness target.",
+    lambda: float(len(cache.get(STALE_FEEDS_KEY))) if cache.get(STALE_FEEDS_KEY) is not None else None,
 )
 register_gauge(
     "companyos_beat_seconds_since_seen",
@@ -179,7 +185,11 @@ def readiness() -> tuple[bool, dict]:
     else:
         age = time.time() - float(seen)
         checks["beat"] = "ok" if age <= stale else f"last seen {age:.0f} s ago (more than {stale} s)"
-    ok = all(value.startswith("ok") for value in checks.values())
+    ok = all(value.startswith("ok") for key, value in checks.items() if key != "telemetry")
+    # Informational, never "not ready": a tenant's stale feed is theirs, not this process's.
+    stale = cache.get(STALE_FEEDS_KEY) if checks["cache"] == "ok" else None
+    if stale is not None:
+        checks["telemetry"] = f"{len(stale)} stale tenant feed(s)" if stale else "fresh"
     return ok, checks
 
 
