@@ -78,6 +78,9 @@ class CasesConfig(AppConfig):
         from . import metrics
 
         metrics.register()  # /metrics: the SLA sweep's lag and the outboxes' backlogs
+        from . import retention_rules
+
+        retention_rules.register()  # notifications, e-mail originals, closed cases' attachments
         auditlog.register(api_webhook.ReplyWebhook, exclude_fields=["secret"])
 
 

@@ -1134,3 +1134,23 @@ def case_redact_requester(*, case_id: int, actor, needles: list[str], requester_
         data={"erasure": {"messages": messages, "attachments": files, "fields": fields}},
     )
     return {"messages": messages, "attachments": files, "fields": fields}
+
+
+def case_purge_attachments(*, case_id: int, actor, reason: str) -> int:
+    """Delete a closed case's attachments, files too, past their retention (cases.retention_rules);
+    the timeline says how many went and why. Returns how many."""
+    case = _lock(case_id, actor)
+    attachments = list(Attachment.objects.filter(case=case))
+    for attachment in attachments:
+        attachment.file.delete(save=False)
+        attachment.delete()
+    if attachments:
+        _timeline(
+            case,
+            Interaction.Kind.AUTOMATION,
+            actor=actor,
+            now=timezone.now(),
+            body=f"{len(attachments)} attachment(s) deleted: {reason}.",
+            data={"retention": {"attachments": len(attachments)}},
+        )
+    return len(attachments)

@@ -263,6 +263,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Backups (companyos.backup): nightly when BACKUP_DIR is set; a failure alerts the admins.
     "nightly-backup": {"task": "companyos.tasks.nightly_backup_task", "schedule": crontab(hour=2, minute=30)},
 }
+CELERY_BEAT_SCHEDULE["retention"] = {"task": "companyos.tasks.retention_task", "schedule": crontab(hour=3, minute=15)}
 CELERY_BEAT_SCHEDULE["telemetry-freshness"] = {"task": "tenants.tasks.telemetry_freshness_task", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["beat-heartbeat"] = {"task": "companyos.tasks.beat_heartbeat_task", "schedule": 20.0}
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")  # /metrics answers 404 without one
@@ -414,6 +415,18 @@ SPECTACULAR_SETTINGS = {
 TELEMETRY_MAX_BATCH = int(os.environ.get("TELEMETRY_MAX_BATCH", "1000"))  # items per request
 TELEMETRY_MAX_BYTES = int(os.environ.get("TELEMETRY_MAX_BYTES", str(2 * 1024 * 1024)))  # request body
 TELEMETRY_RETENTION_DAYS = int(os.environ.get("TELEMETRY_RETENTION_DAYS", "90"))
+# Retention (companyos.retention, RETENTION.md): run daily by beat ("retention").
+NOTIFICATION_RETENTION_DAYS = int(os.environ.get("NOTIFICATION_RETENTION_DAYS", "90"))
+EMAIL_ORIGINAL_RETENTION_DAYS = int(os.environ.get("EMAIL_ORIGINAL_RETENTION_DAYS", "180"))
+ATTACHMENT_RETENTION_DAYS = int(os.environ.get("ATTACHMENT_RETENTION_DAYS", "0"))  # 0: kept forever
+ATTACHMENT_RETENTION_DAYS_BY_TENANT = {
+    slug.strip(): int(days)
+    for slug, _, days in (
+        item.partition("=")
+        for item in os.environ.get("ATTACHMENT_RETENTION_DAYS_BY_TENANT", "").split(",")
+        if "=" in item
+    )
+}
 # How fresh each tenant-console panel's telemetry must be, in hours (seed 003: "data contracts
 # validated and refreshed within last 24 hrs"): e.g. TELEMETRY_FRESHNESS_HOURS="health=24,usage=48".
 # Event-driven data (alerts, deployments, experiments, config changes) has no target.

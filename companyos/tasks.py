@@ -89,3 +89,12 @@ def beat_heartbeat_task():
     from . import metrics
 
     metrics.beat_heartbeat()
+
+
+@shared_task(ignore_result=True)
+def retention_task():
+    """Beat ("retention", daily 03:15 UTC): every retention rule's purge (companyos.retention), each
+    recorded as a PurgeRecord (on the audit trail)."""
+    from . import retention
+
+    return sum(record.count for record in retention.run(dry_run=False, beat="retention"))

@@ -30,6 +30,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("metrics", views.metrics_view, name="metrics"),
+    path("retention/", views.retention_page, name="retention"),
     path("search/", include("cases.search")),  # the top bar's search: cases.search.global_search
     path("cases/", include("cases.urls")),
     path("sla/", include("cases.sla.urls")),

@@ -27,3 +27,7 @@ class TenantsConfig(AppConfig):
             m2m_fields={"tenants"},
         )
         auditlog.register(WidgetConfig, exclude_fields=["secret"])  # a rotation shows as rotated_at
+
+        from . import retention_rules
+
+        retention_rules.register()  # telemetry past TELEMETRY_RETENTION_DAYS (companyos.retention)

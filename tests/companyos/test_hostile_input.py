@@ -98,6 +98,7 @@ POSTS = {
     "login": lambda w: ("/accounts/login/", "/accounts/login/"),
     "logout": lambda w: ("/accounts/logout/", None),
     "preferences": lambda w: ("/accounts/preferences/", "/accounts/preferences/"),
+    "retention": lambda w: ("/retention/", "/retention/"),
     "cases:create": lambda w: ("/cases/new/", "/cases/new/?tenant=acme"),
     "cases:bulk": lambda w: ("/cases/bulk/", "/cases/"),
     "cases:view_create": lambda w: ("/cases/views/", "/cases/"),
