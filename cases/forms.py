@@ -183,7 +183,15 @@ class BulkForm(forms.Form):
     into = forms.CharField(required=False, max_length=40, widget=forms.TextInput(attrs=W))
     waiting_for = forms.ChoiceField(choices=NOT_SET + list(WaitingFor.choices), required=False)
     waiting_note = forms.CharField(required=False, max_length=200)
+    # The value of a bulk action added by an app above cases (cases.bulk.register_bulk_action).
+    extra = forms.CharField(required=False, max_length=100, widget=forms.TextInput(attrs=W))
     confirm = forms.BooleanField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .bulk import bulk_extensions  # bulk imports services, which the forms module must not load first
+
+        self.fields["action"].choices = self.ACTIONS + [(e.action, e.label) for e in bulk_extensions()]
 
     def clean_ids(self):
         parsed = {row_id(v.strip()) for v in self.cleaned_data["ids"].split(",") if v.strip()}
@@ -210,6 +218,11 @@ class BulkForm(forms.Form):
                 self.add_error("into", f"Name the case to merge into (e.g. {settings.CASE_KEY_PREFIX}-1042).")
             else:
                 data["into"] = key
+        if action and action not in dict(self.ACTIONS):
+            from .bulk import bulk_extension
+
+            if not (data.get("extra") or "").strip():
+                self.add_error("extra", f"Type the {bulk_extension(action).placeholder} to use.")
         return data
 
     @property
@@ -220,7 +233,7 @@ class BulkForm(forms.Form):
             "status": self.cleaned_data.get("status"),
             "tag": self.cleaned_data.get("tag"),
             "merge": self.cleaned_data.get("into"),
-        }[action]
+        }.get(action, (self.cleaned_data.get("extra") or "").strip())
 
 
 class MergeForm(forms.Form):

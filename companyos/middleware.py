@@ -60,9 +60,9 @@ class SessionRefreshMiddleware:
 class LoginRequiredMiddleware:
     """Everything in the console needs a signed-in user, except sign-in itself, static files and
     the machine APIs (which authenticate with their own tokens) and the inbound webhooks under
-    /inbound/ (which check their sender's signature)."""
+    /inbound/ (which check their sender's signature), and the public status page under /status/."""
 
-    OPEN_PREFIXES = ("/accounts/login/", "/static/", "/healthz", "/api/", "/inbound/", "/admin/login/")
+    OPEN_PREFIXES = ("/accounts/login/", "/static/", "/healthz", "/api/", "/inbound/", "/admin/login/", "/status/")
     ADMIN_PREFIX = "/admin/"
 
     def __init__(self, get_response):

@@ -258,12 +258,15 @@ CELERY_BEAT_SCHEDULE: dict = {
     "zendesk-relay": {"task": "cases.channels.zendesk.tasks.zendesk_relay_task", "schedule": 5.0},
     "zendesk-export": {"task": "cases.channels.zendesk.tasks.zendesk_export_task", "schedule": 60.0},
     "api-idempotency-purge": {"task": "companyos.tasks.api_idempotency_purge_task", "schedule": 3600.0},
+    # Incidents (README "Incidents and the status page"): the update cadence clock, warn and breach once.
+    "incident-cadence": {"task": "incidents.tasks.cadence_sweep_task", "schedule": 30.0},
 }
 CELERY_TASK_ROUTES = {
     "cases.tasks.*": {"queue": "celery"},
     "cases.channels.*": {"queue": "celery"},
     "tenants.tasks.*": {"queue": "celery"},
     "companyos.tasks.*": {"queue": "celery"},
+    "incidents.tasks.*": {"queue": "celery"},
 }
 SLACK_WEBHOOK_URL = os.environ.get("SLACK_WEBHOOK_URL", "")
 # The Slack app (issue 11, README "Slack, phone and channel SLAs"): requests from Slack are signed
