@@ -10,10 +10,12 @@ from tenants.selectors import tenant_visible_to
 from .choices import (
     PRIORITY_SLUG_CHOICES,
     REQUIRED_TO_RESOLVE,
+    SEVERITY_HELP,
     Category,
     Environment,
     IssueType,
     Priority,
+    Severity,
     Status,
     WaitingFor,
 )
@@ -125,6 +127,12 @@ class ClassificationForm(forms.Form):
     category = unset_choice_field(Category.choices)
     issue_type = unset_choice_field(IssueType.choices)
     environment = unset_choice_field(Environment.choices)
+    severity = forms.ChoiceField(
+        choices=[("", "— not assessed —"), *[(v, f"{label} — {SEVERITY_HELP[v]}") for v, label in Severity.choices]],
+        required=False,
+        label="Severity (impact)",
+        widget=forms.Select(attrs=W),
+    )
     reason = forms.CharField(
         required=False, max_length=500, widget=forms.TextInput(attrs={**W, "placeholder": "Why (optional)"})
     )

@@ -39,6 +39,7 @@ from .choices import (
     Environment,
     IssueType,
     Priority,
+    Severity,
     Status,
     WaitingFor,
 )
@@ -497,7 +498,7 @@ def case_assign(*, case_id: int, actor, owner=NO_CHANGE, team=NO_CHANGE, expecte
 # --- classification and tags ------------------------------------------------------------------------
 
 
-CLASSIFICATION_FIELDS = ("priority", "category", "issue_type", "environment")
+CLASSIFICATION_FIELDS = ("priority", "category", "issue_type", "environment", "severity")
 
 
 @_atomic
@@ -519,6 +520,7 @@ def case_classify(*, case_id: int, actor, expected_version: int | None = None, r
         "category": Category.values,
         "issue_type": IssueType.values,
         "environment": Environment.values,
+        "severity": [*Severity.values, ""],
     }
     changes = {}
     for name, value in values.items():
@@ -561,7 +563,15 @@ def _check_sla_soon(case: Case) -> None:
 
 
 def _label(name: str, value) -> str:
-    enum = {"priority": Priority, "category": Category, "issue_type": IssueType, "environment": Environment}[name]
+    if name == "severity" and not value:
+        return "not set"
+    enum = {
+        "severity": Severity,
+        "priority": Priority,
+        "category": Category,
+        "issue_type": IssueType,
+        "environment": Environment,
+    }[name]
     return str(enum(value).label)
 
 

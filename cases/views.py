@@ -441,6 +441,7 @@ def _case_context(request, case: Case, **extra) -> dict:
                 "version": case.version,
                 "priority": case.priority_slug,
                 **{f: "" if f in unset else getattr(case, f) for f in ("category", "issue_type", "environment")},
+                "severity": case.severity,
             }
         ),
         "affected_resources": affected,
@@ -665,7 +666,7 @@ def case_classify(request, key: str):
             actor=request.user,
             expected_version=data["version"],
             reason=data["reason"],
-            **{k: data[k] for k in ("priority", "category", "issue_type", "environment") if data[k] != ""},
+            **{k: data[k] for k in ("priority", "category", "issue_type", "environment", "severity") if data[k] != ""},
         )
     except services.CaseError as error:
         return _refused(request, case, error, region="classification")

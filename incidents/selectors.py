@@ -12,8 +12,9 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from cases.choices import OPEN_STATUSES
 from cases.models import Case
-from cases.selectors import blast_radius, case_visible_to
+from cases.selectors import blast_radius, case_visible_to, similar_cases
 from companyos import audit
 from companyos.converters import row_id
 from tenants.models import Resource, Tenant
@@ -127,14 +128,7 @@ def linked_cases(user, incident: Incident) -> dict:
     )
     counts = Incident.objects.filter(pk=incident.pk).aggregate(
         total=Count("cases", distinct=True),
-        open=Count(
-            "cases",
-            filter=Q(
-                cases__status__in=Case.objects.open().values("status").query.where
-                and ["new", "triage", "in_progress", "waiting_on_customer"]
-            ),
-            distinct=True,
-        ),
+        open=Count("cases", filter=Q(cases__status__in=OPEN_STATUSES), distinct=True),
     )
     ids = visible_tenant_ids(user)
     shown_total = counts["total"] if ids is None else visible.count()
@@ -247,6 +241,14 @@ def severity_for_priority(priority: int) -> str:
     return row.severity if row else DEFAULT_SEVERITY_BY_PRIORITY.get(priority, Severity.SEV3)
 
 
+def severity_for_case(case: Case) -> str:
+    """The incident severity for a case: its own impact severity when assessed (Sev-1 → SEV1 …),
+    else the admins' mapping of its priority."""
+    if case.severity:
+        return case.severity.upper()
+    return severity_for_priority(case.priority)
+
+
 def severity_mapping() -> list[tuple[int, str]]:
     rows = {m.priority: m.severity for m in SeverityMapping.objects.all()}
     return [(p, rows.get(p, s)) for p, s in DEFAULT_SEVERITY_BY_PRIORITY.items()]
@@ -336,3 +338,42 @@ def tenant_status_by_token(token: str) -> Tenant | None:
 
 def public_entry_kinds() -> list[str]:
     return [EntryKind.UPDATE, EntryKind.STATUS, EntryKind.DECLARED, EntryKind.CUSTOMERS]
+
+
+# --- detection hints (seed 002: "multiple customers reporting the same issue within 1 hour") ---------
+
+HINT_WINDOW = timedelta(minutes=60)
+HINT_MIN_CASES = 3  # this case and two more
+
+
+def detection_hint(user, case: Case) -> dict | None:
+    """Open cases like `case` (shared subject words, error code or affected resource: the shared
+    `cases.selectors.similar_cases`) opened within an hour around it, at its tenant and at others, not
+    yet on an active incident. None below HINT_MIN_CASES. Cases of tenants the user may not see are
+    counted, not named."""
+    if not case.is_open:
+        return None
+    by = ("words", "error_codes", "resource")
+    now = case.created_at + HINT_WINDOW / 2
+    found = similar_cases(case, now=now, window=HINT_WINDOW, by=by, limit=None, scan=200)
+    found += similar_cases(case, now=now, window=HINT_WINDOW, other_tenants=True, by=by, limit=None, scan=200)
+    candidates = {s.case.pk: s.case for s in found if s.case.status in OPEN_STATUSES}
+    if len(candidates) + 1 < HINT_MIN_CASES:
+        return None
+    on_incident = set(
+        Incident.cases.through.objects.filter(case_id__in=list(candidates), incident__status__in=ACTIVE).values_list(
+            "case_id", flat=True
+        )
+    )
+    cases = [c for pk, c in candidates.items() if pk not in on_incident]
+    if len(cases) + 1 < HINT_MIN_CASES:
+        return None
+    ids = visible_tenant_ids(user)
+    visible = [c for c in cases if ids is None or c.tenant_id in ids]
+    times = [c.created_at for c in cases] + [case.created_at]
+    return {
+        "count": len(cases) + 1,
+        "minutes": max(1, round((max(times) - min(times)).total_seconds() / 60)),
+        "cases": sorted(visible, key=lambda c: c.created_at)[:20],
+        "hidden": len(cases) - len(visible),
+    }

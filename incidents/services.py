@@ -484,7 +484,7 @@ def incident_declare_from_case(
     case = Case.objects.select_related("tenant").filter(pk=case_id).first()
     if case is None or not (roles.is_system(actor) or can_see_tenant(actor, case.tenant_id)):
         raise IncidentNotPermitted("That case does not exist or is not visible to you.")
-    severity = severity or selectors.severity_for_priority(case.priority)
+    severity = severity or selectors.severity_for_case(case)
     context = case.contexts.order_by("-taken_at").first() if hasattr(case, "contexts") else None
     evidence = ""
     if context is not None:
@@ -739,6 +739,7 @@ def incident_resolve(
     the resolution summary (seed 001's template, rendered per case) as a public reply, each case in
     its own transaction through the case services. A case that cannot move (not in progress yet,
     classification missing, not visible) is named with the reason and left as it was."""
+    note = (note or "").strip() or ("This incident has been resolved." if publish else "")
     incident = incident_update_status(
         incident_id=incident_id,
         actor=actor,

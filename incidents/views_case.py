@@ -30,6 +30,8 @@ def _panel(request, case: Case, *, status: int = 200, message: str = "", error: 
         "case": case,
         "incidents": selectors.case_incidents(case),
         "suggestions": selectors.link_suggestions(case),
+        "hint": selectors.detection_hint(request.user, case),
+        "hint_severity": selectors.severity_for_case(case),
         "message": message,
         "error": error,
         "pv": request.GET.get("pv", ""),
@@ -81,7 +83,7 @@ def declare_from_case(request, key: str):
     priority, summary from its description); POST: declare, link, go to the incident."""
     case = case_get_for_user(request.user, key, path=request.path)
     audit.log_access(case, view="declare incident from case")
-    severity = selectors.severity_for_priority(case.priority)
+    severity = selectors.severity_for_case(case)
     if request.method == "GET":
         form = FromCaseForm(initial={"title": case.subject, "severity": severity, "summary": case.description[:2000]})
         status, error = 200, ""
@@ -100,7 +102,14 @@ def declare_from_case(request, key: str):
             except services.IncidentError as error_:
                 error = str(error_)
             else:
-                messages.success(request, f"Declared {incident.key} from {case.key}; the case is linked.")
+                text = f"Declared {incident.key} from {case.key}; the case is linked."
+                hint = selectors.detection_hint(request.user, case) if request.POST.get("link_similar") else None
+                if hint and hint["cases"]:
+                    linked = services.incident_link_cases(
+                        incident_id=incident.pk, actor=request.user, case_ids=[c.pk for c in hint["cases"]]
+                    )
+                    text += f" Similar cases: {linked.summary}."
+                messages.success(request, text)
                 return redirect(incident.get_absolute_url())
         status = 422
     context = {

@@ -246,3 +246,13 @@ def test_cadence_sweep_warns_then_breaches_once(incident):
     assert services.cadence_sweep(now=due + timedelta(minutes=2)) == {"warned": 0, "breached": 0}
     assert CadenceMark.objects.filter(incident=incident).count() == 2
     assert incident.entries.filter(kind=EntryKind.CADENCE).count() == 2
+
+
+def test_create_from_case_prefers_the_cases_own_severity(agent, tenant_a):
+    case = CaseFactory(tenant=tenant_a, priority=Priority.LOW)
+    from cases.services import case_classify
+
+    case_classify(case_id=case.pk, actor=agent, severity="sev1")
+    case.refresh_from_db()
+    assert case.get_severity_display() == "Sev-1"
+    assert services.incident_declare_from_case(case_id=case.pk, actor=agent).severity == "SEV1"

@@ -210,3 +210,38 @@ def test_customer_update_preview_then_send(incident, agent, tenant_a, django_cap
         assert case.interactions.filter(kind=Interaction.Kind.REPLY, public=True).count() == 1
     bad = client.post(f"/incidents/{incident.key}/customers/", {"template": "status", "text": "{{ nope }}"})
     assert bad.status_code == 422 and "Unknown variable nope" in bad.content.decode()
+
+
+def test_case_severity_set_at_triage_shown_and_filterable(agent, tenant_a):
+    case = CaseFactory(tenant=tenant_a, subject="Delivery down")
+    client = login(agent)
+    response = client.post(
+        f"/cases/{case.key}/classify/", {"version": case.version, "priority": "critical", "severity": "sev1"}
+    )
+    assert response.status_code in (200, 302)
+    case.refresh_from_db()
+    assert case.severity == "sev1"
+    assert "Sev-1" in client.get(f"/cases/{case.key}/").content.decode()
+    assert case.key in client.get("/cases/?severity=sev1").content.decode()
+    assert case.key not in client.get("/cases/?severity=sev2").content.decode()
+    bad = client.post(
+        f"/cases/{case.key}/classify/", {"version": case.version, "priority": "critical", "severity": "sev9"}
+    )
+    assert bad.status_code == 422
+
+
+def test_detection_hint_declare_and_link_all(agent, tenant_a, tenant_b):
+    cases = [CaseFactory(tenant=tenant_a, subject=f"Webhook deliveries failing with 503 ({i})") for i in range(3)]
+    foreign = CaseFactory(tenant=tenant_b, subject="Webhook deliveries failing with 503 here too")
+    client = login(agent)
+    body = client.get(f"/incidents/case/{cases[0].key}/panel/").content.decode()
+    assert "Possible incident: 4 similar cases" in body and "1 at tenants you do not see" in body
+    assert foreign.key not in body
+    response = client.post(
+        f"/incidents/case/{cases[0].key}/declare/",
+        {"title": cases[0].subject, "severity": "SEV2", "link_similar": "on"},
+    )
+    incident = Incident.objects.get()
+    assert response.status_code == 302
+    assert set(incident.cases.values_list("pk", flat=True)) == {c.pk for c in cases}  # not the foreign one
+    assert "Possible incident" not in client.get(f"/incidents/case/{cases[1].key}/panel/").content.decode()
