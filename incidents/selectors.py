@@ -91,13 +91,23 @@ def incident_get_for_user(user, key: str, *, path: str = "") -> Incident:
     return incident
 
 
-def incident_timeline(incident: Incident, *, only: str = "all") -> list[IncidentEntry]:
+def incident_timeline(user, incident: Incident, *, only: str = "all") -> list[IncidentEntry]:
+    """The newest TIMELINE_ROWS entries. A link or unlink entry names only the cases of tenants the
+    user may see (`shown_cases`) and counts the rest (`hidden_cases`)."""
     qs = incident.entries.select_related("actor")
     if only == "public":
         qs = qs.filter(public=True)
     elif only == "internal":
         qs = qs.filter(public=False)
-    return list(qs.order_by("-created_at", "-id")[:TIMELINE_ROWS])
+    entries = list(qs.order_by("-created_at", "-id")[:TIMELINE_ROWS])
+    ids = visible_tenant_ids(user)
+    for entry in entries:
+        if entry.kind in (EntryKind.LINK, EntryKind.UNLINK):
+            keys = (entry.data or {}).get("cases", [])
+            tenants = (entry.data or {}).get("tenants", {})
+            entry.shown_cases = [k for k in keys if ids is None or tenants.get(k) in ids]
+            entry.hidden_cases = (entry.data or {}).get("count", len(keys)) - len(entry.shown_cases)
+    return entries
 
 
 def linked_cases(user, incident: Incident) -> dict:

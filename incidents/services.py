@@ -448,7 +448,11 @@ def incident_link_cases(*, incident_id: int, actor, case_ids, note: str = "") ->
         actor=actor,
         now=now,
         body=_text(note, "note"),
-        data={"cases": result.changed[:100], "count": len(result.changed)},
+        data={
+            "cases": result.changed[:100],
+            "count": len(result.changed),
+            "tenants": {c.key: c.tenant_id for c in to_link[:100]},
+        },
     )
     return result
 
@@ -469,7 +473,14 @@ def incident_unlink_case(*, incident_id: int, actor, case_id: int, reason: str =
         data={"incident": incident.key, "incident_id": incident.pk, "linked": False, "reason": reason},
     )
     _touch(incident, now)
-    _entry(incident, EntryKind.UNLINK, actor=actor, now=now, body=reason, data={"cases": [case.key]})
+    _entry(
+        incident,
+        EntryKind.UNLINK,
+        actor=actor,
+        now=now,
+        body=reason,
+        data={"cases": [case.key], "count": 1, "tenants": {case.key: case.tenant_id}},
+    )
     return incident
 
 
@@ -679,7 +690,7 @@ def send_customer_update(*, entry_id: int, actor_id: int, batch: int = 200) -> d
     actor = User.objects.get(pk=actor_id)
     incident = entry.incident
     extra = (entry.data or {}).get("extra", {})
-    sent, skipped = 0, {}
+    sent, skipped, hidden = 0, {}, 0
     done = set(CustomerDelivery.objects.filter(entry=entry).values_list("case_id", flat=True))
     ids = [pk for pk in incident.cases.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True) if pk not in done]
     for start in range(0, len(ids), batch):
@@ -687,6 +698,9 @@ def send_customer_update(*, entry_id: int, actor_id: int, batch: int = 200) -> d
             Case.objects.filter(pk__in=ids[start : start + batch]).select_related("tenant", "requester").order_by("pk")
         )
         for case in chunk:
+            if not (roles.is_system(actor) or can_see_tenant(actor, case.tenant_id)):
+                hidden += 1  # another tenant's case: counted, never named to this sender
+                continue
             try:
                 body = customer_text.render(entry.body, case_variables(incident, case, extra))
                 with transaction.atomic():
@@ -709,9 +723,10 @@ def send_customer_update(*, entry_id: int, actor_id: int, batch: int = 200) -> d
         data = dict(locked.data or {})
         data["sent"] = data.get("sent", 0) + sent
         data["skipped"] = {**data.get("skipped", {}), **skipped}
+        data["not_visible"] = hidden
         locked.data = data
         locked.save(update_fields=["data"])
-    return {"sent": sent, "skipped": skipped}
+    return {"sent": sent, "skipped": skipped, "not_visible": hidden}
 
 
 # --- resolving with the cases ------------------------------------------------------------------------------
@@ -722,6 +737,7 @@ class ResolveResult:
     incident: Incident
     resolved: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    not_visible: int = 0  # linked open cases of tenants the actor may not see: left alone
 
 
 def incident_resolve(
@@ -757,6 +773,9 @@ def incident_resolve(
         incident.cases.filter(status__in=OPEN_STATUSES).select_related("tenant", "requester").order_by("pk")[:5000]
     )
     for case in cases:
+        if not (roles.is_system(actor) or can_see_tenant(actor, case.tenant_id)):
+            result.not_visible += 1  # another tenant's case: counted, never named
+            continue
         if case.status not in (CaseStatus.IN_PROGRESS, CaseStatus.WAITING_ON_CUSTOMER):
             result.skipped[case.key] = f"{CaseStatus(case.status).label}: start work on it before resolving"
             continue
@@ -788,7 +807,11 @@ def incident_resolve(
             actor=actor,
             now=timezone.now(),
             body=f"{len(result.resolved)} linked case(s) resolved",
-            data={"resolved": result.resolved[:200], "skipped": dict(list(result.skipped.items())[:200])},
+            data={
+                "resolved": result.resolved[:200],
+                "skipped": dict(list(result.skipped.items())[:200]),
+                "not_visible": result.not_visible,
+            },
         )
     return result
 

@@ -122,7 +122,7 @@ def _page_context(request, incident: Incident, **extra) -> dict:
     context = {
         "incident": incident,
         "transitions": [(to, transition_label(incident.status, to)) for to in TRANSITIONS[incident.status]],
-        "timeline": selectors.incident_timeline(incident, only=request.GET.get("show", "all")),
+        "timeline": selectors.incident_timeline(request.user, incident, only=request.GET.get("show", "all")),
         "show": request.GET.get("show", "all"),
         "linked": linked,
         "actions": selectors.incident_actions(incident),
@@ -446,6 +446,8 @@ def incident_resolve(request, key: str):
     text = f"{incident.key} resolved."
     if data["resolve_cases"]:
         text += f" {len(result.resolved)} linked case(s) resolved."
+        if result.not_visible:
+            text += f" {result.not_visible} case(s) of tenants you do not see were left alone."
         if result.skipped:
             text += " Not moved: " + "; ".join(f"{k}: {v}" for k, v in list(result.skipped.items())[:10])
             messages.warning(request, text)

@@ -26,12 +26,15 @@ PANEL = "incidents/case_panel.html"
 
 
 def _panel(request, case: Case, *, status: int = 200, message: str = "", error: str = ""):
+    incidents = selectors.case_incidents(case)
+    # The detection hint only for a case on no incident yet (seed 002: "is this during an active incident?").
+    hint = None if incidents else selectors.detection_hint(request.user, case)
     context = {
         "case": case,
-        "incidents": selectors.case_incidents(case),
+        "incidents": incidents,
         "suggestions": selectors.link_suggestions(case),
-        "hint": selectors.detection_hint(request.user, case),
-        "hint_severity": selectors.severity_for_case(case),
+        "hint": hint,
+        "hint_severity": selectors.severity_for_case(case) if hint else "",
         "message": message,
         "error": error,
         "pv": request.GET.get("pv", ""),

@@ -166,7 +166,7 @@ def test_bulk_link_from_the_queue(incident, agent, tenant_a):
     client = login(agent)
     ids = [c.pk for c in cases]
     confirm = client.post("/cases/bulk/", {"id": ids, "action": "incident", "extra": incident.key}, **HX)
-    assert confirm.status_code == 200 and f"link to {incident.key}" in confirm.content.decode()
+    assert confirm.status_code == 200 and f"Link to {incident.key}" in confirm.content.decode()
     assert not incident.cases.exists()
     done = client.post(
         "/cases/bulk/",
