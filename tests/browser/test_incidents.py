@@ -51,7 +51,7 @@ def test_incident_from_a_case_to_resolution(page, role_groups):
     page.get_by_label("Link to incident…").fill(incident.key)
     page.get_by_role("button", name="Apply…").click()
     dialog = page.get_by_role("alertdialog")
-    expect(dialog).to_contain_text(f"link to {incident.key}")
+    expect(dialog).to_contain_text(f"Link to {incident.key}")
     dialog.get_by_role("button", name="Change 1 case").click()
     expect(page.locator("#messages")).to_contain_text("1 case changed")
     assert incident.cases.count() == 2
@@ -75,9 +75,9 @@ def test_incident_from_a_case_to_resolution(page, role_groups):
     # Resolve the incident and its cases in one confirmed action.
     page.goto(f"/incidents/{incident.key}/")
     resolve = page.locator("#resolve")
-    resolve.get_by_label("Root cause").fill("A bad gateway config")
-    resolve.get_by_label("Solution").fill("Rolled back")
-    resolve.get_by_label("Verification").fill("Error rate at 0%")
+    resolve.get_by_label("Root cause", exact=True).fill("A bad gateway config")
+    resolve.get_by_label("Solution", exact=True).fill("Rolled back")
+    resolve.get_by_label("Verification", exact=True).fill("Error rate at 0%")
     resolve.get_by_role("button", name="Resolve…").click()
     page.locator("#resolve").get_by_role("button", name="Confirm: resolve").click()
     expect(page.locator("#messages")).to_contain_text("2 linked case(s) resolved")
