@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 
 from cases.models import Case
@@ -18,16 +19,20 @@ from tenants.models import Resource, Tenant
 SEV1_TITLE = "Elevated 5xx on the API gateway"
 SEV2_TITLE = "Delayed webhook deliveries"
 SERVICES = [
-    ("Public API", "REST API and SDK traffic", ("api", "gateway")),
-    ("Webhooks", "Outbound event deliveries", ("webhook", "queue")),
-    ("Dashboard", "The web app", ("web", "dashboard")),
-    ("Telemetry ingestion", "Metrics, logs and traces", ("ingest", "telemetry", "log")),
+    ("Public API", "REST API and SDK traffic", ("-gw-", "api")),
+    ("Webhooks", "Outbound event deliveries", ("-hooks-", "webhook")),
+    ("Search", "Search and exports", ("-search-",)),
+    ("Sign-in", "SSO and API keys", ("-auth-",)),
+    ("Telemetry ingestion", "Metrics, logs and traces", ("-ingest-", "telemetry")),
 ]
 
 
-def _backdate(incident: Incident, entries_from, step: timedelta) -> None:
+def _backdate(incident: Incident, entries_from, until) -> None:
+    """Spread the incident's entries evenly from `entries_from` to `until`, in their order."""
+    entries = list(incident.entries.order_by("created_at", "id"))
+    step = (until - entries_from) / max(1, len(entries) - 1)
     at = entries_from
-    for entry in incident.entries.order_by("created_at", "id"):
+    for entry in entries:
         IncidentEntry.objects.filter(pk=entry.pk).update(created_at=at)
         at += step
 
@@ -44,7 +49,11 @@ def build_demo_incidents(*, out=print) -> bool:
     now = timezone.now()
     open_cases = Case.objects.open().order_by("-created_at")
     tenants = list(Tenant.objects.filter(slug__in=["globex", "acme", "initech", "hooli"]).order_by("slug"))
-    gateway = list(Resource.objects.filter(tenant__in=tenants, external_id__icontains="api")[:4])
+    gateway = list(
+        Resource.objects.filter(tenant__in=tenants)
+        .filter(Q(external_id__icontains="-gw-") | Q(external_id__icontains="api"))
+        .order_by("external_id")[:4]
+    )
 
     # The active SEV1.
     sev1 = services.incident_declare(
@@ -103,7 +112,7 @@ def build_demo_incidents(*, out=print) -> bool:
         owner=sre,
         due_on=(now + timedelta(days=7)).date(),
     )
-    _backdate(sev1, now - timedelta(minutes=95), timedelta(minutes=12))
+    _backdate(sev1, now - timedelta(minutes=95), now - timedelta(minutes=8))
     Incident.objects.filter(pk=sev1.pk).update(
         started_at=now - timedelta(minutes=100),
         detected_at=now - timedelta(minutes=97),
@@ -153,7 +162,7 @@ def build_demo_incidents(*, out=print) -> bool:
         )
     services.corrective_action_update(action_id=action.pk, actor=sre, status="done")
     start = now - timedelta(days=4, hours=3)
-    _backdate(sev2, start, timedelta(minutes=25))
+    _backdate(sev2, start, start + timedelta(hours=2, minutes=10))
     Incident.objects.filter(pk=sev2.pk).update(
         started_at=start, detected_at=start, resolved_at=start + timedelta(hours=2, minutes=10)
     )

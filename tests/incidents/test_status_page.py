@@ -44,3 +44,10 @@ def test_tenant_status_page_by_token(incident, agent, sre, tenant_a, tenant_b):
     assert "Acme update" in body and "Globex update" not in body
     assert Client().get("/status/t/not-a-token/").status_code == 404
     assert "Acme update" in Client().get(f"/status/t/{page.token}/feed.atom").content.decode()
+
+
+def test_status_times_are_utc(incident, agent, settings):
+    settings.TIME_ZONE = "Europe/Oslo"
+    entry = services.incident_post_update(incident_id=incident.pk, actor=agent, body="Timed", public=True)
+    body = Client().get("/status/").content.decode()
+    assert f"{entry.created_at:%Y-%m-%d %H:%M} UTC" in body
