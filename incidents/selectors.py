@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -73,7 +74,19 @@ def incident_list(user) -> QuerySet[Incident]:
     return (
         incident_visible_to(user)
         .select_related("commander")
-        .annotate(case_count=Count("cases", distinct=True))
+        # A correlated count, not a GROUP BY over every incident: PostgreSQL evaluates it for the
+        # page's rows only (after the sort and LIMIT), unless the list is sorted by it.
+        .annotate(
+            case_count=Coalesce(
+                Subquery(
+                    Incident.cases.through.objects.filter(incident_id=OuterRef("pk"))
+                    .values("incident_id")
+                    .annotate(n=Count("*"))
+                    .values("n")
+                ),
+                0,
+            )
+        )
         .defer("postmortem", "summary", "current_mitigation")
     )
 

@@ -114,10 +114,14 @@ def _lock(incident_id: int, actor, expected_version: int | None = None) -> Incid
     return incident
 
 
-def _touch(incident: Incident, now, *fields: str) -> None:
+def _touch(incident: Incident, now, *fields: str, bump: bool = True) -> None:
+    """Save the changed fields and `updated_at`; `bump` (a change of what a form shows and sends
+    back: status, severity, roles, text) makes open forms stale. A timeline-only change (an update,
+    a link, an action) keeps the version, so a commander's open form is not refused for it."""
     incident.updated_at = now
-    incident.version += 1
-    incident.save(update_fields=list(dict.fromkeys([*fields, "updated_at", "version"])))
+    if bump:
+        incident.version += 1
+    incident.save(update_fields=list(dict.fromkeys([*fields, "updated_at", *(["version"] if bump else [])])))
 
 
 def _entry(incident: Incident, kind: str, *, actor, now, body: str = "", public: bool = False, data=None):
@@ -380,7 +384,7 @@ def incident_post_update(*, incident_id: int, actor, body: str, public: bool) ->
         raise IncidentError(f"{incident.key} is resolved: reopen it before publishing an update.")
     now = timezone.now()
     fields = _restart_clock(incident, now) if public else []
-    _touch(incident, now, *fields)
+    _touch(incident, now, *fields, bump=False)
     return _entry(
         incident, EntryKind.UPDATE if public else EntryKind.NOTE, actor=actor, now=now, body=body, public=public
     )
@@ -441,7 +445,7 @@ def incident_link_cases(*, incident_id: int, actor, case_ids, note: str = "") ->
             data={"incident": incident.key, "incident_id": incident.pk, "linked": True},
         )
         result.changed.append(case.key)
-    _touch(incident, now)
+    _touch(incident, now, bump=False)
     _entry(
         incident,
         EntryKind.LINK,
@@ -472,7 +476,7 @@ def incident_unlink_case(*, incident_id: int, actor, case_id: int, reason: str =
         body=f"Unlinked from {incident.key}" + (f": {reason}" if reason else ""),
         data={"incident": incident.key, "incident_id": incident.pk, "linked": False, "reason": reason},
     )
-    _touch(incident, now)
+    _touch(incident, now, bump=False)
     _entry(
         incident,
         EntryKind.UNLINK,
@@ -537,7 +541,7 @@ def corrective_action_add(
     action = CorrectiveAction.objects.create(
         incident=incident, title=title, owner=owner, due_on=due_on, case=case, created_at=now
     )
-    _touch(incident, now)
+    _touch(incident, now, bump=False)
     _entry(
         incident,
         EntryKind.ACTION,
@@ -566,7 +570,7 @@ def corrective_action_update(*, action_id: int, actor, status: str, expected_ver
     action.version += 1
     action.save(update_fields=["status", "version"])
     now = timezone.now()
-    _touch(incident, now)
+    _touch(incident, now, bump=False)
     _entry(
         incident,
         EntryKind.ACTION,
@@ -660,7 +664,7 @@ def incident_customer_update(
     if not targets:
         raise IncidentError(f"{incident.key} has no open linked cases to update.")
     fields = _restart_clock(incident, now) if publish or incident.active else []
-    _touch(incident, now, *fields)
+    _touch(incident, now, *fields, bump=False)
     if publish:
         _entry(incident, EntryKind.UPDATE, actor=actor, now=now, body=publish, public=True)
     entry = _entry(

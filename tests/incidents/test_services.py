@@ -256,3 +256,12 @@ def test_create_from_case_prefers_the_cases_own_severity(agent, tenant_a):
     case.refresh_from_db()
     assert case.get_severity_display() == "Sev-1"
     assert services.incident_declare_from_case(case_id=case.pk, actor=agent).severity == "SEV1"
+
+
+def test_a_timeline_only_change_keeps_the_version(incident, agent, tenant_a):
+    v = incident.version
+    services.incident_post_update(incident_id=incident.pk, actor=agent, body="note", public=False)
+    services.incident_link_cases(incident_id=incident.pk, actor=agent, case_ids=[CaseFactory(tenant=tenant_a).pk])
+    # The commander's form, opened before both, still moves the incident.
+    moved = services.incident_update_status(incident_id=incident.pk, actor=agent, to="identified", expected_version=v)
+    assert moved.version == v + 1

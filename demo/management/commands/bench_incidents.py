@@ -87,7 +87,7 @@ class Command(BaseCommand):
                 pages = [
                     ("incident list", "/incidents/", {}),
                     ("incident list, active SEV1", "/incidents/?active=true&severity=SEV1", {"HX-Request": "true"}),
-                    (f"big incident page ({linked:,} cases)", big.get_absolute_url(), {}),
+                    (f"big incident page ({big.cases.count():,} cases)", big.get_absolute_url(), {}),
                     ("case page", case.get_absolute_url(), {}),
                     ("case incident panel", f"/incidents/case/{case.key}/panel/?pv={token}", {"HX-Request": "true"}),
                 ]
