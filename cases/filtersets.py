@@ -16,7 +16,16 @@ from tenants.choices import Channel, Segment, SupportTier
 from tenants.selectors import tenant_visible_to
 
 from . import search_index
-from .choices import OPEN_STATUSES, PRIORITY_SLUG_CHOICES, Category, Environment, IssueType, Priority, Status
+from .choices import (
+    OPEN_STATUSES,
+    PRIORITY_SLUG_CHOICES,
+    Category,
+    Environment,
+    IssueType,
+    Priority,
+    Severity,
+    Status,
+)
 from .models import Case, SLAClock, Tag, Team
 from .selectors import parse_case_key
 from .sla.reports import NO_TEAM, missed_q
@@ -98,6 +107,7 @@ class CaseFilterSet(df.FilterSet):
     category = df.MultipleChoiceFilter(widget=CB, choices=Category.choices, label="Category")
     issue_type = df.MultipleChoiceFilter(widget=CB, choices=IssueType.choices, label="Issue type")
     environment = df.MultipleChoiceFilter(widget=CB, choices=Environment.choices, label="Environment")
+    severity = df.MultipleChoiceFilter(widget=CB, choices=Severity.choices, label="Severity")
     channel = df.MultipleChoiceFilter(widget=CB, choices=Channel.choices, label="Channel")
     tag = df.ModelMultipleChoiceFilter(
         widget=CB, to_field_name="name", queryset=Tag.objects.all(), method="filter_tag", label="Tags"
@@ -157,6 +167,7 @@ class CaseFilterSet(df.FilterSet):
         "status",
         "sla",
         "priority",
+        "severity",
         "tenant",
         "segment",
         "tier",

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from tenants.choices import Channel
 
-from .choices import OPEN_STATUSES, Category, Environment, IssueType, Priority, Status, WaitingFor
+from .choices import OPEN_STATUSES, Category, Environment, IssueType, Priority, Severity, Status, WaitingFor
 
 
 class Team(models.Model):
@@ -65,6 +65,8 @@ class Case(models.Model):
     category = models.CharField(max_length=20, choices=Category.choices, default=Category.OTHER)
     issue_type = models.CharField(max_length=20, choices=IssueType.choices, default=IssueType.QUESTION)
     environment = models.CharField(max_length=20, choices=Environment.choices, default=Environment.UNKNOWN)
+    # Impact (seed 003/004), beside the priority (urgency); blank until assessed at triage.
+    severity = models.CharField(max_length=5, choices=Severity.choices, blank=True, db_default="", default="")
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
     # Classification fields nobody has set yet (intake left them at the default, a customer's own
     # message never sets them): the priority suggestion ignores them, resolving needs them set.

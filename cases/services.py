@@ -39,6 +39,7 @@ from .choices import (
     Environment,
     IssueType,
     Priority,
+    Severity,
     Status,
     WaitingFor,
 )
@@ -356,9 +357,18 @@ def _and(items: list[str]) -> str:
 
 
 @_atomic
-def case_reply(*, case_id: int, actor, body: str, public: bool, files: list[UploadedFile] | None = None) -> Interaction:
+def case_reply(
+    *,
+    case_id: int,
+    actor,
+    body: str,
+    public: bool,
+    files: list[UploadedFile] | None = None,
+    data: dict | None = None,
+) -> Interaction:
     """A public reply to the customer or an internal note. The first public reply by an agent sets
-    `first_response_at`; a note never does."""
+    `first_response_at`; a note never does. `data` is kept on the entry (e.g. the incident whose
+    customer update this reply is)."""
     body = (body or "").strip()
     if not body:
         raise CaseError("Write something before sending." if public else "An empty note cannot be saved.")
@@ -381,7 +391,7 @@ def case_reply(*, case_id: int, actor, body: str, public: bool, files: list[Uplo
         public=public,
         channel=case.channel if public else "",
         body=body,
-        data={"first_response": bool(fields), "sla": impact.notes},
+        data={**(data or {}), "first_response": bool(fields), "sla": impact.notes},
     )
     for upload in files:
         _store_attachment(case, upload, actor=actor, interaction=interaction, now=now)
@@ -437,6 +447,18 @@ def case_customer_message(
     return interaction
 
 
+@_atomic
+def case_record_event(*, case_id: int, actor, body: str, data: dict | None = None) -> Interaction:
+    """An AUTOMATION entry on the case's timeline for something an app above cases did about the
+    case (an incident linked or unlinked, an incident declared from it). Nothing a form edits
+    changed, so the version stays (as `record_system_entries`' rule); the case row is locked so the
+    entry is ordered with the case's other writes."""
+    case = _lock(case_id, actor)
+    return _timeline(
+        case, Interaction.Kind.AUTOMATION, actor=actor, now=timezone.now(), body=body[:2000], data=data or {}
+    )
+
+
 # --- ownership ------------------------------------------------------------------------------------
 
 
@@ -476,7 +498,7 @@ def case_assign(*, case_id: int, actor, owner=NO_CHANGE, team=NO_CHANGE, expecte
 # --- classification and tags ------------------------------------------------------------------------
 
 
-CLASSIFICATION_FIELDS = ("priority", "category", "issue_type", "environment")
+CLASSIFICATION_FIELDS = ("priority", "category", "issue_type", "environment", "severity")
 
 
 @_atomic
@@ -498,6 +520,7 @@ def case_classify(*, case_id: int, actor, expected_version: int | None = None, r
         "category": Category.values,
         "issue_type": IssueType.values,
         "environment": Environment.values,
+        "severity": [*Severity.values, ""],
     }
     changes = {}
     for name, value in values.items():
@@ -540,7 +563,15 @@ def _check_sla_soon(case: Case) -> None:
 
 
 def _label(name: str, value) -> str:
-    enum = {"priority": Priority, "category": Category, "issue_type": IssueType, "environment": Environment}[name]
+    if name == "severity" and not value:
+        return "not set"
+    enum = {
+        "severity": Severity,
+        "priority": Priority,
+        "category": Category,
+        "issue_type": IssueType,
+        "environment": Environment,
+    }[name]
     return str(enum(value).label)
 
 

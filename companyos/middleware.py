@@ -60,8 +60,9 @@ class SessionRefreshMiddleware:
 class LoginRequiredMiddleware:
     """Everything in the console needs a signed-in user, except sign-in itself, static files and
     the machine APIs (which authenticate with their own tokens) and the inbound webhooks under
-    /inbound/ (which check their sender's signature), and the in-app widget's panel under /widget/
-    (which checks the host's signed context, or its own signed link)."""
+    /inbound/ (which check their sender's signature), the in-app widget's panel under /widget/
+    (which checks the host's signed context, or its own signed link), and the public status page
+    under /status/."""
 
     OPEN_PREFIXES = (
         "/accounts/login/",
@@ -72,6 +73,7 @@ class LoginRequiredMiddleware:
         "/api/",
         "/inbound/",
         "/widget/",
+        "/status/",
         "/admin/login/",
     )
     ADMIN_PREFIX = "/admin/"

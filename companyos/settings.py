@@ -262,6 +262,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "api-idempotency-purge": {"task": "companyos.tasks.api_idempotency_purge_task", "schedule": 3600.0},
     # Backups (companyos.backup): nightly when BACKUP_DIR is set; a failure alerts the admins.
     "nightly-backup": {"task": "companyos.tasks.nightly_backup_task", "schedule": crontab(hour=2, minute=30)},
+    # Incidents (README "Incidents and the status page"): the update cadence clock, warn and breach once.
+    "incident-cadence": {"task": "incidents.tasks.cadence_sweep_task", "schedule": 30.0},
 }
 CELERY_BEAT_SCHEDULE["retention"] = {"task": "companyos.tasks.retention_task", "schedule": crontab(hour=3, minute=15)}
 CELERY_BEAT_SCHEDULE["telemetry-freshness"] = {"task": "tenants.tasks.telemetry_freshness_task", "schedule": 3600.0}
@@ -275,6 +277,7 @@ CELERY_TASK_ROUTES = {
     "cases.channels.*": {"queue": "celery"},
     "tenants.tasks.*": {"queue": "celery"},
     "companyos.tasks.*": {"queue": "celery"},
+    "incidents.tasks.*": {"queue": "celery"},
 }
 SLACK_WEBHOOK_URL = os.environ.get("SLACK_WEBHOOK_URL", "")
 # The Slack app (issue 11, README "Slack, phone and channel SLAs"): requests from Slack are signed

@@ -33,6 +33,8 @@ urlpatterns = [
     path("retention/", views.retention_page, name="retention"),
     path("search/", include("cases.search")),  # the top bar's search: cases.search.global_search
     path("cases/", include("cases.urls")),
+    path("incidents/", include("incidents.urls")),
+    path("status/", include("incidents.status_urls")),  # public, no sign-in (LoginRequiredMiddleware)
     path("sla/", include("cases.sla.urls")),
     path("api/slack/", include("cases.channels.slack.urls")),  # Slack's signed requests (issue 11)
     path("inbound/email/", include("cases.channels.email.webhook_urls")),  # the ESP inbound webhook

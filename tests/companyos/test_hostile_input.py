@@ -155,6 +155,34 @@ POSTS = {
     # The ESP webhook: unsigned posts, so every one is refused (400) or, without a key, 404.
     "email_inbound:mailgun": lambda w: ("/inbound/email/mailgun/", None),
     "email_inbound:mailgun_mime": lambda w: ("/inbound/email/mailgun/mime/", None),
+    # Incidents (issue 13).
+    "incidents:declare": lambda w: ("/incidents/declare/", "/incidents/"),
+    "incidents:status": lambda w: (f"/incidents/{w['incident'].key}/status/", f"/incidents/{w['incident'].key}/"),
+    "incidents:severity": lambda w: (f"/incidents/{w['incident'].key}/severity/", f"/incidents/{w['incident'].key}/"),
+    "incidents:role": lambda w: (f"/incidents/{w['incident'].key}/role/", f"/incidents/{w['incident'].key}/"),
+    "incidents:update": lambda w: (f"/incidents/{w['incident'].key}/update/", f"/incidents/{w['incident'].key}/"),
+    "incidents:edit": lambda w: (f"/incidents/{w['incident'].key}/edit/", f"/incidents/{w['incident'].key}/"),
+    "incidents:postmortem": lambda w: (
+        f"/incidents/{w['incident'].key}/postmortem/",
+        f"/incidents/{w['incident'].key}/",
+    ),
+    "incidents:link": lambda w: (f"/incidents/{w['incident'].key}/link/", f"/incidents/{w['incident'].key}/"),
+    "incidents:unlink": lambda w: (f"/incidents/{w['incident'].key}/unlink/", f"/incidents/{w['incident'].key}/"),
+    "incidents:action_add": lambda w: (f"/incidents/{w['incident'].key}/actions/", f"/incidents/{w['incident'].key}/"),
+    "incidents:action_status": lambda w: (f"/incidents/{w['incident'].key}/actions/1/", None),
+    "incidents:customers": lambda w: (
+        f"/incidents/{w['incident'].key}/customers/",
+        f"/incidents/{w['incident'].key}/",
+    ),
+    "incidents:resolve": lambda w: (f"/incidents/{w['incident'].key}/resolve/", f"/incidents/{w['incident'].key}/"),
+    "incidents:case_link": lambda w: (
+        f"/incidents/case/{w['case'].key}/link/",
+        f"/incidents/case/{w['case'].key}/panel/",
+    ),
+    "incidents:declare_from_case": lambda w: (
+        f"/incidents/case/{w['case'].key}/declare/",
+        f"/incidents/case/{w['case'].key}/declare/",
+    ),
 }
 JSON_POSTS = {
     "api:telemetry_kind": lambda w: "/api/v1/telemetry/slis/",
@@ -198,6 +226,14 @@ READ_ONLY = {
     "tenants:panel": lambda w: "/tenants/acme/panels/health/",
     "zendesk:changes": lambda w: "/zendesk/changes/",
     "cases:email_unmatched": lambda w: "/cases/email/unmatched/",
+    "incidents:list": lambda w: "/incidents/",
+    "incidents:detail": lambda w: f"/incidents/{w['incident'].key}/",
+    "incidents:picker": lambda w: "/incidents/picker/?q=INC",
+    "incidents:case_panel": lambda w: f"/incidents/case/{w['case'].key}/panel/",
+    "status:page": lambda w: "/status/",
+    "status:feed": lambda w: "/status/feed.atom",
+    "status:tenant": lambda w: f"/status/t/{w['status_token']}/",
+    "status:tenant_feed": lambda w: f"/status/t/{w['status_token']}/feed.atom",
 }
 ROLES = ["agent", "manager", "admin"]
 
@@ -218,10 +254,17 @@ def world(tenant_a, agent, manager, admin_user):
         email="jane@acme.example",
         expires_at=int(time.time()) + 3000,
     )
+    from incidents import services as incident_services
+    from incidents.models import TenantStatusPage
+
+    incident = incident_services.incident_declare(actor=agent, title="Sweep", severity="SEV2", tenants=[tenant_a])
+    incident_services.incident_link_cases(incident_id=incident.pk, actor=agent, case_ids=[case.pk])
     return {
         "widget_ctx": widget_ctx,
         "widget_thread": thread_token(case_id=case.pk, requester_id=requester.pk, integration_id=integration.pk),
         "case": case,
+        "incident": incident,
+        "status_token": TenantStatusPage.objects.create(tenant=tenant_a).token,
         "attachment": AttachmentFactory(case=case),
         "view": SavedView.objects.create(name="Mine", query="status=open", owner=agent),
         "policy": SLAPolicy.objects.order_by("pk").first(),
