@@ -31,6 +31,7 @@ urlpatterns = [
     path("search/", include("cases.search")),  # the top bar's search: cases.search.global_search
     path("cases/", include("cases.urls")),
     path("sla/", include("cases.sla.urls")),
+    path("runbooks/", include("runbooks.urls")),  # runbooks, knowledge base, macros (issue 15)
     path("api/slack/", include("cases.channels.slack.urls")),  # Slack's signed requests (issue 11)
     path("inbound/email/", include("cases.channels.email.webhook_urls")),  # the ESP inbound webhook
     path("api/v1/", include("tenants.api_urls")),
