@@ -13,7 +13,8 @@ from datetime import timedelta
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, TextField, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from cases import triage
@@ -81,7 +82,13 @@ def runbook_search(q: str = "", *, category: str = "", tag: str = "", review_due
         .annotate(
             rank=SearchRank(F("search"), query),
             snippet=SearchHeadline(
-                "body", query, config=SEARCH_CONFIG, start_sel="<mark>", stop_sel="</mark>", max_words=30, min_words=10
+                Concat("summary", Value(" — "), "body", output_field=TextField()),
+                query,
+                config=SEARCH_CONFIG,
+                start_sel="<mark>",
+                stop_sel="</mark>",
+                max_words=30,
+                min_words=10,
             ),
         )
         .order_by("-rank", "title")
@@ -105,7 +112,13 @@ def article_search(q: str = "", *, category: str = "", user=None) -> QuerySet[Ar
         .annotate(
             rank=SearchRank(F("search"), query),
             snippet=SearchHeadline(
-                "body", query, config=SEARCH_CONFIG, start_sel="<mark>", stop_sel="</mark>", max_words=30, min_words=10
+                Concat("summary", Value(" — "), "body", output_field=TextField()),
+                query,
+                config=SEARCH_CONFIG,
+                start_sel="<mark>",
+                stop_sel="</mark>",
+                max_words=30,
+                min_words=10,
             ),
         )
         .order_by("-rank", "title")

@@ -275,8 +275,12 @@ def macro_save(
     if visibility == MacroVisibility.TEAM and team is None:
         raise KnowledgeError("A team macro needs a team.")
     try:
-        customer_text.check(body or "", variables.VARIABLES)
+        sample = {name: "sample" for name in variables.VARIABLES}
+        customer_text.render(body or "", sample)  # parses, names only known variables, and renders
         checked = actions.validate(list(actions_list or []), variables=variables.VARIABLES)
+        for action in checked:
+            if action["type"] == "note":
+                customer_text.render(action["text"], sample)
     except (customer_text.CustomerTextError, actions.ActionError) as error:
         raise KnowledgeError(str(error)) from None
     if kind != MacroKind.NONE and not (body or "").strip():
