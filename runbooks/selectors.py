@@ -445,3 +445,17 @@ def case_runbooks(case: Case) -> list[dict]:
         }
         for link in links
     ]
+
+
+def reply_warnings(case: Case, text: str) -> list:
+    """The reply check's warnings for a draft public reply on `case` (runbooks.reply_check)."""
+    from . import reply_check
+
+    confirmed = KnownIssueCase.objects.filter(case=case).exists() or Incident.objects.filter(cases=case).exists()
+    facts = {
+        "case_key": case.key,
+        "category": case.category if "category" not in (case.unclassified or ()) else "",
+        "issue_type": case.issue_type,
+        "engineering_confirmed": confirmed,
+    }
+    return reply_check.check(text, facts)

@@ -50,6 +50,10 @@ class KnowledgeError(CaseError):
     """A refused knowledge-side write; `str(error)` is the message the user sees."""
 
 
+# The library's own paths under /runbooks/: never a runbook's slug.
+RESERVED_SLUGS = {"new", "kb", "errors", "known-issues", "macros", "case"}
+
+
 def _editor(actor) -> None:
     if not selectors.can_edit(actor):
         raise KnowledgeError("Only admins and senior agents can change the knowledge base.")
@@ -352,6 +356,7 @@ def runbook_save(
     now = timezone.now()
     if runbook_id is None:
         base = slugify(slug or title)[:70] or "runbook"
+        base = f"{base}-runbook" if base in RESERVED_SLUGS else base
         candidate, n = base, 2
         while Runbook.objects.filter(slug=candidate).exists():
             candidate, n = f"{base}-{n}", n + 1

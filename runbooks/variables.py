@@ -3,6 +3,7 @@ sandboxed engine, companyos.customer_text: plain values only, an unknown name is
 
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -48,10 +49,11 @@ def values(*, case, actor, macro=None, known_issue=None, incident=None) -> dict:
     except (KeyError, ValueError):
         tz = ZoneInfo("UTC")
     cadence = ""
-    snapshot = case.sla_snapshot or {}
-    for rule in snapshot.get("rules", []) if isinstance(snapshot.get("rules"), list) else []:
-        if rule.get("priority") in (case.priority, Priority(case.priority).slug) and rule.get("update_minutes"):
-            cadence = f"every {rule['update_minutes']} minutes"
+    targets = (case.sla_snapshot or {}).get("targets") or {}
+    update = (targets.get(Priority(case.priority).slug) or {}).get("update") if isinstance(targets, dict) else None
+    if isinstance(update, dict) and update.get("minutes"):
+        cadence = "every " + timefmt.duration(timedelta(minutes=int(update["minutes"])))
+        cadence += " (business hours)" if update.get("business") else ""
     runbook = macro.runbook if macro is not None and macro.runbook_id else None
     article = macro.article if macro is not None and macro.article_id else None
     return {

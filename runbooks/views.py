@@ -21,7 +21,7 @@ from . import selectors, services
 from .filtersets import ArticleFilterSet, KnownIssueFilterSet, RunbookFilterSet
 from .forms import ApplyMacroForm, FixedForm, ImportForm, RunbookForm
 from .models import Article, ErrorCode, KnownIssue, Macro, Runbook
-from .variables import VARIABLES
+from .variables import VARIABLES, kb_base
 
 
 def _refuse(request, message: str, status: int = 403):
@@ -408,3 +408,31 @@ def macro_bulk(request):
     messages.success(request, summary + ".")
     back = request.POST.get("next", "/cases/")
     return no_data(redirect(back if back.startswith("/cases/") else "/cases/"))
+
+
+@audited_read(Case, view="case page: reply check")
+@require_POST
+def case_reply_check(request, key: str):
+    """The composer's reply check (seed 002's communication guidelines): warnings about the draft,
+    each naming its rule; sending is never blocked. Internal notes are not checked."""
+    case = _case(request, key)
+    body = request.POST.get("body", "")[:20_000]
+    public = request.POST.get("visibility", "public") == "public"
+    warnings = selectors.reply_warnings(case, body) if public else []
+    audit.log_access(case, view="case page: reply check")
+    return render(request, "runbooks/reply_check.html", {"warnings": warnings, "case": case})
+
+
+@audited_read(Article, view="case page: knowledge-base links")
+@require_GET
+def case_articles(request, key: str):
+    """The composer's "insert a KB link": published articles matching `q`, each with the link a
+    customer can open."""
+    case = _case(request, key)
+    articles = list(selectors.article_search(request.GET.get("q", ""), user=None)[:8])
+    audit.log_list_access(
+        Article, [a.pk for a in articles], view="case page: knowledge-base links", extra={"case": case.key}
+    )
+    return render(
+        request, "runbooks/case_panel.html#kb-results", {"case": case, "articles": articles, "kb_base": kb_base()}
+    )

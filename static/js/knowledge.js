@@ -18,4 +18,17 @@
     const first = document.querySelector("#palette-results a");
     if (first) { e.preventDefault(); first.focus(); }
   });
+  // "Insert a knowledge-base link": the article's title and address go into the reply box at the cursor.
+  document.addEventListener("click", (e) => {
+    const button = e.target.closest("[data-insert-link]");
+    const box = document.getElementById("id_body");
+    if (!button || !box) return;
+    const text = `${button.dataset.insertTitle}: ${button.dataset.insertLink}`;
+    const start = box.selectionStart ?? box.value.length;
+    const end = box.selectionEnd ?? box.value.length;
+    box.value = box.value.slice(0, start) + text + box.value.slice(end);
+    box.focus();
+    box.selectionStart = box.selectionEnd = start + text.length;
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+  });
 })();

@@ -155,6 +155,7 @@ POSTS = {
     ),
     "runbooks:case_step": lambda w: (f"/runbooks/case/{w['case'].key}/steps/{w['step'].pk}/", None),
     "runbooks:case_link_runbook": lambda w: (f"/runbooks/case/{w['case'].key}/runbooks/", None),
+    "runbooks:case_reply_check": lambda w: (f"/runbooks/case/{w['case'].key}/reply-check/", None),
 }
 JSON_POSTS = {
     "api:telemetry_kind": lambda w: "/api/v1/telemetry/slis/",
@@ -206,6 +207,7 @@ READ_ONLY = {
     "runbooks:macro_report": lambda w: "/runbooks/macros/report/",
     "runbooks:case_panel": lambda w: f"/runbooks/case/{w['case'].key}/",
     "runbooks:case_macros": lambda w: f"/runbooks/case/{w['case'].key}/macros/",
+    "runbooks:case_articles": lambda w: f"/runbooks/case/{w['case'].key}/articles/",
 }
 ROLES = ["agent", "manager", "admin"]
 

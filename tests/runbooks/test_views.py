@@ -151,3 +151,16 @@ def test_macro_report_is_for_managers(agent, manager):
     assert login(agent).get("/runbooks/macros/report/").status_code == 403
     body = login(manager).get("/runbooks/macros/report/").content.decode()
     assert "Initial response" in body
+
+
+def test_kb_links_for_the_composer(agent, tenant_a):
+    case = CaseFactory(tenant=tenant_a)
+    body = login(agent).get(f"/runbooks/case/{case.key}/articles/", {"q": "rate limiting"}).content.decode()
+    assert 'data-insert-link="https://help.companyos.example/kb/rate-limiting-explained"' in body
+
+
+def test_review_due_filter(agent, editor):
+    fresh = services.runbook_save(actor=editor, title="Fresh one", body="x")
+    Runbook.objects.filter(pk=fresh.pk).update(reviewed_at="2020-01-01")
+    body = login(agent).get("/runbooks/", {"review_due": "on"}).content.decode()
+    assert "Fresh one" in body and "Ingestion delays" not in body
