@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import json
+
 from django import forms
 
 from cases.choices import Category
+from cases.models import Team
+
+from .choices import MacroKind, MacroVisibility
 
 W = {"class": "input"}
 
@@ -51,3 +56,32 @@ class ImportForm(forms.Form):
 
 class FixedForm(forms.Form):
     version = forms.CharField(max_length=40, widget=forms.TextInput(attrs={**W, "placeholder": "e.g. 2.14.1"}))
+
+
+class MacroForm(forms.Form):
+    name = forms.CharField(max_length=120, widget=forms.TextInput(attrs=W))
+    description = forms.CharField(max_length=300, required=False, widget=forms.TextInput(attrs=W))
+    kind = forms.ChoiceField(choices=MacroKind.choices, widget=forms.Select(attrs=W))
+    visibility = forms.ChoiceField(choices=MacroVisibility.choices, initial="personal", widget=forms.Select(attrs=W))
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, to_field_name="slug", widget=forms.Select(attrs=W)
+    )
+    body = forms.CharField(required=False, max_length=20_000, widget=forms.Textarea(attrs={**W, "rows": 8}))
+    actions = forms.CharField(
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={**W, "rows": 4}),
+        help_text='JSON, e.g. [{"type": "status", "to": "in_progress"}, {"type": "tags", "add": ["auth"]}]',
+    )
+
+    def clean_actions(self):
+        text = (self.cleaned_data.get("actions") or "").strip()
+        if not text:
+            return []
+        try:
+            value = json.loads(text)
+        except ValueError as error:
+            raise forms.ValidationError(f"The actions are not valid JSON: {error}.") from None
+        if not isinstance(value, list):
+            raise forms.ValidationError("The actions are a JSON list.")
+        return value

@@ -19,7 +19,7 @@ from companyos.htmx import htmx_partial
 
 from . import selectors, services
 from .filtersets import ArticleFilterSet, KnownIssueFilterSet, RunbookFilterSet
-from .forms import ApplyMacroForm, FixedForm, ImportForm, RunbookForm
+from .forms import ApplyMacroForm, FixedForm, ImportForm, MacroForm, RunbookForm
 from .models import Article, ErrorCode, KnownIssue, Macro, Runbook
 from .variables import VARIABLES, kb_base
 
@@ -237,12 +237,36 @@ def known_issue_detail(request, pk: int):
     return render(request, "runbooks/known_issue_detail.html", context, status=status)
 
 
-@audited_read(Macro, view="macros")
-@require_GET
+@audited_write(Macro, view="macros")
+@require_http_methods(["GET", "POST"])
 def macro_list(request):
+    """The macros the user may apply, the variables, and a form for a new one (personal for
+    everyone; team and shared for editors)."""
+    form, status = MacroForm(request.POST or None), 200
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                macro = services.macro_save(
+                    actor=request.user,
+                    name=d["name"],
+                    description=d["description"],
+                    kind=d["kind"],
+                    visibility=d["visibility"],
+                    team=d["team"],
+                    body=d["body"],
+                    actions_list=d["actions"],
+                )
+            except services.KnowledgeError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, f"Saved macro “{macro.name}”.")
+                return redirect("runbooks:macros")
+        status = 422
     macros = list(selectors.macro_search(request.user, request.GET.get("q", "")))
     audit.log_list_access(Macro, [m.pk for m in macros], view="macros")
-    return render(request, "runbooks/macros.html", {"macros": macros, "variables": VARIABLES})
+    context = {"macros": macros, "variables": VARIABLES, "form": form}
+    return render(request, "runbooks/macros.html", context, status=status)
 
 
 @audited_read(Macro, view="macro report")

@@ -149,6 +149,7 @@ POSTS = {
     "runbooks:error_code_import": lambda w: ("/runbooks/errors/import/", "/runbooks/errors/"),
     "runbooks:known_issue": lambda w: (f"/runbooks/known-issues/{w['known_issue'].pk}/", None),
     "runbooks:macro_bulk": lambda w: ("/runbooks/macros/bulk/", None),
+    "runbooks:macros": lambda w: ("/runbooks/macros/", "/runbooks/macros/"),
     "runbooks:case_macro": lambda w: (
         f"/runbooks/case/{w['case'].key}/macros/{w['macro'].pk}/",
         f"/runbooks/case/{w['case'].key}/macros/{w['macro'].pk}/",
@@ -203,7 +204,6 @@ READ_ONLY = {
     "runbooks:article": lambda w: "/runbooks/kb/how-to-generate-api-keys/",
     "runbooks:error_codes": lambda w: "/runbooks/errors/",
     "runbooks:known_issues": lambda w: "/runbooks/known-issues/",
-    "runbooks:macros": lambda w: "/runbooks/macros/",
     "runbooks:macro_report": lambda w: "/runbooks/macros/report/",
     "runbooks:case_panel": lambda w: f"/runbooks/case/{w['case'].key}/",
     "runbooks:case_macros": lambda w: f"/runbooks/case/{w['case'].key}/macros/",

@@ -164,3 +164,26 @@ def test_review_due_filter(agent, editor):
     Runbook.objects.filter(pk=fresh.pk).update(reviewed_at="2020-01-01")
     body = login(agent).get("/runbooks/", {"review_due": "on"}).content.decode()
     assert "Fresh one" in body and "Ingestion delays" not in body
+
+
+def test_an_agent_writes_a_personal_macro_and_bad_ones_are_422(agent):
+    client = login(agent)
+    ok = client.post(
+        "/runbooks/macros/",
+        {
+            "name": "My hello",
+            "kind": "reply",
+            "visibility": "personal",
+            "body": "Hi {{ customer_name }}",
+            "actions": '[{"type": "tags", "add": ["x"]}]',
+        },
+    )
+    assert ok.status_code == 302 and Macro.objects.get(name="My hello").owner == agent
+    bad = client.post(
+        "/runbooks/macros/", {"name": "Bad", "kind": "reply", "visibility": "personal", "body": "Hi {{ nme }}"}
+    )
+    assert bad.status_code == 422 and "Unknown variable nme" in bad.content.decode()
+    shared = client.post("/runbooks/macros/", {"name": "Shared", "kind": "reply", "visibility": "shared", "body": "x"})
+    assert shared.status_code == 422 and not Macro.objects.filter(name="Shared").exists()
+    broken = client.post("/runbooks/macros/", {"name": "J", "kind": "none", "visibility": "personal", "actions": "[{"})
+    assert broken.status_code == 422 and "not valid JSON" in broken.content.decode()
