@@ -376,9 +376,10 @@ def install(get_model) -> None:
         )
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchVector
-        from django.db.models import Func, Value
+        from django.db.models import TextField
+        from django.db.models.functions import Cast
 
-        tags = Func(Func("tags", Value(" "), function="array_to_string"), function="coalesce")
+        tags = Cast("tags", output_field=TextField())
         for model in (Runbook, Article):
             model.objects.filter(search__isnull=True).update(
                 search=SearchVector("title", weight="A", config="english")

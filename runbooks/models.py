@@ -7,14 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from cases.choices import Category, IssueType
+from cases.choices import Category
 
 from .choices import ArticleCategory, ArticleStatus, KnownIssueStatus, MacroKind, MacroVisibility
 
@@ -28,7 +27,7 @@ class Runbook(models.Model):
     body = models.TextField(blank=True, help_text="Markdown; raw HTML is not rendered")
     body_html = models.TextField(blank=True, editable=False, help_text="The body rendered and sanitised")
     category = models.CharField(max_length=20, choices=Category.choices, blank=True)
-    tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    tags = models.JSONField(default=list, blank=True)
     internal = models.BooleanField(default=True, help_text="Staff only (never linked in customer replies)")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -44,7 +43,6 @@ class Runbook(models.Model):
         ordering = ["title"]
         indexes = [
             GinIndex(fields=["search"], name="runbook_search_idx"),
-            GinIndex(fields=["tags"], name="runbook_tags_idx"),
         ]
 
     def __str__(self):
@@ -153,7 +151,7 @@ class Article(models.Model):
     summary = models.CharField(max_length=300, blank=True)
     body = models.TextField(blank=True, help_text="Markdown; raw HTML is not rendered")
     body_html = models.TextField(blank=True, editable=False)
-    tags = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    tags = models.JSONField(default=list, blank=True)
     search = SearchVectorField(null=True, editable=False)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -179,9 +177,9 @@ class KnownIssue(models.Model):
     message_patterns = models.TextField(
         blank=True, help_text="phrases of the error message, one per line; any found in a case's text matches"
     )
-    error_codes = ArrayField(models.CharField(max_length=60), default=list, blank=True)
+    error_codes = models.JSONField(default=list, blank=True)
     endpoint = models.CharField(max_length=200, blank=True, help_text="e.g. /v1/ingest")
-    affected_versions = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    affected_versions = models.JSONField(default=list, blank=True)
     workaround = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=KnownIssueStatus.choices, default=KnownIssueStatus.OPEN)
     fixed_in = models.CharField(max_length=40, blank=True)
@@ -243,15 +241,12 @@ class Macro(models.Model):
     article = models.ForeignKey(Article, null=True, blank=True, on_delete=models.SET_NULL, related_name="macros")
     builtin = models.SlugField(max_length=60, null=True, blank=True, unique=True, help_text="a built-in's key")
     # What it is suggested for.
-    categories = ArrayField(models.CharField(max_length=20, choices=Category.choices), default=list, blank=True)
-    issue_types = ArrayField(models.CharField(max_length=20, choices=IssueType.choices), default=list, blank=True)
-    keywords = ArrayField(models.CharField(max_length=60), default=list, blank=True)
-    error_codes = ArrayField(models.CharField(max_length=60), default=list, blank=True)
-    signals = ArrayField(
-        models.CharField(max_length=30),
-        default=list,
-        blank=True,
-        help_text="firing_alerts, recent_deployment, known_issue",
+    categories = models.JSONField(default=list, blank=True)
+    issue_types = models.JSONField(default=list, blank=True)
+    keywords = models.JSONField(default=list, blank=True)
+    error_codes = models.JSONField(default=list, blank=True)
+    signals = models.JSONField(
+        default=list, blank=True, help_text="any of firing_alerts, recent_deployment, known_issue, new_case"
     )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -66,7 +66,7 @@ def runbook_search(q: str = "", *, category: str = "", tag: str = "", review_due
     if category:
         qs = qs.filter(category=category)
     if tag:
-        qs = qs.filter(tags__contains=[tag])
+        qs = qs.filter(tags__contains=[tag]) if connection.vendor == "postgresql" else qs.filter(tags__icontains=tag)
     if review_due:
         qs = qs.filter(
             Q(reviewed_at__isnull=True) | Q(reviewed_at__lt=timezone.localdate() - timedelta(days=1) * F("review_days"))

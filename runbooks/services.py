@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
-from django.db.models import Func, Value
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -62,7 +63,7 @@ def _editor(actor) -> None:
 def _vector(*fields):
     """title A, summary and tags B, body C."""
     title, summary, body = fields
-    tags = Func(Func("tags", Value(" "), function="array_to_string"), function="coalesce")
+    tags = Cast("tags", output_field=TextField())
     return (
         SearchVector(title, weight="A", config=selectors.SEARCH_CONFIG)
         + SearchVector(summary, weight="B", config=selectors.SEARCH_CONFIG)
