@@ -626,7 +626,7 @@ def known_issue_mark_fixed(*, actor, known_issue_id: int, version: str) -> tuple
         timezone.now(),
     )
     issue.save(update_fields=["status", "fixed_in", "fixed_at", "updated_at"])
-    tag = f"fixed-in-{slugify(version)}"[:50]
+    tag = "fixed-in-" + "".join(c if c.isalnum() or c in ".-_" else "-" for c in version.lower())[:40]
     tagged = []
     for link in issue.case_links.select_related("case"):
         case_services.case_tag(case_id=link.case_id, actor=actor, add=[tag])

@@ -51,7 +51,7 @@ def test_fixed_tags_linked_cases_and_notifies_each_customer_once(open_case, agen
         services.known_issue_mark_fixed(actor=agent, known_issue_id=issue.pk, version="2.3.1")
     issue, tagged = services.known_issue_mark_fixed(actor=senior, known_issue_id=issue.pk, version="2.3.1")
     assert tagged == [open_case.key] and issue.fixed_in == "2.3.1"
-    assert "fixed-in-231" in open_case.tags.values_list("name", flat=True)
+    assert "fixed-in-2.3.1" in open_case.tags.values_list("name", flat=True)
     result = services.known_issue_notify_fixed(actor=senior, known_issue_id=issue.pk)
     assert result["notified"] == [open_case.key]
     reply = Interaction.objects.get(case=open_case, kind="reply")

@@ -1,6 +1,8 @@
 """The sanitiser against an XSS corpus: no script, handler, style, javascript:/data: URL or raw
 HTML from an author reaches the page; ordinary Markdown still renders."""
 
+from html.parser import HTMLParser
+
 import pytest
 
 from runbooks import markdown
@@ -27,12 +29,30 @@ CORPUS = [
 ]
 
 
+class Elements(HTMLParser):
+    """The elements and attributes the browser would build (text that merely looks like a tag is text)."""
+
+    def __init__(self):
+        super().__init__()
+        self.found = []
+
+    def handle_starttag(self, tag, attrs):
+        self.found.append((tag, dict(attrs)))
+
+
 @pytest.mark.parametrize("text", CORPUS)
 def test_nothing_executable_survives(text):
-    html = markdown.render(text).lower()
-    for bad in ("<script", "onerror", "onload", "onmouseover", "javascript:", "vbscript:", "data:text", "<iframe",
-                "<style", "<svg", "<form", "<input", "<object", "style="):  # fmt: skip
-        assert bad not in html, (text, html)
+    parser = Elements()
+    parser.feed(markdown.render(text))
+    for tag, attrs in parser.found:
+        assert tag in markdown.TAGS, (text, tag)
+        for name, value in attrs.items():
+            assert not name.startswith("on") and name != "style", (text, name)
+            if name in ("href", "src"):
+                assert value.split(":", 1)[0].strip().lower() in ("http", "https", "mailto") or ":" not in value, (
+                    text,
+                    value,
+                )
 
 
 def test_markdown_still_renders():
