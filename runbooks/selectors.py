@@ -8,6 +8,7 @@ owner, a team macro to the team's members. Case data is reached through cases.se
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -303,6 +304,11 @@ class Suggestions:
     close_macro: Macro | None = None
 
 
+def _has_word(text: str, phrase: str) -> bool:
+    """`phrase` in `text` as whole words ("ui" is not in "guide")."""
+    return bool(phrase) and re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text) is not None
+
+
 def _where(code: str, case: Case) -> str:
     if code in (case.subject or ""):
         return "the subject"
@@ -359,7 +365,7 @@ def case_suggestions(case: Case, user, *, now=None) -> Suggestions:
         if "known_issue" in macro.signals and issues:
             score += 4
             reasons.append(f"matches known issue “{issues[0].issue.title}”")
-        hits = [k for k in macro.keywords if k.lower() in lowered]
+        hits = [k for k in macro.keywords if _has_word(lowered, k.lower())]
         if hits:
             score += 2
             reasons.append(f"“{hits[0]}” in the case")

@@ -37,14 +37,14 @@ def test_suggested_macro_preview_apply_and_a_runbook_step(page):
     page.goto(f"/cases/{case.key}/")
     card = page.locator("#knowledge-panel")
     macros = card.locator("[data-suggested-macros]")
-    expect(macros.locator("li[data-macro='Authentication issue']")).to_contain_text("its runbook covers an error code")
+    expect(macros.locator("li[data-macro='Authentication issue']")).to_contain_text("error code 401 in the description")
     runbooks = card.locator("[data-suggested-runbooks]")
     expect(runbooks).to_contain_text("Authentication failures (401/403) triage")
     expect(runbooks).to_contain_text("error code AUTH-401-EXPIRED in the description")
     _shot(page, "case-knowledge-card")
 
     # The palette: "m" focuses it; the suggestion opens the preview.
-    page.locator("body").click()
+    page.evaluate("document.activeElement && document.activeElement.blur()")
     page.keyboard.press("m")
     expect(page.locator("#macro-palette")).to_be_focused()
     page.keyboard.press("Escape")

@@ -123,3 +123,10 @@ def test_an_agent_cannot_execute_a_step_on_a_case_they_cannot_see(tenant_b, agen
     step = selectors.runbook_get("ingestion-delay").steps.first()
     with pytest.raises(case_services.NotPermitted):
         services.runbook_step_execute(actor=agent, case_id=case.pk, step_id=step.pk)
+
+
+def test_keywords_match_whole_words(tenant_a, agent):
+    case = CaseFactory(tenant=tenant_a, subject="Question", description="Please send the guide again")
+    assert "UI glitch" not in names(selectors.case_suggestions(case, agent).macros)
+    case = CaseFactory(tenant=tenant_a, subject="The UI shows a blank page", description="")
+    assert "UI glitch" in names(selectors.case_suggestions(case, agent).macros)
