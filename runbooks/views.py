@@ -412,9 +412,16 @@ def case_link_runbook(request, key: str):
 
 
 @audited_write(Case, view="macro bulk apply")
-@require_POST
+@require_http_methods(["GET", "POST"])
 def macro_bulk(request):
-    """Apply one macro to the cases chosen in the queue, each through macro_apply."""
+    """The queue's "Apply macro" (loaded into its bulk bar by URL): GET the picker of the user's
+    macros; POST one macro to the chosen cases, each through macro_apply (one refused case is
+    skipped with its reason). An HTMX post answers like the queue's own bulk actions: the summary
+    flashes and `cases-changed` reloads the results."""
+    if request.method == "GET":
+        macros = list(selectors.macro_search(request.user))
+        audit.log_list_access(Macro, [m.pk for m in macros], view="queue: bulk macro picker")
+        return render(request, "runbooks/bulk_macro.html", {"macros": macros})
     try:
         macro_id = int(request.POST.get("macro", ""))
         ids = [int(i) for i in request.POST.getlist("id") if i.strip()][:500]
@@ -426,9 +433,13 @@ def macro_bulk(request):
     for pk in set(ids) - {c.pk for c in cases}:
         audit.log_denied(Case, pk, path=request.path, reason="bulk macro on a case not visible")
     result = services.macro_bulk(macro_id=macro_id, cases=cases, actor=request.user)
-    summary = f"{len(result['changed'])} case(s) changed"
+    summary = f"{len(result['changed'])} case{'s' if len(result['changed']) != 1 else ''} changed by the macro"
     if result["skipped"]:
-        summary += "; skipped: " + "; ".join(f"{k}: {v}" for k, v in list(result["skipped"].items())[:5])
+        summary += "; skipped " + "; ".join(f"{k}: {v}" for k, v in list(result["skipped"].items())[:5])
+    if htmx_partial(request):
+        response = render(request, "cases/bulk_confirm.html#done", {"summary": summary + "."})
+        response["HX-Trigger"] = "cases-changed"
+        return no_data(response)  # names keys only; the results reload as their own audited read
     messages.success(request, summary + ".")
     back = request.POST.get("next", "/cases/")
     return no_data(redirect(back if back.startswith("/cases/") else "/cases/"))

@@ -148,7 +148,7 @@ POSTS = {
     "runbooks:restore": lambda w: ("/runbooks/auth-401-403-triage/restore/", None),
     "runbooks:error_code_import": lambda w: ("/runbooks/errors/import/", "/runbooks/errors/"),
     "runbooks:known_issue": lambda w: (f"/runbooks/known-issues/{w['known_issue'].pk}/", None),
-    "runbooks:macro_bulk": lambda w: ("/runbooks/macros/bulk/", None),
+    "runbooks:macro_bulk": lambda w: ("/runbooks/macros/bulk/", "/runbooks/macros/bulk/"),
     "runbooks:macros": lambda w: ("/runbooks/macros/", "/runbooks/macros/"),
     "runbooks:case_macro": lambda w: (
         f"/runbooks/case/{w['case'].key}/macros/{w['macro'].pk}/",

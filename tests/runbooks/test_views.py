@@ -188,3 +188,18 @@ def test_an_agent_writes_a_personal_macro_and_bad_ones_are_422(agent):
     assert shared.status_code == 422 and not Macro.objects.filter(name="Shared").exists()
     broken = client.post("/runbooks/macros/", {"name": "J", "kind": "none", "visibility": "personal", "actions": "[{"})
     assert broken.status_code == 422 and "not valid JSON" in broken.content.decode()
+
+
+def test_bulk_macro_from_the_queue(agent, tenant_a, tenant_b, open_case):
+    new_case, foreign = CaseFactory(tenant=tenant_a), CaseFactory(tenant=tenant_b)
+    macro = Macro.objects.get(builtin="initial-response")
+    client = login(agent)
+    picker = client.get("/runbooks/macros/bulk/", **HX).content.decode()
+    assert f'<option value="{macro.pk}">Initial response</option>' in picker
+    ids = [new_case.pk, open_case.pk, foreign.pk]
+    response = client.post("/runbooks/macros/bulk/", {"macro": macro.pk, "id": ids}, **HX)
+    assert response.status_code == 200 and response["HX-Trigger"] == "cases-changed"
+    assert f"1 case changed by the macro; skipped {open_case.key}" in response.content.decode()
+    assert Interaction.objects.filter(case=new_case, kind="reply").exists()
+    assert not Interaction.objects.filter(case=foreign).exists()
+    assert 'hx-get="/runbooks/macros/bulk/"' in client.get("/cases/").content.decode()
