@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, TextField, Value
-from django.db.models.functions import Concat
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
 
 from cases import triage
@@ -36,6 +36,7 @@ from .models import (
     MacroUse,
     Runbook,
     RunbookExecution,
+    RunbookStep,
 )
 
 SEARCH_CONFIG = "english"
@@ -63,7 +64,10 @@ def _query(q: str) -> SearchQuery:
 def runbook_search(q: str = "", *, category: str = "", tag: str = "", review_due: bool = False) -> QuerySet[Runbook]:
     """The library: by relevance (weighted title A, summary and tags B, body C; SearchRank) with a
     highlighted snippet (SearchHeadline) when `q` is given, else by title."""
-    qs = Runbook.objects.select_related("owner").annotate(step_count=Count("steps"))
+    # The step count as a correlated subquery, not a GROUP BY: grouping would make PostgreSQL compute
+    # every match's headline before the LIMIT; this way it computes the page's only.
+    steps = RunbookStep.objects.filter(runbook=OuterRef("pk")).order_by().values("runbook").annotate(n=Count("*"))
+    qs = Runbook.objects.defer("body_html").annotate(step_count=Coalesce(Subquery(steps.values("n")), 0))
     if category:
         qs = qs.filter(category=category)
     if tag:
@@ -97,7 +101,7 @@ def runbook_search(q: str = "", *, category: str = "", tag: str = "", review_due
 
 
 def article_search(q: str = "", *, category: str = "", user=None) -> QuerySet[Article]:
-    qs = Article.objects.all()
+    qs = Article.objects.defer("body_html")
     if user is None or not can_edit(user):
         qs = qs.filter(status=ArticleStatus.PUBLISHED)
     if category:
@@ -438,8 +442,6 @@ def case_runbooks(case: Case) -> list[dict]:
             "step_id", "executed_at"
         )
     )
-    from .models import RunbookStep
-
     steps: dict[int, list] = {}
     for step in RunbookStep.objects.filter(runbook__in=[link.runbook_id for link in links]).order_by("position"):
         steps.setdefault(step.runbook_id, []).append({"step": step, "done": done.get(step.pk)})
