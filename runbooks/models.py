@@ -43,6 +43,7 @@ class Runbook(models.Model):
         ordering = ["title"]
         indexes = [
             GinIndex(fields=["search"], name="runbook_search_idx"),
+            models.Index(fields=["category", "-updated_at"], name="runbook_category_idx"),  # suggestions
         ]
 
     def __str__(self):

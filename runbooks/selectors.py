@@ -406,17 +406,23 @@ def case_suggestions(case: Case, user, *, now=None) -> Suggestions:
             entry = runbooks.setdefault(code.runbook_id, Suggested(code.runbook, 0))
             entry.score += 5
             entry.reasons.append(f"error code {code.code} in {_where(code.code, case)}")
-    if words and connection.vendor == "postgresql":
-        query = SearchQuery(" OR ".join(sorted(words)[:8]), search_type="websearch", config=SEARCH_CONFIG)
-        for rb in (
-            Runbook.objects.filter(search=query).annotate(rank=SearchRank(F("search"), query)).order_by("-rank")[:5]
-        ):
+    safe = sorted(w for w in words if re.fullmatch(r"[a-z0-9]{3,30}", w))[:8]
+    if safe and connection.vendor == "postgresql":
+        # The subject's keywords in a runbook's title, summary or tags (weights A and B): a body that
+        # merely mentions a word is no reason, and the candidates to rank stay few.
+        query = SearchQuery(" | ".join(f"{w}:AB" for w in safe), search_type="raw", config=SEARCH_CONFIG)
+        matched = Runbook.objects.filter(search=query).only("id", "title", "slug", "summary", "tags", "category")
+        for rb in matched.annotate(rank=SearchRank(F("search"), query)).order_by("-rank")[:5]:
             entry = runbooks.setdefault(rb.pk, Suggested(rb, 0))
             entry.score += min(float(rb.rank) * 10, 3)
-            matched = [w for w in sorted(words) if w in (rb.title + " " + rb.summary + " " + " ".join(rb.tags)).lower()]
-            entry.reasons.append(f"matches “{', '.join(matched[:3])}”" if matched else "matches the subject")
+            head = (rb.title + " " + rb.summary + " " + " ".join(rb.tags)).lower()
+            matched_words = [w for w in safe if w in head]
+            entry.reasons.append(
+                f"matches “{', '.join(matched_words[:3])}”" if matched_words else "matches the subject"
+            )
     if case.category != "other" and "category" not in (case.unclassified or ()):
-        for rb in Runbook.objects.filter(category=case.category).order_by("-updated_at")[:3]:
+        by_category = Runbook.objects.filter(category=case.category).only("id", "title", "slug", "summary", "tags")
+        for rb in by_category.order_by("-updated_at")[:3]:
             entry = runbooks.setdefault(rb.pk, Suggested(rb, 0))
             entry.score += 1
             entry.reasons.append(f"category {case.get_category_display()}")

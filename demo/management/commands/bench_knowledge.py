@@ -38,8 +38,16 @@ WORDS = (
 QUERIES = ["webhook", "token refresh", "ingestion lag", "billing quota", "certificate rotation", "gateway timeout"]
 
 
-def _text(rng: random.Random, n: int) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(n))
+# A realistic spread: a document is mostly about other things (FILLER, a large vocabulary), and names
+# two to four of the domain WORDS — so a query word matches a few percent of the library, not all of it.
+FILLER = [f"{a}{b}{c}" for a in "bcdfgklmnprst" for b in "aeiou" for c in ("ra", "lo", "ven", "tis", "mon", "dex")]
+
+
+def _text(rng: random.Random, n: int, topics: int = 3) -> str:
+    words = [rng.choice(FILLER) for _ in range(n)]
+    for _ in range(topics):
+        words[rng.randrange(n)] = rng.choice(WORDS)
+    return " ".join(words)
 
 
 class Command(BaseCommand):
@@ -50,6 +58,7 @@ class Command(BaseCommand):
         parser.add_argument("--docs", type=int, default=10_000, help="runbooks, and as many articles")
         parser.add_argument("--requests", type=int, default=50)
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--rebuild-docs", action="store_true", help="delete the generated runbooks/articles first")
 
     def handle(self, *args, cases: int, docs: int, requests: int, seed: int, **options):
         if cases < 1 or docs < 1 or requests < 1:
@@ -62,6 +71,9 @@ class Command(BaseCommand):
         added = ensure_cases(world, cases, out=out)
         if added:
             out(f"Added {added:,} cases.")
+        if options["rebuild_docs"]:
+            Runbook.objects.filter(slug__startswith="bench-rb").delete()
+            Article.objects.filter(slug__startswith="bench-kb").delete()
         self._ensure_docs(docs, rng, out)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE runbooks_runbook; ANALYZE runbooks_article")
@@ -115,9 +127,9 @@ class Command(BaseCommand):
             for i in range(have, docs):
                 body = _text(rng, 120)
                 fields = {
-                    "title": _text(rng, 4).title(),
+                    "title": _text(rng, 4, topics=1).title(),
                     "slug": f"{prefix}-{i}",
-                    "summary": _text(rng, 12),
+                    "summary": _text(rng, 12, topics=1),
                     "body": body,
                     "body_html": markdown.render(body),
                     "tags": rng.sample(WORDS, 3),
