@@ -380,6 +380,12 @@ def install(get_model) -> None:
         from django.db.models.functions import Cast
 
         tags = Cast("tags", output_field=TextField())
+        if any(f.name == "search_head" for f in Runbook._meta.get_fields()):  # from migration 0103 on
+            Runbook.objects.filter(search_head__isnull=True).update(
+                search_head=SearchVector("title", weight="A", config="english")
+                + SearchVector("summary", weight="B", config="english")
+                + SearchVector(tags, weight="B", config="english")
+            )
         for model in (Runbook, Article):
             model.objects.filter(search__isnull=True).update(
                 search=SearchVector("title", weight="A", config="english")

@@ -36,6 +36,9 @@ class Runbook(models.Model):
     review_days = models.PositiveSmallIntegerField(default=REVIEW_DAYS)
     version = models.PositiveIntegerField(default=1)
     search = SearchVectorField(null=True, editable=False)
+    # Title, summary and tags only: what the case page's suggestions match a subject against (a small
+    # index, so the candidates to rank stay few even in a big library).
+    search_head = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -43,6 +46,7 @@ class Runbook(models.Model):
         ordering = ["title"]
         indexes = [
             GinIndex(fields=["search"], name="runbook_search_idx"),
+            GinIndex(fields=["search_head"], name="runbook_search_head_idx"),
             models.Index(fields=["category", "-updated_at"], name="runbook_category_idx"),  # suggestions
         ]
 

@@ -411,8 +411,8 @@ def case_suggestions(case: Case, user, *, now=None) -> Suggestions:
         # The subject's keywords in a runbook's title, summary or tags (weights A and B): a body that
         # merely mentions a word is no reason, and the candidates to rank stay few.
         query = SearchQuery(" | ".join(f"{w}:AB" for w in safe), search_type="raw", config=SEARCH_CONFIG)
-        matched = Runbook.objects.filter(search=query).only("id", "title", "slug", "summary", "tags", "category")
-        for rb in matched.annotate(rank=SearchRank(F("search"), query)).order_by("-rank")[:5]:
+        matched = Runbook.objects.filter(search_head=query).only("id", "title", "slug", "summary", "tags", "category")
+        for rb in matched.annotate(rank=SearchRank(F("search_head"), query)).order_by("-rank")[:5]:
             entry = runbooks.setdefault(rb.pk, Suggested(rb, 0))
             entry.score += min(float(rb.rank) * 10, 3)
             head = (rb.title + " " + rb.summary + " " + " ".join(rb.tags)).lower()

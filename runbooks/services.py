@@ -72,9 +72,20 @@ def _vector(*fields):
     )
 
 
+def head_vector():
+    """A runbook's title (A), summary and tags (B): the suggestions' match."""
+    tags = Cast("tags", output_field=TextField())
+    return (
+        SearchVector("title", weight="A", config=selectors.SEARCH_CONFIG)
+        + SearchVector("summary", weight="B", config=selectors.SEARCH_CONFIG)
+        + SearchVector(tags, weight="B", config=selectors.SEARCH_CONFIG)
+    )
+
+
 def _reindex(model, pk: int) -> None:
     if connection.vendor == "postgresql":
-        model.objects.filter(pk=pk).update(search=_vector("title", "summary", "body"))
+        extra = {"search_head": head_vector()} if model is Runbook else {}
+        model.objects.filter(pk=pk).update(search=_vector("title", "summary", "body"), **extra)
 
 
 def _tags(values) -> list[str]:

@@ -71,6 +71,10 @@ class Command(BaseCommand):
         added = ensure_cases(world, cases, out=out)
         if added:
             out(f"Added {added:,} cases.")
+        if Runbook.objects.filter(search__isnull=False, search_head__isnull=True).exists():
+            from runbooks.services import head_vector
+
+            Runbook.objects.filter(search_head__isnull=True).update(search_head=head_vector())
         if options["rebuild_docs"]:
             Runbook.objects.filter(slug__startswith="bench-rb").delete()
             Article.objects.filter(slug__startswith="bench-kb").delete()
@@ -116,7 +120,7 @@ class Command(BaseCommand):
             )
 
     def _ensure_docs(self, docs: int, rng: random.Random, out) -> None:
-        from runbooks.services import _vector
+        from runbooks.services import _vector, head_vector
 
         for model, prefix in ((Runbook, "bench-rb"), (Article, "bench-kb")):
             have = model.objects.filter(slug__startswith=prefix).count()
@@ -138,7 +142,8 @@ class Command(BaseCommand):
                     fields |= {"category": "troubleshooting", "status": "published"}
                 rows.append(model(**fields))
             model.objects.bulk_create(rows, batch_size=1000)
+            extra = {"search_head": head_vector()} if model is Runbook else {}
             model.objects.filter(slug__startswith=prefix, search__isnull=True).update(
-                search=_vector("title", "summary", "body")
+                search=_vector("title", "summary", "body"), **extra
             )
             out(f"Added {missing:,} {model._meta.verbose_name_plural}.")
