@@ -130,3 +130,15 @@ def test_keywords_match_whole_words(tenant_a, agent):
     assert "UI glitch" not in names(selectors.case_suggestions(case, agent).macros)
     case = CaseFactory(tenant=tenant_a, subject="The UI shows a blank page", description="")
     assert "UI glitch" in names(selectors.case_suggestions(case, agent).macros)
+
+
+def test_firing_alerts_and_deployments_from_the_context_snapshot(tenant_a, agent):
+    from cases.models import CaseContext
+
+    case = CaseFactory(tenant=tenant_a, subject="Something is slow")
+    CaseContext.objects.create(
+        case=case,
+        data={"alerts": [{"name": "IngestLag", "severity": "critical"}], "deployments": [{"version": "2.14.0"}]},
+    )
+    ingestion = next(m for m in selectors.case_suggestions(case, agent).macros if m.obj.name == "Ingestion delay")
+    assert ingestion.reasons == ["1 alert(s) firing on the tenant", "deployment 2.14.0 just before the case"]
