@@ -459,6 +459,39 @@ def case_record_event(*, case_id: int, actor, body: str, data: dict | None = Non
     )
 
 
+# --- steps done on a case by other apps (a macro applied, a runbook step executed) -------------------
+
+
+def case_lock(*, case_id: int, actor, expected_version: int | None = None) -> Case:
+    """Lock the case row for a write made of several service calls (runbooks' `macro_apply`), inside
+    the caller's `transaction.atomic`, and refuse if `actor` may not see it or the version moved on
+    since the user looked (`expected_version`). Writes nothing."""
+    if not transaction.get_connection().in_atomic_block:
+        raise TypeError("case_lock is called inside the caller's transaction.atomic")
+    case = _lock(case_id, actor)
+    if expected_version is not None and case.version != expected_version:
+        raise CaseConflict(
+            f"{case.key} was changed by someone else since you opened it. "
+            "Reload to see the current values; nothing was changed."
+        )
+    return case
+
+
+@_atomic
+def case_record_step(*, case_id: int, actor, body: str, data: dict | None = None) -> Interaction:
+    """One AUTOMATION timeline entry for a step a person (or the system) did on the case through
+    another app: a macro applied with what it did, a runbook step executed. `data` says what (kept
+    on the entry; the timeline shows `data["actions"]` as its lines). Bumps the version: the case
+    changed."""
+    body = " ".join((body or "").split())[:2000]
+    if not body:
+        raise CaseError("A step needs a description.")
+    case = _lock(case_id, actor)
+    now = timezone.now()
+    _touch(case, now)
+    return _timeline(case, Interaction.Kind.AUTOMATION, actor=actor, now=now, body=body, data=data or {})
+
+
 # --- ownership ------------------------------------------------------------------------------------
 
 

@@ -36,6 +36,7 @@ urlpatterns = [
     path("incidents/", include("incidents.urls")),
     path("status/", include("incidents.status_urls")),  # public, no sign-in (LoginRequiredMiddleware)
     path("sla/", include("cases.sla.urls")),
+    path("runbooks/", include("runbooks.urls")),  # runbooks, knowledge base, macros (issue 15)
     path("api/slack/", include("cases.channels.slack.urls")),  # Slack's signed requests (issue 11)
     path("inbound/email/", include("cases.channels.email.webhook_urls")),  # the ESP inbound webhook
     path("widget/", include("cases.channels.widget.urls")),  # the in-app help panel: signed context, no login

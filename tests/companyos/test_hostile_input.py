@@ -183,6 +183,20 @@ POSTS = {
         f"/incidents/case/{w['case'].key}/declare/",
         f"/incidents/case/{w['case'].key}/declare/",
     ),
+    "runbooks:create": lambda w: ("/runbooks/new/", "/runbooks/new/"),
+    "runbooks:edit": lambda w: ("/runbooks/auth-401-403-triage/edit/", "/runbooks/auth-401-403-triage/edit/"),
+    "runbooks:restore": lambda w: ("/runbooks/auth-401-403-triage/restore/", None),
+    "runbooks:error_code_import": lambda w: ("/runbooks/errors/import/", "/runbooks/errors/"),
+    "runbooks:known_issue": lambda w: (f"/runbooks/known-issues/{w['known_issue'].pk}/", None),
+    "runbooks:macro_bulk": lambda w: ("/runbooks/macros/bulk/", "/runbooks/macros/bulk/"),
+    "runbooks:macros": lambda w: ("/runbooks/macros/", "/runbooks/macros/"),
+    "runbooks:case_macro": lambda w: (
+        f"/runbooks/case/{w['case'].key}/macros/{w['macro'].pk}/",
+        f"/runbooks/case/{w['case'].key}/macros/{w['macro'].pk}/",
+    ),
+    "runbooks:case_step": lambda w: (f"/runbooks/case/{w['case'].key}/steps/{w['step'].pk}/", None),
+    "runbooks:case_link_runbook": lambda w: (f"/runbooks/case/{w['case'].key}/runbooks/", None),
+    "runbooks:case_reply_check": lambda w: (f"/runbooks/case/{w['case'].key}/reply-check/", None),
 }
 JSON_POSTS = {
     "api:telemetry_kind": lambda w: "/api/v1/telemetry/slis/",
@@ -234,6 +248,16 @@ READ_ONLY = {
     "status:feed": lambda w: "/status/feed.atom",
     "status:tenant": lambda w: f"/status/t/{w['status_token']}/",
     "status:tenant_feed": lambda w: f"/status/t/{w['status_token']}/feed.atom",
+    "runbooks:list": lambda w: "/runbooks/",
+    "runbooks:detail": lambda w: "/runbooks/auth-401-403-triage/",
+    "runbooks:articles": lambda w: "/runbooks/kb/",
+    "runbooks:article": lambda w: "/runbooks/kb/how-to-generate-api-keys/",
+    "runbooks:error_codes": lambda w: "/runbooks/errors/",
+    "runbooks:known_issues": lambda w: "/runbooks/known-issues/",
+    "runbooks:macro_report": lambda w: "/runbooks/macros/report/",
+    "runbooks:case_panel": lambda w: f"/runbooks/case/{w['case'].key}/",
+    "runbooks:case_macros": lambda w: f"/runbooks/case/{w['case'].key}/macros/",
+    "runbooks:case_articles": lambda w: f"/runbooks/case/{w['case'].key}/articles/",
 }
 ROLES = ["agent", "manager", "admin"]
 
@@ -274,6 +298,17 @@ def world(tenant_a, agent, manager, admin_user):
         "api_token": tokens.token_create(user=agent, name="sweep", scope="write", expires_in_days=30)[0],
         "users": {"agent": agent, "manager": manager, "admin": admin_user},
         "email": _unmatched_email(),
+        **_knowledge(),
+    }
+
+
+def _knowledge():
+    from runbooks.models import KnownIssue, Macro, RunbookStep
+
+    return {
+        "known_issue": KnownIssue.objects.create(title="Webhooks drop", message_patterns="webhook timeout"),
+        "macro": Macro.objects.get(builtin="initial-response"),
+        "step": RunbookStep.objects.order_by("pk").first(),
     }
 
 
