@@ -212,20 +212,31 @@ def case_incidents(case: Case) -> list[Incident]:
     from django.db.models import F, Window
     from django.db.models.functions import RowNumber
 
+    # The latest public updates and the latest runbook steps run (runbooks' internal entries), each
+    # ranked within its own group: still one query.
     ranked = (
-        IncidentEntry.objects.filter(incident__in=[i.pk for i in incidents], public=True)
+        IncidentEntry.objects.filter(incident__in=[i.pk for i in incidents])
+        .filter(Q(public=True) | Q(data__has_key="runbook_step"))
         .annotate(
-            rank=Window(RowNumber(), partition_by=[F("incident_id")], order_by=[F("created_at").desc(), F("id").desc()])
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("incident_id"), F("public")],
+                order_by=[F("created_at").desc(), F("id").desc()],
+            )
         )
         .filter(rank__lte=PANEL_UPDATES)
         .order_by("incident_id", "-created_at")
     )
     by_incident: dict[int, list[IncidentEntry]] = {}
+    steps: dict[int, list[str]] = {}
     for entry in ranked:
-        by_incident.setdefault(entry.incident_id, []).append(entry)
+        if entry.public:
+            by_incident.setdefault(entry.incident_id, []).append(entry)
+        else:
+            steps.setdefault(entry.incident_id, []).append(entry.data.get("runbook_step_title") or entry.body)
     for incident in incidents:
         incident.latest_public = by_incident.get(incident.pk, [])
-        incident.runbook_steps = []  # filled once runbooks land (the runbooks app)
+        incident.runbook_steps = steps.get(incident.pk, [])
     return incidents
 
 

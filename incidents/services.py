@@ -390,6 +390,18 @@ def incident_post_update(*, incident_id: int, actor, body: str, public: bool) ->
     )
 
 
+def incident_record_step(*, incident_id: int, actor, body: str, data: dict) -> IncidentEntry | None:
+    """An internal timeline entry for a runbook step run on one of the incident's cases (the runbooks
+    app): shown on the case panels as "runbook steps run". None when `actor` may not see the incident
+    (a case of theirs linked to another tenants' incident is not theirs to write on)."""
+    with transaction.atomic():
+        try:
+            incident = _lock(incident_id, actor)
+        except IncidentError:
+            return None
+        return _entry(incident, EntryKind.NOTE, actor=actor, now=timezone.now(), body=_text(body, "step"), data=data)
+
+
 # --- linking ------------------------------------------------------------------------------------------
 
 

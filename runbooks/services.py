@@ -28,6 +28,7 @@ from cases import services as case_services
 from cases.errors import CaseError
 from cases.models import Case
 from companyos import customer_text
+from incidents import services as incident_services
 
 from . import actions, errorcodes, markdown, selectors, variables
 from .choices import ArticleCategory, ArticleStatus, KnownIssueStatus, MacroKind, MacroVisibility
@@ -473,7 +474,15 @@ def runbook_step_execute(*, actor, case_id: int, step_id: int) -> RunbookExecuti
         )
     CaseRunbook.objects.get_or_create(case_id=case.pk, runbook=step.runbook, defaults={"linked_by": actor})
     execution = RunbookExecution.objects.create(step=step, case_id=case.pk, actor=actor)
-    incidents = [i.key for i in case.incidents.all()]
+    linked = list(case.incidents.all())
+    incidents = [i.key for i in linked]
+    for incident in linked:  # the step goes on each linked incident's timeline too
+        incident_services.incident_record_step(
+            incident_id=incident.pk,
+            actor=actor,
+            body=f"{case.key}: runbook “{step.runbook.title}”, step {step.position} executed — {step.title}",
+            data={"runbook_step": step.pk, "case": case.key, "runbook_step_title": f"{step.title} ({case.key})"},
+        )
     case_services.case_record_step(
         case_id=case.pk,
         actor=actor,
