@@ -74,6 +74,18 @@ def _data_migrations(request):
 
     if not SLAPolicy.objects.exists():
         importlib.import_module("cases.migrations.0006_default_sla_policies").forward(apps, None)
+    from incidents.models import SeverityMapping
+
+    if not SeverityMapping.objects.exists():
+        importlib.import_module("incidents.migrations.0101_default_severity_mapping").forwards(apps, None)
+    from runbooks.models import Macro
+
+    if not Macro.objects.filter(builtin__isnull=False).exists():
+        from django.db import connection
+
+        importlib.import_module("runbooks.migrations.0101_builtins").forward(apps, None)
+        editor = type("Editor", (), {"connection": connection})()
+        importlib.import_module("runbooks.migrations.0103_runbook_search_head").fill(apps, editor)
 
 
 def _is_transactional(request) -> bool:
