@@ -407,6 +407,7 @@ from .channels.zendesk.models import (  # noqa: E402,F401,E501
 )
 from .channels.email.models import EmailMessage  # noqa: E402,F401  (the e-mail channel's, cases/channels/email)
 from .channels.models import OutboundReply  # noqa: E402,F401  (the reply outbox, cases/channels)
+from .closure.models import AutoClose, Closure  # noqa: E402,F401  (closure and surveys, cases/closure)
 from .sla.models import (  # noqa: E402,F401  (models of this app, kept in their own module)
     BusinessCalendar,
     Notification,

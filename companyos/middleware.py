@@ -59,10 +59,11 @@ class SessionRefreshMiddleware:
 
 class LoginRequiredMiddleware:
     """Everything in the console needs a signed-in user, except sign-in itself, static files and
-    the machine APIs (which authenticate with their own tokens) and the inbound webhooks under
-    /inbound/ (which check their sender's signature)."""
+    the machine APIs (which authenticate with their own tokens), the inbound webhooks under
+    /inbound/ (which check their sender's signature) and the customers' signed links under /c/
+    (cases.closure: "is this solved?" and the survey)."""
 
-    OPEN_PREFIXES = ("/accounts/login/", "/static/", "/healthz", "/api/", "/inbound/", "/admin/login/")
+    OPEN_PREFIXES = ("/accounts/login/", "/static/", "/healthz", "/api/", "/inbound/", "/admin/login/", "/c/")
     ADMIN_PREFIX = "/admin/"
 
     def __init__(self, get_response):

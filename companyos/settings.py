@@ -258,7 +258,14 @@ CELERY_BEAT_SCHEDULE: dict = {
     "zendesk-relay": {"task": "cases.channels.zendesk.tasks.zendesk_relay_task", "schedule": 5.0},
     "zendesk-export": {"task": "cases.channels.zendesk.tasks.zendesk_export_task", "schedule": 60.0},
     "api-idempotency-purge": {"task": "companyos.tasks.api_idempotency_purge_task", "schedule": 3600.0},
+    # Closure (cases/closure): resolved cases close by themselves after the policy's auto-close days.
+    "auto-close": {"task": "cases.closure.tasks.auto_close_sweep_task", "schedule": 60.0},
 }
+# Closure and surveys (README "Closure, surveys and reports"): the customer links are absolute URLs on
+# PUBLIC_BASE_URL; "is this solved?" links live as long as a resolution can (auto-close days + margin).
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000")
+CLOSURE_CONFIRM_LINK_DAYS = int(os.environ.get("CLOSURE_CONFIRM_LINK_DAYS", "30"))
+CLOSURE_SURVEY_LINK_DAYS = int(os.environ.get("CLOSURE_SURVEY_LINK_DAYS", "14"))
 CELERY_TASK_ROUTES = {
     "cases.tasks.*": {"queue": "celery"},
     "cases.channels.*": {"queue": "celery"},

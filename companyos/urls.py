@@ -30,7 +30,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("search/", include("cases.search")),  # the top bar's search: cases.search.global_search
     path("cases/", include("cases.urls")),
+    path("c/", include("cases.closure.urls")),  # customers' signed links: "is this solved?", the survey
     path("sla/", include("cases.sla.urls")),
+    path("reports/", include("cases.reports.urls")),  # the manager reports (cases.reports)
     path("api/slack/", include("cases.channels.slack.urls")),  # Slack's signed requests (issue 11)
     path("inbound/email/", include("cases.channels.email.webhook_urls")),  # the ESP inbound webhook
     path("api/v1/", include("tenants.api_urls")),

@@ -71,7 +71,7 @@ def post_data(instance: SLAPolicy | None = None, **overrides) -> dict:
     data = {}
     for name in form.fields:
         value = form[name].value()
-        if name.endswith("__business") or name == "notify_business_hours_only":
+        if name.endswith("__business") or name in ("notify_business_hours_only", "root_cause_stops_resolution"):
             if value:
                 data[name] = "on"
             continue
