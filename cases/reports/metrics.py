@@ -97,6 +97,13 @@ class Table:
     chart: bool = True
     note: str = ""
 
+    WIDE = frozenset({"volume_weekly", "times_team", "times_agent", "satisfaction", "themes", "reopen"})
+
+    @property
+    def wide(self) -> bool:
+        """Shown across the page's two columns (many columns or rows)."""
+        return self.key in self.WIDE
+
     @property
     def bar_max(self) -> float:
         return max((r.bar or 0 for r in self.rows), default=0) or 1

@@ -44,7 +44,7 @@ def test_manager_filters_by_segment_and_drills_into_the_queue(page, role_groups)
     expect(page.locator("#r-volume_priority")).to_contain_text("P2 High")
     _shot(page, "reports")
 
-    page.get_by_label("Segment").select_option("enterprise")
+    page.get_by_label("Segment", exact=True).select_option("enterprise")
     expect(page).to_have_url(re.compile(r"segment=enterprise"))
     section = page.locator("#r-volume_priority")
     row = section.locator("tr", has_text="P2 High")
