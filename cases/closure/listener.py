@@ -49,7 +49,10 @@ def on_change(interaction: Interaction) -> None:
         AutoClose.objects.filter(pk__in=latest.values("pk")).update(reopened_at=at)
     if to == Status.RESOLVED:
         timer = AutoClose.objects.create(
-            case_id=case.pk, resolved_at=at, due_at=auto_close_at(at, _auto_close_days(case))
+            case_id=case.pk,
+            case_created_at=case.created_at,
+            resolved_at=at,
+            due_at=auto_close_at(at, _auto_close_days(case)),
         )
         timer_id = timer.pk
         transaction.on_commit(lambda: _later("ask_if_solved_task", timer_id))
@@ -57,6 +60,7 @@ def on_change(interaction: Interaction) -> None:
         closure = Closure.objects.create(
             case_id=case.pk,
             tenant_id=case.tenant_id,
+            case_created_at=case.created_at,
             closed_at=at,
             how=data.get("closed_how") or UNCONFIRMED,
             actor=interaction.actor,

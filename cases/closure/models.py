@@ -12,6 +12,12 @@ from django.utils import timezone
 from .rules import CLOSED_HOW
 
 
+def _case_created_at(case_id: int):
+    from django.apps import apps
+
+    return apps.get_model("cases", "Case").objects.values_list("created_at", flat=True).get(pk=case_id)
+
+
 class AutoClose(models.Model):
     """The timer of one resolution: a resolved case closes by itself at `due_at` unless the customer
     answers first. One row per resolution (case × resolved_at, unique), swept by beat
@@ -23,6 +29,8 @@ class AutoClose(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="auto_closes")
+    # The case's created_at (it never changes), copied so the reports select a cohort's rows by index.
+    case_created_at = models.DateTimeField()
     resolved_at = models.DateTimeField()
     due_at = models.DateTimeField()
     state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
@@ -39,7 +47,13 @@ class AutoClose(models.Model):
         indexes = [
             models.Index(fields=["due_at", "id"], name="autoclose_pending_idx", condition=Q(state="pending")),
             models.Index(fields=["case", "-resolved_at"], name="autoclose_case_idx"),
+            models.Index(fields=["case_created_at"], name="autoclose_cohort_idx"),
         ]
+
+    def save(self, *args, **kwargs):
+        if self.case_created_at is None:
+            self.case_created_at = _case_created_at(self.case_id)
+        super().save(*args, **kwargs)
 
     def __str__(self):
         return f"auto-close of case {self.case_id} at {self.due_at:%Y-%m-%d %H:%M} ({self.state})"
@@ -63,6 +77,7 @@ class Closure(models.Model):
 
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="closures")
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
+    case_created_at = models.DateTimeField()  # as on AutoClose: the reports' cohort, by index
     closed_at = models.DateTimeField()
     how = models.CharField(max_length=12, choices=How.choices)
     actor = models.ForeignKey(
@@ -97,10 +112,16 @@ class Closure(models.Model):
         ]
         indexes = [
             models.Index(fields=["closed_at"], name="closure_closed_idx"),
+            models.Index(fields=["case_created_at"], name="closure_cohort_idx"),
             models.Index(fields=["tenant", "closed_at"], name="closure_tenant_idx"),
             models.Index(fields=["case", "-closed_at"], name="closure_case_idx"),
             models.Index(fields=["closed_at"], name="closure_credit_pending_idx", condition=Q(credit="pending")),
         ]
+
+    def save(self, *args, **kwargs):
+        if self.case_created_at is None:
+            self.case_created_at = _case_created_at(self.case_id)
+        super().save(*args, **kwargs)
 
     def __str__(self):
         return f"closure of case {self.case_id} at {self.closed_at:%Y-%m-%d %H:%M} ({self.how})"

@@ -114,6 +114,18 @@ def cohort(user, filters: Filters) -> QuerySet[Case]:
     return scoped_cases(user).filter(filters.dimension_q(), created_at__gte=start, created_at__lt=end)
 
 
+def related_cohort_q(user, filters: Filters, *, created: str = "case_created_at", prefix: str = "case__") -> Q:
+    """The cohort on a table hanging off the case (closings, resolutions, tags): the case's created
+    time by `created` (AutoClose and Closure copy it, indexed), the dimensions and the tenant scope
+    through `prefix`."""
+    start, end = filters.bounds
+    q = Q(**{f"{created}__gte": start, f"{created}__lt": end}) & filters.dimension_q(prefix)
+    ids = visible_tenant_ids(user)
+    if ids is not None:
+        q &= Q(**{f"{prefix}tenant_id__in": ids}) if ids else Q(pk__in=[])
+    return q
+
+
 class ReportFilterForm(DashboardFilterForm):
     """The SLA dashboard's filters (dates, segment, tier, tenant, team, priority) plus agent,
     category and channel: ?from=&to=&segment=&tier=&tenant=&team=&agent=&priority=&category=&channel=."""

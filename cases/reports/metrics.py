@@ -7,13 +7,14 @@ Tables are plain data (Table, Row) that the page, the charts and the CSV export 
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Aggregate, Avg, Count, DurationField, ExpressionWrapper, F, Q, Sum
-from django.db.models.functions import TruncWeek
+from django.contrib.auth import get_user_model
+from django.db.models import Count, DateField, DurationField, ExpressionWrapper, F, FloatField, Q, Sum
+from django.db.models.functions import Cast, Extract, TruncWeek
 from django.utils import timezone
 
 from tenants.choices import Segment
@@ -23,7 +24,7 @@ from ..choices import OPEN_STATUSES, Category, Channel, Priority
 from ..closure.models import AutoClose, Closure
 from ..closure.rules import CLOSED_HOW
 from ..models import Case, Team
-from .filters import Filters, cohort, scoped_cases
+from .filters import Filters, cohort, related_cohort_q, scoped_cases
 
 REOPEN_TARGET = Decimal(5)  # seed 002: reopened within 7 days < 5 %
 REOPEN_WINDOW = timedelta(days=7)
@@ -46,30 +47,18 @@ TOP_TENANTS = 15
 TOP_TAGS = 15
 
 
-class Percentile(Aggregate):
-    """percentile_cont(p) WITHIN GROUP (ORDER BY expression): PostgreSQL's interpolated percentile."""
-
-    function = "percentile_cont"
-    template = "%(function)s(%(p)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-
-    def __init__(self, expression, p: float, **extra):
-        super().__init__(expression, p=float(p), output_field=DurationField(), **extra)
-
-
-FIRST_RESPONSE_TIME = ExpressionWrapper(F("first_response_at") - F("created_at"), output_field=DurationField())
-RESOLUTION_TIME = ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())
-
-
 def pct(part: int, whole: int) -> Decimal | None:
     if not whole:
         return None
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def hours(value: timedelta | None) -> Decimal | None:
+def hours(value: timedelta | float | None) -> Decimal | None:
+    """A duration (or seconds) in hours, rounded half-up to one decimal."""
     if value is None:
         return None
-    return (Decimal(value.total_seconds()) / Decimal(3600)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    seconds = value.total_seconds() if isinstance(value, timedelta) else value
+    return (Decimal(seconds) / Decimal(3600)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def growth(now: int, before: int) -> Decimal | None:
@@ -129,10 +118,11 @@ class Report:
 # --- volume -------------------------------------------------------------------------------------
 
 
-def _cube(qs) -> list[dict]:
-    """Cohort counts by priority × category × channel × tenant (one grouped query): every volume table
-    and the documentation-gap count are sums over it, so they can never disagree."""
-    return list(qs.order_by().values("priority", "category", "channel", "tenant_id").annotate(n=Count("*")))
+def _cube(cases: list[tuple]) -> list[dict]:
+    """Cohort counts by priority × category × channel × tenant (from the cohort's rows): every volume
+    table and the documentation-gap count are sums over it, so they can never disagree."""
+    cells = Counter((c[PRIORITY], c[CATEGORY], c[CHANNEL], c[TENANT]) for c in cases)
+    return [{"priority": p, "category": k, "channel": ch, "tenant_id": t, "n": n} for (p, k, ch, t), n in cells.items()]
 
 
 def _sum_by(cube: list[dict], key) -> dict:
@@ -215,17 +205,11 @@ def volume_tables(f: Filters, cube: list[dict], tenants: dict[int, Tenant]) -> l
     ]
 
 
-def weekly_table(f: Filters, qs) -> Table:
+def weekly_table(f: Filters, cases: list[tuple]) -> Table:
     """Cases created per ISO week (Monday, viewer's timezone) and priority."""
-    rows = (
-        qs.order_by()
-        .annotate(week=TruncWeek("created_at", tzinfo=f.tz))
-        .values("week", "priority")
-        .annotate(n=Count("*"))
-    )
     weeks: dict = defaultdict(lambda: defaultdict(int))
-    for r in rows:
-        weeks[r["week"].date()][r["priority"]] += r["n"]
+    for c in cases:
+        weeks[c[WEEK]][c[PRIORITY]] += 1
     out = []
     for week in sorted(weeks):
         counts = weeks[week]
@@ -251,98 +235,138 @@ def weekly_table(f: Filters, qs) -> Table:
 
 # --- response and resolution times --------------------------------------------------------------
 
-
-def _duration_aggregates() -> dict:
-    return {
-        "n": Count("*"),
-        "fr_n": Count("first_response_at"),
-        "fr_mean": Avg(FIRST_RESPONSE_TIME),
-        "fr_p50": Percentile(FIRST_RESPONSE_TIME, 0.5),
-        "fr_p90": Percentile(FIRST_RESPONSE_TIME, 0.9),
-        "res_n": Count("resolved_at"),
-        "res_mean": Avg(RESOLUTION_TIME),
-        "res_p50": Percentile(RESOLUTION_TIME, 0.5),
-        "res_p90": Percentile(RESOLUTION_TIME, 0.9),
-    }
+# The cohort's rows, fetched once (`cohort_rows`): every volume, weekly and time number is computed
+# from them, so the tables cannot disagree and the page costs one scan of the cohort.
+# Times come as seconds (float8) and the week as a date, computed in SQL: parsing 25,000 × 3
+# timestamps in Python costs more than the whole query.
+CASE_COLUMNS = ("pk", "priority", "category", "channel", "tenant_id", "team_id", "owner_id", "week", "fr_s", "res_s")
+PK, PRIORITY, CATEGORY, CHANNEL, TENANT, TEAM, OWNER, WEEK, RESPONDED, RESOLVED = range(len(CASE_COLUMNS))
 
 
-def _duration_values(a: dict) -> list:
-    return [
-        a["n"],
-        a["fr_n"],
-        hours(a["fr_mean"]),
-        hours(a["fr_p50"]),
-        hours(a["fr_p90"]),
-        a["res_n"],
-        hours(a["res_mean"]),
-        hours(a["res_p50"]),
-        hours(a["res_p90"]),
-    ]
+def _seconds(end: str):
+    return Cast(
+        Extract(ExpressionWrapper(F(end) - F("created_at"), output_field=DurationField()), "epoch"), FloatField()
+    )
+
+
+def cohort_rows(qs, tz) -> list[tuple]:
+    return list(
+        qs.order_by()
+        .annotate(
+            week=TruncWeek("created_at", tzinfo=tz, output_field=DateField()),
+            fr_s=_seconds("first_response_at"),
+            res_s=_seconds("resolved_at"),
+        )
+        .values_list(*CASE_COLUMNS)
+    )
+
+
+def percentile_cont(values: list[float], p: float) -> float | None:
+    """PostgreSQL's percentile_cont: linear interpolation between the closest ranks (values sorted)."""
+    if not values:
+        return None
+    pos = p * (len(values) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (pos - lo)
+
+
+@dataclass
+class Times:
+    n: int = 0
+    first_response: list = field(default_factory=list)
+    resolution: list = field(default_factory=list)
+
+    def add(self, c: tuple) -> None:
+        self.n += 1
+        if c[RESPONDED] is not None:
+            self.first_response.append(c[RESPONDED])
+        if c[RESOLVED] is not None:
+            self.resolution.append(c[RESOLVED])
+
+    @staticmethod
+    def _stats(values: list[float]) -> tuple:
+        values.sort()
+        mean = sum(values) / len(values) if values else None
+        return mean, percentile_cont(values, 0.5), percentile_cont(values, 0.9)
+
+    def values(self) -> list:
+        fr, res = self._stats(self.first_response), self._stats(self.resolution)
+        return [self.n, len(self.first_response), *map(hours, fr), len(self.resolution), *map(hours, res)]
+
+    @property
+    def mean_resolution(self) -> float | None:
+        return self._stats(self.resolution)[0]
+
+    @property
+    def mean_first_response(self) -> float | None:
+        return self._stats(self.first_response)[0]
+
+
+def _bucket(seconds: float) -> int:
+    for i, (_, lo, hi) in enumerate(DURATION_BUCKETS):
+        if (lo is None or seconds >= lo.total_seconds()) and (hi is None or seconds < hi.total_seconds()):
+            return i
+    return len(DURATION_BUCKETS) - 1
 
 
 DURATION_COLUMNS = ["Cases", "Responded", "MTTA h", "p50 h", "p90 h", "Resolved", "MTTR h", "p50 h", "p90 h"]
 DURATION_DEFINITION = (
     "MTTA (mean time to acknowledge): first public reply by an agent − created, over the cases with a first response. "
     "MTTR (mean time to resolve): resolved − created (calendar time, waiting included), over the cases now resolved "
-    "or closed "
-    "(a reopened case counts once it is resolved again). p50/p90: interpolated percentiles (percentile_cont), in hours."
+    "or closed (a reopened case counts once it is resolved again). p50/p90: interpolated percentiles (as "
+    "PostgreSQL's percentile_cont), in hours."
 )
 
 
-def duration_tables(f: Filters, qs, teams: dict[int, Team]) -> tuple[dict, list[Table]]:
-    overall = qs.aggregate(
-        **_duration_aggregates(),
-        **{
-            f"fr_b{i}": Count("pk", filter=_bucket_q(lo, hi, "first_response_at"))
-            for i, (_, lo, hi) in enumerate(DURATION_BUCKETS)
-        },
-        **{
-            f"res_b{i}": Count("pk", filter=_bucket_q(lo, hi, "resolved_at"))
-            for i, (_, lo, hi) in enumerate(DURATION_BUCKETS)
-        },
-    )
-    by_team = list(qs.order_by().values("team_id").annotate(**_duration_aggregates()))
-    by_agent = list(
-        qs.order_by()
-        .values("owner_id", "owner__username", "owner__first_name", "owner__last_name")
-        .annotate(**_duration_aggregates())
-    )
+def duration_tables(f: Filters, cases: list[tuple], teams: dict[int, Team], users: dict) -> tuple[dict, list[Table]]:
+    overall, by_team, by_agent = Times(), defaultdict(Times), defaultdict(Times)
+    for c in cases:
+        overall.add(c)
+        by_team[c[TEAM]].add(c)
+        by_agent[c[OWNER]].add(c)
+    fr_buckets, res_buckets = [0] * len(DURATION_BUCKETS), [0] * len(DURATION_BUCKETS)
+    for v in overall.first_response:
+        fr_buckets[_bucket(v)] += 1
+    for v in overall.resolution:
+        res_buckets[_bucket(v)] += 1
     team_rows = sorted(
         (
             Row(
-                label=teams[r["team_id"]].name if r["team_id"] in teams else "No team",
-                values=_duration_values(r),
-                url=f.queue_url(team=teams[r["team_id"]].slug if r["team_id"] in teams else "none"),
-                bar=float(hours(r["res_mean"]) or 0),
+                label=teams[tid].name if tid in teams else "No team",
+                values=t.values(),
+                url=f.queue_url(team=teams[tid].slug if tid in teams else "none"),
+                bar=float(hours(t.mean_resolution) or 0),
             )
-            for r in by_team
+            for tid, t in by_team.items()
         ),
         key=lambda row: row.label,
     )
+
+    def agent_label(uid) -> str:
+        if uid is None or uid not in users:
+            return "Unassigned"
+        u = users[uid]
+        return f"{u['first_name']} {u['last_name']}".strip() or u["username"]
+
     agent_rows = sorted(
         (
             Row(
-                label=(f"{r['owner__first_name']} {r['owner__last_name']}".strip() or r["owner__username"])
-                if r["owner_id"]
-                else "Unassigned",
-                values=_duration_values(r),
-                url=f.queue_url(owner=r["owner__username"] or "unassigned"),
-                bar=float(hours(r["res_mean"]) or 0),
+                label=agent_label(uid),
+                values=t.values(),
+                url=f.queue_url(owner=users[uid]["username"] if uid in users else "unassigned"),
+                bar=float(hours(t.mean_resolution) or 0),
             )
-            for r in by_agent
+            for uid, t in by_agent.items()
         ),
         key=lambda row: (-row.values[0], row.label),
     )[:25]
+    n_fr, n_res = len(overall.first_response), len(overall.resolution)
     dist_rows = [
         Row(
             label=label,
-            values=[
-                overall[f"fr_b{i}"],
-                pct(overall[f"fr_b{i}"], overall["fr_n"]),
-                overall[f"res_b{i}"],
-                pct(overall[f"res_b{i}"], overall["res_n"]),
-            ],
-            bar=overall[f"res_b{i}"],
+            values=[fr_buckets[i], pct(fr_buckets[i], n_fr), res_buckets[i], pct(res_buckets[i], n_res)],
+            bar=res_buckets[i],
         )
         for i, (label, _, _) in enumerate(DURATION_BUCKETS)
     ]
@@ -372,17 +396,8 @@ def duration_tables(f: Filters, qs, teams: dict[int, Team]) -> tuple[dict, list[
             dist_rows,
         ),
     ]
-    return overall, tables
-
-
-def _bucket_q(lo, hi, present: str) -> Q:
-    """`present` − created in [lo, hi) (either end open), as comparisons an index-free scan can do."""
-    q = Q(**{f"{present}__isnull": False})
-    if lo is not None:
-        q &= Q(**{f"{present}__gte": F("created_at") + lo})
-    if hi is not None:
-        q &= Q(**{f"{present}__lt": F("created_at") + hi})
-    return q
+    summary = {"fr_mean": overall.mean_first_response, "res_mean": overall.mean_resolution}
+    return summary, tables
 
 
 # --- backlog --------------------------------------------------------------------------------------
@@ -428,8 +443,8 @@ def backlog_table(user, f: Filters) -> Table:
 # --- reopen and closure -------------------------------------------------------------------------
 
 
-def reopen_table(f: Filters, qs) -> tuple[dict, Table]:
-    timers = AutoClose.objects.filter(case__in=qs.values("pk"))
+def reopen_table(f: Filters, rel: Q) -> tuple[dict, Table]:
+    timers = AutoClose.objects.filter(rel)
     by = list(
         timers.order_by()
         .values("case__priority")
@@ -487,11 +502,11 @@ def reopen_table(f: Filters, qs) -> tuple[dict, Table]:
     }, table
 
 
-def closure_table(f: Filters, qs) -> tuple[dict, Table]:
-    rows = {
-        r["how"]: r["n"]
-        for r in Closure.objects.filter(case__in=qs.values("pk")).order_by().values("how").annotate(n=Count("*"))
-    }
+def closure_table(f: Filters, cells: list[dict]) -> tuple[dict, Table]:
+    """From the closings' (week × how) cells of `closure_cells`: no query of its own."""
+    rows: dict = defaultdict(int)
+    for cell in cells:
+        rows[cell["how"]] += cell["n"]
     total = sum(rows.values())
     table = Table(
         "closures",
@@ -517,24 +532,41 @@ def closure_table(f: Filters, qs) -> tuple[dict, Table]:
 # --- satisfaction -------------------------------------------------------------------------------
 
 
-def satisfaction_table(f: Filters, qs) -> tuple[dict, Table]:
-    closures = Closure.objects.filter(case__in=qs.values("pk"))
-    aggs = dict(
-        sent=Count("pk", filter=Q(survey_sent_at__isnull=False)),
-        answered=Count("csat"),
-        satisfied=Count("pk", filter=Q(csat__gte=4)),
-        csat_mean=Avg("csat"),
-        csat_sum=Sum("csat"),
-        nps_n=Count("nps"),
-        promoters=Count("pk", filter=Q(nps__gte=9)),
-        detractors=Count("pk", filter=Q(nps__lte=6)),
+SATISFACTION_SUMS = ("n", "sent", "answered", "satisfied", "csat_sum", "nps_n", "promoters", "detractors", "low")
+
+
+def closure_cells(f: Filters, rel: Q) -> list[dict]:
+    """The cohort's closings by week created × how, with the survey counts: one query (by the
+    cohort index on Closure.case_created_at) for the closings table and the satisfaction table."""
+    return list(
+        Closure.objects.filter(rel)
+        .order_by()
+        .annotate(week=TruncWeek("case_created_at", tzinfo=f.tz))
+        .values("week", "how")
+        .annotate(
+            n=Count("pk"),
+            sent=Count("pk", filter=Q(survey_sent_at__isnull=False)),
+            answered=Count("csat"),
+            satisfied=Count("pk", filter=Q(csat__gte=4)),
+            csat_sum=Sum("csat"),
+            nps_n=Count("nps"),
+            promoters=Count("pk", filter=Q(nps__gte=9)),
+            detractors=Count("pk", filter=Q(nps__lte=6)),
+            low=Count("pk", filter=Q(csat__lte=2) | Q(nps__lte=6)),
+        )
     )
-    weekly = list(
-        closures.order_by().annotate(week=TruncWeek("case__created_at", tzinfo=f.tz)).values("week").annotate(**aggs)
-    )
-    totals = {
-        k: sum(w[k] for w in weekly) for k in ("sent", "answered", "satisfied", "nps_n", "promoters", "detractors")
-    }
+
+
+def satisfaction_table(f: Filters, cells: list[dict]) -> tuple[dict, Table]:
+    by_week: dict = {}
+    for cell in cells:
+        week = by_week.setdefault(cell["week"], {"week": cell["week"], **dict.fromkeys(SATISFACTION_SUMS, 0)})
+        for k in SATISFACTION_SUMS:
+            week[k] += cell[k] or 0
+    weekly = list(by_week.values())
+    for w in weekly:
+        w["csat_mean"] = w["csat_sum"] / w["answered"] if w["answered"] else None
+    totals = {k: sum(w[k] for w in weekly) for k in SATISFACTION_SUMS}
 
     def values(a: dict, mean) -> list:
         nps = round(100 * (a["promoters"] - a["detractors"]) / a["nps_n"]) if a["nps_n"] else None
@@ -561,9 +593,7 @@ def satisfaction_table(f: Filters, qs) -> tuple[dict, Table]:
                 bar=float(v[4] or 0),
             )
         )
-    mean = None
-    if totals["answered"]:
-        mean = sum((w["csat_mean"] or 0) * w["answered"] for w in weekly) / totals["answered"]
+    mean = totals["csat_sum"] / totals["answered"] if totals["answered"] else None
     overall = values(totals, mean)
     rows.append(Row(label="All", values=overall, url=f.queue_url(survey="answered")))
     table = Table(
@@ -576,7 +606,7 @@ def satisfaction_table(f: Filters, qs) -> tuple[dict, Table]:
         ["Sent", "Answered", "Response %", "CSAT", "Satisfied %", "NPS answers", "NPS"],
         rows,
     )
-    low = closures.filter(Q(csat__lte=2) | Q(nps__lte=6)).count()
+    low = totals["low"]
     return {
         "sent": overall[0],
         "answered": overall[1],
@@ -585,26 +615,22 @@ def satisfaction_table(f: Filters, qs) -> tuple[dict, Table]:
         "satisfied": overall[4],
         "nps": overall[6],
         "low": low,
-        "_raw": (sum(w["csat_sum"] or 0 for w in weekly), totals["promoters"], totals["detractors"]),
+        "_raw": (totals["csat_sum"], totals["promoters"], totals["detractors"]),
     }, table
 
 
 # --- themes ---------------------------------------------------------------------------------------
 
 
-def themes_table(user, f: Filters, qs, cube: list[dict]) -> Table:
-    previous = cohort(user, f.previous())
+def themes_table(user, f: Filters, cases: list[tuple], cube: list[dict]) -> Table:
+    previous = list(cohort(user, f.previous()).order_by().values_list("pk", "category"))
     through = Case.tags.through
-    now = {
-        r["tag__name"]: r["n"]
-        for r in through.objects.filter(case__in=qs.values("pk")).values("tag__name").annotate(n=Count("*"))
-    }
-    before = {
-        r["tag__name"]: r["n"]
-        for r in through.objects.filter(case__in=previous.values("pk")).values("tag__name").annotate(n=Count("*"))
-    }
+    tagged_now = through.objects.filter(related_cohort_q(user, f, created="case__created_at"))
+    tagged_before = through.objects.filter(related_cohort_q(user, f.previous(), created="case__created_at"))
+    now = {r["tag__name"]: r["n"] for r in tagged_now.values("tag__name").annotate(n=Count("*"))}
+    before = {r["tag__name"]: r["n"] for r in tagged_before.values("tag__name").annotate(n=Count("*"))}
     cat_now = _sum_by(cube, lambda c: c["category"])
-    cat_before = {r["category"]: r["n"] for r in previous.order_by().values("category").annotate(n=Count("*"))}
+    cat_before = dict(Counter(category for _, category in previous))
     rows = [
         Row(
             label=f"#{name}",
@@ -641,15 +667,23 @@ def themes_table(user, f: Filters, qs, cube: list[dict]) -> Table:
 
 def report(user, f: Filters) -> Report:
     qs = cohort(user, f)
-    cube = _cube(qs)
+    cases = cohort_rows(qs, f.tz)
+    cube = _cube(cases)
     tenant_ids = {c["tenant_id"] for c in cube}
     tenants = {t.pk: t for t in Tenant.objects.filter(pk__in=tenant_ids).only("pk", "name", "slug", "segment")}
     teams = {t.pk: t for t in Team.objects.all()}
-    total = sum(c["n"] for c in cube)
-    overall, time_tables = duration_tables(f, qs, teams)
-    reopen, reopen_t = reopen_table(f, qs)
-    closing, closure_t = closure_table(f, qs)
-    satisfaction, satisfaction_t = satisfaction_table(f, qs)
+    owner_ids = {c[OWNER] for c in cases if c[OWNER] is not None}
+    users = {
+        u["pk"]: u
+        for u in get_user_model().objects.filter(pk__in=owner_ids).values("pk", "username", "first_name", "last_name")
+    }
+    total = len(cases)
+    overall, time_tables = duration_tables(f, cases, teams, users)
+    rel = related_cohort_q(user, f)
+    reopen, reopen_t = reopen_table(f, rel)
+    cells = closure_cells(f, rel)
+    closing, closure_t = closure_table(f, cells)
+    satisfaction, satisfaction_t = satisfaction_table(f, cells)
     reopen_rows, closings, raw = reopen.pop("_by"), closing.pop("_by"), satisfaction.pop("_raw")
     docs = sum(c["n"] for c in cube if c["category"] == Category.DOCUMENTATION)
     tiles = {
@@ -664,14 +698,14 @@ def report(user, f: Filters) -> Report:
         "docs_url": f.queue_url(category=Category.DOCUMENTATION),
     }
     tables = [
-        weekly_table(f, qs),
+        weekly_table(f, cases),
         *volume_tables(f, cube, tenants),
         backlog_table(user, f),
         reopen_t,
         closure_t,
         *time_tables,
         satisfaction_t,
-        themes_table(user, f, qs, cube),
+        themes_table(user, f, cases, cube),
     ]
     return Report(
         filters=f,

@@ -34,8 +34,9 @@ User = get_user_model()
 
 CLOSURE_ROWS = [
     # One resolution per case with resolved_at; reopened within 1–12 days for ~4 % of them.
-    f"""INSERT INTO {AutoClose._meta.db_table} (case_id, resolved_at, due_at, state, note, created_at, reopened_at)
-        SELECT c.id, c.resolved_at, c.resolved_at + interval '7 days',
+    f"""INSERT INTO {AutoClose._meta.db_table}
+               (case_id, case_created_at, resolved_at, due_at, state, note, created_at, reopened_at)
+        SELECT c.id, c.created_at, c.resolved_at, c.resolved_at + interval '7 days',
                CASE WHEN c.status = 'closed' THEN 'closed'
                     WHEN c.status = 'resolved' THEN 'pending' ELSE 'cancelled' END,
                '', c.resolved_at,
@@ -44,9 +45,10 @@ CLOSURE_ROWS = [
         WHERE c.resolved_at IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM {AutoClose._meta.db_table} a WHERE a.case_id = c.id)""",
     # One closing per closed case: how by id, a survey sent, ~40 % answered (CSAT 1–5, NPS 0–10).
-    f"""INSERT INTO {Closure._meta.db_table} (case_id, tenant_id, closed_at, how, survey_sent_at, csat, nps, comment,
-                first_answered_at, answered_at)
-        SELECT c.id, c.tenant_id, c.closed_at,
+    f"""INSERT INTO {Closure._meta.db_table}
+               (case_id, tenant_id, case_created_at, closed_at, how, survey_sent_at, csat, nps,
+                comment, first_answered_at, answered_at)
+        SELECT c.id, c.tenant_id, c.created_at, c.closed_at,
                (ARRAY['confirmed', 'auto', 'unconfirmed'])[1 + c.id % 3], c.closed_at,
                CASE WHEN c.id % 5 < 2 THEN 1 + (c.id * 7) % 5 END,
                CASE WHEN c.id % 5 < 2 THEN (c.id * 3) % 11 END, '',
