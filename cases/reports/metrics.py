@@ -8,7 +8,7 @@ Tables are plain data (Table, Row) that the page, the charts and the CSV export 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -624,11 +624,23 @@ def satisfaction_table(f: Filters, cells: list[dict]) -> tuple[dict, Table]:
 
 def themes_table(user, f: Filters, cases: list[tuple], cube: list[dict]) -> Table:
     previous = list(cohort(user, f.previous()).order_by().values_list("pk", "category"))
-    through = Case.tags.through
-    tagged_now = through.objects.filter(related_cohort_q(user, f, created="case__created_at"))
-    tagged_before = through.objects.filter(related_cohort_q(user, f.previous(), created="case__created_at"))
-    now = {r["tag__name"]: r["n"] for r in tagged_now.values("tag__name").annotate(n=Count("*"))}
-    before = {r["tag__name"]: r["n"] for r in tagged_before.values("tag__name").annotate(n=Count("*"))}
+    # Both periods' tag counts in one scan: the range from the previous period's start to this one's end.
+    start, _ = f.bounds
+    both = replace(f, date_from=f.previous().date_from)
+    tagged = (
+        Case.tags.through.objects.filter(related_cohort_q(user, both, created="case__created_at"))
+        .values("tag__name")
+        .annotate(
+            now=Count("pk", filter=Q(case__created_at__gte=start)),
+            before=Count("pk", filter=Q(case__created_at__lt=start)),
+        )
+    )
+    now, before = {}, {}
+    for r in tagged:
+        if r["now"]:
+            now[r["tag__name"]] = r["now"]
+        if r["before"]:
+            before[r["tag__name"]] = r["before"]
     cat_now = _sum_by(cube, lambda c: c["category"])
     cat_before = dict(Counter(category for _, category in previous))
     rows = [
