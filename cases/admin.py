@@ -5,7 +5,7 @@ from companyos.admin_audit import AuditedModelAdmin, ReadOnlyAdminMixin
 from tenants.admin import TenantScopedAdmin
 
 from . import services
-from .models import Case, SavedView, SlackChannelLink, SlackContact, Tag, Team
+from .models import Case, ReplyWebhook, SavedView, SlackChannelLink, SlackContact, Tag, Team
 
 
 @admin.register(Case)
@@ -98,3 +98,14 @@ class SlackContactAdmin(AdminsOnlyMixin, AuditedModelAdmin):
     search_fields = ["team_id", "user_id", "requester__name", "requester__email"]
     raw_id_fields = ["requester"]
     list_select_related = ["requester", "requester__tenant"]
+
+
+@admin.register(ReplyWebhook)
+class ReplyWebhookAdmin(AdminsOnlyMixin, AuditedModelAdmin):
+    """Where an integration hears the public replies on the cases it opened through the API
+    (cases.channels.api_webhook): its URL, and the signing secret made with it (shown here, for the
+    receiver to check `X-CompanyOS-Signature`)."""
+
+    list_display = ["integration", "url", "active", "created_at"]
+    readonly_fields = ["secret", "created_at"]
+    fields = ["integration", "url", "active", "secret", "created_at"]

@@ -75,6 +75,17 @@ class CasesConfig(AppConfig):
 
         slack.register()  # the Slack reply sender and the new-critical-case notification listener
         phone.register()  # the callback a public reply on a phone case creates
+        from .channels import api_webhook
+
+        api_webhook.register()  # replies on API/CLI cases: the integration's signed reply webhook
+
+        from . import metrics
+
+        metrics.register()  # /metrics: the SLA sweep's lag and the outboxes' backlogs
+        from . import retention_rules
+
+        retention_rules.register()  # notifications, e-mail originals, closed cases' attachments
+        auditlog.register(api_webhook.ReplyWebhook, exclude_fields=["secret"])
 
 
 def _reverse_one_to_one(model) -> list[str]:

@@ -4,6 +4,7 @@ that skips the history."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import services
@@ -28,11 +29,44 @@ class BulkResult:
 BULK_ACTIONS = ("assign", "status", "tag", "merge")
 
 
+@dataclass(frozen=True)
+class BulkExtension:
+    """A bulk action an app above cases adds to the queue's bulk bar (the extension point: cases
+    imports no higher app). `describe(value, actor)` checks the typed value and returns what the
+    confirmation says ("link to INC-12 …"), raising CaseError to refuse it; `apply(cases, actor,
+    value)` returns a BulkResult and must write each case through its own services."""
+
+    action: str
+    label: str  # the bulk bar's option, e.g. "Link to incident…"
+    placeholder: str  # the value box's placeholder, e.g. "INC-12"
+    describe: Callable[[str, object], str]
+    apply: Callable[[list, object, str], BulkResult]
+
+
+_extensions: dict[str, BulkExtension] = {}
+
+
+def register_bulk_action(extension: BulkExtension) -> None:
+    """Add (or replace, by action: `ready()` may run twice in tests) a bulk action."""
+    _extensions[extension.action] = extension
+
+
+def bulk_extensions() -> list[BulkExtension]:
+    return list(_extensions.values())
+
+
+def bulk_extension(action: str) -> BulkExtension | None:
+    return _extensions.get(action)
+
+
 def case_bulk(*, cases, actor, action: str, value, waiting_for: str = "", waiting_note: str = "") -> BulkResult:
     """Apply one action to many cases, each through its own service call (and so its own row lock,
     transaction and timeline entry). `cases` must already be scoped to what `actor` may see. A move
     to Waiting on customer takes `waiting_for` (and `waiting_note`) like the single move; resolving
     skips each case whose classification is incomplete, with the service's reason."""
+    extension = _extensions.get(action)
+    if extension is not None:
+        return extension.apply(list(cases), actor, value)
     if action not in BULK_ACTIONS:
         raise CaseError(f"Unknown bulk action {action!r}.")
     result = BulkResult()

@@ -82,6 +82,22 @@ class Priority(models.IntegerChoices):
 PRIORITY_SLUG_CHOICES = [(p.slug, p.label) for p in Priority]
 
 
+class Severity(models.TextChoices):
+    """A case's impact (seed 003 lists priority *and* severity on a case), with seed 004's meanings;
+    set at triage beside the priority (the urgency). Blank: not assessed yet."""
+
+    SEV1 = "sev1", "Sev-1"
+    SEV2 = "sev2", "Sev-2"
+    SEV3 = "sev3", "Sev-3"
+
+
+SEVERITY_HELP = {
+    Severity.SEV1: "Complete outage (e.g. message delivery down)",
+    Severity.SEV2: "Degraded performance (queue backlog, telemetry failures)",
+    Severity.SEV3: "Non-blocking UI/CLI issue",
+}
+
+
 class Category(models.TextChoices):
     AUTHENTICATION = "authentication", "Authentication"
     VALIDATION = "validation", "Validation"

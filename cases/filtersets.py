@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -15,7 +16,16 @@ from tenants.choices import Channel, Segment, SupportTier
 from tenants.selectors import tenant_visible_to
 
 from . import search_index
-from .choices import OPEN_STATUSES, PRIORITY_SLUG_CHOICES, Category, Environment, IssueType, Priority, Status
+from .choices import (
+    OPEN_STATUSES,
+    PRIORITY_SLUG_CHOICES,
+    Category,
+    Environment,
+    IssueType,
+    Priority,
+    Severity,
+    Status,
+)
 from .closure.models import AutoClose, Closure
 from .closure.rules import CLOSED_HOW
 from .models import Case, SLAClock, Tag, Team
@@ -105,6 +115,7 @@ class CaseFilterSet(df.FilterSet):
     category = df.MultipleChoiceFilter(widget=CB, choices=Category.choices, label="Category")
     issue_type = df.MultipleChoiceFilter(widget=CB, choices=IssueType.choices, label="Issue type")
     environment = df.MultipleChoiceFilter(widget=CB, choices=Environment.choices, label="Environment")
+    severity = df.MultipleChoiceFilter(widget=CB, choices=Severity.choices, label="Severity")
     channel = df.MultipleChoiceFilter(widget=CB, choices=Channel.choices, label="Channel")
     tag = df.ModelMultipleChoiceFilter(
         widget=CB, to_field_name="name", queryset=Tag.objects.all(), method="filter_tag", label="Tags"
@@ -172,6 +183,7 @@ class CaseFilterSet(df.FilterSet):
         "status",
         "sla",
         "priority",
+        "severity",
         "tenant",
         "segment",
         "tier",
@@ -201,10 +213,26 @@ class CaseFilterSet(df.FilterSet):
         model = Case
         fields: list[str] = []
 
-    def __init__(self, data=None, *args, request=None, **kwargs):
-        self.request = request
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        # django_filters.FilterSet.__init__, with each filter copied shallowly (and its `extra`, the one
+        # dict a filter changes per request) instead of deep-copying ~20 filters with their querysets.
         data = data.copy() if data is not None else None
-        super().__init__(data, *args, request=request, **kwargs)
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {}
+        for name, base in self.base_filters.items():
+            filter_ = copy.copy(base)
+            filter_.extra = dict(base.extra)
+            filter_.__dict__.pop("_field", None)
+            if getattr(base, "_method", None) is not None:
+                filter_.method = base._method  # its FilterMethod, bound to this copy, not to the class's filter
+            filter_.model, filter_.parent = queryset.model, self
+            self.filters[name] = filter_
         user = request.user if request else None
         self.filters["tenant"].queryset = tenant_visible_to(user) if user else Case.objects.none()
 

@@ -10,10 +10,12 @@ from tenants.selectors import tenant_visible_to
 from .choices import (
     PRIORITY_SLUG_CHOICES,
     REQUIRED_TO_RESOLVE,
+    SEVERITY_HELP,
     Category,
     Environment,
     IssueType,
     Priority,
+    Severity,
     Status,
     WaitingFor,
 )
@@ -137,6 +139,12 @@ class ClassificationForm(forms.Form):
     category = unset_choice_field(Category.choices)
     issue_type = unset_choice_field(IssueType.choices)
     environment = unset_choice_field(Environment.choices)
+    severity = forms.ChoiceField(
+        choices=[("", "— not assessed —"), *[(v, f"{label} — {SEVERITY_HELP[v]}") for v, label in Severity.choices]],
+        required=False,
+        label="Severity (impact)",
+        widget=forms.Select(attrs=W),
+    )
     reason = forms.CharField(
         required=False, max_length=500, widget=forms.TextInput(attrs={**W, "placeholder": "Why (optional)"})
     )
@@ -195,7 +203,15 @@ class BulkForm(forms.Form):
     into = forms.CharField(required=False, max_length=40, widget=forms.TextInput(attrs=W))
     waiting_for = forms.ChoiceField(choices=NOT_SET + list(WaitingFor.choices), required=False)
     waiting_note = forms.CharField(required=False, max_length=200)
+    # The value of a bulk action added by an app above cases (cases.bulk.register_bulk_action).
+    extra = forms.CharField(required=False, max_length=100, widget=forms.TextInput(attrs=W))
     confirm = forms.BooleanField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .bulk import bulk_extensions  # bulk imports services, which the forms module must not load first
+
+        self.fields["action"].choices = self.ACTIONS + [(e.action, e.label) for e in bulk_extensions()]
 
     def clean_ids(self):
         parsed = {row_id(v.strip()) for v in self.cleaned_data["ids"].split(",") if v.strip()}
@@ -222,6 +238,11 @@ class BulkForm(forms.Form):
                 self.add_error("into", f"Name the case to merge into (e.g. {settings.CASE_KEY_PREFIX}-1042).")
             else:
                 data["into"] = key
+        if action and action not in dict(self.ACTIONS):
+            from .bulk import bulk_extension
+
+            if not (data.get("extra") or "").strip():
+                self.add_error("extra", f"Type the {bulk_extension(action).placeholder} to use.")
         return data
 
     @property
@@ -232,7 +253,7 @@ class BulkForm(forms.Form):
             "status": self.cleaned_data.get("status"),
             "tag": self.cleaned_data.get("tag"),
             "merge": self.cleaned_data.get("into"),
-        }[action]
+        }.get(action, (self.cleaned_data.get("extra") or "").strip())
 
 
 class MergeForm(forms.Form):

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from tenants.choices import Channel
 
-from .choices import OPEN_STATUSES, Category, Environment, IssueType, Priority, Status, WaitingFor
+from .choices import OPEN_STATUSES, Category, Environment, IssueType, Priority, Severity, Status, WaitingFor
 
 
 class Team(models.Model):
@@ -65,6 +65,8 @@ class Case(models.Model):
     category = models.CharField(max_length=20, choices=Category.choices, default=Category.OTHER)
     issue_type = models.CharField(max_length=20, choices=IssueType.choices, default=IssueType.QUESTION)
     environment = models.CharField(max_length=20, choices=Environment.choices, default=Environment.UNKNOWN)
+    # Impact (seed 003/004), beside the priority (urgency); blank until assessed at triage.
+    severity = models.CharField(max_length=5, choices=Severity.choices, blank=True, db_default="", default="")
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
     # Classification fields nobody has set yet (intake left them at the default, a customer's own
     # message never sets them): the priority suggestion ignores them, resolving needs them set.
@@ -407,6 +409,8 @@ from .channels.zendesk.models import (  # noqa: E402,F401,E501
 )
 from .channels.email.models import EmailMessage  # noqa: E402,F401  (the e-mail channel's, cases/channels/email)
 from .channels.models import OutboundReply  # noqa: E402,F401  (the reply outbox, cases/channels)
+from .erasure_models import Erasure  # noqa: E402,F401  (cases.erasure's record)
+from .channels.api_webhook import ReplyWebhook  # noqa: E402,F401  (API/CLI replies' webhook, cases/channels)
 from .closure.models import AutoClose, Closure  # noqa: E402,F401  (closure and surveys, cases/closure)
 from .sla.models import (  # noqa: E402,F401  (models of this app, kept in their own module)
     BusinessCalendar,

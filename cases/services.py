@@ -39,6 +39,7 @@ from .choices import (
     Environment,
     IssueType,
     Priority,
+    Severity,
     Status,
     WaitingFor,
 )
@@ -391,10 +392,12 @@ def case_reply(
     body: str,
     public: bool,
     files: list[UploadedFile] | None = None,
+    data: dict | None = None,
     automated: str = "",
 ) -> Interaction:
     """A public reply to the customer or an internal note. The first public reply by an agent sets
-    `first_response_at`; a note never does. `automated` names a message the system sends by itself
+    `first_response_at`; a note never does. `data` is kept on the entry (e.g. the incident whose
+    customer update this reply is). `automated` names a message the system sends by itself
     ("solved_question", "survey"): it leaves like any public reply but is not a response by anyone,
     so it neither sets the first response nor counts as an update on the clocks."""
     body = (body or "").strip()
@@ -419,7 +422,12 @@ def case_reply(
         public=public,
         channel=case.channel if public else "",
         body=body,
-        data={"first_response": bool(fields), "sla": impact.notes, **({"automated": automated} if automated else {})},
+        data={
+            **(data or {}),
+            "first_response": bool(fields),
+            "sla": impact.notes,
+            **({"automated": automated} if automated else {}),
+        },
     )
     for upload in files:
         _store_attachment(case, upload, actor=actor, interaction=interaction, now=now)
@@ -559,6 +567,50 @@ def case_root_cause(
     )
 
 
+def case_record_event(*, case_id: int, actor, body: str, data: dict | None = None) -> Interaction:
+    """An AUTOMATION entry on the case's timeline for something an app above cases did about the
+    case (an incident linked or unlinked, an incident declared from it). Nothing a form edits
+    changed, so the version stays (as `record_system_entries`' rule); the case row is locked so the
+    entry is ordered with the case's other writes."""
+    case = _lock(case_id, actor)
+    return _timeline(
+        case, Interaction.Kind.AUTOMATION, actor=actor, now=timezone.now(), body=body[:2000], data=data or {}
+    )
+
+
+# --- steps done on a case by other apps (a macro applied, a runbook step executed) -------------------
+
+
+def case_lock(*, case_id: int, actor, expected_version: int | None = None) -> Case:
+    """Lock the case row for a write made of several service calls (runbooks' `macro_apply`), inside
+    the caller's `transaction.atomic`, and refuse if `actor` may not see it or the version moved on
+    since the user looked (`expected_version`). Writes nothing."""
+    if not transaction.get_connection().in_atomic_block:
+        raise TypeError("case_lock is called inside the caller's transaction.atomic")
+    case = _lock(case_id, actor)
+    if expected_version is not None and case.version != expected_version:
+        raise CaseConflict(
+            f"{case.key} was changed by someone else since you opened it. "
+            "Reload to see the current values; nothing was changed."
+        )
+    return case
+
+
+@_atomic
+def case_record_step(*, case_id: int, actor, body: str, data: dict | None = None) -> Interaction:
+    """One AUTOMATION timeline entry for a step a person (or the system) did on the case through
+    another app: a macro applied with what it did, a runbook step executed. `data` says what (kept
+    on the entry; the timeline shows `data["actions"]` as its lines). Bumps the version: the case
+    changed."""
+    body = " ".join((body or "").split())[:2000]
+    if not body:
+        raise CaseError("A step needs a description.")
+    case = _lock(case_id, actor)
+    now = timezone.now()
+    _touch(case, now)
+    return _timeline(case, Interaction.Kind.AUTOMATION, actor=actor, now=now, body=body, data=data or {})
+
+
 # --- ownership ------------------------------------------------------------------------------------
 
 
@@ -598,7 +650,7 @@ def case_assign(*, case_id: int, actor, owner=NO_CHANGE, team=NO_CHANGE, expecte
 # --- classification and tags ------------------------------------------------------------------------
 
 
-CLASSIFICATION_FIELDS = ("priority", "category", "issue_type", "environment")
+CLASSIFICATION_FIELDS = ("priority", "category", "issue_type", "environment", "severity")
 
 
 @_atomic
@@ -620,6 +672,7 @@ def case_classify(*, case_id: int, actor, expected_version: int | None = None, r
         "category": Category.values,
         "issue_type": IssueType.values,
         "environment": Environment.values,
+        "severity": [*Severity.values, ""],
     }
     changes = {}
     for name, value in values.items():
@@ -662,7 +715,15 @@ def _check_sla_soon(case: Case) -> None:
 
 
 def _label(name: str, value) -> str:
-    enum = {"priority": Priority, "category": Category, "issue_type": IssueType, "environment": Environment}[name]
+    if name == "severity" and not value:
+        return "not set"
+    enum = {
+        "severity": Severity,
+        "priority": Priority,
+        "category": Category,
+        "issue_type": IssueType,
+        "environment": Environment,
+    }[name]
     return str(enum(value).label)
 
 
@@ -1206,3 +1267,73 @@ def case_external_update(
     _touch(case, now, *fields)
     _timeline(case, Interaction.Kind.FIELDS, actor=actor, now=now, data={"changes": changes, "external": source})
     return case
+
+
+# --- erasure (issue 18, point 4: a customer's right to be forgotten) ---------------------------------
+
+
+def redact_text(text: str, needles: list[str], tombstone: str = "[erased]") -> str:
+    """`text` with every case-insensitive occurrence of each needle (a name, an e-mail address)
+    replaced by the tombstone; needles shorter than 3 characters are left alone."""
+    import re
+
+    for needle in sorted({n.strip() for n in needles if n and len(n.strip()) >= 3}, key=len, reverse=True):
+        text = re.sub(re.escape(needle), tombstone, text, flags=re.IGNORECASE)
+    return text
+
+
+def case_redact_requester(*, case_id: int, actor, needles: list[str], requester_id: int) -> dict:
+    """Erase a contact from one case: the mentions of them in its subject, description and messages
+    become "[erased]", the attachments of their own messages are deleted (files too), and the timeline
+    says an erasure happened (not what was erased). Metrics, SLA clocks and the audit trail stay: the
+    audit trail records personal fields as hashes and is never rewritten (erasure by reference)."""
+    case = _lock(case_id, actor)
+    now = timezone.now()
+    fields = []
+    for name in ("subject", "description"):
+        redacted = redact_text(getattr(case, name), needles)
+        if redacted != getattr(case, name):
+            setattr(case, name, redacted[:250] if name == "subject" else redacted)
+            fields.append(name)
+    messages = 0
+    for interaction in Interaction.objects.select_for_update().filter(case=case).exclude(body=""):
+        body = redact_text(interaction.body, needles)
+        if body != interaction.body:
+            Interaction.objects.filter(pk=interaction.pk).update(body=body)
+            messages += 1
+    theirs = Attachment.objects.filter(case=case, interaction__requester_id=requester_id)
+    files = 0
+    for attachment in theirs:
+        attachment.file.delete(save=False)
+        attachment.delete()
+        files += 1
+    _touch(case, now, *fields)
+    _timeline(
+        case,
+        Interaction.Kind.AUTOMATION,
+        actor=actor,
+        now=now,
+        body="A contact's personal data was erased from this case (right to be forgotten).",
+        data={"erasure": {"messages": messages, "attachments": files, "fields": fields}},
+    )
+    return {"messages": messages, "attachments": files, "fields": fields}
+
+
+def case_purge_attachments(*, case_id: int, actor, reason: str) -> int:
+    """Delete a closed case's attachments, files too, past their retention (cases.retention_rules);
+    the timeline says how many went and why. Returns how many."""
+    case = _lock(case_id, actor)
+    attachments = list(Attachment.objects.filter(case=case))
+    for attachment in attachments:
+        attachment.file.delete(save=False)
+        attachment.delete()
+    if attachments:
+        _timeline(
+            case,
+            Interaction.Kind.AUTOMATION,
+            actor=actor,
+            now=timezone.now(),
+            body=f"{len(attachments)} attachment(s) deleted: {reason}.",
+            data={"retention": {"attachments": len(attachments)}},
+        )
+    return len(attachments)

@@ -120,6 +120,7 @@ def _queue_context(request, params=None):
         "sorts": [(key, label) for key, (_, label) in SORTS.items()],
         "sort": filterset.sort_key,
         "statuses": Status.choices,
+        "bulk_extensions": bulk.bulk_extensions(),  # bulk actions of apps above cases (incidents: link)
         "assignee_groups": [] if embedded else assignee_groups(),
         # Embedded elsewhere (the tenant console's Cases panel): no bulk actions, no pills, no Tenant
         # column, and paging must not move the address bar.
@@ -265,6 +266,13 @@ def case_bulk(request):
         for pk in set(form.cleaned_data["ids"]) - {c.pk for c in cases}:
             audit.log_denied(Case, pk, path=request.path, reason="bulk action on a case not visible")
     action, value = form.cleaned_data["action"], form.value
+    try:
+        label = _bulk_value_label(action, value, request.user)
+    except services.CaseError as error:  # an added action refusing its value (an unknown incident)
+        if htmx_partial(request):
+            return no_data(render(request, "cases/bulk_confirm.html#dialog", {"error": str(error)}, status=422))
+        messages.error(request, str(error))
+        return redirect(back)
     if not form.cleaned_data["confirm"]:
         audit.log_list_access(Case, [c.pk for c in cases], view="bulk confirmation")
         context = {
@@ -274,7 +282,7 @@ def case_bulk(request):
             "unseen": unseen,
             "action": action,
             "value": value,
-            "value_label": _bulk_value_label(action, value),
+            "value_label": label,
             "ids": ",".join(str(c.pk) for c in cases),
             "next": back,
         }
@@ -306,7 +314,10 @@ def case_bulk(request):
     return redirect(back)
 
 
-def _bulk_value_label(action, value):
+def _bulk_value_label(action, value, actor=None):
+    extension = bulk.bulk_extension(action)
+    if extension is not None:
+        return extension.describe(value, actor)
     if action == "assign":
         return f"assign to {value.get_full_name() or value.get_username()}" if value else "unassign"
     if action == "status":
@@ -430,6 +441,7 @@ def _case_context(request, case: Case, **extra) -> dict:
                 "version": case.version,
                 "priority": case.priority_slug,
                 **{f: "" if f in unset else getattr(case, f) for f in ("category", "issue_type", "environment")},
+                "severity": case.severity,
             }
         ),
         "affected_resources": affected,
@@ -655,7 +667,7 @@ def case_classify(request, key: str):
             actor=request.user,
             expected_version=data["version"],
             reason=data["reason"],
-            **{k: data[k] for k in ("priority", "category", "issue_type", "environment") if data[k] != ""},
+            **{k: data[k] for k in ("priority", "category", "issue_type", "environment", "severity") if data[k] != ""},
         )
     except services.CaseError as error:
         return _refused(request, case, error, region="classification")

@@ -15,3 +15,11 @@ class CompanyOSConfig(AppConfig):
 
         post_migrate.connect(grant_after_migrate, dispatch_uid="companyos.grant_after_migrate")
         register_converter(RowIdConverter, "id")  # `<id:pk>`: a bigint-bounded <int:pk>
+
+        from auditlog.registry import auditlog
+
+        from . import retention_rules
+        from .models import PurgeRecord
+
+        auditlog.register(PurgeRecord)  # every dry run and purge of a retention rule is on the trail
+        retention_rules.register()  # the audit trail's partitions (the other apps register theirs)

@@ -59,11 +59,25 @@ class SessionRefreshMiddleware:
 
 class LoginRequiredMiddleware:
     """Everything in the console needs a signed-in user, except sign-in itself, static files and
-    the machine APIs (which authenticate with their own tokens), the inbound webhooks under
-    /inbound/ (which check their sender's signature) and the customers' signed links under /c/
-    (cases.closure: "is this solved?" and the survey)."""
+    the machine APIs (which authenticate with their own tokens) and the inbound webhooks under
+    /inbound/ (which check their sender's signature), the in-app widget's panel under /widget/
+    (which checks the host's signed context, or its own signed link), and the public status page
+    under /status/, and the customers' signed closure links under /c/ (cases.closure: "is this
+    solved?" and the survey)."""
 
-    OPEN_PREFIXES = ("/accounts/login/", "/static/", "/healthz", "/api/", "/inbound/", "/admin/login/", "/c/")
+    OPEN_PREFIXES = (
+        "/accounts/login/",
+        "/static/",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/api/",
+        "/inbound/",
+        "/widget/",
+        "/status/",
+        "/c/",
+        "/admin/login/",
+    )
     ADMIN_PREFIX = "/admin/"
 
     def __init__(self, get_response):

@@ -129,3 +129,21 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.principal} {self.key}"
+
+
+class PurgeRecord(models.Model):
+    """One run of one retention rule (companyos.retention): a dry run or a purge, how many items, by whom."""
+
+    rule = models.CharField(max_length=60)
+    dry_run = models.BooleanField()
+    count = models.PositiveBigIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["rule", "-created_at"], name="purge_rule_time_idx")]
+
+    def __str__(self):
+        return f"{'dry run' if self.dry_run else 'purge'} of {self.rule}: {self.count}"

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -76,6 +77,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "companyos.metrics.MetricsMiddleware",  # first: times the whole request (/metrics)
     "django.middleware.security.SecurityMiddleware",
     "companyos.middleware.RejectNullBytesMiddleware",
     "companyos.middleware.NoStoreMiddleware",
@@ -258,6 +260,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "zendesk-relay": {"task": "cases.channels.zendesk.tasks.zendesk_relay_task", "schedule": 5.0},
     "zendesk-export": {"task": "cases.channels.zendesk.tasks.zendesk_export_task", "schedule": 60.0},
     "api-idempotency-purge": {"task": "companyos.tasks.api_idempotency_purge_task", "schedule": 3600.0},
+    # Backups (companyos.backup): nightly when BACKUP_DIR is set; a failure alerts the admins.
+    "nightly-backup": {"task": "companyos.tasks.nightly_backup_task", "schedule": crontab(hour=2, minute=30)},
+    # Incidents (README "Incidents and the status page"): the update cadence clock, warn and breach once.
+    "incident-cadence": {"task": "incidents.tasks.cadence_sweep_task", "schedule": 30.0},
     # Closure (cases/closure): resolved cases close by themselves after the policy's auto-close days.
     "auto-close": {"task": "cases.closure.tasks.auto_close_sweep_task", "schedule": 60.0},
 }
@@ -266,11 +272,19 @@ CELERY_BEAT_SCHEDULE: dict = {
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000")
 CLOSURE_CONFIRM_LINK_DAYS = int(os.environ.get("CLOSURE_CONFIRM_LINK_DAYS", "30"))
 CLOSURE_SURVEY_LINK_DAYS = int(os.environ.get("CLOSURE_SURVEY_LINK_DAYS", "14"))
+CELERY_BEAT_SCHEDULE["retention"] = {"task": "companyos.tasks.retention_task", "schedule": crontab(hour=3, minute=15)}
+CELERY_BEAT_SCHEDULE["telemetry-freshness"] = {"task": "tenants.tasks.telemetry_freshness_task", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["beat-heartbeat"] = {"task": "companyos.tasks.beat_heartbeat_task", "schedule": 20.0}
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")  # /metrics answers 404 without one
+BEAT_STALE_SECONDS = int(os.environ.get("BEAT_STALE_SECONDS", "60"))
+BACKUP_DIR = os.environ.get("BACKUP_DIR", "")
+BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "7"))
 CELERY_TASK_ROUTES = {
     "cases.tasks.*": {"queue": "celery"},
     "cases.channels.*": {"queue": "celery"},
     "tenants.tasks.*": {"queue": "celery"},
     "companyos.tasks.*": {"queue": "celery"},
+    "incidents.tasks.*": {"queue": "celery"},
 }
 SLACK_WEBHOOK_URL = os.environ.get("SLACK_WEBHOOK_URL", "")
 # The Slack app (issue 11, README "Slack, phone and channel SLAs"): requests from Slack are signed
@@ -298,6 +312,12 @@ ZENDESK_MAX_ATTEMPTS = int(os.environ.get("ZENDESK_MAX_ATTEMPTS", "8"))  # then 
 ZENDESK_BACKOFF_SECONDS = float(os.environ.get("ZENDESK_BACKOFF_SECONDS", "5"))  # 5 s, 10 s, 20 s, …
 ZENDESK_BACKOFF_MAX_SECONDS = float(os.environ.get("ZENDESK_BACKOFF_MAX_SECONDS", "900"))
 ZENDESK_STUCK_AFTER_SECONDS = int(os.environ.get("ZENDESK_STUCK_AFTER_SECONDS", "900"))  # then admins are alerted
+
+# The in-app help widget (cases.channels.widget, tenants.widget): a host's signed context may be valid
+# for at most this long (the host signs a fresh one per page view), and the "follow replies" link the
+# panel gives after filing (django.core.signing, no console login) works for this many days.
+WIDGET_CONTEXT_MAX_AGE_SECONDS = int(os.environ.get("WIDGET_CONTEXT_MAX_AGE_SECONDS", str(60 * 60)))
+WIDGET_THREAD_LINK_MAX_AGE_DAYS = int(os.environ.get("WIDGET_THREAD_LINK_MAX_AGE_DAYS", "30"))
 
 # Sessions end after inactivity: every request pushes the expiry forward.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(60 * 60)))
@@ -405,6 +425,27 @@ SPECTACULAR_SETTINGS = {
 TELEMETRY_MAX_BATCH = int(os.environ.get("TELEMETRY_MAX_BATCH", "1000"))  # items per request
 TELEMETRY_MAX_BYTES = int(os.environ.get("TELEMETRY_MAX_BYTES", str(2 * 1024 * 1024)))  # request body
 TELEMETRY_RETENTION_DAYS = int(os.environ.get("TELEMETRY_RETENTION_DAYS", "90"))
+# Retention (companyos.retention, RETENTION.md): run daily by beat ("retention").
+NOTIFICATION_RETENTION_DAYS = int(os.environ.get("NOTIFICATION_RETENTION_DAYS", "90"))
+EMAIL_ORIGINAL_RETENTION_DAYS = int(os.environ.get("EMAIL_ORIGINAL_RETENTION_DAYS", "180"))
+ATTACHMENT_RETENTION_DAYS = int(os.environ.get("ATTACHMENT_RETENTION_DAYS", "0"))  # 0: kept forever
+ATTACHMENT_RETENTION_DAYS_BY_TENANT = {
+    slug.strip(): int(days)
+    for slug, _, days in (
+        item.partition("=")
+        for item in os.environ.get("ATTACHMENT_RETENTION_DAYS_BY_TENANT", "").split(",")
+        if "=" in item
+    )
+}
+# How fresh each tenant-console panel's telemetry must be, in hours (seed 003: "data contracts
+# validated and refreshed within last 24 hrs"): e.g. TELEMETRY_FRESHNESS_HOURS="health=24,usage=48".
+# Event-driven data (alerts, deployments, experiments, config changes) has no target.
+TELEMETRY_FRESHNESS_HOURS = {"health": 24, "usage": 48, "flags": 24} | {
+    name.strip(): int(hours)
+    for name, _, hours in (
+        item.partition("=") for item in os.environ.get("TELEMETRY_FRESHNESS_HOURS", "").split(",") if "=" in item
+    )
+}
 
 # Console
 CASE_KEY_PREFIX = "CS"

@@ -3,9 +3,12 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import mail_admins
+from django.utils import timezone
 
-from . import audit_trail
+from . import audit_trail, backup
 
 log = logging.getLogger(__name__)
 
@@ -57,3 +60,41 @@ def api_idempotency_purge_task():
     from .api.idempotency import purge_expired
 
     return purge_expired()
+
+
+@shared_task(ignore_result=True)
+def nightly_backup_task():
+    """Beat ("nightly-backup", 02:30 UTC) when BACKUP_DIR is set: one backup (companyos.backup), the
+    oldest pruned to BACKUP_KEEP. A failure mails the ADMINS and raises a red banner for admins on
+    every page until a backup succeeds."""
+    if not settings.BACKUP_DIR:
+        return None
+    try:
+        path = backup.backup(settings.BACKUP_DIR, out=log.info)
+        backup.prune(settings.BACKUP_DIR, settings.BACKUP_KEEP)
+    except Exception as error:  # noqa: BLE001 — any failure is the admins' to know about
+        text = f"{type(error).__name__}: {error}"[:500]
+        cache.set(backup.FAILED_KEY, {"at": timezone.now().isoformat(), "error": text}, timeout=None)
+        log.error("nightly backup failed: %s", text)
+        mail_admins("Nightly backup failed", f"The nightly backup to {settings.BACKUP_DIR} failed:\n\n{text}")
+        return False
+    cache.delete(backup.FAILED_KEY)
+    log.info("nightly backup written: %s", path)
+    return True
+
+
+@shared_task(ignore_result=True)
+def beat_heartbeat_task():
+    """Beat ("beat-heartbeat", every 20 s): beat and a worker are alive (/readyz, /metrics)."""
+    from . import metrics
+
+    metrics.beat_heartbeat()
+
+
+@shared_task(ignore_result=True)
+def retention_task():
+    """Beat ("retention", daily 03:15 UTC): every retention rule's purge (companyos.retention), each
+    recorded as a PurgeRecord (on the audit trail)."""
+    from . import retention
+
+    return sum(record.count for record in retention.run(dry_run=False, beat="retention"))

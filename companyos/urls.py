@@ -28,13 +28,20 @@ urlpatterns = [
     path("accounts/preferences/api-tokens/", views.api_token_create, name="api_token_create"),
     path("accounts/preferences/api-tokens/<id:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("metrics", views.metrics_view, name="metrics"),
+    path("retention/", views.retention_page, name="retention"),
     path("search/", include("cases.search")),  # the top bar's search: cases.search.global_search
     path("cases/", include("cases.urls")),
     path("c/", include("cases.closure.urls")),  # customers' signed links: "is this solved?", the survey
+    path("incidents/", include("incidents.urls")),
+    path("status/", include("incidents.status_urls")),  # public, no sign-in (LoginRequiredMiddleware)
     path("sla/", include("cases.sla.urls")),
+    path("runbooks/", include("runbooks.urls")),  # runbooks, knowledge base, macros (issue 15)
     path("reports/", include("cases.reports.urls")),  # the manager reports (cases.reports)
     path("api/slack/", include("cases.channels.slack.urls")),  # Slack's signed requests (issue 11)
     path("inbound/email/", include("cases.channels.email.webhook_urls")),  # the ESP inbound webhook
+    path("widget/", include("cases.channels.widget.urls")),  # the in-app help panel: signed context, no login
     path("api/v1/", include("tenants.api_urls")),
     path("api/v1/", include("cases.api.urls")),
     # The REST API's OpenAPI 3.1 schema and its docs (Swagger UI from our static files: no CDN).

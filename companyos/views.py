@@ -1,18 +1,17 @@
 from django import forms
 from django.contrib import messages
-from django.db import connection
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import csrf
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import audit, services
+from . import audit, metrics, retention, roles, services
 from .access import audit_exempt
 from .api import tokens
 from .htmx import htmx_partial
-from .models import TIMEZONE_CHOICES, ApiToken, Profile
+from .models import TIMEZONE_CHOICES, ApiToken, Profile, PurgeRecord
 
 
 def csrf_failure(request, reason=""):
@@ -25,9 +24,20 @@ def csrf_failure(request, reason=""):
 @audit_exempt(reason="a liveness probe")
 @require_GET
 def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """Liveness: the process answers (no dependency touched; /readyz checks them)."""
+    return metrics.healthz(request)
+
+
+@audit_exempt(reason="a readiness probe: the dependencies' state, no case or tenant data")
+@require_GET
+def readyz(request):
+    return metrics.readyz(request)
+
+
+@audit_exempt(reason="Prometheus metrics behind METRICS_TOKEN: counts and timings, no case or tenant data")
+@require_GET
+def metrics_view(request):
+    return metrics.metrics(request)
 
 
 class PreferencesForm(forms.ModelForm):
@@ -133,3 +143,34 @@ def timeline_order(request):
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = "/"
     return redirect(back)
+
+
+# --- retention (companyos.retention) ------------------------------------------------------------------
+
+_retention_admins = roles.admin_required(
+    PurgeRecord, reason="retention is for admins", message="Retention is managed by admins.", default_pk="rules"
+)
+
+
+@audit_exempt(reason="retention rules and purge counts: no case or tenant data (each run is audited)")
+@_retention_admins
+@require_http_methods(["GET", "POST"])
+def retention_page(request):
+    """/retention/: what is kept how long, the last purge and dry run of each rule; POST: a dry run."""
+    dry = None
+    if request.method == "POST":
+        dry = {record.rule: record for record in retention.run(dry_run=True, actor=request.user)}
+    last = {}
+    for record in PurgeRecord.objects.order_by("-created_at", "-id")[:200]:
+        last.setdefault((record.rule, record.dry_run), record)
+    rows = [
+        {
+            "rule": rule,
+            "kept": rule.kept(),
+            "last_purge": last.get((rule.name, False)),
+            "last_dry_run": last.get((rule.name, True)),
+            "dry": (dry or {}).get(rule.name),
+        }
+        for rule in retention.rules()
+    ]
+    return render(request, "companyos/retention.html", {"rows": rows, "dry_ran": dry is not None})

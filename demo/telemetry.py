@@ -12,8 +12,6 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from cases.models import Case
-from incidents.models import Incident
 from tenants.ingest import integration_mark_used
 from tenants.models import (
     SLI,
@@ -233,24 +231,7 @@ def build_demo_telemetry(*, out=lambda msg: None, seed: int = 5) -> bool:
 
 
 def _demo_incidents() -> None:
-    globex = Tenant.objects.filter(slug=TROUBLED).first()
-    if globex is None:
-        return
-    incident = Incident.objects.create(
-        title="Elevated 5xx on the API gateway",
-        severity=Incident.Severity.SEV1,
-        status=Incident.Status.MITIGATING,
-        comms_channel="#inc-204",
-        started_at=timezone.now() - timedelta(minutes=35),
-    )
-    incident.resources.add(*globex.resources.all()[:1])
-    incident.cases.add(
-        *Case.objects.filter(tenant=globex, status__in=["new", "triage", "in_progress"]).order_by("-created_at")[:2]
-    )
-    Incident.objects.create(
-        title="Delayed webhook deliveries (resolved)",
-        severity=Incident.Severity.SEV3,
-        status=Incident.Status.RESOLVED,
-        started_at=timezone.now() - timedelta(days=4),
-        resolved_at=timezone.now() - timedelta(days=4, hours=-3),
-    )
+    """The demo incidents live in demo.incidents (built through the incident services)."""
+    from demo.incidents import build_demo_incidents
+
+    build_demo_incidents(out=lambda *_: None)

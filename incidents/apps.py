@@ -9,12 +9,16 @@ class IncidentsConfig(AppConfig):
 
         from cases.context import register_context_provider
 
+        from . import bulk, tenant_panels
         from .context import active_incidents_touching_tenant
-        from .models import Incident
+        from .models import CorrectiveAction, Incident, IncidentEntry, SeverityMapping, StatusService
 
-        auditlog.register(Incident, m2m_fields={"cases", "resources"})
-
-        from . import tenant_panels
+        auditlog.register(Incident, m2m_fields={"cases", "resources", "tenants"})
+        auditlog.register(IncidentEntry)
+        auditlog.register(CorrectiveAction)
+        auditlog.register(SeverityMapping)
+        auditlog.register(StatusService, m2m_fields={"resources"})
 
         tenant_panels.register()  # the tenant console's Incidents panel
         register_context_provider("incidents", active_incidents_touching_tenant)  # the case snapshot's incidents
+        bulk.register()  # the queue's bulk bar: "Link to incident…"

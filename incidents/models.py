@@ -1,41 +1,68 @@
-"""Incidents (minimal for now): what SRE/engineering track, linked to cases and resources, so a
-case's context and a tenant's console can show the incidents touching them."""
+"""Incidents: what SRE/engineering run, linked to cases and resources, with their own timeline
+(updates public and internal, status and role changes, links), corrective actions, postmortem, the
+update cadence clock, and the public status page's services. Every write goes through
+incidents.services."""
+
+from __future__ import annotations
+
+import secrets
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
+
+from .choices import ACTIVE, SEVERITY_HELP, ActionStatus, EntryKind, Severity, Status
 
 
 class Incident(models.Model):
-    class Severity(models.TextChoices):
-        SEV1 = "SEV1", "SEV1"
-        SEV2 = "SEV2", "SEV2"
-        SEV3 = "SEV3", "SEV3"
-
-    class Status(models.TextChoices):
-        INVESTIGATING = "investigating", "Investigating"
-        IDENTIFIED = "identified", "Identified"
-        MITIGATING = "mitigating", "Mitigating"
-        MONITORING = "monitoring", "Monitoring"
-        RESOLVED = "resolved", "Resolved"
-
-    ACTIVE = [Status.INVESTIGATING, Status.IDENTIFIED, Status.MITIGATING, Status.MONITORING]
+    Severity = Severity
+    Status = Status
+    ACTIVE = ACTIVE
 
     title = models.CharField(max_length=250)
-    severity = models.CharField(max_length=5, choices=Severity.choices, default=Severity.SEV2)
+    summary = models.TextField(blank=True)
+    severity = models.CharField(
+        max_length=5,
+        choices=Severity.choices,
+        default=Severity.SEV2,
+        help_text=" ".join(f"{k}: {v}" for k, v in SEVERITY_HELP.items()),
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.INVESTIGATING)
     commander = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    comms_lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     comms_channel = models.CharField(max_length=100, blank=True, help_text="e.g. #inc-204")
+    current_mitigation = models.TextField(blank=True)
+    postmortem = models.TextField(blank=True)
     started_at = models.DateTimeField(default=timezone.now)
+    detected_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    mitigated_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
     cases = models.ManyToManyField("cases.Case", blank=True, related_name="incidents")
     resources = models.ManyToManyField("tenants.Resource", blank=True, related_name="incidents")
+    tenants = models.ManyToManyField("tenants.Tenant", blank=True, related_name="incidents")
+    declared_from = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The update cadence clock (seed 004 by severity): the next update is due at `update_due_at`;
+    # the beat sweep warns the commander before it and records the breach, each once per due time.
+    update_cadence_minutes = models.PositiveIntegerField(null=True, blank=True)
+    update_due_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["-started_at"]
-        indexes = [models.Index(fields=["status", "-started_at"], name="incident_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "-started_at"], name="incident_status_idx"),
+            models.Index(
+                fields=["update_due_at"], name="incident_update_due_idx", condition=Q(update_due_at__isnull=False)
+            ),
+            models.Index(fields=["severity", "status"], name="incident_severity_idx"),
+        ]
 
     def __str__(self):
         return f"{self.key} {self.title}"
@@ -44,6 +71,125 @@ class Incident(models.Model):
     def key(self) -> str:
         return f"INC-{self.pk}"
 
+    def get_absolute_url(self) -> str:
+        return f"/incidents/{self.key}/"
+
     @property
     def active(self) -> bool:
         return self.status in self.ACTIVE
+
+    @property
+    def severity_help(self) -> str:
+        return SEVERITY_HELP.get(self.severity, "")
+
+
+class IncidentEntry(models.Model):
+    """One entry of an incident's timeline. `public`: published (the status page and the case
+    page's incident panel show it); anything else is internal and never leaves the console."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="entries")
+    kind = models.CharField(max_length=20, choices=EntryKind.choices)
+    public = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=Status.choices, help_text="the incident's status at the time")
+    body = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["incident", "created_at"], name="incident_entry_idx"),
+            models.Index(fields=["created_at"], name="incident_public_idx", condition=Q(public=True)),
+        ]
+
+
+class CorrectiveAction(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="actions")
+    title = models.CharField(max_length=250)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_on = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=ActionStatus.choices, default=ActionStatus.OPEN)
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+
+
+class SeverityMapping(models.Model):
+    """Case priority -> incident severity, for an incident created from a case that has no severity
+    of its own (admins edit it; default critical SEV1, high SEV2, medium/low SEV3)."""
+
+    priority = models.PositiveSmallIntegerField(
+        unique=True, choices=[(1, "Critical"), (2, "High"), (3, "Medium"), (4, "Low")]
+    )
+    severity = models.CharField(max_length=5, choices=Severity.choices, help_text=SEVERITY_HELP[Severity.SEV1])
+
+    class Meta:
+        ordering = ["priority"]
+
+    def __str__(self):
+        return f"{self.get_priority_display()} → {self.severity}"
+
+
+class CadenceMark(models.Model):
+    """The exactly-once guard of the update cadence sweep: one row per (incident, due time, kind)."""
+
+    class Kind(models.TextChoices):
+        WARNING = "warning", "Update due soon"
+        BREACH = "breach", "Update overdue"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    due_at = models.DateTimeField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["incident", "due_at", "kind"], name="incident_cadence_once")]
+
+
+class StatusService(models.Model):
+    """A service shown on the public status page: a name customers know, over some resources. Its
+    state is derived from the active incidents touching those resources."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=250, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    resources = models.ManyToManyField("tenants.Resource", blank=True, related_name="status_services")
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class TenantStatusPage(models.Model):
+    """A tenant's own status page at an unguessable URL (/status/t/<token>/): only its resources and
+    the incidents touching it. Rotating the token (admin) retires the old URL."""
+
+    tenant = models.OneToOneField("tenants.Tenant", on_delete=models.CASCADE, related_name="status_page")
+    token = models.CharField(max_length=64, unique=True, default=_token)
+
+    def __str__(self):
+        return f"status page of {self.tenant}"
+
+
+class CustomerDelivery(models.Model):
+    """One row per (customer update, case) told: the exactly-once guard of sending an incident
+    update to the customers of its linked cases (written in the reply's own transaction)."""
+
+    entry = models.ForeignKey(IncidentEntry, on_delete=models.CASCADE, related_name="deliveries")
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    interaction_id = models.BigIntegerField(null=True, blank=True, help_text="the case's reply")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["entry", "case"], name="incident_delivery_once")]

@@ -1,18 +1,402 @@
-"""Reads of the incidents app."""
+"""Reads of the incidents app, permission-scoped first: an agent sees an incident only through the
+tenants they are granted (a linked case of the tenant, one of its resources, or the tenant named as
+affected); everyone else (managers, admins, SRE) sees all. Other tenants' cases of an incident are
+counted, never named."""
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet
+import re
+from datetime import timedelta
 
-from .models import Incident
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from cases.choices import OPEN_STATUSES
+from cases.models import Case
+from cases.selectors import blast_radius, case_visible_to, similar_cases
+from companyos import audit
+from companyos.converters import row_id
+from tenants.models import Resource, Tenant
+from tenants.selectors import visible_tenant_ids
+
+from .choices import ACTIVE, DEFAULT_SEVERITY_BY_PRIORITY, EntryKind, Severity
+from .models import CorrectiveAction, Incident, IncidentEntry, SeverityMapping, StatusService, TenantStatusPage
+
+KEY_RE = re.compile(r"^\s*INC-(\d{1,12})\s*$", re.IGNORECASE)
+LINKED_ROWS = 50  # linked cases named on the incident page (the rest are counted)
+TIMELINE_ROWS = 200
+PANEL_UPDATES = 3
+
+
+def parse_incident_key(key: str) -> int | None:
+    match = KEY_RE.match(key or "")
+    return row_id(match.group(1)) if match else None
+
+
+def _touching(ids: list[int]) -> Q:
+    through_cases, through_resources, through_tenants = (
+        Incident.cases.through,
+        Incident.resources.through,
+        Incident.tenants.through,
+    )
+    return Q(Exists(through_tenants.objects.filter(incident_id=OuterRef("pk"), tenant_id__in=ids))) | Q(
+        Exists(through_cases.objects.filter(incident_id=OuterRef("pk"), case__tenant_id__in=ids))
+        | Exists(through_resources.objects.filter(incident_id=OuterRef("pk"), resource__tenant_id__in=ids))
+    )
+
+
+def incidents_of_tenants(ids: list[int] | None) -> QuerySet[Incident]:
+    qs = Incident.objects.all()
+    if ids is None:
+        return qs
+    if not ids:
+        return qs.none()
+    return qs.filter(_touching(ids))
+
+
+def incident_visible_to(user) -> QuerySet[Incident]:
+    return incidents_of_tenants(visible_tenant_ids(user))
 
 
 def incidents_touching_tenant(tenant_id: int) -> QuerySet[Incident]:
-    """The incidents that touch a tenant: through one of its cases or one of its resources (the one
-    definition, for the tenant console's panel and a case's context snapshot). EXISTS, not a join,
-    so an incident linked to many of the tenant's cases is one row."""
-    through_cases, through_resources = Incident.cases.through, Incident.resources.through
-    return Incident.objects.filter(
-        Exists(through_cases.objects.filter(incident_id=OuterRef("pk"), case__tenant_id=tenant_id))
-        | Exists(through_resources.objects.filter(incident_id=OuterRef("pk"), resource__tenant_id=tenant_id))
+    """The incidents that touch a tenant: through one of its cases, one of its resources, or the
+    tenant named as affected (the tenant console's panel, a case's context snapshot)."""
+    return Incident.objects.filter(_touching([tenant_id]))
+
+
+def can_see_incident(user, incident_id: int) -> bool:
+    return incident_visible_to(user).filter(pk=incident_id).exists()
+
+
+def incident_list(user) -> QuerySet[Incident]:
+    return (
+        incident_visible_to(user)
+        .select_related("commander")
+        # A correlated count, not a GROUP BY over every incident: PostgreSQL evaluates it for the
+        # page's rows only (after the sort and LIMIT), unless the list is sorted by it.
+        .annotate(
+            case_count=Coalesce(
+                Subquery(
+                    Incident.cases.through.objects.filter(incident_id=OuterRef("pk"))
+                    .values("incident_id")
+                    .annotate(n=Count("*"))
+                    .values("n")
+                ),
+                0,
+            )
+        )
+        .defer("postmortem", "summary", "current_mitigation")
     )
+
+
+def incident_get_for_user(user, key: str, *, path: str = "") -> Incident:
+    """The incident behind `key` if `user` may see it; otherwise 404, and the attempt is audited."""
+    pk = parse_incident_key(key)
+    if pk is None:
+        audit.log_denied(Incident, str(key)[:40], path=path, reason="not an incident key")
+        raise Http404("No such incident")
+    incident = incident_visible_to(user).select_related("commander", "comms_lead").filter(pk=pk).first()
+    if incident is None:
+        audit.log_denied(Incident, pk, path=path, reason="not visible or does not exist")
+        raise Http404("No such incident")
+    return incident
+
+
+def incident_timeline(user, incident: Incident, *, only: str = "all") -> list[IncidentEntry]:
+    """The newest TIMELINE_ROWS entries. A link or unlink entry names only the cases of tenants the
+    user may see (`shown_cases`) and counts the rest (`hidden_cases`)."""
+    qs = incident.entries.select_related("actor")
+    if only == "public":
+        qs = qs.filter(public=True)
+    elif only == "internal":
+        qs = qs.filter(public=False)
+    entries = list(qs.order_by("-created_at", "-id")[:TIMELINE_ROWS])
+    ids = visible_tenant_ids(user)
+    for entry in entries:
+        if entry.kind in (EntryKind.LINK, EntryKind.UNLINK):
+            keys = (entry.data or {}).get("cases", [])
+            tenants = (entry.data or {}).get("tenants", {})
+            entry.shown_cases = [k for k in keys if ids is None or tenants.get(k) in ids]
+            entry.hidden_cases = (entry.data or {}).get("count", len(keys)) - len(entry.shown_cases)
+    return entries
+
+
+def linked_cases(user, incident: Incident) -> dict:
+    """The incident's linked cases the user may see (named, at most LINKED_ROWS, open first), how
+    many there are in all, and how many belong to tenants the user may not see (counted only)."""
+    visible = case_visible_to(user).filter(incidents=incident)
+    rows = list(
+        visible.select_related("tenant", "owner")
+        .only(
+            "id",
+            "subject",
+            "status",
+            "priority",
+            "sla_due_at",
+            "sla_clock",
+            "sla_paused",
+            "sla_risk_at",
+            "tenant__name",
+            "tenant__slug",
+            "owner__username",
+            "owner__first_name",
+            "owner__last_name",
+            "created_at",
+            "updated_at",
+            "channel",
+        )
+        .order_by("status", "priority", "pk")[:LINKED_ROWS]
+    )
+    counts = Incident.objects.filter(pk=incident.pk).aggregate(
+        total=Count("cases", distinct=True),
+        open=Count("cases", filter=Q(cases__status__in=OPEN_STATUSES), distinct=True),
+    )
+    ids = visible_tenant_ids(user)
+    shown_total = counts["total"] if ids is None else visible.count()
+    return {
+        "cases": rows,
+        "total": counts["total"],
+        "open": counts["open"],
+        "visible": shown_total,
+        "hidden": counts["total"] - shown_total,
+        "more": max(0, shown_total - len(rows)),
+    }
+
+
+def incident_actions(incident: Incident) -> list[CorrectiveAction]:
+    return list(incident.actions.select_related("owner").order_by("status", "due_on", "id"))
+
+
+def incident_blast_radius(user, incident: Incident) -> dict:
+    """The resources the incident names and its linked cases name, what depends on them (the
+    tenant telemetry graph), and other open cases naming them; scoped to what the user may see."""
+    ids = visible_tenant_ids(user)
+    case_ids = list(case_visible_to(user).filter(incidents=incident).values_list("pk", flat=True)[:1000])
+    radius = blast_radius(case_ids)
+    own = list(incident.resources.select_related("tenant").order_by("external_id"))
+    if ids is not None:
+        own = [r for r in own if r.tenant_id in ids]
+        radius["dependents"] = [r for r in radius["dependents"] if r.tenant_id in ids]
+        radius["open_cases"] = [c for c in radius["open_cases"] if c.tenant_id in ids]
+    names = {r.pk for r in radius["resources"]}
+    radius["resources"] = radius["resources"] + [r for r in own if r.pk not in names]
+    return radius
+
+
+def incident_tenants(user, incident: Incident) -> dict:
+    ids = visible_tenant_ids(user)
+    named = Tenant.objects.filter(
+        Q(incidents=incident) | Q(cases__incidents=incident) | Q(resources__incidents=incident)
+    ).distinct()
+    all_ids = set(named.values_list("pk", flat=True))
+    shown = all_ids if ids is None else all_ids & set(ids)
+    return {
+        "tenants": list(Tenant.objects.filter(pk__in=shown).only("id", "name", "slug").order_by("name")),
+        "hidden": len(all_ids - shown),
+    }
+
+
+# --- the case page's incident panel ------------------------------------------------------------------
+
+
+def case_incidents(case: Case) -> list[Incident]:
+    """The incidents a case is linked to, each with its latest public updates (two queries in all,
+    whatever the number of incidents or updates: a window over the entries)."""
+    incidents = list(
+        Incident.objects.filter(cases=case).select_related("commander", "comms_lead").order_by("-started_at")[:10]
+    )
+    if not incidents:
+        return []
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
+
+    ranked = (
+        IncidentEntry.objects.filter(incident__in=[i.pk for i in incidents], public=True)
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("incident_id")], order_by=[F("created_at").desc(), F("id").desc()])
+        )
+        .filter(rank__lte=PANEL_UPDATES)
+        .order_by("incident_id", "-created_at")
+    )
+    by_incident: dict[int, list[IncidentEntry]] = {}
+    for entry in ranked:
+        by_incident.setdefault(entry.incident_id, []).append(entry)
+    for incident in incidents:
+        incident.latest_public = by_incident.get(incident.pk, [])
+        incident.runbook_steps = []  # filled once runbooks land (the runbooks app)
+    return incidents
+
+
+def link_suggestions(case: Case, *, limit: int = 5) -> list[Incident]:
+    """Active incidents on the case's resources or tenant, not linked to it yet: "link to the active
+    incident on this resource"."""
+    resource_ids = list(case.affected_resources.values_list("pk", flat=True))
+    q = _touching([case.tenant_id])
+    if resource_ids:
+        q |= Q(resources__in=resource_ids)
+    return list(
+        Incident.objects.filter(status__in=ACTIVE)
+        .filter(q)
+        .exclude(cases=case)
+        .distinct()
+        .order_by("severity", "-started_at")[:limit]
+    )
+
+
+def incident_search(user, q: str, *, limit: int = 10) -> list[Incident]:
+    """The picker: by key (INC-12) or words of the title, active first."""
+    qs = incident_visible_to(user)
+    q = (q or "").strip()[:100]
+    pk = parse_incident_key(q) or (row_id(q) if q.isdigit() else None)
+    if pk:
+        qs = qs.filter(pk=pk)
+    elif q:
+        qs = qs.filter(title__icontains=q)
+    else:
+        qs = qs.filter(status__in=ACTIVE)
+    return list(qs.order_by("status", "-started_at")[:limit])
+
+
+def severity_for_priority(priority: int) -> str:
+    row = SeverityMapping.objects.filter(priority=priority).first()
+    return row.severity if row else DEFAULT_SEVERITY_BY_PRIORITY.get(priority, Severity.SEV3)
+
+
+def severity_for_case(case: Case) -> str:
+    """The incident severity for a case: its own impact severity when assessed (Sev-1 → SEV1 …),
+    else the admins' mapping of its priority."""
+    if case.severity:
+        return case.severity.upper()
+    return severity_for_priority(case.priority)
+
+
+def severity_mapping() -> list[tuple[int, str]]:
+    rows = {m.priority: m.severity for m in SeverityMapping.objects.all()}
+    return [(p, rows.get(p, s)) for p, s in DEFAULT_SEVERITY_BY_PRIORITY.items()]
+
+
+# --- the public status page ----------------------------------------------------------------------------
+
+HISTORY_DAYS = 90
+STATE_BY_SEVERITY = {Severity.SEV1: "major_outage", Severity.SEV2: "partial_outage", Severity.SEV3: "degraded"}
+STATE_LABELS = {
+    "operational": "Operational",
+    "degraded": "Degraded performance",
+    "partial_outage": "Partial outage",
+    "major_outage": "Major outage",
+}
+STATE_RANK = ["operational", "degraded", "partial_outage", "major_outage"]
+
+
+def _published(qs: QuerySet[Incident]) -> QuerySet[Incident]:
+    """Only incidents with at least one published update appear on a status page."""
+    return qs.filter(Exists(IncidentEntry.objects.filter(incident_id=OuterRef("pk"), public=True)))
+
+
+def status_page(*, tenant: Tenant | None = None, now=None) -> dict:
+    """What the status page shows: the services (all, or a tenant's: those over its resources) with
+    their state, the active incidents with their published updates, and 90 days of history.
+    Nothing internal: only public entries are read."""
+    now = now or timezone.now()
+    services = StatusService.objects.all()
+    incidents = _published(Incident.objects.all())
+    if tenant is not None:
+        services = services.filter(resources__tenant=tenant).distinct()
+        incidents = incidents.filter(_touching([tenant.pk]))
+    services = list(services.prefetch_related(Prefetch("resources", queryset=Resource.objects.only("id", "tenant_id"))))
+    recent = list(
+        incidents.filter(Q(status__in=ACTIVE) | Q(resolved_at__gte=now - timedelta(days=HISTORY_DAYS)))
+        .prefetch_related(
+            Prefetch(
+                "entries",
+                queryset=IncidentEntry.objects.filter(public=True).order_by("-created_at", "-id"),
+                to_attr="published",
+            ),
+            Prefetch("resources", queryset=Resource.objects.only("id"), to_attr="resource_list"),
+        )
+        .only("id", "title", "severity", "status", "started_at", "resolved_at")
+        .order_by("-started_at")[:200]
+    )
+    active = [i for i in recent if i.active]
+    for service in services:
+        ids = {r.pk for r in service.resources.all()}
+        state = "operational"
+        for incident in active:
+            if ids & {r.pk for r in incident.resource_list}:
+                candidate = STATE_BY_SEVERITY[incident.severity]
+                if STATE_RANK.index(candidate) > STATE_RANK.index(state):
+                    state = candidate
+        service.state = state
+        service.state_label = STATE_LABELS[state]
+    worst = max((s.state for s in services), key=STATE_RANK.index, default="operational")
+    if active and worst == "operational":
+        worst = "degraded"
+    return {
+        "services": services,
+        "active": active,
+        "history": [i for i in recent if not i.active],
+        "overall": worst,
+        "overall_label": "All systems operational" if worst == "operational" else STATE_LABELS[worst],
+        "tenant": tenant,
+        "now": now,
+    }
+
+
+def status_feed_entries(*, tenant: Tenant | None = None, limit: int = 50) -> list[IncidentEntry]:
+    qs = IncidentEntry.objects.filter(public=True).select_related("incident")
+    if tenant is not None:
+        qs = qs.filter(incident__in=Incident.objects.filter(_touching([tenant.pk])))
+    return list(qs.order_by("-created_at", "-id")[:limit])
+
+
+def tenant_status_by_token(token: str) -> Tenant | None:
+    page = TenantStatusPage.objects.select_related("tenant").filter(token=token[:64]).first()
+    return page.tenant if page else None
+
+
+# --- detection hints (seed 002: several customers reporting the same thing within an hour) ----------
+
+
+def public_entry_kinds() -> list[str]:
+    return [EntryKind.UPDATE, EntryKind.STATUS, EntryKind.DECLARED, EntryKind.CUSTOMERS]
+
+
+# --- detection hints (seed 002: "multiple customers reporting the same issue within 1 hour") ---------
+
+HINT_WINDOW = timedelta(minutes=60)
+HINT_MIN_CASES = 3  # this case and two more
+
+
+def detection_hint(user, case: Case) -> dict | None:
+    """Open cases like `case` (shared subject words, error code or affected resource: the shared
+    `cases.selectors.similar_cases`) opened within an hour around it, at its tenant and at others, not
+    yet on an active incident. None below HINT_MIN_CASES. Cases of tenants the user may not see are
+    counted, not named."""
+    if not case.is_open:
+        return None
+    by = ("words", "error_codes", "resource")
+    now = case.created_at + HINT_WINDOW / 2
+    found = similar_cases(case, now=now, window=HINT_WINDOW, by=by, limit=None, scan=200)
+    found += similar_cases(case, now=now, window=HINT_WINDOW, other_tenants=True, by=by, limit=None, scan=200)
+    candidates = {s.case.pk: s.case for s in found if s.case.status in OPEN_STATUSES}
+    if len(candidates) + 1 < HINT_MIN_CASES:
+        return None
+    on_incident = set(
+        Incident.cases.through.objects.filter(case_id__in=list(candidates), incident__status__in=ACTIVE).values_list(
+            "case_id", flat=True
+        )
+    )
+    cases = [c for pk, c in candidates.items() if pk not in on_incident]
+    if len(cases) + 1 < HINT_MIN_CASES:
+        return None
+    ids = visible_tenant_ids(user)
+    visible = [c for c in cases if ids is None or c.tenant_id in ids]
+    times = [c.created_at for c in cases] + [case.created_at]
+    return {
+        "count": len(cases) + 1,
+        "minutes": max(1, round((max(times) - min(times)).total_seconds() / 60)),
+        "cases": sorted(visible, key=lambda c: c.created_at)[:20],
+        "hidden": len(cases) - len(visible),
+    }

@@ -3,3 +3,17 @@ from django.apps import AppConfig
 
 class RunbooksConfig(AppConfig):
     name = "runbooks"
+
+    def ready(self):
+        from auditlog.registry import auditlog
+
+        from .models import Article, ErrorCode, KnownIssue, Macro, Runbook, RunbookStep
+
+        # Who changed which runbook, article, known issue, macro or error code, and (log_access in
+        # the views) who viewed them.
+        auditlog.register(Runbook, exclude_fields=["search", "body_html"])
+        auditlog.register(RunbookStep)
+        auditlog.register(Article, exclude_fields=["search", "body_html"])
+        auditlog.register(KnownIssue)
+        auditlog.register(Macro)
+        auditlog.register(ErrorCode)

@@ -9,7 +9,7 @@ class TenantsConfig(AppConfig):
 
         from companyos.audit import PERSONAL_MASK, register_person
 
-        from .models import Integration, Requester, Resource, Tenant
+        from .models import Integration, Requester, Resource, Tenant, WidgetConfig
 
         auditlog.register(Tenant)
         # People are named by id in the trail, their personal fields recorded as changed-with-a-hash.
@@ -21,4 +21,13 @@ class TenantsConfig(AppConfig):
         )
         register_person(Requester)
         auditlog.register(Resource)
-        auditlog.register(Integration, exclude_fields=["token_hash", "last_used_at"], m2m_fields={"tenants"})
+        auditlog.register(
+            Integration,
+            exclude_fields=["token_hash", "last_used_at", "widget"],  # widget: a row of its own, audited itself
+            m2m_fields={"tenants"},
+        )
+        auditlog.register(WidgetConfig, exclude_fields=["secret"])  # a rotation shows as rotated_at
+
+        from . import retention_rules
+
+        retention_rules.register()  # telemetry past TELEMETRY_RETENTION_DAYS (companyos.retention)

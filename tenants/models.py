@@ -121,3 +121,4 @@ from .telemetry import (  # noqa: E402,F401  (the tenants app's telemetry models
     TelemetryPurge,
     UsageMetric,
 )
+from .widget import WidgetConfig  # noqa: E402,F401  (the in-app widget's configuration, tenants.widget)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from . import extensions, selectors
@@ -91,6 +92,19 @@ class Panel:
     data: dict = field(default_factory=dict)
     wide: bool = False
     loaded: bool = False
+
+    @property
+    def freshness_target(self) -> timedelta | None:
+        """How fresh this panel's data must be (seed 003: "data contracts validated and refreshed
+        within last 24 hrs"; `TELEMETRY_FRESHNESS_HOURS`), None for data that comes with events
+        (alerts, deployments, experiments: none for a day is normal)."""
+        hours = settings.TELEMETRY_FRESHNESS_HOURS.get(self.name)
+        return timedelta(hours=hours) if hours else None
+
+    @property
+    def stale(self) -> bool:
+        target = self.freshness_target
+        return bool(target and self.data_at and self.rendered_at - self.data_at > target)
 
 
 def _newest(*times) -> datetime | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import connection
 from django.db.models import Case as SQLCase
@@ -36,6 +36,7 @@ from .models import (
     Tenant,
     TenantGroupObjectPermission,
     TenantUserObjectPermission,
+    WidgetConfig,
 )
 from .telemetry import SLI, Alert, ConfigSnapshot, Deployment, Experiment, FeatureFlag, ResourceDependency, UsageMetric
 
@@ -466,6 +467,24 @@ def integration_get(pk: int) -> Integration:
     return integration
 
 
+# --- the in-app widget (cases.channels.widget) --------------------------------------------------------------
+
+
+def widget_config_by_key(key_id: str) -> WidgetConfig | None:
+    """The widget config whose public key id is `key_id`, with its integration (for verify_context)."""
+    return WidgetConfig.objects.select_related("integration").filter(key_id=key_id).first()
+
+
+def widget_config_of(integration_id: int) -> WidgetConfig | None:
+    return WidgetConfig.objects.select_related("integration").filter(integration_id=integration_id).first()
+
+
+def widget_tenant(config: WidgetConfig, slug: str) -> Tenant | None:
+    """The tenant `slug` if the widget's integration serves it; None otherwise (another tenant's
+    context signed with this integration's secret is refused)."""
+    return config.integration.tenants.filter(slug=slug).first()
+
+
 # --- signals -----------------------------------------------------------------------------------------
 
 
@@ -654,3 +673,30 @@ def resources_by_external_id(tenant: Tenant, external_ids) -> tuple[list[Resourc
     wanted = list(dict.fromkeys(str(e) for e in external_ids))
     found = {r.external_id: r for r in Resource.objects.filter(tenant=tenant, external_id__in=wanted)}
     return [found[e] for e in wanted if e in found], [e for e in wanted if e not in found]
+
+
+# --- freshness (issue 18, point 6) ----------------------------------------------------------------------
+
+
+def stale_feeds(now=None) -> list[tuple[str, str, datetime]]:
+    """Every (tenant slug, panel, newest item) whose telemetry is older than the panel's freshness
+    target (settings.TELEMETRY_FRESHNESS_HOURS); a tenant that never sent that kind is not counted."""
+    from django.conf import settings
+    from django.db.models import Max
+
+    now = now or timezone.now()
+    kinds = {
+        "health": (SLI, "observed_at"),
+        "usage": (UsageMetric, "period_start"),
+        "flags": (FeatureFlag, "observed_at"),
+    }
+    slugs = dict(Tenant.objects.values_list("pk", "slug"))
+    stale = []
+    for panel, (model, field_name) in kinds.items():
+        hours = settings.TELEMETRY_FRESHNESS_HOURS.get(panel)
+        if not hours:
+            continue
+        cutoff = now - timedelta(hours=hours)
+        for row in model.objects.values("tenant_id").annotate(newest=Max(field_name)).filter(newest__lt=cutoff):
+            stale.append((slugs.get(row["tenant_id"], str(row["tenant_id"])), panel, row["newest"]))
+    return sorted(stale)

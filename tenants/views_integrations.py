@@ -24,7 +24,7 @@ from companyos.access import audited_write
 from companyos.htmx import partial
 from companyos.roles import admin_required
 
-from . import ingest, selectors
+from . import ingest, selectors, services
 from .ingest.integrations import LABEL_NAME
 from .models import Integration
 
@@ -135,7 +135,7 @@ def integration_edit(request, pk: int):
                 "alert_service_label": integration.alert_service_label,
             }
         )
-        return render(request, "tenants/integrations_edit.html", {"integration": integration, "form": form})
+        return render(request, "tenants/integrations_edit.html", _edit_context(request, integration, form))
     form = LabelsForm(request.POST)
     if form.is_valid():
         try:
@@ -148,7 +148,87 @@ def integration_edit(request, pk: int):
             messages.success(request, f"Saved the tenants and label names of “{integration.name}”.")
             return redirect("integrations:list")
     audit.log_access(integration, view="integration", extra={"status": 422})
-    return render(request, "tenants/integrations_edit.html", {"integration": integration, "form": form}, status=422)
+    return render(request, "tenants/integrations_edit.html", _edit_context(request, integration, form), status=422)
+
+
+# --- the in-app widget of an integration (tenants.widget) -------------------------------------------------
+
+
+class WidgetForm(forms.Form):
+    enabled = forms.BooleanField(required=False, label="Widget on", initial=True)
+    allowed_origins = forms.CharField(
+        required=False,
+        max_length=4000,
+        label="Page origins that may embed the panel",
+        help_text=(
+            "One per line, e.g. https://app.acme.example (the panel's frame-ancestors: no other site may frame it)."
+        ),
+        widget=forms.Textarea(attrs={"class": "input mono", "rows": 3, "spellcheck": "false"}),
+    )
+
+
+def _edit_context(request, integration, form, *, widget_form=None, **extra) -> dict:
+    widget = selectors.widget_config_of(integration.pk)
+    if widget_form is None:
+        widget_form = WidgetForm(
+            initial={"enabled": widget.enabled, "allowed_origins": "\n".join(widget.allowed_origins)}
+            if widget
+            else None
+        )
+    return {
+        "integration": integration,
+        "form": form,
+        "widget": widget,
+        "widget_form": widget_form,
+        "console_origin": request.build_absolute_uri("/").rstrip("/"),
+        **extra,
+    }
+
+
+@audited_write(Integration, view="integration widget")
+@admin_only
+@require_http_methods(["POST"])
+def integration_widget(request, pk: int):
+    """Save the widget's settings (the first save generates its key id and secret, shown once), or,
+    with action=rotate, replace its secret (shown once; contexts signed with the old one are refused)."""
+    integration = selectors.integration_get(pk)
+    labels = LabelsForm(
+        initial={
+            "tenants": [tenant.pk for tenant in integration.tenants.all()],
+            "alert_tenant_label": integration.alert_tenant_label,
+            "alert_service_label": integration.alert_service_label,
+        }
+    )
+    widget_form = WidgetForm(request.POST)
+    secret, status = None, 422
+    try:
+        if request.POST.get("action") == "rotate":
+            _, secret = services.widget_rotate_secret(integration_id=integration.pk, actor=request.user)
+            widget_form, status = None, 200
+        elif widget_form.is_valid():
+            origins = widget_form.cleaned_data["allowed_origins"].splitlines()
+            _, secret = services.widget_configure(
+                integration_id=integration.pk,
+                actor=request.user,
+                enabled=widget_form.cleaned_data["enabled"],
+                allowed_origins=origins,
+            )
+            if secret is None:
+                messages.success(request, f"Saved the widget settings of “{integration.name}”.")
+                return redirect("integrations:edit", pk=integration.pk)
+            widget_form, status = None, 201
+    except services.WidgetConfigError as exc:
+        widget_form.add_error(None, str(exc))
+    audit.log_access(integration, view="integration widget", extra={"status": status})
+    response = render(
+        request,
+        "tenants/integrations_edit.html",
+        _edit_context(request, integration, labels, widget_form=widget_form, widget_secret=secret),
+        status=status,
+    )
+    if secret:
+        response["Cache-Control"] = "no-store"  # the secret must not sit in a cache
+    return response
 
 
 @audited_write(Integration, view="integration revoke")

@@ -234,6 +234,8 @@ class CaseCollection(Resource):
                     affected_resources=resources,
                     unclassified=[f for f in REQUIRED_TO_RESOLVE if f not in data],
                     evidence=evidence or None,
+                    # Which integration opened it: replies go back to its webhook (cases.channels.api_webhook).
+                    data={"integration_id": request.auth.pk} if is_integration(request) else None,
                 )
                 if "telemetry_since" in data:
                     attach_telemetry_slice(

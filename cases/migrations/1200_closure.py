@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0800_zendesk_sync'),
+        ('cases', '1000_case_severity'),
         ('tenants', '0200_requester_visible_resources'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

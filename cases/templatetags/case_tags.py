@@ -3,6 +3,8 @@ helpers (times, durations, query strings) are companyos's `console` library."""
 
 from __future__ import annotations
 
+import html
+
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
@@ -106,3 +108,101 @@ def isodatetime(value):
         return parse_datetime(value) if isinstance(value, str) else value
     except ValueError:
         return None
+
+
+# --- the queue's rows ------------------------------------------------------------------------------
+
+
+@register.simple_tag
+def queue_rows(cases, columns, embedded=False):
+    """The queue's table rows, built in Python: the same markup the row template made, at a
+    fraction of its cost (a page spent ~12 ms in ~60 template lookups and tags per row; issue 10).
+    Every value is escaped (`_h`, the standard library's html.escape, quotes included); the badges
+    are the tags above and already safe."""
+    from companyos.templatetags.console import age, person, reltime
+
+    rows = []
+    for case in cases:
+        url = _h(case.get_absolute_url())
+        key = _h(case.key)
+        tags = getattr(case, "tag_names", None)
+        if tags is None:
+            tags = [tag.name for tag in getattr(case, "tag_list", None) or []]
+        viewers = getattr(case, "viewers", None) or []
+        snippet = getattr(case, "snippet", None)
+        cells = []
+        if not embedded:
+            cells.append(
+                f'<td class="sel"><input type="checkbox" name="id" value="{case.pk}" aria-label="Select {key}"></td>'
+            )
+        cells.append(f'<td class="num">{sla_badge(case)}</td>')
+        cells.append(f'<td class="key"><a href="{url}">{key}</a></td>')
+        subject = _h(case.subject)
+        parts = [f'<a href="{url}" title="{subject}">{subject}</a>']
+        if viewers:
+            names = _h(", ".join(viewers))
+            parts.append(f'<span class="viewing" data-viewing title="Open now: {names}">{len(viewers)} viewing</span>')
+        if tags:
+            names = [_h(name) for name in tags]
+            spans = "".join(f'<span class="tag">{name}</span>' for name in names)
+            parts.append(f'<span class="tags" title="Tags: {", ".join(names)}">{spans}</span>')
+        below = ""
+        if snippet:
+            label = {"note": "Note", "reply": "Reply"}.get(snippet["kind"], "Customer")
+            what = "message" if snippet["public"] else "internal note"
+            below = (
+                f'<div class="snippet" title="The newest {what} that matches">'
+                f'<span class="snippet-kind">{label}:</span> {snippet["html"]}</div>'
+            )
+        cells.append(f'<td class="subject"><div class="one-line">{"".join(parts)}</div>{below}</td>')
+        if not embedded:
+            tenant = case.tenant
+            name = _h(tenant.name)
+            cells.append(
+                f'<td class="tenant"><div class="one-line" title="{name} · {_h(tenant.get_support_tier_display())}'
+                f' support"><span class="tenant-name">{name}</span> {tier_badge(tenant)}</div></td>'
+            )
+        cells.append(f"<td>{priority_badge(case)}</td>")
+        cells.append(f"<td>{status_badge(case)}{waiting_for_note(case)}</td>")
+        cells.append(f'<td class="owner"><div class="one-line">{person(case.owner)}</div></td>')
+        for col in columns:
+            if col == "requester":
+                r = case.requester
+                cells.append(
+                    f'<td class="requester"><div class="one-line" title="{_h(r.name)} · {_h(r.email)}">'
+                    f"{_h(r.name)}</div></td>"
+                )
+            elif col == "team":
+                team = _h(case.team.name) if case.team_id else '<span class="muted">—</span>'
+                cells.append(f'<td class="team"><div class="one-line">{team}</div></td>')
+            elif col == "category":
+                cells.append(f'<td class="category"><div class="one-line">{_h(case.get_category_display())}</div></td>')
+            elif col == "channel":
+                cells.append(f'<td class="channel">{_h(case.get_channel_display())}</td>')
+            elif col == "updated":
+                cells.append(f'<td class="num">{reltime(case.updated_at)}</td>')
+            elif col == "created":
+                opened = timezone.localtime(case.created_at).strftime("%Y-%m-%d %H:%M %Z")
+                cells.append(f'<td class="num"><span title="opened {opened}">{_h(age(case.created_at))}</span></td>')
+        rows.append(f'<tr data-href="{url}" class="prio-row-{case.priority_slug}">{"".join(cells)}</tr>')
+    return mark_safe("\n".join(rows))
+
+
+def _h(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+@register.simple_tag
+def waiting_for_note(case):
+    """What a case waiting on the customer waits for (the queue's and the case header's note)."""
+    text = case.waiting_for_text
+    if not text:
+        return ""
+    short = text if len(text) <= 40 else text[:39] + "…"
+    return format_html(
+        '<span class="waiting-for small muted" data-waiting-for="{}" '
+        'title="Waiting on the customer for {}">for {}</span>',
+        case.waiting_for,
+        text,
+        short,
+    )

@@ -18,7 +18,11 @@
     const bar = document.querySelector("[data-bulk-bar]");
     if (!bar) return;
     const action = bar.querySelector("[data-bulk-action]");
-    bar.querySelectorAll("[data-for-action]").forEach((el) => { el.hidden = action && el.dataset.forAction !== action.value; });
+    bar.querySelectorAll("[data-for-action]").forEach((el) => {
+      el.hidden = action && el.dataset.forAction !== action.value;
+      // An added action's value box (one per action, all named "extra"): only the shown one is sent.
+      if (el.name === "extra") el.disabled = el.hidden;
+    });
     const n = document.querySelectorAll("[data-queue] tbody input[name=id]:checked").length;
     bar.classList.toggle("has-selection", n > 0);
     const label = bar.querySelector("[data-selected-count]");

@@ -124,3 +124,16 @@ def test_system_user_reply_is_indexed_too(tenant_a):
     case = CaseFactory(tenant=tenant_a)
     services.case_reply(case_id=case.pk, actor=system_user(), body="automatic wombat reply", public=True)
     assert "'wombat'" in document(case)
+
+
+def test_the_document_keeps_the_newest_messages_of_a_long_conversation(tenant_a, agent):
+    case = CaseFactory(tenant=tenant_a, subject="Long one")
+    Interaction.objects.bulk_create(
+        [
+            Interaction(case=case, kind=Interaction.Kind.NOTE, body=f"oldword{i}" if i == 0 else "filler")
+            for i in range(250)
+        ]
+    )
+    InteractionFactory(case=case, kind=Interaction.Kind.NOTE, body="newestword here")  # recomputes the document
+    doc = document(case)
+    assert "'newestword'" in doc and "'oldword0'" not in doc  # beyond the newest 200 messages

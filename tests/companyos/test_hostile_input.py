@@ -20,6 +20,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -28,10 +29,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cases.channels.widget.context import thread_token
 from cases.models import BusinessCalendar, SavedView, SLAPolicy
 from companyos.api import tokens
 from tenants import ingest
+from tenants import services as tenant_services
 from tenants.ingest import KINDS
+from tenants.widget import sign_context
 from tests.factories import AttachmentFactory, CaseFactory, RequesterFactory, ResourceFactory
 
 SWEEP = settings(
@@ -94,6 +98,7 @@ POSTS = {
     "login": lambda w: ("/accounts/login/", "/accounts/login/"),
     "logout": lambda w: ("/accounts/logout/", None),
     "preferences": lambda w: ("/accounts/preferences/", "/accounts/preferences/"),
+    "retention": lambda w: ("/retention/", "/retention/"),
     "cases:create": lambda w: ("/cases/new/", "/cases/new/?tenant=acme"),
     "cases:bulk": lambda w: ("/cases/bulk/", "/cases/"),
     "cases:view_create": lambda w: ("/cases/views/", "/cases/"),
@@ -120,6 +125,13 @@ POSTS = {
         f"/tenants/integrations/{w['integration'].pk}/",
     ),
     "integrations:revoke": lambda w: (f"/tenants/integrations/{w['integration'].pk}/revoke/", None),
+    "integrations:widget": lambda w: (
+        f"/tenants/integrations/{w['integration'].pk}/widget/",
+        f"/tenants/integrations/{w['integration'].pk}/",
+    ),
+    # The in-app widget (issue 12): the panel's form read from the panel a signed context opens.
+    "widget:panel": lambda w: ("/widget/panel/", f"/widget/panel/?ctx={w['widget_ctx']}"),
+    "widget:thread": lambda w: (f"/widget/t/{w['widget_thread']}/", f"/widget/t/{w['widget_thread']}/"),
     "cases:merge": lambda w: (f"/cases/{w['case'].key}/merge/", f"/cases/{w['case'].key}/"),
     "cases:presence": lambda w: (f"/cases/{w['case'].key}/presence/", None),
     "cases:resources": lambda w: (f"/cases/{w['case'].key}/resources/", f"/cases/{w['case'].key}/"),
@@ -148,6 +160,48 @@ POSTS = {
     "closure:survey": lambda w: (_closure_link(w, "survey"), _closure_link(w, "survey")),
     "cases:root_cause": lambda w: (f"/cases/{w['case'].key}/root-cause/", f"/cases/{w['case'].key}/closure/"),
     "reports:credit_decide": lambda w: (f"/reports/credits/{_credit(w)}/decide/", "/reports/credits/"),
+    # Incidents (issue 13).
+    "incidents:declare": lambda w: ("/incidents/declare/", "/incidents/"),
+    "incidents:status": lambda w: (f"/incidents/{w['incident'].key}/status/", f"/incidents/{w['incident'].key}/"),
+    "incidents:severity": lambda w: (f"/incidents/{w['incident'].key}/severity/", f"/incidents/{w['incident'].key}/"),
+    "incidents:role": lambda w: (f"/incidents/{w['incident'].key}/role/", f"/incidents/{w['incident'].key}/"),
+    "incidents:update": lambda w: (f"/incidents/{w['incident'].key}/update/", f"/incidents/{w['incident'].key}/"),
+    "incidents:edit": lambda w: (f"/incidents/{w['incident'].key}/edit/", f"/incidents/{w['incident'].key}/"),
+    "incidents:postmortem": lambda w: (
+        f"/incidents/{w['incident'].key}/postmortem/",
+        f"/incidents/{w['incident'].key}/",
+    ),
+    "incidents:link": lambda w: (f"/incidents/{w['incident'].key}/link/", f"/incidents/{w['incident'].key}/"),
+    "incidents:unlink": lambda w: (f"/incidents/{w['incident'].key}/unlink/", f"/incidents/{w['incident'].key}/"),
+    "incidents:action_add": lambda w: (f"/incidents/{w['incident'].key}/actions/", f"/incidents/{w['incident'].key}/"),
+    "incidents:action_status": lambda w: (f"/incidents/{w['incident'].key}/actions/1/", None),
+    "incidents:customers": lambda w: (
+        f"/incidents/{w['incident'].key}/customers/",
+        f"/incidents/{w['incident'].key}/",
+    ),
+    "incidents:resolve": lambda w: (f"/incidents/{w['incident'].key}/resolve/", f"/incidents/{w['incident'].key}/"),
+    "incidents:case_link": lambda w: (
+        f"/incidents/case/{w['case'].key}/link/",
+        f"/incidents/case/{w['case'].key}/panel/",
+    ),
+    "incidents:declare_from_case": lambda w: (
+        f"/incidents/case/{w['case'].key}/declare/",
+        f"/incidents/case/{w['case'].key}/declare/",
+    ),
+    "runbooks:create": lambda w: ("/runbooks/new/", "/runbooks/new/"),
+    "runbooks:edit": lambda w: ("/runbooks/auth-401-403-triage/edit/", "/runbooks/auth-401-403-triage/edit/"),
+    "runbooks:restore": lambda w: ("/runbooks/auth-401-403-triage/restore/", None),
+    "runbooks:error_code_import": lambda w: ("/runbooks/errors/import/", "/runbooks/errors/"),
+    "runbooks:known_issue": lambda w: (f"/runbooks/known-issues/{w['known_issue'].pk}/", None),
+    "runbooks:macro_bulk": lambda w: ("/runbooks/macros/bulk/", "/runbooks/macros/bulk/"),
+    "runbooks:macros": lambda w: ("/runbooks/macros/", "/runbooks/macros/"),
+    "runbooks:case_macro": lambda w: (
+        f"/runbooks/case/{w['case'].key}/macros/{w['macro'].pk}/",
+        f"/runbooks/case/{w['case'].key}/macros/{w['macro'].pk}/",
+    ),
+    "runbooks:case_step": lambda w: (f"/runbooks/case/{w['case'].key}/steps/{w['step'].pk}/", None),
+    "runbooks:case_link_runbook": lambda w: (f"/runbooks/case/{w['case'].key}/runbooks/", None),
+    "runbooks:case_reply_check": lambda w: (f"/runbooks/case/{w['case'].key}/reply-check/", None),
 }
 
 
@@ -191,6 +245,8 @@ JSON_POSTS = {
 # Read-only: a POST answers 405.
 READ_ONLY = {
     "healthz": lambda w: "/healthz",
+    "readyz": lambda w: "/readyz",
+    "metrics": lambda w: "/metrics",
     "search": lambda w: "/search/",
     "cases:list": lambda w: "/cases/",
     "cases:requester_options": lambda w: "/cases/new/requesters/",
@@ -225,6 +281,24 @@ READ_ONLY = {
     "reports:credits": lambda w: "/reports/credits/",
     "reports:weekly": lambda w: "/reports/weekly/",
     "reports:credits_csv": lambda w: "/reports/credits.csv",
+    "incidents:list": lambda w: "/incidents/",
+    "incidents:detail": lambda w: f"/incidents/{w['incident'].key}/",
+    "incidents:picker": lambda w: "/incidents/picker/?q=INC",
+    "incidents:case_panel": lambda w: f"/incidents/case/{w['case'].key}/panel/",
+    "status:page": lambda w: "/status/",
+    "status:feed": lambda w: "/status/feed.atom",
+    "status:tenant": lambda w: f"/status/t/{w['status_token']}/",
+    "status:tenant_feed": lambda w: f"/status/t/{w['status_token']}/feed.atom",
+    "runbooks:list": lambda w: "/runbooks/",
+    "runbooks:detail": lambda w: "/runbooks/auth-401-403-triage/",
+    "runbooks:articles": lambda w: "/runbooks/kb/",
+    "runbooks:article": lambda w: "/runbooks/kb/how-to-generate-api-keys/",
+    "runbooks:error_codes": lambda w: "/runbooks/errors/",
+    "runbooks:known_issues": lambda w: "/runbooks/known-issues/",
+    "runbooks:macro_report": lambda w: "/runbooks/macros/report/",
+    "runbooks:case_panel": lambda w: f"/runbooks/case/{w['case'].key}/",
+    "runbooks:case_macros": lambda w: f"/runbooks/case/{w['case'].key}/macros/",
+    "runbooks:case_articles": lambda w: f"/runbooks/case/{w['case'].key}/articles/",
 }
 ROLES = ["agent", "manager", "admin"]
 
@@ -235,8 +309,27 @@ def world(tenant_a, agent, manager, admin_user):
     case = CaseFactory(tenant=tenant_a, requester=requester, subject="Checkout fails")
     ResourceFactory(tenant=tenant_a, external_id="api-gateway")
     integration, token = ingest.integration_create(name="Sweep", actor=admin_user, tenant_ids=[tenant_a.pk])
+    widget, _ = tenant_services.widget_configure(
+        integration_id=integration.pk, actor=admin_user, enabled=True, allowed_origins=["https://app.acme.example"]
+    )
+    widget_ctx = sign_context(
+        key_id=widget.key_id,
+        secret=widget.secret,
+        tenant="acme",
+        email="jane@acme.example",
+        expires_at=int(time.time()) + 3000,
+    )
+    from incidents import services as incident_services
+    from incidents.models import TenantStatusPage
+
+    incident = incident_services.incident_declare(actor=agent, title="Sweep", severity="SEV2", tenants=[tenant_a])
+    incident_services.incident_link_cases(incident_id=incident.pk, actor=agent, case_ids=[case.pk])
     return {
+        "widget_ctx": widget_ctx,
+        "widget_thread": thread_token(case_id=case.pk, requester_id=requester.pk, integration_id=integration.pk),
         "case": case,
+        "incident": incident,
+        "status_token": TenantStatusPage.objects.create(tenant=tenant_a).token,
         "attachment": AttachmentFactory(case=case),
         "view": SavedView.objects.create(name="Mine", query="status=open", owner=agent),
         "policy": SLAPolicy.objects.order_by("pk").first(),
@@ -246,6 +339,17 @@ def world(tenant_a, agent, manager, admin_user):
         "api_token": tokens.token_create(user=agent, name="sweep", scope="write", expires_in_days=30)[0],
         "users": {"agent": agent, "manager": manager, "admin": admin_user},
         "email": _unmatched_email(),
+        **_knowledge(),
+    }
+
+
+def _knowledge():
+    from runbooks.models import KnownIssue, Macro, RunbookStep
+
+    return {
+        "known_issue": KnownIssue.objects.create(title="Webhooks drop", message_patterns="webhook timeout"),
+        "macro": Macro.objects.get(builtin="initial-response"),
+        "step": RunbookStep.objects.order_by("pk").first(),
     }
 
 

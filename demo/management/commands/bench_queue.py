@@ -50,6 +50,11 @@ class Command(BaseCommand):
             "--explain", action="store_true", help="print the plan of the search's statements (EXPLAIN ANALYZE)"
         )
         parser.add_argument(
+            "--profile",
+            metavar="URL",
+            help="profile 20 GETs of URL (e.g. /cases/) as the first user with cProfile and print where the time goes",
+        )
+        parser.add_argument(
             "--users",
             default="manager,agent,agent-all",
             help="comma-separated usernames to sign in as; agent-all: an agent granted every tenant (made if missing)",
@@ -199,6 +204,8 @@ class Command(BaseCommand):
                 out("  " + line)
         if options["explain"] and connection.vendor == "postgresql":
             self._explain(q, q_messages, users, out)
+        if options["profile"]:
+            self._profile(options["profile"], users.split(",")[0].strip(), overrides, out)
         out(f"\nTotal {time.perf_counter() - started:.1f} s.")
 
     @staticmethod
@@ -257,6 +264,30 @@ class Command(BaseCommand):
             max(queries),
             statuses,
         )
+
+    def _profile(self, url, username, overrides, out):
+        """Where a page's time goes, by function (cumulative), for this bench run only: the profiler
+        is never installed in the console itself."""
+        import cProfile
+        import io
+        import pstats
+
+        user = self._agent_granted_all() if username == "agent-all" else User.objects.get(username=username)
+        with override_settings(**overrides):
+            client = Client()
+            client.force_login(user)
+            for _ in range(3):
+                client.get(url)
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(20):
+                client.get(url)
+            profiler.disable()
+        buffer = io.StringIO()
+        stats = pstats.Stats(profiler, stream=buffer).sort_stats("cumulative")
+        stats.print_stats(r"companyos|cases|tenants|incidents|runbooks|template|db/models/query|psycopg", 40)
+        out(f"\nprofile of 20 × GET {url} as {username} (cumulative; the profiler itself roughly doubles the times):")
+        out(buffer.getvalue())
 
     def _explain(self, q, q_messages, users, out):
         """The plans of the search's two statements (capped count, page) as each user runs them: the

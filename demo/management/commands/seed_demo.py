@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cases.models import Case
 from demo.bulk_load import ensure_cases
+from demo.incidents import build_demo_incidents
 from demo.snapshots import SNAPSHOT_LIMIT, snapshot_open_cases
 from demo.telemetry import build_demo_telemetry
 from demo.world import DEFAULT_DEMO_CASES, build_demo_world, demo_world_exists, format_logins, reset_demo
@@ -45,6 +46,7 @@ class Command(BaseCommand):
             existing = Case.objects.count()
             if existing >= cases:
                 build_demo_telemetry(out=out)  # idempotent; adds telemetry to demo data loaded before it existed
+                build_demo_incidents(out=out)  # idempotent; the demo incidents (issue 13)
                 self._snapshots(out)  # idempotent; snapshots for demo data loaded before they were taken
                 out(f"Demo data already loaded ({existing:,} cases); nothing to do.")
                 self._logins()
@@ -55,6 +57,7 @@ class Command(BaseCommand):
             out(f"Adding {cases - before:,} cases (table has {before:,}) …")
         added = ensure_cases(world, cases, out=out)
         build_demo_telemetry(out=out)
+        build_demo_incidents(out=out)
         self._snapshots(out)
         total = before + added
         out(

@@ -1,0 +1,16 @@
+"""Celery tasks of the incidents app: thin, idempotent, ids in, one service call."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(ignore_result=True)
+def cadence_sweep_task():
+    return str(services.cadence_sweep())
+
+
+@shared_task(ignore_result=True)
+def send_customer_update_task(entry_id: int, actor_id: int):
+    """One reply per linked open case; a re-run skips the cases already told (CustomerDelivery)."""
+    return str(services.send_customer_update(entry_id=entry_id, actor_id=actor_id))

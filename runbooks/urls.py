@@ -1,0 +1,31 @@
+from django.urls import path, re_path
+
+from . import views
+
+app_name = "runbooks"
+
+KEY = r"(?P<key>[A-Za-z]+-\d{1,12})"
+
+urlpatterns = [
+    path("", views.runbook_list, name="list"),
+    path("new/", views.runbook_edit, name="create"),
+    path("kb/", views.article_list, name="articles"),
+    path("kb/<slug:slug>/", views.article_detail, name="article"),
+    path("errors/", views.error_code_list, name="error_codes"),
+    path("errors/import/", views.error_code_import, name="error_code_import"),
+    path("known-issues/", views.known_issue_list, name="known_issues"),
+    path("known-issues/<id:pk>/", views.known_issue_detail, name="known_issue"),
+    path("macros/", views.macro_list, name="macros"),
+    path("macros/report/", views.macro_report, name="macro_report"),
+    path("macros/bulk/", views.macro_bulk, name="macro_bulk"),
+    re_path(rf"^case/{KEY}/$", views.case_panel, name="case_panel"),
+    re_path(rf"^case/{KEY}/macros/$", views.case_macros, name="case_macros"),
+    re_path(rf"^case/{KEY}/macros/(?P<pk>\d{{1,12}})/$", views.case_macro, name="case_macro"),
+    re_path(rf"^case/{KEY}/steps/(?P<step>\d{{1,12}})/$", views.case_step, name="case_step"),
+    re_path(rf"^case/{KEY}/runbooks/$", views.case_link_runbook, name="case_link_runbook"),
+    re_path(rf"^case/{KEY}/articles/$", views.case_articles, name="case_articles"),
+    re_path(rf"^case/{KEY}/reply-check/$", views.case_reply_check, name="case_reply_check"),
+    path("<slug:slug>/", views.runbook_detail, name="detail"),
+    path("<slug:slug>/edit/", views.runbook_edit, name="edit"),
+    path("<slug:slug>/restore/", views.runbook_restore, name="restore"),
+]

@@ -1,0 +1,473 @@
+"""Thin views of the knowledge side: parse, call one service or selector, render. The case page's
+Knowledge card is served here and loaded by the case page by URL (hx-get), so cases never imports
+runbooks."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from cases.models import Case
+from cases.selectors import case_get_for_user, cases_visible_by_ids
+from companyos import audit, pageview
+from companyos.access import audited_read, audited_write, covered_by_page_view, no_data
+from companyos.htmx import htmx_partial
+
+from . import selectors, services
+from .filtersets import ArticleFilterSet, KnownIssueFilterSet, RunbookFilterSet
+from .forms import ApplyMacroForm, FixedForm, ImportForm, MacroForm, RunbookForm
+from .models import Article, ErrorCode, KnownIssue, Macro, Runbook
+from .variables import VARIABLES, kb_base
+
+
+def _refuse(request, message: str, status: int = 403):
+    return no_data(HttpResponse(message, status=status, content_type="text/plain; charset=utf-8"))
+
+
+# --- the library --------------------------------------------------------------------------------------
+
+
+@audited_read(Runbook, view="runbook library")
+@require_GET
+@vary_on_headers("HX-Request")
+def runbook_list(request):
+    filterset = RunbookFilterSet(request.GET)
+    page = Paginator(filterset.qs, selectors.PAGE).get_page(request.GET.get("page"))
+    audit.log_list_access(Runbook, [r.pk for r in page], view="runbook library", query=request.GET.urlencode())
+    context = {
+        "filterset": filterset,
+        "page": page,
+        "q": request.GET.get("q", ""),
+        "can_edit": selectors.can_edit(request.user),
+    }
+    template = "runbooks/runbook_list.html" + ("#results" if htmx_partial(request) else "")
+    return render(request, template, context)
+
+
+@audited_read(Runbook, view="runbook page")
+@require_GET
+def runbook_detail(request, slug: str):
+    runbook = selectors.runbook_get(slug)
+    if runbook is None:
+        audit.log_denied(Runbook, slug, path=request.path, reason="no such runbook")
+        raise Http404("No such runbook")
+    audit.log_access(runbook, view="runbook page")
+    context = {"runbook": runbook, **selectors.runbook_detail(runbook), "can_edit": selectors.can_edit(request.user)}
+    return render(request, "runbooks/runbook_detail.html", context)
+
+
+@audited_write(Runbook, view="runbook edit")
+@require_http_methods(["GET", "POST"])
+def runbook_edit(request, slug: str | None = None):
+    runbook = selectors.runbook_get(slug) if slug else None
+    if slug and runbook is None:
+        raise Http404("No such runbook")
+    if not selectors.can_edit(request.user):
+        audit.log_denied(Runbook, slug or "new", path=request.path, reason="only editors change runbooks")
+        return _refuse(request, "Only admins and senior agents can edit runbooks.")
+    if runbook is not None:
+        audit.log_access(runbook, view="runbook edit form")
+        initial = {
+            "title": runbook.title,
+            "summary": runbook.summary,
+            "category": runbook.category,
+            "tags": ", ".join(runbook.tags),
+            "body": runbook.body,
+            "steps": "\n".join(runbook.steps.values_list("title", flat=True)),
+            "internal": runbook.internal,
+            "version": runbook.version,
+        }
+    else:
+        initial = {"internal": True}
+    form = RunbookForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                saved = services.runbook_save(
+                    actor=request.user,
+                    runbook_id=runbook.pk if runbook else None,
+                    expected_version=form.cleaned_data["version"],
+                    **form.values(),
+                )
+            except services.KnowledgeError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, f"Saved “{saved.title}” (version {saved.version}).")
+                return redirect(saved)
+        status = 422
+    response = render(request, "runbooks/runbook_form.html", {"form": form, "runbook": runbook}, status=status)
+    return response if runbook is not None else no_data(response)
+
+
+@audited_write(Runbook, view="runbook restore")
+@require_POST
+def runbook_restore(request, slug: str):
+    runbook = selectors.runbook_get(slug)
+    if runbook is None:
+        raise Http404("No such runbook")
+    try:
+        version = int(request.POST.get("version", ""))
+        services._editor(request.user)
+        restored = services.runbook_restore(actor=request.user, runbook_id=runbook.pk, version=version)
+    except ValueError:
+        return _refuse(request, "Choose a version to restore.", 400)
+    except services.KnowledgeError as error:
+        return _refuse(request, str(error), 403 if "Only" in str(error) else 422)
+    messages.success(request, f"Restored version {version} as version {restored.version}.")
+    return redirect(restored)
+
+
+@audited_read(Article, view="knowledge base")
+@require_GET
+@vary_on_headers("HX-Request")
+def article_list(request):
+    filterset = ArticleFilterSet(request.GET, user=request.user)
+    page = Paginator(filterset.qs, selectors.PAGE).get_page(request.GET.get("page"))
+    audit.log_list_access(Article, [a.pk for a in page], view="knowledge base", query=request.GET.urlencode())
+    template = "runbooks/article_list.html" + ("#results" if htmx_partial(request) else "")
+    return render(request, template, {"filterset": filterset, "page": page, "q": request.GET.get("q", "")})
+
+
+@audited_read(Article, view="article page")
+@require_GET
+def article_detail(request, slug: str):
+    article = selectors.article_get(slug, request.user)
+    if article is None:
+        audit.log_denied(Article, slug, path=request.path, reason="no such article, or a draft")
+        raise Http404("No such article")
+    audit.log_access(article, view="article page")
+    return render(request, "runbooks/article_detail.html", {"article": article})
+
+
+@audited_read(ErrorCode, view="error codes")
+@require_GET
+def error_code_list(request):
+    codes = Paginator(selectors.error_code_list(request.GET.get("q", "")), 50).get_page(request.GET.get("page"))
+    audit.log_list_access(ErrorCode, [c.pk for c in codes], view="error codes")
+    return render(
+        request,
+        "runbooks/error_codes.html",
+        {
+            "page": codes,
+            "q": request.GET.get("q", ""),
+            "form": ImportForm(),
+            "can_edit": selectors.can_edit(request.user),
+        },
+    )
+
+
+@audited_write(ErrorCode, view="error code import")
+@require_POST
+def error_code_import(request):
+    if not selectors.can_edit(request.user):
+        audit.log_denied(ErrorCode, "import", path=request.path, reason="only editors import error codes")
+        return _refuse(request, "Only admins and senior agents can import error codes.")
+    form = ImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _refuse(request, "Choose a Markdown file to import.", 400)
+    upload = form.cleaned_data["file"]
+    if upload.size > 2_000_000:
+        return _refuse(request, "The file is larger than 2 MB.", 413)
+    try:
+        text = upload.read().decode("utf-8")
+    except UnicodeDecodeError:
+        return _refuse(request, "The file is not UTF-8 text.", 400)
+    try:
+        report = services.error_codes_import(
+            text=text, source=upload.name[:200], actor=request.user, dry_run=form.cleaned_data["dry_run"]
+        )
+    except services.KnowledgeError as error:
+        return _refuse(request, str(error), 422)
+    prefix = "Dry run: would be " if form.cleaned_data["dry_run"] else "Imported: "
+    messages.success(request, prefix + report.summary + ".")
+    return redirect("runbooks:error_codes")
+
+
+@audited_read(KnownIssue, view="known issues")
+@require_GET
+def known_issue_list(request):
+    filterset = KnownIssueFilterSet(request.GET, queryset=selectors.known_issue_list())
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    audit.log_list_access(KnownIssue, [k.pk for k in page], view="known issues")
+    return render(request, "runbooks/known_issues.html", {"filterset": filterset, "page": page})
+
+
+@audited_write(KnownIssue, view="known issue page")
+@require_http_methods(["GET", "POST"])
+def known_issue_detail(request, pk: int):
+    issue = selectors.known_issue_get(pk)
+    if issue is None:
+        audit.log_denied(KnownIssue, pk, path=request.path, reason="no such known issue")
+        raise Http404("No such known issue")
+    form, status, error = FixedForm(), 200, ""
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "fixed":
+                form = FixedForm(request.POST)
+                if not form.is_valid():
+                    raise services.KnowledgeError("Say which version fixes it.")
+                issue, tagged = services.known_issue_mark_fixed(
+                    actor=request.user, known_issue_id=issue.pk, version=form.cleaned_data["version"]
+                )
+                messages.success(request, f"Marked fixed in {issue.fixed_in}; {len(tagged)} linked case(s) tagged.")
+            elif action == "notify":
+                result = services.known_issue_notify_fixed(actor=request.user, known_issue_id=issue.pk)
+                skipped = f"; skipped {len(result['skipped'])}" if result["skipped"] else ""
+                messages.success(request, f"Told the customers of {len(result['notified'])} case(s){skipped}.")
+            else:
+                raise services.KnowledgeError("Unknown action.")
+        except services.KnowledgeError as err:
+            error, status = str(err), 422
+        else:
+            return redirect(issue)
+    audit.log_access(issue, view="known issue page")
+    context = {
+        "issue": issue,
+        "links": selectors.known_issue_cases(issue, request.user),
+        "form": form,
+        "error": error,
+        "can_edit": selectors.can_edit(request.user),
+    }
+    return render(request, "runbooks/known_issue_detail.html", context, status=status)
+
+
+@audited_write(Macro, view="macros")
+@require_http_methods(["GET", "POST"])
+def macro_list(request):
+    """The macros the user may apply, the variables, and a form for a new one (personal for
+    everyone; team and shared for editors)."""
+    form, status = MacroForm(request.POST or None), 200
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                macro = services.macro_save(
+                    actor=request.user,
+                    name=d["name"],
+                    description=d["description"],
+                    kind=d["kind"],
+                    visibility=d["visibility"],
+                    team=d["team"],
+                    body=d["body"],
+                    actions_list=d["actions"],
+                )
+            except services.KnowledgeError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, f"Saved macro “{macro.name}”.")
+                return redirect("runbooks:macros")
+        status = 422
+    macros = list(selectors.macro_search(request.user, request.GET.get("q", "")))
+    audit.log_list_access(Macro, [m.pk for m in macros], view="macros")
+    context = {"macros": macros, "variables": VARIABLES, "form": form}
+    return render(request, "runbooks/macros.html", context, status=status)
+
+
+@audited_read(Macro, view="macro report")
+@require_GET
+def macro_report(request):
+    if not selectors.is_manager(request.user):
+        audit.log_denied(Macro, "report", path=request.path, reason="managers only")
+        return _refuse(request, "The macro report is for managers.")
+    rows = selectors.macro_hit_rates()
+    audit.log_list_access(Macro, [r["macro"].pk for r in rows], view="macro report")
+    return render(request, "runbooks/macro_report.html", {"rows": rows})
+
+
+# --- on a case: the Knowledge card, the macro palette, preview and apply ------------------------------
+
+
+def _case(request, key: str) -> Case:
+    return case_get_for_user(request.user, key, path=request.path)
+
+
+def _panel(request, case: Case, *, error: str = "", status: int = 200):
+    suggestions = selectors.case_suggestions(case, request.user)
+    services.suggestions_record_shown(case=case, suggested=suggestions.macros)
+    context = {"case": case, "s": suggestions, "error": error, "pv": request.GET.get("pv", "")}
+    return render(request, "runbooks/case_panel.html", context, status=status)
+
+
+@audited_read(Case, view="case page: knowledge card")
+@require_GET
+def case_panel(request, key: str):
+    """The case page's Knowledge card (suggested macros, runbooks, known issues; error codes; the
+    case's runbooks with their steps), loaded on its own by the case page."""
+    case = _case(request, key)
+    if pageview.page_cid(request, case) is not None:
+        return covered_by_page_view(_panel(request, case))
+    audit.log_access(case, view="case page: knowledge card")
+    return _panel(request, case)
+
+
+@audited_read(Case, view="case page: macro palette")
+@require_GET
+def case_macros(request, key: str):
+    """The macro palette's results: the user's macros whose name matches `q`."""
+    case = _case(request, key)
+    macros = list(selectors.macro_search(request.user, request.GET.get("q", ""))[:20])
+    audit.log_access(case, view="case page: macro palette")
+    return render(request, "runbooks/case_panel.html#palette-results", {"case": case, "macros": macros})
+
+
+@audited_write(Case, view="macro apply")
+@require_http_methods(["GET", "POST"])
+def case_macro(request, key: str, pk: int):
+    """GET: the preview (rendered text, each action, what would be refused). POST: apply it."""
+    case = _case(request, key)
+    if request.method == "GET":
+        known = request.GET.get("known_issue", "")
+        audit.log_access(case, view="macro preview")
+        try:
+            preview = services.macro_preview(
+                macro_id=pk, case=case, actor=request.user, known_issue_id=int(known) if known.isdigit() else None
+            )
+        except services.KnowledgeError as error:
+            return render(request, "runbooks/macro_preview.html", {"case": case, "error": str(error)}, status=404)
+        context = {"case": case, "p": preview, "suggested": request.GET.get("suggested") == "1"}
+        return render(request, "runbooks/macro_preview.html", context)
+    form = ApplyMacroForm(request.POST)
+    if not form.is_valid():
+        audit.log_access(case, view="macro preview: refused")
+        return render(
+            request,
+            "runbooks/macro_preview.html",
+            {"case": case, "error": "Reload the case and preview the macro again."},
+            status=400,
+        )
+    try:
+        preview = services.macro_apply(
+            macro_id=pk,
+            case_id=case.pk,
+            actor=request.user,
+            expected_version=form.cleaned_data["version"],
+            known_issue_id=form.cleaned_data["known_issue"],
+            suggested=form.cleaned_data["suggested"],
+        )
+    except services.CaseError as error:
+        audit.log_access(case, view="macro preview: refused")
+        status = 409 if isinstance(error, services.case_services.CaseConflict) else 422
+        try:
+            preview = services.macro_preview(
+                macro_id=pk,
+                case=_case(request, key),
+                actor=request.user,
+                known_issue_id=form.cleaned_data["known_issue"],
+            )
+        except services.KnowledgeError:
+            preview = None
+        return render(
+            request, "runbooks/macro_preview.html", {"case": case, "p": preview, "error": str(error)}, status=status
+        )
+    message = f"Macro “{preview.macro.name}” applied: {', '.join(preview.done)}."
+    messages.success(request, message)
+    if htmx_partial(request):
+        response = HttpResponse(status=204)
+        response["HX-Location"] = case.get_absolute_url()
+        return response
+    return redirect(case)
+
+
+@audited_write(Case, view="runbook step executed")
+@require_POST
+def case_step(request, key: str, step: int):
+    case = _case(request, key)
+    try:
+        services.runbook_step_execute(actor=request.user, case_id=case.pk, step_id=step)
+    except services.CaseError as error:
+        audit.log_access(case, view="case page: knowledge card refused")
+        return _panel(request, case, error=str(error), status=422)
+    messages.success(request, "Step marked executed.")
+    if htmx_partial(request):
+        response = HttpResponse(status=204)
+        response["HX-Location"] = case.get_absolute_url()
+        return response
+    return redirect(case)
+
+
+@audited_write(Case, view="runbook linked")
+@require_POST
+def case_link_runbook(request, key: str):
+    case = _case(request, key)
+    runbook = selectors.runbook_get(request.POST.get("runbook", ""))
+    try:
+        if runbook is None:
+            raise services.KnowledgeError("Choose a runbook.")
+        services.runbook_link(actor=request.user, case_id=case.pk, runbook_id=runbook.pk)
+    except services.CaseError as error:
+        audit.log_access(case, view="case page: knowledge card refused")
+        return _panel(request, case, error=str(error), status=422)
+    messages.success(request, f"Linked “{runbook.title}”.")
+    if htmx_partial(request):
+        response = HttpResponse(status=204)
+        response["HX-Location"] = case.get_absolute_url()
+        return response
+    return redirect(case)
+
+
+@audited_write(Case, view="macro bulk apply")
+@require_http_methods(["GET", "POST"])
+def macro_bulk(request):
+    """The queue's "Apply macro" (loaded into its bulk bar by URL): GET the picker of the user's
+    macros; POST one macro to the chosen cases, each through macro_apply (one refused case is
+    skipped with its reason). An HTMX post answers like the queue's own bulk actions: the summary
+    flashes and `cases-changed` reloads the results."""
+    if request.method == "GET":
+        macros = list(selectors.macro_search(request.user))
+        audit.log_list_access(Macro, [m.pk for m in macros], view="queue: bulk macro picker")
+        return render(request, "runbooks/bulk_macro.html", {"macros": macros})
+    try:
+        macro_id = int(request.POST.get("macro", ""))
+        ids = [int(i) for i in request.POST.getlist("id") if i.strip()][:500]
+    except ValueError:
+        return _refuse(request, "Choose a macro and some cases.", 400)
+    if not ids:
+        return _refuse(request, "Choose some cases.", 400)
+    cases = cases_visible_by_ids(request.user, ids)
+    for pk in set(ids) - {c.pk for c in cases}:
+        audit.log_denied(Case, pk, path=request.path, reason="bulk macro on a case not visible")
+    result = services.macro_bulk(macro_id=macro_id, cases=cases, actor=request.user)
+    summary = f"{len(result['changed'])} case{'s' if len(result['changed']) != 1 else ''} changed by the macro"
+    if result["skipped"]:
+        summary += "; skipped " + "; ".join(f"{k}: {v}" for k, v in list(result["skipped"].items())[:5])
+    if htmx_partial(request):
+        response = render(request, "cases/bulk_confirm.html#done", {"summary": summary + "."})
+        response["HX-Trigger"] = "cases-changed"
+        return no_data(response)  # names keys only; the results reload as their own audited read
+    messages.success(request, summary + ".")
+    back = request.POST.get("next", "/cases/")
+    return no_data(redirect(back if back.startswith("/cases/") else "/cases/"))
+
+
+@audited_read(Case, view="case page: reply check")
+@require_POST
+def case_reply_check(request, key: str):
+    """The composer's reply check (seed 002's communication guidelines): warnings about the draft,
+    each naming its rule; sending is never blocked. Internal notes are not checked."""
+    case = _case(request, key)
+    body = request.POST.get("body", "")[:20_000]
+    public = request.POST.get("visibility", "public") == "public"
+    warnings = selectors.reply_warnings(case, body) if public else []
+    audit.log_access(case, view="case page: reply check")
+    return render(request, "runbooks/reply_check.html", {"warnings": warnings, "case": case})
+
+
+@audited_read(Article, view="case page: knowledge-base links")
+@require_GET
+def case_articles(request, key: str):
+    """The composer's "insert a KB link": published articles matching `q`, each with the link a
+    customer can open."""
+    case = _case(request, key)
+    articles = list(selectors.article_search(request.GET.get("q", ""), user=None)[:8])
+    audit.log_list_access(
+        Article, [a.pk for a in articles], view="case page: knowledge-base links", extra={"case": case.key}
+    )
+    return render(
+        request, "runbooks/case_panel.html#kb-results", {"case": case, "articles": articles, "kb_base": kb_base()}
+    )
