@@ -57,6 +57,10 @@ class CasesConfig(AppConfig):
 
         # The reply outbox: a row per public reply on a channel with a sender, in the reply's transaction.
         changes.register_change_listener(outbox.on_change)
+        from .closure import listener as closure_listener
+
+        # Closure: the auto-close timer, "is this solved?" and the survey follow the status entries.
+        changes.register_change_listener(closure_listener.on_change)
         email.register()  # the e-mail channel's reply sender and reply check
         auditlog.register(email.models.EmailMessage, exclude_fields=["raw"])
 

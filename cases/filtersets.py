@@ -26,6 +26,8 @@ from .choices import (
     Severity,
     Status,
 )
+from .closure.models import AutoClose, Closure
+from .closure.rules import CLOSED_HOW
 from .models import Case, SLAClock, Tag, Team
 from .selectors import parse_case_key
 from .sla.reports import NO_TEAM, missed_q
@@ -36,6 +38,12 @@ SLA_STATES = [("breached", "Breached"), ("at_risk", "At risk"), ("on_track", "On
 # resolution, started between sla_from and sla_to (days in the viewer's timezone), stopped late or
 # still running past due. Unlike `sla`, this is history: it applies to closed cases too.
 SLA_MISSED = [("first_response", "First response missed"), ("resolution", "Resolution missed")]
+
+# The reports' drill-downs (cases.reports): reopened after a resolution (ever, or within 7 days of it),
+# how a closing happened (cases.closure), and the survey of a closing (answered, or a low score).
+REOPENED = [("yes", "Reopened after a resolution"), ("7d", "Reopened within 7 days of a resolution")]
+CLOSED_HOW_CHOICES = list(CLOSED_HOW.items())
+SURVEY = [("answered", "Survey answered"), ("low", "Low score (CSAT 1–2 or NPS 0–6)")]
 
 STATUS_CHOICES = [("open", "Open (any)"), ("all", "All")] + list(Status.choices)
 
@@ -152,6 +160,14 @@ class CaseFilterSet(df.FilterSet):
         min_value=0,
         max_value=MAX_STATUS_HOURS,
     )
+    # The reports' drill-downs (cases.reports): the cases behind a reopen, closing or survey number.
+    reopened = df.ChoiceFilter(
+        choices=REOPENED, method="filter_reopened", label="Reopened", widget=forms.Select(attrs=W)
+    )
+    closed_how = df.ChoiceFilter(
+        choices=CLOSED_HOW_CHOICES, method="filter_closed_how", label="Closed", widget=forms.Select(attrs=W)
+    )
+    survey = df.ChoiceFilter(choices=SURVEY, method="filter_survey", label="Survey", widget=forms.Select(attrs=W))
     cols = df.MultipleChoiceFilter(
         widget=CB, choices=COLUMNS + [(NO_COLUMNS, "None")], method="filter_noop", label="Columns"
     )
@@ -188,6 +204,9 @@ class CaseFilterSet(df.FilterSet):
         "sla_missed",
         "sla_from",
         "sla_to",
+        "reopened",
+        "closed_how",
+        "survey",
     ]
 
     class Meta:
@@ -309,6 +328,25 @@ class CaseFilterSet(df.FilterSet):
         if NO_TEAM in values:
             wanted = (wanted | Q(team__isnull=True)) if teams else Q(team__isnull=True)
         return qs.filter(wanted)
+
+    def filter_reopened(self, qs, name, value):
+        if not value:
+            return qs
+        timers = AutoClose.objects.filter(case_id=OuterRef("pk"), reopened_at__isnull=False)
+        if value == "7d":
+            timers = timers.filter(reopened_at__lte=F("resolved_at") + timedelta(days=7))
+        return qs.filter(Exists(timers))
+
+    def filter_closed_how(self, qs, name, value):
+        return qs.filter(Exists(Closure.objects.filter(case_id=OuterRef("pk"), how=value))) if value else qs
+
+    def filter_survey(self, qs, name, value):
+        if not value:
+            return qs
+        closures = Closure.objects.filter(case_id=OuterRef("pk"), csat__isnull=False)
+        if value == "low":
+            closures = closures.filter(Q(csat__lte=2) | Q(nps__lte=6))
+        return qs.filter(Exists(closures))
 
     def filter_in(self, qs, name, objects):
         return qs.filter(**{f"{name}__in": objects}) if objects else qs

@@ -117,6 +117,18 @@ class TransitionForm(forms.Form):
     reason = forms.CharField(required=False, max_length=500)
     waiting_for = forms.ChoiceField(choices=WaitingFor.choices, required=False, widget=forms.RadioSelect)
     waiting_note = forms.CharField(required=False, max_length=200)
+    # The resolution record (cases.closure.rules: required for critical and high, checked by the service).
+    summary = forms.CharField(required=False, max_length=4000)
+    root_cause = forms.CharField(required=False, max_length=4000)
+    solution = forms.CharField(required=False, max_length=4000)
+    verification = forms.CharField(required=False, max_length=4000)
+    evidence = forms.CharField(required=False, max_length=4000)
+    preventive_actions = forms.CharField(required=False, max_length=4000)
+
+    RESOLUTION = ("summary", "root_cause", "solution", "verification", "evidence", "preventive_actions")
+
+    def resolution(self) -> dict:
+        return {name: self.cleaned_data.get(name, "") for name in self.RESOLUTION}
 
 
 class ClassificationForm(forms.Form):

@@ -411,6 +411,7 @@ from .channels.email.models import EmailMessage  # noqa: E402,F401  (the e-mail 
 from .channels.models import OutboundReply  # noqa: E402,F401  (the reply outbox, cases/channels)
 from .erasure_models import Erasure  # noqa: E402,F401  (cases.erasure's record)
 from .channels.api_webhook import ReplyWebhook  # noqa: E402,F401  (API/CLI replies' webhook, cases/channels)
+from .closure.models import AutoClose, Closure  # noqa: E402,F401  (closure and surveys, cases/closure)
 from .sla.models import (  # noqa: E402,F401  (models of this app, kept in their own module)
     BusinessCalendar,
     Notification,

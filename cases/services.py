@@ -43,6 +43,7 @@ from .choices import (
     Status,
     WaitingFor,
 )
+from .closure import rules as closure_rules
 from .errors import CaseConflict, CaseError, InvalidTransition, NotPermitted
 from .models import Attachment, Case, CaseContext, Interaction, SavedView, SLAPolicy, Tag, Team, bounded_filename
 from .sla import clocks
@@ -281,12 +282,19 @@ def case_transition(
     expected_status: str | None = None,
     waiting_for: str = "",
     waiting_note: str = "",
+    resolution: dict | None = None,
+    closed_how: str = "",
 ) -> Case:
     """Move a case along its lifecycle. `expected_status` is the status the user saw: if someone
     moved the case meanwhile, the move is refused as a conflict rather than applied to a state the
     user never saw. Waiting on the customer needs `waiting_for` (a WaitingFor; "other" with
     `waiting_note`), kept on the case until it leaves that status. Resolving needs the category,
-    issue type and environment set (`Case.missing_classification`)."""
+    issue type and environment set (`Case.missing_classification`), and for a critical or high case
+    a `resolution` (summary, evidence, preventive actions; root cause, solution and verification
+    optional: `cases.closure.rules`), kept on the status entry. Closing records `closed_how`
+    (confirmed by the customer, auto, or by default unconfirmed: an agent closing without the
+    customer's confirmation, which the reports count). The closure package listens to the entry
+    (`cases.closure.listener`): the auto-close timer, the "is this solved?" question, the survey."""
     case = _lock(case_id, actor)
     if to not in Status.values:
         raise CaseError(f"Unknown status {to!r}.")
@@ -308,6 +316,17 @@ def case_transition(
             raise CaseError("Waiting for something else: say what, in a few words.")
     if to == Status.RESOLVED and case.missing_classification:
         raise CaseError(f"{case.key} cannot be resolved yet: set its {_and(case.missing_classification)} first.")
+    resolution = closure_rules.clean_resolution(resolution) if to == Status.RESOLVED else {}
+    if to == Status.RESOLVED and not roles.is_system(actor):
+        missing = closure_rules.resolution_problems(case.priority, resolution)
+        if missing:
+            raise CaseError(
+                f"{case.key} is {Priority(case.priority).label.lower()} priority: write the "
+                f"{_and(missing).lower()} before resolving it."
+            )
+    if closed_how and closed_how not in closure_rules.CLOSED_HOW:
+        raise CaseError(f"Unknown way of closing {closed_how!r}.")
+    closing = {"closed_how": closed_how or closure_rules.UNCONFIRMED} if to == Status.CLOSED else {}
     now, was = timezone.now(), case.status
     reopened = was in (Status.RESOLVED, Status.CLOSED) and to == Status.IN_PROGRESS
     case.status = to
@@ -342,8 +361,17 @@ def case_transition(
         Interaction.Kind.STATUS,
         actor=actor,
         now=now,
-        body=reason,
-        data={"from": was, "to": to, "reason": reason, "reopened": reopened, "sla": impact.notes, **waiting},
+        body="\n\n".join(t for t in (reason, closure_rules.resolution_text(resolution)) if t),
+        data={
+            "from": was,
+            "to": to,
+            "reason": reason,
+            "reopened": reopened,
+            "sla": impact.notes,
+            **waiting,
+            **({"resolution": resolution} if resolution else {}),
+            **closing,
+        },
     )
     _check_sla_soon(case)
     return case
@@ -365,10 +393,13 @@ def case_reply(
     public: bool,
     files: list[UploadedFile] | None = None,
     data: dict | None = None,
+    automated: str = "",
 ) -> Interaction:
     """A public reply to the customer or an internal note. The first public reply by an agent sets
     `first_response_at`; a note never does. `data` is kept on the entry (e.g. the incident whose
-    customer update this reply is)."""
+    customer update this reply is). `automated` names a message the system sends by itself
+    ("solved_question", "survey"): it leaves like any public reply but is not a response by anyone,
+    so it neither sets the first response nor counts as an update on the clocks."""
     body = (body or "").strip()
     if not body:
         raise CaseError("Write something before sending." if public else "An empty note cannot be saved.")
@@ -378,10 +409,10 @@ def case_reply(
     case = _lock(case_id, actor)
     now = timezone.now()
     fields = []
-    if public and case.first_response_at is None:
+    if public and case.first_response_at is None and not automated:
         case.first_response_at = now
         fields.append("first_response_at")
-    impact = clocks.on_public_reply(case, now) if public else ClockImpact()
+    impact = clocks.on_public_reply(case, now) if public and not automated else ClockImpact()
     _touch(case, now, *fields, sla=impact)
     interaction = _timeline(
         case,
@@ -391,7 +422,12 @@ def case_reply(
         public=public,
         channel=case.channel if public else "",
         body=body,
-        data={**(data or {}), "first_response": bool(fields), "sla": impact.notes},
+        data={
+            **(data or {}),
+            "first_response": bool(fields),
+            "sla": impact.notes,
+            **({"automated": automated} if automated else {}),
+        },
     )
     for upload in files:
         _store_attachment(case, upload, actor=actor, interaction=interaction, now=now)
@@ -448,6 +484,89 @@ def case_customer_message(
 
 
 @_atomic
+def case_customer_confirmation(
+    *, case_id: int, requester: Requester, solved: bool, resolved_at, comment: str = ""
+) -> Case:
+    """The customer's answer to "is this solved?" (a signed link, cases.closure.links): a public
+    CONFIRMATION entry with the requester, then *yes* closes the case as confirmed and *no* reopens
+    it (a new resolution window), as the system user, in this transaction. `resolved_at` is the
+    resolution the question was about: an answer to an earlier one is refused as a conflict."""
+    system = roles.system_user()
+    case = _lock(case_id, system)
+    if requester.tenant_id != case.tenant_id:
+        raise CaseError(f"{requester} is not a contact of {case.tenant}.")
+    if case.status != Status.RESOLVED or case.resolved_at != resolved_at:
+        raise CaseConflict(f"{case.key} has changed since this question was asked: nothing was changed.")
+    comment = (comment or "").strip()[:2000]
+    now = timezone.now()
+    _touch(case, now)
+    answer = "Yes, solved" if solved else "No, not solved"
+    _timeline(
+        case,
+        Interaction.Kind.CONFIRMATION,
+        actor=None,
+        now=now,
+        public=True,
+        requester=requester,
+        channel=case.channel,
+        body=f"{answer}." + (f"\n\n{comment}" if comment else ""),
+        data={"solved": solved, "resolved_at": resolved_at.isoformat()},
+    )
+    if solved:
+        return case_transition(
+            case_id=case.pk,
+            to=Status.CLOSED,
+            actor=system,
+            reason="Closed: the customer confirmed it is solved.",
+            closed_how=closure_rules.CONFIRMED,
+        )
+    return case_transition(
+        case_id=case.pk, to=Status.IN_PROGRESS, actor=system, reason="Reopened: the customer says it is not solved."
+    )
+
+
+@_atomic
+def case_root_cause(
+    *, case_id: int, actor, root_cause: str, timeline: str, expected_version: int | None = None
+) -> Interaction:
+    """Record "root cause identified, timeline communicated" (seed 002): a public reply telling the
+    customer the root cause and the timeline of the fix; where the case's SLA policy has the option
+    (`SLAPolicy.root_cause_stops_resolution`, off by default) the resolution clock stops with the
+    statement kept on it (`cases.sla.clocks.on_root_cause`). Refused without the option, on a case
+    that is not being worked, or without both texts."""
+    case = _lock(case_id, actor)
+    if expected_version is not None and case.version != expected_version:
+        raise CaseConflict(f"{case.key} changed while you were looking at it. Nothing was changed; review and retry.")
+    root_cause, timeline = " ".join((root_cause or "").split())[:2000], " ".join((timeline or "").split())[:2000]
+    if not root_cause or not timeline:
+        raise CaseError("Write both the root cause and the timeline communicated to the customer.")
+    if case.status not in (Status.TRIAGE, Status.IN_PROGRESS, Status.WAITING_ON_CUSTOMER):
+        raise CaseError(f"{case.key} is {Status(case.status).label}: the root cause is recorded while it is worked on.")
+    policy = SLAPolicy.objects.filter(pk=case.sla_policy_id).first() if case.sla_policy_id else None
+    if policy is None or not policy.root_cause_stops_resolution:
+        raise CaseError(
+            f"The SLA policy of {case.key} does not stop the resolution clock on a root cause with timeline."
+        )
+    now = timezone.now()
+    body = f"Root cause identified: {root_cause}\n\nTimeline: {timeline}"
+    impact = clocks.on_root_cause(case, now, body)
+    fields = []
+    if case.first_response_at is None:
+        case.first_response_at = now
+        fields.append("first_response_at")
+    _touch(case, now, *fields, sla=impact)
+    return _timeline(
+        case,
+        Interaction.Kind.REPLY,
+        actor=actor,
+        now=now,
+        public=True,
+        channel=case.channel,
+        body=body,
+        data={"root_cause": root_cause, "timeline": timeline, "sla": impact.notes, "first_response": bool(fields)},
+    )
+
+
 def case_record_event(*, case_id: int, actor, body: str, data: dict | None = None) -> Interaction:
     """An AUTOMATION entry on the case's timeline for something an app above cases did about the
     case (an incident linked or unlinked, an incident declared from it). Nothing a form edits

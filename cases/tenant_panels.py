@@ -5,6 +5,7 @@ SLA policy in force on the console header and the Entitlements panel."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
@@ -37,6 +38,9 @@ def breached_cases(now):
     return _case_count(status__in=OPEN_STATUSES, sla_due_at__lt=now)
 
 
+SATISFACTION_WINDOW = timedelta(days=90)
+
+
 def cases_panel(tenant, **_) -> dict:
     """Counts only: the rows come from the queue's own partial, loaded by URL. The list is the
     tenant's open cases, breaches first: the same cases the "open" count counts."""
@@ -44,7 +48,12 @@ def cases_panel(tenant, **_) -> dict:
         open=Count("*"), breached=Count("sla_due_at", filter=Q(sla_due_at__lt=timezone.now()))
     )  # both from an index alone
     queue = "/cases/?"
+    from .closure.selectors import tenant_satisfaction
+
+    satisfaction = tenant_satisfaction(tenant.pk, since=timezone.now() - SATISFACTION_WINDOW)
     return {
+        "satisfaction": satisfaction,
+        "satisfaction_days": SATISFACTION_WINDOW.days,
         "open": counts["open"],
         "breached": counts["breached"],
         "queue_url": queue + urlencode({"tenant": tenant.slug, "sort": "sla"}),

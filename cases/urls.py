@@ -2,6 +2,7 @@ from django.urls import path, re_path
 
 from . import views, views_merge, views_phone, views_presence
 from .channels.email import views as email_views
+from .closure import views as closure_views
 
 app_name = "cases"
 
@@ -39,6 +40,8 @@ urlpatterns = [
     re_path(rf"^{KEY}/context/refresh/$", views.case_context_refresh, name="context_refresh"),
     re_path(rf"^{KEY}/context/decide/$", views.case_context_decide, name="context_decide"),
     re_path(rf"^{KEY}/phone/$", views_phone.case_phone, name="phone"),
+    re_path(rf"^{KEY}/closure/$", closure_views.closure_panel, name="closure"),
+    re_path(rf"^{KEY}/root-cause/$", closure_views.root_cause, name="root_cause"),
     re_path(
         rf"^{KEY}/phone/callbacks/(?P<pk>\d{{1,12}})/done/$", views_phone.callback_done, name="phone_callback_done"
     ),

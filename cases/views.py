@@ -528,7 +528,7 @@ def case_audit_export(request, key: str):
 # re-rendered when it was the target: a draft being typed there is never touched.
 # Every region that shows a changed fact or carries the version a form sends back (classification,
 # affected resources): after any action each is shown again, so no form on the page goes stale.
-CASE_REGIONS = ("header", "actions", "sla-panel", "timeline", "attachments", "classification", "resources")
+CASE_REGIONS = ("header", "actions", "sla-panel", "timeline", "attachments", "classification", "resources", "closure")
 
 
 def _case_regions(request, case: Case, region: str, *, status: int = 200, message: str = "", **extra):
@@ -612,9 +612,10 @@ def case_transition(request, key: str):
             expected_status=form.cleaned_data["expected_status"],
             waiting_for=form.cleaned_data["waiting_for"],
             waiting_note=form.cleaned_data["waiting_note"],
+            resolution=form.resolution() if to == Status.RESOLVED else None,
         )
     except services.CaseError as error:
-        return _refused(request, case, error)
+        return _refused(request, case, error, resolution_values=form.resolution())
     return _after_write(request, case.key, f"{case.key} is now {Status(to).label}.", region="actions")
 
 

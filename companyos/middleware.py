@@ -62,7 +62,8 @@ class LoginRequiredMiddleware:
     the machine APIs (which authenticate with their own tokens) and the inbound webhooks under
     /inbound/ (which check their sender's signature), the in-app widget's panel under /widget/
     (which checks the host's signed context, or its own signed link), and the public status page
-    under /status/."""
+    under /status/, and the customers' signed closure links under /c/ (cases.closure: "is this
+    solved?" and the survey)."""
 
     OPEN_PREFIXES = (
         "/accounts/login/",
@@ -74,6 +75,7 @@ class LoginRequiredMiddleware:
         "/inbound/",
         "/widget/",
         "/status/",
+        "/c/",
         "/admin/login/",
     )
     ADMIN_PREFIX = "/admin/"

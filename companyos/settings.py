@@ -264,7 +264,14 @@ CELERY_BEAT_SCHEDULE: dict = {
     "nightly-backup": {"task": "companyos.tasks.nightly_backup_task", "schedule": crontab(hour=2, minute=30)},
     # Incidents (README "Incidents and the status page"): the update cadence clock, warn and breach once.
     "incident-cadence": {"task": "incidents.tasks.cadence_sweep_task", "schedule": 30.0},
+    # Closure (cases/closure): resolved cases close by themselves after the policy's auto-close days.
+    "auto-close": {"task": "cases.closure.tasks.auto_close_sweep_task", "schedule": 60.0},
 }
+# Closure and surveys (README "Closure, surveys and reports"): the customer links are absolute URLs on
+# PUBLIC_BASE_URL; "is this solved?" links live as long as a resolution can (auto-close days + margin).
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000")
+CLOSURE_CONFIRM_LINK_DAYS = int(os.environ.get("CLOSURE_CONFIRM_LINK_DAYS", "30"))
+CLOSURE_SURVEY_LINK_DAYS = int(os.environ.get("CLOSURE_SURVEY_LINK_DAYS", "14"))
 CELERY_BEAT_SCHEDULE["retention"] = {"task": "companyos.tasks.retention_task", "schedule": crontab(hour=3, minute=15)}
 CELERY_BEAT_SCHEDULE["telemetry-freshness"] = {"task": "tenants.tasks.telemetry_freshness_task", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["beat-heartbeat"] = {"task": "companyos.tasks.beat_heartbeat_task", "schedule": 20.0}

@@ -33,10 +33,12 @@ urlpatterns = [
     path("retention/", views.retention_page, name="retention"),
     path("search/", include("cases.search")),  # the top bar's search: cases.search.global_search
     path("cases/", include("cases.urls")),
+    path("c/", include("cases.closure.urls")),  # customers' signed links: "is this solved?", the survey
     path("incidents/", include("incidents.urls")),
     path("status/", include("incidents.status_urls")),  # public, no sign-in (LoginRequiredMiddleware)
     path("sla/", include("cases.sla.urls")),
     path("runbooks/", include("runbooks.urls")),  # runbooks, knowledge base, macros (issue 15)
+    path("reports/", include("cases.reports.urls")),  # the manager reports (cases.reports)
     path("api/slack/", include("cases.channels.slack.urls")),  # Slack's signed requests (issue 11)
     path("inbound/email/", include("cases.channels.email.webhook_urls")),  # the ESP inbound webhook
     path("widget/", include("cases.channels.widget.urls")),  # the in-app help panel: signed context, no login

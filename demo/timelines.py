@@ -133,6 +133,8 @@ def _write_via_services(plan: CasePlan) -> int:
                     reason=step.reason,
                     waiting_for=step.waiting_for,
                     waiting_note=step.waiting_note,
+                    resolution=_DEMO_RESOLUTION if step.to == Status.RESOLVED else None,
+                    closed_how=_closed_how(step.reason) if step.to == Status.CLOSED else "",
                 )
             elif step.kind == "assign":
                 kwargs = {}
@@ -353,3 +355,17 @@ def _tag_id(name: str) -> int:
     if name not in _TAG_IDS:
         _TAG_IDS[name] = Tag.objects.get_or_create(name=name)[0].pk
     return _TAG_IDS[name]
+
+
+# The resolution record a demo resolution carries (critical and high cases need one, cases.closure).
+_DEMO_RESOLUTION = {
+    "summary": "Fixed and verified with the customer's reproduction.",
+    "evidence": "Error rate back to baseline; the customer's request succeeds.",
+    "preventive_actions": "Regression test added; alert on the error rate.",
+}
+
+
+def _closed_how(reason: str) -> str:
+    if reason.startswith("Auto-closed"):
+        return "auto"
+    return "confirmed" if "confirmed" in reason else ""

@@ -811,6 +811,12 @@ def incident_resolve(
                     actor=actor,
                     reason=f"{incident.key} resolved",
                     expected_status=case.status,
+                    # The resolution record critical and high cases need (cases.closure), from the incident.
+                    resolution={
+                        "summary": f"Resolved with {incident.key}: {incident.title}",
+                        "evidence": body,
+                        "preventive_actions": f"Corrective actions are tracked on {incident.key}.",
+                    },
                 )
             result.resolved.append(case.key)
         except (CaseError, customer_text.CustomerTextError) as error:

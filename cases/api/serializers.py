@@ -268,6 +268,15 @@ class CaseCreateSerializer(serializers.Serializer):
         return window
 
 
+class ResolutionSerializer(serializers.Serializer):
+    summary = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    root_cause = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    solution = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    verification = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    evidence = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    preventive_actions = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
 class TransitionSerializer(serializers.Serializer):
     to = serializers.ChoiceField(choices=Status.choices)
     expected_status = serializers.ChoiceField(
@@ -276,6 +285,11 @@ class TransitionSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     waiting_for = serializers.ChoiceField(choices=WaitingFor.choices, required=False, default="")
     waiting_note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    resolution = ResolutionSerializer(
+        required=False,
+        help_text="Resolving: the resolution record; summary, evidence and preventive actions are required "
+        "for critical and high cases",
+    )
 
 
 class ReplySerializer(serializers.Serializer):

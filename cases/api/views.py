@@ -325,6 +325,7 @@ class CaseTransition(Resource):
                 expected_status=data.get("expected_status"),
                 waiting_for=data["waiting_for"],
                 waiting_note=data["waiting_note"],
+                resolution=data.get("resolution"),
             )
         except CaseError as exc:
             raise _refused(exc) from None

@@ -378,6 +378,21 @@ def on_transition(case: Case, was: str, to: str, at: datetime) -> ClockImpact:
     return _done(case, impact)
 
 
+def on_root_cause(case: Case, at: datetime, statement: str) -> ClockImpact:
+    """ "Root cause identified, timeline communicated" (a policy option, seed 002): the resolution
+    clock stops now — met if within its target — with the statement kept on the clock. The case stays
+    open; a later resolve finds no resolution clock to stop, a reopen opens a new window as usual."""
+    impact: list[str] = []
+    for clock in _open_clocks(case, Kind.RESOLUTION):
+        _stop(case, clock, at)
+        clock.stop_note = statement
+        clock.save()
+        impact.append(
+            f"{_label(clock.kind)} clock stopped on root cause with timeline: {'met' if clock.met else 'breached'}"
+        )
+    return _done(case, impact)
+
+
 def on_public_reply(case: Case, at: datetime) -> ClockImpact:
     """The first public reply stops first response; every public reply restarts the cadence."""
     impact: list[str] = []

@@ -171,6 +171,17 @@ class SLAPolicy(models.Model):
         help_text="Hold at-risk notifications until the calendar's next open hour (breaches always go out at once).",
     )
     preset = models.CharField(max_length=40, blank=True)
+    root_cause_stops_resolution = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="The resolution clock stops when the agent records “root cause identified, timeline "
+        "communicated” (seed 002: resolution target = resolved OR root cause identified with timeline).",
+    )
+    auto_close_days = models.PositiveSmallIntegerField(
+        default=7,
+        db_default=7,
+        help_text="A resolved case closes by itself after this many days unless the customer answers (cases.closure).",
+    )
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -305,6 +316,8 @@ class SLAClock(models.Model):
     at_risk_marked_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
     met = models.BooleanField(null=True, help_text="Set when the clock stops: stopped by the due time or not")
+    # Why a clock stopped when it is not the lifecycle: the root-cause-with-timeline statement (cases.closure).
+    stop_note = models.TextField(blank=True, db_default="")
 
     class Meta:
         ordering = ["kind", "window"]

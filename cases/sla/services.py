@@ -30,6 +30,8 @@ POLICY_FIELDS = (
     "escalation",
     "escalation_team",
     "notify_business_hours_only",
+    "auto_close_days",
+    "root_cause_stops_resolution",
 )
 CALENDAR_FIELDS = (
     "name",
@@ -101,6 +103,8 @@ def policy_create(
     escalation: str = SLAPolicy.Escalation.NOTIFY,
     escalation_team=None,
     notify_business_hours_only: bool = False,
+    auto_close_days: int = 7,
+    root_cause_stops_resolution: bool = False,
     preset: str = "",
 ) -> SLAPolicy:
     policy = SLAPolicy(
@@ -113,6 +117,8 @@ def policy_create(
         escalation=escalation,
         escalation_team=escalation_team,
         notify_business_hours_only=notify_business_hours_only,
+        auto_close_days=auto_close_days,
+        root_cause_stops_resolution=root_cause_stops_resolution,
         preset=preset,
         version=1,
     )

@@ -60,7 +60,12 @@ def test_agent_works_a_case_end_to_end(page):
     page.get_by_role("button", name="Resume work").click()
     expect(page.locator(".case-header")).to_contain_text("In progress")
 
-    # Resolve.
+    # Resolve: a critical case needs its resolution record (summary, evidence, preventive actions).
+    page.get_by_role("button", name="Resolve").click()
+    expect(page.locator("#actions .error")).to_contain_text("write the resolution summary")
+    page.get_by_label("Resolution summary").fill("Rolled back the faulty deploy")
+    page.get_by_label("Evidence").fill("5xx rate back to 0 since 10:40")
+    page.get_by_label("Preventive actions").fill("Canary checks on the gateway")
     page.get_by_role("button", name="Resolve").click()
     expect(page.locator(".case-header")).to_contain_text("Resolved")
     target.refresh_from_db()

@@ -155,6 +155,11 @@ POSTS = {
     # The ESP webhook: unsigned posts, so every one is refused (400) or, without a key, 404.
     "email_inbound:mailgun": lambda w: ("/inbound/email/mailgun/", None),
     "email_inbound:mailgun_mime": lambda w: ("/inbound/email/mailgun/mime/", None),
+    # The customers' signed closure links (cases.closure): no sign-in, the token is the credential.
+    "closure:confirm": lambda w: (_closure_link(w, "confirm"), _closure_link(w, "confirm")),
+    "closure:survey": lambda w: (_closure_link(w, "survey"), _closure_link(w, "survey")),
+    "cases:root_cause": lambda w: (f"/cases/{w['case'].key}/root-cause/", f"/cases/{w['case'].key}/closure/"),
+    "reports:credit_decide": lambda w: (f"/reports/credits/{_credit(w)}/decide/", "/reports/credits/"),
     # Incidents (issue 13).
     "incidents:declare": lambda w: ("/incidents/declare/", "/incidents/"),
     "incidents:status": lambda w: (f"/incidents/{w['incident'].key}/status/", f"/incidents/{w['incident'].key}/"),
@@ -198,6 +203,36 @@ POSTS = {
     "runbooks:case_link_runbook": lambda w: (f"/runbooks/case/{w['case'].key}/runbooks/", None),
     "runbooks:case_reply_check": lambda w: (f"/runbooks/case/{w['case'].key}/reply-check/", None),
 }
+
+
+def _credit(w) -> int:
+    """A closing of the world's case flagged for an SLA credit decision."""
+    from cases.closure.models import Closure
+
+    _closure_link(w, "survey")
+    closure = Closure.objects.filter(case=w["case"]).first()
+    Closure.objects.filter(pk=closure.pk).update(credit="pending")
+    return closure.pk
+
+
+def _closure_link(w, kind: str) -> str:
+    """A valid "is this solved?" or survey path for the world's case (its timer / closing made once)."""
+    from django.utils import timezone
+
+    from cases.closure import links
+    from cases.closure.models import AutoClose, Closure
+
+    case, at = w["case"], timezone.now().replace(microsecond=0)
+    if kind == "confirm":
+        row = AutoClose.objects.filter(case=case).first()
+        row = row or AutoClose.objects.create(case=case, resolved_at=at, due_at=at)
+        return f"/c/solved/{links.confirm_token(row.pk, row.resolved_at)}/"
+    row = Closure.objects.filter(case=case).first() or Closure.objects.create(
+        case=case, tenant_id=case.tenant_id, closed_at=at, how="unconfirmed"
+    )
+    return f"/c/survey/{links.survey_token(row.pk, row.closed_at)}/"
+
+
 JSON_POSTS = {
     "api:telemetry_kind": lambda w: "/api/v1/telemetry/slis/",
     "api:alertmanager": lambda w: "/api/v1/alertmanager/",
@@ -240,6 +275,12 @@ READ_ONLY = {
     "tenants:panel": lambda w: "/tenants/acme/panels/health/",
     "zendesk:changes": lambda w: "/zendesk/changes/",
     "cases:email_unmatched": lambda w: "/cases/email/unmatched/",
+    "cases:closure": lambda w: f"/cases/{w['case'].key}/closure/",
+    "reports:dashboard": lambda w: "/reports/",
+    "reports:export": lambda w: "/reports/export.csv",
+    "reports:credits": lambda w: "/reports/credits/",
+    "reports:weekly": lambda w: "/reports/weekly/",
+    "reports:credits_csv": lambda w: "/reports/credits.csv",
     "incidents:list": lambda w: "/incidents/",
     "incidents:detail": lambda w: f"/incidents/{w['incident'].key}/",
     "incidents:picker": lambda w: "/incidents/picker/?q=INC",

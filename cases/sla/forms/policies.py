@@ -115,8 +115,14 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
             "escalation",
             "escalation_team",
             "notify_business_hours_only",
+            "auto_close_days",
+            "root_cause_stops_resolution",
         ]
         labels = {
+            "auto_close_days": "Resolved cases close automatically after (days)",
+            "root_cause_stops_resolution": (
+                "Stop the resolution clock on “root cause identified, timeline communicated”"
+            ),
             "at_risk_percent": "At risk at (% of target elapsed)",
             "notify_business_hours_only": "Send at-risk notifications in business hours only",
             "escalation_team": "Escalation team",
@@ -148,6 +154,15 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
         )
         for name in ("calendar", "escalation", "escalation_team"):
             self.fields[name].widget.attrs["class"] = "input"
+        self.fields["auto_close_days"] = forms.IntegerField(
+            label=self.fields["auto_close_days"].label,
+            help_text=self.fields["auto_close_days"].help_text,
+            min_value=1,
+            max_value=90,
+            initial=7,
+            error_messages={"min_value": "Between 1 and 90 days.", "max_value": "Between 1 and 90 days."},
+            widget=forms.NumberInput(attrs={"class": "input input-narrow", "min": 1, "max": 90}),
+        )
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
         else:  # a new policy starts on the first calendar: its targets default to business time

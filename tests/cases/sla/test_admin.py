@@ -71,7 +71,7 @@ def post_data(instance: SLAPolicy | None = None, **overrides) -> dict:
     data = {}
     for name in form.fields:
         value = form[name].value()
-        if name.endswith("__business") or name == "notify_business_hours_only":
+        if name.endswith("__business") or name in ("notify_business_hours_only", "root_cause_stops_resolution"):
             if value:
                 data[name] = "on"
             continue
@@ -169,7 +169,8 @@ def test_policy_list_shows_preset_calendar_rules_overrides_and_open_cases(client
     open_case(tenant, admin)
     closed = open_case(tenant, admin)
     for to in (Status.TRIAGE, Status.IN_PROGRESS, Status.RESOLVED):
-        services.case_transition(case_id=closed.pk, to=to, actor=admin)
+        resolution = {"summary": "s", "evidence": "e", "preventive_actions": "p"}  # a critical case (closure)
+        services.case_transition(case_id=closed.pk, to=to, actor=admin, resolution=resolution)
     response = client.get(reverse("sla:policy_list"))
     row = re.search(rf'<tr data-policy="{standard.pk}">(.*?)</tr>', text(response)).group(1)
     assert "Test Standard" in row and "Case &amp; escalation model · Standard" in row

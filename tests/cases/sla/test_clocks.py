@@ -60,6 +60,8 @@ def open_case(world, when, priority=Priority.CRITICAL, premium=False):
 def move(world, case, to, when):
     with at(when):
         waiting = {"waiting_for": "logs"} if to == Status.WAITING_ON_CUSTOMER else {}
+        if to == Status.RESOLVED:  # critical and high cases need the resolution record (cases.closure)
+            waiting = {"resolution": {"summary": "fixed", "evidence": "graphs", "preventive_actions": "alert"}}
         return services.case_transition(case_id=case.pk, to=to, actor=world["agent"], **waiting)
 
 
