@@ -78,6 +78,8 @@ def world(db, manager):
         for to in statuses:
             with at(when):
                 waiting = {"waiting_for": "logs"} if to == Status.WAITING_ON_CUSTOMER else {}
+                if to == Status.RESOLVED:  # critical and high need a resolution record (issue 17)
+                    waiting = {"resolution": {"summary": "fixed", "evidence": "graphs", "preventive_actions": "alert"}}
                 services.case_transition(case_id=case.pk, to=to, actor=actor, **waiting)
 
     def reply(case, when):
