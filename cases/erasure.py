@@ -64,11 +64,13 @@ def _erase_mail(address: str, needles: list[str]) -> None:
     for mail in EmailMessage.objects.select_for_update().filter(from_address__iexact=address):
         if mail.raw:
             mail.raw.delete(save=False)
-        changed = {"raw": "", "from_address": "erased@erased.invalid", "from_name": ""}
-        for name in ("subject", "preview"):
-            if hasattr(mail, name):
-                changed[name] = services.redact_text(getattr(mail, name) or "", needles)
-        EmailMessage.objects.filter(pk=mail.pk).update(**changed)
+        EmailMessage.objects.filter(pk=mail.pk).update(
+            raw="",
+            from_address="erased@erased.invalid",
+            from_name="",
+            subject=services.redact_text(mail.subject, needles),
+            preview=services.redact_text(mail.preview, needles),
+        )
 
 
 def requester_of(requester_id: int) -> Requester | None:

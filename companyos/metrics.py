@@ -185,7 +185,7 @@ def readiness() -> tuple[bool, dict]:
     else:
         age = time.time() - float(seen)
         checks["beat"] = "ok" if age <= stale else f"last seen {age:.0f} s ago (more than {stale} s)"
-    ok = all(value.startswith("ok") for key, value in checks.items() if key != "telemetry")
+    ok = all(value.startswith("ok") for value in checks.values())
     # Informational, never "not ready": a tenant's stale feed is theirs, not this process's.
     stale = cache.get(STALE_FEEDS_KEY) if checks["cache"] == "ok" else None
     if stale is not None:
