@@ -66,6 +66,7 @@ CB = forms.CheckboxSelectMultiple
 COLUMNS = [
     ("requester", "Requester"),
     ("team", "Team"),
+    ("severity", "Severity"),
     ("category", "Category"),
     ("channel", "Channel"),
     ("updated", "Updated"),

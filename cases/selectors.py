@@ -62,7 +62,7 @@ def _listed(qs: QuerySet[Case]) -> QuerySet[Case]:
 # What a queue row shows (cases.templatetags.case_tags.queue_rows, every optional column included):
 # loading only these halves the ORM's time for a page (fewer columns to convert, JSON never decoded).
 QUEUE_FIELDS = (
-    *("id", "tenant_id", "requester_id", "owner_id", "team_id", "subject", "status", "priority"),
+    *("id", "tenant_id", "requester_id", "owner_id", "team_id", "subject", "status", "priority", "severity"),
     *("category", "channel", "waiting_for", "waiting_note", "created_at", "updated_at", "status_changed_at"),
     *("sla_due_at", "sla_risk_at", "sla_clock", "sla_paused", "version"),
     *("tenant__name", "tenant__slug", "tenant__support_tier", "tenant__segment"),

@@ -175,6 +175,14 @@ def queue_rows(cases, columns, embedded=False):
             elif col == "team":
                 team = _h(case.team.name) if case.team_id else '<span class="muted">—</span>'
                 cells.append(f'<td class="team"><div class="one-line">{team}</div></td>')
+            elif col == "severity":
+                sev = case.severity
+                cells.append(
+                    f'<td class="severity"><span class="badge severity severity-{sev}" title="Impact severity">'
+                    f"{_h(case.get_severity_display())}</span></td>"
+                    if sev
+                    else '<td class="severity"><span class="muted">—</span></td>'
+                )
             elif col == "category":
                 cells.append(f'<td class="category"><div class="one-line">{_h(case.get_category_display())}</div></td>')
             elif col == "channel":

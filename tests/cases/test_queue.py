@@ -218,3 +218,19 @@ def test_console_cases_panel_pages_fifteen_at_a_time(tenant_a, manager):
     )
     assert len(re.findall(r"<tr data-href=", body)) == 15 and "Page 1 of 2" in body
     assert 'hx-push-url="false"' in body
+
+
+def test_the_severity_column_shows_each_cases_impact_and_filters_by_it(tenant_a, agent):
+    """Issue 13 point 4: the case's impact severity (Sev-1..3) is a queue column, beside the filter."""
+    sev1 = CaseFactory(tenant=tenant_a, subject="Checkout down for everyone", severity="sev1")
+    unset = CaseFactory(tenant=tenant_a, subject="A question about exports")
+    client = login(agent)
+    html = client.get("/cases/?cols=severity").content.decode()
+    rows = {m.group(1): m.group(0) for m in re.finditer(r'<tr data-href="/cases/(CS-\d+)/".*?</tr>', html, re.S)}
+    assert '<th class="c-severity">Severity</th>' in html
+    assert 'class="badge severity severity-sev1"' in rows[sev1.key] and "Sev-1" in rows[sev1.key]
+    assert 'class="severity"><span class="muted">—</span>' in rows[unset.key]
+    # Not a default column; and the filter narrows to the Sev-1 case.
+    assert 'class="c-severity"' not in client.get("/cases/").content.decode()
+    filtered = client.get("/cases/?severity=sev1&cols=severity").content.decode()
+    assert sev1.key in filtered and unset.key not in filtered
