@@ -79,6 +79,16 @@ class CasesConfig(AppConfig):
 
         api_webhook.register()  # replies on API/CLI cases: the integration's signed reply webhook
 
+        from django.db.models.signals import post_delete, post_save
+
+        from tenants.models import Tenant
+
+        from .filtersets import filter_choices_changed
+
+        # The queue's cached filter bar lists tenants, teams and tags (cases.filtersets).
+        for model in (Tenant, Team, Tag):
+            post_save.connect(filter_choices_changed, sender=model, dispatch_uid=f"filter-choices-s-{model.__name__}")
+            post_delete.connect(filter_choices_changed, sender=model, dispatch_uid=f"filter-choices-x-{model.__name__}")
         from . import metrics
 
         metrics.register()  # /metrics: the SLA sweep's lag and the outboxes' backlogs

@@ -17,6 +17,7 @@ from django.http import Http404, QueryDict
 
 from companyos import audit, roles
 from companyos.converters import row_id
+from tenants.choices import Channel, SupportTier
 from tenants.models import Requester, Resource, Tenant
 from tenants.selectors import (
     reach,
@@ -28,6 +29,7 @@ from tenants.selectors import (
 )
 
 from . import triage
+from .choices import Category, Severity
 from .context import context_providers
 from .models import Attachment, Case, CaseContext, Interaction, SavedView, Tag, Team
 
@@ -81,6 +83,120 @@ def case_queue(user) -> QuerySet[Case]:
             tag_names=ArraySubquery(Tag.objects.filter(cases=OuterRef("pk")).order_by("name").values("name"))
         )
     return qs.prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="tag_list"))
+
+
+class QueueRow:
+    """A queue row read as plain values (`queue_page_rows`): what `case_tags.queue_rows` shows, with
+    the attribute names of a Case, its tenant, requester, owner and team. Model instances cost ~3 ms
+    on a 50-row page (five objects a row, built by the related-object populators; issue 10)."""
+
+    __slots__ = (
+        *("pk", "id", "subject", "status", "priority", "severity", "category", "channel", "waiting_for"),
+        *("waiting_note", "created_at", "updated_at", "status_changed_at", "sla_due_at", "sla_risk_at"),
+        *("sla_clock", "sla_paused", "version", "tenant_id", "requester_id", "owner_id", "team_id"),
+        *("tenant", "requester", "owner", "team", "tag_names", "viewers", "snippet"),
+    )
+
+    def __init__(self, v: dict, tenants: dict, owners: dict, teams: dict):
+        self.pk = self.id = v["id"]
+        for name in ("subject", "status", "priority", "severity", "category", "channel", "waiting_for"):
+            setattr(self, name, v[name])
+        for name in ("waiting_note", "created_at", "updated_at", "status_changed_at", "sla_due_at"):
+            setattr(self, name, v[name])
+        for name in ("sla_risk_at", "sla_clock", "sla_paused", "version"):
+            setattr(self, name, v[name])
+        self.tenant_id, self.requester_id = v["tenant_id"], v["requester_id"]
+        self.owner_id, self.team_id = v["owner_id"], v["team_id"]
+        self.tenant = tenants.get(self.tenant_id)
+        if self.tenant is None:
+            self.tenant = tenants[self.tenant_id] = _QueueTenant(
+                v["tenant__name"], v["tenant__slug"], v["tenant__support_tier"], v["tenant__segment"]
+            )
+        self.requester = _QueueRequester(v["requester__name"], v["requester__email"])
+        self.owner = None
+        if self.owner_id is not None:
+            self.owner = owners.get(self.owner_id)
+            if self.owner is None:
+                first, last, username = v["owner__first_name"], v["owner__last_name"], v["owner__username"]
+                self.owner = owners[self.owner_id] = _person(first, last, username)
+        self.team = None
+        if self.team_id is not None:
+            self.team = teams.get(self.team_id)
+            if self.team is None:
+                self.team = teams[self.team_id] = _QueueTeam(v["team__name"], v["team__slug"])
+        self.tag_names = v.get("tag_names")
+        self.viewers, self.snippet = [], None
+
+    key = Case.key
+    get_absolute_url = Case.get_absolute_url
+    priority_slug = Case.priority_slug
+    waiting_for_text = Case.waiting_for_text
+
+    def get_category_display(self) -> str:
+        return _label(Category, self.category)
+
+    def get_channel_display(self) -> str:
+        return _label(Channel, self.channel)
+
+    def get_severity_display(self) -> str:
+        return _label(Severity, self.severity)
+
+
+def _label(choices, value) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
+@dataclass(frozen=True)
+class _QueueTenant:
+    name: str
+    slug: str
+    support_tier: str
+    segment: str
+
+    def get_support_tier_display(self) -> str:
+        return _label(SupportTier, self.support_tier)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class _QueueRequester:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class _QueueTeam:
+    name: str
+    slug: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def queue_page_rows(qs: QuerySet[Case]) -> list[QueueRow]:
+    """The rows of a queue page (`qs` sliced to the page, from `case_queue`) as QueueRows: the same
+    columns and the same one statement (on PostgreSQL the tag names ride along; elsewhere one more
+    query for the page's tags)."""
+    postgres = connection.vendor == "postgresql"
+    fields = [*QUEUE_FIELDS, "tag_names"] if postgres else list(QUEUE_FIELDS)
+    values = list(qs.values(*fields))
+    tenants: dict = {}
+    owners: dict = {}
+    teams: dict = {}
+    rows = [QueueRow(v, tenants, owners, teams) for v in values]
+    if not postgres and rows:
+        names: dict[int, list[str]] = {}
+        through = Case.tags.through.objects.filter(case_id__in=[r.pk for r in rows]).order_by("tag__name")
+        for case_id, name in through.values_list("case_id", "tag__name"):
+            names.setdefault(case_id, []).append(name)
+        for row in rows:
+            row.tag_names = names.get(row.pk, [])
+    return rows
 
 
 def case_api_queue(ids: list[int] | None) -> QuerySet[Case]:

@@ -23,7 +23,7 @@ from tenants.models import Tenant
 
 from . import audit_trail, bulk, presence, search_index, services
 from .choices import Priority, Status, WaitingFor, transition_label
-from .filtersets import COLUMNS, SORTS, CaseFilterSet, clean_query, view_query
+from .filtersets import COLUMNS, SORTS, CaseFilterSet, clean_query, filter_bar_key, view_query
 from .forms import (
     AssignForm,
     AttachmentForm,
@@ -56,6 +56,7 @@ from .selectors import (
     cases_visible_by_ids,
     intake_tenant_ids,
     latest_context,
+    queue_page_rows,
     requester_card,
     requesters_of,
     resource_choices,
@@ -99,6 +100,7 @@ def _queue_context(request, params=None):
     embedded = is_embedded(request, "/cases/")
     paginator = CappedPaginator(filterset.qs, EMBEDDED_PAGE_SIZE if embedded else settings.QUEUE_PAGE_SIZE, cap=cap)
     page = paginator.get_page(params.get("page"))
+    page.object_list = queue_page_rows(page.object_list)  # plain values, not model instances
     # Agent collision: who has each case of the page open now (one cache round trip, cases.presence).
     viewers = presence.viewing([case.pk for case in page], request.user)
     # A search shows, under each subject, the newest message or note that matched (one query).
@@ -114,6 +116,7 @@ def _queue_context(request, params=None):
         "paginator": paginator,
         "query": query,
         "pills": [] if embedded else filterset.pills(query),
+        "fragment_key": "" if embedded else filter_bar_key(filterset, query, request.user),
         "columns": filterset.columns,
         "column_choices": COLUMNS,
         "density": profile.density if profile else Profile.Density.COMPACT,

@@ -7,7 +7,6 @@ import html
 
 from django import template
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from companyos.timefmt import duration
@@ -18,17 +17,22 @@ from ..models import SLAClock
 register = template.Library()
 
 
+# The badges are built with f-strings and `_h` (html.escape) rather than format_html: the queue puts
+# six of them on each of its rows, and format_html's lazy-string checks were most of their cost.
+
+
 @register.simple_tag
 def status_badge(case_or_status, label: str = ""):
     value = getattr(case_or_status, "status", case_or_status)
-    return format_html('<span class="badge status-{}">{}</span>', value, label or Status(value).label)
+    return mark_safe(f'<span class="badge status-{_h(value)}">{_h(label or Status(value).label)}</span>')
 
 
 @register.simple_tag
 def priority_badge(case_or_priority):
     value = getattr(case_or_priority, "priority", case_or_priority)
     p = Priority(int(value))
-    return format_html('<span class="badge prio-{}" title="{}">{} {}</span>', p.slug, p.label, p.code, p.label)
+    label = _h(p.label)
+    return mark_safe(f'<span class="badge prio-{p.slug}" title="{label}">{_h(p.code)} {label}</span>')
 
 
 @register.filter
@@ -56,25 +60,18 @@ def sla_badge(case):
     if case.sla_due_at:
         left = case.sla_due_at - now
         due = timezone.localtime(case.sla_due_at).strftime("%Y-%m-%d %H:%M %Z")
-        clock = _clock_label(case.sla_clock)
+        clock = _h(_clock_label(case.sla_clock))
         if left.total_seconds() < 0:
-            return format_html(
-                '<span class="sla sla-breached" title="{} overdue since {}">⚠ −{}</span>',
-                clock,
-                due,
-                duration(left, style="clock"),
+            return mark_safe(
+                f'<span class="sla sla-breached" title="{clock} overdue since {_h(due)}">'
+                f"⚠ −{_h(duration(left, style='clock'))}</span>"
             )
         state = "at_risk" if case.sla_risk_at and case.sla_risk_at <= now else "running"
         icon = "◔" if state == "at_risk" else "◌"
         verb = "at risk: " if state == "at_risk" else ""
-        return format_html(
-            '<span class="sla sla-{}" title="{}{} due {}">{} {}</span>',
-            state,
-            verb,
-            clock,
-            due,
-            icon,
-            duration(left, style="clock"),
+        return mark_safe(
+            f'<span class="sla sla-{state}" title="{verb}{clock} due {_h(due)}">'
+            f"{icon} {_h(duration(left, style='clock'))}</span>"
         )
     if case.sla_paused:
         return mark_safe(
@@ -90,11 +87,9 @@ TIER_SHORT = {"standard": "Std", "premium": "Prem", "enterprise": "Ent"}
 def tier_badge(tenant):
     """A tenant's support tier as the queue's small badge ("Ent"), the full name on hover."""
     tier = tenant.support_tier
-    return format_html(
-        '<span class="tier tier-{}" title="{} support">{}</span>',
-        tier,
-        tenant.get_support_tier_display(),
-        TIER_SHORT.get(tier, tier[:4].title()),
+    return mark_safe(
+        f'<span class="tier tier-{_h(tier)}" title="{_h(tenant.get_support_tier_display())} support">'
+        f"{_h(TIER_SHORT.get(tier, tier[:4].title()))}</span>"
     )
 
 
@@ -122,6 +117,8 @@ def queue_rows(cases, columns, embedded=False):
     from companyos.templatetags.console import age, person, reltime
 
     rows = []
+    # Badges that depend on one value only, built once per page rather than once per row.
+    prio_cells, status_cells, tenant_cells, owner_cells = {}, {}, {}, {}
     for case in cases:
         url = _h(case.get_absolute_url())
         key = _h(case.key)
@@ -156,15 +153,29 @@ def queue_rows(cases, columns, embedded=False):
             )
         cells.append(f'<td class="subject"><div class="one-line">{"".join(parts)}</div>{below}</td>')
         if not embedded:
-            tenant = case.tenant
-            name = _h(tenant.name)
-            cells.append(
-                f'<td class="tenant"><div class="one-line" title="{name} · {_h(tenant.get_support_tier_display())}'
-                f' support"><span class="tenant-name">{name}</span> {tier_badge(tenant)}</div></td>'
-            )
-        cells.append(f"<td>{priority_badge(case)}</td>")
-        cells.append(f"<td>{status_badge(case)}{waiting_for_note(case)}</td>")
-        cells.append(f'<td class="owner"><div class="one-line">{person(case.owner)}</div></td>')
+            cell = tenant_cells.get(case.tenant_id)
+            if cell is None:
+                tenant = case.tenant
+                name = _h(tenant.name)
+                cell = tenant_cells[case.tenant_id] = (
+                    f'<td class="tenant"><div class="one-line" title="{name} · '
+                    f'{_h(tenant.get_support_tier_display())} support"><span class="tenant-name">{name}</span> '
+                    f"{tier_badge(tenant)}</div></td>"
+                )
+            cells.append(cell)
+        cell = prio_cells.get(case.priority)
+        if cell is None:
+            cell = prio_cells[case.priority] = f"<td>{priority_badge(case)}</td>"
+        cells.append(cell)
+        badge = status_cells.get(case.status)
+        if badge is None:
+            badge = status_cells[case.status] = status_badge(case)
+        cells.append(f"<td>{badge}{waiting_for_note(case)}</td>")
+        cell = owner_cells.get(case.owner_id)
+        if cell is None:
+            owner = person(case.owner)
+            cell = owner_cells[case.owner_id] = f'<td class="owner"><div class="one-line">{owner}</div></td>'
+        cells.append(cell)
         for col in columns:
             if col == "requester":
                 r = case.requester
@@ -197,6 +208,9 @@ def queue_rows(cases, columns, embedded=False):
 
 
 def _h(value) -> str:
+    """conditional_escape without its lazy-string machinery: a safe string stays as it is."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
     return html.escape(str(value), quote=True)
 
 
@@ -207,10 +221,7 @@ def waiting_for_note(case):
     if not text:
         return ""
     short = text if len(text) <= 40 else text[:39] + "…"
-    return format_html(
-        '<span class="waiting-for small muted" data-waiting-for="{}" '
-        'title="Waiting on the customer for {}">for {}</span>',
-        case.waiting_for,
-        text,
-        short,
+    return mark_safe(
+        f'<span class="waiting-for small muted" data-waiting-for="{_h(case.waiting_for)}" '
+        f'title="Waiting on the customer for {_h(text)}">for {_h(short)}</span>'
     )

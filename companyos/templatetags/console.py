@@ -1,6 +1,7 @@
 """Shared UI helpers: relative times with the absolute time on hover, durations, query strings and
 filter checkboxes. Nothing domain-specific: the case badges are cases's `case_tags` library."""
 
+import html
 from datetime import datetime
 
 from django import template
@@ -24,12 +25,9 @@ def reltime(value: datetime | None, empty: str = "—"):
         return empty
     local = timezone.localtime(value)
     absolute = local.strftime("%Y-%m-%d %H:%M %Z")
-    return format_html(
-        '<time datetime="{}" title="{}">{}</time>',
-        value.isoformat(),
-        absolute,
-        relative((timezone.now() - value).total_seconds()),
-    )
+    ago = relative((timezone.now() - value).total_seconds())
+    # f-strings and html.escape, not format_html: a queue page has one per row (issue 10).
+    return mark_safe(f'<time datetime="{_h(value.isoformat())}" title="{_h(absolute)}">{_h(ago)}</time>')
 
 
 @register.simple_tag
@@ -174,9 +172,17 @@ def person(user, empty: str = "—"):
     """Someone as the console names people everywhere: the full name, the username on hover
     (the username alone when there is no full name). `user` is a User or a cases Person."""
     if not user:
-        return format_html('<span class="muted">{}</span>', empty)
+        return mark_safe(f'<span class="muted">{_h(empty)}</span>')
     username = user.get_username() if hasattr(user, "get_username") else user.username
     name = user.get_full_name() if hasattr(user, "get_full_name") else user.name
     if not name or name == username:
-        return format_html('<span class="person">{}</span>', username)
-    return format_html('<span class="person" title="{}">{}</span>', username, name)
+        return mark_safe(f'<span class="person">{_h(username)}</span>')
+    return mark_safe(f'<span class="person" title="{_h(username)}">{_h(name)}</span>')
+
+
+def _h(value) -> str:
+    """Escape for HTML text and attributes (quotes included); what format_html does to its arguments,
+    for the tags a list renders once per row. A value already safe is kept as it is."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value), quote=True)
