@@ -11,6 +11,7 @@ from cases.choices import Category, Environment, IssueType, Priority, Status
 from cases.filtersets import view_query
 from cases.models import Case, Interaction, SavedView
 from tenants.choices import Segment, SupportTier
+from tenants.services import tenant_grant
 from tests.conftest import login
 from tests.factories import CaseFactory, RequesterFactory, TagFactory, TeamFactory, TenantFactory, UserFactory
 
@@ -472,24 +473,50 @@ def test_queue_query_count_is_flat(n, tenant_a, agent, django_assert_max_num_que
     _populate(n, tenant_a, agent)
     client = login(agent)
     client.get("/cases/")  # warm session/contenttype caches
+    client.get("/cases/?sort=updated")  # the filter bar of this address, into the fragment cache
     # Issue 10: the user with profile, roles and tenant grants (one query, tenants.auth_backend), count,
-    # rows with their tag names (one query), assignees, list-access audit row, saved views, 3 filter
-    # choices; the session comes from the cache and is written at most once a minute
-    # (companyos.middleware.SessionRefreshMiddleware).
-    with django_assert_max_num_queries(9):
+    # rows with their tag names (one query), assignees, list-access audit row, saved views; the filter
+    # bar (and its tenant, team and tag choices) comes from the fragment cache (cases.filtersets), the
+    # session from the cache, written at most once a minute (companyos.middleware.SessionRefreshMiddleware).
+    with django_assert_max_num_queries(6):
         assert client.get("/cases/?sort=updated").status_code == 200
     # From the filter bar: the bar stays, only its chips' counts come along (no filter choices read).
     with django_assert_max_num_queries(5):
         assert client.get("/cases/?priority=medium", **HX).status_code == 200
-    # From a pill, a sort link or the pager: the filter bar comes along (its 3 filter choices).
+    # From a pill, a sort link or the pager: the filter bar comes along — rendered once (its 3 filter
+    # choices), then from the cache.
     with django_assert_max_num_queries(8):
         assert client.get("/cases/?priority=medium", **{**HX, "HTTP_HX_TRIGGER": ""}).status_code == 200
+    with django_assert_max_num_queries(5):
+        assert client.get("/cases/?priority=medium", **{**HX, "HTTP_HX_TRIGGER": ""}).status_code == 200
     # Every optional column shown: still flat (the rows load only what they show, nothing per row).
-    cols = "&".join(f"cols={c}" for c in ("requester", "team", "category", "channel", "updated", "created"))
+    cols = "&".join(f"cols={c}" for c in ("requester", "team", "severity", "category", "channel", "updated", "created"))
     with django_assert_max_num_queries(9):
         response = client.get(f"/cases/?{cols}&sort=updated")
     assert response.status_code == 200 and 'class="requester"' in response.content.decode()
     assert 'class="tag">t1<' in response.content.decode() or n < 3
+
+
+def test_the_cached_filter_bar_follows_new_tags_tenants_and_grants(tenant_a, agent):
+    """The filter bar is served from the fragment cache; a new tag, a renamed tenant or a tenant newly
+    granted to the viewer shows in it at once (the choices' version, and the viewer's tenants, are in
+    its key), and an invalid value is never cached (the bar shows the error)."""
+    client = login(agent)
+    bar = lambda html: html[html.index('id="queue-filters"') : html.index("</form>", html.index('id="queue-filters"'))]  # noqa: E731
+    first = bar(client.get("/cases/").content.decode())
+    assert "frobnicate" not in first and tenant_a.name in first
+    TagFactory(name="frobnicate")
+    assert 'value="frobnicate"' in bar(client.get("/cases/").content.decode())
+    tenant_a.name = "Renamed Industries"
+    tenant_a.save()
+    assert "Renamed Industries" in bar(client.get("/cases/").content.decode())
+    other = TenantFactory(name="Newly Granted Ltd")
+    assert "Newly Granted Ltd" not in bar(client.get("/cases/").content.decode())
+    tenant_grant(tenant=other, user_or_group=agent)
+    client = login(agent)
+    assert "Newly Granted Ltd" in bar(client.get("/cases/").content.decode())
+    html = client.get("/cases/?created_after=not-a-date").content.decode()
+    assert 'role="alert"' in bar(html)
 
 
 @pytest.mark.parametrize("n", [5, 200])
