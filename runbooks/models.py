@@ -161,6 +161,7 @@ class Article(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -173,6 +174,31 @@ class Article(models.Model):
 
     def get_absolute_url(self) -> str:
         return f"/runbooks/kb/{self.slug}/"
+
+
+class ArticleRevision(models.Model):
+    """What an article was after each save (the console's editor): who changed what, when; restore
+    brings one back as a new version."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
+    version = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    category = models.CharField(max_length=20, choices=ArticleCategory.choices)
+    status = models.CharField(max_length=10, choices=ArticleStatus.choices)
+    summary = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
+    tags = models.JSONField(default=list)
+    changed = models.JSONField(default=list, help_text="the fields this save changed")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["article", "-version"]
+        constraints = [models.UniqueConstraint(fields=["article", "version"], name="articlerevision_unique_version")]
+
+    def __str__(self):
+        return f"{self.article_id} v{self.version}"
 
 
 class KnownIssue(models.Model):
@@ -193,6 +219,7 @@ class KnownIssue(models.Model):
     incident = models.ForeignKey(
         "incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="known_issues"
     )
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -254,6 +281,7 @@ class Macro(models.Model):
         default=list, blank=True, help_text="any of firing_alerts, recent_deployment, known_issue, new_case"
     )
     active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

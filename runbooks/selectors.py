@@ -28,6 +28,7 @@ from . import errorcodes
 from .choices import ArticleStatus, KnownIssueStatus, MacroVisibility
 from .models import (
     Article,
+    ArticleRevision,
     CaseRunbook,
     ErrorCode,
     KnownIssue,
@@ -145,6 +146,25 @@ def runbook_detail(runbook: Runbook) -> dict:
 
 def article_get(slug: str, user) -> Article | None:
     return article_search(user=user).filter(slug=slug).first()
+
+
+def article_revisions(article: Article) -> list[ArticleRevision]:
+    return list(article.revisions.select_related("author")[:20])
+
+
+def article_delete_impact(article: Article) -> dict:
+    """What deleting an article loses: its history, and the macros that link it (they keep working)."""
+    return {
+        "revision_count": article.revisions.count(),
+        "macros": list(article.macros.order_by("name").values_list("name", flat=True)[:20]),
+        "blocked": "",
+    }
+
+
+def known_issue_delete_impact(issue: KnownIssue) -> dict:
+    linked = issue.case_links.count()
+    blocked = f"It is linked to {linked} case{'s' if linked != 1 else ''}: mark it fixed instead." if linked else ""
+    return {"revision_count": 0, "macros": [], "blocked": blocked}
 
 
 def known_issue_get(pk: int) -> KnownIssue | None:
