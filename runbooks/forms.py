@@ -1,16 +1,17 @@
 from __future__ import annotations
 
-import json
-
 from django import forms
 
-from cases.choices import Category
+from cases.choices import PRIORITY_SLUG_CHOICES, Category, Environment, IssueType, Status, WaitingFor
 from cases.models import Team
 from incidents.models import Incident
 from incidents.selectors import parse_incident_key
 
+from . import actions
 from .choices import ArticleCategory, ArticleStatus, MacroKind, MacroVisibility
 from .markdown import MAX_CHARS as MAX_MARKDOWN
+from .models import Article, Runbook
+from .variables import VARIABLES
 
 W = {"class": "input"}
 
@@ -62,32 +63,86 @@ class FixedForm(forms.Form):
 
 
 class MacroForm(forms.Form):
+    """A macro's text and settings; its actions are the ActionFormSet's rows (one per action)."""
+
     name = forms.CharField(max_length=120, widget=forms.TextInput(attrs=W))
     description = forms.CharField(max_length=300, required=False, widget=forms.TextInput(attrs=W))
     kind = forms.ChoiceField(choices=MacroKind.choices, widget=forms.Select(attrs=W))
-    visibility = forms.ChoiceField(choices=MacroVisibility.choices, initial="personal", widget=forms.Select(attrs=W))
+    visibility = forms.ChoiceField(
+        choices=MacroVisibility.choices,
+        initial="personal",
+        widget=forms.Select(attrs=W),
+        help_text="team and shared macros: admins and senior agents",
+    )
     team = forms.ModelChoiceField(
         queryset=Team.objects.all(), required=False, to_field_name="slug", widget=forms.Select(attrs=W)
     )
-    body = forms.CharField(required=False, max_length=20_000, widget=forms.Textarea(attrs={**W, "rows": 8}))
-    actions = forms.CharField(
+    body = forms.CharField(
         required=False,
         max_length=20_000,
-        widget=forms.Textarea(attrs={**W, "rows": 4}),
-        help_text='JSON, e.g. [{"type": "status", "to": "in_progress"}, {"type": "tags", "add": ["auth"]}]',
+        label="Text",
+        help_text="the reply or note, with variables like {{ customer_name }}",
+        widget=forms.Textarea(attrs={**W, "rows": 8}),
     )
+    runbook = forms.ModelChoiceField(
+        queryset=Runbook.objects.only("id", "slug", "title").order_by("title"),
+        required=False,
+        to_field_name="slug",
+        help_text="{{ runbook_link }}, and “Link a runbook” without a choice",
+        widget=forms.Select(attrs=W),
+    )
+    article = forms.ModelChoiceField(
+        queryset=Article.objects.only("id", "slug", "title").order_by("title"),
+        required=False,
+        to_field_name="slug",
+        label="Knowledge-base article",
+        help_text="{{ kb_link }}",
+        widget=forms.Select(attrs=W),
+    )
+    keywords = forms.CharField(
+        max_length=1_000,
+        required=False,
+        help_text="comma-separated words that suggest it when found in a case",
+        widget=forms.TextInput(attrs=W),
+    )
+    error_codes = forms.CharField(
+        max_length=1_000,
+        required=False,
+        help_text="comma-separated codes that suggest it",
+        widget=forms.TextInput(attrs=W),
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def clean_actions(self):
-        text = (self.cleaned_data.get("actions") or "").strip()
-        if not text:
-            return []
-        try:
-            value = json.loads(text)
-        except ValueError as error:
-            raise forms.ValidationError(f"The actions are not valid JSON: {error}.") from None
-        if not isinstance(value, list):
-            raise forms.ValidationError("The actions are a JSON list.")
-        return value
+    def values(self) -> dict:
+        d = self.cleaned_data
+        return {
+            "name": d["name"],
+            "description": d["description"],
+            "kind": d["kind"],
+            "visibility": d["visibility"],
+            "team": d["team"],
+            "body": d["body"],
+            "runbook": d["runbook"],
+            "article": d["article"],
+            "keywords": _list(d["keywords"]),
+            "error_codes": _list(d["error_codes"]),
+        }
+
+    @staticmethod
+    def initial_for(macro) -> dict:
+        return {
+            "name": macro.name,
+            "description": macro.description,
+            "kind": macro.kind,
+            "visibility": macro.visibility,
+            "team": macro.team.slug if macro.team_id else "",
+            "body": macro.body,
+            "runbook": macro.runbook.slug if macro.runbook_id else "",
+            "article": macro.article.slug if macro.article_id else "",
+            "keywords": ", ".join(macro.keywords),
+            "error_codes": ", ".join(macro.error_codes),
+            "version": macro.version,
+        }
 
 
 def _list(text: str) -> list[str]:
@@ -207,3 +262,214 @@ class KnownIssueEditForm(forms.Form):
             "incident": issue.incident.key if issue.incident_id else "",
             "version": issue.version,
         }
+
+
+# --- the macro editor's action builder ---------------------------------------------------------------
+
+ACTION_LABELS = {
+    "status": "Set status",
+    "priority": "Set priority",
+    "category": "Set category",
+    "issue_type": "Set issue type",
+    "environment": "Set environment",
+    "tags": "Add / remove tags",
+    "assign": "Assign owner / team",
+    "note": "Add an internal note",
+    "link_runbook": "Link a runbook",
+    "link_known_issue": "Link the known issue",
+    "request_info": "Request information",
+}
+# Which of a row's fields each action type uses (the editor shows those only; runbooks.actions
+# says what each means).
+ACTION_FIELDS = {
+    "status": ["to", "waiting_for"],
+    "priority": ["priority"],
+    "category": ["category"],
+    "issue_type": ["issue_type"],
+    "environment": ["environment"],
+    "tags": ["tags_add", "tags_remove"],
+    "assign": ["owner", "team"],
+    "note": ["text"],
+    "link_runbook": ["runbook"],
+    "link_known_issue": [],
+    "request_info": ["items", "waiting_for"],
+}
+FIELD_TYPES = {
+    name: [kind for kind, names in ACTION_FIELDS.items() if name in names]
+    for name in dict.fromkeys(n for names in ACTION_FIELDS.values() for n in names)
+}
+NOBODY = "nobody"
+
+
+def _choices(pairs, blank="—"):
+    return [("", blank), *pairs]
+
+
+class ActionRowForm(forms.Form):
+    """One action of a macro: a type and the fields that type needs. `clean` builds the action's
+    dict (runbooks.actions' shape) and checks it with actions.validate, so a row's error is shown
+    on its row; a row without a type is an empty row and is skipped."""
+
+    type = forms.ChoiceField(
+        choices=_choices(ACTION_LABELS.items(), "— choose an action —"),
+        required=False,
+        label="Action",
+        widget=forms.Select(attrs={**W, "data-action-type": ""}),
+    )
+    to = forms.ChoiceField(
+        choices=_choices(Status.choices), required=False, label="Status", widget=forms.Select(attrs=W)
+    )
+    waiting_for = forms.ChoiceField(
+        choices=_choices(WaitingFor.choices), required=False, label="Waiting for", widget=forms.Select(attrs=W)
+    )
+    priority = forms.ChoiceField(
+        choices=_choices(PRIORITY_SLUG_CHOICES), required=False, label="Priority", widget=forms.Select(attrs=W)
+    )
+    category = forms.ChoiceField(
+        choices=_choices(Category.choices), required=False, label="Category", widget=forms.Select(attrs=W)
+    )
+    issue_type = forms.ChoiceField(
+        choices=_choices(IssueType.choices), required=False, label="Issue type", widget=forms.Select(attrs=W)
+    )
+    environment = forms.ChoiceField(
+        choices=_choices(Environment.choices), required=False, label="Environment", widget=forms.Select(attrs=W)
+    )
+    tags_add = forms.CharField(
+        max_length=500,
+        required=False,
+        label="Add tags",
+        widget=forms.TextInput(attrs={**W, "placeholder": "auth, sso"}),
+    )
+    tags_remove = forms.CharField(max_length=500, required=False, label="Remove tags", widget=forms.TextInput(attrs=W))
+    owner = forms.CharField(
+        max_length=150,
+        required=False,
+        label="Owner",
+        help_text=f"“me”, a username, or “{NOBODY}” to unassign",
+        widget=forms.TextInput(attrs={**W, "placeholder": "me"}),
+    )
+    team = forms.ChoiceField(choices=(), required=False, label="Team", widget=forms.Select(attrs=W))
+    text = forms.CharField(
+        max_length=5_000,
+        required=False,
+        label="Note",
+        help_text="may use the variables",
+        widget=forms.Textarea(attrs={**W, "rows": 2}),
+    )
+    runbook = forms.ChoiceField(choices=(), required=False, label="Runbook", widget=forms.Select(attrs=W))
+    items = forms.CharField(
+        max_length=5_000,
+        required=False,
+        label="Information to request",
+        help_text="one item per line; appended to the reply as a numbered list",
+        widget=forms.Textarea(attrs={**W, "rows": 3}),
+    )
+
+    def __init__(self, *args, options: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        options = options or {}
+        self.fields["team"].choices = [("", "—"), *options.get("team", [])]
+        self.fields["runbook"].choices = [("", "the macro's runbook"), *options.get("runbook", [])]
+
+    def action_fields(self) -> list[dict]:
+        """The row's fields after the type, each with the types that use it and whether the row's
+        current type does (the others are rendered `hidden`; knowledge.js toggles them)."""
+        current = self["type"].value() or ""
+        return [
+            {"field": self[name], "types": " ".join(types), "shown": current in types}
+            for name, types in FIELD_TYPES.items()
+        ]
+
+    def clean(self):
+        d = super().clean()
+        kind = d.get("type") or ""
+        self.action = None
+        if not kind or self.errors:
+            return d
+        action = {"type": kind}
+        if kind == "status":
+            action["to"] = d.get("to") or ""
+            if d.get("waiting_for"):
+                action["waiting_for"] = d["waiting_for"]
+        elif kind in actions.CLASSIFY:
+            action["value"] = d.get(kind) or ""
+        elif kind == "tags":
+            action["add"] = [t.strip() for t in d.get("tags_add", "").split(",") if t.strip()]
+            action["remove"] = [t.strip() for t in d.get("tags_remove", "").split(",") if t.strip()]
+        elif kind == "assign":
+            owner = (d.get("owner") or "").strip()
+            if owner:
+                action["owner"] = "" if owner.lower() == NOBODY else owner
+            if d.get("team"):
+                action["team"] = d["team"]
+        elif kind == "note":
+            action["text"] = d.get("text", "")
+        elif kind == "link_runbook":
+            if d.get("runbook"):
+                action["slug"] = d["runbook"]
+        elif kind == "request_info":
+            action["items"] = [line.strip()[:300] for line in d.get("items", "").splitlines() if line.strip()]
+            action["waiting_for"] = d.get("waiting_for") or WaitingFor.LOGS
+        try:
+            actions.validate([action], variables=VARIABLES)
+        except actions.ActionError as error:
+            raise forms.ValidationError(str(error).removeprefix("Action 1: ")) from None
+        self.action = action
+        return d
+
+    @staticmethod
+    def initial_for(action: dict) -> dict:
+        """A stored action as the row's initial values."""
+        kind = action.get("type", "")
+        row = {"type": kind}
+        if kind == "status":
+            row |= {"to": action.get("to", ""), "waiting_for": action.get("waiting_for", "")}
+        elif kind in actions.CLASSIFY:
+            row[kind] = action.get("value", "")
+        elif kind == "tags":
+            row |= {"tags_add": ", ".join(action.get("add", [])), "tags_remove": ", ".join(action.get("remove", []))}
+        elif kind == "assign":
+            if "owner" in action:
+                row["owner"] = action["owner"] or NOBODY
+            row["team"] = action.get("team", "")
+        elif kind == "note":
+            row["text"] = action.get("text", "")
+        elif kind == "link_runbook":
+            row["runbook"] = action.get("slug", "")
+        elif kind == "request_info":
+            row |= {"items": "\n".join(action.get("items", [])), "waiting_for": action.get("waiting_for", "")}
+        return row
+
+
+class BaseActionFormSet(forms.BaseFormSet):
+    """The rows share one read of the teams and runbooks to choose from (not two queries a row)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._options = None
+
+    def get_form_kwargs(self, index):
+        if self._options is None:
+            self._options = {
+                "team": list(Team.objects.order_by("name").values_list("slug", "name")),
+                "runbook": list(Runbook.objects.order_by("title").values_list("slug", "title")[:1000]),
+            }
+        return {**super().get_form_kwargs(index), "options": self._options}
+
+    def actions(self) -> list[dict]:
+        """The rows' actions in their order (ORDER), without the removed (DELETE) and the empty rows."""
+        rows = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        rows.sort(key=lambda f: (f.cleaned_data.get("ORDER") is None, f.cleaned_data.get("ORDER") or 0))
+        return [f.action for f in rows if getattr(f, "action", None)]
+
+
+ActionFormSet = forms.formset_factory(
+    ActionRowForm,
+    formset=BaseActionFormSet,
+    extra=0,
+    can_order=True,
+    can_delete=True,
+    max_num=actions.MAX_ACTIONS,
+    validate_max=True,
+    absolute_max=50,
+)

@@ -202,6 +202,22 @@ def macros_for(user) -> QuerySet[Macro]:
     ).distinct()
 
 
+def macro_get(user, pk: int) -> Macro | None:
+    """A macro `user` may see (apply), or None; editors also reach inactive team and shared ones."""
+    qs = Macro.objects.select_related("runbook", "article", "team")
+    found = macros_for(user).filter(pk=pk).values("pk")
+    if can_edit(user):
+        return qs.filter(Q(pk__in=found) | Q(pk=pk, visibility__in=["team", "shared"])).first()
+    return qs.filter(pk__in=found).first()
+
+
+def macro_editable(user, macro: Macro) -> bool:
+    """Anyone edits their own personal macros; team and shared ones: admins and senior agents."""
+    if macro.visibility == MacroVisibility.PERSONAL:
+        return macro.owner_id == user.pk
+    return can_edit(user)
+
+
 def macro_search(user, q: str = "") -> QuerySet[Macro]:
     qs = macros_for(user).select_related("runbook", "article")
     q = (q or "").strip()[:100]

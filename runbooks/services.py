@@ -280,10 +280,10 @@ def macro_save(
     description: str = "",
     runbook: Runbook | None = None,
     article: Article | None = None,
-    categories=(),
-    keywords=(),
-    error_codes=(),
-    signals=(),
+    categories=None,
+    keywords=None,
+    error_codes=None,
+    signals=None,
     expected_version: int | None = None,
 ) -> Macro:
     """Create or edit a macro. Its text and notes are checked against the variables (an unknown one
@@ -327,8 +327,15 @@ def macro_save(
     macro.owner = actor if visibility == MacroVisibility.PERSONAL else None
     macro.team = team if visibility == MacroVisibility.TEAM else None
     macro.runbook, macro.article = runbook, article
-    macro.categories, macro.keywords = list(categories), [k for k in keywords if k][:20]
-    macro.error_codes, macro.signals = [c.upper() for c in error_codes if c][:20], list(signals)
+    # The match fields a caller does not pass (None) keep their values (a new macro: none).
+    if categories is not None or macro.pk is None:
+        macro.categories = list(categories or ())
+    if keywords is not None or macro.pk is None:
+        macro.keywords = [k for k in keywords or () if k][:20]
+    if error_codes is not None or macro.pk is None:
+        macro.error_codes = [c.upper() for c in error_codes or () if c][:20]
+    if signals is not None or macro.pk is None:
+        macro.signals = list(signals or ())
     macro.updated_at = timezone.now()
     macro.save()
     return macro

@@ -18,8 +18,20 @@ from companyos.access import audit_exempt, audited_read, audited_write, covered_
 from companyos.htmx import htmx_partial
 
 from . import markdown, selectors, services
+from .actions import MAX_ACTIONS
 from .filtersets import ArticleFilterSet, KnownIssueFilterSet, RunbookFilterSet
-from .forms import ApplyMacroForm, ArticleForm, FixedForm, ImportForm, KnownIssueEditForm, MacroForm, RunbookForm
+from .forms import (
+    ACTION_FIELDS,
+    ActionFormSet,
+    ActionRowForm,
+    ApplyMacroForm,
+    ArticleForm,
+    FixedForm,
+    ImportForm,
+    KnownIssueEditForm,
+    MacroForm,
+    RunbookForm,
+)
 from .models import Article, ErrorCode, KnownIssue, Macro, Runbook
 from .variables import VARIABLES, kb_base
 
@@ -177,7 +189,10 @@ def markdown_preview(request):
     except markdown.MarkdownError as err:
         html, error = "", str(err)
     return render(
-        request, "runbooks/_markdown_preview.html", {"preview": html, "preview_error": error}, status=422 if error else 200
+        request,
+        "runbooks/_markdown_preview.html",
+        {"preview": html, "preview_error": error},
+        status=422 if error else 200,
     )
 
 
@@ -287,7 +302,13 @@ def article_delete(request, slug: str):
                 messages.success(request, f"Deleted “{title}”.")
                 return redirect("runbooks:articles")
     audit.log_access(article, view="article delete confirmation")
-    context = {"thing": article, "kind": "article", "section": "kb", **selectors.article_delete_impact(article), "error": error}
+    context = {
+        "thing": article,
+        "kind": "article",
+        "section": "kb",
+        **selectors.article_delete_impact(article),
+        "error": error,
+    }
     return render(request, "runbooks/confirm_delete.html", context, status=status)
 
 
@@ -453,40 +474,97 @@ def known_issue_delete(request, pk: int):
                 messages.success(request, f"Deleted “{title}”.")
                 return redirect("runbooks:known_issues")
     audit.log_access(issue, view="known issue delete confirmation")
-    context = {"thing": issue, "kind": "known issue", "section": "known", **selectors.known_issue_delete_impact(issue), "error": error}
+    context = {
+        "thing": issue,
+        "kind": "known issue",
+        "section": "known",
+        **selectors.known_issue_delete_impact(issue),
+        "error": error,
+    }
     return render(request, "runbooks/confirm_delete.html", context, status=status)
 
 
 @audited_write(Macro, view="macros")
 @require_http_methods(["GET", "POST"])
 def macro_list(request):
-    """The macros the user may apply, the variables, and a form for a new one (personal for
-    everyone; team and shared for editors)."""
-    form, status = MacroForm(request.POST or None), 200
+    """The macros the user may apply, with an Edit link on those they may change, and the
+    variables. A POST creates a macro like /runbooks/macros/new/."""
     if request.method == "POST":
-        if form.is_valid():
-            d = form.cleaned_data
-            try:
-                macro = services.macro_save(
-                    actor=request.user,
-                    name=d["name"],
-                    description=d["description"],
-                    kind=d["kind"],
-                    visibility=d["visibility"],
-                    team=d["team"],
-                    body=d["body"],
-                    actions_list=d["actions"],
-                )
-            except services.KnowledgeError as error:
-                form.add_error(None, str(error))
-            else:
-                messages.success(request, f"Saved macro “{macro.name}”.")
-                return redirect("runbooks:macros")
-        status = 422
+        return _macro_editor(request, None)
     macros = list(selectors.macro_search(request.user, request.GET.get("q", "")))
     audit.log_list_access(Macro, [m.pk for m in macros], view="macros")
-    context = {"macros": macros, "variables": VARIABLES, "form": form}
-    return render(request, "runbooks/macros.html", context, status=status)
+    editable = {m.pk for m in macros if selectors.macro_editable(request.user, m)}
+    context = {"macros": macros, "variables": VARIABLES, "editable": editable}
+    return render(request, "runbooks/macros.html", context)
+
+
+@audited_write(Macro, view="macro edit")
+@require_http_methods(["GET", "POST"])
+def macro_edit(request, pk: int | None = None):
+    """Create or edit a macro: its text and settings, and its actions as rows (a type and that
+    type's fields each; add, remove, reorder). Works as a plain form without JavaScript ("Add an
+    action" and "Update rows" re-render it unsaved); knowledge.js does the same in the page."""
+    macro = None
+    if pk is not None:
+        macro = selectors.macro_get(request.user, pk)
+        if macro is None:
+            audit.log_denied(Macro, pk, path=request.path, reason="no such macro, or not the user's to use")
+            raise Http404("No such macro")
+        if not selectors.macro_editable(request.user, macro):
+            audit.log_denied(Macro, pk, path=request.path, reason="only editors change team and shared macros")
+            return _refuse(request, "Only admins and senior agents can edit team and shared macros.")
+    return _macro_editor(request, macro)
+
+
+def _macro_editor(request, macro):
+    if macro is not None:
+        audit.log_access(macro, view="macro edit form")
+    rows = [ActionRowForm.initial_for(a) | {"ORDER": n} for n, a in enumerate(macro.actions, 1)] if macro else []
+    if request.method != "POST":
+        form = MacroForm(initial=MacroForm.initial_for(macro) if macro else {"visibility": "personal"})
+        formset = ActionFormSet(prefix="actions", initial=rows)
+        return _macro_form(request, macro, form, formset, show_errors=False)
+    data = request.POST
+    rebuild = "add_action" in data or "refresh" in data
+    if "add_action" in data:
+        data = data.copy()
+        try:
+            total = int(data.get("actions-TOTAL_FORMS", "0"))
+        except ValueError:
+            total = 0
+        data["actions-TOTAL_FORMS"] = str(max(0, min(total, MAX_ACTIONS - 1)) + 1)
+    form = MacroForm(data)
+    formset = ActionFormSet(data, prefix="actions")
+    if rebuild:  # not a save: show the rows again (the new one, the chosen types' fields), unchecked
+        return _macro_form(request, macro, form, formset, show_errors=False)
+    if form.is_valid() and formset.is_valid():
+        try:
+            saved = services.macro_save(
+                actor=request.user,
+                macro_id=macro.pk if macro else None,
+                expected_version=form.cleaned_data["version"] if macro else None,
+                actions_list=formset.actions(),
+                **form.values(),
+            )
+        except services.KnowledgeError as error:
+            form.add_error(None, str(error))
+            return _macro_form(request, macro, form, formset, status=_save_status(error))
+        messages.success(request, f"Saved macro “{saved.name}” ({len(saved.actions)} action(s)).")
+        return redirect("runbooks:macros")
+    return _macro_form(request, macro, form, formset, status=422)
+
+
+def _macro_form(request, macro, form, formset, *, show_errors: bool = True, status: int = 200):
+    context = {
+        "macro": macro,
+        "form": form,
+        "formset": formset,
+        "show_errors": show_errors,
+        "variables": VARIABLES,
+        "action_fields": ACTION_FIELDS,
+    }
+    response = render(request, "runbooks/macro_form.html", context, status=status)
+    return response if macro is not None else no_data(response)
 
 
 @audited_read(Macro, view="macro report")

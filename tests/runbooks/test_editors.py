@@ -21,7 +21,12 @@ def editor(tenant_a):
 
 
 def _article(editor, **fields):
-    values = {"title": "Rotate an API token", "category": "security", "body": "Go to **Settings**.", "status": "published"}
+    values = {
+        "title": "Rotate an API token",
+        "category": "security",
+        "body": "Go to **Settings**.",
+        "status": "published",
+    }
     return services.article_save(actor=editor, **(values | fields))
 
 
@@ -111,8 +116,10 @@ def test_preview_renders_sanitised_markdown_without_saving(editor):
     response = client.post(f"/runbooks/kb/{article.slug}/edit/", _post(article, body=hostile, preview="1"))
     body = response.content.decode()
     assert response.status_code == 200 and "<h2>Steps</h2>" in body
-    assert "<script>alert" not in body and 'href="javascript' not in body and "onerror=alert" not in body.replace(
-        "onerror=alert(1)&gt;", ""
+    assert (
+        "<script>alert" not in body
+        and 'href="javascript' not in body
+        and "onerror=alert" not in body.replace("onerror=alert(1)&gt;", "")
     )
     article.refresh_from_db()
     assert article.version == 1  # nothing saved
@@ -130,9 +137,7 @@ def test_history_and_restore(editor):
     assert article.version == 2
     page = client.get(article.get_absolute_url()).content.decode()
     assert "v2" in page and "“clarified”" in page and "changed body" in page and "data-confirm" in page
-    response = client.post(
-        f"/runbooks/kb/{article.slug}/restore/", {"version": 1, "expected_version": article.version}
-    )
+    response = client.post(f"/runbooks/kb/{article.slug}/restore/", {"version": 1, "expected_version": article.version})
     assert response.status_code == 302
     article.refresh_from_db()
     assert article.version == 3 and article.body == "Go to **Settings**."
