@@ -456,6 +456,19 @@ class BaseActionFormSet(forms.BaseFormSet):
             }
         return {**super().get_form_kwargs(index), "options": self._options}
 
+    def ordered_rows(self) -> list:
+        """The rows as the editor shows them: by their Position as posted (a re-rendered form keeps
+        the order the author gave), rows without one last."""
+
+        def position(form):
+            raw = form["ORDER"].value() if self.is_bound else form.initial.get("ORDER")
+            try:
+                return (0, int(raw), form.prefix)
+            except (TypeError, ValueError):
+                return (1, 0, form.prefix)
+
+        return sorted(self.forms, key=position)
+
     def actions(self) -> list[dict]:
         """The rows' actions in their order (ORDER), without the removed (DELETE) and the empty rows."""
         rows = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]

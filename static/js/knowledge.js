@@ -62,7 +62,7 @@
       const order = row.querySelector("input[name$='-ORDER']");
       if (order) order.value = String(i + 1);
       row.querySelectorAll("[data-move-action], [data-remove-action]").forEach((b) => {
-        b.setAttribute("aria-label", b.getAttribute("aria-label").replace(/\d*$/, String(i + 1)));
+        b.setAttribute("aria-label", b.dataset.label.replace("#", String(i + 1)));
       });
     });
     const empty = rows.querySelector("[data-no-actions]");
@@ -73,6 +73,8 @@
   function enhance(row) {
     row.querySelectorAll(".js-only").forEach((el) => { el.hidden = false; });
     row.querySelectorAll("[data-nojs]").forEach((el) => { el.hidden = true; });
+    const removed = row.querySelector("input[name$='-DELETE']");
+    if (removed && removed.checked) row.hidden = true;
     showFields(row);
   }
   rows.querySelectorAll("[data-action-row]").forEach(enhance);
