@@ -17,7 +17,7 @@ from .models import Article, ErrorCode, KnownIssue, Macro, Runbook
 class MacroForm(forms.ModelForm):
     class Meta:
         model = Macro
-        exclude = ["builtin"]
+        exclude = ["builtin", "version"]
 
     def clean_body(self):
         body = self.cleaned_data.get("body", "")
@@ -83,7 +83,7 @@ class ArticleAdmin(AuditedModelAdmin):
 class KnownIssueForm(forms.ModelForm):
     class Meta:
         model = KnownIssue
-        exclude = ["fixed_at"]
+        exclude = ["fixed_at", "version"]
 
     def clean_workaround(self):
         value = self.cleaned_data.get("workaround", "")
@@ -98,6 +98,12 @@ class KnownIssueAdmin(AuditedModelAdmin):
     list_filter = ["status"]
     search_fields = ["title", "symptoms"]
     raw_id_fields = ["incident"]
+
+    def save_model(self, request, obj, form, change):
+        # The console's editor re-checks the version it loaded: an admin save is a new version too.
+        if change:
+            obj.version += 1
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(ErrorCode)

@@ -28,6 +28,7 @@ from . import errorcodes
 from .choices import ArticleStatus, KnownIssueStatus, MacroVisibility
 from .models import (
     Article,
+    ArticleRevision,
     CaseRunbook,
     ErrorCode,
     KnownIssue,
@@ -147,6 +148,25 @@ def article_get(slug: str, user) -> Article | None:
     return article_search(user=user).filter(slug=slug).first()
 
 
+def article_revisions(article: Article) -> list[ArticleRevision]:
+    return list(article.revisions.select_related("author")[:20])
+
+
+def article_delete_impact(article: Article) -> dict:
+    """What deleting an article loses: its history, and the macros that link it (they keep working)."""
+    return {
+        "revision_count": article.revisions.count(),
+        "macros": list(article.macros.order_by("name").values_list("name", flat=True)[:20]),
+        "blocked": "",
+    }
+
+
+def known_issue_delete_impact(issue: KnownIssue) -> dict:
+    linked = issue.case_links.count()
+    blocked = f"It is linked to {linked} case{'s' if linked != 1 else ''}: mark it fixed instead." if linked else ""
+    return {"revision_count": 0, "macros": [], "blocked": blocked}
+
+
 def known_issue_get(pk: int) -> KnownIssue | None:
     return KnownIssue.objects.select_related("incident").filter(pk=pk).first()
 
@@ -180,6 +200,22 @@ def macros_for(user) -> QuerySet[Macro]:
         | Q(visibility=MacroVisibility.PERSONAL, owner=user)
         | Q(visibility=MacroVisibility.TEAM, team__members=user)
     ).distinct()
+
+
+def macro_get(user, pk: int) -> Macro | None:
+    """A macro `user` may see (apply), or None; editors also reach inactive team and shared ones."""
+    qs = Macro.objects.select_related("runbook", "article", "team")
+    found = macros_for(user).filter(pk=pk).values("pk")
+    if can_edit(user):
+        return qs.filter(Q(pk__in=found) | Q(pk=pk, visibility__in=["team", "shared"])).first()
+    return qs.filter(pk__in=found).first()
+
+
+def macro_editable(user, macro: Macro) -> bool:
+    """Anyone edits their own personal macros; team and shared ones: admins and senior agents."""
+    if macro.visibility == MacroVisibility.PERSONAL:
+        return macro.owner_id == user.pk
+    return can_edit(user)
 
 
 def macro_search(user, q: str = "") -> QuerySet[Macro]:

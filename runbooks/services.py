@@ -7,7 +7,8 @@ services inside one transaction.atomic, so a refusal of any of them leaves nothi
     macro_save                       create or edit a macro (template and actions checked)
     runbook_save / runbook_restore   a runbook with its steps; each save a revision
     runbook_link / runbook_step_execute   on a case (the timeline entry through cases.services)
-    article_save                     a knowledge-base article
+    article_save / article_restore / article_delete   a knowledge-base article; each save a revision
+    known_issue_save / known_issue_delete             a known issue's signature and workaround
     error_codes_import               the catalogue from a docs/errors.md (idempotent, all or nothing)
     known_issue_close_case / known_issue_mark_fixed / known_issue_notify_fixed
     suggestions_record_shown         which macros were suggested on a case (the hit rate)
@@ -34,6 +35,7 @@ from . import actions, errorcodes, markdown, selectors, variables
 from .choices import ArticleCategory, ArticleStatus, KnownIssueStatus, MacroKind, MacroVisibility
 from .models import (
     Article,
+    ArticleRevision,
     CaseRunbook,
     ErrorCode,
     KnownIssue,
@@ -52,8 +54,12 @@ class KnowledgeError(CaseError):
     """A refused knowledge-side write; `str(error)` is the message the user sees."""
 
 
+class KnowledgeConflict(KnowledgeError):
+    """The row changed since the editor loaded it (a stale version): the view answers 409."""
+
+
 # The library's own paths under /runbooks/: never a runbook's slug.
-RESERVED_SLUGS = {"new", "kb", "errors", "known-issues", "macros", "case"}
+RESERVED_SLUGS = {"new", "kb", "errors", "known-issues", "macros", "case", "preview"}
 
 
 def _editor(actor) -> None:
@@ -274,14 +280,16 @@ def macro_save(
     description: str = "",
     runbook: Runbook | None = None,
     article: Article | None = None,
-    categories=(),
-    keywords=(),
-    error_codes=(),
-    signals=(),
+    categories=None,
+    keywords=None,
+    error_codes=None,
+    signals=None,
+    expected_version: int | None = None,
 ) -> Macro:
     """Create or edit a macro. Its text and notes are checked against the variables (an unknown one
     or a syntax error is refused), its actions against their shapes. Anyone may keep personal
-    macros; team and shared ones are edited by admins and senior agents."""
+    macros; team and shared ones are edited by admins and senior agents. An edit is locked and
+    re-checked against the version the editor saw (`expected_version`)."""
     name = " ".join((name or "").split())[:120]
     if not name:
         raise KnowledgeError("A macro needs a name.")
@@ -310,6 +318,8 @@ def macro_save(
             raise KnowledgeError("That macro is someone else's.")
         if macro.visibility != MacroVisibility.PERSONAL:
             _editor(actor)
+        _stale(macro, expected_version)
+        macro.version += 1
     else:
         macro = Macro()
     macro.name, macro.body, macro.kind, macro.actions = name, body or "", kind, checked
@@ -317,8 +327,15 @@ def macro_save(
     macro.owner = actor if visibility == MacroVisibility.PERSONAL else None
     macro.team = team if visibility == MacroVisibility.TEAM else None
     macro.runbook, macro.article = runbook, article
-    macro.categories, macro.keywords = list(categories), [k for k in keywords if k][:20]
-    macro.error_codes, macro.signals = [c.upper() for c in error_codes if c][:20], list(signals)
+    # The match fields a caller does not pass (None) keep their values (a new macro: none).
+    if categories is not None or macro.pk is None:
+        macro.categories = list(categories or ())
+    if keywords is not None or macro.pk is None:
+        macro.keywords = [k for k in keywords or () if k][:20]
+    if error_codes is not None or macro.pk is None:
+        macro.error_codes = [c.upper() for c in error_codes or () if c][:20]
+    if signals is not None or macro.pk is None:
+        macro.signals = list(signals or ())
     macro.updated_at = timezone.now()
     macro.save()
     return macro
@@ -500,6 +517,25 @@ def runbook_step_execute(*, actor, case_id: int, step_id: int) -> RunbookExecuti
 # --- knowledge-base articles -------------------------------------------------------------------------------
 
 
+def _stale(thing, expected_version) -> None:
+    if expected_version is not None and thing.version != expected_version:
+        raise KnowledgeConflict(
+            f"“{thing}” was changed by someone else meanwhile (now version {thing.version}); reload it. "
+            "Nothing was saved."
+        )
+
+
+def _article_snapshot(article: Article) -> dict:
+    return {
+        "title": article.title,
+        "category": article.category,
+        "status": article.status,
+        "summary": article.summary,
+        "body": article.body,
+        "tags": article.tags,
+    }
+
+
 @transaction.atomic
 def article_save(
     *,
@@ -512,7 +548,12 @@ def article_save(
     status: str = ArticleStatus.DRAFT,
     tags=(),
     slug: str = "",
+    note: str = "",
+    expected_version: int | None = None,
 ) -> Article:
+    """Create or edit a knowledge-base article: the body rendered and sanitised, the row locked and
+    re-checked against the version the editor saw (`expected_version`), a revision recording who
+    changed what, the search document rebuilt. A save that changes nothing writes nothing."""
     _editor(actor)
     title = " ".join((title or "").split())[:200]
     if not title:
@@ -523,22 +564,190 @@ def article_save(
         html = markdown.render(body)
     except markdown.MarkdownError as error:
         raise KnowledgeError(str(error)) from None
+    now = timezone.now()
     if article_id is None:
         base = slugify(slug or title)[:70] or "article"
+        base = "new-article" if base == "new" else base  # /runbooks/kb/new/ is the editor
         candidate, n = base, 2
         while Article.objects.filter(slug=candidate).exists():
             candidate, n = f"{base}-{n}", n + 1
-        article = Article(slug=candidate, author=actor)
+        article = Article(slug=candidate, author=actor, created_at=now, version=0)
+        before = None
     else:
         article = Article.objects.select_for_update().filter(pk=article_id).first()
         if article is None:
             raise KnowledgeError("That article does not exist.")
+        _stale(article, expected_version)
+        before = _article_snapshot(article)
     article.title, article.category, article.status = title, category, status
     article.body, article.body_html, article.summary = body or "", html, (summary or "")[:300]
-    article.tags, article.updated_at = _tags(tags), timezone.now()
+    article.tags = _tags(tags)
+    after = _article_snapshot(article)
+    changed = [k for k in after if before is None or before[k] != after[k]]
+    if before is not None and not changed:
+        return article
+    article.version += 1
+    article.updated_at = now
     article.save()
+    ArticleRevision.objects.create(
+        article=article,
+        version=article.version,
+        author=actor,
+        note=(note or "")[:200],
+        changed=changed,
+        created_at=now,
+        **after,
+    )
     _reindex(Article, article.pk)
     return article
+
+
+@transaction.atomic
+def article_restore(*, actor, article_id: int, version: int, expected_version: int | None = None) -> Article:
+    """Bring back an article's revision as a new version (the history keeps everything)."""
+    _editor(actor)
+    revision = ArticleRevision.objects.filter(article_id=article_id, version=version).first()
+    if revision is None:
+        raise KnowledgeError("That version does not exist.")
+    return article_save(
+        actor=actor,
+        article_id=article_id,
+        title=revision.title,
+        category=revision.category,
+        status=revision.status,
+        body=revision.body,
+        summary=revision.summary,
+        tags=revision.tags,
+        note=f"restored version {version}",
+        expected_version=expected_version,
+    )
+
+
+@transaction.atomic
+def article_delete(*, actor, article_id: int, expected_version: int | None = None) -> str:
+    """Delete an article and its history (the macros linking it keep working, without the link).
+    The audit log keeps the deletion. Returns the deleted title."""
+    _editor(actor)
+    article = Article.objects.select_for_update().filter(pk=article_id).first()
+    if article is None:
+        raise KnowledgeError("That article does not exist.")
+    _stale(article, expected_version)
+    title = article.title
+    article.delete()
+    return title
+
+
+# --- known issues: authoring ---------------------------------------------------------------------------
+
+
+def _split(values, limit: int, size: int) -> list[str]:
+    if isinstance(values, str):
+        values = values.replace("\n", ",").split(",")
+    out = []
+    for value in values or ():
+        value = " ".join(str(value).split())[:size]
+        if value and value not in out:
+            out.append(value)
+    return out[:limit]
+
+
+KNOWN_ISSUE_FIELDS = (
+    "title",
+    "component",
+    "symptoms",
+    "message_patterns",
+    "error_codes",
+    "endpoint",
+    "affected_versions",
+    "workaround",
+    "engineering_task",
+    "incident_id",
+)
+
+
+@transaction.atomic
+def known_issue_save(
+    *,
+    actor,
+    known_issue_id: int | None = None,
+    title: str,
+    component: str = "",
+    symptoms: str = "",
+    message_patterns: str = "",
+    error_codes=(),
+    endpoint: str = "",
+    affected_versions=(),
+    workaround: str = "",
+    engineering_task: str = "",
+    incident=None,
+    expected_version: int | None = None,
+) -> KnownIssue:
+    """Create or edit a known issue's signature and workaround (its status moves through
+    known_issue_mark_fixed). The row is locked and re-checked against the version the editor saw.
+    A signature needs an error code or a message phrase of three characters or more: without one,
+    no case could ever match it."""
+    _editor(actor)
+    title = " ".join((title or "").split())[:200]
+    if not title:
+        raise KnowledgeError("A known issue needs a title.")
+    codes = [c.upper() for c in _split(error_codes, 20, 60)]
+    bad = [c for c in codes if not errorcodes.candidates(c)]
+    if bad:
+        raise KnowledgeError(f"{', '.join(bad)} does not look like an error code (e.g. X400-E1042).")
+    patterns = "\n".join(p.strip()[:200] for p in (message_patterns or "").splitlines() if p.strip())[:5000]
+    if not codes and not any(len(p.strip()) >= 3 for p in patterns.splitlines()):
+        raise KnowledgeError("Give an error code or a message phrase (three characters or more) to match cases by.")
+    endpoint = (endpoint or "").strip()[:200]
+    if endpoint and not endpoint.startswith("/"):
+        raise KnowledgeError("The endpoint is a path, e.g. /v1/ingest.")
+    values = {
+        "title": title,
+        "component": " ".join((component or "").split())[:100],
+        "symptoms": (symptoms or "").strip()[:10_000],
+        "message_patterns": patterns,
+        "error_codes": codes,
+        "endpoint": endpoint,
+        "affected_versions": _split(affected_versions, 20, 40),
+        "workaround": (workaround or "").strip()[:10_000],
+        "engineering_task": (engineering_task or "").strip()[:200],
+        "incident_id": incident.pk if incident is not None else None,
+    }
+    now = timezone.now()
+    if known_issue_id is None:
+        issue = KnownIssue(created_at=now, version=0)
+    else:
+        issue = KnownIssue.objects.select_for_update().filter(pk=known_issue_id).first()
+        if issue is None:
+            raise KnowledgeError("That known issue does not exist.")
+        _stale(issue, expected_version)
+        if all(getattr(issue, k) == v for k, v in values.items()):
+            return issue
+    for k, v in values.items():
+        setattr(issue, k, v)
+    issue.version += 1
+    issue.updated_at = now
+    issue.save()
+    return issue
+
+
+@transaction.atomic
+def known_issue_delete(*, actor, known_issue_id: int, expected_version: int | None = None) -> str:
+    """Delete a known issue that no case is linked to (a linked one is marked fixed instead, so the
+    cases keep their link and their customers can be told). Returns the deleted title."""
+    _editor(actor)
+    issue = KnownIssue.objects.select_for_update().filter(pk=known_issue_id).first()
+    if issue is None:
+        raise KnowledgeError("That known issue does not exist.")
+    _stale(issue, expected_version)
+    linked = issue.case_links.count()
+    if linked:
+        raise KnowledgeError(
+            f"“{issue.title}” is linked to {linked} case{'s' if linked != 1 else ''}: mark it fixed instead of "
+            "deleting it."
+        )
+    title = issue.title
+    issue.delete()
+    return title
 
 
 # --- the error-code catalogue ------------------------------------------------------------------------------
@@ -645,7 +854,8 @@ def known_issue_mark_fixed(*, actor, known_issue_id: int, version: str) -> tuple
         timezone.now(),
         timezone.now(),
     )
-    issue.save(update_fields=["status", "fixed_in", "fixed_at", "updated_at"])
+    issue.version += 1
+    issue.save(update_fields=["status", "fixed_in", "fixed_at", "updated_at", "version"])
     tag = "fixed-in-" + "".join(c if c.isalnum() or c in ".-_" else "-" for c in version.lower())[:40]
     tagged = []
     for link in issue.case_links.select_related("case"):

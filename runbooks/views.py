@@ -14,12 +14,24 @@ from django.views.decorators.vary import vary_on_headers
 from cases.models import Case
 from cases.selectors import case_get_for_user, cases_visible_by_ids
 from companyos import audit, pageview
-from companyos.access import audited_read, audited_write, covered_by_page_view, no_data
+from companyos.access import audit_exempt, audited_read, audited_write, covered_by_page_view, no_data
 from companyos.htmx import htmx_partial
 
-from . import selectors, services
+from . import markdown, selectors, services
+from .actions import MAX_ACTIONS
 from .filtersets import ArticleFilterSet, KnownIssueFilterSet, RunbookFilterSet
-from .forms import ApplyMacroForm, FixedForm, ImportForm, MacroForm, RunbookForm
+from .forms import (
+    ACTION_FIELDS,
+    ActionFormSet,
+    ActionRowForm,
+    ApplyMacroForm,
+    ArticleForm,
+    FixedForm,
+    ImportForm,
+    KnownIssueEditForm,
+    MacroForm,
+    RunbookForm,
+)
 from .models import Article, ErrorCode, KnownIssue, Macro, Runbook
 from .variables import VARIABLES, kb_base
 
@@ -130,7 +142,13 @@ def article_list(request):
     page = Paginator(filterset.qs, selectors.PAGE).get_page(request.GET.get("page"))
     audit.log_list_access(Article, [a.pk for a in page], view="knowledge base", query=request.GET.urlencode())
     template = "runbooks/article_list.html" + ("#results" if htmx_partial(request) else "")
-    return render(request, template, {"filterset": filterset, "page": page, "q": request.GET.get("q", "")})
+    context = {
+        "filterset": filterset,
+        "page": page,
+        "q": request.GET.get("q", ""),
+        "can_edit": selectors.can_edit(request.user),
+    }
+    return render(request, template, context)
 
 
 @audited_read(Article, view="article page")
@@ -141,7 +159,157 @@ def article_detail(request, slug: str):
         audit.log_denied(Article, slug, path=request.path, reason="no such article, or a draft")
         raise Http404("No such article")
     audit.log_access(article, view="article page")
-    return render(request, "runbooks/article_detail.html", {"article": article})
+    can_edit = selectors.can_edit(request.user)
+    revisions = selectors.article_revisions(article) if can_edit else []
+    context = {"article": article, "can_edit": can_edit, "revisions": revisions}
+    return render(request, "runbooks/article_detail.html", context)
+
+
+def _editor_or_refuse(request, model, pk, what: str):
+    """The knowledge side's editors (admins and senior agents, as for runbooks); anyone else gets a
+    403 and the refusal is audited."""
+    if selectors.can_edit(request.user):
+        return None
+    audit.log_denied(model, pk, path=request.path, reason=f"only editors change {what}")
+    return _refuse(request, f"Only admins and senior agents can edit {what}.")
+
+
+def _save_status(error: services.KnowledgeError) -> int:
+    return 409 if isinstance(error, services.KnowledgeConflict) else 422
+
+
+@audit_exempt(reason="renders the editor's own draft Markdown; reads no stored data")
+@require_POST
+def markdown_preview(request):
+    """The editors' live preview: the draft body rendered and sanitised exactly as it will be saved."""
+    if not selectors.can_edit(request.user):
+        return _refuse(request, "Only admins and senior agents edit the knowledge base.")
+    try:
+        html, error = markdown.render(request.POST.get("body", "")), ""
+    except markdown.MarkdownError as err:
+        html, error = "", str(err)
+    return render(
+        request,
+        "runbooks/_markdown_preview.html",
+        {"preview": html, "preview_error": error},
+        status=422 if error else 200,
+    )
+
+
+@audited_write(Article, view="article edit")
+@require_http_methods(["GET", "POST"])
+def article_edit(request, slug: str | None = None):
+    """Create or edit an article. "Preview" (or the live preview, with JS) renders the body without
+    saving; a refused save keeps what was typed (422; a stale version 409)."""
+    article = selectors.article_get(slug, request.user) if slug else None
+    if slug and article is None:
+        audit.log_denied(Article, slug, path=request.path, reason="no such article")
+        raise Http404("No such article")
+    refused = _editor_or_refuse(request, Article, slug or "new", "knowledge-base articles")
+    if refused:
+        return refused
+    if article is not None:
+        audit.log_access(article, view="article edit form")
+        initial = {
+            "title": article.title,
+            "category": article.category,
+            "status": article.status,
+            "summary": article.summary,
+            "tags": ", ".join(article.tags),
+            "body": article.body,
+            "version": article.version,
+        }
+    else:
+        initial = {"status": "draft", "category": request.GET.get("category", "")}
+    form = ArticleForm(request.POST or None, initial=initial)
+    status, preview = 200, None
+    if request.method == "POST":
+        if form.is_valid() and "preview" in request.POST:
+            try:
+                preview = markdown.render(form.cleaned_data["body"])
+            except markdown.MarkdownError as error:
+                form.add_error("body", str(error))
+                status = 422
+        elif form.is_valid():
+            try:
+                saved = services.article_save(
+                    actor=request.user,
+                    article_id=article.pk if article else None,
+                    expected_version=form.cleaned_data["version"] if article else None,
+                    **form.values(),
+                )
+            except services.KnowledgeError as error:
+                form.add_error(None, str(error))
+                status = _save_status(error)
+            else:
+                messages.success(request, f"Saved “{saved.title}” (version {saved.version}).")
+                return redirect(saved)
+        else:
+            status = 422
+    context = {"form": form, "article": article, "preview": preview}
+    response = render(request, "runbooks/article_form.html", context, status=status)
+    return response if article is not None else no_data(response)
+
+
+@audited_write(Article, view="article restore")
+@require_POST
+def article_restore(request, slug: str):
+    article = selectors.article_get(slug, request.user)
+    if article is None:
+        raise Http404("No such article")
+    refused = _editor_or_refuse(request, Article, article.pk, "knowledge-base articles")
+    if refused:
+        return refused
+    try:
+        version = int(request.POST.get("version", ""))
+        expected = int(request.POST["expected_version"]) if request.POST.get("expected_version") else None
+    except ValueError:
+        return _refuse(request, "Choose a version to restore.", 400)
+    try:
+        restored = services.article_restore(
+            actor=request.user, article_id=article.pk, version=version, expected_version=expected
+        )
+    except services.KnowledgeError as error:
+        return _refuse(request, str(error), _save_status(error))
+    messages.success(request, f"Restored version {version} as version {restored.version}.")
+    return redirect(restored)
+
+
+@audited_write(Article, view="article delete")
+@require_http_methods(["GET", "POST"])
+def article_delete(request, slug: str):
+    """GET: what deleting would lose, and a button to confirm. POST with confirm: delete."""
+    article = selectors.article_get(slug, request.user)
+    if article is None:
+        audit.log_denied(Article, slug, path=request.path, reason="no such article")
+        raise Http404("No such article")
+    refused = _editor_or_refuse(request, Article, article.pk, "knowledge-base articles")
+    if refused:
+        return refused
+    error, status = "", 200
+    if request.method == "POST":
+        if request.POST.get("confirm") != "yes":
+            error, status = "Confirm the deletion.", 400
+        else:
+            try:
+                expected = int(request.POST.get("version") or 0) or None
+                title = services.article_delete(actor=request.user, article_id=article.pk, expected_version=expected)
+            except ValueError:
+                error, status = "Reload the page and try again.", 400
+            except services.KnowledgeError as err:
+                error, status = str(err), _save_status(err)
+            else:
+                messages.success(request, f"Deleted “{title}”.")
+                return redirect("runbooks:articles")
+    audit.log_access(article, view="article delete confirmation")
+    context = {
+        "thing": article,
+        "kind": "article",
+        "section": "kb",
+        **selectors.article_delete_impact(article),
+        "error": error,
+    }
+    return render(request, "runbooks/confirm_delete.html", context, status=status)
 
 
 @audited_read(ErrorCode, view="error codes")
@@ -194,7 +362,8 @@ def known_issue_list(request):
     filterset = KnownIssueFilterSet(request.GET, queryset=selectors.known_issue_list())
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     audit.log_list_access(KnownIssue, [k.pk for k in page], view="known issues")
-    return render(request, "runbooks/known_issues.html", {"filterset": filterset, "page": page})
+    context = {"filterset": filterset, "page": page, "can_edit": selectors.can_edit(request.user)}
+    return render(request, "runbooks/known_issues.html", context)
 
 
 @audited_write(KnownIssue, view="known issue page")
@@ -237,36 +406,165 @@ def known_issue_detail(request, pk: int):
     return render(request, "runbooks/known_issue_detail.html", context, status=status)
 
 
-@audited_write(Macro, view="macros")
+@audited_write(KnownIssue, view="known issue edit")
 @require_http_methods(["GET", "POST"])
-def macro_list(request):
-    """The macros the user may apply, the variables, and a form for a new one (personal for
-    everyone; team and shared for editors)."""
-    form, status = MacroForm(request.POST or None), 200
+def known_issue_edit(request, pk: int | None = None):
+    """Create or edit a known issue's signature and workaround; a refused save keeps what was typed
+    (422; a stale version 409). Its status moves on its page ("Mark fixed")."""
+    issue = selectors.known_issue_get(pk) if pk else None
+    if pk and issue is None:
+        audit.log_denied(KnownIssue, pk, path=request.path, reason="no such known issue")
+        raise Http404("No such known issue")
+    refused = _editor_or_refuse(request, KnownIssue, pk or "new", "known issues")
+    if refused:
+        return refused
+    if issue is not None:
+        audit.log_access(issue, view="known issue edit form")
+    initial = KnownIssueEditForm.initial_for(issue) if issue else {}
+    form = KnownIssueEditForm(request.POST or None, initial=initial)
+    status = 200
     if request.method == "POST":
         if form.is_valid():
-            d = form.cleaned_data
             try:
-                macro = services.macro_save(
+                saved = services.known_issue_save(
                     actor=request.user,
-                    name=d["name"],
-                    description=d["description"],
-                    kind=d["kind"],
-                    visibility=d["visibility"],
-                    team=d["team"],
-                    body=d["body"],
-                    actions_list=d["actions"],
+                    known_issue_id=issue.pk if issue else None,
+                    expected_version=form.cleaned_data["version"] if issue else None,
+                    **form.values(),
                 )
             except services.KnowledgeError as error:
                 form.add_error(None, str(error))
+                status = _save_status(error)
             else:
-                messages.success(request, f"Saved macro “{macro.name}”.")
-                return redirect("runbooks:macros")
-        status = 422
+                messages.success(request, f"Saved “{saved.title}” (version {saved.version}).")
+                return redirect(saved)
+        else:
+            status = 422
+    response = render(request, "runbooks/known_issue_form.html", {"form": form, "issue": issue}, status=status)
+    return response if issue is not None else no_data(response)
+
+
+@audited_write(KnownIssue, view="known issue delete")
+@require_http_methods(["GET", "POST"])
+def known_issue_delete(request, pk: int):
+    """GET: the confirmation (a known issue linked to cases is not deleted: it is marked fixed).
+    POST with confirm: delete."""
+    issue = selectors.known_issue_get(pk)
+    if issue is None:
+        audit.log_denied(KnownIssue, pk, path=request.path, reason="no such known issue")
+        raise Http404("No such known issue")
+    refused = _editor_or_refuse(request, KnownIssue, pk, "known issues")
+    if refused:
+        return refused
+    error, status = "", 200
+    if request.method == "POST":
+        if request.POST.get("confirm") != "yes":
+            error, status = "Confirm the deletion.", 400
+        else:
+            try:
+                expected = int(request.POST.get("version") or 0) or None
+                title = services.known_issue_delete(
+                    actor=request.user, known_issue_id=issue.pk, expected_version=expected
+                )
+            except ValueError:
+                error, status = "Reload the page and try again.", 400
+            except services.KnowledgeError as err:
+                error, status = str(err), _save_status(err)
+            else:
+                messages.success(request, f"Deleted “{title}”.")
+                return redirect("runbooks:known_issues")
+    audit.log_access(issue, view="known issue delete confirmation")
+    context = {
+        "thing": issue,
+        "kind": "known issue",
+        "section": "known",
+        **selectors.known_issue_delete_impact(issue),
+        "error": error,
+    }
+    return render(request, "runbooks/confirm_delete.html", context, status=status)
+
+
+@audited_write(Macro, view="macros")
+@require_http_methods(["GET", "POST"])
+def macro_list(request):
+    """The macros the user may apply, with an Edit link on those they may change, and the
+    variables. A POST creates a macro like /runbooks/macros/new/."""
+    if request.method == "POST":
+        return _macro_editor(request, None)
     macros = list(selectors.macro_search(request.user, request.GET.get("q", "")))
     audit.log_list_access(Macro, [m.pk for m in macros], view="macros")
-    context = {"macros": macros, "variables": VARIABLES, "form": form}
-    return render(request, "runbooks/macros.html", context, status=status)
+    editable = {m.pk for m in macros if selectors.macro_editable(request.user, m)}
+    context = {"macros": macros, "variables": VARIABLES, "editable": editable}
+    return render(request, "runbooks/macros.html", context)
+
+
+@audited_write(Macro, view="macro edit")
+@require_http_methods(["GET", "POST"])
+def macro_edit(request, pk: int | None = None):
+    """Create or edit a macro: its text and settings, and its actions as rows (a type and that
+    type's fields each; add, remove, reorder). Works as a plain form without JavaScript ("Add an
+    action" and "Update rows" re-render it unsaved); knowledge.js does the same in the page."""
+    macro = None
+    if pk is not None:
+        macro = selectors.macro_get(request.user, pk)
+        if macro is None:
+            audit.log_denied(Macro, pk, path=request.path, reason="no such macro, or not the user's to use")
+            raise Http404("No such macro")
+        if not selectors.macro_editable(request.user, macro):
+            audit.log_denied(Macro, pk, path=request.path, reason="only editors change team and shared macros")
+            return _refuse(request, "Only admins and senior agents can edit team and shared macros.")
+    return _macro_editor(request, macro)
+
+
+def _macro_editor(request, macro):
+    if macro is not None:
+        audit.log_access(macro, view="macro edit form")
+    rows = [ActionRowForm.initial_for(a) | {"ORDER": n} for n, a in enumerate(macro.actions, 1)] if macro else []
+    if request.method != "POST":
+        form = MacroForm(initial=MacroForm.initial_for(macro) if macro else {"visibility": "personal"})
+        formset = ActionFormSet(prefix="actions", initial=rows)
+        return _macro_form(request, macro, form, formset, show_errors=False)
+    data = request.POST
+    rebuild = "add_action" in data or "refresh" in data
+    if "add_action" in data:
+        data = data.copy()
+        try:
+            total = int(data.get("actions-TOTAL_FORMS", "0"))
+        except ValueError:
+            total = 0
+        data["actions-TOTAL_FORMS"] = str(max(0, min(total, MAX_ACTIONS - 1)) + 1)
+    form = MacroForm(data)
+    formset = ActionFormSet(data, prefix="actions")
+    if rebuild:  # not a save: show the rows again (the new one, the chosen types' fields), unchecked
+        return _macro_form(request, macro, form, formset, show_errors=False)
+    if form.is_valid() and formset.is_valid():
+        try:
+            saved = services.macro_save(
+                actor=request.user,
+                macro_id=macro.pk if macro else None,
+                expected_version=form.cleaned_data["version"] if macro else None,
+                actions_list=formset.actions(),
+                **form.values(),
+            )
+        except services.KnowledgeError as error:
+            form.add_error(None, str(error))
+            return _macro_form(request, macro, form, formset, status=_save_status(error))
+        messages.success(request, f"Saved macro “{saved.name}” ({len(saved.actions)} action(s)).")
+        return redirect("runbooks:macros")
+    return _macro_form(request, macro, form, formset, status=422)
+
+
+def _macro_form(request, macro, form, formset, *, show_errors: bool = True, status: int = 200):
+    context = {
+        "macro": macro,
+        "form": form,
+        "formset": formset,
+        "show_errors": show_errors,
+        "variables": VARIABLES,
+        "action_fields": ACTION_FIELDS,
+    }
+    response = render(request, "runbooks/macro_form.html", context, status=status)
+    return response if macro is not None else no_data(response)
 
 
 @audited_read(Macro, view="macro report")

@@ -194,7 +194,32 @@ POSTS = {
     "runbooks:error_code_import": lambda w: ("/runbooks/errors/import/", "/runbooks/errors/"),
     "runbooks:known_issue": lambda w: (f"/runbooks/known-issues/{w['known_issue'].pk}/", None),
     "runbooks:macro_bulk": lambda w: ("/runbooks/macros/bulk/", "/runbooks/macros/bulk/"),
-    "runbooks:macros": lambda w: ("/runbooks/macros/", "/runbooks/macros/"),
+    "runbooks:macros": lambda w: ("/runbooks/macros/", "/runbooks/macros/new/"),
+    "runbooks:macro_create": lambda w: ("/runbooks/macros/new/", "/runbooks/macros/new/"),
+    "runbooks:macro_edit": lambda w: (
+        f"/runbooks/macros/{w['macro'].pk}/edit/",
+        f"/runbooks/macros/{w['macro'].pk}/edit/",
+    ),
+    "runbooks:article_create": lambda w: ("/runbooks/kb/new/", "/runbooks/kb/new/"),
+    "runbooks:article_edit": lambda w: (
+        "/runbooks/kb/how-to-generate-api-keys/edit/",
+        "/runbooks/kb/how-to-generate-api-keys/edit/",
+    ),
+    "runbooks:article_restore": lambda w: ("/runbooks/kb/how-to-generate-api-keys/restore/", None),
+    "runbooks:article_delete": lambda w: (
+        "/runbooks/kb/how-to-generate-api-keys/delete/",
+        "/runbooks/kb/how-to-generate-api-keys/delete/",
+    ),
+    "runbooks:markdown_preview": lambda w: ("/runbooks/preview/", None),
+    "runbooks:known_issue_create": lambda w: ("/runbooks/known-issues/new/", "/runbooks/known-issues/new/"),
+    "runbooks:known_issue_edit": lambda w: (
+        f"/runbooks/known-issues/{w['known_issue'].pk}/edit/",
+        f"/runbooks/known-issues/{w['known_issue'].pk}/edit/",
+    ),
+    "runbooks:known_issue_delete": lambda w: (
+        f"/runbooks/known-issues/{w['known_issue'].pk}/delete/",
+        f"/runbooks/known-issues/{w['known_issue'].pk}/delete/",
+    ),
     "runbooks:case_macro": lambda w: (
         f"/runbooks/case/{w['case'].key}/macros/{w['macro'].pk}/",
         f"/runbooks/case/{w['case'].key}/macros/{w['macro'].pk}/",

@@ -169,6 +169,7 @@ def test_review_due_filter(agent, editor):
 
 def test_an_agent_writes_a_personal_macro_and_bad_ones_are_422(agent):
     client = login(agent)
+    rows = {"actions-TOTAL_FORMS": "1", "actions-INITIAL_FORMS": "0", "actions-0-type": "tags"}
     ok = client.post(
         "/runbooks/macros/",
         {
@@ -176,18 +177,23 @@ def test_an_agent_writes_a_personal_macro_and_bad_ones_are_422(agent):
             "kind": "reply",
             "visibility": "personal",
             "body": "Hi {{ customer_name }}",
-            "actions": '[{"type": "tags", "add": ["x"]}]',
+            **rows,
+            "actions-0-tags_add": "x",
         },
     )
     assert ok.status_code == 302 and Macro.objects.get(name="My hello").owner == agent
+    assert Macro.objects.get(name="My hello").actions == [{"type": "tags", "add": ["x"], "remove": []}]
+    none = {"actions-TOTAL_FORMS": "0", "actions-INITIAL_FORMS": "0"}
     bad = client.post(
-        "/runbooks/macros/", {"name": "Bad", "kind": "reply", "visibility": "personal", "body": "Hi {{ nme }}"}
+        "/runbooks/macros/", {"name": "Bad", "kind": "reply", "visibility": "personal", "body": "Hi {{ nme }}", **none}
     )
     assert bad.status_code == 422 and "Unknown variable nme" in bad.content.decode()
-    shared = client.post("/runbooks/macros/", {"name": "Shared", "kind": "reply", "visibility": "shared", "body": "x"})
+    shared = client.post(
+        "/runbooks/macros/", {"name": "Shared", "kind": "reply", "visibility": "shared", "body": "x", **none}
+    )
     assert shared.status_code == 422 and not Macro.objects.filter(name="Shared").exists()
-    broken = client.post("/runbooks/macros/", {"name": "J", "kind": "none", "visibility": "personal", "actions": "[{"})
-    assert broken.status_code == 422 and "not valid JSON" in broken.content.decode()
+    broken = client.post("/runbooks/macros/", {"name": "J", "kind": "none", "visibility": "personal"})
+    assert broken.status_code == 422 and "ManagementForm data is missing" in broken.content.decode()
 
 
 def test_bulk_macro_from_the_queue(agent, tenant_a, tenant_b, open_case):

@@ -1,6 +1,6 @@
 """Measure the knowledge side at volume: library search and the case page's suggestions.
 
-    python manage.py bench_knowledge --cases 1000000 --docs 10000 [--requests 50]
+    python manage.py bench_knowledge --cases 1000000 --docs 10000 [--requests 50] [--profile] [--explain]
 
 Makes sure the demo world, N cases (demo.bulk_load.ensure_cases) and `--docs` generated runbooks
 and as many articles exist (bulk-inserted, then one UPDATE builds their search documents), then
@@ -8,10 +8,17 @@ times, server-side, `runbooks.selectors.runbook_search` / `article_search` (the 
 count, as the library renders them) for a set of queries, and `case_suggestions` on random open
 cases as an agent granted every tenant: p50/p95 wall time and the queries each runs. Targets
 (issue 15): search p95 ≤ 100 ms, suggestions p95 ≤ 50 ms.
+
+`--profile` adds a cProfile of each measured loop (the top functions by cumulative time);
+`--explain` prints EXPLAIN (ANALYZE, BUFFERS) of every query one search and one suggestion run, with
+its time, so the slow plan is in front of you.
 """
 
 from __future__ import annotations
 
+import cProfile
+import io
+import pstats
 import random
 import time
 from statistics import median
@@ -59,6 +66,8 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=50)
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--rebuild-docs", action="store_true", help="delete the generated runbooks/articles first")
+        parser.add_argument("--profile", action="store_true", help="cProfile each measured loop")
+        parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the queries of one run of each")
 
     def handle(self, *args, cases: int, docs: int, requests: int, seed: int, **options):
         if cases < 1 or docs < 1 or requests < 1:
@@ -82,30 +91,50 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE runbooks_runbook; ANALYZE runbooks_article")
 
+        def one_search(q):
+            qs = selectors.runbook_search(q)
+            list(qs[: selectors.PAGE])
+            qs.count()
+            list(selectors.article_search(q)[: selectors.PAGE])
+
+        profile = cProfile.Profile() if options["profile"] else None
         search, search_q = [], []
         for i in range(requests):
             q = QUERIES[i % len(QUERIES)]
             with CaptureQueriesContext(connection) as ctx:
                 t = time.perf_counter()
-                qs = selectors.runbook_search(q)
-                list(qs[: selectors.PAGE])
-                qs.count()
-                list(selectors.article_search(q)[: selectors.PAGE])
+                if profile:
+                    profile.runcall(one_search, q)
+                else:
+                    one_search(q)
                 search.append((time.perf_counter() - t) * 1000)
             search_q.append(len(ctx.captured_queries))
+        if profile:
+            self._report_profile(profile, "search")
+        if options["explain"]:
+            self._explain(lambda: one_search(QUERIES[1]), "search “token refresh”")
 
         user = User.objects.filter(groups__name="manager").first() or User.objects.filter(is_superuser=True).first()
         ids = list(Case.objects.open().order_by("-created_at").values_list("pk", flat=True)[:5000])
         if not ids:
             raise CommandError("No open cases to suggest for.")
+        profile = cProfile.Profile() if options["profile"] else None
         suggest, suggest_q = [], []
         for _ in range(requests):
             case = Case.objects.select_related("tenant", "requester").get(pk=rng.choice(ids))
             with CaptureQueriesContext(connection) as ctx:
                 t = time.perf_counter()
-                selectors.case_suggestions(case, user)
+                if profile:
+                    profile.runcall(selectors.case_suggestions, case, user)
+                else:
+                    selectors.case_suggestions(case, user)
                 suggest.append((time.perf_counter() - t) * 1000)
             suggest_q.append(len(ctx.captured_queries))
+        if profile:
+            self._report_profile(profile, "suggestions")
+        if options["explain"]:
+            case = Case.objects.select_related("tenant", "requester").get(pk=rng.choice(ids))
+            self._explain(lambda: selectors.case_suggestions(case, user), f"suggestions for {case.key}")
 
         total = Case.objects.count()
         out(f"cases {total:,} · runbooks {Runbook.objects.count():,} · articles {Article.objects.count():,}")
@@ -118,6 +147,26 @@ class Command(BaseCommand):
                 f"{name}: p50 {median(times):.1f} ms · p95 {p95:.1f} ms · queries {max(queries)} · "
                 f"target p95 ≤ {target} ms {'✓' if p95 <= target else '✗'}"
             )
+
+    def _report_profile(self, profile: cProfile.Profile, name: str) -> None:
+        stream = io.StringIO()
+        pstats.Stats(profile, stream=stream).sort_stats("cumulative").print_stats(25)
+        self.stdout.write(f"--- profile: {name} (cumulative) ---")
+        self.stdout.write(stream.getvalue())
+
+    def _explain(self, run, name: str) -> None:
+        """Run once capturing the queries, then EXPLAIN ANALYZE each (a read-only re-run)."""
+        with CaptureQueriesContext(connection) as ctx:
+            run()
+        self.stdout.write(f"--- EXPLAIN: {name}: {len(ctx.captured_queries)} queries ---")
+        with connection.cursor() as cursor:
+            for query in ctx.captured_queries:
+                sql = query["sql"]
+                if not sql.lstrip().upper().startswith("SELECT"):
+                    continue
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+                self.stdout.write(f"\n[{query['time']} s] {sql[:300]}\n{plan}")
 
     def _ensure_docs(self, docs: int, rng: random.Random, out) -> None:
         from runbooks.services import _vector, head_vector
