@@ -15,8 +15,8 @@ from django.utils import timezone
 from cases.choices import Category, Priority, Status
 from cases.closure.models import AutoClose, Closure
 from cases.reports import metrics, rollup
-from cases.reports.models import ReportDirtyDay
 from cases.reports.filters import Filters
+from cases.reports.models import ReportDirtyDay
 from tenants.choices import Segment
 from tests.conftest import login
 from tests.factories import CaseFactory, TagFactory, TeamFactory, TenantFactory, UserFactory
@@ -31,7 +31,8 @@ def t(day: int, hour: int = 9) -> datetime:
 @pytest.fixture(params=["plain rows", "rollups"])
 def world(request, db, tenant_a):
     """Every test runs twice: with the days still marked dirty (the report reads plain rows) and
-    after the rollup sweep (it reads the daily rollups). Six cases in the range (one outside it, one before it for the growth), by hand:
+    after the rollup sweep (it reads the daily rollups). Six cases in the range (one outside it,
+    one before it for the growth), by hand:
 
     c1 acme critical email  2 Nov 09:00, responded +1 h, resolved +10 h, closed confirmed,
                             CSAT 5 NPS 10, tag sso
