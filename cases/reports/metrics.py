@@ -23,7 +23,7 @@ from tenants.models import Tenant
 from ..choices import OPEN_STATUSES, Category, Channel, Priority
 from ..closure.rules import CLOSED_HOW
 from ..models import Tag, Team
-from . import cells, rollup
+from . import cells, rollup, sections
 from .filters import Filters, scoped_cases
 from .rollup import Sums
 
@@ -107,6 +107,7 @@ class Report:
     tenant_ids: list[int] = field(default_factory=list)  # the tenants whose cases it counts (the audit entry)
     # The raw aggregates behind the tables, for cases.reports.verify (an independent recomputation).
     sums: Sums = field(default_factory=Sums)
+    sections: list = field(default_factory=list)  # (ReportSection, its tables): the weekly report's extra rows
     reopen_rows: list[dict] = field(default_factory=list)
     closings: dict = field(default_factory=dict)
     csat_sum: int = 0
@@ -611,12 +612,16 @@ def report(user, f: Filters) -> Report:
         satisfaction_t,
         themes_table(f, s, previous),
     ]
+    # The higher apps' sections (cases.reports.sections): incidents, known issues, escalations.
+    extra = [(section, list(section.build(user, f))) for section in sections.sections()]
+    tables += [t for _, section_tables in extra for t in section_tables]
     return Report(
         filters=f,
         tiles=tiles,
         tables=tables,
         tenant_ids=sorted(tenant_ids),
         sums=s,
+        sections=extra,
         reopen_rows=reopen_rows,
         closings=closings,
         csat_sum=totals["csat_sum"],

@@ -322,8 +322,9 @@ def _where(f: Filters, tenant_ids: list[int] | None) -> tuple[str, list]:
     return " AND ".join(sql), params
 
 
-def _tenant_ids(user, f: Filters) -> list[int] | None:
-    """The tenants the rollup read may count: the viewer's, narrowed by tenant, segment and tier."""
+def tenant_ids_for(user, f: Filters) -> list[int] | None:
+    """The tenants the report may count: the viewer's, narrowed by tenant, segment and tier (None:
+    every tenant). Extra sections (cases.reports.sections) scope their own data by it too."""
     ids = visible_tenant_ids(user)
     ids = None if ids is None else set(ids)
     if f.tenant_id is not None:
@@ -424,7 +425,7 @@ def report_sums(user, f: Filters, *, themes_only: bool = False, dirty: set[date]
         dirty = dirty_days(utc_day(start) - timedelta(days=1), utc_day(end) + timedelta(days=1))
     p = plan(f, dirty=dirty, today=timezone.now().astimezone(UTC).date())
     s = Sums()
-    _read_rollups(s, f, p, _tenant_ids(user, f), themes_only=themes_only)
+    _read_rollups(s, f, p, tenant_ids_for(user, f), themes_only=themes_only)
     live = facts(_cohort_cases(user, f), p.live)
     s.live_cases = len(live)
     for (week, key), cell in cells_by_day(live, lambda at: _week_start(at, f.tz)).items():
