@@ -61,6 +61,10 @@ class CasesConfig(AppConfig):
 
         # Closure: the auto-close timer, "is this solved?" and the survey follow the status entries.
         changes.register_change_listener(closure_listener.on_change)
+        from .reports import rollup
+
+        # The reports' rollups: every change marks its case's day dirty, in the change's transaction.
+        changes.register_change_listener(rollup.on_change)
         email.register()  # the e-mail channel's reply sender and reply check
         auditlog.register(email.models.EmailMessage, exclude_fields=["raw"])
 

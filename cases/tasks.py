@@ -12,6 +12,7 @@ from . import services
 from .channels.outbox import relay_replies
 from .channels.zendesk import tasks as zendesk_tasks  # noqa: F401  (registers the Zendesk sync's tasks with the worker)
 from .closure import tasks as closure_tasks  # noqa: F401  (registers the closure tasks: auto-close, the two messages)
+from .reports import tasks as reports_tasks  # noqa: F401  (registers the rollup sweep)
 from .selectors import case_exists
 from .sla.sweep import send_pending_notifications, sla_sweep
 

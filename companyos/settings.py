@@ -266,6 +266,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "incident-cadence": {"task": "incidents.tasks.cadence_sweep_task", "schedule": 30.0},
     # Closure (cases/closure): resolved cases close by themselves after the policy's auto-close days.
     "auto-close": {"task": "cases.closure.tasks.auto_close_sweep_task", "schedule": 60.0},
+    # The reports' daily rollups (cases/reports/rollup.py): recompute the days changes marked dirty.
+    "reports-rollup": {"task": "cases.reports.tasks.rollup_sweep_task", "schedule": 30.0},
 }
 # Closure and surveys (README "Closure, surveys and reports"): the customer links are absolute URLs on
 # PUBLIC_BASE_URL; "is this solved?" links live as long as a resolution can (auto-close days + margin).

@@ -22,3 +22,6 @@ class IncidentsConfig(AppConfig):
         tenant_panels.register()  # the tenant console's Incidents panel
         register_context_provider("incidents", active_incidents_touching_tenant)  # the case snapshot's incidents
         bulk.register()  # the queue's bulk bar: "Link to incident…"
+        from . import report_sections
+
+        report_sections.register()  # /reports/ and the weekly report: incidents by severity, MTTA / MTTR

@@ -411,3 +411,40 @@ def detection_hint(user, case: Case) -> dict | None:
         "cases": sorted(visible, key=lambda c: c.created_at)[:20],
         "hidden": len(cases) - len(visible),
     }
+
+
+# --- the manager reports (/reports/, through cases.reports.sections) ------------------------------------
+
+
+def incident_report_rows(user, *, start, end, tenant_ids: list[int] | None) -> list[dict]:
+    """The incidents started in [start, end) that `user` may see (and that touch `tenant_ids`, when
+    the report is narrowed to some tenants), by severity: how many, acknowledged, resolved, the sums
+    of their acknowledge and resolve times in seconds, and their linked cases. One query."""
+    qs = incident_visible_to(user).filter(started_at__gte=start, started_at__lt=end)
+    if tenant_ids is not None:
+        qs = qs.filter(_touching(tenant_ids)) if tenant_ids else qs.none()
+    rows = {r["severity"]: r for r in _incident_sums(qs)}
+    return [rows.get(s, {"severity": s, "n": 0}) for s in Severity.values]
+
+
+def _incident_sums(qs: QuerySet[Incident]) -> list[dict]:
+    from django.db.models import DurationField, ExpressionWrapper, F, Sum
+
+    def seconds(end_field: str):
+        return Sum(ExpressionWrapper(F(end_field) - F("started_at"), output_field=DurationField()))
+
+    linked = Incident.cases.through.objects.filter(incident_id=OuterRef("pk")).values("incident_id")
+    linked = linked.annotate(n=Count("pk")).values("n")
+    return list(
+        qs.order_by()
+        .annotate(linked=Coalesce(Subquery(linked), 0))
+        .values("severity")
+        .annotate(
+            n=Count("pk"),
+            acknowledged=Count("acknowledged_at"),
+            resolved=Count("resolved_at"),
+            ack_total=seconds("acknowledged_at"),
+            res_total=seconds("resolved_at"),
+            linked_cases=Sum("linked"),
+        )
+    )

@@ -17,3 +17,6 @@ class RunbooksConfig(AppConfig):
         auditlog.register(KnownIssue)
         auditlog.register(Macro)
         auditlog.register(ErrorCode)
+        from . import report_sections
+
+        report_sections.register()  # /reports/ and the weekly report: known-issue frequency

@@ -98,6 +98,15 @@ class CaseFactory(factory.django.DjangoModelFactory):
         if create and extracted:
             self.tags.set(extracted)
 
+    @factory.post_generation
+    def report_rollup(self, create, extracted, **kwargs):
+        """The factory writes the row around the case services, so it marks the reports' rollup of
+        the case's day stale as they would (cases.reports.rollup)."""
+        if create:
+            from cases.reports.rollup import mark_dirty
+
+            mark_dirty(self.created_at)
+
 
 class InteractionFactory(factory.django.DjangoModelFactory):
     class Meta:

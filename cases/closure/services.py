@@ -16,6 +16,7 @@ from .. import services
 from ..choices import Status
 from ..errors import CaseConflict, CaseError
 from ..models import Case, Notification
+from ..reports import rollup
 from . import links, texts
 from .models import AutoClose, Closure
 from .rules import CSAT_RANGE, NPS_RANGE, is_low_score, survey_editable
@@ -177,6 +178,7 @@ def survey_answer(*, closure_id: int, stamp: str, answer: Answer, now=None) -> C
             closure.low_score_notified_at = now
             fields.append("low_score_notified_at")
         closure.save(update_fields=fields)
+        rollup.mark_dirty(closure.case_created_at)  # the answer moves the reports' numbers (no timeline entry)
     return closure
 
 

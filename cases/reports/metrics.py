@@ -1,30 +1,31 @@
-"""The report metrics: aggregate queries over one cohort (filters.cohort: the cases created in the
-range that match the filters and that the viewer may see), a fixed number of queries whatever the
-number of cases. Each metric's definition is its `definition` text (shown under its table, and in
-the README); every row carries the queue URL of the cases behind it.
+"""The report metrics over one cohort (filters.cohort: the cases created in the range that match the
+filters and that the viewer may see), from the sums cases.reports.rollup reads (the daily rollups for
+whole days, plain rows for the rest), a fixed number of queries whatever the number of cases. Each
+metric's definition is its `definition` text (shown under its table, and in the README); every row
+carries the queue URL of the cases behind it.
 
 Tables are plain data (Table, Row) that the page, the charts and the CSV export all read."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, DateField, DurationField, ExpressionWrapper, F, FloatField, Q, Sum
-from django.db.models.functions import Cast, Extract, TruncWeek
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from tenants.choices import Segment
 from tenants.models import Tenant
 
 from ..choices import OPEN_STATUSES, Category, Channel, Priority
-from ..closure.models import AutoClose, Closure
 from ..closure.rules import CLOSED_HOW
-from ..models import Case, Team
-from .filters import Filters, cohort, related_cohort_q, scoped_cases
+from ..models import Tag, Team
+from . import cells, rollup, sections
+from .filters import Filters, scoped_cases
+from .rollup import Sums
 
 REOPEN_TARGET = Decimal(5)  # seed 002: reopened within 7 days < 5 %
 REOPEN_WINDOW = timedelta(days=7)
@@ -105,7 +106,8 @@ class Report:
     tables: list[Table]
     tenant_ids: list[int] = field(default_factory=list)  # the tenants whose cases it counts (the audit entry)
     # The raw aggregates behind the tables, for cases.reports.verify (an independent recomputation).
-    cube: list[dict] = field(default_factory=list)
+    sums: Sums = field(default_factory=Sums)
+    sections: list = field(default_factory=list)  # (ReportSection, its tables): the weekly report's extra rows
     reopen_rows: list[dict] = field(default_factory=list)
     closings: dict = field(default_factory=dict)
     csat_sum: int = 0
@@ -118,27 +120,19 @@ class Report:
 # --- volume -------------------------------------------------------------------------------------
 
 
-def _cube(cases: list[tuple]) -> list[dict]:
-    """Cohort counts by priority × category × channel × tenant (from the cohort's rows): every volume
-    table and the documentation-gap count are sums over it, so they can never disagree."""
-    cells = Counter((c[PRIORITY], c[CATEGORY], c[CHANNEL], c[TENANT]) for c in cases)
-    return [{"priority": p, "category": k, "channel": ch, "tenant_id": t, "n": n} for (p, k, ch, t), n in cells.items()]
+def _created(groups: dict) -> dict:
+    return {k: c["created"] for k, c in groups.items() if c["created"]}
 
 
-def _sum_by(cube: list[dict], key) -> dict:
-    out: dict = defaultdict(int)
-    for cell in cube:
-        out[key(cell)] += cell["n"]
-    return out
-
-
-def volume_tables(f: Filters, cube: list[dict], tenants: dict[int, Tenant]) -> list[Table]:
-    total = sum(c["n"] for c in cube)
-    by_priority = _sum_by(cube, lambda c: c["priority"])
-    by_category = _sum_by(cube, lambda c: c["category"])
-    by_channel = _sum_by(cube, lambda c: c["channel"])
-    by_tenant = _sum_by(cube, lambda c: c["tenant_id"])
-    by_segment = _sum_by(cube, lambda c: tenants[c["tenant_id"]].segment if c["tenant_id"] in tenants else "")
+def volume_tables(f: Filters, s: Sums, tenants: dict[int, Tenant]) -> list[Table]:
+    total = s.totals()["created"]
+    by_priority: dict = defaultdict(int)
+    for (_, priority), c in s.week_priority.items():
+        by_priority[priority] += c["created"]
+    by_category, by_channel, by_tenant = _created(s.category), _created(s.channel), _created(s.tenant)
+    by_segment: dict = defaultdict(int)
+    for tid, n in by_tenant.items():
+        by_segment[tenants[tid].segment if tid in tenants else ""] += n
     definition = "Cases created in the range, by {}. Share: of all cases created in the range."
 
     def rows(counts: dict, labels, param: str, slug=lambda v: v) -> list[Row]:
@@ -205,19 +199,30 @@ def volume_tables(f: Filters, cube: list[dict], tenants: dict[int, Tenant]) -> l
     ]
 
 
-def weekly_table(f: Filters, cases: list[tuple]) -> Table:
+def _week_label(week) -> str:
+    return f"W{week.isocalendar()[1]:02d} ({week:%d %b})"
+
+
+def _weeks(s: Sums) -> dict:
+    """week (the Monday, viewer's timezone) → {priority → Counter}."""
+    weeks: dict = defaultdict(dict)
+    for (week, priority), c in s.week_priority.items():
+        weeks[week][priority] = c
+    return weeks
+
+
+def weekly_table(f: Filters, s: Sums) -> Table:
     """Cases created per ISO week (Monday, viewer's timezone) and priority."""
-    weeks: dict = defaultdict(lambda: defaultdict(int))
-    for c in cases:
-        weeks[c[WEEK]][c[PRIORITY]] += 1
     out = []
-    for week in sorted(weeks):
-        counts = weeks[week]
+    for week, by_priority in sorted(_weeks(s).items()):
+        counts = {p: c["created"] for p, c in by_priority.items()}
+        if not sum(counts.values()):
+            continue
         start, end = max(week, f.date_from), min(week + timedelta(days=6), f.date_to)
         url = f.queue_url(created_after=start.isoformat(), created_before=end.isoformat())
         out.append(
             Row(
-                label=f"W{week.isocalendar()[1]:02d} ({week:%d %b})",
+                label=_week_label(week),
                 values=[sum(counts.values()), *[counts.get(p.value, 0) for p in Priority]],
                 url=url,
                 bar=sum(counts.values()),
@@ -235,110 +240,47 @@ def weekly_table(f: Filters, cases: list[tuple]) -> Table:
 
 # --- response and resolution times --------------------------------------------------------------
 
-# The cohort's rows, fetched once (`cohort_rows`): every volume, weekly and time number is computed
-# from them, so the tables cannot disagree and the page costs one scan of the cohort.
-# Times come as seconds (float8) and the week as a date, computed in SQL: parsing 25,000 × 3
-# timestamps in Python costs more than the whole query.
-CASE_COLUMNS = ("pk", "priority", "category", "channel", "tenant_id", "team_id", "owner_id", "week", "fr_s", "res_s")
-PK, PRIORITY, CATEGORY, CHANNEL, TENANT, TEAM, OWNER, WEEK, RESPONDED, RESOLVED = range(len(CASE_COLUMNS))
+
+def _mean_s(c: Counter, metric: str) -> float | None:
+    n = c[f"{metric}_n"]
+    return c[f"{metric}_us"] / n / 1e6 if n else None
 
 
-def _seconds(end: str):
-    return Cast(
-        Extract(ExpressionWrapper(F(end) - F("created_at"), output_field=DurationField()), "epoch"), FloatField()
-    )
-
-
-def cohort_rows(qs, tz) -> list[tuple]:
-    return list(
-        qs.order_by()
-        .annotate(
-            week=TruncWeek("created_at", tzinfo=tz, output_field=DateField()),
-            fr_s=_seconds("first_response_at"),
-            res_s=_seconds("resolved_at"),
-        )
-        .values_list(*CASE_COLUMNS)
-    )
-
-
-def percentile_cont(values: list[float], p: float) -> float | None:
-    """PostgreSQL's percentile_cont: linear interpolation between the closest ranks (values sorted)."""
-    if not values:
-        return None
-    pos = p * (len(values) - 1)
-    lo = int(pos)
-    hi = min(lo + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (pos - lo)
-
-
-@dataclass
-class Times:
-    n: int = 0
-    first_response: list = field(default_factory=list)
-    resolution: list = field(default_factory=list)
-
-    def add(self, c: tuple) -> None:
-        self.n += 1
-        if c[RESPONDED] is not None:
-            self.first_response.append(c[RESPONDED])
-        if c[RESOLVED] is not None:
-            self.resolution.append(c[RESOLVED])
-
-    @staticmethod
-    def _stats(values: list[float]) -> tuple:
-        values.sort()
-        mean = sum(values) / len(values) if values else None
-        return mean, percentile_cont(values, 0.5), percentile_cont(values, 0.9)
-
-    def values(self) -> list:
-        fr, res = self._stats(self.first_response), self._stats(self.resolution)
-        return [self.n, len(self.first_response), *map(hours, fr), len(self.resolution), *map(hours, res)]
-
-    @property
-    def mean_resolution(self) -> float | None:
-        return self._stats(self.resolution)[0]
-
-    @property
-    def mean_first_response(self) -> float | None:
-        return self._stats(self.first_response)[0]
-
-
-def _bucket(seconds: float) -> int:
-    for i, (_, lo, hi) in enumerate(DURATION_BUCKETS):
-        if (lo is None or seconds >= lo.total_seconds()) and (hi is None or seconds < hi.total_seconds()):
-            return i
-    return len(DURATION_BUCKETS) - 1
+def _time_values(c: Counter, fr: dict, res: dict) -> list:
+    return [
+        c["created"],
+        c["fr_n"],
+        hours(_mean_s(c, "fr")),
+        hours(cells.percentile(fr, 0.5)),
+        hours(cells.percentile(fr, 0.9)),
+        c["res_n"],
+        hours(_mean_s(c, "res")),
+        hours(cells.percentile(res, 0.5)),
+        hours(cells.percentile(res, 0.9)),
+    ]
 
 
 DURATION_COLUMNS = ["Cases", "Responded", "MTTA h", "p50 h", "p90 h", "Resolved", "MTTR h", "p50 h", "p90 h"]
 DURATION_DEFINITION = (
     "MTTA (mean time to acknowledge): first public reply by an agent − created, over the cases with a first response. "
     "MTTR (mean time to resolve): resolved − created (calendar time, waiting included), over the cases now resolved "
-    "or closed (a reopened case counts once it is resolved again). p50/p90: interpolated percentiles (as "
-    "PostgreSQL's percentile_cont), in hours."
+    "or closed (a reopened case counts once it is resolved again). p50/p90: percentiles (as PostgreSQL's "
+    "percentile_cont) estimated from 5 %-wide time buckets, within 2.5 % of the exact value; in hours."
 )
 
 
-def duration_tables(f: Filters, cases: list[tuple], teams: dict[int, Team], users: dict) -> tuple[dict, list[Table]]:
-    overall, by_team, by_agent = Times(), defaultdict(Times), defaultdict(Times)
-    for c in cases:
-        overall.add(c)
-        by_team[c[TEAM]].add(c)
-        by_agent[c[OWNER]].add(c)
-    fr_buckets, res_buckets = [0] * len(DURATION_BUCKETS), [0] * len(DURATION_BUCKETS)
-    for v in overall.first_response:
-        fr_buckets[_bucket(v)] += 1
-    for v in overall.resolution:
-        res_buckets[_bucket(v)] += 1
+def duration_tables(f: Filters, s: Sums, teams: dict[int, Team], users: dict) -> tuple[dict, list[Table]]:
+    hist = lambda group, key, metric: s.hist.get((group, key, metric), {})  # noqa: E731
     team_rows = sorted(
         (
             Row(
                 label=teams[tid].name if tid in teams else "No team",
-                values=t.values(),
+                values=_time_values(c, hist("team", tid, "fr"), hist("team", tid, "res")),
                 url=f.queue_url(team=teams[tid].slug if tid in teams else "none"),
-                bar=float(hours(t.mean_resolution) or 0),
+                bar=float(hours(_mean_s(c, "res")) or 0),
             )
-            for tid, t in by_team.items()
+            for tid, c in s.team.items()
+            if c["created"]
         ),
         key=lambda row: row.label,
     )
@@ -353,20 +295,22 @@ def duration_tables(f: Filters, cases: list[tuple], teams: dict[int, Team], user
         (
             Row(
                 label=agent_label(uid),
-                values=t.values(),
+                values=_time_values(c, hist("owner", uid, "fr"), hist("owner", uid, "res")),
                 url=f.queue_url(owner=users[uid]["username"] if uid in users else "unassigned"),
-                bar=float(hours(t.mean_resolution) or 0),
+                bar=float(hours(_mean_s(c, "res")) or 0),
             )
-            for uid, t in by_agent.items()
+            for uid, c in s.owner.items()
+            if c["created"]
         ),
         key=lambda row: (-row.values[0], row.label),
     )[:25]
-    n_fr, n_res = len(overall.first_response), len(overall.resolution)
+    fr_bands, res_bands = cells.bands(hist("all", None, "fr")), cells.bands(hist("all", None, "res"))
+    n_fr, n_res = sum(fr_bands), sum(res_bands)
     dist_rows = [
         Row(
             label=label,
-            values=[fr_buckets[i], pct(fr_buckets[i], n_fr), res_buckets[i], pct(res_buckets[i], n_res)],
-            bar=res_buckets[i],
+            values=[fr_bands[i], pct(fr_bands[i], n_fr), res_bands[i], pct(res_bands[i], n_res)],
+            bar=res_bands[i],
         )
         for i, (label, _, _) in enumerate(DURATION_BUCKETS)
     ]
@@ -396,7 +340,8 @@ def duration_tables(f: Filters, cases: list[tuple], teams: dict[int, Team], user
             dist_rows,
         ),
     ]
-    summary = {"fr_mean": overall.mean_first_response, "res_mean": overall.mean_resolution}
+    totals = s.totals()
+    summary = {"fr_mean": _mean_s(totals, "fr"), "res_mean": _mean_s(totals, "res")}
     return summary, tables
 
 
@@ -443,46 +388,40 @@ def backlog_table(user, f: Filters) -> Table:
 # --- reopen and closure -------------------------------------------------------------------------
 
 
-def reopen_table(f: Filters, rel: Q) -> tuple[dict, Table]:
-    timers = AutoClose.objects.filter(rel)
-    by = list(
-        timers.order_by()
-        .values("case__priority")
-        .annotate(
-            resolutions=Count("*"),
-            reopened=Count("reopened_at"),
-            within=Count("pk", filter=Q(reopened_at__lte=F("resolved_at") + REOPEN_WINDOW)),
-        )
-    )
+def _by_priority(s: Sums) -> dict[int, Counter]:
+    out: dict = defaultdict(Counter)
+    for (_, priority), c in s.week_priority.items():
+        out[priority].update(c)
+    return out
+
+
+def reopen_table(f: Filters, s: Sums) -> tuple[dict, Table]:
+    by = [
+        {"priority": p, "resolutions": c["resolutions"], "reopened": c["reopened"], "within": c["reopened_7d"]}
+        for p, c in sorted(_by_priority(s).items())
+        if c["resolutions"]
+    ]
     totals = {k: sum(r[k] for r in by) for k in ("resolutions", "reopened", "within")}
+
+    def values(r: dict) -> list:
+        return [
+            r["resolutions"],
+            r["reopened"],
+            pct(r["reopened"], r["resolutions"]),
+            r["within"],
+            pct(r["within"], r["resolutions"]),
+        ]
+
     rows = [
         Row(
-            label=f"{Priority(r['case__priority']).code} {Priority(r['case__priority']).label}",
-            values=[
-                r["resolutions"],
-                r["reopened"],
-                pct(r["reopened"], r["resolutions"]),
-                r["within"],
-                pct(r["within"], r["resolutions"]),
-            ],
-            url=f.queue_url(priority=Priority(r["case__priority"]).slug, reopened="yes"),
+            label=f"{Priority(r['priority']).code} {Priority(r['priority']).label}",
+            values=values(r),
+            url=f.queue_url(priority=Priority(r["priority"]).slug, reopened="yes"),
             bar=float(pct(r["within"], r["resolutions"]) or 0),
         )
-        for r in sorted(by, key=lambda r: r["case__priority"])
+        for r in by
     ]
-    rows.append(
-        Row(
-            label="All",
-            values=[
-                totals["resolutions"],
-                totals["reopened"],
-                pct(totals["reopened"], totals["resolutions"]),
-                totals["within"],
-                pct(totals["within"], totals["resolutions"]),
-            ],
-            url=f.queue_url(reopened="yes"),
-        )
-    )
+    rows.append(Row(label="All", values=values(totals), url=f.queue_url(reopened="yes")))
     within_rate = pct(totals["within"], totals["resolutions"])
     table = Table(
         "reopen",
@@ -502,11 +441,9 @@ def reopen_table(f: Filters, rel: Q) -> tuple[dict, Table]:
     }, table
 
 
-def closure_table(f: Filters, cells: list[dict]) -> tuple[dict, Table]:
-    """From the closings' (week × how) cells of `closure_cells`: no query of its own."""
-    rows: dict = defaultdict(int)
-    for cell in cells:
-        rows[cell["how"]] += cell["n"]
+def closure_table(f: Filters, s: Sums) -> tuple[dict, Table]:
+    totals = s.totals()
+    rows = {how: totals[f"closed_{how}"] for how in CLOSED_HOW}
     total = sum(rows.values())
     table = Table(
         "closures",
@@ -532,48 +469,18 @@ def closure_table(f: Filters, cells: list[dict]) -> tuple[dict, Table]:
 # --- satisfaction -------------------------------------------------------------------------------
 
 
-SATISFACTION_SUMS = ("n", "sent", "answered", "satisfied", "csat_sum", "nps_n", "promoters", "detractors", "low")
+def _closings(c: Counter) -> int:
+    return sum(c[f"closed_{how}"] for how in CLOSED_HOW)
 
 
-def closure_cells(f: Filters, rel: Q) -> list[dict]:
-    """The cohort's closings by week created × how, with the survey counts: one query (by the
-    cohort index on Closure.case_created_at) for the closings table and the satisfaction table."""
-    return list(
-        Closure.objects.filter(rel)
-        .order_by()
-        .annotate(week=TruncWeek("case_created_at", tzinfo=f.tz))
-        .values("week", "how")
-        .annotate(
-            n=Count("pk"),
-            sent=Count("pk", filter=Q(survey_sent_at__isnull=False)),
-            answered=Count("csat"),
-            satisfied=Count("pk", filter=Q(csat__gte=4)),
-            csat_sum=Sum("csat"),
-            nps_n=Count("nps"),
-            promoters=Count("pk", filter=Q(nps__gte=9)),
-            detractors=Count("pk", filter=Q(nps__lte=6)),
-            low=Count("pk", filter=Q(csat__lte=2) | Q(nps__lte=6)),
-        )
-    )
-
-
-def satisfaction_table(f: Filters, cells: list[dict]) -> tuple[dict, Table]:
-    by_week: dict = {}
-    for cell in cells:
-        week = by_week.setdefault(cell["week"], {"week": cell["week"], **dict.fromkeys(SATISFACTION_SUMS, 0)})
-        for k in SATISFACTION_SUMS:
-            week[k] += cell[k] or 0
-    weekly = list(by_week.values())
-    for w in weekly:
-        w["csat_mean"] = w["csat_sum"] / w["answered"] if w["answered"] else None
-    totals = {k: sum(w[k] for w in weekly) for k in SATISFACTION_SUMS}
-
-    def values(a: dict, mean) -> list:
+def satisfaction_table(f: Filters, s: Sums) -> tuple[dict, Table]:
+    def values(a: Counter) -> list:
+        mean = a["csat_sum"] / a["answered"] if a["answered"] else None
         nps = round(100 * (a["promoters"] - a["detractors"]) / a["nps_n"]) if a["nps_n"] else None
         return [
-            a["sent"],
+            a["surveys_sent"],
             a["answered"],
-            pct(a["answered"], a["sent"]),
+            pct(a["answered"], a["surveys_sent"]),
             None if mean is None else Decimal(mean).quantize(Decimal("0.01")),
             pct(a["satisfied"], a["answered"]),
             a["nps_n"],
@@ -581,20 +488,24 @@ def satisfaction_table(f: Filters, cells: list[dict]) -> tuple[dict, Table]:
         ]
 
     rows = []
-    for w in sorted(weekly, key=lambda w: w["week"]):
-        week = w["week"].date()
+    for week, by_priority in sorted(_weeks(s).items()):
+        w: Counter = Counter()
+        for c in by_priority.values():
+            w.update(c)
+        if not _closings(w):
+            continue
         start, end = max(week, f.date_from), min(week + timedelta(days=6), f.date_to)
-        v = values(w, w["csat_mean"])
+        v = values(w)
         rows.append(
             Row(
-                label=f"W{week.isocalendar()[1]:02d} ({week:%d %b})",
+                label=_week_label(week),
                 values=v,
                 url=f.queue_url(created_after=start.isoformat(), created_before=end.isoformat(), survey="answered"),
                 bar=float(v[4] or 0),
             )
         )
-    mean = totals["csat_sum"] / totals["answered"] if totals["answered"] else None
-    overall = values(totals, mean)
+    totals = s.totals()
+    overall = values(totals)
     rows.append(Row(label="All", values=overall, url=f.queue_url(survey="answered")))
     table = Table(
         "satisfaction",
@@ -606,7 +517,6 @@ def satisfaction_table(f: Filters, cells: list[dict]) -> tuple[dict, Table]:
         ["Sent", "Answered", "Response %", "CSAT", "Satisfied %", "NPS answers", "NPS"],
         rows,
     )
-    low = totals["low"]
     return {
         "sent": overall[0],
         "answered": overall[1],
@@ -614,35 +524,19 @@ def satisfaction_table(f: Filters, cells: list[dict]) -> tuple[dict, Table]:
         "csat": overall[3],
         "satisfied": overall[4],
         "nps": overall[6],
-        "low": low,
-        "_raw": (totals["csat_sum"], totals["promoters"], totals["detractors"]),
+        "low": totals["low"],
     }, table
 
 
 # --- themes ---------------------------------------------------------------------------------------
 
 
-def themes_table(user, f: Filters, cases: list[tuple], cube: list[dict]) -> Table:
-    previous = list(cohort(user, f.previous()).order_by().values_list("pk", "category"))
-    # Both periods' tag counts in one scan: the range from the previous period's start to this one's end.
-    start, _ = f.bounds
-    both = replace(f, date_from=f.previous().date_from)
-    tagged = (
-        Case.tags.through.objects.filter(related_cohort_q(user, both, created="case__created_at"))
-        .values("tag__name")
-        .annotate(
-            now=Count("pk", filter=Q(case__created_at__gte=start)),
-            before=Count("pk", filter=Q(case__created_at__lt=start)),
-        )
-    )
-    now, before = {}, {}
-    for r in tagged:
-        if r["now"]:
-            now[r["tag__name"]] = r["now"]
-        if r["before"]:
-            before[r["tag__name"]] = r["before"]
-    cat_now = _sum_by(cube, lambda c: c["category"])
-    cat_before = dict(Counter(category for _, category in previous))
+def themes_table(f: Filters, s: Sums, previous: Sums) -> Table:
+    tag_ids = set(s.tags) | set(previous.tags)
+    names = dict(Tag.objects.filter(pk__in=tag_ids).values_list("pk", "name")) if tag_ids else {}
+    now = {names[t]: n for t, n in s.tags.items() if n and t in names}
+    before = {names[t]: n for t, n in previous.tags.items() if n and t in names}
+    cat_now, cat_before = _created(s.category), _created(previous.category)
     rows = [
         Row(
             label=f"#{name}",
@@ -678,55 +572,58 @@ def themes_table(user, f: Filters, cases: list[tuple], cube: list[dict]) -> Tabl
 
 
 def report(user, f: Filters) -> Report:
-    qs = cohort(user, f)
-    cases = cohort_rows(qs, f.tz)
-    cube = _cube(cases)
-    tenant_ids = {c["tenant_id"] for c in cube}
+    prev_f = f.previous()
+    (start, _), (_, end) = prev_f.bounds, f.bounds
+    dirty = rollup.dirty_days(rollup.utc_day(start) - timedelta(days=1), rollup.utc_day(end) + timedelta(days=1))
+    s = rollup.report_sums(user, f, dirty=dirty)
+    previous = rollup.report_sums(user, prev_f, themes_only=True, dirty=dirty)
+    tenant_ids = {tid for tid, c in s.tenant.items() if c["created"]}
     tenants = {t.pk: t for t in Tenant.objects.filter(pk__in=tenant_ids).only("pk", "name", "slug", "segment")}
     teams = {t.pk: t for t in Team.objects.all()}
-    owner_ids = {c[OWNER] for c in cases if c[OWNER] is not None}
+    owner_ids = {uid for uid in s.owner if uid is not None}
     users = {
         u["pk"]: u
         for u in get_user_model().objects.filter(pk__in=owner_ids).values("pk", "username", "first_name", "last_name")
     }
-    total = len(cases)
-    overall, time_tables = duration_tables(f, cases, teams, users)
-    rel = related_cohort_q(user, f)
-    reopen, reopen_t = reopen_table(f, rel)
-    cells = closure_cells(f, rel)
-    closing, closure_t = closure_table(f, cells)
-    satisfaction, satisfaction_t = satisfaction_table(f, cells)
-    reopen_rows, closings, raw = reopen.pop("_by"), closing.pop("_by"), satisfaction.pop("_raw")
-    docs = sum(c["n"] for c in cube if c["category"] == Category.DOCUMENTATION)
+    totals = s.totals()
+    overall, time_tables = duration_tables(f, s, teams, users)
+    reopen, reopen_t = reopen_table(f, s)
+    closing, closure_t = closure_table(f, s)
+    satisfaction, satisfaction_t = satisfaction_table(f, s)
+    reopen_rows, closings = reopen.pop("_by"), closing.pop("_by")
     tiles = {
-        "created": total,
+        "created": totals["created"],
         "created_url": f.queue_url(),
         "mtta_h": hours(overall["fr_mean"]),
         "mttr_h": hours(overall["res_mean"]),
         "reopen": reopen,
         "closing": closing,
         "satisfaction": satisfaction,
-        "docs": docs,
+        "docs": s.category.get(Category.DOCUMENTATION, Counter())["created"],
         "docs_url": f.queue_url(category=Category.DOCUMENTATION),
     }
     tables = [
-        weekly_table(f, cases),
-        *volume_tables(f, cube, tenants),
+        weekly_table(f, s),
+        *volume_tables(f, s, tenants),
         backlog_table(user, f),
         reopen_t,
         closure_t,
         *time_tables,
         satisfaction_t,
-        themes_table(user, f, cases, cube),
+        themes_table(f, s, previous),
     ]
+    # The higher apps' sections (cases.reports.sections): incidents, known issues, escalations.
+    extra = [(section, list(section.build(user, f))) for section in sections.sections()]
+    tables += [t for _, section_tables in extra for t in section_tables]
     return Report(
         filters=f,
         tiles=tiles,
         tables=tables,
         tenant_ids=sorted(tenant_ids),
-        cube=cube,
+        sums=s,
+        sections=extra,
         reopen_rows=reopen_rows,
         closings=closings,
-        csat_sum=raw[0],
-        nps_counts=(raw[1], raw[2]),
+        csat_sum=totals["csat_sum"],
+        nps_counts=(totals["promoters"], totals["detractors"]),
     )

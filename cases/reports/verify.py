@@ -1,6 +1,8 @@
 """An independent recomputation of the report numbers from the rows themselves (Python over plain
-value lists, no grouping in SQL), compared with what cases.reports.metrics computes in the database:
-the `reports_verify` command and the tests use it. Returns the differences (empty when they agree)."""
+value lists, no grouping in SQL), compared with what cases.reports.metrics computes from the rollups
+and the plain rows; and the rollup rows themselves against a recomputation of their days
+(cases.reports.rollup.rollup_differences). The `reports_verify` command and the tests use it.
+Returns the differences (empty when they agree)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from collections import Counter
 from datetime import timedelta
 
 from ..closure.models import AutoClose, Closure
-from . import metrics
+from . import metrics, rollup
 from .filters import Filters, cohort
 
 
@@ -41,19 +43,22 @@ def recompute(user, f: Filters) -> dict:
 
 
 def from_report(report: metrics.Report) -> dict:
-    t, cube = report.tiles, report.cube
+    t, s = report.tiles, report.sums
     reopen = report.table("reopen")
     sat = report.table("satisfaction").rows[-1].values
+    by_priority: Counter = Counter()
+    for (_, priority), c in s.week_priority.items():
+        by_priority[priority] += c["created"]
     return {
         "created": t["created"],
-        "by_priority": _sum(cube, "priority"),
-        "by_category": _sum(cube, "category"),
-        "by_channel": _sum(cube, "channel"),
-        "by_tenant": _sum(cube, "tenant_id"),
+        "by_priority": _nonzero(by_priority),
+        "by_category": _nonzero({k: c["created"] for k, c in s.category.items()}),
+        "by_channel": _nonzero({k: c["created"] for k, c in s.channel.items()}),
+        "by_tenant": _nonzero({k: c["created"] for k, c in s.tenant.items()}),
         "resolutions": t["reopen"]["resolutions"],
         "reopened": t["reopen"]["reopened"],
         "within": t["reopen"]["within"],
-        "reopen_by_priority": {r["case__priority"]: r["resolutions"] for r in report.reopen_rows},
+        "reopen_by_priority": {r["priority"]: r["resolutions"] for r in report.reopen_rows},
         "closings": {how: n for how, n in report.closings.items() if n},
         "surveys_sent": sat[0],
         "answered": sat[1],
@@ -64,11 +69,8 @@ def from_report(report: metrics.Report) -> dict:
     }
 
 
-def _sum(cube: list[dict], key: str) -> dict:
-    out: Counter = Counter()
-    for cell in cube:
-        out[cell[key]] += cell["n"]
-    return dict(out)
+def _nonzero(counts: dict) -> dict:
+    return {k: n for k, n in counts.items() if n}
 
 
 def differences(user, f: Filters) -> list[str]:
@@ -77,3 +79,10 @@ def differences(user, f: Filters) -> list[str]:
     if computed.pop("_reopen_all") != computed["resolutions"]:
         return ["the reopen table's All row differs from its tile"]
     return [f"{k}: report {computed[k]!r} != recomputed {direct[k]!r}" for k in direct if computed[k] != direct[k]]
+
+
+def rollup_differences(f: Filters) -> list[str]:
+    """The rollup rows of the UTC days the range touches against their recomputation from plain rows."""
+    start, end = f.bounds
+    first, last = rollup.utc_day(start), rollup.utc_day(end)
+    return rollup.rollup_differences(first + timedelta(days=i) for i in range((last - first).days + 1))

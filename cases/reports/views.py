@@ -131,6 +131,11 @@ def weekly_rows(report: metrics.Report) -> list[tuple[str, str, object]]:
         ("backlog", "documentation cases (docs backlog)", t["docs"]),
         *[("themes", r.label, r.values[1]) for r in report.table("themes").rows],
     ]
+    for section, tables in report.sections:  # the higher apps' sections (cases.reports.sections)
+        if section.weekly is not None:
+            rows += [(section.key, metric, value) for metric, value in section.weekly(tables)]
+        else:
+            rows += [(section.key, f"{t.title}: {r.label}", r.values[0]) for t in tables for r in t.rows]
     return rows
 
 

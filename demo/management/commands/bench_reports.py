@@ -4,7 +4,9 @@
 
 Makes sure N cases exist (demo.bulk_load.ensure_cases), gives the resolved and closed ones the
 closure rows the bulk loader does not write (one AutoClose per resolution, ~4 % reopened; one
-Closure per closed case with ~40 % survey answers) by one INSERT … SELECT each, then times
+Closure per closed case with ~40 % survey answers) by one INSERT … SELECT each, rebuilds the daily
+rollups those writes (made around the services) left stale (`reports_rollup --rebuild`; skipped
+when nothing was added and rollups exist), then times
 server-side requests through Django's test Client as a manager: p50/p95 wall time and statements
 per dashboard view (the default 28 days, a segment, a tenant, 90 days, the HTMX partial, a CSV).
 """
@@ -25,6 +27,8 @@ from django.test.utils import CaptureQueriesContext, override_settings
 
 from cases.closure.models import AutoClose, Closure
 from cases.models import Case
+from cases.reports import rollup
+from cases.reports.models import ReportDay, ReportDirtyDay
 from companyos.bench import percentile
 from demo.bulk_load import ensure_cases
 from demo.world import build_demo_world
@@ -69,6 +73,7 @@ class Command(BaseCommand):
         parser.add_argument("--warmup", type=int, default=2, help="untimed requests per view first (default 2)")
         parser.add_argument("--user", default="manager", help="who signs in (default: manager)")
         parser.add_argument("--json", action="store_true", help="print the results as JSON")
+        parser.add_argument("--rebuild", action="store_true", help="rebuild the daily rollups even if present")
 
     def handle(self, *args, cases: int, requests: int, warmup: int, user: str, **options):
         if cases < 1 or requests < 1:
@@ -84,6 +89,13 @@ class Command(BaseCommand):
                 written += cursor.rowcount
             cursor.execute(f"ANALYZE {AutoClose._meta.db_table}, {Closure._meta.db_table}, {Case._meta.db_table}")
         out(f"Added {added:,} cases and {written:,} closure rows in {time.perf_counter() - started:.1f} s.")
+        if added or written or options["rebuild"] or not ReportDay.objects.exists():
+            t0 = time.perf_counter()
+            cells = rollup.rebuild()
+            ReportDirtyDay.objects.all().delete()
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {ReportDay._meta.db_table}")
+            out(f"Rebuilt the daily rollups: {cells:,} cells in {time.perf_counter() - t0:.1f} s.")
         manager = User.objects.filter(username=user).first()
         if manager is None:
             raise CommandError(f"No user {user!r}.")

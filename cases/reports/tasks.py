@@ -1,0 +1,13 @@
+"""Thin, idempotent tasks of the reports."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import rollup
+
+
+@shared_task(ignore_result=True)
+def rollup_sweep_task():
+    result = rollup.rollup_sweep()
+    return {"days": result.days, "markers": result.markers, "cells": result.cells, "busy": result.busy}

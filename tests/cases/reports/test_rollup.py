@@ -1,0 +1,337 @@
+"""The reports' daily rollups: the bucket arithmetic (pure), the read plan, the sweep's marker
+bookkeeping, and a hypothesis state machine that drives random case operations through the real
+services and checks that the swept rollups equal a recomputation from the plain rows — and that the
+report reads the same numbers from them as from the plain rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule, run_state_machine_as_test
+
+from cases import services
+from cases.choices import TRANSITIONS, Category, Priority, Status
+from cases.closure import links
+from cases.closure import services as closure_services
+from cases.closure.models import Closure
+from cases.errors import CaseError
+from cases.reports import cells, metrics, rollup, verify
+from cases.reports.filters import Filters
+from cases.reports.models import ReportDay, ReportDirtyDay
+from tests.factories import CaseFactory, RequesterFactory, TeamFactory, TenantFactory, UserFactory
+
+RESOLUTION = {"summary": "s", "evidence": "e", "preventive_actions": "p"}
+
+
+# --- buckets and percentiles (no database) ------------------------------------------------------------
+
+
+def percentile_cont(values: list[float], p: float) -> float:
+    values = sorted(values)
+    pos = p * (len(values) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (pos - lo)
+
+
+durations = st.lists(st.floats(min_value=0, max_value=90 * 86400, allow_nan=False), min_size=1, max_size=60)
+
+
+@given(durations, st.sampled_from([0.5, 0.9]))
+def test_percentile_from_buckets_is_within_the_stated_precision(values, p):
+    hist: dict = {}
+    for v in values:
+        hist[cells.bucket(v)] = hist.get(cells.bucket(v), 0) + 1
+    exact, estimate = percentile_cont(values, p), cells.percentile(hist, p)
+    assert abs(estimate - exact) <= exact * 0.025 + 0.5 + 1e-9
+
+
+@given(st.floats(min_value=0, max_value=400 * 86400, allow_nan=False))
+def test_a_duration_lies_in_its_bucket_and_its_band(seconds):
+    b = cells.bucket(seconds)
+    low, high = cells.bucket_bounds(b)
+    assert low * (1 - 1e-9) <= seconds < high * (1 + 1e-9)
+    edges = cells.BAND_EDGES
+    assert edges[cells.band_of(b)] <= seconds and (
+        cells.band_of(b) == len(edges) - 1 or seconds < edges[cells.band_of(b) + 1]
+    )
+
+
+def test_the_distribution_bands_are_exact_at_their_edges():
+    hist: dict = {}
+    for v in (3599.999, 3600, 14399.9, 14400, 86400, 604799, 604800):
+        hist[cells.bucket(v)] = hist.get(cells.bucket(v), 0) + 1
+    assert cells.bands(hist) == [1, 2, 1, 1, 1, 1]
+
+
+# --- the read plan ----------------------------------------------------------------------------------
+
+
+def test_plan_reads_whole_clean_past_days_from_rollups_and_the_rest_from_plain_rows():
+    f = Filters(date_from=date(2026, 11, 2), date_to=date(2026, 11, 15), tz=UTC)
+    p = rollup.plan(f, dirty={date(2026, 11, 5)}, today=date(2026, 11, 14))
+    assert date(2026, 11, 5) not in p.rollup_days and date(2026, 11, 14) not in p.rollup_days
+    assert len(p.rollup_days) == 11
+    assert p.live == [
+        (datetime(2026, 11, 5, tzinfo=UTC), datetime(2026, 11, 6, tzinfo=UTC)),
+        (datetime(2026, 11, 14, tzinfo=UTC), datetime(2026, 11, 16, tzinfo=UTC)),
+    ]
+    assert p.week_of_day[date(2026, 11, 8)] == date(2026, 11, 2) and p.week_of_day[date(2026, 11, 9)] == date(
+        2026, 11, 9
+    )
+
+
+def test_plan_for_a_viewer_east_of_utc_reads_the_edges_and_the_week_start_from_plain_rows():
+    oslo = ZoneInfo("Europe/Oslo")  # UTC+1 in November: the viewer's days start at 23:00 UTC
+    f = Filters(date_from=date(2026, 11, 2), date_to=date(2026, 11, 15), tz=oslo)
+    p = rollup.plan(f, dirty=set(), today=date(2026, 12, 2))
+    u = lambda day, hour=0: datetime(2026, 11, day, hour, tzinfo=UTC)  # noqa: E731
+    # The UTC day 8 Nov straddles the viewer's Monday 9 Nov 00:00 (8 Nov 23:00 UTC): plain rows.
+    assert p.rollup_days == [date(2026, 11, d) for d in (2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14)]
+    assert p.live == [(u(1, 23), u(2)), (u(8), u(9)), (u(15), u(15, 23))]
+    assert p.week_of_day[date(2026, 11, 7)] == date(2026, 11, 2) and p.week_of_day[date(2026, 11, 9)] == date(
+        2026, 11, 9
+    )
+
+
+# --- the sweep --------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_change_marks_its_case_day_and_the_sweep_consumes_each_marker_once(manager, tenant_a):
+    case = CaseFactory(tenant=tenant_a, status=Status.NEW, created_at=timezone.now() - timedelta(days=3))
+    rollup.rollup_sweep()
+    assert not ReportDirtyDay.objects.exists()
+    services.case_transition(case_id=case.pk, to=Status.TRIAGE, actor=manager)
+    assert list(ReportDirtyDay.objects.values_list("day", flat=True)) == [rollup.utc_day(case.created_at)]
+    first = rollup.rollup_sweep()
+    assert (first.days, first.markers) == (1, 1) and not ReportDirtyDay.objects.exists()
+    assert rollup.rollup_sweep().markers == 0
+    assert ReportDay.objects.get(day=rollup.utc_day(case.created_at)).created == 1
+
+
+@pytest.mark.django_db
+def test_rebuild_repairs_what_verify_finds(manager, tenant_a):
+    case = CaseFactory(tenant=tenant_a, created_at=timezone.now() - timedelta(days=2))
+    rollup.rollup_sweep()
+    ReportDay.objects.filter(day=rollup.utc_day(case.created_at)).update(created=5)
+    with pytest.raises(CommandError, match="differ"):
+        call_command("reports_verify", user="mona")
+    call_command("reports_rollup", "--rebuild")
+    call_command("reports_verify", user="mona")
+
+
+# --- random operations through the services ------------------------------------------------------------
+
+
+TAGS = ["sso", "billing", "latency"]
+
+
+class RollupMachine(RuleBasedStateMachine):
+    """Random cases and operations through the case and closure services; `check` sweeps and compares."""
+
+    cases = Bundle("cases")
+
+    def __init__(self):
+        super().__init__()
+        self._atomic = transaction.atomic()
+        self._atomic.__enter__()
+        w = self.world
+        self.tenants, self.teams, self.agents, self.actor = w["tenants"], w["teams"], w["agents"], w["actor"]
+        self.requesters = {t.pk: RequesterFactory(tenant=t) for t in self.tenants}
+        self.now = timezone.now()
+
+    @rule(
+        target=cases,
+        days_ago=st.integers(0, 9),
+        tenant=st.integers(0, 1),
+        priority=st.sampled_from(list(Priority)),
+        category=st.sampled_from([Category.AUTHENTICATION, Category.DOCUMENTATION, Category.OTHER]),
+        channel=st.sampled_from(["email", "web", "slack"]),
+        team=st.sampled_from([None, 0, 1]),
+        owner=st.sampled_from([None, 0, 1]),
+        tags=st.lists(st.sampled_from(TAGS), max_size=2, unique=True),
+    )
+    def create(self, days_ago, tenant, priority, category, channel, team, owner, tags):
+        tenant = self.tenants[tenant]
+        at = self.now - timedelta(days=days_ago, hours=3)
+        with mock.patch("django.utils.timezone.now", return_value=at):
+            case = services.case_create(
+                actor=self.actor,
+                tenant=tenant,
+                requester=self.requesters[tenant.pk],
+                subject="s",
+                priority=priority,
+                category=category,
+                channel=channel,
+                team=None if team is None else self.teams[team],
+                owner=None if owner is None else self.agents[owner],
+                tags=tags,
+            )
+        return case.pk
+
+    @rule(case=cases, choice=st.integers(0, 1), sweep_first=st.booleans())
+    def transition(self, case, choice, sweep_first):
+        """One allowed move (cases.choices.TRANSITIONS), so cases do get resolved, closed, reopened."""
+        self._maybe_sweep(sweep_first)
+        allowed = TRANSITIONS[services.Case.objects.values_list("status", flat=True).get(pk=case)]
+        to = allowed[choice % len(allowed)]
+        try:
+            services.case_transition(case_id=case, to=to, actor=self.actor, resolution=RESOLUTION, waiting_for="logs")
+        except CaseError:
+            pass
+
+    @rule(case=cases, sweep_first=st.booleans())
+    def reply(self, case, sweep_first):
+        self._maybe_sweep(sweep_first)
+        services.case_reply(case_id=case, actor=self.actor, body="On it.", public=True)
+
+    @rule(
+        case=cases, team=st.sampled_from([None, 0, 1]), owner=st.sampled_from([None, 0, 1]), sweep_first=st.booleans()
+    )
+    def assign(self, case, team, owner, sweep_first):
+        self._maybe_sweep(sweep_first)
+        services.case_assign(
+            case_id=case,
+            actor=self.actor,
+            team=None if team is None else self.teams[team],
+            owner=None if owner is None else self.agents[owner],
+        )  # every agent sees both tenants: never refused
+
+    @rule(
+        case=cases,
+        priority=st.sampled_from(list(Priority)),
+        category=st.sampled_from(list(Category)),
+        sweep_first=st.booleans(),
+    )
+    def classify(self, case, priority, category, sweep_first):
+        self._maybe_sweep(sweep_first)
+        try:
+            services.case_classify(case_id=case, actor=self.actor, priority=priority, category=category, reason="r")
+        except CaseError:
+            pass
+
+    @rule(
+        case=cases,
+        add=st.lists(st.sampled_from(TAGS), max_size=2),
+        remove=st.lists(st.sampled_from(TAGS), max_size=1),
+        sweep_first=st.booleans(),
+    )
+    def tag(self, case, add, remove, sweep_first):
+        self._maybe_sweep(sweep_first)
+        services.case_tag(case_id=case, actor=self.actor, add=add, remove=remove)
+
+    @rule(case=cases, sweep_first=st.booleans())
+    def customer_reopens(self, case, sweep_first):
+        self._maybe_sweep(sweep_first)
+        c = services.Case.objects.get(pk=case)
+        if c.status in (Status.RESOLVED, Status.CLOSED):
+            services.case_customer_message(
+                case_id=case, requester=c.requester, body="Still broken.", channel="email", reopen=True
+            )
+
+    @rule(case=cases, sweep_first=st.booleans())
+    def send_survey(self, case, sweep_first):
+        self._maybe_sweep(sweep_first)
+        closure = Closure.objects.filter(case_id=case, survey_sent_at__isnull=True).order_by("-closed_at").first()
+        if closure is not None:
+            closure_services.send_survey(closure_id=closure.pk)
+
+    @rule(case=cases, csat=st.integers(1, 5), nps=st.one_of(st.none(), st.integers(0, 10)), sweep_first=st.booleans())
+    def answer_survey(self, case, csat, nps, sweep_first):
+        """A first answer, or a change within 24 h (no timeline entry: the service marks the day)."""
+        self._maybe_sweep(sweep_first)
+        closure = Closure.objects.filter(case_id=case).order_by("-closed_at").first()
+        if closure is None:
+            return
+        _, at = links.read_survey(links.survey_token(closure.pk, closure.closed_at))
+        try:
+            closure_services.survey_answer(
+                closure_id=closure.pk, stamp=at, answer=closure_services.Answer(csat=csat, nps=nps, comment="")
+            )
+        except CaseError:
+            pass
+
+    def _maybe_sweep(self, sweep_first: bool) -> None:
+        """The sweep may run between any two changes: a change it then misses shows in `check`."""
+        if sweep_first:
+            rollup.rollup_sweep()
+
+    @rule()
+    def sweep(self):
+        rollup.rollup_sweep()
+
+    @rule()
+    def check(self):
+        self._check()
+
+    def _check(self):
+        today = self.now.astimezone(UTC).date()
+        f = Filters(date_from=today - timedelta(days=13), date_to=today, tz=UTC)
+        before = metrics.report(self.actor, f)  # whatever the sweep's lag
+        rollup.rollup_sweep()
+        assert not ReportDirtyDay.objects.exists()
+        assert rollup.rollup_differences(f.bounds[0].date() + timedelta(days=i) for i in range(14)) == []
+        after = metrics.report(self.actor, f)
+        assert after.sums.rollup_days == 13  # every past day from the rollups, today from plain rows
+        assert verify.differences(self.actor, f) == []
+        for key in ("created", "mtta_h", "mttr_h", "reopen", "closing", "satisfaction", "docs"):
+            assert before.tiles[key] == after.tiles[key], key
+        assert [(t.key, [r.values for r in t.rows]) for t in before.tables] == [
+            (t.key, [r.values for r in t.rows]) for t in after.tables
+        ]
+
+    def teardown(self):
+        try:
+            self._check()
+        finally:
+            transaction.set_rollback(True)
+            self._atomic.__exit__(None, None, None)
+
+
+@pytest.mark.django_db
+def test_rollups_equal_a_recomputation_after_random_operations(manager):
+    tenants = [TenantFactory(name="Acme", slug="acme-r"), TenantFactory(name="Initech", slug="initech-r")]
+    RollupMachine.world = {
+        "tenants": tenants,
+        "teams": [TeamFactory(name="Tier 1 r", slug="tier-1-r"), TeamFactory(name="Tier 2 r", slug="tier-2-r")],
+        "agents": [UserFactory(username=name, role="agent", tenants=tenants) for name in ("ra", "rb")],
+        "actor": manager,
+    }
+    run_state_machine_as_test(
+        RollupMachine,
+        settings=settings(
+            max_examples=10,
+            stateful_step_count=40,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
+
+
+@pytest.mark.django_db
+def test_a_survey_answer_marks_its_case_day(manager, tenant_a):
+    """A survey answer writes no timeline entry: the closure service marks the day itself."""
+    case = CaseFactory(tenant=tenant_a, status=Status.IN_PROGRESS, created_at=timezone.now() - timedelta(days=2))
+    services.case_transition(case_id=case.pk, to=Status.RESOLVED, actor=manager, resolution=RESOLUTION)
+    services.case_transition(case_id=case.pk, to=Status.CLOSED, actor=manager)
+    closure = Closure.objects.get(case=case)
+    closure_services.send_survey(closure_id=closure.pk)
+    rollup.rollup_sweep()
+    _, at = links.read_survey(links.survey_token(closure.pk, closure.closed_at))
+    closure_services.survey_answer(
+        closure_id=closure.pk, stamp=at, answer=closure_services.Answer(csat=5, nps=9, comment="")
+    )
+    assert ReportDirtyDay.objects.filter(day=rollup.utc_day(case.created_at)).exists()
+    rollup.rollup_sweep()
+    assert ReportDay.objects.get(day=rollup.utc_day(case.created_at)).answered == 1
+    assert rollup.rollup_differences([rollup.utc_day(case.created_at)]) == []
