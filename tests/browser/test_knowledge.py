@@ -50,7 +50,8 @@ def test_suggested_macro_preview_apply_and_a_runbook_step(page):
     page.keyboard.press("Escape")
     macros.get_by_role("link", name="Authentication issue").click()
     preview = page.locator("[data-macro-preview]")
-    expect(preview.locator("[data-preview-text]")).to_contain_text("Hi Jo Doe")
+    # The preview is a server round trip; under CI's load (two workers, Chromium) it can take seconds.
+    expect(preview.locator("[data-preview-text]")).to_contain_text("Hi Jo Doe", timeout=20_000)
     expect(preview).to_contain_text("Link runbook auth-401-403-triage")
     _shot(page, "macro-preview")
     preview.get_by_role("button", name="Apply macro").click()
