@@ -83,6 +83,13 @@ def test_a_medium_case_resolves_without_one(tenant_a, agent):
     assert AutoClose.objects.filter(case=case, state="pending").count() == 1
 
 
+def _linked(body: str, prefix: str, read) -> tuple[int, str]:
+    """What the signed link in a message names: the token after `prefix`, read back."""
+    assert links.absolute(prefix) in body
+    token = body.split(prefix, 1)[1].split("/", 1)[0]
+    return read(token)
+
+
 @pytest.mark.django_db
 def test_resolving_asks_the_customer_through_the_channel(case, agent, django_capture_on_commit_callbacks):
     run_on_commit(lambda: resolve(case, agent), django_capture_on_commit_callbacks)
@@ -92,7 +99,8 @@ def test_resolving_asks_the_customer_through_the_channel(case, agent, django_cap
     ask = case.interactions.filter(kind=Interaction.Kind.REPLY).latest("id")
     assert ask.public and ask.actor == roles.system_user() and ask.data["automated"] == "solved_question"
     assert "Is this solved for you?" in ask.body and "Rotated the expired signing key" in ask.body
-    assert links.confirm_url(timer.pk, timer.resolved_at) in ask.body
+    # The link in the body names this resolution (its signature carries the second it was signed).
+    assert _linked(ask.body, "/c/solved/", links.read_confirm) == (timer.pk, links._stamp(timer.resolved_at))
     assert OutboundReply.objects.filter(interaction=ask, channel="email").exists()  # the outbox delivers it
     # Asking again (a redelivered task) sends nothing more.
     assert closure_services.ask_if_solved(auto_close_id=timer.pk) is False
@@ -282,7 +290,8 @@ def test_closing_sends_the_survey_once(case, agent, django_capture_on_commit_cal
     closure.refresh_from_db()
     assert closure.survey_sent_at is not None
     survey = case.interactions.filter(kind=Interaction.Kind.REPLY, data__automated="survey").get()
-    assert links.survey_url(closure.pk, closure.closed_at) in survey.body and survey.public
+    assert _linked(survey.body, "/c/survey/", links.read_survey) == (closure.pk, links._stamp(closure.closed_at))
+    assert survey.public
     assert closure_services.send_survey(closure_id=closure.pk) is False
 
 
