@@ -397,7 +397,7 @@ def runbook_save(
         if runbook is None:
             raise KnowledgeError("That runbook does not exist.")
         if expected_version is not None and runbook.version != expected_version:
-            raise KnowledgeError(
+            raise KnowledgeConflict(
                 f"“{runbook.title}” was changed by someone else meanwhile; reload it. Nothing was saved."
             )
         before = _snapshot(runbook, list(runbook.steps.values_list("title", flat=True)))

@@ -96,9 +96,16 @@ def runbook_edit(request, slug: str | None = None):
     else:
         initial = {"internal": True}
     form = RunbookForm(request.POST or None, initial=initial)
-    status = 200
+    status, preview = 200, None
     if request.method == "POST":
-        if form.is_valid():
+        if form.is_valid() and "preview" in request.POST:
+            # "Preview" without JavaScript: the body rendered as it will be saved, nothing saved.
+            try:
+                preview = markdown.render(form.cleaned_data["body"])
+            except markdown.MarkdownError as error:
+                form.add_error("body", str(error))
+                status = 422
+        elif form.is_valid():
             try:
                 saved = services.runbook_save(
                     actor=request.user,
@@ -108,11 +115,14 @@ def runbook_edit(request, slug: str | None = None):
                 )
             except services.KnowledgeError as error:
                 form.add_error(None, str(error))
+                status = _save_status(error)
             else:
                 messages.success(request, f"Saved “{saved.title}” (version {saved.version}).")
                 return redirect(saved)
-        status = 422
-    response = render(request, "runbooks/runbook_form.html", {"form": form, "runbook": runbook}, status=status)
+        else:
+            status = 422
+    context = {"form": form, "runbook": runbook, "preview": preview}
+    response = render(request, "runbooks/runbook_form.html", context, status=status)
     return response if runbook is not None else no_data(response)
 
 

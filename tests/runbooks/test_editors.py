@@ -129,6 +129,46 @@ def test_preview_renders_sanitised_markdown_without_saving(editor):
     assert client.post("/runbooks/preview/", {"body": "x" * 100_001}, **HX).status_code == 422
 
 
+def _runbook_post(runbook, **fields):
+    data = {
+        "title": runbook.title,
+        "summary": runbook.summary,
+        "category": runbook.category,
+        "tags": ", ".join(runbook.tags),
+        "body": runbook.body,
+        "steps": "\n".join(runbook.steps.values_list("title", flat=True)),
+        "internal": "on",
+        "version": runbook.version,
+    }
+    return data | fields
+
+
+def test_the_runbook_editor_previews_as_typed_and_without_saving(editor):
+    runbook = services.runbook_save(actor=editor, title="Rotate keys", body="Old body.", steps=["Check expiry"])
+    client = login(editor)
+    page = client.get(f"/runbooks/{runbook.slug}/edit/").content.decode()
+    # The body is previewed as typed (HTMX to the shared preview endpoint) and the empty preview says so.
+    assert 'hx-post="/runbooks/preview/"' in page and 'id="md-preview"' in page and "Old body." in page
+    hostile = "## Rollback\n\n<script>alert(1)</script> **now**"
+    response = client.post(f"/runbooks/{runbook.slug}/edit/", _runbook_post(runbook, body=hostile, preview="1"))
+    body = response.content.decode()
+    assert response.status_code == 200 and "<h2>Rollback</h2>" in body and "<strong>now</strong>" in body
+    assert "<script>alert" not in body
+    runbook.refresh_from_db()
+    assert runbook.version == 1 and runbook.body == "Old body."  # nothing saved by a preview
+
+
+def test_a_stale_runbook_edit_is_a_409_that_keeps_what_was_typed(editor, admin_user):
+    runbook = services.runbook_save(actor=editor, title="Rotate keys", body="v1")
+    seen = _runbook_post(runbook, body="my edit")
+    services.runbook_save(actor=admin_user, runbook_id=runbook.pk, title="Rotate keys", body="their edit")
+    response = login(editor).post(f"/runbooks/{runbook.slug}/edit/", seen)
+    assert response.status_code == 409
+    assert "changed by someone else" in response.content.decode() and "my edit" in response.content.decode()
+    runbook.refresh_from_db()
+    assert runbook.body == "their edit" and runbook.version == 2
+
+
 def test_history_and_restore(editor):
     article = _article(editor)
     client = login(editor)

@@ -69,7 +69,7 @@ def test_editing_keeps_history_and_restores(editor):
     runbook.refresh_from_db()
     assert runbook.version == 2 and list(runbook.steps.values_list("title", flat=True)) == ["one", "three"]
     stale = client.post(f"/runbooks/{runbook.slug}/edit/", {"title": "Rotate keys", "body": "v3", "version": 1})
-    assert stale.status_code == 422 and "changed by someone else" in stale.content.decode()
+    assert stale.status_code == 409 and "changed by someone else" in stale.content.decode()
     assert client.post(f"/runbooks/{runbook.slug}/restore/", {"version": 1}).status_code == 302
     runbook.refresh_from_db()
     assert (
