@@ -6,6 +6,7 @@ import json
 from contextlib import contextmanager
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, connections, transaction
 from django.db.utils import load_backend
 
@@ -74,7 +75,10 @@ def copy_rows(model, objects: list, fields: list[str]) -> None:
         return
 
     def field_of(name):
-        return model._meta.get_field(name.removesuffix("_id") if name.endswith("_id") else name)
+        try:
+            return model._meta.get_field(name)  # a field named `x_id` itself, or any other
+        except FieldDoesNotExist:
+            return model._meta.get_field(name.removesuffix("_id"))  # a foreign key's attname
 
     columns = [field_of(name).column for name in fields]
     json_fields = {name for name in fields if field_of(name).get_internal_type() == "JSONField"}
