@@ -419,7 +419,10 @@ class Notification(models.Model):
         EMAIL = "email", "Email"
         SLACK = "slack", "Slack"
 
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="notifications")
+    # The case it is about; None for a notification about something else (an incident's update cadence).
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     escalation = models.ForeignKey(
         SLAEscalation, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
