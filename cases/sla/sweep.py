@@ -272,7 +272,6 @@ def enqueue_notifications(
     return actions
 
 
-
 OUTBOX_LEASE = timedelta(minutes=5)  # a claim older than this is a crashed sender's: send it again
 MAX_ATTEMPTS = 5
 RETRY_BACKOFF = timedelta(minutes=1)
