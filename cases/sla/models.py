@@ -207,6 +207,27 @@ class SLAPolicy(models.Model):
 
         return preset_label(self.preset) if self.preset else ""
 
+    @property
+    def severity_target_rows(self) -> list[dict]:
+        """The severity-keyed targets as the policy page lists them: [{"severity": "Sev-1",
+        "acknowledge": "30 min calendar time", "mitigate": "…"}] ([] when the policy keys none)."""
+        from companyos.timefmt import duration
+
+        def text(row):
+            if not row:
+                return "—"
+            return f"{duration(timedelta(minutes=row['minutes']))} {'business' if row['business'] else 'calendar'} time"
+
+        return [
+            {
+                "severity": f"Sev-{slug[-1]}",
+                "acknowledge": text(rows.get("acknowledge")),
+                "mitigate": text(rows.get("mitigate")),
+            }
+            for slug in SEVERITY_SLUGS
+            if (rows := (self.severity_targets or {}).get(slug))
+        ]
+
     def target(self, priority_slug: str, kind: str, channel: str = "") -> tuple[timedelta, bool] | None:
         """The target of `kind` for a case of `priority_slug` on `channel`: the channel's own first
         response target when the policy sets one, else the priority's."""

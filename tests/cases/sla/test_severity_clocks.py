@@ -238,3 +238,16 @@ def test_mark_mitigated_on_another_tenants_case_is_404(world, client):
     case = open_case(world)
     client.force_login(outsider)
     assert client.post(reverse("cases:mitigate", args=[case.key]), {}).status_code == 404
+
+
+def test_the_policy_page_lists_the_severity_targets(world, admin_user):
+    from tests.conftest import login
+
+    body = login(admin_user).get(reverse("sla:policy_edit", args=[world["policy"].pk])).content.decode()
+    assert "data-severity-targets" in body and "Time to acknowledge" in body
+    assert "30 min calendar time" in body and "4 h calendar time" in body
+    standard = clocks.load_preset(preset="seed-003", column="standard", name="Std")
+    assert (
+        "data-severity-targets"
+        not in login(admin_user).get(reverse("sla:policy_edit", args=[standard.pk])).content.decode()
+    )
