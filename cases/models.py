@@ -92,6 +92,8 @@ class Case(models.Model):
     triaged_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # When an agent marked the impact mitigated (seed 004's "time to mitigate"; case_mark_mitigated).
+    mitigated_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     # SLA: the policy in force, frozen when the case opened (cases.clocks), and a summary of the
     # running clocks kept by every write, so the queue can show and sort by it at a million cases.

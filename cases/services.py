@@ -567,6 +567,38 @@ def case_root_cause(
     )
 
 
+@_atomic
+def case_mark_mitigated(*, case_id: int, actor, note: str = "", expected_version: int | None = None) -> Interaction:
+    """Record that the customer's impact is mitigated (seed 004 "time to mitigate": a workaround,
+    a configuration change, a retry or patch in place; the case stays open until it is resolved).
+    Sets `mitigated_at` once, stops the time-to-mitigate clock when the case's severity runs one
+    (`cases.sla.clocks.on_mitigated`, met or breached) and writes a timeline entry with the
+    mitigation steps (`note`, seed 004 "document them in the ticket"). Refused on a case that
+    is not being worked, already mitigated, or a stale form."""
+    case = _lock(case_id, actor)
+    if expected_version is not None and case.version != expected_version:
+        raise CaseConflict(f"{case.key} changed while you were looking at it. Nothing was changed; review and retry.")
+    if case.status not in (Status.TRIAGE, Status.IN_PROGRESS, Status.WAITING_ON_CUSTOMER):
+        raise CaseError(f"{case.key} is {Status(case.status).label}: mitigation is recorded while it is worked on.")
+    if case.mitigated_at is not None:
+        raise CaseError(f"{case.key} was already marked mitigated.")
+    note = (note or "").strip()
+    if len(note) > 4000:
+        raise CaseError(f"The mitigation steps are too long ({len(note):,} characters; at most 4,000).")
+    now = timezone.now()
+    case.mitigated_at = now
+    impact = clocks.on_mitigated(case, now)
+    _touch(case, now, "mitigated_at", sla=impact)
+    return _timeline(
+        case,
+        Interaction.Kind.FIELDS,
+        actor=actor,
+        now=now,
+        body=note,
+        data={"changes": {"mitigation": ["not mitigated", "mitigated"]}, "mitigated": True, "sla": impact.notes},
+    )
+
+
 def case_record_event(*, case_id: int, actor, body: str, data: dict | None = None) -> Interaction:
     """An AUTOMATION entry on the case's timeline for something an app above cases did about the
     case (an incident linked or unlinked, an incident declared from it). Nothing a form edits
@@ -696,6 +728,9 @@ def case_classify(*, case_id: int, actor, expected_version: int | None = None, r
         fields.append("unclassified")
     now = timezone.now()
     impact = clocks.on_priority_change(case, now) if "priority" in changes else ClockImpact()
+    if "severity" in changes:  # seed 004's time to acknowledge / mitigate key on it
+        by_severity = clocks.on_severity_change(case, now)
+        impact = ClockImpact(notes=impact.notes + by_severity.notes, fields=by_severity.fields or impact.fields)
     _touch(case, now, *fields, sla=impact)
     _timeline(
         case, Interaction.Kind.FIELDS, actor=actor, now=now, body=reason, data={"changes": changes, "sla": impact.notes}

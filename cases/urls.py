@@ -30,6 +30,7 @@ urlpatterns = [
     re_path(rf"^{KEY}/reply/$", views.case_reply, name="reply"),
     re_path(rf"^{KEY}/transition/$", views.case_transition, name="transition"),
     re_path(rf"^{KEY}/assign/$", views.case_assign, name="assign"),
+    re_path(rf"^{KEY}/mitigate/$", views.case_mitigate, name="mitigate"),
     re_path(rf"^{KEY}/classify/$", views.case_classify, name="classify"),
     re_path(rf"^{KEY}/tags/$", views.case_tags, name="tags"),
     re_path(rf"^{KEY}/merge/$", views_merge.case_merge, name="merge"),

@@ -438,6 +438,8 @@ def _case_context(request, case: Case, **extra) -> dict:
         "show": only,
         "pageview": pageview.token(request.user, case),
         "transitions": [(to, transition_label(case.status, to)) for to in case.allowed_transitions],
+        "can_mitigate": case.mitigated_at is None
+        and case.status in (Status.TRIAGE, Status.IN_PROGRESS, Status.WAITING_ON_CUSTOMER),
         "reply_form": ReplyForm(),
         "classify_form": ClassificationForm(
             initial={
@@ -620,6 +622,24 @@ def case_transition(request, key: str):
     except services.CaseError as error:
         return _refused(request, case, error, resolution_values=form.resolution())
     return _after_write(request, case.key, f"{case.key} is now {Status(to).label}.", region="actions")
+
+
+@audited_write(Case, view="case mark mitigated")
+@require_POST
+def case_mitigate(request, key: str):
+    """ "Mark mitigated" (seed 004's time to mitigate), from the actions bar."""
+    case = case_get_for_user(request.user, key, path=request.path)
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = None
+    try:
+        services.case_mark_mitigated(
+            case_id=case.pk, actor=request.user, note=request.POST.get("note", ""), expected_version=version
+        )
+    except services.CaseError as error:
+        return _refused(request, case, error)
+    return _after_write(request, case.key, f"{case.key} is marked mitigated.", region="actions")
 
 
 @audited_write(Case, view="case assign")

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
+from cases import triage
 from cases.choices import OPEN_STATUSES
 from cases.models import Case
 from cases.selectors import blast_radius, case_visible_to, similar_cases
@@ -123,45 +124,63 @@ def incident_timeline(user, incident: Incident, *, only: str = "all") -> list[In
     return entries
 
 
-def linked_cases(user, incident: Incident) -> dict:
-    """The incident's linked cases the user may see (named, at most LINKED_ROWS, open first), how
-    many there are in all, and how many belong to tenants the user may not see (counted only)."""
+def linked_cases(user, incident: Incident, *, page=1) -> dict:
+    """One page of the incident's linked cases the user may see (LINKED_ROWS a page, open first,
+    then by priority and key: a stable order), how many there are in all, open, visible and of
+    tenants the user may not see (counted only). The counts are SQL aggregates and the page an
+    OFFSET/LIMIT: the same few statements for 5 linked cases or 5,000. `page` out of range is clamped."""
     visible = case_visible_to(user).filter(incidents=incident)
-    rows = list(
-        visible.select_related("tenant", "owner")
-        .only(
-            "id",
-            "subject",
-            "status",
-            "priority",
-            "sla_due_at",
-            "sla_clock",
-            "sla_paused",
-            "sla_risk_at",
-            "tenant__name",
-            "tenant__slug",
-            "owner__username",
-            "owner__first_name",
-            "owner__last_name",
-            "created_at",
-            "updated_at",
-            "channel",
-        )
-        .order_by("status", "priority", "pk")[:LINKED_ROWS]
-    )
     counts = Incident.objects.filter(pk=incident.pk).aggregate(
         total=Count("cases", distinct=True),
         open=Count("cases", filter=Q(cases__status__in=OPEN_STATUSES), distinct=True),
     )
     ids = visible_tenant_ids(user)
     shown_total = counts["total"] if ids is None else visible.count()
+    pages = max(1, -(-shown_total // LINKED_ROWS))
+    try:
+        number = min(max(1, int(page)), pages)
+    except (TypeError, ValueError):
+        number = 1
+    start = (number - 1) * LINKED_ROWS
+    rows = (
+        list(
+            visible.select_related("tenant", "owner")
+            .only(
+                "id",
+                "subject",
+                "status",
+                "priority",
+                "sla_due_at",
+                "sla_clock",
+                "sla_paused",
+                "sla_risk_at",
+                "tenant__name",
+                "tenant__slug",
+                "owner__username",
+                "owner__first_name",
+                "owner__last_name",
+                "created_at",
+                "updated_at",
+                "channel",
+            )
+            .order_by("status", "priority", "pk")[start : start + LINKED_ROWS]
+        )
+        if shown_total
+        else []
+    )
     return {
         "cases": rows,
         "total": counts["total"],
         "open": counts["open"],
         "visible": shown_total,
         "hidden": counts["total"] - shown_total,
-        "more": max(0, shown_total - len(rows)),
+        "more": max(0, shown_total - start - len(rows)),
+        "page": number,
+        "pages": pages,
+        "first": start + 1 if rows else 0,
+        "last": start + len(rows),
+        "previous": number - 1 if number > 1 else None,
+        "next": number + 1 if number < pages else None,
     }
 
 
@@ -411,6 +430,94 @@ def detection_hint(user, case: Case) -> dict | None:
         "cases": sorted(visible, key=lambda c: c.created_at)[:20],
         "hidden": len(cases) - len(visible),
     }
+
+
+QUEUE_HINT_SCAN = 300  # the newest open cases of the window read for the queue's hints (a cost bound)
+QUEUE_HINTS = 3
+
+
+def _signals(row: dict, resources: set[int]) -> dict:
+    return {
+        "words": triage.keywords(row["subject"]),
+        "codes": triage.error_codes(row["subject"]),
+        "resources": resources,
+    }
+
+
+def _shared(a: dict, b: dict) -> str:
+    """What two cases share, as the hint names it ("" when they are not similar): the same criteria as
+    `cases.selectors.similar_cases` by words (2+ subject keywords), error codes and resources."""
+    codes = a["codes"] & b["codes"]
+    if codes:
+        return "error " + ", ".join(sorted(codes))
+    if a["resources"] & b["resources"]:
+        return "same resource"
+    words = a["words"] & b["words"]
+    if len(words) >= 2:
+        return "“" + " ".join(sorted(words)[:3]) + "”"
+    return ""
+
+
+def queue_hints(user, *, now=None) -> list[dict]:
+    """The queue's "possible incident" hints (seed 002: several customers reporting the same thing
+    within an hour): groups of HINT_MIN_CASES or more open cases opened in the last hour, at any
+    tenant, on no active incident, that share an error code, an affected resource or two subject
+    keywords with the group's newest case. At most QUEUE_HINTS groups, each with at least one case
+    `user` may see; cases of other tenants are counted, never named. Three queries, whatever the size
+    of the queue."""
+    now = now or timezone.now()
+    on_incident = Incident.cases.through.objects.filter(case_id=OuterRef("pk"), incident__status__in=ACTIVE)
+    rows = list(
+        Case.objects.filter(created_at__gte=now - HINT_WINDOW, created_at__lte=now, status__in=OPEN_STATUSES)
+        .filter(~Exists(on_incident))
+        .order_by("-created_at", "-pk")
+        .values("pk", "subject", "tenant_id", "created_at", "status")[:QUEUE_HINT_SCAN]
+    )
+    if len(rows) < HINT_MIN_CASES:
+        return []
+    resources: dict[int, set[int]] = {}
+    for case_id, resource_id in Case.affected_resources.through.objects.filter(
+        case_id__in=[r["pk"] for r in rows]
+    ).values_list("case_id", "resource_id"):
+        resources.setdefault(case_id, set()).add(resource_id)
+    signals = {r["pk"]: _signals(r, resources.get(r["pk"], set())) for r in rows}
+    ids = visible_tenant_ids(user)
+    taken: set[int] = set()
+    hints = []
+    for seed in rows:
+        if seed["pk"] in taken:
+            continue
+        group, why = [seed], ""
+        for other in rows:
+            if other["pk"] == seed["pk"] or other["pk"] in taken:
+                continue
+            shared = _shared(signals[seed["pk"]], signals[other["pk"]])
+            if shared:
+                group.append(other)
+                why = why or shared
+        if len(group) < HINT_MIN_CASES:
+            continue
+        visible = [r for r in group if ids is None or r["tenant_id"] in ids]
+        if not visible:
+            continue
+        taken.update(r["pk"] for r in group)
+        times = [r["created_at"] for r in group]
+        visible.sort(key=lambda r: (r["created_at"], r["pk"]))
+        for r in visible:
+            r["key"] = Case(pk=r["pk"]).key
+        hints.append(
+            {
+                "count": len(group),
+                "minutes": max(1, round((max(times) - min(times)).total_seconds() / 60)),
+                "why": why,
+                "subject": visible[0]["subject"],
+                "cases": visible[:50],
+                "hidden": len(group) - len(visible),
+            }
+        )
+        if len(hints) >= QUEUE_HINTS:
+            break
+    return hints
 
 
 # --- the manager reports (/reports/, through cases.reports.sections) ------------------------------------

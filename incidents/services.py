@@ -15,6 +15,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
@@ -25,7 +26,8 @@ from cases.choices import OPEN_STATUSES, Priority
 from cases.choices import Status as CaseStatus
 from cases.errors import CaseError
 from cases.models import Case
-from companyos import customer_text, roles
+from cases.sla import sweep as sla_sweep
+from companyos import customer_text, roles, timefmt
 from tenants.models import Tenant
 from tenants.selectors import can_see_tenant
 
@@ -535,6 +537,28 @@ def incident_declare_from_case(
     return incident
 
 
+@_atomic
+def incident_declare_and_link(*, case_ids, actor) -> tuple[Incident, LinkResult]:
+    """ "Declare and link all" from a detection hint (the queue's or a case's): an incident declared
+    from the earliest of the cases (prefilled as `incident_declare_from_case`), the others linked, in
+    one transaction. A case the actor may not see is skipped with the reason, never linked."""
+    ids = sorted({int(pk) for pk in case_ids})
+    if not ids:
+        raise IncidentError("Choose the cases to declare an incident for.")
+    if len(ids) > 200:
+        raise IncidentError("Declare for at most 200 cases at a time; link more from the incident page.")
+    visible = [
+        c.pk
+        for c in Case.objects.filter(pk__in=ids).only("id", "tenant_id", "created_at").order_by("created_at", "pk")
+        if roles.is_system(actor) or can_see_tenant(actor, c.tenant_id)
+    ]
+    if not visible:
+        raise IncidentNotPermitted("Those cases do not exist or are not visible to you.")
+    incident = incident_declare_from_case(case_id=visible[0], actor=actor)
+    result = incident_link_cases(incident_id=incident.pk, actor=actor, case_ids=[pk for pk in ids if pk != visible[0]])
+    return incident, result
+
+
 # --- corrective actions -------------------------------------------------------------------------------
 
 
@@ -698,51 +722,73 @@ def _send_later(entry_id: int, actor_id: int) -> None:
     send_customer_update_task.delay(entry_id, actor_id)
 
 
-def send_customer_update(*, entry_id: int, actor_id: int, batch: int = 200) -> dict:
-    """Send a queued customer update: for each open linked case not yet told (CustomerDelivery, a
-    unique row per update and case, written in the reply's own transaction), one case_reply as the
-    actor. Idempotent: a second run skips the cases already told. Returns {sent, skipped}."""
+def send_customer_update(*, entry_id: int, actor_id: int, batch: int = 100) -> dict:
+    """Send a queued customer update: for each open linked case not yet told, one case_reply as the
+    actor, `batch` cases per transaction (each case in its own savepoint, so one refusal costs only
+    that case). The exactly-once guard is CustomerDelivery (a unique row per update and case) written
+    with the reply: a batch either commits its replies and their rows together or neither, and a
+    re-run (a crashed worker, a redelivered task) picks up the cases without a row. The cases are
+    walked by key (keyset), so the cases refused are not retried in a loop. The entry's counters move
+    after each batch (the incident page shows the progress). Returns {sent, skipped, not_visible}."""
     entry = IncidentEntry.objects.select_related("incident").get(pk=entry_id)
     actor = User.objects.get(pk=actor_id)
     incident = entry.incident
     extra = (entry.data or {}).get("extra", {})
-    sent, skipped, hidden = 0, {}, 0
-    done = set(CustomerDelivery.objects.filter(entry=entry).values_list("case_id", flat=True))
-    ids = [pk for pk in incident.cases.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True) if pk not in done]
-    for start in range(0, len(ids), batch):
-        chunk = (
-            Case.objects.filter(pk__in=ids[start : start + batch]).select_related("tenant", "requester").order_by("pk")
-        )
-        for case in chunk:
-            if not (roles.is_system(actor) or can_see_tenant(actor, case.tenant_id)):
-                hidden += 1  # another tenant's case: counted, never named to this sender
-                continue
-            try:
-                body = customer_text.render(entry.body, case_variables(incident, case, extra))
-                with transaction.atomic():
-                    CustomerDelivery.objects.create(entry=entry, case_id=case.pk)
-                    reply = case_services.case_reply(
-                        case_id=case.pk,
-                        actor=actor,
-                        body=body,
-                        public=True,
-                        data={"incident": incident.key, "incident_update": entry.pk},
-                    )
-                    CustomerDelivery.objects.filter(entry=entry, case_id=case.pk).update(interaction_id=reply.pk)
-                sent += 1
-            except IntegrityError:
-                continue  # told already, by a run racing this one
-            except (CaseError, customer_text.CustomerTextError) as error:
-                skipped[case.key] = str(error)
-    with transaction.atomic():
-        locked = IncidentEntry.objects.select_for_update().get(pk=entry.pk)
-        data = dict(locked.data or {})
-        data["sent"] = data.get("sent", 0) + sent
-        data["skipped"] = {**data.get("skipped", {}), **skipped}
-        data["not_visible"] = hidden
-        locked.data = data
-        locked.save(update_fields=["data"])
-    return {"sent": sent, "skipped": skipped, "not_visible": hidden}
+    sent_total, skipped_total, hidden = 0, {}, 0
+    told = CustomerDelivery.objects.filter(entry=entry, case_id=OuterRef("pk"))
+    pending = (
+        incident.cases.filter(status__in=OPEN_STATUSES)
+        .filter(~Exists(told))
+        .select_related("tenant", "requester")
+        .order_by("pk")
+    )
+    after = 0
+    while True:
+        chunk = list(pending.filter(pk__gt=after)[:batch])
+        if not chunk:
+            break
+        after = chunk[-1].pk
+        sent, skipped = 0, {}
+        with transaction.atomic():
+            for case in chunk:
+                if not (roles.is_system(actor) or can_see_tenant(actor, case.tenant_id)):
+                    hidden += 1  # another tenant's case: counted, never named to this sender
+                    continue
+                try:
+                    body = customer_text.render(entry.body, case_variables(incident, case, extra))
+                    with transaction.atomic():  # a savepoint: a refusal undoes this case only
+                        delivery = CustomerDelivery.objects.create(entry=entry, case_id=case.pk)
+                        reply = case_services.case_reply(
+                            case_id=case.pk,
+                            actor=actor,
+                            body=body,
+                            public=True,
+                            data={"incident": incident.key, "incident_update": entry.pk},
+                        )
+                        delivery.interaction_id = reply.pk
+                        delivery.save(update_fields=["interaction_id"])
+                    sent += 1
+                except IntegrityError:
+                    continue  # told already, by a run racing this one
+                except (CaseError, customer_text.CustomerTextError) as error:
+                    skipped[case.key] = str(error)
+            _count_sent(entry.pk, sent, skipped, hidden)
+        sent_total += sent
+        skipped_total.update(skipped)
+    if not sent_total and not skipped_total:
+        with transaction.atomic():
+            _count_sent(entry.pk, 0, {}, hidden)
+    return {"sent": sent_total, "skipped": skipped_total, "not_visible": hidden}
+
+
+def _count_sent(entry_id: int, sent: int, skipped: dict, hidden: int) -> None:
+    locked = IncidentEntry.objects.select_for_update().get(pk=entry_id)
+    data = dict(locked.data or {})
+    data["sent"] = data.get("sent", 0) + sent
+    data["skipped"] = {**data.get("skipped", {}), **skipped}
+    data["not_visible"] = hidden
+    locked.data = data
+    locked.save(update_fields=["data"])
 
 
 # --- resolving with the cases ------------------------------------------------------------------------------
@@ -861,7 +907,7 @@ def cadence_sweep(*, now=None, limit: int = 500) -> dict:
                     & ~Exists(marks.filter(kind=CadenceMark.Kind.WARNING))
                 )
             )
-            .select_related("commander")
+            .select_related("commander", "comms_lead")
             .order_by("update_due_at")[:limit]
         )
         table = CadenceMark._meta.db_table
@@ -880,19 +926,41 @@ def cadence_sweep(*, now=None, limit: int = 500) -> dict:
                 if kind == CadenceMark.Kind.BREACH
                 else f"Update due at {incident.update_due_at:%H:%M} UTC: {_who(incident.commander)}, post an update"
             )
+            actions = _warn_commander(incident, kind)
             _entry(
                 incident,
                 EntryKind.CADENCE,
                 actor=system,
                 now=now,
                 body=body,
-                data={"kind": kind, "due_at": incident.update_due_at.isoformat()},
+                data={"kind": kind, "due_at": incident.update_due_at.isoformat(), "actions": actions},
             )
             if kind == CadenceMark.Kind.BREACH:
                 breached += 1
             else:
                 warned += 1
     return {"warned": warned, "breached": breached}
+
+
+def _warn_commander(incident: Incident, kind: str) -> list[str]:
+    """The commander hears of a due / overdue update through the notification outbox (e-mail, and
+    Slack when configured), written in the sweep's transaction beside the CadenceMark that makes it
+    once; an overdue update also tells the communications lead. Nobody named (or no address): the
+    managers, as for SLA escalations."""
+    due = timefmt.instant_token(incident.update_due_at)  # written in each reader's zone when sent
+    people = [incident.commander] + ([incident.comms_lead] if kind == CadenceMark.Kind.BREACH else [])
+    recipients = [p.email for p in people if p is not None and p.is_active and p.email]
+    if kind == CadenceMark.Kind.BREACH:
+        subject = f"{incident.key}: customer update overdue (was due {due})"
+    else:
+        subject = f"{incident.key}: customer update due {due}"
+    body = (
+        f"{subject}\n\n{incident.key} {incident.title}\nSeverity: {incident.severity} · "
+        f"{incident.get_status_display()}\nCommander: {_who(incident.commander)}\n"
+        f"Comms channel: {incident.comms_channel or '—'}\n\nPost a public update (it restarts the clock): "
+        f"{settings.PUBLIC_BASE_URL.rstrip('/')}{incident.get_absolute_url()}\n"
+    )
+    return sla_sweep.enqueue_notifications(recipients=recipients, subject=subject, body=body)
 
 
 def ensure_status_page(*, tenant: Tenant, actor):

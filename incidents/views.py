@@ -118,7 +118,7 @@ def incident_declare(request):
 
 
 def _page_context(request, incident: Incident, **extra) -> dict:
-    linked = selectors.linked_cases(request.user, incident)
+    linked = selectors.linked_cases(request.user, incident, page=request.GET.get("cases_page", 1))
     context = {
         "incident": incident,
         "transitions": [(to, transition_label(incident.status, to)) for to in TRANSITIONS[incident.status]],

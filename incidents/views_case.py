@@ -13,7 +13,7 @@ from cases.choices import Priority
 from cases.models import Case
 from cases.selectors import case_get_for_user
 from companyos import audit, pageview
-from companyos.access import audited_read, audited_write, covered_by_page_view
+from companyos.access import audited_read, audited_write, covered_by_page_view, no_data
 from companyos.converters import row_id
 from companyos.htmx import htmx_partial
 
@@ -126,3 +126,39 @@ def declare_from_case(request, key: str):
         "resources": list(case.affected_resources.all()),
     }
     return render(request, "incidents/declare_from_case.html", context, status=status)
+
+
+# --- the queue's detection hints (loaded by the queue page by URL, after it has rendered) -----------------
+
+
+@audited_read(Case, view="queue: incident hints")
+@require_http_methods(["GET"])
+def queue_hints(request):
+    """The queue's "possible incident" hints: a fragment the queue page loads lazily (hx-get), so its
+    own statement count stays pinned; the cases it names are audited as a list view."""
+    hints = selectors.queue_hints(request.user)
+    named = [row["pk"] for hint in hints for row in hint["cases"]]
+    response = render(request, "incidents/queue_hints.html", {"hints": hints})
+    if named:
+        audit.log_list_access(Case, named, view="queue: incident hints")
+        return response
+    return no_data(response)
+
+
+@audited_write(Case, view="declare incident from a detection hint")
+@require_POST
+def declare_from_hint(request):
+    """One click: declare an incident from the hint's earliest case and link all the others."""
+    ids = [row_id(v) for v in request.POST.getlist("case")[:200]]
+    ids = [pk for pk in ids if pk]
+    try:
+        incident, linked = services.incident_declare_and_link(case_ids=ids, actor=request.user)
+    except services.IncidentNotPermitted as error:
+        audit.log_denied(Case, ",".join(map(str, ids))[:100] or "none", path=request.path, reason=str(error))
+        messages.error(request, str(error))
+        return redirect("cases:list")
+    except services.IncidentError as error:
+        messages.error(request, str(error))
+        return redirect("cases:list")
+    messages.success(request, f"Declared {incident.key}; {linked.summary} besides the first.")
+    return redirect(incident.get_absolute_url())

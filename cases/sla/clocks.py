@@ -25,6 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.utils import timezone
+
 from companyos import timefmt
 from tenants.choices import Channel
 
@@ -32,12 +34,21 @@ from ..choices import OPEN_STATUSES, Priority, Status
 from ..models import Case, SLAClock, SLAPolicy, SLAPolicyRule, calendar_from_snapshot
 from . import calendar as sla
 from .models import channel_target_row
-from .presets import preset_channel_targets, preset_column, preset_description, preset_targets
+from .presets import (
+    preset_channel_targets,
+    preset_column,
+    preset_description,
+    preset_severity_targets,
+    preset_targets,
+)
 
 Kind = SLAClock.Kind
 State = SLAClock.State
 ZERO = timedelta(0)
 SUMMARY_FIELDS = ("sla_due_at", "sla_clock", "sla_risk_at", "sla_paused")
+# Clocks keyed on the case's priority, and those keyed on its severity (seed 004's SLA records).
+PRIORITY_KINDS = (Kind.FIRST_RESPONSE, Kind.RESOLUTION, Kind.UPDATE)
+SEVERITY_KINDS = (Kind.ACKNOWLEDGE, Kind.MITIGATE)
 
 
 @dataclass
@@ -84,6 +95,13 @@ def load_preset(*, preset: str, column: str | None, name: str, calendar=None, **
             }
             for priority, (duration, business) in rows.items()
         }
+    severity_targets = {
+        severity: {
+            kind: {"minutes": round(duration.total_seconds() / 60, 2), "business": business and calendar is not None}
+            for kind, (duration, business) in rows.items()
+        }
+        for severity, rows in preset_severity_targets(preset, column, hours_per_day=hours).items()
+    }
     column_key = preset_column(preset, column)
     description = preset_description(preset, column_key)
     policy, created = SLAPolicy.objects.get_or_create(
@@ -91,6 +109,7 @@ def load_preset(*, preset: str, column: str | None, name: str, calendar=None, **
         defaults={
             "targets": targets,
             "channel_targets": channel_targets,
+            "severity_targets": severity_targets,
             "calendar": calendar,
             "preset": f"{preset}:{column_key}",
             "description": description,
@@ -98,6 +117,7 @@ def load_preset(*, preset: str, column: str | None, name: str, calendar=None, **
         },
     )
     if not created:
+        policy.severity_targets = severity_targets
         policy.targets, policy.channel_targets, policy.calendar, policy.preset, policy.description = (
             targets,
             channel_targets,
@@ -125,7 +145,12 @@ def target_for(case: Case, kind: str) -> tuple[timedelta, bool] | None:
     """The target a clock of `kind` runs to: the channel's first-response target when the policy
     sets one for the case's channel and priority, else the priority's target."""
     snapshot = case.sla_snapshot or {}
-    row = channel_target(case, kind) or (snapshot.get("targets") or {}).get(Priority(case.priority).slug, {}).get(kind)
+    if kind in SEVERITY_KINDS:
+        row = ((snapshot.get("severity_targets") or {}).get(case.severity) or {}).get(kind) if case.severity else None
+    else:
+        row = channel_target(case, kind) or (snapshot.get("targets") or {}).get(Priority(case.priority).slug, {}).get(
+            kind
+        )
     if not row:
         return None
     return timedelta(minutes=row["minutes"]), bool(row["business"])
@@ -326,6 +351,7 @@ def on_create(case: Case, at: datetime) -> ClockImpact:
     case.sla_snapshot = policy.snapshot(at)
     clock = _plan(case, Kind.FIRST_RESPONSE, 1, at, impact)
     pending = [clock] if clock is not None else []
+    pending += [c for c in (_plan(case, kind, 1, at, impact) for kind in SEVERITY_KINDS) if c is not None]
     fields = {"sla_policy": policy, "sla_snapshot": case.sla_snapshot, **_summary_of(pending)}
     for name, value in fields.items():
         setattr(case, name, value)
@@ -345,6 +371,8 @@ def on_transition(case: Case, was: str, to: str, at: datetime) -> ClockImpact:
     if not case.sla_snapshot:
         return ClockImpact()
     reopened = was in (Status.RESOLVED, Status.CLOSED) and to == Status.IN_PROGRESS
+    if was == Status.NEW:  # accepted into triage: acknowledged (seed 004)
+        _stop_kinds(case, at, impact, Kind.ACKNOWLEDGE)
     if to == Status.TRIAGE and not SLAClock.objects.filter(case=case, kind=Kind.RESOLUTION).exists():
         _start(case, Kind.RESOLUTION, 1, at, impact)
     elif to == Status.WAITING_ON_CUSTOMER:
@@ -398,10 +426,10 @@ def on_public_reply(case: Case, at: datetime) -> ClockImpact:
     impact: list[str] = []
     if not case.sla_snapshot:
         return ClockImpact()
-    for clock in _open_clocks(case, Kind.FIRST_RESPONSE, Kind.UPDATE):
+    for clock in _open_clocks(case, Kind.FIRST_RESPONSE, Kind.UPDATE, Kind.ACKNOWLEDGE):
         _stop(case, clock, at)
         clock.save()
-        if clock.kind == Kind.FIRST_RESPONSE:
+        if clock.kind in (Kind.FIRST_RESPONSE, Kind.ACKNOWLEDGE):
             impact.append(f"{_label(clock.kind)} clock stopped: {'met' if clock.met else 'breached'}")
     if case.status in OPEN_STATUSES:
         _start(
@@ -416,11 +444,17 @@ def on_public_reply(case: Case, at: datetime) -> ClockImpact:
 
 
 def on_priority_change(case: Case, at: datetime) -> ClockImpact:
-    """Re-target every clock that has not stopped, keeping the time already elapsed."""
-    impact: list[str] = []
+    """Re-target every priority clock that has not stopped, keeping the time already elapsed."""
     if not case.sla_snapshot:
         return ClockImpact()
-    for clock in _open_clocks(case):
+    return _done(case, _retarget_open(case, at, PRIORITY_KINDS))
+
+
+def _retarget_open(case: Case, at: datetime, kinds) -> list[str]:
+    """Re-target the case's clocks of `kinds` that have not stopped (ending those left without a
+    target), keeping the time already elapsed; the notes for the timeline."""
+    impact: list[str] = []
+    for clock in _open_clocks(case, *kinds):
         target = target_for(case, clock.kind)
         label = _label(clock.kind)
         if target is None:
@@ -435,6 +469,57 @@ def on_priority_change(case: Case, at: datetime) -> ClockImpact:
             f"{label} clock re-targeted to {describe_target(*target)}"
             + (f", due {_fmt(clock.due_at)}" if clock.due_at else "")
         )
+    return impact
+
+
+def acknowledged_at(case: Case) -> datetime | None:
+    """When the case was acknowledged (seed 004): its first public reply by an agent or its
+    acceptance into triage, whichever came first."""
+    times = [t for t in (case.first_response_at, case.triaged_at) if t is not None]
+    return min(times) if times else None
+
+
+def _stop_kinds(case: Case, at: datetime, impact: list[str], *kinds: str) -> None:
+    for clock in _open_clocks(case, *kinds):
+        _stop(case, clock, at)
+        clock.save()
+        impact.append(f"{_label(clock.kind)} clock stopped: {'met' if clock.met else 'breached'}")
+
+
+def on_severity_change(case: Case, at: datetime) -> ClockImpact:
+    """The case's severity was set or changed: its time-to-acknowledge and time-to-mitigate clocks
+    (the policy's `severity_targets`) count from the case's opening. A clock that has not stopped is
+    re-targeted (or ended when the new severity has no target); one not started yet starts at the
+    opening — recorded stopped at once when the case was already acknowledged / mitigated, so a
+    severity set at triage still records how long acknowledging took."""
+    impact: list[str] = []
+    if not case.sla_snapshot:
+        return ClockImpact()
+    impact += _retarget_open(case, at, SEVERITY_KINDS)
+    have = set(SLAClock.objects.filter(case=case, kind__in=SEVERITY_KINDS).values_list("kind", flat=True))
+    ends = {
+        Kind.ACKNOWLEDGE: acknowledged_at(case),
+        Kind.MITIGATE: case.mitigated_at or case.resolved_at or case.closed_at,
+    }
+    for kind in SEVERITY_KINDS:
+        if kind in have:
+            continue
+        clock = _plan(case, kind, 1, case.created_at, impact)
+        if clock is None:
+            continue
+        if ends[kind] is not None:
+            _stop(case, clock, ends[kind])
+            impact[-1] = f"{_label(kind)} recorded: {'met' if clock.met else 'missed'}"
+        clock.save()
+    return _done(case, impact)
+
+
+def on_mitigated(case: Case, at: datetime) -> ClockImpact:
+    """An agent marked the case mitigated: its time-to-mitigate clock stops (met or breached)."""
+    impact: list[str] = []
+    if not case.sla_snapshot:
+        return ClockImpact()
+    _stop_kinds(case, at, impact, Kind.MITIGATE)
     return _done(case, impact)
 
 
@@ -444,6 +529,7 @@ def reapply_policy(case: Case, policy: SLAPolicy, at: datetime) -> ClockImpact:
     case.sla_policy = policy
     case.sla_snapshot = policy.snapshot(case.created_at)
     impact = on_priority_change(case, at)
+    impact.notes += on_severity_change(case, at).notes
     return ClockImpact(
         notes=[f"SLA policy {policy.name} v{policy.version} re-applied"] + impact.notes,
         fields={"sla_policy": policy, "sla_snapshot": case.sla_snapshot, **(impact.fields or summary(case))},
@@ -522,4 +608,5 @@ def replay(case: Case) -> ClockImpact:
         else:
             on_public_reply(case, event.created_at)
     case.status = final_status
+    on_severity_change(case, timezone.now())  # seed 004's records, from the case's own times
     return _done(case, [], sla_policy=policy, sla_snapshot=case.sla_snapshot)

@@ -23,6 +23,9 @@ from . import calendar as sla
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 PRIORITY_SLUGS = ["critical", "high", "medium", "low"]
 CLOCK_KINDS = ["first_response", "resolution", "update"]
+# Seed 004's SLA records, keyed on the case's impact severity (Case.severity), not its priority.
+SEVERITY_SLUGS = ["sev1", "sev2", "sev3"]
+SEVERITY_CLOCK_KINDS = ["acknowledge", "mitigate"]
 
 
 def _parse_hhmm(value: str, where: str) -> time | None:
@@ -159,6 +162,10 @@ class SLAPolicy(models.Model):
     # "business": false}}, "phone": {"critical": {...}}}. A case on a channel with a target for its
     # priority gets that target; otherwise the priority's own first-response target above.
     channel_targets = models.JSONField(default=dict, blank=True, db_default={})
+    # Targets keyed on the case's severity (seed 004 "for SLA purposes, record time to acknowledge and
+    # time to mitigate"): {"sev1": {"acknowledge": {"minutes": 30, "business": false}, "mitigate": {...}},
+    # ...}. A case with a severity set gets these clocks besides its priority's; {} runs none.
+    severity_targets = models.JSONField(default=dict, blank=True, db_default={})
     at_risk_percent = models.PositiveSmallIntegerField(
         default=80, help_text="A running clock is at risk once this share of its target has elapsed."
     )
@@ -200,6 +207,27 @@ class SLAPolicy(models.Model):
 
         return preset_label(self.preset) if self.preset else ""
 
+    @property
+    def severity_target_rows(self) -> list[dict]:
+        """The severity-keyed targets as the policy page lists them: [{"severity": "Sev-1",
+        "acknowledge": "30 min calendar time", "mitigate": "…"}] ([] when the policy keys none)."""
+        from companyos.timefmt import duration
+
+        def text(row):
+            if not row:
+                return "—"
+            return f"{duration(timedelta(minutes=row['minutes']))} {'business' if row['business'] else 'calendar'} time"
+
+        return [
+            {
+                "severity": f"Sev-{slug[-1]}",
+                "acknowledge": text(rows.get("acknowledge")),
+                "mitigate": text(rows.get("mitigate")),
+            }
+            for slug in SEVERITY_SLUGS
+            if (rows := (self.severity_targets or {}).get(slug))
+        ]
+
     def target(self, priority_slug: str, kind: str, channel: str = "") -> tuple[timedelta, bool] | None:
         """The target of `kind` for a case of `priority_slug` on `channel`: the channel's own first
         response target when the policy sets one, else the priority's."""
@@ -236,6 +264,17 @@ class SLAPolicy(models.Model):
                             f"{Channel(channel).label} {priority} first response: must be a positive duration."
                         )
                     business = business or bool(row.get("business"))
+        for severity, rows in (self.severity_targets or {}).items():
+            if severity not in SEVERITY_SLUGS or not isinstance(rows, dict):
+                errors.append(f"Severity targets: {severity!r} is not a severity (sev1, sev2, sev3).")
+                continue
+            for kind, row in rows.items():
+                if kind not in SEVERITY_CLOCK_KINDS:
+                    errors.append(f"Severity targets: {kind!r} is not acknowledge or mitigate.")
+                elif row is not None:
+                    if not isinstance(row.get("minutes"), (int, float)) or row["minutes"] <= 0:
+                        errors.append(f"{severity} time to {kind}: the target must be a positive duration.")
+                    business = business or bool(row.get("business"))
         if business and self.calendar_id is None:
             errors.append("Targets counted in business time need a business calendar.")
         if self.escalation == self.Escalation.REASSIGN and self.escalation_team_id is None:
@@ -251,6 +290,7 @@ class SLAPolicy(models.Model):
             "version": self.version,
             "targets": self.targets,
             "channel_targets": self.channel_targets or {},
+            "severity_targets": self.severity_targets or {},
             "at_risk_percent": self.at_risk_percent,
             "escalation": self.escalation,
             "escalation_team_id": self.escalation_team_id,
@@ -292,6 +332,10 @@ class SLAClock(models.Model):
         FIRST_RESPONSE = "first_response", "First response"
         RESOLUTION = "resolution", "Resolution"
         UPDATE = "update", "Customer update"
+        # Seed 004, keyed on the case's severity: acknowledged (first public reply or leaving New)
+        # and mitigated (an agent marks the case mitigated, or it is resolved), counted from opening.
+        ACKNOWLEDGE = "acknowledge", "Time to acknowledge"
+        MITIGATE = "mitigate", "Time to mitigate"
 
     class State(models.TextChoices):
         RUNNING = "running", "Running"
@@ -396,7 +440,10 @@ class Notification(models.Model):
         EMAIL = "email", "Email"
         SLACK = "slack", "Slack"
 
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="notifications")
+    # The case it is about; None for a notification about something else (an incident's update cadence).
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     escalation = models.ForeignKey(
         SLAEscalation, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )

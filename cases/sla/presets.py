@@ -14,6 +14,9 @@
 * optionally per column `channel_targets`: {channel: {priority: Target}}, first-response targets
   for cases on that channel (seed 001's table); a priority a channel does not list falls back to
   the column's own first-response target;
+* optionally per column `severity_targets`: {severity: {"acknowledge": Target, "mitigate": Target}},
+  targets keyed on the case's impact severity (`sev1`..`sev3`, `cases.choices.Severity`) rather than
+  its priority (seed 004's SLA records);
 * `default_column` and `tiers` (support tier -> column; seed 003's Premium/Enterprise column serves
   both tiers).
 
@@ -33,6 +36,8 @@ from typing import NamedTuple
 
 PRIORITIES = ("critical", "high", "medium", "low")
 KINDS = ("first_response", "resolution", "update")
+SEVERITIES = ("sev1", "sev2", "sev3")
+SEVERITY_KINDS = ("acknowledge", "mitigate")
 UNITS = ("minutes", "hours", "business_days", "calendar_days")
 DEFAULT_PRESET = "seed-003"
 DEFAULT_HOURS_PER_DAY = timedelta(hours=8)
@@ -110,6 +115,14 @@ _S004_SEV = {
     "critical": _row(_c(30, "minutes"), _c(4, "hours"), _c(1, "hours")),
     "high": _row(_c(4, "hours"), _b(1, "business_days"), _c(12, "hours")),
     "medium": _row(_b(1, "business_days"), _b(5, "business_days"), None),
+}
+# The same two targets keyed on the case's own severity: "Time to acknowledge (within 30 minutes for
+# Sev-1, 4 hours for Sev-2, next business day for Sev-3). Time to mitigate (Sev-1: 4 hours, Sev-2: 1
+# business day, Sev-3: 5 business days)."
+_S004_BY_SEVERITY = {
+    "sev1": {"acknowledge": _c(30, "minutes"), "mitigate": _c(4, "hours")},
+    "sev2": {"acknowledge": _c(4, "hours"), "mitigate": _b(1, "business_days")},
+    "sev3": {"acknowledge": _b(1, "business_days"), "mitigate": _b(5, "business_days")},
 }
 
 PRESETS: dict[str, dict] = {
@@ -248,7 +261,7 @@ PRESETS: dict[str, dict] = {
         "name": "Diagnostics runbook — Sev-1..3",
         "description": "Severity-based targets: acknowledge within 30 min (Sev-1), 4 h (Sev-2) or 1 business "
         "day (Sev-3); mitigate within 4 h, 1 or 5 business days; updates hourly (Sev-1) or twice a day "
-        "(Sev-2). Low cases use Sev-3's targets.",
+        "(Sev-2). A case with a Sev-1..3 severity also records its own time to acknowledge and to mitigate.",
         "source": "seed 004 (Support Runbook), 'Resolution: for SLA purposes' (time to acknowledge, time to "
         "mitigate) and the Escalation Matrix (update cadence).",
         "notes": [
@@ -259,6 +272,10 @@ PRESETS: dict[str, dict] = {
             "count calendar time (Sev-1 pages on-call).",
             "Update cadence from the Escalation Matrix: hourly (Sev-1), twice daily = every 12 h (Sev-2); "
             "none for Sev-3 ('communicate ETA', None).",
+            "The same acknowledge and mitigate targets also run keyed on the case's own severity "
+            "(Case.severity, set at triage): 'time to acknowledge' stops at the first public reply or when "
+            "the case leaves New; 'time to mitigate' stops when an agent marks the case mitigated or "
+            "resolves it. Both count from the case's opening and do not pause.",
         ],
         "priority_map": {"Sev-1": "critical", "Sev-2": "high", "Sev-3": "medium"},
         "default_column": "default",
@@ -267,6 +284,7 @@ PRESETS: dict[str, dict] = {
             "default": {
                 "name": "All tiers",
                 "targets": {p: dict(_S004_SEV["medium" if p == "low" else p]) for p in PRIORITIES},
+                "severity_targets": {sev: dict(kinds) for sev, kinds in _S004_BY_SEVERITY.items()},
             }
         },
     },
@@ -346,6 +364,19 @@ def preset_channel_targets(
     return {
         channel: {priority: (t.duration(hours_per_day), t.business) for priority, t in rows.items()}
         for channel, rows in (col.get("channel_targets") or {}).items()
+    }
+
+
+def preset_severity_targets(
+    preset_key: str, column: str | None = None, *, hours_per_day: timedelta = DEFAULT_HOURS_PER_DAY
+) -> dict[str, dict[str, tuple[timedelta, bool]]]:
+    """{severity: {kind: (duration, business)}}: the column's acknowledge / mitigate targets keyed on
+    the case's severity ({} when it has none)."""
+    preset = _preset(preset_key)
+    col = preset["columns"][preset_column(preset_key, column)]
+    return {
+        severity: {kind: (t.duration(hours_per_day), t.business) for kind, t in rows.items() if t is not None}
+        for severity, rows in (col.get("severity_targets") or {}).items()
     }
 
 

@@ -78,7 +78,7 @@ def clock_rows(case: Case, now: datetime | None = None) -> list[dict]:
                 "why": explain(case, clock, now),
             }
         )
-    order = {Kind.FIRST_RESPONSE: 0, Kind.RESOLUTION: 1, Kind.UPDATE: 2}
+    order = {Kind.FIRST_RESPONSE: 0, Kind.ACKNOWLEDGE: 1, Kind.RESOLUTION: 2, Kind.MITIGATE: 3, Kind.UPDATE: 4}
     rows.sort(key=lambda r: (order[r["clock"].kind], -r["clock"].window))
     return rows
 
@@ -140,6 +140,8 @@ def clocks_moved_by(policy: SLAPolicy) -> int:
         "kind", "target", "business", "case__priority", "case__channel", "case__sla_snapshot__calendar__key"
     )
     for row in rows:
+        if row["kind"] in (Kind.ACKNOWLEDGE, Kind.MITIGATE):
+            continue  # keyed on the case's severity: a re-apply re-targets them from severity_targets
         wanted = policy.target(Priority(row["case__priority"]).slug, row["kind"], row["case__channel"])
         snapshot_version = (row["case__sla_snapshot__calendar__key"] or "").rsplit(":", 1)[0] or None
         if (

@@ -238,6 +238,40 @@ def _escalate(clocks: list[SLAClock], level: str, now: datetime, result: SweepRe
 # --- the outbox --------------------------------------------------------------------------------------
 
 
+def enqueue_notifications(
+    *,
+    recipients,
+    subject: str,
+    body: str,
+    case_id: int | None = None,
+    slack: bool = True,
+    send_after: datetime | None = None,
+) -> list[str]:
+    """Write notifications into the outbox in the caller's transaction, as the SLA escalations do:
+    one e-mail per distinct address in `recipients` (none given: the active managers), and with
+    `slack` one post to settings.SLACK_WEBHOOK_URL when it is set. The caller's exactly-once guard
+    (a unique row written in the same transaction, e.g. the incidents' CadenceMark) makes them go out
+    once. Times in `subject` / `body` as `timefmt.instant_token` are written in each reader's zone
+    when sent. Returns what was done, for the timeline ("notified x@…", "posted to Slack")."""
+    emails = [e for e in dict.fromkeys(recipients or ()) if e]
+    if not emails:
+        emails = list(
+            User.objects.filter(groups__name=roles.MANAGER, is_active=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    send_after = send_after or timezone.now()
+    common = {"case_id": case_id, "subject": subject[:300], "body": body, "send_after": send_after}
+    notes = [Notification(channel=Notification.Channel.EMAIL, recipient=email, **common) for email in emails]
+    actions = [f"notified {email}" for email in emails]
+    webhook = getattr(settings, "SLACK_WEBHOOK_URL", "")
+    if slack and webhook:
+        notes.append(Notification(channel=Notification.Channel.SLACK, recipient=webhook, **common))
+        actions.append("posted to Slack")
+    Notification.objects.bulk_create(notes)
+    return actions
+
+
 OUTBOX_LEASE = timedelta(minutes=5)  # a claim older than this is a crashed sender's: send it again
 MAX_ATTEMPTS = 5
 RETRY_BACKOFF = timedelta(minutes=1)

@@ -86,3 +86,43 @@ def test_incident_from_a_case_to_resolution(page, role_groups):
     assert Interaction.objects.filter(
         case=first, kind=Interaction.Kind.REPLY, body__contains="A bad gateway config"
     ).exists()
+
+
+def test_queue_hint_declares_and_links_all_and_a_case_is_marked_mitigated(page, role_groups, tmp_path):
+    acme = TenantFactory(name="Acme Corp", slug="acme")
+    UserFactory(username="kari", first_name="Kari", last_name="Nordmann", role="agent", tenants=[acme])
+    burst = [
+        CaseFactory(tenant=acme, subject=f"Webhook deliveries failing with 503 since 10:00 ({i})", **CLASSIFIED)
+        for i in range(4)
+    ]
+    sign_in(page, "kari")
+
+    # The queue loads the incidents app's hint after its own rows.
+    page.goto("/cases/")
+    hint = page.locator("[data-queue-hint]")
+    expect(hint).to_contain_text("Possible incident: 4 similar cases in")
+    expect(hint).to_contain_text("error 503")
+    page.screenshot(path=str(tmp_path / "queue-hint.png"), full_page=True)
+    hint.get_by_role("button", name="Declare and link all").click()
+    incident = Incident.objects.get()
+    expect(page).to_have_url(re.compile(rf"/incidents/{incident.key}/$"))
+    expect(page.locator("#messages")).to_contain_text(f"Declared {incident.key}")
+    for case in burst:
+        expect(page.locator("[data-linked]")).to_contain_text(case.key)
+    page.goto("/cases/")
+    expect(page.locator("#queue-results")).to_be_visible()
+    expect(page.locator("[data-queue-hint]")).to_have_count(0)  # all on the incident now
+
+    # Mark one of them mitigated from its page.
+    case = burst[0]
+    page.goto(f"/cases/{case.key}/")
+    page.get_by_role("button", name="Accept into triage").click()
+    expect(page.locator("#case-header")).to_contain_text("Triage")
+    page.get_by_text("Mark mitigated…").click()
+    page.get_by_label("Mitigation steps (configuration change, retry, patch…)").fill("Retries enabled on the gateway")
+    page.get_by_role("button", name="Mark mitigated", exact=True).click()
+    expect(page.locator("[data-mitigated]")).to_contain_text("mitigated")
+    expect(page.locator("#timeline")).to_contain_text("Retries enabled on the gateway")
+    page.screenshot(path=str(tmp_path / "case-mitigated.png"), full_page=True)
+    case.refresh_from_db()
+    assert case.mitigated_at is not None

@@ -248,6 +248,50 @@ def test_cadence_sweep_warns_then_breaches_once(incident):
     assert incident.entries.filter(kind=EntryKind.CADENCE).count() == 2
 
 
+def test_cadence_sweep_warns_the_commander_through_the_outbox_exactly_once(tenant_a, agent, settings, mailoutbox):
+    from cases.models import Notification
+    from cases.sla.sweep import send_pending_notifications
+
+    settings.SLACK_WEBHOOK_URL = ""
+    agent.email = "kari@example.com"
+    agent.save()
+    lead = UserFactory(username="lea", role="SRE", email="lea@example.com")
+    incident = services.incident_declare(actor=agent, title="Gateway down", severity="SEV1", tenants=[tenant_a])
+    services.incident_assign_role(incident_id=incident.pk, actor=agent, role="comms_lead", user=lead)
+    due = Incident.objects.get(pk=incident.pk).update_due_at
+    services.cadence_sweep(now=due - timedelta(minutes=5))
+    services.cadence_sweep(now=due - timedelta(minutes=4))  # nothing new: once per due time
+    warning = Notification.objects.get()
+    assert warning.recipient == "kari@example.com" and warning.case_id is None
+    assert warning.subject.startswith(f"{incident.key}: customer update due")
+    assert f"/incidents/{incident.key}/" in warning.body
+    entry = incident.entries.filter(kind=EntryKind.CADENCE).get()
+    assert entry.data["actions"] == ["notified kari@example.com"]
+    services.cadence_sweep(now=due + timedelta(minutes=1))
+    services.cadence_sweep(now=due + timedelta(minutes=2))
+    overdue = Notification.objects.filter(subject__contains="overdue")
+    assert sorted(overdue.values_list("recipient", flat=True)) == ["kari@example.com", "lea@example.com"]
+    assert send_pending_notifications(now=due + timedelta(minutes=3)) == 3
+    assert send_pending_notifications(now=due + timedelta(minutes=4)) == 0
+    assert len(mailoutbox) == 3 and "overdue" in mailoutbox[-1].subject
+    assert "UTC" in mailoutbox[0].subject or ":" in mailoutbox[0].subject  # the due time, rendered
+
+
+def test_cadence_warning_without_a_commander_goes_to_the_managers_and_slack(tenant_a, sre, settings):
+    from cases.models import Notification
+
+    settings.SLACK_WEBHOOK_URL = "https://hooks.slack.example/T/B/x"
+    UserFactory(username="mona", role="manager", email="mona@example.com")
+    incident = services.incident_declare(actor=sre, title="Queue backlog", severity="SEV1", tenants=[tenant_a])
+    services.incident_assign_role(incident_id=incident.pk, actor=sre, role="commander", user=None)
+    due = Incident.objects.get(pk=incident.pk).update_due_at
+    services.cadence_sweep(now=due - timedelta(minutes=5))
+    assert sorted(Notification.objects.values_list("channel", "recipient")) == [
+        ("email", "mona@example.com"),
+        ("slack", "https://hooks.slack.example/T/B/x"),
+    ]
+
+
 def test_create_from_case_prefers_the_cases_own_severity(agent, tenant_a):
     case = CaseFactory(tenant=tenant_a, priority=Priority.LOW)
     from cases.services import case_classify
