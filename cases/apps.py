@@ -52,8 +52,13 @@ class CasesConfig(AppConfig):
         auditlog.register(SLAPolicyRule)
         auditlog.register(BusinessCalendar)
 
-        from . import changes
+        from companyos import residency
+
+        from . import changes, residency_moves
         from .channels import email, outbox
+
+        # Data residency: a tenant's attachments follow it when its region changes (move_residency).
+        residency.register_mover("attachments", residency_moves.move_attachments)
 
         # The reply outbox: a row per public reply on a channel with a sender, in the reply's transaction.
         changes.register_change_listener(outbox.on_change)

@@ -75,3 +75,57 @@ def _erase_mail(address: str, needles: list[str]) -> None:
 
 def requester_of(requester_id: int) -> Requester | None:
     return Requester.objects.filter(pk=requester_id).first()
+
+
+# --- reads for the admins' erasure page (cases/views_erasure.py) ---------------------------------------
+
+
+def erasure_candidates(query: str, *, limit: int = 20) -> list[Requester]:
+    """Contacts matching `query` (their e-mail address, or part of their name or address), not yet
+    erased, with their tenant and how many cases are theirs."""
+    from django.db.models import Count, Q
+
+    query = " ".join((query or "").split())
+    if len(query) < 3:
+        return []
+    erased = Erasure.objects.values("requester_id")
+    return list(
+        Requester.objects.select_related("tenant")
+        .filter(Q(email__iexact=query) | Q(email__icontains=query) | Q(name__icontains=query))
+        .exclude(pk__in=erased)
+        .annotate(n_cases=Count("cases", distinct=True))
+        .order_by("email", "pk")[:limit]
+    )
+
+
+def erasure_preview(requester: Requester) -> dict:
+    """What erasing `requester` would touch (counts only): their cases and the cases they follow,
+    the attachments of their own messages, the e-mails received from them."""
+    from .channels.email.models import EmailMessage
+    from .models import Attachment
+
+    case_ids = set(Case.objects.filter(requester_id=requester.pk).values_list("pk", flat=True)) | set(
+        Case.objects.filter(followers=requester).values_list("pk", flat=True)
+    )
+    return {
+        "cases": len(case_ids),
+        "attachments": Attachment.objects.filter(case_id__in=case_ids, interaction__requester_id=requester.pk).count(),
+        "emails": EmailMessage.objects.filter(from_address__iexact=requester.email).count(),
+    }
+
+
+def recent_erasures(limit: int = 50) -> list[Erasure]:
+    from tenants.models import Tenant
+
+    records = list(Erasure.objects.select_related("erased_by").order_by("-created_at", "-id")[:limit])
+    names = dict(Tenant.objects.filter(pk__in={r.tenant_id for r in records}).values_list("pk", "name"))
+    for record in records:
+        record.tenant_name = names.get(record.tenant_id, f"tenant {record.tenant_id}")
+    return records
+
+
+def contact_for_erasure(requester_id: int) -> tuple[Requester | None, Erasure | None]:
+    """The contact (with its tenant) and its erasure record, if it was erased."""
+    requester = Requester.objects.select_related("tenant").filter(pk=requester_id).first()
+    done = Erasure.objects.select_related("erased_by").filter(requester_id=requester_id).first() if requester else None
+    return requester, done

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from companyos.residency import RegionalFileField
 from tenants.choices import Channel
 
 from .choices import OPEN_STATUSES, Category, Environment, IssueType, Priority, Severity, Status, WaitingFor
@@ -309,7 +310,11 @@ class Attachment(models.Model):
     interaction = models.ForeignKey(
         Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
     )
-    file = models.FileField(upload_to=attachment_path, max_length=300)
+    # Stored in its tenant's data region (companyos.residency): `region` names the storage it is in.
+    file = RegionalFileField(upload_to=attachment_path, max_length=300, region_field="region")
+    region = models.CharField(
+        max_length=40, blank=True, default="", help_text="The data region whose storage holds the file ('': default)"
+    )
     filename = models.CharField(
         max_length=200, help_text="A safe, bounded name (ASCII, ≤ 100 characters): the stored file's"
     )

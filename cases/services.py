@@ -25,7 +25,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from companyos import roles
+from companyos import residency, roles
 from companyos.db import copy_rows
 from tenants.models import Requester, Resource, Tenant
 from tenants.selectors import can_see_tenant
@@ -905,11 +905,21 @@ def validate_upload(upload: UploadedFile) -> str:
     return allowed[ext]
 
 
+def _region(case: Case) -> str:
+    """The data region the case's files go to (its tenant's residency); refused when that region has
+    no storage configured (companyos.residency): nothing is stored anywhere else."""
+    try:
+        return residency.check(case.tenant)
+    except residency.ResidencyError as error:
+        raise CaseError(f"{case.tenant} keeps its data in {residency.region_of(case.tenant)}. {error}") from None
+
+
 def _store_attachment(case: Case, upload: UploadedFile, *, actor, interaction=None, now=None) -> Attachment:
     content_type = validate_upload(upload)
     return Attachment.objects.create(
         case=case,
         interaction=interaction,
+        region=_region(case),
         file=upload,
         filename=bounded_filename(upload.name, 100, ascii_only=True),
         original_name=bounded_filename(upload.name, 1000),

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import views, views_merge, views_phone, views_presence
+from . import views, views_erasure, views_merge, views_phone, views_presence
 from .channels.email import views as email_views
 from .closure import views as closure_views
 
@@ -21,6 +21,8 @@ urlpatterns = [
     path("views/counts/", views.saved_view_counts, name="view_counts"),
     path("views/<id:pk>/delete/", views.saved_view_delete, name="view_delete"),
     path("attachments/<id:pk>/", views.attachment_download, name="attachment"),
+    path("erasure/", views_erasure.erasure_list, name="erasure"),  # admins: erase a contact (issue 18)
+    path("erasure/<id:pk>/", views_erasure.erasure_confirm, name="erasure_confirm"),
     path("email/unmatched/", email_views.unmatched_list, name="email_unmatched"),
     path("email/unmatched/<id:pk>/assign/", email_views.unmatched_assign, name="email_assign"),
     path("email/unmatched/<id:pk>/discard/", email_views.unmatched_discard, name="email_discard"),

@@ -5,19 +5,24 @@ A backup is a directory `<to>/companyos-<UTC time>/` holding
 
 - `db.dump`: `pg_dump --format=custom` of the whole database, taken in ONE snapshot — the same
   exported snapshot (`pg_export_snapshot`) the row counts are read in, so counts and dump agree;
-- `files/…`: every file of the default storage (attachments), copied through the storage API;
+- `files/…`: every file of the default storage (attachments of tenants without a data residency,
+  e-mail originals waiting in the unmatched queue), copied through the storage API;
+- `regions/<CODE>/…`: every file of each data region's storage (`companyos.residency`: a local
+  folder or a bucket per region), likewise;
 - `manifest.json`: the schema version (each app's latest applied migration), the row count of every
-  table, the SHA-256 and size of `db.dump` and of every file, and when it was taken.
+  table, the SHA-256 and size of `db.dump` and of every file (`files` for the default storage,
+  `regions` → code → files for the others), and when it was taken.
 
 It is written as `<name>.partial` and renamed into place only once the manifest is written, so a
 backup killed half-way is never taken for a good one (`restore` refuses a `.partial` or a directory
 without a manifest, and every file is checked against it).
 
-`restore` needs an EMPTY database (no tables) and an empty storage, and the same migrations as the
-code; it restores as the owner role (objects owned by it, the application role's grants re-made) in one
-transaction — the triggers come after the rows, so the audit entries keep their recorded timestamps
-and hashes and `audit_verify` still verifies —, copies the files back and checks every row count and
-every file's hash against the manifest.
+`restore` needs an EMPTY database (no tables) and empty storages — a storage for every region the
+backup holds files of —, and the same migrations as the code; it restores as the owner role
+(objects owned by it, the application role's grants re-made) in one transaction — the triggers come
+after the rows, so the audit entries keep their recorded timestamps and hashes and `audit_verify`
+still verifies —, copies the files back and checks every row count and every file's hash against
+the manifest.
 
 Plumbing: imports no app (tables and migrations are read from the database and the loader).
 """
@@ -36,12 +41,14 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection
 
+from . import residency
 from .db import owner_settings
 
 MANIFEST = "manifest.json"
 DUMP = "db.dump"
 FILES = "files"
-FORMAT = 1
+REGIONS = "regions"
+FORMAT = 2  # 2: files per data region (`regions`); a format-1 backup (default storage only) still restores
 FAILED_KEY = "companyos:backup:failed"  # the last nightly backup's failure, for the admins' red banner
 
 
@@ -81,15 +88,33 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _storage_files(storage=default_storage, prefix: str = "") -> list[str]:
+def _storage_files(storage=default_storage, prefix: str = "", skip: tuple[str, ...] = ()) -> list[str]:
+    """Every file name in `storage` (below `prefix`), but not in the folders `skip` (other regions'
+    local folders nested in this one)."""
     try:
         dirs, files = storage.listdir(prefix or ".")
     except FileNotFoundError:
         return []
     names = [f"{prefix}{name}" for name in files]
     for sub in dirs:
-        names += _storage_files(storage, f"{prefix}{sub}/")
+        if f"{prefix}{sub}" not in skip:
+            names += _storage_files(storage, f"{prefix}{sub}/", skip)
     return sorted(names)
+
+
+def _region_files(storages: dict) -> dict[str, list[str]]:
+    """Each storage's files, a nested local region's counted once (as its own)."""
+    return {
+        code: _storage_files(storage, skip=tuple(residency.nested_roots(code, storages)))
+        for code, storage in storages.items()
+    }
+
+
+def _copy_out(storage, name: str, target: Path) -> dict:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with storage.open(name, "rb") as source, open(target, "wb") as copy:
+        shutil.copyfileobj(source, copy, 1 << 20)
+    return {"sha256": _sha256(target), "size": target.stat().st_size}
 
 
 def _tables(cursor) -> list[str]:
@@ -180,13 +205,14 @@ def backup(to: str | Path, *, now: datetime | None = None, out=print) -> Path:
         snap.execute("COMMIT")
     if result.returncode != 0:
         raise BackupError(f"pg_dump failed: {result.stderr.strip()[:500]}")
-    files = {}
-    for name in _storage_files():
-        target = partial / FILES / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with default_storage.open(name, "rb") as source, open(target, "wb") as copy:
-            shutil.copyfileobj(source, copy, 1 << 20)
-        files[name] = {"sha256": _sha256(target), "size": target.stat().st_size}
+    storages = residency.all_storages()
+    listed = _region_files(storages)
+    files = {name: _copy_out(default_storage, name, partial / FILES / name) for name in listed.pop(residency.DEFAULT)}
+    regions = {
+        code: {name: _copy_out(storages[code], name, partial / REGIONS / code / name) for name in names}
+        for code, names in listed.items()
+        if names
+    }
     manifest = {
         "format": FORMAT,
         "taken_at": now.isoformat(),
@@ -195,10 +221,12 @@ def backup(to: str | Path, *, now: datetime | None = None, out=print) -> Path:
         "tables": counts,
         "dump": {"sha256": _sha256(partial / DUMP), "size": (partial / DUMP).stat().st_size},
         "files": files,
+        "regions": regions,
     }
     (partial / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
     os.replace(partial, final)  # only a complete backup ever has the final name
-    out(f"  backup {final.name}: {len(counts)} tables, {len(files)} files, dump {manifest['dump']['size']:,} bytes")
+    n_files = len(files) + sum(len(names) for names in regions.values())
+    out(f"  backup {final.name}: {len(counts)} tables, {n_files} files, dump {manifest['dump']['size']:,} bytes")
     return final
 
 
@@ -223,8 +251,9 @@ def read_manifest(source: Path) -> dict:
     if not path.exists():
         raise BackupError(f"{source} has no {MANIFEST}: not a complete backup.")
     manifest = json.loads(path.read_text())
-    if manifest.get("format") != FORMAT:
+    if manifest.get("format") not in (1, FORMAT):
         raise BackupError(f"Backup format {manifest.get('format')!r} is not this version's ({FORMAT}).")
+    manifest.setdefault("regions", {})
     dump = source / DUMP
     if not dump.exists() or _sha256(dump) != manifest["dump"]["sha256"]:
         raise BackupError(f"{DUMP} is missing or does not match the manifest's checksum.")
@@ -250,8 +279,22 @@ def restore(source: str | Path, *, out=print) -> dict:
             raise BackupError(
                 f"The database {db['NAME']} is not empty: restore into a new, empty database (createdb, no migrate)."
             )
-    if _storage_files():
-        raise BackupError("The file storage is not empty: restore into an empty MEDIA_ROOT / bucket.")
+    storages = {residency.DEFAULT: default_storage}
+    for code in manifest["regions"]:
+        try:
+            storages[code] = residency.storage_for_region(code)
+        except residency.ResidencyError:
+            raise BackupError(
+                f"The backup holds files of the data region {code}, which has no storage configured here: "
+                f"add it to STORAGE_REGIONS (its own folder or bucket), then restore."
+            ) from None
+    storages.update(residency.all_storages())
+    for code, names in _region_files(storages).items():
+        if names:
+            where = "MEDIA_ROOT / bucket" if code == residency.DEFAULT else f"storage of region {code}"
+            raise BackupError(
+                f"The file storage is not empty ({len(names)} files in the {where}): restore into empty ones."
+            )
     # As the owner role, in one transaction. Triggers (the audit table's stamp and hash, the search
     # documents') are created in pg_restore's post-data section, after the rows are in: the rows keep
     # their recorded timestamps and hashes, and `audit_verify` verifies the restored chain.
@@ -269,16 +312,26 @@ def restore(source: str | Path, *, out=print) -> dict:
 
         with owner_connection() as owner, owner.cursor() as cursor:
             grant_app_privileges(cursor, app_user)
-    for name in manifest["files"]:
-        with open(source / FILES / name, "rb") as handle:
-            saved = default_storage.save(name, handle)
-        if saved != name:
-            raise BackupError(f"The storage renamed {name} to {saved}: it was not empty.")
+    for code, names, folder in _file_sets(manifest, source):
+        for name in names:
+            with open(folder / name, "rb") as handle:
+                saved = storages[code].save(name, handle)
+            if saved != name:
+                raise BackupError(f"The storage renamed {name} to {saved}: it was not empty.")
     problems = verify(manifest)
     if problems:
         raise BackupError("The restored data does not match the backup: " + "; ".join(problems[:10]))
-    out(f"  restored and verified: {sum(manifest['tables'].values()):,} rows, {len(manifest['files'])} files")
+    n_files = sum(len(names) for _, names, _ in _file_sets(manifest, source))
+    out(f"  restored and verified: {sum(manifest['tables'].values()):,} rows, {n_files} files")
     return manifest
+
+
+def _file_sets(manifest: dict, source: Path | None = None):
+    """(region, {name: facts}, folder in the backup) for the default storage and each region."""
+    root = source or Path(".")
+    yield residency.DEFAULT, manifest["files"], root / FILES
+    for code, names in sorted(manifest.get("regions", {}).items()):
+        yield code, names, root / REGIONS / code
 
 
 def verify(manifest: dict) -> list[str]:
@@ -289,15 +342,18 @@ def verify(manifest: dict) -> list[str]:
     for table, n in manifest["tables"].items():
         if counts.get(table) != n:
             problems.append(f"{table}: {counts.get(table)} rows, the backup has {n}")
-    for name, facts in manifest["files"].items():
-        try:
-            with default_storage.open(name, "rb") as handle:
-                digest = hashlib.sha256(handle.read()).hexdigest()
-        except FileNotFoundError:
-            problems.append(f"file {name} is missing")
-            continue
-        if digest != facts["sha256"]:
-            problems.append(f"file {name} differs")
+    for code, names, _ in _file_sets(manifest):
+        storage = residency.storage_for_region(code)
+        label = f"{code}:" if code else ""
+        for name, facts in names.items():
+            try:
+                with storage.open(name, "rb") as handle:
+                    digest = hashlib.sha256(handle.read()).hexdigest()
+            except FileNotFoundError:
+                problems.append(f"file {label}{name} is missing")
+                continue
+            if digest != facts["sha256"]:
+                problems.append(f"file {label}{name} differs")
     return problems
 
 

@@ -195,6 +195,38 @@ STORAGES = {
     },
 }
 
+
+def storage_regions(spec: str) -> dict:
+    """`STORAGE_REGIONS` (companyos/residency.py): comma-separated regions, each `CODE` (a local folder,
+    MEDIA_ROOT/regions/<code>), `CODE=/a/folder` or `CODE=s3://bucket?region_name=…&endpoint_url=…`
+    (any other query parameter is an S3Storage option too: location, custom_domain, …; credentials
+    come from the environment or the instance role, as boto3 finds them)."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    regions = {}
+    for item in (part.strip() for part in spec.split(",")):
+        if not item:
+            continue
+        code, _, target = item.partition("=")
+        code = code.strip().upper()
+        target = target.strip()
+        if target.startswith("s3://"):
+            url = urlsplit(target)
+            regions[code] = {
+                "BACKEND": "storages.backends.s3.S3Storage",
+                "OPTIONS": {"bucket_name": url.netloc, **dict(parse_qsl(url.query)), "file_overwrite": False},
+            }
+        else:
+            regions[code] = {
+                "BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": target} if target else {},
+            }
+    return regions
+
+
+# Data residency: a storage per region; a tenant's data_residency picks it (companyos/residency.py).
+STORAGE_REGIONS = storage_regions(os.environ.get("STORAGE_REGIONS", "EU,US,NO,JP"))
+
 # Attachments
 ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 ATTACHMENT_ALLOWED_TYPES = {

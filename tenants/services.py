@@ -130,3 +130,23 @@ def requester_tombstone(*, requester_id: int, actor) -> tuple[Requester, dict]:
     requester.save(update_fields=["name", "email", "role"])
     requester.visible_resources.clear()
     return requester, held
+
+
+# --- data residency (issue 18, point 5) ------------------------------------------------------------------
+
+
+def tenant_set_residency(*, tenant_id: int, residency: str, actor) -> Tenant:
+    """Set where a tenant's files must be stored. Refused (residency.ResidencyError) when that region
+    has no storage configured. The files already stored move with `manage.py move_residency`."""
+    from companyos import audit
+    from companyos import residency as regions
+
+    code = regions.region_code(residency)
+    regions.storage_for_region(code)
+    with transaction.atomic():
+        tenant = Tenant.objects.select_for_update().get(pk=tenant_id)
+        before = tenant.data_residency
+        tenant.data_residency = code
+        tenant.save(update_fields=["data_residency"])
+        audit.log_access(tenant, view="data residency set", extra={"from": before, "to": code})
+    return tenant

@@ -190,3 +190,65 @@ def test_the_nightly_backup_alerts_the_admins_on_failure_until_one_succeeds(admi
         assert len(kept) <= 2
     finally:
         cache.delete(backup.FAILED_KEY)
+
+
+def test_a_backup_restores_the_files_of_every_data_region(db, tmp_path, settings, restored_db, s3_endpoint):
+    """Issue 18, point 5: files live in a storage per region (here EU a local folder, US a bucket on a
+    local S3-compatible server, tenants without a residency the default storage); a backup takes them
+    all and a restore puts each back into its own region's (empty) storage."""
+    from cases.models import Attachment
+    from companyos.settings import storage_regions
+    from tests.companyos.conftest import bucket_spec, keys, s3_client
+    from tests.factories import TenantFactory, UserFactory
+
+    name, source = restored_db
+    client = s3_client(s3_endpoint)
+    first, second = f"us-{uuid.uuid4().hex[:10]}", f"us-restored-{uuid.uuid4().hex[:10]}"
+    for bucket in (first, second):
+        client.create_bucket(Bucket=bucket)
+    connection.close()
+    connection.settings_dict["NAME"] = source
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGE_REGIONS = storage_regions(f"EU,{bucket_spec('US', first, s3_endpoint)}")
+    tenants = [TenantFactory(slug="fjord", data_residency="EU"), TenantFactory(slug="acme-us", data_residency="US")]
+    tenants.append(TenantFactory(slug="plain"))  # no residency: the default storage
+    agent = UserFactory(role="agent", tenants=tenants)
+    for tenant in tenants:
+        _fill(tenant, agent)
+    taken = backup.backup(tmp_path / "backups", out=lambda *_: None)
+    manifest = json.loads((taken / "manifest.json").read_text())
+    assert manifest["format"] == 2
+    assert sorted(manifest["regions"]) == ["EU", "US"]
+    assert len(manifest["regions"]["EU"]) == len(manifest["regions"]["US"]) == 3
+    # The default storage's 3 (the EU folder inside MEDIA_ROOT is counted once, as EU's).
+    assert len(manifest["files"]) == 3 and all(name.startswith("attachments/") for name in manifest["files"])
+    us_before = {key: client.get_object(Bucket=first, Key=key)["Body"].read() for key in keys(s3_endpoint, first)}
+    eu_root = tmp_path / "media" / "regions" / "eu"
+    eu_before = {str(p.relative_to(eu_root)): p.read_bytes() for p in eu_root.rglob("*") if p.is_file()}
+    every_local = {
+        str(p.relative_to(tmp_path / "media")): p.read_bytes() for p in (tmp_path / "media").rglob("*") if p.is_file()
+    }
+    checksums = _checksums(source)
+
+    # A configuration without the US region cannot take the backup's US files: refused, with why.
+    connection.close()
+    connection.settings_dict["NAME"] = name
+    settings.MEDIA_ROOT = tmp_path / "restored-media"
+    settings.STORAGE_REGIONS = storage_regions("EU")
+    with pytest.raises(backup.BackupError, match="files of the data region US, which has no storage configured"):
+        backup.restore(taken, out=lambda *_: None)
+    # A US bucket that is not empty is refused too.
+    settings.STORAGE_REGIONS = storage_regions(f"EU,{bucket_spec('US', first, s3_endpoint)}")
+    with pytest.raises(backup.BackupError, match="storage of region US"):
+        backup.restore(taken, out=lambda *_: None)
+
+    settings.STORAGE_REGIONS = storage_regions(f"EU,{bucket_spec('US', second, s3_endpoint)}")
+    backup.restore(taken, out=lambda *_: None)
+    assert _checksums(name) == checksums
+    assert {k: client.get_object(Bucket=second, Key=k)["Body"].read() for k in keys(s3_endpoint, second)} == us_before
+    eu_root = tmp_path / "restored-media" / "regions" / "eu"
+    assert {str(p.relative_to(eu_root)): p.read_bytes() for p in eu_root.rglob("*") if p.is_file()} == eu_before
+    root = tmp_path / "restored-media"
+    assert {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()} == every_local
+    restored = Attachment.objects.get(case__tenant__slug="acme-us", filename="log-0.txt")
+    assert restored.region == "US" and restored.file.open("rb").read() == b"x" * 100
