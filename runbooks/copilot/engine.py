@@ -106,6 +106,8 @@ def _classify(name: str, votes: list[rules.Vote], probabilities: dict[str, float
     reasons = [Reason(v.rule, v.words) for v in sorted(mine, key=lambda v: -v.weight) if v.value == value]
     if probabilities and value in probabilities:
         reasons.append(Reason(MODEL_RULE, f"p={probabilities[value]:.2f}"))
+    if not probabilities:  # rules only: a fired rule is fairly sure, never certain
+        return Proposal(name, value, round(min(0.9, 0.4 + 0.3 * strength.get(value, 0.0)), 3), reasons)
     return Proposal(name, value, round(scores[value] / total, 3), reasons)
 
 

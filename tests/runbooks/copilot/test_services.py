@@ -187,3 +187,21 @@ def test_duplicates_by_pg_trgm_in_the_same_tenant(tenant_a, tenant_b, agent):
     services.copilot_decide(case_id=second.pk, field="duplicate", actor=agent, accept=True)
     second.refresh_from_db()
     assert second.duplicate_of_id == first.pk
+
+
+def test_every_new_case_gets_proposals_after_commit(tenant_a, agent, django_capture_on_commit_callbacks):
+    from cases import services as case_services
+    from tests.factories import RequesterFactory
+
+    requester = RequesterFactory(tenant=tenant_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        c = case_services.case_create(
+            actor=agent,
+            tenant=tenant_a,
+            requester=requester,
+            subject="Payment processing is down",
+            description="All payments fail with 500 since 10:00 UTC",
+        )
+    row = CopilotAssessment.objects.get(case=c)
+    assert row.data["proposals"]["severity"]["value"] == "P1"
+    assert "All P1 and P2 tickets (proposed P1)" in row.review
