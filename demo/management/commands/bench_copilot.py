@@ -79,4 +79,6 @@ class Command(BaseCommand):
         predictor = fit_tickets(tickets)
         seconds = time.perf_counter() - started
         size = len(predictor.dumps())
-        self.stdout.write(f"training on {len(tickets)} labelled tickets: {seconds:.1f} s (artefact {size / 1e6:.1f} MB)")
+        self.stdout.write(
+            f"training on {len(tickets)} labelled tickets: {seconds:.1f} s (artefact {size / 1e6:.1f} MB)"
+        )
