@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass, field
 from . import rules
 from .model import FIELDS, Predictor, ticket_text
 
-# How much a rule's vote counts against the model's probability (tuned by cross-validation on the
-# training set: `copilot_train --tune`; see README "Triage copilot").
+# How much a rule's vote counts against the model's probability; checked by cross-validation on the
+# training set (`copilot_train --cv`), never on the evaluation file (README "Triage copilot").
 RULE_WEIGHT = {"category": 0.3, "severity": 0.6, "issue_type": 0.3, "environment": 0.6}
 SEVERITY_RANK = {"P1": 1, "P2": 2, "P3": 3, "P4": 4}
 PRIORITY_OF = {"P1": 1, "P2": 2, "P3": 3, "P4": 4}

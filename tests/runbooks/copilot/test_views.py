@@ -67,3 +67,13 @@ def test_report_is_for_managers(agent_client, manager, admin_user):
     assert r.status_code == 422
     r = login(manager).post("/runbooks/copilot/settings/", {"field": "category", "threshold": "0.9"})
     assert r.status_code == 422 and "Only admins" in r.content.decode()
+
+
+def test_panel_statement_count_is_pinned(agent_client, latency_case, django_assert_num_queries):
+    url = f"/runbooks/copilot/case/{latency_case.key}/panel/"
+    agent_client.get(url)  # the first load proposes (writes); later loads only read
+    with django_assert_num_queries(5):  # user, case, access entry, assessment, decisions (with their actors)
+        agent_client.get(url)
+    agent_client.post(f"/runbooks/copilot/case/{latency_case.key}/decide/", {"field": "severity", "decision": "accept"})
+    with django_assert_num_queries(5):  # the same with a decision shown
+        agent_client.get(url)
