@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.postgres.search import TrigramSimilarity
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Subquery
+from django.db.models.functions import Left
 from django.utils import timezone
 
 from cases.choices import Priority
@@ -23,6 +24,7 @@ from .models import CopilotAssessment, CopilotDecision, CopilotModel, CopilotSet
 
 DUPLICATE_WINDOW = timedelta(days=7)
 DUPLICATE_CANDIDATES = 20
+DUPLICATE_SCAN = 300
 _loaded: dict[str, Predictor] = {}
 
 
@@ -46,12 +48,21 @@ def duplicate_candidates(case: Case, proposals: dict[str, engine.Proposal]) -> l
     subject and description prefilters; `rules.duplicate_score` decides), best first."""
     since = case.created_at - DUPLICATE_WINDOW
     text = f"{case.subject} {case.description[:500]}"
-    candidates = (
+    # A cost bound like similar_cases' `scan`: the tenant's newest DUPLICATE_SCAN cases around this
+    # one (the (tenant, created_at) index), and the trigram similarity computed over those only.
+    window = (
         Case.objects.filter(
             tenant_id=case.tenant_id, created_at__gte=since, created_at__lte=case.created_at + DUPLICATE_WINDOW
         )
         .exclude(pk=case.pk)
-        .annotate(sim=TrigramSimilarity("subject", case.subject) + TrigramSimilarity("description", text) * 0.5)
+        .order_by("-created_at")
+        .values("pk")[:DUPLICATE_SCAN]
+    )
+    candidates = (
+        Case.objects.filter(pk__in=Subquery(window))
+        .annotate(
+            sim=TrigramSimilarity("subject", case.subject) + TrigramSimilarity(Left("description", 500), text) * 0.5
+        )
         .filter(sim__gt=0.15)
         .order_by("-sim")
         .values("pk", "subject", "description", "category", "priority", "created_at", "sim")[:DUPLICATE_CANDIDATES]
@@ -76,7 +87,16 @@ def duplicate_candidates(case: Case, proposals: dict[str, engine.Proposal]) -> l
 
 
 def active_incidents(case: Case) -> list[dict]:
-    rows = incidents_touching_tenant(case.tenant_id).filter(status__in=Incident.ACTIVE).order_by("-started_at")[:5]
+    """The active incidents touching the case's tenant (the few active ones first, then which touch)."""
+    active = list(Incident.objects.filter(status__in=Incident.ACTIVE).values_list("pk", flat=True)[:200])
+    if not active:
+        return []
+    rows = (
+        incidents_touching_tenant(case.tenant_id)
+        .filter(pk__in=active)
+        .order_by("-started_at")
+        .only("id", "severity", "title")[:5]
+    )
     return [{"key": i.key, "severity": i.severity, "title": i.title} for i in rows]
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -14,7 +15,8 @@ from cases.errors import CaseError
 from cases.models import Case
 from cases.selectors import case_get_for_user
 from companyos import audit, pageview, roles
-from companyos.access import audit_exempt, audited_read, audited_write, covered_by_page_view
+from companyos.access import audit_exempt, audited_read, audited_write, covered_by_page_view, no_data
+from companyos.htmx import htmx_partial
 
 from . import selectors, services
 from .models import CopilotDecision
@@ -95,10 +97,11 @@ def case_decide(request, key: str):
     decision = request.POST.get("decision", "")
     if decision not in ("accept", "override"):
         return _panel(request, case, error="Choose accept or override.", status=422)
+    field = request.POST.get("field", "")
     try:
-        services.copilot_decide(
+        d = services.copilot_decide(
             case_id=case.pk,
-            field=request.POST.get("field", ""),
+            field=field,
             actor=request.user,
             accept=decision == "accept",
             value=request.POST.get("value", ""),
@@ -106,10 +109,14 @@ def case_decide(request, key: str):
         )
     except CaseError as error:
         return _panel(request, case, error=str(error), status=422)
-    case.refresh_from_db()
-    response = _panel(request, case)
-    response["HX-Trigger"] = "case-changed"
-    return response
+    if field in services.APPLICABLE and d.value:
+        # The case itself changed (header, classification, timeline): the page reloads, as after a macro.
+        if htmx_partial(request):
+            response = no_data(HttpResponse(status=204))
+            response["HX-Location"] = case.get_absolute_url()
+            return response
+        return no_data(redirect(case))
+    return _panel(request, case)
 
 
 @audited_write(Case, view="copilot refresh")

@@ -44,14 +44,17 @@ def test_accept_and_override_by_post(agent_client, latency_case):
     url = f"/runbooks/copilot/case/{latency_case.key}/decide/"
     agent_client.get(f"/runbooks/copilot/case/{latency_case.key}/panel/")
     r = agent_client.post(url, {"field": "severity", "decision": "accept"}, HTTP_HX_REQUEST="true")
-    assert r.status_code == 200 and "Accepted" in r.content.decode()
+    assert r.status_code == 204 and r["HX-Location"] == latency_case.get_absolute_url()  # the case changed: reload
+    r = agent_client.post(url, {"field": "sentiment", "decision": "accept"}, HTTP_HX_REQUEST="true")
+    assert r.status_code == 200 and "Accepted" in r.content.decode()  # nothing on the case changed: the panel
     r = agent_client.post(url, {"field": "category", "decision": "override", "value": "integration"})
     assert r.status_code == 422 and "Say why you override" in r.content.decode()
     r = agent_client.post(url, {"field": "category", "decision": "override", "value": "integration", "reason": "SDK"})
-    assert r.status_code == 200
+    assert r.status_code == 302
     assert set(CopilotDecision.objects.values_list("field", "decision")) == {
         ("severity", "accepted"),
         ("category", "overridden"),
+        ("sentiment", "accepted"),
     }
     r = agent_client.post(url, {"field": "nope", "decision": "accept"})
     assert r.status_code == 422
