@@ -15,6 +15,7 @@ Training: `--train` labelled tickets, synthetic — drawn from the training set'
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from statistics import median
@@ -59,26 +60,31 @@ class Command(BaseCommand):
         rng = random.Random(19)
         picks = [rng.choice(ids) for _ in range(samples)]
         selectors.assess_case(Case.objects.select_related("tenant").get(pk=picks[0]))  # warm: model load
-        times, queries = [], []
+        times, cpu, queries = [], [], []
         for pk in picks:
             case = Case.objects.select_related("tenant").get(pk=pk)
             with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
                 selectors.assess_case(case)
                 times.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - started_cpu) * 1000)
             queries.append(len(captured))
+        load = os.getloadavg()[0]
         self.stdout.write(
             f"proposal per case: p50 {median(times):.1f} ms, p95 {percentile(times, 95):.1f} ms, "
-            f"max {max(times):.1f} ms; queries {min(queries)}–{max(queries)} (samples: {samples})"
+            f"max {max(times):.1f} ms; queries {min(queries)}–{max(queries)} (samples: {samples}); "
+            f"of which CPU in this process: p50 {median(cpu):.1f} ms, p95 {percentile(cpu, 95):.1f} ms; "
+            f"load average {load:.1f}"
         )
 
     def _training(self, n: int) -> None:
         per = max(1, n // len(generate.SCENARIOS))
         tickets = generate.build(held_out=False, per_scenario=per, seed=100, dup_share=0.0, prefix="bench")[:n]
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         predictor = fit_tickets(tickets)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - started_cpu
         size = len(predictor.dumps())
         self.stdout.write(
-            f"training on {len(tickets)} labelled tickets: {seconds:.1f} s (artefact {size / 1e6:.1f} MB)"
+            f"training on {len(tickets)} labelled tickets: {seconds:.1f} s wall, {cpu:.1f} s CPU "
+            f"(artefact {size / 1e6:.1f} MB; load average {os.getloadavg()[0]:.1f})"
         )
