@@ -59,7 +59,28 @@ def sees_sla_dashboard(user) -> bool:
 # --- the system actor ---------------------------------------------------------------------------------
 
 SYSTEM_USERNAME = "system"
-_system_user = None
+# The triage copilot's own named actor (runbooks/copilot): its auto-applied changes say "copilot" on
+# the timeline and in the audit log, not "system". A system actor like `system_user()`.
+COPILOT_USERNAME = "copilot"
+SYSTEM_USERNAMES = frozenset({SYSTEM_USERNAME, COPILOT_USERNAME})
+_system_users: dict[str, object] = {}
+
+
+def _named_system_user(username: str):
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    cached = _system_users.get(username)
+    if cached is not None and User.objects.filter(pk=cached.pk, username=username).exists():
+        return cached
+    user, created = User.objects.get_or_create(
+        username=username, defaults={"is_active": False, "first_name": "", "last_name": "", "email": ""}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    _system_users[username] = user
+    return user
 
 
 def system_user():
@@ -69,28 +90,19 @@ def system_user():
 
     Created on first use and cached per process; the cache is checked against the table on every
     call (one cheap query), so a test database truncated between tests gets a fresh row."""
-    global _system_user
-    from django.contrib.auth import get_user_model
+    return _named_system_user(SYSTEM_USERNAME)
 
-    User = get_user_model()
-    cached = _system_user
-    if cached is not None and User.objects.filter(pk=cached.pk, username=SYSTEM_USERNAME).exists():
-        return cached
-    user, created = User.objects.get_or_create(
-        username=SYSTEM_USERNAME, defaults={"is_active": False, "first_name": "", "last_name": "", "email": ""}
-    )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    _system_user = user
-    return user
+
+def copilot_user():
+    """The triage copilot as a named system actor (its auto-applied classifications)."""
+    return _named_system_user(COPILOT_USERNAME)
 
 
 def is_system(user) -> bool:
-    """True for the system actor (no query: username, inactive, unusable password)."""
+    """True for a system actor (no query: username, inactive, unusable password)."""
     return (
         user is not None
-        and getattr(user, "username", None) == SYSTEM_USERNAME
+        and getattr(user, "username", None) in SYSTEM_USERNAMES
         and not user.is_active
         and not user.has_usable_password()
     )

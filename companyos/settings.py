@@ -277,6 +277,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     # The SLA sweep re-derives everything from the clocks' due times in PostgreSQL (cases.escalation).
     "sla-sweep": {"task": "cases.tasks.sla_sweep_task", "schedule": 15.0},
+    # the triage copilot's model, retrained from agent-confirmed cases when 20 are new (runbooks/copilot)
+    "copilot-retrain": {"task": "runbooks.tasks.copilot_retrain_task", "schedule": 3600.0},
     "send-notifications": {"task": "cases.tasks.send_notifications_task", "schedule": 15.0},
     # The reply outbox (cases.channels.outbox): public replies out through their case's channel.
     "relay-replies": {"task": "cases.tasks.relay_replies_task", "schedule": 5.0},
@@ -319,6 +321,7 @@ CELERY_TASK_ROUTES = {
     "tenants.tasks.*": {"queue": "celery"},
     "companyos.tasks.*": {"queue": "celery"},
     "incidents.tasks.*": {"queue": "celery"},
+    "runbooks.tasks.*": {"queue": "celery"},
 }
 SLACK_WEBHOOK_URL = os.environ.get("SLACK_WEBHOOK_URL", "")
 # The Slack app (issue 11, README "Slack, phone and channel SLAs"): requests from Slack are signed

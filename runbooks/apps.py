@@ -20,3 +20,6 @@ class RunbooksConfig(AppConfig):
         from . import report_sections
 
         report_sections.register()  # /reports/ and the weekly report: known-issue frequency
+        from .copilot import listener
+
+        listener.register()  # the triage copilot proposes for every new case, after its creation commits

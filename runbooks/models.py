@@ -333,3 +333,7 @@ class MacroSuggestion(models.Model):
 
     def __str__(self):
         return f"{self.macro_id} suggested on case {self.case_id}"
+
+
+# The triage copilot's rows live with its code (runbooks/copilot/models.py).
+from .copilot.models import CopilotAssessment, CopilotDecision, CopilotModel, CopilotSetting  # noqa: E402, F401

@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from . import views
+from .copilot import views as copilot
 
 app_name = "runbooks"
 
@@ -28,6 +29,11 @@ urlpatterns = [
     path("macros/<id:pk>/edit/", views.macro_edit, name="macro_edit"),
     path("macros/report/", views.macro_report, name="macro_report"),
     path("macros/bulk/", views.macro_bulk, name="macro_bulk"),
+    path("copilot/report/", copilot.report, name="copilot_report"),
+    path("copilot/settings/", copilot.settings_save, name="copilot_settings"),
+    re_path(rf"^copilot/case/{KEY}/panel/$", copilot.case_panel, name="copilot_panel"),
+    re_path(rf"^copilot/case/{KEY}/decide/$", copilot.case_decide, name="copilot_decide"),
+    re_path(rf"^copilot/case/{KEY}/refresh/$", copilot.case_refresh, name="copilot_refresh"),
     re_path(rf"^case/{KEY}/$", views.case_panel, name="case_panel"),
     re_path(rf"^case/{KEY}/macros/$", views.case_macros, name="case_macros"),
     re_path(rf"^case/{KEY}/macros/(?P<pk>\d{{1,12}})/$", views.case_macro, name="case_macro"),

@@ -1,0 +1,23 @@
+"""Celery tasks of the runbooks app: thin, idempotent, ids in, one service call."""
+
+from celery import shared_task
+
+
+@shared_task(ignore_result=True)
+def copilot_retrain_task():
+    """Beat: retrain the copilot's model from agent-confirmed cases when enough are new."""
+    from .copilot.services import copilot_retrain_if_due
+
+    row = copilot_retrain_if_due()
+    return row.version if row else None
+
+
+@shared_task(ignore_result=True)
+def copilot_assess_task(case_id: int):
+    """Propose for a new case (enqueued after the case's creation commits); a re-run replaces the
+    assessment with the same result."""
+    from companyos.roles import copilot_user
+
+    from .copilot.services import copilot_assess
+
+    copilot_assess(case_id=case_id, actor=copilot_user())
