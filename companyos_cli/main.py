@@ -371,3 +371,25 @@ def support_reply(key, body, internal, as_json, no_wait):
 
 if __name__ == "__main__":  # python -m companyos_cli.main
     main()
+
+
+@support.command("inspect")
+@click.argument("bundle", type=click.Path(dir_okay=False))
+@click.option("--reported-at", help="When the customer saw the problem (ISO 8601); default: the bundle's own.")
+@json_option
+def support_inspect(bundle, reported_at, as_json):
+    """Inspect a trace-<timestamp>-<channel>.zip offline (no server): safety, redaction, trends, failed
+    spans. Exit 0 valid and redacted, 5 rejected, 9 unredacted personal data or secrets."""
+    from .bundle import EXIT_CODES, inspect_bundle, render_text
+    from .bundle.summaries import parse_time
+
+    when = parse_time(reported_at) if reported_at else None
+    if reported_at and when is None:
+        err(f"error: --reported-at: {reported_at!r} is not an ISO 8601 time.")
+        sys.exit(2)
+    report = inspect_bundle(bundle, reported_at=when)
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+    else:
+        click.echo(render_text(report))
+    sys.exit(EXIT_CODES[report["verdict"]])
