@@ -427,6 +427,12 @@ SPECTACULAR_SETTINGS = {
 TELEMETRY_MAX_BATCH = int(os.environ.get("TELEMETRY_MAX_BATCH", "1000"))  # items per request
 TELEMETRY_MAX_BYTES = int(os.environ.get("TELEMETRY_MAX_BYTES", str(2 * 1024 * 1024)))  # request body
 TELEMETRY_RETENTION_DAYS = int(os.environ.get("TELEMETRY_RETENTION_DAYS", "90"))
+# Diagnostic trace bundles (runbooks.diagnostics): the upload limit, how long they are kept unless the
+# tenant says otherwise (Tenant.telemetry_retention_days), and the STORAGES alias they go to ('' = local
+# disk under MEDIA_ROOT/bundles, never served; runbooks.diagnostics.storage.bundle_storage).
+BUNDLE_MAX_BYTES = int(os.environ.get("BUNDLE_MAX_BYTES", str(200 * 1024 * 1024)))
+BUNDLE_RETENTION_DAYS = int(os.environ.get("BUNDLE_RETENTION_DAYS", "30"))
+BUNDLE_STORAGE = os.environ.get("BUNDLE_STORAGE", "")
 # Retention (companyos.retention, RETENTION.md): run daily by beat ("retention").
 NOTIFICATION_RETENTION_DAYS = int(os.environ.get("NOTIFICATION_RETENTION_DAYS", "90"))
 EMAIL_ORIGINAL_RETENTION_DAYS = int(os.environ.get("EMAIL_ORIGINAL_RETENTION_DAYS", "180"))

@@ -112,11 +112,17 @@ def write_bundle(path, *, pii: bool = False, extra: dict[str, bytes] | None = No
 
 
 def bundle_bytes(*, pii: bool = False) -> bytes:
+    """The good (or PII) bundle as bytes, the same bytes every time (fixed entry dates)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("metadata.json", json.dumps({"reported_at": _iso(REPORTED), "channel": "ui"}))
-        zf.writestr("snapshot.json", json.dumps(snapshot()))
-        zf.writestr("trace.json", json.dumps(trace(pii=pii)))
+        for name, data in (
+            ("metadata.json", {"reported_at": _iso(REPORTED), "channel": "ui"}),
+            ("snapshot.json", snapshot()),
+            ("trace.json", trace(pii=pii)),
+        ):
+            info = zipfile.ZipInfo(name, date_time=(2026, 11, 2, 10, 15, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, json.dumps(data))
     return buffer.getvalue()
 
 

@@ -333,3 +333,6 @@ class MacroSuggestion(models.Model):
 
     def __str__(self):
         return f"{self.macro_id} suggested on case {self.case_id}"
+
+
+from .diagnostics.models import BundleStatus, Evidence, TraceBundle  # noqa: E402,F401  (found by Django here)

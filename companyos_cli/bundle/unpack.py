@@ -112,7 +112,8 @@ class CountingReader(io.RawIOBase):
         # The compressed bytes consumed so far (zipfile's count of what is left of the entry's data),
         # so that a bomb trips after its first megabyte, not after the header's figure.
         left = getattr(self._raw, "_compress_left", 0) or 0
-        compressed = max(self._info.compress_size - left, 1)
+        pending = len(getattr(getattr(self._raw, "_decompressor", None), "unconsumed_tail", b"") or b"")
+        compressed = max(self._info.compress_size - left - pending, 1)
         if self.produced > limits.ratio_floor and self.produced / compressed > limits.max_ratio:
             raise BundleRejected(
                 "ratio",

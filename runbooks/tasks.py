@@ -1,0 +1,11 @@
+"""The runbooks app's Celery tasks: thin (ids in, one service call, idempotent)."""
+
+from celery import shared_task
+
+from .diagnostics import services as diagnostics
+
+
+@shared_task(ignore_result=True)
+def inspect_bundle_task(bundle_id: int):
+    bundle = diagnostics.bundle_inspect(bundle_id=bundle_id)
+    return bundle.status if bundle else "skipped"
