@@ -44,6 +44,7 @@ urlpatterns = [
     path("widget/", include("cases.channels.widget.urls")),  # the in-app help panel: signed context, no login
     path("api/v1/", include("tenants.api_urls")),
     path("api/v1/", include("cases.api.urls")),
+    path("api/v1/", include("runbooks.api_urls")),  # trace bundles (runbooks.diagnostics.api)
     # The REST API's OpenAPI 3.1 schema and its docs (Swagger UI from our static files: no CDN).
     path(
         "api/schema/",
