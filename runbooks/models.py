@@ -335,4 +335,4 @@ class MacroSuggestion(models.Model):
         return f"{self.macro_id} suggested on case {self.case_id}"
 
 
-from .diagnostics.models import BundleStatus, Evidence, TraceBundle  # noqa: E402,F401  (found by Django here)
+from .diagnostics.models import BundleStatus, CollectorRun, Evidence, TraceBundle  # noqa: E402,F401  (found by Django here)

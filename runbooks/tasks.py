@@ -9,3 +9,9 @@ from .diagnostics import services as diagnostics
 def inspect_bundle_task(bundle_id: int):
     bundle = diagnostics.bundle_inspect(bundle_id=bundle_id)
     return bundle.status if bundle else "skipped"
+
+
+@shared_task(ignore_result=True)
+def collector_task(run_id: int):
+    run = diagnostics.collector_execute(run_id=run_id)
+    return run.status if run else "skipped"

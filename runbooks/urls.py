@@ -39,6 +39,9 @@ urlpatterns = [
     re_path(rf"^case/{KEY}/diagnostics/$", diagnostics.case_diagnostics, name="case_diagnostics"),
     re_path(rf"^case/{KEY}/diagnostics/upload/$", diagnostics.case_bundle_upload, name="case_bundle_upload"),
     re_path(rf"^case/{KEY}/diagnostics/consent/$", diagnostics.case_record_consent, name="case_record_consent"),
+    re_path(
+        rf"^case/{KEY}/diagnostics/collect/(?P<name>[a-z0-9_]{{1,40}})/$", diagnostics.case_collect, name="case_collect"
+    ),
     path("bundles/<id:pk>/", diagnostics.bundle_report, name="bundle_report"),
     path("bundles/<id:pk>/retry/", diagnostics.bundle_retry, name="bundle_retry"),
     path("bundles/<id:pk>/download/", diagnostics.bundle_download, name="bundle_download"),

@@ -127,6 +127,7 @@ from .telemetry import (  # noqa: E402,F401  (the tenants app's telemetry models
     Experiment,
     FeatureFlag,
     Integration,
+    LogLine,
     ResourceDependency,
     TelemetryPurge,
     UsageMetric,

@@ -85,3 +85,37 @@ class Evidence(models.Model):
 
     def __str__(self):
         return f"{self.kind}: {self.title}"
+
+
+class CollectorRun(models.Model):
+    """One run of a one-click collector on a case (runbooks.diagnostics.collectors): queued, running
+    (with progress), done (its result, what changed since the previous run, the evidence it made) or
+    failed (why; run it again)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="collector_runs")
+    collector = models.CharField(max_length=40)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    result = models.JSONField(null=True, blank=True)
+    changes = models.JSONField(null=True, blank=True, help_text="against the previous done run")
+    error = models.CharField(max_length=300, blank=True)
+    evidence = models.ForeignKey(Evidence, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "collector", "-requested_at"], name="collectorrun_case_idx")]
+
+    def __str__(self):
+        return f"{self.collector} on case {self.case_id}"
+
+    @property
+    def done(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

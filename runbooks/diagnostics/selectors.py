@@ -88,3 +88,14 @@ def waterfall(report: dict) -> dict:
         )
     return {"trace_id": data.get("trace_id"), "total_ms": data.get("total_ms"), "rows": rows, "width": WATERFALL_W,
             "truncated": data.get("truncated")}  # fmt: skip
+
+
+def case_collectors(case: Case) -> list[dict]:
+    """Each registered collector with its latest run on the case (one query)."""
+    from .collectors import REGISTRY
+    from .models import CollectorRun
+
+    latest: dict[str, CollectorRun] = {}
+    for run in CollectorRun.objects.filter(case=case).defer("result").order_by("-requested_at")[:100]:
+        latest.setdefault(run.collector, run)
+    return [{"collector": c, "run": latest.get(name)} for name, c in REGISTRY.items()]

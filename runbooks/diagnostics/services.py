@@ -22,7 +22,7 @@ from incidents import services as incident_services
 from tenants.models import Tenant
 
 from .inspection import inspect
-from .models import BundleStatus, Evidence, TraceBundle
+from .models import BundleStatus, CollectorRun, Evidence, TraceBundle
 from .storage import bundle_path, bundle_storage
 
 log = logging.getLogger(__name__)
@@ -258,3 +258,90 @@ def evidence_attach(*, case, actor, kind: str, title: str, summary: str, source:
         data={"evidence": evidence.pk, "kind": kind, "url": url},
     )
     return evidence
+
+
+# --- one-click collectors -------------------------------------------------------------------------
+
+
+def collector_start(*, case_id: int, actor, name: str) -> CollectorRun:
+    """Queue a collector on the case (the Celery task runs it). Refused: an unknown collector, a case
+    the actor may not see, the same collector already queued or running on the case."""
+    from .collectors import REGISTRY
+
+    if name not in REGISTRY:
+        raise DiagnosticsError(f"There is no collector {name[:40]!r}.")
+    with transaction.atomic():
+        case = case_services.case_lock(case_id=case_id, actor=actor)
+        busy = CollectorRun.objects.filter(
+            case=case, collector=name, status__in=[CollectorRun.Status.QUEUED, CollectorRun.Status.RUNNING]
+        ).exists()
+        if busy:
+            raise DiagnosticsError(f"{REGISTRY[name].label} is already running on {case.key}.")
+        run = CollectorRun.objects.create(case=case, collector=name, requested_by=actor)
+        run_id = run.pk
+        transaction.on_commit(lambda: _collect_later(run_id))
+    return run
+
+
+def _collect_later(run_id: int) -> None:
+    from ..tasks import collector_task
+
+    collector_task.delay(run_id)
+
+
+def collector_execute(*, run_id: int) -> CollectorRun | None:
+    """Run a queued collector (the task's one call; idempotent): its artifact, what changed since the
+    last done run, and the evidence on the case and its incidents."""
+    from .collectors import REGISTRY, diff
+
+    with transaction.atomic():
+        run = CollectorRun.objects.select_for_update(skip_locked=True).filter(pk=run_id).first()
+        if run is None or run.status != CollectorRun.Status.QUEUED:
+            return None
+        run.status, run.progress = CollectorRun.Status.RUNNING, 10
+        run.save(update_fields=["status", "progress"])
+    case = run.case
+    collector = REGISTRY[run.collector]
+    now = timezone.now()
+    try:
+        result = collector.collect(case, now)
+    except Exception as exc:
+        log.exception("collector %s on case %s failed", run.collector, case.pk)
+        CollectorRun.objects.filter(pk=run_id).update(
+            status=CollectorRun.Status.FAILED, error=f"{exc.__class__.__name__}: {exc}"[:300], finished_at=now
+        )
+        return CollectorRun.objects.get(pk=run_id)
+    CollectorRun.objects.filter(pk=run_id).update(progress=80)
+    previous = (
+        CollectorRun.objects.filter(case=case, collector=run.collector, status=CollectorRun.Status.DONE)
+        .exclude(pk=run_id)
+        .order_by("-finished_at")
+        .first()
+    )
+    changes = diff(previous.result if previous else None, result)
+    with transaction.atomic():
+        run = CollectorRun.objects.select_for_update().get(pk=run_id)
+        summary = result["summary"]
+        if changes is not None:
+            summary += (
+                f" — since the last run: {len(changes['added'])} new, {len(changes['removed'])} gone, "
+                f"{len(changes['changed'])} changed"
+            )
+        evidence = evidence_attach(
+            case=case,
+            actor=run.requested_by,
+            kind=f"collector:{run.collector}",
+            title=collector.label,
+            summary=summary,
+            source={
+                "collector": run.collector,
+                "run": run.pk,
+                "inputs": result.get("inputs", {}),
+                "needs": collector.needs,
+            },  # fmt: skip
+            data={"columns": collector.columns, "rows": result["rows"], "changes": changes},
+        )
+        run.result, run.changes, run.evidence = result, changes, evidence
+        run.status, run.progress, run.finished_at = CollectorRun.Status.DONE, 100, timezone.now()
+        run.save()
+    return run

@@ -30,12 +30,14 @@ def _case(request, key: str) -> Case:
 
 def _panel(request, case: Case, *, error: str = "", status: int = 200):
     bundles = selectors.case_bundles(case)
+    collectors = selectors.case_collectors(case)
     context = {
+        "collectors": collectors,
         "case": case,
         "tenant": case.tenant,
         "bundles": bundles,
         "evidence": selectors.case_evidence(case),
-        "polling": any(not b.done for b in bundles),
+        "polling": any(not b.done for b in bundles) or any(c["run"] and not c["run"].done for c in collectors),
         "can_consent": bool(roles.role_names(request.user) & tenant_services.CONSENT_ROLES),
         "consent_refusal": services.consent_refusal(case.tenant),
         "error": error,
@@ -72,6 +74,17 @@ def case_bundle_upload(request, key: str):
         return _done(request, case, "Choose a trace bundle (trace-<timestamp>-<channel>.zip) to upload.", 400)
     try:
         services.bundle_upload(case_id=case.pk, actor=request.user, upload=upload, source="web")
+    except services.DiagnosticsError as error:
+        return _done(request, case, str(error), 400)
+    return _done(request, case)
+
+
+@audited_write(Case, view="diagnostics collector")
+@require_POST
+def case_collect(request, key: str, name: str):
+    case = _case(request, key)
+    try:
+        services.collector_start(case_id=case.pk, actor=request.user, name=name)
     except services.DiagnosticsError as error:
         return _done(request, case, str(error), 400)
     return _done(request, case)
