@@ -276,6 +276,11 @@ CLOSURE_CONFIRM_LINK_DAYS = int(os.environ.get("CLOSURE_CONFIRM_LINK_DAYS", "30"
 CLOSURE_SURVEY_LINK_DAYS = int(os.environ.get("CLOSURE_SURVEY_LINK_DAYS", "14"))
 CELERY_BEAT_SCHEDULE["retention"] = {"task": "companyos.tasks.retention_task", "schedule": crontab(hour=3, minute=15)}
 CELERY_BEAT_SCHEDULE["telemetry-freshness"] = {"task": "tenants.tasks.telemetry_freshness_task", "schedule": 3600.0}
+# Trace bundles past their tenant's retention window (runbooks.diagnostics.services.bundles_purge).
+CELERY_BEAT_SCHEDULE["bundle-retention"] = {
+    "task": "runbooks.tasks.bundle_retention_task",
+    "schedule": crontab(hour=3, minute=45),
+}
 CELERY_BEAT_SCHEDULE["beat-heartbeat"] = {"task": "companyos.tasks.beat_heartbeat_task", "schedule": 20.0}
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")  # /metrics answers 404 without one
 BEAT_STALE_SECONDS = int(os.environ.get("BEAT_STALE_SECONDS", "60"))

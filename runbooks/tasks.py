@@ -15,3 +15,8 @@ def inspect_bundle_task(bundle_id: int):
 def collector_task(run_id: int):
     run = diagnostics.collector_execute(run_id=run_id)
     return run.status if run else "skipped"
+
+
+@shared_task(ignore_result=True)
+def bundle_retention_task():
+    return len(diagnostics.bundles_purge())

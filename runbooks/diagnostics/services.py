@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -345,3 +346,82 @@ def collector_execute(*, run_id: int) -> CollectorRun | None:
         run.status, run.progress, run.finished_at = CollectorRun.Status.DONE, 100, timezone.now()
         run.save()
     return run
+
+
+# --- retention ----------------------------------------------------------------------------------------
+
+
+def retention_days(tenant: Tenant) -> int:
+    return tenant.telemetry_retention_days or settings.BUNDLE_RETENTION_DAYS
+
+
+def bundles_due(*, now=None) -> list[TraceBundle]:
+    """The bundles past their tenant's retention window (not yet purged), oldest first."""
+    now = now or timezone.now()
+    due = []
+    tenant_ids = TraceBundle.objects.filter(purged_at=None).values_list("tenant_id", flat=True).distinct()
+    for tenant in Tenant.objects.filter(pk__in=list(tenant_ids)).only("pk", "slug", "telemetry_retention_days"):
+        cutoff = now - timedelta(days=retention_days(tenant))
+        due.extend(
+            TraceBundle.objects.filter(tenant=tenant, purged_at=None, uploaded_at__lt=cutoff)
+            .defer("report")
+            .select_related("case", "tenant")
+            .order_by("uploaded_at")[:1000]
+        )
+    return sorted(due, key=lambda b: b.uploaded_at)
+
+
+def bundles_purge(*, now=None, limit: int = 500) -> list[dict]:
+    """Purge the bundles past retention (beat, daily; `manage.py bundles_purge`): the bytes deleted from
+    the storage, the report and the evidence's extracted rows cleared; the row stays as the case's
+    tombstone (name, size, hash, uploaded, purged, by which rule), audited (auditlog on the row, as the
+    system user) and named on the case's timeline. Exactly once: rows are claimed with SKIP LOCKED."""
+    from auditlog.context import set_actor
+
+    from companyos.roles import system_user
+
+    now = now or timezone.now()
+    system = system_user()
+    purged = []
+    for candidate in bundles_due(now=now)[:limit]:
+        with transaction.atomic(), set_actor(system):
+            bundle = (
+                TraceBundle.objects.select_for_update(skip_locked=True)
+                .select_related("tenant")
+                .filter(pk=candidate.pk, purged_at=None)
+                .first()
+            )
+            if bundle is None:
+                continue
+            days = retention_days(bundle.tenant)
+            source = "tenant" if bundle.tenant.telemetry_retention_days else "default"
+            rule = f"retention: {days} days ({source})"
+            name = bundle.storage_name
+            if name:
+                storage = bundle_storage(bundle.tenant)
+                transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
+            bundle.storage_name, bundle.report = "", None
+            bundle.purged_at, bundle.purge_rule = now, rule
+            bundle.save(update_fields=["storage_name", "report", "purged_at", "purge_rule"])
+            Evidence.objects.filter(bundle=bundle).update(data={"purged": True, "rule": rule})
+            case_services.case_record_event(
+                case_id=bundle.case_id,
+                actor=system,
+                body=f"Trace bundle {bundle.name} purged ({rule}); its record remains.",
+                data={"trace_bundle": bundle.pk, "purged": True},
+            )
+            purged.append(_tombstone(bundle))
+    return purged
+
+
+def _tombstone(bundle: TraceBundle) -> dict:
+    return {
+        "id": bundle.pk,
+        "case": bundle.case.key,
+        "name": bundle.name,
+        "size": bundle.size,
+        "sha256": bundle.sha256,
+        "uploaded_at": bundle.uploaded_at.isoformat(),
+        "purged_at": bundle.purged_at.isoformat() if bundle.purged_at else None,
+        "rule": bundle.purge_rule or f"retention: {retention_days(bundle.tenant)} days",
+    }
