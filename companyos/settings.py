@@ -438,6 +438,9 @@ TELEMETRY_RETENTION_DAYS = int(os.environ.get("TELEMETRY_RETENTION_DAYS", "90"))
 BUNDLE_MAX_BYTES = int(os.environ.get("BUNDLE_MAX_BYTES", str(200 * 1024 * 1024)))
 BUNDLE_RETENTION_DAYS = int(os.environ.get("BUNDLE_RETENTION_DAYS", "30"))
 BUNDLE_STORAGE = os.environ.get("BUNDLE_STORAGE", "")
+# A Fernet key (`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`):
+# bundles encrypted at rest (runbooks.diagnostics.crypto). Unset: stored as uploaded.
+BUNDLE_ENCRYPTION_KEY = os.environ.get("BUNDLE_ENCRYPTION_KEY", "")
 # Retention (companyos.retention, RETENTION.md): run daily by beat ("retention").
 NOTIFICATION_RETENTION_DAYS = int(os.environ.get("NOTIFICATION_RETENTION_DAYS", "90"))
 EMAIL_ORIGINAL_RETENTION_DAYS = int(os.environ.get("EMAIL_ORIGINAL_RETENTION_DAYS", "180"))

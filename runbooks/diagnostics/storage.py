@@ -2,7 +2,8 @@
 
 Local disk by default (`MEDIA_ROOT/bundles/`, never a served path: MEDIA_URL is not routed and
 downloads go through the permission-checked, audited view); `BUNDLE_STORAGE` in the settings names
-another Django storage (e.g. django-storages' S3 backend) by its STORAGES alias. The operations issue
+another Django storage (e.g. django-storages' S3 backend) by its STORAGES alias. With
+`BUNDLE_ENCRYPTION_KEY` (a Fernet key) every bundle is encrypted at rest (`crypto.EncryptedStorage`). The operations issue
 points this function at the tenant's data-residency storage (`companyos/residency.py`)."""
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ from django.core.files.storage import FileSystemStorage, Storage, storages
 
 def bundle_storage(tenant) -> Storage:
     alias = getattr(settings, "BUNDLE_STORAGE", "")
-    if alias:
-        return storages[alias]
-    return FileSystemStorage(location=Path(settings.MEDIA_ROOT) / "bundles", base_url=None)
+    storage = storages[alias] if alias else FileSystemStorage(location=Path(settings.MEDIA_ROOT) / "bundles")
+    key = getattr(settings, "BUNDLE_ENCRYPTION_KEY", "")
+    if key:
+        from .crypto import EncryptedStorage
+
+        return EncryptedStorage(storage, key)
+    return storage
 
 
 def bundle_path(tenant, case_key: str, sha256: str, name: str) -> str:
