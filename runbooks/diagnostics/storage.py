@@ -3,8 +3,9 @@
 Local disk by default (`MEDIA_ROOT/bundles/`, never a served path: MEDIA_URL is not routed and
 downloads go through the permission-checked, audited view); `BUNDLE_STORAGE` in the settings names
 another Django storage (e.g. django-storages' S3 backend) by its STORAGES alias. With
-`BUNDLE_ENCRYPTION_KEY` (a Fernet key) every bundle is encrypted at rest (`crypto.EncryptedStorage`). The operations issue
-points this function at the tenant's data-residency storage (`companyos/residency.py`)."""
+`BUNDLE_ENCRYPTION_KEY` (a Fernet key) every bundle is encrypted at rest (`crypto.EncryptedStorage`).
+The operations issue points this function at the tenant's data-residency storage
+(`companyos/residency.py`)."""
 
 from __future__ import annotations
 
