@@ -45,6 +45,7 @@ urlpatterns = [
     path("bundles/<id:pk>/", diagnostics.bundle_report, name="bundle_report"),
     path("bundles/<id:pk>/retry/", diagnostics.bundle_retry, name="bundle_retry"),
     path("bundles/<id:pk>/download/", diagnostics.bundle_download, name="bundle_download"),
+    path("bundles/<id:pk>/share/", diagnostics.bundle_share, name="bundle_share"),
     path("<slug:slug>/", views.runbook_detail, name="detail"),
     path("<slug:slug>/edit/", views.runbook_edit, name="edit"),
     path("<slug:slug>/restore/", views.runbook_restore, name="restore"),

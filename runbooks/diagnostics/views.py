@@ -13,11 +13,11 @@ from django.views.decorators.http import require_GET, require_POST
 from cases.models import Case
 from cases.selectors import case_get_for_user
 from companyos import audit, pageview, roles
-from companyos.access import audited_read, audited_write, covered_by_page_view
+from companyos.access import audited_read, audited_write, covered_by_page_view, no_data
 from companyos.htmx import htmx_partial
 from tenants import services as tenant_services
 
-from . import selectors, services
+from . import selectors, services, sharing
 from .models import TraceBundle
 from .storage import bundle_storage
 
@@ -146,3 +146,34 @@ def bundle_download(request, pk: int):
     audit.log_access(bundle, view="trace bundle download")
     handle = bundle_storage(bundle.tenant).open(bundle.storage_name, "rb")
     return FileResponse(handle, as_attachment=True, filename=bundle.name, content_type="application/zip")
+
+
+@audited_write(TraceBundle, view="trace bundle share")
+@require_POST
+def bundle_share(request, pk: int):
+    bundle = selectors.bundle_get_for_user(request.user, pk, path=request.path)
+    days = request.POST.get("days", "7")
+    try:
+        token, expires = sharing.share_link_create(
+            bundle_id=bundle.pk, actor=request.user, days=int(days) if days.isdigit() else 0
+        )
+    except sharing.ShareRefused as error:
+        messages.error(request, str(error))
+    else:
+        link = request.build_absolute_uri(f"/shared/bundles/{token}/")
+        messages.success(request, f"Shared link, valid until {expires:%Y-%m-%d %H:%M} UTC: {link}")
+    return redirect("runbooks:bundle_report", pk=bundle.pk)
+
+
+@audited_read(TraceBundle, view="trace bundle report via shared link")
+@require_GET
+def shared_report(request, token: str):
+    """The report behind an expiring signed link: no sign-in, no case, no download; each opening audited."""
+    bundle = sharing.share_link_read(token)
+    if bundle is None:
+        return no_data(render(request, "runbooks/bundle_shared_invalid.html", status=404))
+    audit.log_access(bundle, view="trace bundle report via shared link")
+    report = bundle.report or {}
+    context = {"bundle": bundle, "r": report, "shared": True, "charts": selectors.charts(report),
+               "waterfall": selectors.waterfall(report)}  # fmt: skip
+    return render(request, "runbooks/bundle_report.html", context)
