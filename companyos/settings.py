@@ -310,6 +310,11 @@ CLOSURE_CONFIRM_LINK_DAYS = int(os.environ.get("CLOSURE_CONFIRM_LINK_DAYS", "30"
 CLOSURE_SURVEY_LINK_DAYS = int(os.environ.get("CLOSURE_SURVEY_LINK_DAYS", "14"))
 CELERY_BEAT_SCHEDULE["retention"] = {"task": "companyos.tasks.retention_task", "schedule": crontab(hour=3, minute=15)}
 CELERY_BEAT_SCHEDULE["telemetry-freshness"] = {"task": "tenants.tasks.telemetry_freshness_task", "schedule": 3600.0}
+# Trace bundles past their tenant's retention window (runbooks.diagnostics.services.bundles_purge).
+CELERY_BEAT_SCHEDULE["bundle-retention"] = {
+    "task": "runbooks.tasks.bundle_retention_task",
+    "schedule": crontab(hour=3, minute=45),
+}
 CELERY_BEAT_SCHEDULE["beat-heartbeat"] = {"task": "companyos.tasks.beat_heartbeat_task", "schedule": 20.0}
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")  # /metrics answers 404 without one
 BEAT_STALE_SECONDS = int(os.environ.get("BEAT_STALE_SECONDS", "60"))
@@ -462,6 +467,15 @@ SPECTACULAR_SETTINGS = {
 TELEMETRY_MAX_BATCH = int(os.environ.get("TELEMETRY_MAX_BATCH", "1000"))  # items per request
 TELEMETRY_MAX_BYTES = int(os.environ.get("TELEMETRY_MAX_BYTES", str(2 * 1024 * 1024)))  # request body
 TELEMETRY_RETENTION_DAYS = int(os.environ.get("TELEMETRY_RETENTION_DAYS", "90"))
+# Diagnostic trace bundles (runbooks.diagnostics): the upload limit, how long they are kept unless the
+# tenant says otherwise (Tenant.telemetry_retention_days), and the STORAGES alias they go to ('' = local
+# disk under MEDIA_ROOT/bundles, never served; runbooks.diagnostics.storage.bundle_storage).
+BUNDLE_MAX_BYTES = int(os.environ.get("BUNDLE_MAX_BYTES", str(200 * 1024 * 1024)))
+BUNDLE_RETENTION_DAYS = int(os.environ.get("BUNDLE_RETENTION_DAYS", "30"))
+BUNDLE_STORAGE = os.environ.get("BUNDLE_STORAGE", "")
+# A Fernet key (`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`):
+# bundles encrypted at rest (runbooks.diagnostics.crypto). Unset: stored as uploaded.
+BUNDLE_ENCRYPTION_KEY = os.environ.get("BUNDLE_ENCRYPTION_KEY", "")
 # Retention (companyos.retention, RETENTION.md): run daily by beat ("retention").
 NOTIFICATION_RETENTION_DAYS = int(os.environ.get("NOTIFICATION_RETENTION_DAYS", "90"))
 EMAIL_ORIGINAL_RETENTION_DAYS = int(os.environ.get("EMAIL_ORIGINAL_RETENTION_DAYS", "180"))

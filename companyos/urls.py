@@ -33,7 +33,10 @@ urlpatterns = [
     path("retention/", views.retention_page, name="retention"),
     path("search/", include("cases.search")),  # the top bar's search: cases.search.global_search
     path("cases/", include("cases.urls")),
-    path("c/", include("cases.closure.urls")),  # customers' signed links: "is this solved?", the survey
+    path("c/", include("cases.closure.urls")),
+    path(
+        "shared/", include("runbooks.share_urls")
+    ),  # expiring signed links to bundle reports (no sign-in)  # customers' signed links: "is this solved?", the survey
     path("incidents/", include("incidents.urls")),
     path("status/", include("incidents.status_urls")),  # public, no sign-in (LoginRequiredMiddleware)
     path("sla/", include("cases.sla.urls")),
@@ -44,6 +47,7 @@ urlpatterns = [
     path("widget/", include("cases.channels.widget.urls")),  # the in-app help panel: signed context, no login
     path("api/v1/", include("tenants.api_urls")),
     path("api/v1/", include("cases.api.urls")),
+    path("api/v1/", include("runbooks.api_urls")),  # trace bundles (runbooks.diagnostics.api)
     # The REST API's OpenAPI 3.1 schema and its docs (Swagger UI from our static files: no CDN).
     path(
         "api/schema/",

@@ -235,6 +235,11 @@ def _upload(client: Client, key: str, filename: str, show_bar: bool) -> dict:
     "--attach", "attachments", multiple=True, type=click.Path(exists=True, dir_okay=False), help="A file (repeatable)."
 )
 @click.option(
+    "--trace-bundle",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A trace-<timestamp>-<channel>.zip to attach and have inspected (checked offline first).",
+)
+@click.option(
     "--telemetry-since",
     callback=_validate_duration,
     help="Attach the tenant's SLIs, alerts and deployments of this last window (30m, 2h, 1d), read by the console.",
@@ -243,7 +248,7 @@ def _upload(client: Client, key: str, filename: str, show_bar: bool) -> dict:
 @wait_option
 def support_create(
     tenant, subject, description, priority, category, issue_type, environment, requester, error_ids, trace_links,
-    attachments, telemetry_since, as_json, no_wait,
+    attachments, trace_bundle, telemetry_since, as_json, no_wait,
 ):  # fmt: skip
     """Open a case."""
     ctx = Context(as_json, wait=not no_wait)
@@ -279,6 +284,14 @@ def support_create(
                 raise APIError(f"{case['key']} was opened, but {filename} was not attached: {exc}",
                                exit_code=exc.exit_code, status=exc.status, errors=exc.errors) from None  # fmt: skip
         case["uploaded"] = uploaded
+        if trace_bundle:
+            try:
+                case["trace_bundle"] = _attach_bundle(
+                    client, case["key"], trace_bundle, show_bar=not as_json, wait_seconds=60
+                )
+            except APIError as exc:
+                raise APIError(f"{case['key']} was opened, but the trace bundle was not attached: {exc}",
+                               exit_code=exc.exit_code, status=exc.status, errors=exc.errors) from None  # fmt: skip
 
         def human(c):
             click.echo(f"Opened {c['key']}: {c['subject']}")
@@ -286,6 +299,8 @@ def support_create(
                 click.echo(f"  attached {a['filename']} ({a['size']} bytes)")
             for a in uploaded:
                 click.echo(f"  attached {a['filename']} ({a['size']} bytes)")
+            if c.get("trace_bundle"):
+                _print_bundle(c["trace_bundle"])
 
         ctx.out(case, human)
 
@@ -371,3 +386,93 @@ def support_reply(key, body, internal, as_json, no_wait):
 
 if __name__ == "__main__":  # python -m companyos_cli.main
     main()
+
+
+@support.command("inspect")
+@click.argument("bundle", type=click.Path(dir_okay=False))
+@click.option("--reported-at", help="When the customer saw the problem (ISO 8601); default: the bundle's own.")
+@json_option
+def support_inspect(bundle, reported_at, as_json):
+    """Inspect a trace-<timestamp>-<channel>.zip offline (no server): safety, redaction, trends, failed
+    spans. Exit 0 valid and redacted, 5 rejected, 9 unredacted personal data or secrets."""
+    from .bundle import EXIT_CODES, inspect_bundle, render_text
+    from .bundle.summaries import parse_time
+
+    when = parse_time(reported_at) if reported_at else None
+    if reported_at and when is None:
+        err(f"error: --reported-at: {reported_at!r} is not an ISO 8601 time.")
+        sys.exit(2)
+    report = inspect_bundle(bundle, reported_at=when)
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+    else:
+        click.echo(render_text(report))
+    sys.exit(EXIT_CODES[report["verdict"]])
+
+
+def _attach_bundle(client: Client, key: str, filename: str, *, show_bar: bool, wait_seconds: int) -> dict:
+    """Upload a trace bundle to the case (checked offline first: a bundle the inspector refuses, or one
+    carrying unredacted personal data, is not sent), then wait for the console's verdict."""
+    import time
+
+    from .bundle import inspect_bundle, parse_bundle_name
+    from .bundle.naming import EXAMPLE
+
+    name = os.path.basename(filename)
+    if parse_bundle_name(name) is None:
+        raise APIError(f"{name}: a trace bundle is named trace-<timestamp>-<channel>.zip (e.g. {EXAMPLE}).",
+                       exit_code=INVALID)  # fmt: skip
+    local = inspect_bundle(filename)
+    if local["verdict"] == "rejected":
+        raise APIError(f"{name} was not sent: {local['rejection']['reason']}", exit_code=INVALID)
+    if local["verdict"] == "pii":
+        raise APIError(f"{name} was not sent: it carries {local['pii']['count']} unredacted finding(s); "
+                       f"run `companyos support inspect {name}` for where.", exit_code=9)  # fmt: skip
+    size = os.path.getsize(filename)
+    with (
+        open(filename, "rb") as file,
+        click.progressbar(length=size, label=f"Uploading {name}", file=sys.stderr, hidden=not show_bar) as bar,
+    ):
+        bundle = client.request(
+            "POST", f"cases/{key}/trace-bundles/", files={"file": (name, _Progress(file, bar))},
+            rewind=lambda: file.seek(0),
+        )  # fmt: skip
+    deadline = time.monotonic() + wait_seconds
+    while bundle["status"] in ("received", "inspecting") and time.monotonic() < deadline:
+        time.sleep(1)
+        bundle = client.get(f"trace-bundles/{bundle['id']}/")
+    return bundle
+
+
+def _print_bundle(b: dict) -> None:
+    click.echo(f"{b['case']}: {b['name']} — {b['status']} ({b['reference']})")
+    if b.get("rejection_reason"):
+        click.echo(f"  {b['rejection_reason']}")
+    summary = b.get("summary")
+    if summary:
+        click.echo(f"  {summary['spans']:,} spans, {summary['failed']:,} failed: {', '.join(summary['failed_spans'])}")
+        if summary["error_codes"]:
+            click.echo(f"  error codes: {', '.join(summary['error_codes'])}")
+
+
+@support.command("attach")
+@click.argument("key", callback=lambda c, p, v: _key(v))
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=False))
+@click.option("--wait", "wait_seconds", type=int, default=60, show_default=True,
+              help="Seconds to wait for the console's inspection (0: do not wait).")  # fmt: skip
+@json_option
+@wait_option
+def support_attach(key, bundle, wait_seconds, as_json, no_wait):
+    """Attach a trace-<timestamp>-<channel>.zip to a case: checked offline, uploaded, inspected by the
+    console (exit 5 when it is refused, 9 when it carries unredacted personal data)."""
+    ctx = Context(as_json, wait=not no_wait)
+
+    def go():
+        result = _attach_bundle(ctx.client(), key, bundle, show_bar=not as_json, wait_seconds=wait_seconds)
+        ctx.out(result, _print_bundle)
+        if result["status"] == "rejected":
+            sys.exit(5)
+        if result["status"] == "pii":
+            sys.exit(9)
+
+    run(ctx, go)

@@ -17,6 +17,12 @@ class RunbooksConfig(AppConfig):
         auditlog.register(KnownIssue)
         auditlog.register(Macro)
         auditlog.register(ErrorCode)
+        from .models import Evidence, TraceBundle
+
+        # Bundles and evidence: each upload, verdict, purge and attachment (the report itself is not
+        # copied into the log; it is on the row).
+        auditlog.register(TraceBundle, exclude_fields=["report", "progress", "stage"])
+        auditlog.register(Evidence, exclude_fields=["data"])
         from . import report_sections
 
         report_sections.register()  # /reports/ and the weekly report: known-issue frequency

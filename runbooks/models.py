@@ -337,3 +337,4 @@ class MacroSuggestion(models.Model):
 
 # The triage copilot's rows live with its code (runbooks/copilot/models.py).
 from .copilot.models import CopilotAssessment, CopilotDecision, CopilotModel, CopilotSetting  # noqa: E402, F401
+from .diagnostics.models import BundleStatus, CollectorRun, Evidence, TraceBundle  # noqa: E402,F401  (found by Django here)

@@ -2,6 +2,7 @@ from django.urls import path, re_path
 
 from . import views
 from .copilot import views as copilot
+from .diagnostics import views as diagnostics
 
 app_name = "runbooks"
 
@@ -41,6 +42,16 @@ urlpatterns = [
     re_path(rf"^case/{KEY}/runbooks/$", views.case_link_runbook, name="case_link_runbook"),
     re_path(rf"^case/{KEY}/articles/$", views.case_articles, name="case_articles"),
     re_path(rf"^case/{KEY}/reply-check/$", views.case_reply_check, name="case_reply_check"),
+    re_path(rf"^case/{KEY}/diagnostics/$", diagnostics.case_diagnostics, name="case_diagnostics"),
+    re_path(rf"^case/{KEY}/diagnostics/upload/$", diagnostics.case_bundle_upload, name="case_bundle_upload"),
+    re_path(rf"^case/{KEY}/diagnostics/consent/$", diagnostics.case_record_consent, name="case_record_consent"),
+    re_path(
+        rf"^case/{KEY}/diagnostics/collect/(?P<name>[a-z0-9_]{{1,40}})/$", diagnostics.case_collect, name="case_collect"
+    ),
+    path("bundles/<id:pk>/", diagnostics.bundle_report, name="bundle_report"),
+    path("bundles/<id:pk>/retry/", diagnostics.bundle_retry, name="bundle_retry"),
+    path("bundles/<id:pk>/download/", diagnostics.bundle_download, name="bundle_download"),
+    path("bundles/<id:pk>/share/", diagnostics.bundle_share, name="bundle_share"),
     path("<slug:slug>/", views.runbook_detail, name="detail"),
     path("<slug:slug>/edit/", views.runbook_edit, name="edit"),
     path("<slug:slug>/restore/", views.runbook_restore, name="restore"),

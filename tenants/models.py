@@ -26,6 +26,16 @@ class Tenant(models.Model):
     data_residency = models.CharField(max_length=40, blank=True, help_text="e.g. EU, US, NO")
     timezone = models.CharField(max_length=64, choices=TIMEZONE_CHOICES, default="UTC")
     telemetry_consent = models.BooleanField(default=False)
+    telemetry_consent_at = models.DateTimeField(null=True, blank=True)
+    telemetry_consent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    telemetry_consent_reference = models.CharField(
+        max_length=200, blank=True, help_text="the customer's confirmation (a case, an e-mail, a contract clause)"
+    )
+    telemetry_retention_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="how long trace bundles are kept (default: settings.BUNDLE_RETENTION_DAYS)"
+    )
     default_team = models.ForeignKey("cases.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     default_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -117,6 +127,7 @@ from .telemetry import (  # noqa: E402,F401  (the tenants app's telemetry models
     Experiment,
     FeatureFlag,
     Integration,
+    LogLine,
     ResourceDependency,
     TelemetryPurge,
     UsageMetric,

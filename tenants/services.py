@@ -3,8 +3,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
+from companyos import roles
+
 from .models import Integration, Requester, Tenant, WidgetConfig
-from .selectors import VIEW_TENANT
+from .selectors import VIEW_TENANT, visible_tenant_ids
 
 
 @transaction.atomic
@@ -149,4 +151,44 @@ def tenant_set_residency(*, tenant_id: int, residency: str, actor) -> Tenant:
         tenant.data_residency = code
         tenant.save(update_fields=["data_residency"])
         audit.log_access(tenant, view="data residency set", extra={"from": before, "to": code})
+    return tenant
+
+
+# --- telemetry consent (the diagnostics issue: no trace bundle is read without it) -------------------
+
+CONSENT_ROLES = {"senior agent", "manager", "admin"}
+
+
+class ConsentRefused(ValidationError):
+    """A consent record refused; `error.message` is fit to show."""
+
+
+def tenant_record_telemetry_consent(*, tenant_id: int, actor, reference: str) -> Tenant:
+    """Record that the customer explicitly enabled telemetry (seed 004 "verify telemetry consent"):
+    who recorded it, when, and the reference to the customer's confirmation. Senior agents, managers
+    and admins only, on a tenant they see. Audited (auditlog on Tenant)."""
+    reference = (reference or "").strip()
+    if not roles.role_names(actor) & CONSENT_ROLES:
+        raise PermissionDenied("Only senior agents, managers and admins can record telemetry consent.")
+    visible = visible_tenant_ids(actor)
+    if visible is not None and tenant_id not in visible:
+        raise PermissionDenied("You cannot see this tenant.")
+    if not reference:
+        raise ConsentRefused("Say where the customer confirmed it (a case key, an e-mail, a contract clause).")
+    if len(reference) > 200:
+        raise ConsentRefused("The reference is longer than 200 characters.")
+    with transaction.atomic():
+        tenant = Tenant.objects.select_for_update().get(pk=tenant_id)
+        tenant.telemetry_consent = True
+        tenant.telemetry_consent_at = timezone.now()
+        tenant.telemetry_consent_by = actor
+        tenant.telemetry_consent_reference = reference
+        tenant.save(
+            update_fields=[
+                "telemetry_consent",
+                "telemetry_consent_at",
+                "telemetry_consent_by",
+                "telemetry_consent_reference",
+            ]
+        )
     return tenant

@@ -213,6 +213,25 @@ class ResourceDependency(TelemetryItem):
         ]
 
 
+class LogLine(TelemetryItem):
+    """A log line of one of the tenant's resources (seed 001 "access customer logs"): what the
+    diagnostics' recent-logs collector slices around a case's reported time."""
+
+    resource = models.ForeignKey(
+        "tenants.Resource", null=True, blank=True, on_delete=models.SET_NULL, related_name="log_lines"
+    )
+    logged_at = models.DateTimeField()
+    level = models.CharField(max_length=10, default="info")
+    message = models.TextField()
+    trace_id = models.CharField(max_length=64, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = _unique("logline")
+        indexes = [models.Index(fields=["tenant", "-logged_at"], name="logline_tenant_time_idx")]
+
+
 class TelemetryPurge(models.Model):
     """A record of each retention purge: when, the cutoff, and how many rows of each kind went."""
 
@@ -233,6 +252,7 @@ TELEMETRY_MODELS = {
     "usage": UsageMetric,
     "experiments": Experiment,
     "dependencies": ResourceDependency,
+    "logs": LogLine,
 }
 # The time column the retention purge reads for each kind.
 RETENTION_FIELD = {
@@ -243,4 +263,5 @@ RETENTION_FIELD = {
     ConfigSnapshot: "taken_at",
     UsageMetric: "period_start",
     Experiment: "received_at",
+    LogLine: "logged_at",
 }

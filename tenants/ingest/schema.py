@@ -209,6 +209,19 @@ class DependencySerializer(ItemSerializer):
         return attrs
 
 
+class LogLineSerializer(ItemSerializer):
+    resource = _ref("External id of the resource that logged it (optional).")
+    logged_at = AwareDateTimeField()
+    level = serializers.ChoiceField(
+        choices=[(v, v) for v in ("debug", "info", "warning", "error", "critical")], default="info"
+    )
+    message = serializers.CharField(max_length=4000, trim_whitespace=False)
+    trace_id = _text(64, allow_blank=True, default="")
+    request_id = _text(64, allow_blank=True, default="")
+    attributes = ObjectField(required=False, default=dict)
+    resource_refs = ("resource",)
+
+
 class ResourceSerializer(ItemSerializer):
     """Resources are keyed by (tenant, external_id), not by source_id. Fields left out of an update
     keep their stored value (several integrations may describe the same resource)."""
@@ -233,6 +246,7 @@ SERIALIZERS: dict[str, type[ItemSerializer]] = {
     "usage": UsageMetricSerializer,
     "experiments": ExperimentSerializer,
     "dependencies": DependencySerializer,
+    "logs": LogLineSerializer,
     RESOURCES: ResourceSerializer,
 }
 assert set(SERIALIZERS) == set(KINDS)

@@ -132,6 +132,15 @@ VALID = {
         "started_at": T0,
     },
     "dependencies": {"tenant": "acme", "source_id": "dep-1", "resource": "api-gateway", "depends_on": "orders-db"},
+    "logs": {
+        "tenant": "acme",
+        "source_id": "log-1",
+        "resource": "api-gateway",
+        "logged_at": T0,
+        "level": "error",
+        "message": "upstream payments timed out",
+        "trace_id": "0af7651916cd43dd8448eb211c80319c",
+    },
 }
 
 
@@ -348,7 +357,7 @@ def test_not_json_is_415(api):
 
 
 def test_unknown_kind_is_404(api):
-    response = api.send("logs", [VALID["slis"]])
+    response = api.send("traces", [VALID["slis"]])
     assert response.status_code == 404
     assert "slis" in response.json()["detail"]
 
