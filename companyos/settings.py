@@ -264,6 +264,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "nightly-backup": {"task": "companyos.tasks.nightly_backup_task", "schedule": crontab(hour=2, minute=30)},
     # Incidents (README "Incidents and the status page"): the update cadence clock, warn and breach once.
     "incident-cadence": {"task": "incidents.tasks.cadence_sweep_task", "schedule": 30.0},
+    # Engineering escalations (incidents/escalations): the update cadence clock (4 h critical, daily high).
+    "engineering-cadence": {"task": "incidents.escalations.tasks.engineering_cadence_sweep_task", "schedule": 60.0},
     # Closure (cases/closure): resolved cases close by themselves after the policy's auto-close days.
     "auto-close": {"task": "cases.closure.tasks.auto_close_sweep_task", "schedule": 60.0},
     # The reports' daily rollups (cases/reports/rollup.py): recompute the days changes marked dirty.
