@@ -266,6 +266,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "incident-cadence": {"task": "incidents.tasks.cadence_sweep_task", "schedule": 30.0},
     # Engineering escalations (incidents/escalations): the update cadence clock (4 h critical, daily high).
     "engineering-cadence": {"task": "incidents.escalations.tasks.engineering_cadence_sweep_task", "schedule": 60.0},
+    # The weekly ops review (incidents/escalations/review.py): last week's CSV + JSON, every Monday.
+    "ops-review-export": {
+        "task": "incidents.escalations.tasks.ops_review_export_task",
+        "schedule": crontab(day_of_week=1, hour=6, minute=0),
+    },
     # Closure (cases/closure): resolved cases close by themselves after the policy's auto-close days.
     "auto-close": {"task": "cases.closure.tasks.auto_close_sweep_task", "schedule": 60.0},
     # The reports' daily rollups (cases/reports/rollup.py): recompute the days changes marked dirty.
@@ -278,6 +283,16 @@ CLOSURE_CONFIRM_LINK_DAYS = int(os.environ.get("CLOSURE_CONFIRM_LINK_DAYS", "30"
 CLOSURE_SURVEY_LINK_DAYS = int(os.environ.get("CLOSURE_SURVEY_LINK_DAYS", "14"))
 CELERY_BEAT_SCHEDULE["retention"] = {"task": "companyos.tasks.retention_task", "schedule": crontab(hour=3, minute=15)}
 CELERY_BEAT_SCHEDULE["telemetry-freshness"] = {"task": "tenants.tasks.telemetry_freshness_task", "schedule": 3600.0}
+# SRE escalation (incidents/escalations/sre.py): multi-window burn-rate rules over the tenants' SLI
+# history, "long minutes:short minutes:threshold", comma-separated; and how long the responder's
+# temporary access to the tenant lasts. Beat evaluates them every minute.
+SRE_BURN_RATE_RULES = os.environ.get("SRE_BURN_RATE_RULES", "60:5:14.4,360:30:6")
+SRE_ACCESS_HOURS = float(os.environ.get("SRE_ACCESS_HOURS", "4"))
+# The shift handoff report (incidents/escalations/shifts.py): e-mailed at each support shift change.
+CELERY_BEAT_SCHEDULE["shift-handoff"] = {"task": "incidents.escalations.tasks.shift_handoff_task", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["sre-burn-rate"] = {"task": "incidents.escalations.tasks.burn_rate_sweep_task", "schedule": 60.0}
+# Temporary elevated access (tenants/access.py): expired grants marked revoked (reads check the expiry).
+CELERY_BEAT_SCHEDULE["temporary-access"] = {"task": "tenants.tasks.temporary_access_sweep_task", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["beat-heartbeat"] = {"task": "companyos.tasks.beat_heartbeat_task", "schedule": 20.0}
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")  # /metrics answers 404 without one
 BEAT_STALE_SECONDS = int(os.environ.get("BEAT_STALE_SECONDS", "60"))

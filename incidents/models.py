@@ -200,4 +200,15 @@ class CustomerDelivery(models.Model):
 
 
 # Escalations (incidents/escalations): the component ownership map and engineering tasks.
-from .escalations.models import Component, EngineeringTask, EngineeringTaskEntry, TaskCadenceMark  # noqa: E402,F401
+from .escalations.models import (  # noqa: E402,F401
+    Component,
+    EngineeringTask,
+    EngineeringTaskEntry,
+    FeedbackEmission,
+    OpsReview,
+    ProductFeedback,
+    ShiftHandoff,
+    SREEscalation,
+    SupportShift,
+    TaskCadenceMark,
+)

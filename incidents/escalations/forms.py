@@ -55,3 +55,25 @@ class DecideForm(forms.Form):
 
 class TextForm(forms.Form):
     body = forms.CharField(max_length=TEXT_MAX)
+
+
+class FeedbackForm(forms.Form):
+    theme = forms.TypedChoiceField(coerce=int, empty_value=None, choices=(), label="Theme (taxonomy tag)")
+    title = forms.CharField(max_length=250)
+    segment = forms.CharField(max_length=40, label="1. Customer segment")
+    tier = forms.CharField(max_length=40, label="Tier")
+    industry = forms.CharField(max_length=80, required=False, label="Industry")
+    use_case = forms.CharField(max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 4}), label="2. Use case")
+    workaround = forms.CharField(
+        max_length=TEXT_MAX, required=False, widget=forms.Textarea(attrs={"rows": 2}), label="3. Current workaround"
+    )
+    business_impact = forms.CharField(
+        max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3}), label="4. Business impact for the customer"
+    )
+    similar_requests = forms.IntegerField(min_value=0, max_value=1_000_000, label="5. Similar requests")
+
+    def __init__(self, *args, tags=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["theme"].choices = [("", "Choose the theme…")] + [(t.pk, t.name) for t in tags]
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "input")

@@ -121,3 +121,48 @@ def prefill(case: Case, *, url: str, now=None) -> dict:
         "impact": _clip("\n".join(impact)),
         "tried": _clip("\n".join(tried)),
     }
+
+
+# --- seed 002 "To Product (Feature Requests)" -------------------------------------------------------------
+
+PRODUCT_WINDOW = timedelta(days=90)
+
+
+def similar_requests(case: Case, theme_id: int | None, *, now=None) -> int:
+    """Seed 002's "similar requests count": the other feedback items on the theme, and the feature
+    requests like this case (similar_cases, every tenant, 90 days) not already among them."""
+    from .models import ProductFeedback
+
+    now = now or timezone.now()
+    on_theme = set()
+    if theme_id:
+        on_theme = set(
+            ProductFeedback.objects.filter(theme_id=theme_id).exclude(case=case).values_list("case_id", flat=True)
+        )
+    similar = {
+        s.case.pk
+        for scope in (False, True)
+        for s in similar_cases(case, now=now, window=PRODUCT_WINDOW, other_tenants=scope, by=("words",), limit=None)
+        if s.case.category == "feature_request"
+    }
+    return len(on_theme | similar)
+
+
+def product_prefill(case: Case, *, now=None) -> dict:
+    """The "To Product" fields for `case` (loaded with its tenant), as the form's initial values."""
+    tenant = case.tenant
+    tags = list(case.tags.order_by("name").values_list("pk", flat=True)[:1])
+    theme = tags[0] if tags else None
+    impact = [f"{tenant.name}: annual contract value {tenant.annual_contract_value:,.0f}"]
+    impact.append(f"Case priority {Priority(case.priority).label.lower()}")
+    return {
+        "title": case.subject[:250],
+        "theme": theme,
+        "segment": tenant.get_segment_display(),
+        "tier": tenant.get_support_tier_display(),
+        "industry": tenant.industry,
+        "use_case": _clip(case.description.strip()),
+        "workaround": "",
+        "business_impact": "\n".join(impact),
+        "similar_requests": similar_requests(case, theme, now=now),
+    }

@@ -5,18 +5,19 @@ of the team it is routed to; outside that → 404, audited."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from cases.models import Case
+from cases.models import Case, Closure
 from companyos import audit
 from companyos.converters import row_id
 from tenants.selectors import visible_tenant_ids
 
 from .choices import REJECTION_TARGET_PCT, TaskStatus
-from .models import Component, EngineeringTask, EngineeringTaskEntry
+from .models import Component, EngineeringTask, EngineeringTaskEntry, FeedbackEmission, ProductFeedback
 
 KEY_RE = re.compile(r"^\s*ENG-(\d{1,12})\s*$", re.IGNORECASE)
 LIST_ROWS = 100
@@ -113,4 +114,146 @@ def rejection_rate(user, *, start: datetime | None = None, end: datetime | None 
         "pct": round(100 * rejected / decided, 1) if decided else None,
         "target": REJECTION_TARGET_PCT,
         "teams": rows,
+    }
+
+
+# --- the product feedback backlog ------------------------------------------------------------------------
+
+CASES_PER_THEME = 8
+
+
+def feedback_visible_to(user) -> QuerySet[ProductFeedback]:
+    ids = visible_tenant_ids(user)
+    qs = ProductFeedback.objects.all()
+    if ids is None:
+        return qs
+    return qs.filter(tenant_id__in=ids) if ids else qs.none()
+
+
+def nps_score(scores: list[int]) -> int | None:
+    """Net promoter score of `scores` (0–10): % promoters (9–10) − % detractors (0–6)."""
+    if not scores:
+        return None
+    promoters = sum(1 for s in scores if s >= 9)
+    detractors = sum(1 for s in scores if s <= 6)
+    return round(100 * (promoters - detractors) / len(scores))
+
+
+def product_backlog(user, *, theme: str = "") -> dict:
+    """The product feedback items `user` may see, grouped by theme: volume (items), customers
+    (distinct tenants), ARR at risk (the annual contract value of those distinct tenants, as logged:
+    a tenant on a theme twice counts once), similar requests (summed), NPS impact (the NPS answers of
+    the surveys of the theme's cases: their net score, the detractors) and the linked cases (the
+    newest few). Biggest ARR at risk first. `theme`: only that theme's items (listed too)."""
+    qs = feedback_visible_to(user)
+    if theme:
+        qs = qs.filter(theme__name=theme)
+    rows = list(
+        qs.values("pk", "theme__name", "tenant_id", "arr", "case_id", "similar_requests", "created_at").order_by(
+            "-created_at", "-pk"
+        )
+    )
+    closures = {}
+    case_ids = {r["case_id"] for r in rows}
+    if case_ids:
+        for case_id, nps in Closure.objects.filter(case_id__in=case_ids, nps__isnull=False).values_list(
+            "case_id", "nps"
+        ):
+            closures.setdefault(case_id, []).append(nps)
+    themes: dict[str, dict] = {}
+    for r in rows:
+        t = themes.setdefault(
+            r["theme__name"],
+            {"theme": r["theme__name"], "volume": 0, "tenants": {}, "cases": [], "similar": 0, "nps": []},
+        )
+        t["volume"] += 1
+        t["similar"] += r["similar_requests"]
+        t["tenants"].setdefault(r["tenant_id"], r["arr"])
+        if r["case_id"] not in t["cases"]:
+            t["cases"].append(r["case_id"])
+            t["nps"] += closures.get(r["case_id"], [])
+    out = []
+    for t in themes.values():
+        out.append(
+            {
+                "theme": t["theme"],
+                "volume": t["volume"],
+                "customers": len(t["tenants"]),
+                "arr_at_risk": sum(t["tenants"].values(), Decimal(0)),
+                "similar": t["similar"],
+                "nps": nps_score(t["nps"]),
+                "nps_answers": len(t["nps"]),
+                "detractors": sum(1 for s in t["nps"] if s <= 6),
+                "case_ids": t["cases"][:CASES_PER_THEME],
+                "more_cases": max(0, len(t["cases"]) - CASES_PER_THEME),
+            }
+        )
+    out.sort(key=lambda t: (-t["arr_at_risk"], -t["volume"], t["theme"]))
+    items = list(qs.select_related("tenant", "theme", "created_by")[:LIST_ROWS]) if theme else []
+    return {
+        "themes": out,
+        "items": items,
+        "ids": [r["pk"] for r in rows][: LIST_ROWS * 10],
+        "total": len(rows),
+        "arr_at_risk": sum(
+            {(r["tenant_id"]): r["arr"] for r in rows}.values(), Decimal(0)
+        ),  # distinct tenants over all themes
+    }
+
+
+def case_feedback(case: Case) -> list[ProductFeedback]:
+    return list(ProductFeedback.objects.filter(case=case).select_related("theme"))
+
+
+# --- the feedback backlogs (emissions at close) --------------------------------------------------------------
+
+BACKLOG_CASES = 50
+PATTERN_ROWS = 10
+
+
+def emission_visible_to(user) -> QuerySet[FeedbackEmission]:
+    ids = visible_tenant_ids(user)
+    qs = FeedbackEmission.objects.all()
+    if ids is None:
+        return qs
+    return qs.filter(tenant_id__in=ids) if ids else qs.none()
+
+
+def backlog_counts(user) -> dict[str, int]:
+    rows = emission_visible_to(user).values("backlog").annotate(n=Count("id")).order_by()
+    counts = {b: 0 for b in FeedbackEmission.Backlog.values}
+    counts.update({r["backlog"]: r["n"] for r in rows})
+    return counts
+
+
+def backlog(user, name: str, *, now: datetime) -> dict:
+    """One backlog: how many closings fed it (all, the last 7 days, confirmed by the agent or by
+    classification), by category, its patterns (the emitted cases' tags: cases, customers) and the
+    newest linked cases."""
+    qs = emission_visible_to(user).filter(backlog=name)
+    totals = qs.aggregate(
+        total=Count("id"),
+        week=Count("id", filter=Q(closed_at__gte=now - timedelta(days=7))),
+        confirmed=Count("id", filter=Q(confirmed=True)),
+    )
+    by_category = list(qs.values("category").annotate(n=Count("id")).order_by("-n", "category")[:PATTERN_ROWS])
+    patterns = list(
+        qs.filter(case__tags__isnull=False)
+        .values("case__tags__name")
+        .annotate(n=Count("id"), customers=Count("tenant", distinct=True))
+        .order_by("-n", "case__tags__name")[:PATTERN_ROWS]
+    )
+    cases = list(
+        qs.select_related("case", "tenant")
+        .only("case__subject", "case__status", "tenant__name", "closed_at", "confirmed", "category", "case_id")
+        .order_by("-closed_at", "-id")[:BACKLOG_CASES]
+    )
+    by_classification = totals["total"] - totals["confirmed"]
+    return {
+        "name": name,
+        **totals,
+        "by_classification": by_classification,
+        "by_category": by_category,
+        "patterns": patterns,
+        "cases": cases,
     }

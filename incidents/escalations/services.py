@@ -20,7 +20,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from cases import services as case_services
-from cases.models import Case
+from cases.models import Case, Tag
 from cases.notify import queue_notifications
 from companyos import roles
 from tenants.selectors import can_see_tenant
@@ -35,7 +35,7 @@ from .choices import (
     TaskEntryKind,
     TaskStatus,
 )
-from .models import Component, EngineeringTask, EngineeringTaskEntry, TaskCadenceMark
+from .models import Component, EngineeringTask, EngineeringTaskEntry, ProductFeedback, TaskCadenceMark
 from .selectors import task_visible_to
 
 
@@ -393,3 +393,63 @@ def action_link_task(*, action_id: int, actor, task_key: str) -> None:
         + (f"linked to {task.key}" if task else "unlinked from its engineering task"),
         data={"action": action.pk, "engineering_task": task.pk if task else None},
     )
+
+
+# --- product escalation (seed 002 "To Product") ----------------------------------------------------------
+
+
+@transaction.atomic
+def feedback_log(
+    *,
+    case_id: int,
+    actor,
+    theme_id: int,
+    title: str,
+    segment: str,
+    tier: str,
+    use_case: str,
+    business_impact: str,
+    industry: str = "",
+    workaround: str = "",
+    similar_requests: int = 0,
+) -> ProductFeedback:
+    """Log a product feedback item from a case, filed under a theme (a taxonomy tag), with the
+    tenant's annual contract value as it stands (ARR at risk). Once per case and theme."""
+    case = Case.objects.filter(pk=case_id).select_related("tenant").first()
+    if case is None or not can_see_tenant(actor, case.tenant_id):
+        raise EscalationError("That case does not exist or is not visible to you.")
+    theme = Tag.objects.filter(pk=theme_id).first() if theme_id else None
+    if theme is None:
+        raise EscalationError("Choose the theme (a taxonomy tag) the feedback belongs to.")
+    if ProductFeedback.objects.filter(case=case, theme=theme).exists():
+        raise EscalationError(f"{case.key} is already in the product backlog under “{theme.name}”.")
+    try:
+        similar = int(similar_requests or 0)
+    except (TypeError, ValueError):
+        raise EscalationError("The count of similar requests is a whole number.") from None
+    if similar < 0:
+        raise EscalationError("The count of similar requests cannot be negative.")
+    now = timezone.now()
+    item = ProductFeedback.objects.create(
+        case=case,
+        tenant=case.tenant,
+        theme=theme,
+        title=_text(title, "title", required=True, limit=250),
+        segment=_text(segment, "customer segment", required=True, limit=40),
+        tier=_text(tier, "tier", required=True, limit=40),
+        industry=_text(industry, "industry", limit=80),
+        use_case=_text(use_case, "use case", required=True),
+        workaround=_text(workaround, "workaround"),
+        business_impact=_text(business_impact, "business impact", required=True),
+        similar_requests=similar,
+        arr=case.tenant.annual_contract_value,
+        created_by=actor,
+        created_at=now,
+    )
+    case_services.case_record_event(
+        case_id=case.pk,
+        actor=actor,
+        body=f"Logged to the product backlog under “{theme.name}”: {item.title}",
+        data={"product_feedback": item.pk, "theme": theme.name},
+    )
+    return item

@@ -63,3 +63,53 @@ def test_escalate_a_case_and_engineering_rejects_it(page, role_groups):
     page.goto(f"/cases/{case.key}/")
     expect(page.locator("#engineering-panel")).to_contain_text("Rejected")
     page.screenshot(path=f"{SHOTS}/case.png", full_page=True)
+
+
+def test_product_feedback_and_the_closing_feeds_a_backlog(page, role_groups):
+    from decimal import Decimal
+
+    from cases import services as case_services
+    from tests.factories import TagFactory
+
+    acme = TenantFactory(name="Acme Corp", slug="acme", annual_contract_value=Decimal("250000"), industry="retail")
+    kari = UserFactory(username="kari", first_name="Kari", last_name="Nordmann", role="agent", tenants=[acme])
+    UserFactory(username="mona", role="manager")
+    tag = TagFactory(name="bulk-export")
+    case = CaseFactory(
+        tenant=acme,
+        subject="Export every invoice as CSV",
+        description="We export 2,000 invoices by hand each month",
+        status=Status.IN_PROGRESS,
+        category="feature_request",
+        issue_type="question",
+    )
+    case.tags.add(tag)
+    sign_in(page, "kari")
+    page.goto(f"/cases/{case.key}/")
+    page.locator("#engineering-panel").get_by_role("link", name="Log product feedback…").click()
+    expect(page.get_by_label("Industry")).to_have_value("retail")
+    page.get_by_label("3. Current workaround").fill("A spreadsheet macro")
+    page.get_by_role("button", name="Log to the product backlog").click()
+    expect(page.locator('tr[data-theme="bulk-export"] [data-arr]')).to_have_text("250,000")
+    page.screenshot(path=f"{SHOTS}/product.png", full_page=True)
+
+    case_services.case_transition(
+        case_id=case.pk,
+        to=Status.RESOLVED,
+        actor=kari,
+        resolution={"summary": "Logged as a feature request", "evidence": "-", "preventive_actions": "-"},
+    )
+    page.goto(f"/cases/{case.key}/")
+    page.locator("summary", has_text="Close").click()
+    expect(page.locator("[data-feedback]")).to_have_value("product")
+    page.locator(".close-menu").get_by_role("button", name="Close").click()
+    expect(page.locator(".close-menu")).to_have_count(0)  # closed: no Close action any more
+    page.goto("/incidents/escalations/backlogs/product/")
+    expect(page.locator(f'tr[data-case="{case.key}"]')).to_be_visible()
+    page.screenshot(path=f"{SHOTS}/backlog.png", full_page=True)
+
+    page.context.clear_cookies()
+    sign_in(page, "mona")
+    page.goto("/incidents/escalations/review/?week=" + case.created_at.strftime("%Y-%m-%d"))
+    expect(page.locator('[data-section="emissions"]')).to_contain_text("Product 1")
+    page.screenshot(path=f"{SHOTS}/review.png", full_page=True)
