@@ -19,6 +19,7 @@ from .choices import (
     Status,
     WaitingFor,
 )
+from .closure import rules as closure_rules
 from .models import SavedView, Team
 from .selectors import parse_case_key
 
@@ -124,6 +125,8 @@ class TransitionForm(forms.Form):
     verification = forms.CharField(required=False, max_length=4000)
     evidence = forms.CharField(required=False, max_length=4000)
     preventive_actions = forms.CharField(required=False, max_length=4000)
+    # Closing: the feedback backlog the agent confirms (cases.closure.rules.FEEDBACK).
+    feedback = forms.ChoiceField(choices=[("", "—"), *closure_rules.FEEDBACK.items()], required=False)
 
     RESOLUTION = ("summary", "root_cause", "solution", "verification", "evidence", "preventive_actions")
 

@@ -211,6 +211,13 @@ class Case(models.Model):
         return [str(self._meta.get_field(f).verbose_name) for f in REQUIRED_TO_RESOLVE if f in unset]
 
     @property
+    def feedback_backlog(self) -> str:
+        """The backlog closing this case would feed by its classification (cases.closure.rules)."""
+        from .closure.rules import feedback_for
+
+        return feedback_for(self.category, self.issue_type)
+
+    @property
     def waiting_for_text(self) -> str:
         """ "logs", "approval", … or the agent's own words for "other" (empty unless waiting)."""
         if self.status != Status.WAITING_ON_CUSTOMER or not self.waiting_for:

@@ -284,6 +284,7 @@ def case_transition(
     waiting_note: str = "",
     resolution: dict | None = None,
     closed_how: str = "",
+    feedback: str = "",
 ) -> Case:
     """Move a case along its lifecycle. `expected_status` is the status the user saw: if someone
     moved the case meanwhile, the move is refused as a conflict rather than applied to a state the
@@ -293,8 +294,10 @@ def case_transition(
     a `resolution` (summary, evidence, preventive actions; root cause, solution and verification
     optional: `cases.closure.rules`), kept on the status entry. Closing records `closed_how`
     (confirmed by the customer, auto, or by default unconfirmed: an agent closing without the
-    customer's confirmation, which the reports count). The closure package listens to the entry
-    (`cases.closure.listener`): the auto-close timer, the "is this solved?" question, the survey."""
+    customer's confirmation, which the reports count) and the feedback emission (`feedback`: the
+    backlog the agent confirmed, `cases.closure.rules.FEEDBACK`; none given: by the classification).
+    The closure package listens to the entry (`cases.closure.listener`): the auto-close timer, the
+    "is this solved?" question, the survey."""
     case = _lock(case_id, actor)
     if to not in Status.values:
         raise CaseError(f"Unknown status {to!r}.")
@@ -326,7 +329,15 @@ def case_transition(
             )
     if closed_how and closed_how not in closure_rules.CLOSED_HOW:
         raise CaseError(f"Unknown way of closing {closed_how!r}.")
-    closing = {"closed_how": closed_how or closure_rules.UNCONFIRMED} if to == Status.CLOSED else {}
+    if feedback and feedback not in closure_rules.FEEDBACK:
+        raise CaseError(f"Unknown feedback backlog {feedback!r}.")
+    closing = {}
+    if to == Status.CLOSED:
+        closing = {
+            "closed_how": closed_how or closure_rules.UNCONFIRMED,
+            "feedback": feedback or closure_rules.feedback_for(case.category, case.issue_type),
+            "feedback_confirmed": bool(feedback),
+        }
     now, was = timezone.now(), case.status
     reopened = was in (Status.RESOLVED, Status.CLOSED) and to == Status.IN_PROGRESS
     case.status = to

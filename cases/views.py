@@ -23,6 +23,7 @@ from tenants.models import Tenant
 
 from . import audit_trail, bulk, presence, search_index, services
 from .choices import Priority, Status, WaitingFor, transition_label
+from .closure import rules as closure_rules
 from .filtersets import COLUMNS, SORTS, CaseFilterSet, clean_query, filter_bar_key, view_query
 from .forms import (
     AssignForm,
@@ -135,6 +136,7 @@ def _queue_context(request, params=None):
 
 # The tenant console's Cases panel pages through a tenant's open cases this many at a time.
 EMBEDDED_PAGE_SIZE = 15
+FEEDBACK_CHOICES = list(closure_rules.FEEDBACK.items())  # closing asks which backlog it feeds
 
 
 def _results(request, context, *, oob: bool):
@@ -454,6 +456,7 @@ def _case_context(request, case: Case, **extra) -> dict:
         "resource_options": card.resources,  # the Affected resources card's choices, read once
         "affected_ids": {r.pk for r in affected},
         "waiting_choices": WaitingFor.choices,
+        "feedback_choices": FEEDBACK_CHOICES,
         "assign_form": AssignForm(
             initial={
                 "owner": case.owner.username if case.owner_id else "",
@@ -618,6 +621,7 @@ def case_transition(request, key: str):
             waiting_for=form.cleaned_data["waiting_for"],
             waiting_note=form.cleaned_data["waiting_note"],
             resolution=form.resolution() if to == Status.RESOLVED else None,
+            feedback=form.cleaned_data["feedback"] if to == Status.CLOSED else "",
         )
     except services.CaseError as error:
         return _refused(request, case, error, resolution_values=form.resolution())

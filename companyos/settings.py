@@ -298,6 +298,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     "nightly-backup": {"task": "companyos.tasks.nightly_backup_task", "schedule": crontab(hour=2, minute=30)},
     # Incidents (README "Incidents and the status page"): the update cadence clock, warn and breach once.
     "incident-cadence": {"task": "incidents.tasks.cadence_sweep_task", "schedule": 30.0},
+    # Engineering escalations (incidents/escalations): the update cadence clock (4 h critical, daily high).
+    "engineering-cadence": {"task": "incidents.escalations.tasks.engineering_cadence_sweep_task", "schedule": 60.0},
+    # The weekly ops review (incidents/escalations/review.py): last week's CSV + JSON, every Monday.
+    "ops-review-export": {
+        "task": "incidents.escalations.tasks.ops_review_export_task",
+        "schedule": crontab(day_of_week=1, hour=6, minute=0),
+    },
     # Closure (cases/closure): resolved cases close by themselves after the policy's auto-close days.
     "auto-close": {"task": "cases.closure.tasks.auto_close_sweep_task", "schedule": 60.0},
     # The reports' daily rollups (cases/reports/rollup.py): recompute the days changes marked dirty.
@@ -315,6 +322,16 @@ CELERY_BEAT_SCHEDULE["bundle-retention"] = {
     "task": "runbooks.tasks.bundle_retention_task",
     "schedule": crontab(hour=3, minute=45),
 }
+# SRE escalation (incidents/escalations/sre.py): multi-window burn-rate rules over the tenants' SLI
+# history, "long minutes:short minutes:threshold", comma-separated; and how long the responder's
+# temporary access to the tenant lasts. Beat evaluates them every minute.
+SRE_BURN_RATE_RULES = os.environ.get("SRE_BURN_RATE_RULES", "60:5:14.4,360:30:6")
+SRE_ACCESS_HOURS = float(os.environ.get("SRE_ACCESS_HOURS", "4"))
+# The shift handoff report (incidents/escalations/shifts.py): e-mailed at each support shift change.
+CELERY_BEAT_SCHEDULE["shift-handoff"] = {"task": "incidents.escalations.tasks.shift_handoff_task", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["sre-burn-rate"] = {"task": "incidents.escalations.tasks.burn_rate_sweep_task", "schedule": 60.0}
+# Temporary elevated access (tenants/access.py): expired grants marked revoked (reads check the expiry).
+CELERY_BEAT_SCHEDULE["temporary-access"] = {"task": "tenants.tasks.temporary_access_sweep_task", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["beat-heartbeat"] = {"task": "companyos.tasks.beat_heartbeat_task", "schedule": 20.0}
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")  # /metrics answers 404 without one
 BEAT_STALE_SECONDS = int(os.environ.get("BEAT_STALE_SECONDS", "60"))

@@ -40,3 +40,6 @@ class TenantStatusPageAdmin(AuditedModelAdmin):
 class CorrectiveActionAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     list_display = ["title", "incident", "owner", "due_on", "status"]
     raw_id_fields = ["incident", "case", "owner"]
+
+
+from .escalations import admin as _escalations_admin  # noqa: E402,F401  (the ownership map, engineering tasks)

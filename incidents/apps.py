@@ -25,3 +25,6 @@ class IncidentsConfig(AppConfig):
         from . import report_sections
 
         report_sections.register()  # /reports/ and the weekly report: incidents by severity, MTTA / MTTR
+        from .escalations import registry as escalations
+
+        escalations.register()  # engineering escalations: audit, the rejection rate on /reports/

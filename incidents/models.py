@@ -113,6 +113,10 @@ class CorrectiveAction(models.Model):
     due_on = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=ActionStatus.choices, default=ActionStatus.OPEN)
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The engineering task doing it (incidents/escalations; issue 13 point 1).
+    engineering_task = models.ForeignKey(
+        "incidents.EngineeringTask", null=True, blank=True, on_delete=models.SET_NULL, related_name="corrective_actions"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(default=1)
 
@@ -193,3 +197,18 @@ class CustomerDelivery(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["entry", "case"], name="incident_delivery_once")]
+
+
+# Escalations (incidents/escalations): the component ownership map and engineering tasks.
+from .escalations.models import (  # noqa: E402,F401
+    Component,
+    EngineeringTask,
+    EngineeringTaskEntry,
+    FeedbackEmission,
+    OpsReview,
+    ProductFeedback,
+    ShiftHandoff,
+    SREEscalation,
+    SupportShift,
+    TaskCadenceMark,
+)

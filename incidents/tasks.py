@@ -14,3 +14,6 @@ def cadence_sweep_task():
 def send_customer_update_task(entry_id: int, actor_id: int):
     """One reply per linked open case; a re-run skips the cases already told (CustomerDelivery)."""
     return str(services.send_customer_update(entry_id=entry_id, actor_id=actor_id))
+
+
+from .escalations import tasks as escalation_tasks  # noqa: E402,F401  (registers the escalations' tasks)

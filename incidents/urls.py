@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views, views_case
 
@@ -6,6 +6,7 @@ app_name = "incidents"
 
 urlpatterns = [
     path("", views.incident_list, name="list"),
+    path("escalations/", include("incidents.escalations.urls")),  # engineering escalations (incidents/escalations)
     path("declare/", views.incident_declare, name="declare"),
     path("picker/", views.incident_picker, name="picker"),
     path("hints/", views_case.queue_hints, name="queue_hints"),

@@ -27,6 +27,9 @@ class TenantsConfig(AppConfig):
             m2m_fields={"tenants"},
         )
         auditlog.register(WidgetConfig, exclude_fields=["secret"])  # a rotation shows as rotated_at
+        from .access import TemporaryAccess
+
+        auditlog.register(TemporaryAccess)  # granted, revoked (by hand or by beat at expiry)
 
         from . import retention_rules
 

@@ -1,9 +1,10 @@
 """The console's authentication backend: Django's ModelBackend, whose `get_user` (run by
 AuthenticationMiddleware on every request) reads in ONE query what every page needs about the
 signed-in user: the user, their profile, their role names and the ids of the tenants granted to
-them or their groups. It primes the per-request caches that `companyos.roles.role_names` and
-`tenants.selectors.visible_tenant_ids` read (`_role_names`, `_visible_tenant_ids`), so a page asks
-no more (issue 10: four queries were one). Fresh on every request: nothing is cached across requests.
+them or their groups, or by a temporary elevated access in force (tenants.access). It primes the
+per-request caches that `companyos.roles.role_names` and `tenants.selectors.visible_tenant_ids`
+read (`_role_names`, `_visible_tenant_ids`), so a page asks no more (issue 10: four queries were
+one). Fresh on every request: nothing is cached across requests.
 
 On SQLite (the embedded default) the arrays are read with the same subqueries, one query each.
 """
@@ -16,6 +17,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import OuterRef
 
+from .access import active
 from .models import TenantGroupObjectPermission, TenantUserObjectPermission
 from .selectors import VIEW_TENANT
 
@@ -33,15 +35,17 @@ class ConsoleBackend(ModelBackend):
         via_groups = TenantGroupObjectPermission.objects.filter(
             group__user=OuterRef("pk"), permission__codename=VIEW_TENANT
         ).values("content_object_id")
+        temporary = active().filter(user_id=OuterRef("pk")).values("tenant_id")  # tenants.access, unexpired
         user = qs.annotate(
             _roles=ArraySubquery(Group.objects.filter(user=OuterRef("pk")).values("name")),
             _direct=ArraySubquery(direct),
             _via_groups=ArraySubquery(via_groups),
+            _temporary=ArraySubquery(temporary),
         ).first()
         if user is None or not self.user_can_authenticate(user):
             return None
         user._role_names = set(user._roles)
-        user._visible_tenant_ids = sorted(set(user._direct) | set(user._via_groups))
+        user._visible_tenant_ids = sorted(set(user._direct) | set(user._via_groups) | set(user._temporary))
         return user
 
     def _user_model(self):

@@ -49,6 +49,12 @@ class Tenant(models.Model):
         help_text="Overrides the SLA policy rules (segment/tier) for this tenant.",
     )
     health = models.CharField(max_length=10, choices=Health.choices, default=Health.UNKNOWN)
+    # Seed 003 "ARR at risk" and seed 002 "customer segment (tier, industry)": the product feedback
+    # backlog (incidents/escalations) sums the one and shows the other.
+    annual_contract_value = models.DecimalField(
+        max_digits=14, decimal_places=2, default=0, db_default=0, help_text="annual contract value (ARR), in USD"
+    )
+    industry = models.CharField(max_length=80, blank=True, db_default="", help_text="e.g. retail, fintech")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -119,6 +125,7 @@ class Resource(models.Model):
         return f"{self.external_id} ({self.kind})"
 
 
+from .access import TemporaryAccess  # noqa: E402,F401  (temporary elevated access, tenants/access.py)
 from .telemetry import (  # noqa: E402,F401  (the tenants app's telemetry models, in their own module)
     SLI,
     Alert,

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from . import access as temporary_access
 from . import extensions, selectors
 from .choices import Channel, Health, SupportTier
 from .models import Tenant
@@ -493,4 +494,6 @@ def tenant_header(tenant: Tenant) -> dict:
         "phone": bool(ent.get("phone_support")),
         "named_contacts": ent.get("named_contacts"),
         "channels": ent.get("channels"),
+        # Temporary elevated access in force (tenants.access): who, until when, why, granted by whom.
+        "temporary_access": temporary_access.tenant_grants(tenant),
     }

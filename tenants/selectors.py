@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from companyos import audit, roles
 
+from . import access as temporary_access
 from . import extensions
 from .choices import Health
 from .models import (
@@ -47,7 +48,8 @@ def visible_tenant_ids(user) -> list[int] | None:
     """The ids of the tenants `user` may see, or None when they see every tenant.
 
     Managers, admins and SREs see all tenants by an explicit role rule; everybody else only the
-    tenants granted to them or to one of their groups (guardian object permission). The model-wide
+    tenants granted to them or to one of their groups (guardian object permission) and those of a
+    temporary elevated access in force (tenants.access, until its expiry). The model-wide
     `view_tenant` permission deliberately grants nothing here (guardian's list leak)."""
     if not user.is_authenticated or not user.is_active:
         return []
@@ -59,6 +61,8 @@ def visible_tenant_ids(user) -> list[int] | None:
     direct = TenantUserObjectPermission.objects.filter(user=user, permission__codename=VIEW_TENANT).values_list(
         "content_object_id", flat=True
     )
+    # Temporary elevated access (tenants.access) in force now: read with its expiry, in the same query.
+    direct = direct.union(temporary_access.active().filter(user=user).values_list("tenant_id", flat=True), all=True)
     via_groups = TenantGroupObjectPermission.objects.filter(
         group__user=user, permission__codename=VIEW_TENANT
     ).values_list("content_object_id", flat=True)

@@ -32,3 +32,12 @@ def telemetry_freshness_task():
         lines = "\n".join(f"- {slug}: {panel} telemetry, newest item {newest}" for slug, panel, newest in new)
         mail_admins(f"Stale telemetry: {len(new)} tenant feed(s)", f"Older than their freshness target:\n{lines}")
     return len(stale)
+
+
+@shared_task(ignore_result=True)
+def temporary_access_sweep_task():
+    """Beat ("temporary-access"): mark expired temporary access grants revoked, once each (access
+    already ended at the expiry: every read checks it)."""
+    from .access import temporary_access_sweep
+
+    return temporary_access_sweep()

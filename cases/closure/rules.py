@@ -30,6 +30,18 @@ CLOSED_HOW = {
     UNCONFIRMED: "closed without the customer's confirmation",
 }
 
+# Seed 003 "Feedback emissions": every closing emits to one backlog, chosen from the case's
+# classification and confirmed (or changed) by the agent at close; an auto-close emits by the
+# classification alone. The status entry carries the choice (`feedback`, `feedback_confirmed`); the
+# backlogs themselves live above cases (incidents/escalations listens to the entry).
+RELIABILITY, PRODUCT, DOCS, NO_FEEDBACK = "reliability", "product", "docs", "none"
+FEEDBACK = {
+    RELIABILITY: "Reliability backlog (a defect)",
+    PRODUCT: "Product backlog (a feature gap)",
+    DOCS: "Docs backlog (a missing guide)",
+    NO_FEEDBACK: "No feedback",
+}
+
 CSAT_RANGE = range(1, 6)
 NPS_RANGE = range(0, 11)
 # A low score notifies the team manager: CSAT 1–2 ("dissatisfied") or an NPS detractor (0–6).
@@ -82,3 +94,15 @@ def nps_group(nps: int | None) -> str:
 def survey_editable(first_answered_at: datetime | None, now: datetime) -> bool:
     """An answer can be changed for 24 h after it was first given; a survey not answered yet can be."""
     return first_answered_at is None or now - first_answered_at <= SURVEY_EDIT_WINDOW
+
+
+def feedback_for(category: str, issue_type: str) -> str:
+    """The backlog a closing emits to by its classification: a feature request → product, missing
+    documentation → docs, a bug or an incident → reliability, anything else → none."""
+    if category == "feature_request":
+        return PRODUCT
+    if category == "documentation":
+        return DOCS
+    if issue_type in ("bug", "incident"):
+        return RELIABILITY
+    return NO_FEEDBACK

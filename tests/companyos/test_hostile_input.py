@@ -188,6 +188,17 @@ POSTS = {
         f"/incidents/case/{w['case'].key}/declare/",
         f"/incidents/case/{w['case'].key}/declare/",
     ),
+    # Escalations (incidents/escalations).
+    "incidents:escalate": lambda w: (_esc(w, "case/{case}/escalate/"), _esc(w, "case/{case}/escalate/")),
+    "incidents:feedback": lambda w: (_esc(w, "case/{case}/product/"), _esc(w, "case/{case}/product/")),
+    "incidents:sre": lambda w: (_esc(w, "case/{case}/sre/"), _esc(w, "case/{case}/sre/")),
+    "incidents:task_decide": lambda w: (_esc(w, "{task}/decide/"), _esc(w, "{task}/")),
+    "incidents:task_update": lambda w: (_esc(w, "{task}/update/"), _esc(w, "{task}/")),
+    "incidents:task_answer": lambda w: (_esc(w, "{task}/answer/"), _esc(w, "{task}/")),
+    "incidents:action_link_task": lambda w: (
+        _esc(w, "action/{incident}/{action}/link/"),
+        f"/incidents/{w['incident'].key}/",
+    ),
     "runbooks:create": lambda w: ("/runbooks/new/", "/runbooks/new/"),
     "runbooks:edit": lambda w: ("/runbooks/auth-401-403-triage/edit/", "/runbooks/auth-401-403-triage/edit/"),
     "runbooks:restore": lambda w: ("/runbooks/auth-401-403-triage/restore/", None),
@@ -310,6 +321,16 @@ READ_ONLY = {
     "incidents:detail": lambda w: f"/incidents/{w['incident'].key}/",
     "incidents:picker": lambda w: "/incidents/picker/?q=INC",
     "incidents:case_panel": lambda w: f"/incidents/case/{w['case'].key}/panel/",
+    "incidents:escalation_list": lambda w: "/incidents/escalations/?status=open&team=x&overdue=1",
+    "incidents:components": lambda w: "/incidents/escalations/components/",
+    "incidents:escalation_case_panel": lambda w: _esc(w, "case/{case}/panel/"),
+    "incidents:task": lambda w: _esc(w, "{task}/"),
+    "incidents:product_backlog": lambda w: "/incidents/escalations/product/?theme=x",
+    "incidents:backlogs": lambda w: "/incidents/escalations/backlogs/",
+    "incidents:backlog": lambda w: "/incidents/escalations/backlogs/docs/",
+    "incidents:ops_review": lambda w: "/incidents/escalations/review/?week=2026-11-23",
+    "incidents:ops_review_download": lambda w: "/incidents/escalations/review/2026-11-23.csv",
+    "incidents:shift_handoff": lambda w: "/incidents/escalations/handoff/?team=x",
     "status:page": lambda w: "/status/",
     "status:feed": lambda w: "/status/feed.atom",
     "status:tenant": lambda w: f"/status/t/{w['status_token']}/",
@@ -366,6 +387,30 @@ def world(tenant_a, agent, manager, admin_user):
         "email": _unmatched_email(),
         **_knowledge(),
     }
+
+
+def _esc(w, path: str) -> str:
+    """An escalations URL over the world's case, incident, an engineering task and a corrective
+    action (made once per world)."""
+    if "eng_task" not in w:
+        from incidents import services as incident_services
+        from incidents.escalations import services as esc_services
+        from incidents.escalations.models import Component
+
+        component = Component.objects.create(name="Sweep API", categories=["other"])
+        w["eng_task"] = esc_services.task_escalate(
+            case_id=w["case"].pk,
+            actor=w["users"]["admin"],
+            component_id=component.pk,
+            title="t",
+            ticket="t",
+            account="a",
+        )
+        w["action"] = incident_services.corrective_action_add(
+            incident_id=w["incident"].pk, actor=w["users"]["admin"], title="Fix"
+        )
+    keys = {"case": w["case"].key, "task": w["eng_task"].key, "incident": w["incident"].key, "action": w["action"].pk}
+    return "/incidents/escalations/" + path.format(**keys)
 
 
 def _knowledge():

@@ -1,0 +1,403 @@
+"""Thin views of the engineering escalation: parse, call one service or selector, render. A refused
+write re-renders the page with the message and a 422 (a stale one: 409), keeping what was typed."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cases.models import Case, Tag, Team
+from cases.selectors import case_get_for_user
+from companyos import audit, pageview, roles
+from companyos.access import audit_exempt, audited_read, audited_write, covered_by_page_view
+from incidents.models import CorrectiveAction, Incident
+from incidents.selectors import incident_get_for_user
+from tenants.access import MAX_HOURS
+
+from . import handoff, review, selectors, services, shifts
+from . import sre as sre_services
+from .choices import DECISION_LABEL, NEEDS_REASON, TRANSITIONS, TaskStatus
+from .forms import DecideForm, EscalateForm, FeedbackForm, TextForm
+from .models import Component, EngineeringTask, FeedbackEmission, OpsReview, ProductFeedback, SupportShift
+
+TASK = "incidents/escalations/task_detail.html"
+
+
+def _errors(form) -> str:
+    return " ".join(e for errs in form.errors.values() for e in errs)
+
+
+@audited_read(EngineeringTask, view="engineering tasks")
+@require_GET
+def task_list(request):
+    status = request.GET.get("status", "")
+    team = request.GET.get("team", "")[:60]
+    overdue = request.GET.get("overdue") == "1"
+    now = timezone.now()
+    tasks = selectors.task_list(request.user, status=status, team=team, overdue=overdue, now=now)
+    audit.log_list_access(
+        EngineeringTask, [t.pk for t in tasks], view="engineering tasks", query=request.GET.urlencode()
+    )
+    context = {
+        "tasks": tasks,
+        "status": status,
+        "team": team,
+        "overdue": overdue,
+        "statuses": TaskStatus.choices,
+        "teams": Team.objects.order_by("name").values_list("slug", "name"),
+        "rate": selectors.rejection_rate(request.user),
+        "now": now,
+    }
+    return render(request, "incidents/escalations/task_list.html", context)
+
+
+def _task_page(request, task: EngineeringTask, *, status: int = 200, error: str = "", view: str = "engineering task"):
+    audit.log_access(task, view=view, extra={"status": status} if status != 200 else None)
+    context = {
+        "task": task,
+        "timeline": selectors.task_timeline(task),
+        "decisions": [(to, DECISION_LABEL[to], to in NEEDS_REASON) for to in TRANSITIONS[task.status]],
+        "may_decide": services.may_decide(request.user, task),
+        "active": task.status in (TaskStatus.OPEN, TaskStatus.ACCEPTED, TaskStatus.INFO_REQUESTED),
+        "error": error,
+        "now": timezone.now(),
+        "typed": request.POST.get("body", "") or request.POST.get("reason", ""),
+    }
+    return render(request, TASK, context, status=status)
+
+
+@audited_read(EngineeringTask, view="engineering task")
+@require_GET
+def task_detail(request, key: str):
+    return _task_page(request, selectors.task_get_for_user(request.user, key, path=request.path))
+
+
+def _write(request, key: str, call):
+    task = selectors.task_get_for_user(request.user, key, path=request.path)
+    try:
+        call(task)
+    except services.EscalationError as error:
+        code = 409 if isinstance(error, services.EscalationConflict) else 422
+        task = selectors.task_get_for_user(request.user, key, path=request.path)
+        return _task_page(request, task, status=code, error=str(error), view="engineering task: refused")
+    return redirect(task.get_absolute_url())
+
+
+@audited_write(EngineeringTask, view="engineering task: decide")
+@require_POST
+def task_decide(request, key: str):
+    form = DecideForm(request.POST)
+    if not form.is_valid():
+        task = selectors.task_get_for_user(request.user, key, path=request.path)
+        return _task_page(request, task, status=422, error=_errors(form), view="engineering task: refused")
+    data = form.cleaned_data
+
+    def call(task):
+        services.task_decide(
+            task_id=task.pk, actor=request.user, to=data["to"], reason=data["reason"], expected_version=data["version"]
+        )
+        messages.success(request, f"{task.key}: {TaskStatus(data['to']).label.lower()}.")
+
+    return _write(request, key, call)
+
+
+def _text_write(request, key: str, service, done: str):
+    form = TextForm(request.POST)
+    if not form.is_valid():
+        task = selectors.task_get_for_user(request.user, key, path=request.path)
+        return _task_page(request, task, status=422, error="Write something first.", view="engineering task: refused")
+
+    def call(task):
+        service(task_id=task.pk, actor=request.user, body=form.cleaned_data["body"])
+        messages.success(request, done)
+
+    return _write(request, key, call)
+
+
+@audited_write(EngineeringTask, view="engineering task: update")
+@require_POST
+def task_update(request, key: str):
+    return _text_write(request, key, services.task_update, "Update posted; the cadence clock restarted.")
+
+
+@audited_write(EngineeringTask, view="engineering task: add information")
+@require_POST
+def task_answer(request, key: str):
+    return _text_write(request, key, services.task_answer, "Information added; engineering is told.")
+
+
+# --- the case page's part -----------------------------------------------------------------------------
+
+
+@audited_read(Case, view="case page: engineering panel")
+@require_GET
+def case_panel(request, key: str):
+    case = case_get_for_user(request.user, key, path=request.path)
+    response = render(
+        request,
+        "incidents/escalations/case_panel.html",
+        {"case": case, "tasks": selectors.case_tasks(case), "feedback": selectors.case_feedback(case)},
+    )
+    if pageview.page_cid(request, case) is not None:  # loaded by the case page: its "viewed" covers this
+        return covered_by_page_view(response)
+    audit.log_access(case, view="case page: engineering panel")
+    return response
+
+
+@audited_write(Case, view="escalate to engineering")
+@require_http_methods(["GET", "POST"])
+def escalate(request, key: str):
+    """GET: the form with seed 002's eight items prefilled from the case; POST: create the task."""
+    case = case_get_for_user(request.user, key, path=request.path)
+    audit.log_access(case, view="escalate to engineering")
+    components = list(Component.objects.select_related("team").order_by("name"))
+    prefill = handoff.prefill(case, url=request.build_absolute_uri(case.get_absolute_url()))
+    error, status = "", 200
+    if request.method == "GET":
+        default = services.default_component(case)
+        form = EscalateForm(initial={**prefill, "component": default.pk if default else None}, components=components)
+    else:
+        form = EscalateForm(request.POST, components=components)
+        status = 422
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                task = services.task_escalate(
+                    case_id=case.pk,
+                    actor=request.user,
+                    component_id=data.pop("component"),
+                    **data,
+                )
+            except services.EscalationError as error_:
+                error = str(error_)
+            else:
+                messages.success(request, f"Escalated to engineering: {task.key} ({task.component.name}).")
+                return redirect(task.get_absolute_url())
+        else:
+            error = _errors(form)
+    context = {
+        "case": case,
+        "form": form,
+        "error": error,
+        "sources": prefill["affected_sources"],
+        "components": components,
+    }
+    return render(request, "incidents/escalations/escalate.html", context, status=status)
+
+
+@audit_exempt(reason="the ownership map: components and teams, no case or tenant data")
+@require_GET
+def component_map(request):
+    return render(request, "incidents/escalations/components.html", {"components": selectors.components()})
+
+
+# --- an incident's corrective action → its engineering task -----------------------------------------------
+
+
+@audited_write(Incident, view="corrective action: link engineering task")
+@require_POST
+def action_link(request, key: str, pk: int):
+    incident = incident_get_for_user(request.user, key, path=request.path)
+    action = CorrectiveAction.objects.filter(pk=pk, incident=incident).first()
+    if action is None:
+        audit.log_denied(CorrectiveAction, pk, path=request.path, reason="not an action of this incident")
+        messages.error(request, "That corrective action is not on this incident.")
+        return redirect(incident.get_absolute_url())
+    audit.log_access(incident, view="corrective action: link engineering task")
+    try:
+        services.action_link_task(action_id=action.pk, actor=request.user, task_key=request.POST.get("task", "")[:40])
+    except services.EscalationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Corrective action updated.")
+    return redirect(incident.get_absolute_url())
+
+
+# --- product escalation -----------------------------------------------------------------------------------
+
+
+@audited_write(Case, view="log product feedback")
+@require_http_methods(["GET", "POST"])
+def feedback(request, key: str):
+    """GET: seed 002's "To Product" fields prefilled from the case; POST: log the item."""
+    case = case_get_for_user(request.user, key, path=request.path)
+    audit.log_access(case, view="log product feedback")
+    tags = list(Tag.objects.order_by("name"))
+    error, status = "", 200
+    if request.method == "GET":
+        form = FeedbackForm(initial=handoff.product_prefill(case), tags=tags)
+    else:
+        form = FeedbackForm(request.POST, tags=tags)
+        status = 422
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                item = services.feedback_log(case_id=case.pk, actor=request.user, theme_id=data.pop("theme"), **data)
+            except services.EscalationError as error_:
+                error = str(error_)
+            else:
+                messages.success(request, f"Logged to the product backlog under “{item.theme.name}”.")
+                return redirect(f"{reverse('incidents:product_backlog')}?theme={item.theme.name}")
+        else:
+            error = _errors(form)
+    context = {"case": case, "form": form, "error": error, "tags": tags}
+    return render(request, "incidents/escalations/feedback.html", context, status=status)
+
+
+@audited_read(ProductFeedback, view="product feedback backlog")
+@require_GET
+def product_backlog(request):
+    theme = request.GET.get("theme", "")[:50]
+    backlog = selectors.product_backlog(request.user, theme=theme)
+    audit.log_list_access(
+        ProductFeedback, backlog["ids"], view="product feedback backlog", query=request.GET.urlencode()
+    )
+    shown = [pk for t in backlog["themes"] for pk in t["case_ids"]] + [i.case_id for i in backlog["items"]]
+    if shown:
+        audit.log_list_access(Case, sorted(set(shown)), view="product feedback backlog: linked cases")
+    return render(request, "incidents/escalations/product_backlog.html", {"backlog": backlog, "theme": theme})
+
+
+# --- the feedback backlogs and the weekly ops review -----------------------------------------------------------
+
+BACKLOG_NAMES = dict(FeedbackEmission.Backlog.choices)
+
+
+@audited_read(FeedbackEmission, view="feedback backlog")
+@require_GET
+def backlog_page(request, name: str = ""):
+    name = name or "reliability"
+    if name not in BACKLOG_NAMES:
+        audit.log_denied(FeedbackEmission, name[:40], path=request.path, reason="no such backlog")
+        raise Http404("No such backlog")
+    data = selectors.backlog(request.user, name, now=timezone.now())
+    counts = selectors.backlog_counts(request.user)
+    audit.log_list_access(Case, [e.case_id for e in data["cases"]], view=f"feedback backlog: {name}")
+    context = {
+        "backlog": data,
+        "name": name,
+        "label": BACKLOG_NAMES[name],
+        "tabs": [(k, text, counts.get(k, 0)) for k, text in BACKLOG_NAMES.items()],
+    }
+    return render(request, "incidents/escalations/backlog.html", context)
+
+
+def _review_allowed(request) -> None:
+    if not roles.sees_all_tenants(request.user):
+        audit.log_denied(OpsReview, "review", path=request.path, reason="the ops review is for managers, admins, SRE")
+        raise PermissionDenied("The weekly ops review is for managers, admins and SRE.")
+
+
+@audit_exempt(reason="the weekly ops review: aggregates over every tenant (counts, tags, components), no case data")
+@require_GET
+def ops_review(request):
+    _review_allowed(request)
+    now = timezone.now()
+    error, status = "", 200
+    week = review.last_full_week(now)
+    if request.GET.get("week"):
+        try:
+            week = review.week_of(date.fromisoformat(request.GET["week"][:10]))
+        except ValueError:
+            error, status = "Give the week as a date, e.g. 2026-11-23.", 400
+    data = review.weekly_review(week)
+    context = {
+        "data": data,
+        "week": week,
+        "previous": week - timedelta(days=7),
+        "next": week + timedelta(days=7) if week + timedelta(days=7) <= review.week_of(now.date()) else None,
+        "exports": review.exports(),
+        "error": error,
+    }
+    return render(request, "incidents/escalations/review.html", context, status=status)
+
+
+@audit_exempt(reason="a stored weekly ops review: aggregates only")
+@require_GET
+def ops_review_download(request, week: str, fmt: str):
+    _review_allowed(request)
+    try:
+        stored = OpsReview.objects.filter(week_start=date.fromisoformat(week)).first()
+    except ValueError:
+        stored = None
+    if stored is None:
+        raise Http404("No export for that week")
+    if fmt == "csv":
+        response = HttpResponse(stored.csv, content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(json.dumps(stored.data, indent=2), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="ops-review-{stored.week_start}.{fmt}"'
+    return response
+
+
+# --- SRE escalation ---------------------------------------------------------------------------------------
+
+
+@audited_write(Case, view="escalate to SRE")
+@require_http_methods(["GET", "POST"])
+def sre(request, key: str):
+    """GET: the form (why, the responder to grant temporary access, for how long); POST: escalate."""
+    case = case_get_for_user(request.user, key, path=request.path)
+    audit.log_access(case, view="escalate to SRE")
+    error, status = "", 200
+    values = {"reason": "", "responder": "", "hours": settings.SRE_ACCESS_HOURS}
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "").strip()[:300] for k in values}
+        status = 422
+        User = get_user_model()
+        responder = None
+        if values["responder"]:
+            responder = User.objects.filter(username=values["responder"], is_active=True).first()
+            if responder is None:
+                error = f"No active user {values['responder']!r}."
+        if not error:
+            try:
+                escalation, new = sre_services.sre_escalate(
+                    tenant_id=case.tenant_id,
+                    actor=request.user,
+                    case_id=case.pk,
+                    reason=values["reason"],
+                    responder=responder,
+                    hours=values["hours"] or None,
+                )
+            except services.EscalationError as error_:
+                error = str(error_)
+            else:
+                text = "Escalated to SRE" if new else "Attached to the open SRE escalation"
+                messages.success(request, f"{text}: {escalation.incident.key}.")
+                return redirect(case.get_absolute_url())
+    context = {"case": case, "values": values, "error": error, "max_hours": MAX_HOURS}
+    return render(request, "incidents/escalations/sre.html", context, status=status)
+
+
+# --- the shift handoff report ------------------------------------------------------------------------------
+
+
+@audited_read(Case, view="shift handoff report")
+@require_GET
+def shift_handoff(request):
+    team = Team.objects.filter(slug=request.GET.get("team", "")[:60]).first() if request.GET.get("team") else None
+    report = shifts.handoff_report(request.user, team=team)
+    audit.log_list_access(
+        Case,
+        [c.pk for c in report["urgent"] + report["waiting"]],
+        view="shift handoff report",
+        query=request.GET.urlencode(),
+    )
+    context = {
+        "report": report,
+        "team": team,
+        "teams": Team.objects.order_by("name"),
+        "shifts": SupportShift.objects.select_related("team").order_by("team__name", "starts_at"),
+    }
+    return render(request, "incidents/escalations/handoff.html", context)
