@@ -63,7 +63,8 @@ class LoginRequiredMiddleware:
     /inbound/ (which check their sender's signature), the in-app widget's panel under /widget/
     (which checks the host's signed context, or its own signed link), and the public status page
     under /status/, and the customers' signed closure links under /c/ (cases.closure: "is this
-    solved?" and the survey)."""
+    solved?" and the survey), and on-call's signed links under /oncall/link/ (a page's one-time
+    acknowledge link, the calendar feeds)."""
 
     OPEN_PREFIXES = (
         "/accounts/login/",
@@ -76,6 +77,7 @@ class LoginRequiredMiddleware:
         "/widget/",
         "/status/",
         "/c/",
+        "/oncall/link/",
         "/admin/login/",
     )
     ADMIN_PREFIX = "/admin/"

@@ -35,6 +35,7 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("c/", include("cases.closure.urls")),  # customers' signed links: "is this solved?", the survey
     path("incidents/", include("incidents.urls")),
+    path("oncall/", include("incidents.oncall.urls")),  # schedules, pages; /oncall/link/ is signed, no sign-in
     path("status/", include("incidents.status_urls")),  # public, no sign-in (LoginRequiredMiddleware)
     path("sla/", include("cases.sla.urls")),
     path("runbooks/", include("runbooks.urls")),  # runbooks, knowledge base, macros (issue 15)

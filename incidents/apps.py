@@ -25,3 +25,10 @@ class IncidentsConfig(AppConfig):
         from . import report_sections
 
         report_sections.register()  # /reports/ and the weekly report: incidents by severity, MTTA / MTTR
+        from .oncall import intake, sla
+        from .oncall.models import EscalationChain, EscalationStep, Page, Schedule, ScheduleLayer, ScheduleOverride
+
+        for model in (Schedule, ScheduleLayer, ScheduleOverride, EscalationChain, EscalationStep, Page):
+            auditlog.register(model)
+        sla.register()  # the SLA policy's "page on-call": a page through the escalation team's chain
+        intake.register()  # a critical or security-tagged case pages on-call when it is created

@@ -193,3 +193,17 @@ class CustomerDelivery(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["entry", "case"], name="incident_delivery_once")]
+
+
+from .oncall.models import (  # noqa: E402,F401  (on-call and paging, incidents/oncall)
+    EscalationChain,
+    EscalationStep,
+    LayerParticipant,
+    Page,
+    PageEntry,
+    PageNotice,
+    PageStep,
+    Schedule,
+    ScheduleLayer,
+    ScheduleOverride,
+)

@@ -14,3 +14,11 @@ def cadence_sweep_task():
 def send_customer_update_task(entry_id: int, actor_id: int):
     """One reply per linked open case; a re-run skips the cases already told (CustomerDelivery)."""
     return str(services.send_customer_update(entry_id=entry_id, actor_id=actor_id))
+
+
+@shared_task(ignore_result=True)
+def page_sweep_task():
+    """On-call pages (incidents.oncall.sweep): the escalation chains' due steps, each once."""
+    from .oncall.sweep import page_sweep
+
+    return str(page_sweep())

@@ -396,7 +396,10 @@ class Notification(models.Model):
         EMAIL = "email", "Email"
         SLACK = "slack", "Slack"
 
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="notifications")
+    # None for a page not about a case (an incident's, one by hand: incidents.oncall)
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     escalation = models.ForeignKey(
         SLAEscalation, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
