@@ -18,6 +18,8 @@ from cases import services as case_services
 from cases.models import Case, Notification, Team
 from companyos import roles
 
+from ..choices import ACTIVE
+from ..choices import ACTIVE
 from .models import (
     EscalationChain,
     EscalationStep,
@@ -446,6 +448,8 @@ def page_from_case(*, case: Case, actor, source: str = Page.Source.CASE, reason:
         + (f"\n{reason}\n" if reason else "")
         + f"\nCase: {_public(case.get_absolute_url())}"
     )
+    # the case's active incident, if it is on one: the page and its acknowledgement go on its timeline too
+    incident_id = case.incidents.filter(status__in=ACTIVE).order_by("-started_at").values_list("pk", flat=True).first()
     return page_open(
         actor=actor,
         title=f"{case.key}: {case.subject}",
@@ -453,6 +457,7 @@ def page_from_case(*, case: Case, actor, source: str = Page.Source.CASE, reason:
         source=source,
         case_id=case.pk,
         team_id=case.team_id,
+        incident_id=incident_id,
     )
 
 
