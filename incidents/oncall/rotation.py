@@ -162,11 +162,19 @@ def on_call_at(
     layers: Sequence[Layer], overrides: Sequence[Override], zone: ZoneInfo, at: datetime, horizon: timedelta = 8 * WEEK
 ) -> tuple[Shift | None, Shift | None]:
     """(now, next): the shift holding `at` with its true end (until the person changes) and the next
-    person's shift, looked up within `horizon`."""
-    shifts = final_shifts(layers, overrides, zone, at, at + horizon)
-    current = shifts[0] if shifts and shifts[0].start == at else None
-    upcoming = shifts[1] if current is not None and len(shifts) > 1 else (shifts[0] if shifts and not current else None)
-    return current, upcoming
+    person's shift, looked up within `horizon`. The window grows from a day until the next shift has
+    ended inside it (or the horizon is reached), so a short rotation is not computed weeks ahead."""
+    window = min(timedelta(days=1), horizon)
+    while True:
+        shifts = final_shifts(layers, overrides, zone, at, at + window)
+        current = shifts[0] if shifts and shifts[0].start == at else None
+        rest = shifts[1:] if current is not None else shifts
+        settled = (current is None or current.end < at + window) and (
+            len(rest) >= 2 or (rest and rest[0].end < at + window)
+        )
+        if settled or window >= horizon:
+            return current, (rest[0] if rest else None)
+        window = min(window * 4, horizon)
 
 
 def changes(

@@ -6,11 +6,12 @@ engine's outbox (cases.Notification), written in the same transaction."""
 
 from __future__ import annotations
 
+import secrets
 import zoneinfo
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -18,7 +19,6 @@ from cases import services as case_services
 from cases.models import Case, Notification, Team
 from companyos import roles
 
-from ..choices import ACTIVE
 from ..choices import ACTIVE
 from .models import (
     EscalationChain,
@@ -298,58 +298,75 @@ def _targets(step: EscalationStep | None, chain: EscalationChain, now: datetime)
     return list(step.team.members.filter(is_active=True)), f"team {step.team.name}"
 
 
-def fire_due_step(page: Page, *, now: datetime) -> bool:
+def fire_due_step(page: Page, *, now: datetime, cache: dict | None = None) -> bool:
     """Fire the page's due step (the caller holds the page row locked): record it once, notify its
-    people, move the timer on. False if that step had fired already (another sweep won)."""
+    people, move the timer on. False if that step had fired already (another sweep won). `cache`
+    (the sweep's, for one `now`) keeps each chain's steps and each step's people once per sweep."""
     from django.conf import settings
 
     from .links import ack_url
 
+    cache = {} if cache is None else cache
     chain = page.chain
-    steps = list(chain.steps.select_related("schedule", "user", "team"))
+    if ("steps", chain.pk) not in cache:
+        cache["steps", chain.pk] = list(chain.steps.select_related("schedule", "user", "team"))
+    steps = cache["steps", chain.pk]
     last_round = chain.repeat
     fallback = page.next_position == len(steps)  # after the last round: the fallback
     position = -1 if fallback else page.next_position
     due_at = page.next_due_at or now
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                fired = PageStep.objects.create(
-                    page=page, round=page.next_round, position=position, due_at=due_at, fired_at=now
-                )
-        except IntegrityError:
-            return False
-    if page.next_round or page.next_position:  # the previous step timed out
-        _entry(page, PageEntry.Kind.TIMEOUT, "No acknowledgement in time: escalating", at=due_at)
-    step = None if fallback else steps[position]
-    users, label = _targets(step, chain, now)
-    if fallback:
-        _entry(page, PageEntry.Kind.FALLBACK, f"Chain exhausted: notifying {label}", at=now)
-    else:
-        _entry(
-            page, PageEntry.Kind.STEP, f"Round {page.next_round + 1}, step {position + 1}: notifying {label}", at=now
+    # INSERT … ON CONFLICT DO NOTHING: the exactly-once guard, in one statement
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {PageStep._meta.db_table} (page_id, round, position, due_at, fired_at) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (page_id, round, position) DO NOTHING RETURNING id",
+            [page.pk, page.next_round, position, due_at, now],
         )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    step_id = row[0]
+    entries = []
+
+    def entry(kind, text, at=now):
+        entries.append(PageEntry(page=page, kind=kind, text=text[:500], at=at))
+
+    if page.next_round or page.next_position:  # the previous step timed out
+        entry(PageEntry.Kind.TIMEOUT, "No acknowledgement in time: escalating", due_at)
+    step = None if fallback else steps[position]
+    key = ("targets", chain.pk, position)
+    if key not in cache:
+        cache[key] = _targets(step, chain, now)
+    users, label = cache[key]
+    if fallback:
+        entry(PageEntry.Kind.FALLBACK, f"Chain exhausted: notifying {label}")
+    else:
+        entry(PageEntry.Kind.STEP, f"Round {page.next_round + 1}, step {position + 1}: notifying {label}")
     if not users:
-        _entry(page, PageEntry.Kind.DELIVERY, f"Nobody to notify for {label}", at=now)
+        entry(PageEntry.Kind.DELIVERY, f"Nobody to notify for {label}")
     subject = f"PAGE #{page.pk}: {page.title}"
+    notices, notes = [], []
     for user in users:
-        notice = PageNotice.objects.create(page=page, step=fired, user=user, created_at=now)
+        notice = PageNotice(page=page, step_id=step_id, user=user, created_at=now, nonce=secrets.token_urlsafe(24))
+        notices.append(notice)
         if user.email:
-            note = Notification.objects.create(
-                case_id=page.case_id,
-                channel=Notification.Channel.EMAIL,
-                recipient=user.email,
-                subject=subject,
-                body=f"{page.body}\n\nAcknowledge (one click, no sign-in): {ack_url(notice.nonce)}\n",
-                send_after=now,
+            notes.append(
+                Notification(
+                    case_id=page.case_id,
+                    channel=Notification.Channel.EMAIL,
+                    recipient=user.email,
+                    subject=subject,
+                    body=f"{page.body}\n\nAcknowledge (one click, no sign-in): {ack_url(notice.nonce)}\n",
+                    send_after=now,
+                )
             )
-            notice.notification_id = note.pk
-            notice.save(update_fields=["notification_id"])
-            _entry(page, PageEntry.Kind.DELIVERY, f"E-mail to {_who(user)} queued", at=now)
+            entry(PageEntry.Kind.DELIVERY, f"E-mail to {_who(user)} queued")
         else:
-            _entry(page, PageEntry.Kind.DELIVERY, f"{_who(user)} has no e-mail address", at=now)
+            notes.append(None)
+            entry(PageEntry.Kind.DELIVERY, f"{_who(user)} has no e-mail address")
+    slack = None
     if settings.SLACK_WEBHOOK_URL and users:
-        Notification.objects.create(
+        slack = Notification(
             case_id=page.case_id,
             channel=Notification.Channel.SLACK,
             recipient=settings.SLACK_WEBHOOK_URL,
@@ -357,7 +374,15 @@ def fire_due_step(page: Page, *, now: datetime) -> bool:
             body=f"{page.body}\nPaging {', '.join(_who(u) for u in users)}",
             send_after=now,
         )
-        _entry(page, PageEntry.Kind.DELIVERY, "Posted to Slack", at=now)
+        entry(PageEntry.Kind.DELIVERY, "Posted to Slack")
+    written = [n for n in [*notes, slack] if n is not None]
+    if written:
+        Notification.objects.bulk_create(written)
+    for notice, note in zip(notices, notes, strict=True):
+        notice.notification_id = note.pk if note is not None else None
+    if notices:
+        PageNotice.objects.bulk_create(notices)
+    PageEntry.objects.bulk_create(entries)
     # the timer moves on: the next step after this one's wait, the next round, then the fallback
     if fallback:
         page.next_due_at = None

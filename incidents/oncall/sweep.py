@@ -35,6 +35,7 @@ def page_sweep(*, now: datetime | None = None, batch: int = 100, limit: int = 20
     now = now or timezone.now()
     result = PageSweepResult()
     done = 0
+    cache: dict = {}  # each chain's steps and people, once per sweep
     while done < limit:
         with transaction.atomic():
             pages = list(
@@ -49,7 +50,7 @@ def page_sweep(*, now: datetime | None = None, batch: int = 100, limit: int = 20
                 if _settled(page):
                     services.page_resolve(page_id=page.pk, actor=roles.system_user(), reason=_settled(page))
                     result.resolved += 1
-                elif services.fire_due_step(page, now=now):
+                elif services.fire_due_step(page, now=now, cache=cache):
                     result.fired += 1
                 else:
                     result.skipped += 1

@@ -213,3 +213,17 @@ def test_overrides_win(zone, start, at, offset, hours):
             assert s.who == "cover"
     if over.start <= at < over.end:
         assert on_call_at([layer], [over], zone, at)[0].who == "cover"
+
+
+@settings(max_examples=150, deadline=None)
+@given(zone=zones, length=lengths, start=starts, at=instants, offset=st.integers(-100, 100), n=st.integers(1, 3))
+def test_now_and_next_agree_with_the_whole_horizon(zone, length, start, at, offset, n):
+    layer = Layer(tuple(range(n)), start, length)
+    over = Override("cover", at + timedelta(hours=offset), at + timedelta(hours=offset + 5))
+    horizon = timedelta(weeks=8)
+    full = final_shifts([layer], [over], zone, at, at + horizon)
+    now, nxt = on_call_at([layer], [over], zone, at, horizon)
+    expected_now = full[0] if full and full[0].start == at else None
+    rest = full[1:] if expected_now else full
+    assert now == expected_now
+    assert nxt == (rest[0] if rest else None)
