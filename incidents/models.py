@@ -198,6 +198,7 @@ class CustomerDelivery(models.Model):
 from .oncall.models import (  # noqa: E402,F401  (on-call and paging, incidents/oncall)
     EscalationChain,
     EscalationStep,
+    HandoffPrompt,
     LayerParticipant,
     Page,
     PageEntry,

@@ -22,3 +22,11 @@ def page_sweep_task():
     from .oncall.sweep import page_sweep
 
     return str(page_sweep())
+
+
+@shared_task(ignore_result=True)
+def handoff_sweep_task():
+    """On-call hand-offs (incidents.oncall.handoff): prompt the outgoing, deliver to the incoming."""
+    from .oncall.handoff import handoff_sweep
+
+    return str(handoff_sweep())

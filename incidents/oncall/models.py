@@ -238,3 +238,33 @@ class PageEntry(models.Model):
     class Meta:
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["page", "at"], name="pageentry_page_idx")]
+
+
+class HandoffPrompt(models.Model):
+    """One rotation change of a schedule (the final result's hand-off at `at`): a timer row made ahead
+    by the hand-off sweep, unique per (schedule, at). At `due_at` (an hour before) the outgoing
+    engineer is asked for a hand-off note, prefilled; at `at` the incoming one gets it by e-mail and
+    sees it on the console's home."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROMPTED = "prompted", "Outgoing asked"
+        WRITTEN = "written", "Note written"
+        DELIVERED = "delivered", "Delivered"
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="handoffs")
+    at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    outgoing = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    incoming = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    note = models.TextField(blank=True)
+    written_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        constraints = [models.UniqueConstraint(fields=["schedule", "at"], name="handoff_once_per_change")]
+        indexes = [models.Index(fields=["due_at"], name="handoff_due_idx", condition=~Q(state="delivered"))]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("schedules/<int:pk>/layers/", views.layer_add, name="layer_add"),
     path("schedules/<int:pk>/overrides/", views.override_add, name="override_add"),
     path("schedules/<int:pk>/overrides/<int:override_pk>/remove/", views.override_remove, name="override_remove"),
+    path("handoff/mine/", views.handoff_mine, name="handoff_mine"),
     path("pages/", views.page_list, name="pages"),
     path("pages/<int:pk>/", views.page_detail, name="page"),
     path("pages/<int:pk>/ack/", views.page_ack, name="page_ack"),

@@ -17,12 +17,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cases.models import Case, Team
 from cases.selectors import case_visible_to
 from companyos import audit, roles
-from companyos.access import audit_exempt, audited_read, audited_write
+from companyos.access import audit_exempt, audited_read, audited_write, no_data
 
 from ..models import Incident
 from ..selectors import incident_visible_to
-from . import ical, links, selectors, services
-from .models import EscalationChain, Page, Schedule, ScheduleLayer
+from . import handoff, ical, links, selectors, services
+from .models import EscalationChain, HandoffPrompt, Page, Schedule, ScheduleLayer
 
 User = get_user_model()
 NO_CASE_DATA = "on-call schedules: people and times, no case or tenant data"
@@ -460,3 +460,29 @@ def ack_link(request, token: str):
         notice.refresh_from_db()
         return render(request, "oncall/ack.html", {**context, "state": "done", "error": str(e)}, status=409)
     return render(request, "oncall/ack.html", {**context, "state": "acked", "page": page})
+
+
+# --- hand-offs (the console's home loads this partial) ------------------------------------------------
+
+
+@audited_read(HandoffPrompt, view="hand-off notes")
+@require_http_methods(["GET", "POST"])
+def handoff_mine(request):
+    """The home's hand-off panel: the note the outgoing engineer writes (prefilled), the notes the
+    incoming engineer received in the last day. Empty (no data) when there is neither."""
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            handoff.write_note(
+                prompt_id=int(request.POST.get("prompt") or 0), actor=request.user, note=request.POST.get("note", "")
+            )
+        except (handoff.HandoffError, ValueError) as e:
+            error, status = str(e) or "That hand-off is not yours to write.", 422
+    found = handoff.for_home(request.user)
+    shown = found["to_write"] + found["received"]
+    if not shown and not error:
+        return no_data(HttpResponse(""))
+    for prompt in shown:
+        audit.log_access(prompt, view="hand-off notes")
+    response = render(request, "oncall/_handoff.html", {**found, "error": error}, status=status)
+    return response if shown else no_data(response)
