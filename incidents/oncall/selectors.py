@@ -25,21 +25,30 @@ def zone_of(schedule: Schedule) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo("UTC")
 
 
-def schedules_with_rotation(queryset: QuerySet[Schedule] | None = None, *, since: datetime | None = None):
+def schedules_with_rotation(
+    queryset: QuerySet[Schedule] | None = None, *, since: datetime | None = None, with_users: bool = False
+):
     """Schedules with their layers, participants and the overrides still running (3 queries however
-    many schedules)."""
+    many schedules). `with_users` loads the people too (the schedule page); "who is on call" needs
+    only their ids and loads the few people it names."""
     since = since or timezone.now() - timedelta(days=1)
+    participants = LayerParticipant.objects.order_by("position")
+    overrides = ScheduleOverride.objects.filter(end__gt=since).order_by("created_at", "id")
+    if with_users:
+        participants, overrides = participants.select_related("user"), overrides.select_related("user")
+    else:
+        participants, overrides = (
+            participants.only("id", "layer_id", "user_id", "position"),
+            overrides.only("id", "schedule_id", "user_id", "start", "end", "created_at"),
+        )
     return (queryset if queryset is not None else Schedule.objects.all()).prefetch_related(
         Prefetch(
             "layers",
             queryset=ScheduleLayer.objects.order_by("position", "id").prefetch_related(
-                Prefetch("participants", queryset=LayerParticipant.objects.select_related("user").order_by("position"))
+                Prefetch("participants", queryset=participants)
             ),
         ),
-        Prefetch(
-            "overrides",
-            queryset=ScheduleOverride.objects.filter(end__gt=since).select_related("user").order_by("created_at", "id"),
-        ),
+        Prefetch("overrides", queryset=overrides),
     )
 
 
@@ -100,7 +109,9 @@ def schedule_list():
 
 
 def schedule_detail(schedule_id: int) -> Schedule | None:
-    return schedules_with_rotation(Schedule.objects.filter(pk=schedule_id).select_related("team")).first()
+    return schedules_with_rotation(
+        Schedule.objects.filter(pk=schedule_id).select_related("team"), with_users=True
+    ).first()
 
 
 @dataclass

@@ -16,6 +16,7 @@ urlpatterns = [
     path("pages/<int:pk>/ack/", views.page_ack, name="page_ack"),
     path("pages/<int:pk>/resolve/", views.page_resolve, name="page_resolve"),
     path("case/<str:key>/page/", views.page_case, name="page_case"),
+    path("case/<str:key>/tier/", views.escalate_tier, name="escalate_tier"),
     path("incident/<str:key>/page/", views.page_incident, name="page_incident"),
     # signed, no sign-in (LoginRequiredMiddleware's open prefix /oncall/link/)
     path("link/ack/<str:token>/", views.ack_link, name="ack"),

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cases import services as case_services
 from cases.models import Case, Team
 from cases.selectors import case_visible_to
 from companyos import audit, roles
@@ -21,7 +22,7 @@ from companyos.access import audit_exempt, audited_read, audited_write, no_data
 
 from ..models import Incident
 from ..selectors import incident_visible_to
-from . import handoff, ical, links, selectors, services
+from . import handoff, ical, links, selectors, services, tiers
 from .models import EscalationChain, HandoffPrompt, Page, Schedule, ScheduleLayer
 
 User = get_user_model()
@@ -486,3 +487,23 @@ def handoff_mine(request):
         audit.log_access(prompt, view="hand-off notes")
     response = render(request, "oncall/_handoff.html", {**found, "error": error}, status=status)
     return response if shown else no_data(response)
+
+
+@audited_write(Case, view="escalate case to tier")
+@require_POST
+def escalate_tier(request, key: str):
+    case = case_visible_to(request.user).select_related("tenant").filter(pk=_case_pk(key)).first()
+    if case is None:
+        raise Http404("No such case.")
+    audit.log_access(case, view="escalate case to tier")
+    try:
+        tier = int(request.POST.get("tier") or 0)
+    except ValueError:
+        tier = 0
+    try:
+        tiers.escalate_to_tier(case=case, actor=request.user, tier=tier, reason=request.POST.get("reason", ""))
+    except (tiers.TierError, services.OnCallError) as e:
+        return HttpResponse(str(e), status=422)
+    except case_services.CaseError as e:
+        return HttpResponse(str(e), status=409)
+    return redirect(case.get_absolute_url())

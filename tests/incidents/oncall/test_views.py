@@ -134,3 +134,26 @@ def test_pages_list_acknowledge_button(chain, people):
     response = client.post(f"/oncall/pages/{page.pk}/ack/")
     assert response.status_code == 409 and b"already acknowledged" in response.content
     assert client.get(f"/oncall/pages/{page.pk}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_tier_routing_default_and_escalate_with_a_reason(chain, people, case_a):
+    from incidents.oncall import tiers
+
+    case_a.priority = 2
+    case_a.save(update_fields=["priority"])
+    assert tiers.current_tier(case_a)[0] == 2  # high → senior (tier 2)
+    client = login(people[0])
+    url = f"/oncall/case/{case_a.key}/tier/"
+    assert client.post(url, {"tier": 3, "reason": ""}).status_code == 422  # the reason is required
+    assert client.post(url, {"tier": 2, "reason": "again"}).status_code == 422  # there already
+    assert client.post(url, {"tier": "x", "reason": "r"}).status_code == 422
+    response = client.post(url, {"tier": 3, "reason": "Customer not satisfied with the workaround"})
+    assert response.status_code == 302
+    tier, how = tiers.current_tier(case_a)
+    assert tier == 3 and "not satisfied" in how
+    entry = case_a.interactions.filter(data__has_key="tier").get()
+    assert entry.data["from_tier"] == 2 and "Tier 3" in entry.body
+    assert Page.objects.filter(case=case_a).exists()  # tier 3: the full team, on-call paged
+    panel = client.get(f"/incidents/case/{case_a.key}/panel/").content.decode()
+    assert 'data-tier="3"' in panel
