@@ -279,6 +279,11 @@ CLOSURE_SURVEY_LINK_DAYS = int(os.environ.get("CLOSURE_SURVEY_LINK_DAYS", "14"))
 ONCALL_ACK_LINK_HOURS = int(os.environ.get("ONCALL_ACK_LINK_HOURS", "24"))
 CELERY_BEAT_SCHEDULE["oncall-pages"] = {"task": "incidents.tasks.page_sweep_task", "schedule": 10.0}
 CELERY_BEAT_SCHEDULE["oncall-handoffs"] = {"task": "incidents.tasks.handoff_sweep_task", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["oncall-p2-progress"] = {"task": "incidents.tasks.progress_sweep_task", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["oncall-standup-digest"] = {
+    "task": "incidents.tasks.standup_digest_task",
+    "schedule": crontab(hour=8, minute=45, day_of_week="mon-fri"),
+}
 CELERY_BEAT_SCHEDULE["retention"] = {"task": "companyos.tasks.retention_task", "schedule": crontab(hour=3, minute=15)}
 CELERY_BEAT_SCHEDULE["telemetry-freshness"] = {"task": "tenants.tasks.telemetry_freshness_task", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["beat-heartbeat"] = {"task": "companyos.tasks.beat_heartbeat_task", "schedule": 20.0}

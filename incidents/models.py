@@ -204,6 +204,7 @@ from .oncall.models import (  # noqa: E402,F401  (on-call and paging, incidents/
     PageEntry,
     PageNotice,
     PageStep,
+    ProgressWatch,
     Schedule,
     ScheduleLayer,
     ScheduleOverride,

@@ -30,3 +30,19 @@ def handoff_sweep_task():
     from .oncall.handoff import handoff_sweep
 
     return str(handoff_sweep())
+
+
+@shared_task(ignore_result=True)
+def progress_sweep_task():
+    """The playbook's P2 rule (incidents.oncall.playbook): page high cases without progress in 2 h."""
+    from .oncall.playbook import progress_sweep
+
+    return str(progress_sweep())
+
+
+@shared_task(ignore_result=True)
+def standup_digest_task():
+    """The daily engineering standup digest of P3 cases (incidents.oncall.playbook)."""
+    from .oncall.playbook import standup_digest
+
+    return str(standup_digest())

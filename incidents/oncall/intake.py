@@ -35,6 +35,18 @@ def on_change(interaction) -> None:
     if reason:
         case_id = case.pk
         transaction.on_commit(lambda: page_at_intake(case_id, reason))
+    elif case.priority == Priority.HIGH:  # the playbook's P2: notify now, page after 2 h without progress
+        case_id = case.pk
+        transaction.on_commit(lambda: _watch(case_id))
+
+
+def _watch(case_id: int) -> None:
+    from .playbook import watch
+
+    try:
+        watch(case_id)
+    except Exception:  # noqa: BLE001 — the case stands
+        log.exception("P2 watch for case %s failed", case_id)
 
 
 def page_at_intake(case_id: int, reason: str) -> Page | None:

@@ -268,3 +268,18 @@ class HandoffPrompt(models.Model):
         ordering = ["-at"]
         constraints = [models.UniqueConstraint(fields=["schedule", "at"], name="handoff_once_per_change")]
         indexes = [models.Index(fields=["due_at"], name="handoff_due_idx", condition=~Q(state="delivered"))]
+
+
+class ProgressWatch(models.Model):
+    """The playbook's P2 rule (seed 002): a high-priority case notifies on-call at intake and pages
+    them if it made no progress (no public reply, no status change) within two hours. A timer row,
+    one per case, swept by beat; `fired_at` set once."""
+
+    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="progress_watch")
+    started_at = models.DateTimeField(default=now)
+    due_at = models.DateTimeField()
+    fired_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["due_at"], name="progresswatch_due_idx", condition=Q(fired_at__isnull=True))]
