@@ -170,3 +170,41 @@ def test_a_case_is_paged_once_and_resolving_the_case_stops_the_chain(chain, peop
     page.refresh_from_db()
     assert page.status == Page.Status.RESOLVED
     assert PageStep.objects.filter(page=page).count() == 1
+
+
+KILLED_WORKER = """
+import os, signal, sys
+from datetime import datetime
+import django
+django.setup()
+from incidents.oncall import models
+from incidents.oncall.sweep import page_sweep
+
+def die(*args, **kwargs):  # the worker is SIGKILLed in the middle of its first step
+    os.kill(os.getpid(), signal.SIGKILL)
+
+models.PageNotice.objects.bulk_create = die
+page_sweep(now=datetime.fromisoformat(sys.argv[1]))
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sigkilled_worker_loses_no_step(chain, people):
+    import os
+    import subprocess
+    import sys
+
+    t0 = _t0()
+    pages = [open_page(chain, people, t0) for _ in range(3)]
+    due = t0 + timedelta(minutes=5)
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+    }
+    worker = subprocess.run([sys.executable, "-c", KILLED_WORKER, due.isoformat()], env=env, timeout=120)
+    assert worker.returncode == -9
+    assert not PageStep.objects.filter(position=1).exists()  # its transaction rolled back
+    assert page_sweep(now=due).fired == 3  # the next sweep does the step
+    for page in pages:
+        assert recipients(page).count("dee@example.com") == 1
