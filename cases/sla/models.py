@@ -396,7 +396,7 @@ class Notification(models.Model):
         EMAIL = "email", "Email"
         SLACK = "slack", "Slack"
 
-    # None for a page not about a case (an incident's, one by hand: incidents.oncall)
+    # The case it is about; None for a notification about something else (an incident's update cadence).
     case = models.ForeignKey(
         "cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
