@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '1550_notification_without_case'),
+        ('cases', '1400_reports_rollup'),
         ('incidents', '0301_oncall_handoff'),
     ]
 
