@@ -63,8 +63,9 @@ class LoginRequiredMiddleware:
     /inbound/ (which check their sender's signature), the in-app widget's panel under /widget/
     (which checks the host's signed context, or its own signed link), and the public status page
     under /status/, and the customers' signed closure links under /c/ (cases.closure: "is this
-    solved?" and the survey), and the expiring signed links to a trace bundle's report under /shared/
-    (runbooks.diagnostics.sharing)."""
+    solved?" and the survey), the expiring signed links to a trace bundle's report under /shared/
+    (runbooks.diagnostics.sharing), and on-call's signed links under /oncall/link/ (a page's one-time
+    acknowledge link, the calendar feeds)."""
 
     OPEN_PREFIXES = (
         "/accounts/login/",
@@ -78,6 +79,7 @@ class LoginRequiredMiddleware:
         "/status/",
         "/c/",
         "/shared/",
+        "/oncall/link/",
         "/admin/login/",
     )
     ADMIN_PREFIX = "/admin/"

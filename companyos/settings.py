@@ -315,6 +315,16 @@ CELERY_BEAT_SCHEDULE: dict = {
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000")
 CLOSURE_CONFIRM_LINK_DAYS = int(os.environ.get("CLOSURE_CONFIRM_LINK_DAYS", "30"))
 CLOSURE_SURVEY_LINK_DAYS = int(os.environ.get("CLOSURE_SURVEY_LINK_DAYS", "14"))
+# On-call and paging (README "On-call and paging"): a page's one-time acknowledge link expires after
+# this many hours; the page sweep runs the escalation chains' due steps.
+ONCALL_ACK_LINK_HOURS = int(os.environ.get("ONCALL_ACK_LINK_HOURS", "24"))
+CELERY_BEAT_SCHEDULE["oncall-pages"] = {"task": "incidents.tasks.page_sweep_task", "schedule": 10.0}
+CELERY_BEAT_SCHEDULE["oncall-handoffs"] = {"task": "incidents.tasks.handoff_sweep_task", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["oncall-p2-progress"] = {"task": "incidents.tasks.progress_sweep_task", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["oncall-standup-digest"] = {
+    "task": "incidents.tasks.standup_digest_task",
+    "schedule": crontab(hour=8, minute=45, day_of_week="mon-fri"),
+}
 CELERY_BEAT_SCHEDULE["retention"] = {"task": "companyos.tasks.retention_task", "schedule": crontab(hour=3, minute=15)}
 CELERY_BEAT_SCHEDULE["telemetry-freshness"] = {"task": "tenants.tasks.telemetry_freshness_task", "schedule": 3600.0}
 # Trace bundles past their tenant's retention window (runbooks.diagnostics.services.bundles_purge).

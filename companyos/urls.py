@@ -38,6 +38,7 @@ urlpatterns = [
         "shared/", include("runbooks.share_urls")
     ),  # expiring signed links to bundle reports (no sign-in)  # customers' signed links: "is this solved?", the survey
     path("incidents/", include("incidents.urls")),
+    path("oncall/", include("incidents.oncall.urls")),  # schedules, pages; /oncall/link/ is signed, no sign-in
     path("status/", include("incidents.status_urls")),  # public, no sign-in (LoginRequiredMiddleware)
     path("sla/", include("cases.sla.urls")),
     path("runbooks/", include("runbooks.urls")),  # runbooks, knowledge base, macros (issue 15)

@@ -43,3 +43,27 @@ class CorrectiveActionAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
 
 
 from .escalations import admin as _escalations_admin  # noqa: E402,F401  (the ownership map, engineering tasks)
+
+# --- on-call (incidents/oncall): chains are configured here; schedules on /oncall/ -----------------
+from .oncall.models import EscalationChain, EscalationStep, Schedule  # noqa: E402
+
+
+class EscalationStepInline(admin.TabularInline):
+    model = EscalationStep
+    extra = 1
+    raw_id_fields = ["user"]
+
+
+@admin.register(EscalationChain)
+class EscalationChainAdmin(AuditedModelAdmin):
+    """Escalation chains: ordered steps (a schedule's on-call, a user, a team; wait N minutes), repeat,
+    fallback. A team's chain runs its pages; the default chain everything else."""
+
+    list_display = ["name", "team", "repeat", "is_default"]
+    inlines = [EscalationStepInline]
+    raw_id_fields = ["fallback_user"]
+
+
+@admin.register(Schedule)
+class ScheduleAdmin(AuditedModelAdmin):
+    list_display = ["name", "team", "timezone"]

@@ -28,3 +28,11 @@ class IncidentsConfig(AppConfig):
         from .escalations import registry as escalations
 
         escalations.register()  # engineering escalations: audit, the rejection rate on /reports/
+
+        from .oncall import intake, sla
+        from .oncall.models import EscalationChain, EscalationStep, Page, Schedule, ScheduleLayer, ScheduleOverride
+
+        for model in (Schedule, ScheduleLayer, ScheduleOverride, EscalationChain, EscalationStep, Page):
+            auditlog.register(model)
+        sla.register()  # the SLA policy's "page on-call": a page through the escalation team's chain
+        intake.register()  # a critical or security-tagged case pages on-call when it is created

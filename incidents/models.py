@@ -212,3 +212,17 @@ from .escalations.models import (  # noqa: E402,F401
     SupportShift,
     TaskCadenceMark,
 )
+from .oncall.models import (  # noqa: E402,F401  (on-call and paging, incidents/oncall)
+    EscalationChain,
+    EscalationStep,
+    HandoffPrompt,
+    LayerParticipant,
+    Page,
+    PageEntry,
+    PageNotice,
+    PageStep,
+    ProgressWatch,
+    Schedule,
+    ScheduleLayer,
+    ScheduleOverride,
+)

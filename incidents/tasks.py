@@ -17,3 +17,35 @@ def send_customer_update_task(entry_id: int, actor_id: int):
 
 
 from .escalations import tasks as escalation_tasks  # noqa: E402,F401  (registers the escalations' tasks)
+
+
+@shared_task(ignore_result=True)
+def page_sweep_task():
+    """On-call pages (incidents.oncall.sweep): the escalation chains' due steps, each once."""
+    from .oncall.sweep import page_sweep
+
+    return str(page_sweep())
+
+
+@shared_task(ignore_result=True)
+def handoff_sweep_task():
+    """On-call hand-offs (incidents.oncall.handoff): prompt the outgoing, deliver to the incoming."""
+    from .oncall.handoff import handoff_sweep
+
+    return str(handoff_sweep())
+
+
+@shared_task(ignore_result=True)
+def progress_sweep_task():
+    """The playbook's P2 rule (incidents.oncall.playbook): page high cases without progress in 2 h."""
+    from .oncall.playbook import progress_sweep
+
+    return str(progress_sweep())
+
+
+@shared_task(ignore_result=True)
+def standup_digest_task():
+    """The daily engineering standup digest of P3 cases (incidents.oncall.playbook)."""
+    from .oncall.playbook import standup_digest
+
+    return str(standup_digest())

@@ -39,6 +39,7 @@ from .forms import (
     UpdateForm,
 )
 from .models import Incident
+from .oncall.selectors import pages_of_incident
 
 PAGE_SIZE = 50
 TEMPLATE = "incidents/incident_detail.html"
@@ -125,6 +126,7 @@ def _page_context(request, incident: Incident, **extra) -> dict:
         "timeline": selectors.incident_timeline(request.user, incident, only=request.GET.get("show", "all")),
         "show": request.GET.get("show", "all"),
         "linked": linked,
+        "pages": pages_of_incident(incident.pk),  # on-call (incidents/oncall): this incident's pages
         "actions": selectors.incident_actions(incident),
         "radius": selectors.incident_blast_radius(request.user, incident),
         "affected": selectors.incident_tenants(request.user, incident),

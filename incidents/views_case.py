@@ -21,6 +21,8 @@ from . import selectors, services
 from .choices import SEVERITY_HELP
 from .forms import FromCaseForm
 from .models import Incident
+from .oncall.selectors import pages_of_case
+from .oncall.tiers import TIERS, current_tier
 
 PANEL = "incidents/case_panel.html"
 
@@ -38,6 +40,9 @@ def _panel(request, case: Case, *, status: int = 200, message: str = "", error: 
         "message": message,
         "error": error,
         "pv": request.GET.get("pv", ""),
+        "pages": pages_of_case(case.pk),  # on-call (incidents/oncall): this case's pages
+        "tier": current_tier(case),  # its support tier (incidents/oncall/tiers.py)
+        "tiers": TIERS,
     }
     return render(request, PANEL, context, status=status)
 

@@ -42,10 +42,28 @@ from .services import EscalationError
 
 
 def page_on_call(*, tenant: Tenant, case_id: int | None, incident: Incident, subject: str, body: str) -> int:
-    """Page on-call about an SRE escalation: today's mechanism (cases.sla.actions.page_on_call), every
-    active SRE by e-mail and the Slack webhook — through the cases outbox when there is a case, else
-    by mail after commit. Returns how many were told. THE one function to point at the on-call
-    schedule's escalation chain (incidents/oncall) at merge."""
+    """Page on-call about an SRE escalation: a page through the on-call escalation chain
+    (incidents.oncall.services.page_open — the default chain, walked step by step until someone
+    acknowledges), noted on the case and the incident. Without any chain configured, the fallback is
+    the SLA action's old way: every active SRE by e-mail and the Slack webhook — through the cases
+    outbox when there is a case, else by mail after commit. Returns how many were told (a page: 1,
+    its chain then notifies)."""
+    from incidents.oncall.models import Page
+    from incidents.oncall.services import OnCallError, page_open
+
+    try:
+        page_open(
+            actor=roles.system_user(),
+            title=subject,
+            body=body,
+            source=Page.Source.INCIDENT,
+            case_id=case_id,
+            incident_id=incident.pk,
+        )
+    except OnCallError:
+        pass  # no escalation chain configured: tell every SRE, as before
+    else:
+        return 1
     emails = list(
         get_user_model()
         .objects.filter(groups__name=roles.SRE, is_active=True)

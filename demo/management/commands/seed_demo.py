@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from cases.models import Case
 from demo.bulk_load import ensure_cases
 from demo.incidents import build_demo_incidents
+from demo.oncall import build_demo_oncall
 from demo.snapshots import SNAPSHOT_LIMIT, snapshot_open_cases
 from demo.telemetry import build_demo_telemetry
 from demo.world import DEFAULT_DEMO_CASES, build_demo_world, demo_world_exists, format_logins, reset_demo
@@ -47,6 +48,7 @@ class Command(BaseCommand):
             if existing >= cases:
                 build_demo_telemetry(out=out)  # idempotent; adds telemetry to demo data loaded before it existed
                 build_demo_incidents(out=out)  # idempotent; the demo incidents (issue 13)
+                build_demo_oncall(out=out)  # idempotent; schedules and the default chain (issue 14)
                 self._snapshots(out)  # idempotent; snapshots for demo data loaded before they were taken
                 out(f"Demo data already loaded ({existing:,} cases); nothing to do.")
                 self._logins()
@@ -58,6 +60,7 @@ class Command(BaseCommand):
         added = ensure_cases(world, cases, out=out)
         build_demo_telemetry(out=out)
         build_demo_incidents(out=out)
+        build_demo_oncall(out=out)
         self._snapshots(out)
         total = before + added
         out(
