@@ -238,6 +238,11 @@ POSTS = {
     "runbooks:case_step": lambda w: (f"/runbooks/case/{w['case'].key}/steps/{w['step'].pk}/", None),
     "runbooks:case_link_runbook": lambda w: (f"/runbooks/case/{w['case'].key}/runbooks/", None),
     "runbooks:case_reply_check": lambda w: (f"/runbooks/case/{w['case'].key}/reply-check/", None),
+    "runbooks:case_bundle_upload": lambda w: (f"/runbooks/case/{w['case'].key}/diagnostics/upload/", None),
+    "runbooks:case_record_consent": lambda w: (f"/runbooks/case/{w['case'].key}/diagnostics/consent/", None),
+    "runbooks:case_collect": lambda w: (f"/runbooks/case/{w['case'].key}/diagnostics/collect/sli_snapshot/", None),
+    "runbooks:bundle_retry": lambda w: ("/runbooks/bundles/999999/retry/", None),
+    "runbooks:bundle_share": lambda w: ("/runbooks/bundles/999999/share/", None),
 }
 
 
@@ -277,9 +282,15 @@ JSON_POSTS = {
     "api_cases:transition": lambda w: f"/api/v1/cases/{w['case'].key}/transition/",
     "api_cases:replies": lambda w: f"/api/v1/cases/{w['case'].key}/replies/",
     "api_cases:attachments": lambda w: f"/api/v1/cases/{w['case'].key}/attachments/",
+    "api_runbooks:trace_bundles": lambda w: f"/api/v1/cases/{w['case'].key}/trace-bundles/",
 }
 # Read-only: a POST answers 405.
 READ_ONLY = {
+    "runbooks:case_diagnostics": lambda w: f"/runbooks/case/{w['case'].key}/diagnostics/",
+    "runbooks:bundle_report": lambda w: "/runbooks/bundles/999999/",
+    "runbooks:bundle_download": lambda w: "/runbooks/bundles/999999/download/",
+    "api_runbooks:trace_bundle": lambda w: "/api/v1/trace-bundles/999999/",
+    "shared:bundle_report": lambda w: "/shared/bundles/not-a-token/",
     "healthz": lambda w: "/healthz",
     "readyz": lambda w: "/readyz",
     "metrics": lambda w: "/metrics",

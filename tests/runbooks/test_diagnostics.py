@@ -18,6 +18,9 @@ from tenants import services as tenant_services
 from tests.conftest import login
 from tests.factories import UserFactory
 
+CARD_QUERIES = 8  # case, bundles, evidence + incidents, collector runs, audit…
+REPORT_QUERIES = 3  # the bundle with its case and tenant, the audit entry, the session user
+
 
 @pytest.fixture
 def senior(tenant_a):
@@ -201,3 +204,23 @@ def test_the_stored_path_is_under_the_bundle_storage(case_a, agent, consented, s
     root = os.path.realpath(settings.MEDIA_ROOT / "bundles")
     assert os.path.realpath(settings.MEDIA_ROOT / "bundles" / bundle.storage_name).startswith(root + os.sep)
     assert bundle.storage_name.startswith(f"acme/{case_a.key}/")
+
+
+def test_out_of_tenant_uploads_are_404_and_store_nothing(case_b, agent, settings):
+    response = login(agent).post(f"/runbooks/case/{case_b.key}/diagnostics/upload/", {"bundle": _upload()})
+    assert response.status_code == 404
+    assert not TraceBundle.objects.exists() and _files(settings.MEDIA_ROOT) == []
+    denials = LogEntry.objects.filter(action=LogEntry.Action.ACCESS, additional_data__denied=True)
+    assert any(e.additional_data.get("path", "").startswith(f"/runbooks/case/{case_b.key}/") for e in denials), [
+        e.additional_data for e in denials
+    ]
+
+
+def test_statement_counts_of_the_card_and_the_report(case_a, agent, consented, upload, django_assert_num_queries):
+    bundle = upload(case_a, agent)
+    client = login(agent)
+    client.get(f"/runbooks/case/{case_a.key}/diagnostics/")  # warm the session and per-request caches
+    with django_assert_num_queries(CARD_QUERIES):
+        assert client.get(f"/runbooks/case/{case_a.key}/diagnostics/").status_code == 200
+    with django_assert_num_queries(REPORT_QUERIES):
+        assert client.get(f"/runbooks/bundles/{bundle.pk}/").status_code == 200
