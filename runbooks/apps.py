@@ -23,6 +23,11 @@ class RunbooksConfig(AppConfig):
         # copied into the log; it is on the row).
         auditlog.register(TraceBundle, exclude_fields=["report", "progress", "stage"])
         auditlog.register(Evidence, exclude_fields=["data"])
+        from companyos import residency
+
+        from .diagnostics import residency_moves
+
+        residency.register_mover("trace bundles", residency_moves.move_bundles)  # manage.py move_residency
         from . import report_sections
 
         report_sections.register()  # /reports/ and the weekly report: known-issue frequency

@@ -31,6 +31,9 @@ class TraceBundle(models.Model):
     recorded_at = models.DateTimeField(help_text="the timestamp in the bundle's name")
     source = models.CharField(max_length=10, default="web", help_text="web, api or cli")
     storage_name = models.CharField(max_length=300, blank=True, help_text="empty once deleted")
+    region = models.CharField(
+        max_length=16, blank=True, default="", help_text="the data region whose storage holds it ('' the default)"
+    )
     status = models.CharField(max_length=12, choices=BundleStatus.choices, default=BundleStatus.RECEIVED)
     progress = models.PositiveSmallIntegerField(default=0)
     stage = models.CharField(max_length=200, blank=True)

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from cases import services as case_services
 from cases.errors import CaseError
+from companyos import residency
 from companyos_cli.bundle import parse_bundle_name
 from companyos_cli.bundle.naming import EXAMPLE
 from incidents import services as incident_services
@@ -74,7 +75,11 @@ def bundle_upload(*, case_id: int, actor, upload, source: str = "web") -> TraceB
         refusal = consent_refusal(tenant)
         if refusal:
             raise DiagnosticsError(refusal)
-        storage = bundle_storage(tenant)
+        try:
+            region = residency.check(tenant)  # the tenant's data region, once it has a storage
+        except residency.ResidencyError as error:
+            raise DiagnosticsError(str(error)) from None
+        storage = bundle_storage(tenant, region)
         stored = storage.save(bundle_path(tenant, case.key, sha, name), upload)
         try:
             bundle = TraceBundle.objects.create(
@@ -87,6 +92,7 @@ def bundle_upload(*, case_id: int, actor, upload, source: str = "web") -> TraceB
                 recorded_at=parsed.timestamp,
                 source=source,
                 storage_name=stored,
+                region=region,
                 uploaded_by=actor,
             )
             case_services.case_record_event(
@@ -140,7 +146,7 @@ def bundle_inspect(*, bundle_id: int) -> TraceBundle | None:
     bundle = _claim(bundle_id)
     if bundle is None:
         return None
-    storage = bundle_storage(bundle.tenant)
+    storage = bundle_storage(bundle.tenant, bundle.region)
     last = {"pct": 0}
 
     def progress(fraction: float, stage: str) -> None:
@@ -182,7 +188,7 @@ def _record_verdict(bundle_id: int, report: dict) -> TraceBundle:
         verdict = report["verdict"]
         if verdict in ("rejected", "pii"):
             # Nothing of a refused bundle is kept but this row: its bytes go now (a PII bundle's with them).
-            storage = bundle_storage(bundle.tenant)
+            storage = bundle_storage(bundle.tenant, bundle.region)
             name = bundle.storage_name
             transaction.on_commit(lambda: storage.delete(name))
             bundle.storage_name = ""
@@ -398,7 +404,7 @@ def bundles_purge(*, now=None, limit: int = 500) -> list[dict]:
             rule = f"retention: {days} days ({source})"
             name = bundle.storage_name
             if name:
-                storage = bundle_storage(bundle.tenant)
+                storage = bundle_storage(bundle.tenant, bundle.region)
                 transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
             bundle.storage_name, bundle.report = "", None
             bundle.purged_at, bundle.purge_rule = now, rule

@@ -144,7 +144,7 @@ def bundle_download(request, pk: int):
         audit.log_denied(TraceBundle, pk, path=request.path, reason="bundle deleted (rejected or purged)")
         raise Http404("This bundle's file is gone (rejected or purged); its record remains.")
     audit.log_access(bundle, view="trace bundle download")
-    handle = bundle_storage(bundle.tenant).open(bundle.storage_name, "rb")
+    handle = bundle_storage(bundle.tenant, bundle.region).open(bundle.storage_name, "rb")
     return FileResponse(handle, as_attachment=True, filename=bundle.name, content_type="application/zip")
 
 
