@@ -559,3 +559,15 @@ def _incident_sums(qs: QuerySet[Incident]) -> list[dict]:
             linked_cases=Sum("linked"),
         )
     )
+
+
+def cadence_due(marks: QuerySet, now, *, warn_minutes: int) -> Q:
+    """The rows of a cadence clock (an `update_due_at` column) to act on now: due and not yet marked
+    breached, or due within `warn_minutes` and not yet warned. `marks` is the clock's mark model
+    filtered to the row's current due time (OuterRef), with a `Kind` of BREACH and WARNING. Used by
+    the incidents' update cadence and the engineering tasks' (incidents.escalations)."""
+    kind = marks.model.Kind
+    return (Q(update_due_at__lte=now) & ~Exists(marks.filter(kind=kind.BREACH))) | (
+        Q(update_due_at__gt=now, update_due_at__lte=now + timedelta(minutes=warn_minutes))
+        & ~Exists(marks.filter(kind=kind.WARNING))
+    )

@@ -18,7 +18,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from cases import services as case_services
@@ -900,13 +900,7 @@ def cadence_sweep(*, now=None, limit: int = 500) -> dict:
         due = list(
             Incident.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status__in=ACTIVE, update_due_at__isnull=False)
-            .filter(
-                (Q(update_due_at__lte=now) & ~Exists(marks.filter(kind=CadenceMark.Kind.BREACH)))
-                | (
-                    Q(update_due_at__gt=now, update_due_at__lte=now + timedelta(minutes=CADENCE_WARN_MINUTES))
-                    & ~Exists(marks.filter(kind=CadenceMark.Kind.WARNING))
-                )
-            )
+            .filter(selectors.cadence_due(marks, now, warn_minutes=CADENCE_WARN_MINUTES))
             .select_related("commander", "comms_lead")
             .order_by("update_due_at")[:limit]
         )

@@ -16,13 +16,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import OuterRef
 from django.utils import timezone
 
 from cases import services as case_services
 from cases.models import Case, Tag
 from cases.notify import queue_notifications
 from companyos import roles
+from incidents import selectors as incident_selectors
 from tenants.selectors import can_see_tenant
 
 from .choices import (
@@ -302,13 +303,7 @@ def cadence_sweep(*, now=None, limit: int = 500) -> dict:
         due = list(
             EngineeringTask.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status__in=ACTIVE_TASK, update_due_at__isnull=False)
-            .filter(
-                (Q(update_due_at__lte=now) & ~Exists(marks.filter(kind=TaskCadenceMark.Kind.BREACH)))
-                | (
-                    Q(update_due_at__gt=now, update_due_at__lte=now + timedelta(minutes=CADENCE_WARN_MINUTES))
-                    & ~Exists(marks.filter(kind=TaskCadenceMark.Kind.WARNING))
-                )
-            )
+            .filter(incident_selectors.cadence_due(marks, now, warn_minutes=CADENCE_WARN_MINUTES))
             .select_related("team", "team__manager", "case__owner")
             .order_by("update_due_at")[:limit]
         )
