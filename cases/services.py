@@ -231,8 +231,9 @@ def case_create(
     impact = clocks.on_create(case, now)
     case.save(force_insert=True)
     clocks.save_pending(case, impact)
-    if tags:
-        case.tags.set(_tags(tags))
+    tag_rows = _tags(tags) if tags else []
+    if tag_rows:
+        case.tags.set(tag_rows)
     if affected_resources:
         case.affected_resources.set(affected_resources)
     opening = _timeline(
@@ -249,6 +250,7 @@ def case_create(
             "sla": impact.notes,
             "entitlement_flags": triage.entitlement_flags(tenant.entitlements, channel=channel),
             **({"resources": _resource_names(affected_resources)} if affected_resources else {}),
+            **({"tags": [t.name for t in tag_rows]} if tag_rows else {}),  # (listeners read them from here)
             **({"channel_data": channel_data} if channel_data else {}),
             **(data or {}),
             **({"evidence": evidence} if evidence else {}),

@@ -86,6 +86,13 @@ class _Counter:
         self.total = 0
 
 
+def _overlap(exc: zipfile.BadZipFile) -> bool:
+    """zipfile's own zip-bomb check (Python 3.12, and backported to some 3.11 builds such as Debian's):
+    entries whose data overlap — a compressed size forged to hide a bomb. The same verdict as the
+    count made while streaming: a zip bomb."""
+    return "overlapped entries" in str(exc).lower() or "zip bomb" in str(exc).lower()
+
+
 class CountingReader(io.RawIOBase):
     """A read-only stream over one entry that counts the bytes it really produces."""
 
@@ -124,6 +131,10 @@ class CountingReader(io.RawIOBase):
         try:
             data = self._raw.read(min(len(buffer), CHUNK))
         except zipfile.BadZipFile as exc:  # a CRC mismatch: the header's sizes are forged, or the data is damaged
+            if _overlap(exc):
+                raise BundleRejected(
+                    "ratio", f"The entry {self._info.filename[:80]!r} overlaps another ({exc})."
+                ) from exc
             raise BundleRejected(
                 "corrupt", f"The entry {self._info.filename[:80]!r} does not match its header ({exc})."
             ) from exc
@@ -189,7 +200,11 @@ class SafeBundle:
         info = self._zip.getinfo(name)
         try:
             raw = self._zip.open(info)
-        except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
+        except zipfile.BadZipFile as exc:
+            if _overlap(exc):
+                raise BundleRejected("ratio", f"The entry {name[:80]!r} overlaps another ({exc}).") from exc
+            raise BundleRejected("corrupt", f"The entry {name[:80]!r} cannot be read ({exc}).") from exc
+        except (NotImplementedError, RuntimeError) as exc:
             raise BundleRejected("corrupt", f"The entry {name[:80]!r} cannot be read ({exc}).") from exc
         return io.BufferedReader(CountingReader(raw, info, self.limits, self._counter), CHUNK)
 

@@ -30,7 +30,7 @@ def on_change(interaction) -> None:
     reason = ""
     if case.priority == Priority.CRITICAL:
         reason = "critical case at intake"
-    elif case.tags.filter(name=SECURITY_TAG).exists():
+    elif SECURITY_TAG in (interaction.data or {}).get("tags", ()):  # the tags it was opened with
         reason = "security-tagged case at intake"
     if reason:
         case_id = case.pk

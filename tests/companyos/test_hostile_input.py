@@ -243,6 +243,27 @@ POSTS = {
     "runbooks:case_collect": lambda w: (f"/runbooks/case/{w['case'].key}/diagnostics/collect/sli_snapshot/", None),
     "runbooks:bundle_retry": lambda w: ("/runbooks/bundles/999999/retry/", None),
     "runbooks:bundle_share": lambda w: ("/runbooks/bundles/999999/share/", None),
+    # Erasure (issue 18), the case's "Mark mitigated…", the queue's incident hints (issue 13).
+    "cases:erasure_confirm": lambda w: ("/cases/erasure/999999/", None),
+    "cases:mitigate": lambda w: (f"/cases/{w['case'].key}/mitigate/", f"/cases/{w['case'].key}/"),
+    "incidents:declare_from_hint": lambda w: ("/incidents/hints/declare/", None),
+    # On-call and paging (issue 14): schedules, overrides, pages, the one-time acknowledge link.
+    "oncall:schedules": lambda w: ("/oncall/", "/oncall/"),
+    "oncall:layer_add": lambda w: ("/oncall/schedules/999999/layers/", None),
+    "oncall:override_add": lambda w: ("/oncall/schedules/999999/overrides/", None),
+    "oncall:override_remove": lambda w: ("/oncall/schedules/999999/overrides/999999/remove/", None),
+    "oncall:handoff_mine": lambda w: ("/oncall/handoff/mine/", None),
+    "oncall:pages": lambda w: ("/oncall/pages/", "/oncall/pages/"),
+    "oncall:page_ack": lambda w: ("/oncall/pages/999999/ack/", None),
+    "oncall:page_resolve": lambda w: ("/oncall/pages/999999/resolve/", None),
+    "oncall:page_case": lambda w: (f"/oncall/case/{w['case'].key}/page/", None),
+    "oncall:escalate_tier": lambda w: (f"/oncall/case/{w['case'].key}/tier/", None),
+    "oncall:page_incident": lambda w: (f"/oncall/incident/{w['incident'].key}/page/", None),
+    "oncall:ack": lambda w: ("/oncall/link/ack/not-a-token/", None),
+    # The triage copilot (issue 19).
+    "runbooks:copilot_settings": lambda w: ("/runbooks/copilot/settings/", None),
+    "runbooks:copilot_decide": lambda w: (f"/runbooks/copilot/case/{w['case'].key}/decide/", None),
+    "runbooks:copilot_refresh": lambda w: (f"/runbooks/copilot/case/{w['case'].key}/refresh/", None),
 }
 
 
@@ -286,6 +307,14 @@ JSON_POSTS = {
 }
 # Read-only: a POST answers 405.
 READ_ONLY = {
+    "cases:erasure": lambda w: "/cases/erasure/",
+    "incidents:queue_hints": lambda w: "/incidents/hints/",
+    "oncall:schedule": lambda w: "/oncall/schedules/999999/",
+    "oncall:page": lambda w: "/oncall/pages/999999/",
+    "oncall:ical_person": lambda w: "/oncall/link/ical/person/not-a-token.ics",
+    "oncall:ical_schedule": lambda w: "/oncall/link/ical/not-a-token.ics",
+    "runbooks:copilot_report": lambda w: "/runbooks/copilot/report/",
+    "runbooks:copilot_panel": lambda w: f"/runbooks/copilot/case/{w['case'].key}/panel/",
     "runbooks:case_diagnostics": lambda w: f"/runbooks/case/{w['case'].key}/diagnostics/",
     "runbooks:bundle_report": lambda w: "/runbooks/bundles/999999/",
     "runbooks:bundle_download": lambda w: "/runbooks/bundles/999999/download/",

@@ -15,6 +15,7 @@ from tenants.models import (
     Deployment,
     Experiment,
     FeatureFlag,
+    LogLine,
     ResourceDependency,
     TelemetryPurge,
     UsageMetric,
@@ -66,6 +67,7 @@ def world(integration, tenant_a, tenant_b):
         "deploy_recent": item(Deployment, version="2", deployed_at=RECENT),
         "usage_recent": item(UsageMetric, metric="api_requests", value=1, period_start=RECENT),
         "edge_old": item(ResourceDependency, resource=gw, depends_on=db, received_at=OLDER),
+        "log_recent": item(LogLine, resource=gw, logged_at=RECENT, message="GET /v2/orders 200"),
     }
     gone = {
         "sli_old_1": sli("availability", OLD),
@@ -81,6 +83,7 @@ def world(integration, tenant_a, tenant_b):
         "deploy_old": item(Deployment, version="1", deployed_at=OLD),
         "usage_old": item(UsageMetric, metric="api_requests", value=1, period_start=OLD),
         "usage_old_2": item(UsageMetric, metric="api_requests", value=2, period_start=OLDER),
+        "log_old": item(LogLine, resource=gw, logged_at=OLD, message="GET /v2/orders 503", level="error"),
     }
     return keep, gone
 
@@ -103,6 +106,7 @@ def test_purge_deletes_old_rows_and_keeps_the_current_state(world, settings):
         "config_snapshots": 2,
         "usage": 2,
         "experiments": 1,
+        "logs": 1,
     }
     assert purge.cutoff == NOW - timedelta(days=90)
     assert TelemetryPurge.objects.get() == purge
@@ -113,7 +117,7 @@ def test_purge_is_logged(world, caplog):
         purge = ingest.purge_telemetry(now=NOW)
     [record] = [r for r in caplog.records if r.name == "tenants.retention"]
     assert record.levelno == logging.INFO
-    assert f"Telemetry purge {purge.pk}: deleted 11 rows" in record.getMessage()
+    assert f"Telemetry purge {purge.pk}: deleted 12 rows" in record.getMessage()
     assert "slis 3" in record.getMessage()
 
 
