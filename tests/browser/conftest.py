@@ -45,3 +45,6 @@ def sign_in(page, username: str, password: str = "pw-12345!"):
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    # Wait until the sign-in has answered (the session cookie set) before the test navigates on:
+    # a goto right after the click can abort the POST and land on the login page.
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
