@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from cases import triage
@@ -62,6 +63,13 @@ def affected_customers(case: Case, *, now=None) -> tuple[int, dict]:
     }
 
 
+def _bundle_url(pk: int) -> str:
+    try:
+        return reverse("runbooks:bundle_report", args=[pk])
+    except NoReverseMatch:  # the diagnostics pages are not installed
+        return ""
+
+
 def prefill(case: Case, *, url: str, now=None) -> dict:
     """The eight items for `case` (loaded with its tenant and requester), as the form's initial
     values. `url`: the case's absolute console link."""
@@ -84,6 +92,11 @@ def prefill(case: Case, *, url: str, now=None) -> dict:
     errors += [line.strip() for line in case.description.splitlines() if triage.error_codes(line)][:10]
     if files:
         errors.append("Attachments: " + ", ".join(files))
+    # Trace bundles uploaded to the case (runbooks.diagnostics records each on the timeline with its
+    # id): referenced by id and report link, so engineering opens the inspection report.
+    bundles = [m.data["trace_bundle"] for m in messages if isinstance((m.data or {}).get("trace_bundle"), int)]
+    if bundles:
+        errors.append("Trace bundles: " + ", ".join(f"#{pk} {_bundle_url(pk)}" for pk in bundles[:10]))
 
     times = [f"Opened {_at(case.created_at)}"]
     times += [f"Customer message {_at(m.created_at)}" for m in inbound[1:10]]

@@ -44,6 +44,18 @@ def test_prefill_carries_the_eight_items_from_the_case(critical_case, tenant_a, 
     assert "Raised the quota" in items["tried"]
 
 
+def test_prefill_references_the_cases_trace_bundles_by_id(critical_case, agent):
+    """Issue 16 point 4: a bundle's id can be referenced by an engineering task — the upload's
+    timeline entry (runbooks.diagnostics records {"trace_bundle": id}) is read from the case."""
+    from cases import services as case_services
+
+    case_services.case_record_event(
+        case_id=critical_case.pk, actor=agent, body="Trace bundle trace-x.zip uploaded", data={"trace_bundle": 4711}
+    )
+    items = handoff.prefill(critical_case, url="https://console.example/cases/x/")
+    assert "Trace bundles: #4711 /runbooks/bundles/4711/" in items["errors"]
+
+
 def test_affected_customers_counts_the_tenants_of_cases_linked_to_its_incidents(critical_case, tenant_b):
     other = CaseFactory(tenant=tenant_b, subject="Unrelated words entirely")
     sre = UserFactory(role="SRE")
