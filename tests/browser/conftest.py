@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -41,10 +42,17 @@ def page(browser, live_server, settings):
 
 
 def sign_in(page, username: str, password: str = "pw-12345!"):
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    # Wait until the sign-in has answered (the session cookie set) before the test navigates on:
-    # a goto right after the click can abort the POST and land on the login page.
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    # Wait until the sign-in has answered (the session cookie set) before the test navigates on: a
+    # goto right after the click can abort the POST. On a loaded CI machine the answer can take a
+    # while (or the click land before the page is ready): one more try with a fresh form.
+    for attempt in range(2):
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        try:
+            page.wait_for_url(lambda url: "/accounts/login/" not in url, timeout=20_000)
+            return
+        except PlaywrightTimeoutError:
+            if attempt:
+                raise

@@ -101,7 +101,7 @@ def test_product_feedback_and_the_closing_feeds_a_backlog(page, role_groups):
     )
     page.goto(f"/cases/{case.key}/")
     page.locator("summary", has_text="Close").click()
-    expect(page.locator("[data-feedback]")).to_have_value("product")
+    expect(page.locator("select[data-feedback]")).to_have_value("product")
     page.locator(".close-menu").get_by_role("button", name="Close").click()
     expect(page.locator(".close-menu")).to_have_count(0)  # closed: no Close action any more
     page.goto("/incidents/escalations/backlogs/product/")
