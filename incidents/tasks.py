@@ -44,6 +44,23 @@ def progress_sweep_task():
 
 
 @shared_task(ignore_result=True)
+def intake_page_task(case_id: int, reason: str):
+    """A critical or security-tagged case's page at intake (incidents.oncall.intake), after commit."""
+    from .oncall.intake import page_at_intake
+
+    page = page_at_intake(case_id, reason)
+    return str(page.pk if page else None)
+
+
+@shared_task(ignore_result=True)
+def progress_watch_task(case_id: int):
+    """A high case's P2 watch at intake (incidents.oncall.playbook): the clock row and the notice."""
+    from .oncall.intake import watch_at_intake
+
+    watch_at_intake(case_id)
+
+
+@shared_task(ignore_result=True)
 def standup_digest_task():
     """The daily engineering standup digest of P3 cases (incidents.oncall.playbook)."""
     from .oncall.playbook import standup_digest

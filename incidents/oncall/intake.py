@@ -32,15 +32,27 @@ def on_change(interaction) -> None:
         reason = "critical case at intake"
     elif SECURITY_TAG in (interaction.data or {}).get("tags", ()):  # the tags it was opened with
         reason = "security-tagged case at intake"
+    # The page and the P2 watch are a worker's job, queued after commit: the request that opened the
+    # case only pushes a message (no chain, schedule or rotation lookups on the agent's clock).
     if reason:
         case_id = case.pk
-        transaction.on_commit(lambda: page_at_intake(case_id, reason))
+        transaction.on_commit(lambda: _enqueue("page", case_id, reason))
     elif case.priority == Priority.HIGH:  # the playbook's P2: notify now, page after 2 h without progress
         case_id = case.pk
-        transaction.on_commit(lambda: _watch(case_id))
+        transaction.on_commit(lambda: _enqueue("watch", case_id))
 
 
-def _watch(case_id: int) -> None:
+def _enqueue(what: str, case_id: int, reason: str = "") -> None:
+    # Local import, as cases.services does: the tasks import this module's functions.
+    from incidents import tasks
+
+    if what == "page":
+        tasks.intake_page_task.delay(case_id, reason)
+    else:
+        tasks.progress_watch_task.delay(case_id)
+
+
+def watch_at_intake(case_id: int) -> None:
     from .playbook import watch
 
     try:
