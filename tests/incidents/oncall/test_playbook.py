@@ -44,13 +44,12 @@ def test_the_agents_request_only_queues_the_intake_work(
 ):
     """Issue 10, point 4: creating a high (P2) or critical (P1) case runs no chain, schedule or
     rotation lookups on the agent's request: after commit it queues one task, which a worker runs."""
+    from celery.app.task import Task
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from incidents import tasks
     from tests.conftest import login
-
-    from celery.app.task import Task
 
     queued = []  # every task the request queues after commit (a worker would run them)
     monkeypatch.setattr(Task, "apply_async", lambda self, args=(), *a, **k: queued.append((self.name, *args)))
