@@ -101,6 +101,8 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "companyos.urls"
 WSGI_APPLICATION = "companyos.wsgi.application"
+# Django's form renderer with its common widgets written in Python (companyos.forms_renderer, issue 10).
+FORM_RENDERER = "companyos.forms_renderer.ConsoleFormRenderer"
 
 TEMPLATES = [
     {
