@@ -17,6 +17,7 @@ from django.http import Http404, QueryDict
 
 from companyos import audit, roles
 from companyos.converters import row_id
+from companyos.db import one_row
 from tenants.choices import Channel, SupportTier
 from tenants.models import Requester, Resource, Tenant
 from tenants.selectors import (
@@ -234,14 +235,20 @@ def case_get_for_user(user, key: str, *, path: str = "", for_update: bool = Fals
     if pk is None:
         raise Http404("No such case")
     qs = case_visible_to(user).select_related("tenant", "requester", "owner", "team", "duplicate_of")
+    # Of the case it was merged into, only what the merge banner shows (its key, subject, tenant): a
+    # whole second Case row is ~60 more columns to compile and convert on every case page.
+    qs = qs.defer(*_DUPLICATE_DEFERRED)
     if page and connection.vendor == "postgresql":
         qs = qs.annotate(**_PAGE_LISTS)
-    case = qs.filter(pk=pk).first()
+    case = one_row(qs.filter(pk=pk))
     if case is None:
         audit.log_denied(Case, pk, path=path, reason="not visible or does not exist")
         raise Http404("No such case")
     return case
 
+
+_DUPLICATE_SHOWN = ("id", "subject", "tenant")
+_DUPLICATE_DEFERRED = [f"duplicate_of__{f.name}" for f in Case._meta.concrete_fields if f.name not in _DUPLICATE_SHOWN]
 
 _PAGE_LISTS = {
     "_page_tags": ArraySubquery(

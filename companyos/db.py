@@ -103,3 +103,11 @@ def serial_queries(alias: str = "default"):
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         yield
+
+
+def one_row(qs):
+    """The first row of `qs` by its filter alone, or None: `qs.first()` without the ORDER BY pk it
+    adds to an unordered query. For a lookup by primary key the order changes nothing, and on a wide
+    row (a page's select_related) Django spends ~0.5 ms compiling it (issue 10)."""
+    rows = list(qs.order_by()[:1])
+    return rows[0] if rows else None

@@ -17,6 +17,8 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import OuterRef
 
+from companyos.db import one_row
+
 from .access import active
 from .models import TenantGroupObjectPermission, TenantUserObjectPermission
 from .selectors import VIEW_TENANT
@@ -41,7 +43,8 @@ class ConsoleBackend(ModelBackend):
             _direct=ArraySubquery(direct),
             _via_groups=ArraySubquery(via_groups),
             _temporary=ArraySubquery(temporary),
-        ).first()
+        )
+        user = one_row(user)
         if user is None or not self.user_can_authenticate(user):
             return None
         user._role_names = set(user._roles)
