@@ -106,6 +106,13 @@ class Command(BaseCommand):
                             {"HX-Request": "true", "HX-Target": "queue-results"},
                         ),
                     ),
+                    (  # a change in the filter bar: the results and the chips' counts (the bar stays)
+                        "queue HTMX from filters",
+                        lambda i: (
+                            "/cases/?status=open&sort=priority",
+                            {"HX-Request": "true", "HX-Target": "queue-results", "HX-Trigger": "queue-filters"},
+                        ),
+                    ),
                     (f"search q={q}", lambda i: (f"/cases/?q={q}&status=all", {})),
                     (f"search msgs q={q_messages}", lambda i: (f"/cases/?q={q_messages}&status=all", {})),
                     ("saved-view counts", lambda i: ("/cases/views/counts/", {"HX-Request": "true"})),
