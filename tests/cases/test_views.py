@@ -629,7 +629,7 @@ def test_case_page_shows_every_clock_and_why(tenant_a, agent):
 def test_create_writes_the_case_once_with_its_clock_and_audit_entries(tenant_a, agent, django_assert_max_num_queries):
     """Issue 10, point 4: one INSERT of the row carrying the policy snapshot and SLA summary (no
     UPDATE after it), the first-response clock, the opening entry, their audit entries, and the report
-    rollup's dirty-day marker (issue 17, written in the same transaction); 13 statements in all."""
+    rollup's dirty-day marker (issue 17, written in the same transaction); 12 statements in all."""
     from auditlog.models import LogEntry
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -642,7 +642,7 @@ def test_create_writes_the_case_once_with_its_clock_and_audit_entries(tenant_a, 
     form = {"tenant": tenant_a.slug, "requester": requester.pk, "subject": "Webhooks failing", "priority": "high"}
     form |= {"description": "since 10:00", "channel": "email", "category": "integration"}
     form |= {"issue_type": "bug", "environment": "production"}
-    with CaptureQueriesContext(connection) as ctx, django_assert_max_num_queries(13):
+    with CaptureQueriesContext(connection) as ctx, django_assert_max_num_queries(12):
         response = client.post("/cases/new/", form)
     assert response.status_code == 302
     case = Case.objects.get(subject="Webhooks failing")
