@@ -30,9 +30,9 @@ DUPLICATE_CANDIDATES = 20
 DUPLICATE_SCAN = 300
 # Similar past cases behind a classification proposal: among the tenant's newest PAST_SCAN resolved or
 # closed cases before this one (a cost bound, as DUPLICATE_SCAN), the PAST_CANDIDATES most similar.
-PAST_SCAN = 500
+PAST_SCAN = 300
 PAST_CANDIDATES = 15
-PAST_MIN_SIMILARITY = 0.2
+PAST_MIN_SIMILARITY = 0.25
 DONE = (Status.RESOLVED, Status.CLOSED)
 LOADED_MODELS = 16  # predictors kept in memory per process (global + the busiest tenants)
 _loaded: OrderedDict[tuple, Predictor] = OrderedDict()
@@ -70,8 +70,8 @@ def current_model(tenant_id: int | None = None) -> Predictor | None:
 
 
 def similar_past_cases(case: Case) -> list[dict]:
-    """The resolved or closed cases of `case`'s own tenant most like it (pg_trgm similarity on the
-    subject, and half of it on the description's start), best first, with the labels they carry:
+    """The resolved or closed cases of `case`'s own tenant most like it (pg_trgm similarity of the
+    subjects), best first, with the labels they carry:
     category, severity (their priority), issue type and environment as the case has them, needs-info
     and close-as as an agent decided them on the copilot's proposal for that case. Never another
     tenant's case: whoever may open `case` may see these (tenant-level access), and the panel reads
@@ -82,16 +82,17 @@ def similar_past_cases(case: Case) -> list[dict]:
         .order_by("-pk")
         .values("pk")[:PAST_SCAN]
     )
-    text = f"{case.subject} {(case.description or '')[:300]}"
-    rows = list(
-        Case.objects.filter(pk__in=Subquery(window))
-        .annotate(
-            sim=TrigramSimilarity("subject", case.subject) + TrigramSimilarity(Left("description", 300), text) * 0.5
-        )
-        .filter(sim__gte=PAST_MIN_SIMILARITY)
+    # Subject against subject only: pg_trgm's similarity() re-reads both strings for every row, so a
+    # description prefix costs ~8× the subject (measured: 500 rows, 70–100 ms against ~10 ms loaded).
+    # Ordered and cut in SQL, the threshold applied here: the similarity is computed once per row.
+    rows = [
+        r
+        for r in Case.objects.filter(pk__in=Subquery(window))
+        .annotate(sim=TrigramSimilarity("subject", case.subject))
         .order_by("-sim", "-pk")
         .values("pk", "category", "priority", "issue_type", "environment", "sim")[:PAST_CANDIDATES]
-    )
+        if r["sim"] >= PAST_MIN_SIMILARITY
+    ]
     if not rows:
         return []
     decided = {}
@@ -326,6 +327,16 @@ def tenant_models_trained() -> dict[int, object]:
     """Per tenant with a model of its own: when its newest one read its training data."""
     rows = CopilotModel.objects.filter(tenant__isnull=False).values("tenant_id").annotate(at=Max("trained_at"))
     return {r["tenant_id"]: r["at"] for r in rows}
+
+
+def tenant_models_in_use() -> list[dict]:
+    """Each tenant's newest own model (the report's list): tenant name, version, examples, when."""
+    return list(
+        CopilotModel.objects.filter(tenant__isnull=False)
+        .order_by("tenant_id", "-version")
+        .distinct("tenant_id")
+        .values("tenant__name", "version", "examples", "trained_at")
+    )
 
 
 def recent_decisions(limit: int = 20):

@@ -149,16 +149,23 @@ def _report(request, *, error: str = "", message: str = "", status: int = 200):
         "report": selectors.acceptance_report(),
         "auto_rows": [(f, settings.get(f)) for f in services.AUTO_FIELDS],
         "is_admin": roles.is_admin(request.user),
-        "model": selectors.CopilotModel.objects.order_by("-version")
+        "model": selectors.CopilotModel.objects.filter(tenant__isnull=True)
+        .order_by("-version")
         .only("version", "trained_at", "examples", "seconds", "source")
         .first(),
+        "tenant_models": selectors.tenant_models_in_use(),
+        "tenant_min": services.tenant_min_confirmed(),
         "error": error,
         "message": message,
     }
     return render(request, "runbooks/copilot_report.html", context, status=status)
 
 
-@audit_exempt(reason="acceptance counts per field and per rule: no case or tenant data", model=CopilotDecision)
+@audit_exempt(
+    reason="acceptance counts per field and per rule, and which tenants have a model of their own (names only; "
+    "managers and admins, who see every tenant): no case data",
+    model=CopilotDecision,
+)
 @require_GET
 def report(request):
     if not roles.sees_sla_dashboard(request.user):

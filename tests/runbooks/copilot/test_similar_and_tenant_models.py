@@ -208,6 +208,10 @@ def test_a_tenant_with_enough_history_gets_its_own_model_and_its_proposals_name_
     assert CopilotDecision.objects.get(case=a_case).model_scope == "tenant"
     assert Interaction.objects.filter(case=a_case, body__contains=f"model v{own.version} (the tenant's own)").exists()
 
+    report = login(manager).get("/runbooks/copilot/report/").content.decode()
+    assert f"Global model: v{glob.version}" in report and f"Acme Corp v{own.version} (7 examples)" in report
+    assert "Globex v" not in report
+
     # under the threshold: the global model
     b_case = CaseFactory(tenant=tenant_b, subject="Zyxglorp sync broken again")
     row = services.copilot_assess(case_id=b_case.pk, actor=manager)
