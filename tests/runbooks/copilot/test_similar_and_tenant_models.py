@@ -279,3 +279,14 @@ def test_copilot_eval_compares_the_tenants_model_with_the_global_one(tmp_path, t
     with open(out, "w") as handle:
         call_command("copilot_eval", "--tenant", "acme", "--train", str(train), stdout=handle)
     assert "tenant  global" in out.read_text()
+
+
+def test_copilot_eval_says_what_is_missing(tenant_a):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="Give a labelled FILE.jsonl, or --tenant SLUG"):
+        call_command("copilot_eval")
+    with pytest.raises(CommandError, match="No tenant 'nope'"):
+        call_command("copilot_eval", "--tenant", "nope")
+    with pytest.raises(CommandError, match="has 0 confirmed cases; at least 5"):
+        call_command("copilot_eval", "--tenant", "acme")
