@@ -40,7 +40,7 @@ _loaded: OrderedDict[tuple, Predictor] = OrderedDict()
 
 def current_model(tenant_id: int | None = None) -> Predictor | None:
     """The model a case of `tenant_id` is proposed for with: the tenant's own newest model if it has
-    one (`services.copilot_train_tenant`), else the newest global model. One small query to check
+    one (`services.copilot_train(tenant_id=…)`), else the newest global model. One small query to check
     which; the artefact is loaded once per process per version (a few kept, least recently used
     dropped). The predictor carries `version`, `scope` ("tenant" / "global") and `tenant_id`."""
     scope = Q(tenant__isnull=True) | Q(tenant_id=tenant_id) if tenant_id else Q(tenant__isnull=True)
