@@ -276,10 +276,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
+# Triage copilot: a tenant gets a model of its own from this many confirmed cases; the hourly sweep
+# trains at most COPILOT_TENANT_RETRAIN_PER_SWEEP tenants' models (bounded work, the rest next hour).
+COPILOT_TENANT_MIN_CONFIRMED = int(os.environ.get("COPILOT_TENANT_MIN_CONFIRMED", "200"))
+COPILOT_TENANT_RETRAIN_PER_SWEEP = int(os.environ.get("COPILOT_TENANT_RETRAIN_PER_SWEEP", "3"))
+
 CELERY_BEAT_SCHEDULE: dict = {
     # The SLA sweep re-derives everything from the clocks' due times in PostgreSQL (cases.escalation).
     "sla-sweep": {"task": "cases.tasks.sla_sweep_task", "schedule": 15.0},
-    # the triage copilot's model, retrained from agent-confirmed cases when 20 are new (runbooks/copilot)
+    # the triage copilot's global model, retrained from agent-confirmed cases when 20 are new, and the
+    # own models of tenants with COPILOT_TENANT_MIN_CONFIRMED confirmed cases and new ones (runbooks/copilot)
     "copilot-retrain": {"task": "runbooks.tasks.copilot_retrain_task", "schedule": 3600.0},
     "send-notifications": {"task": "cases.tasks.send_notifications_task", "schedule": 15.0},
     # The reply outbox (cases.channels.outbox): public replies out through their case's channel.

@@ -7,11 +7,13 @@ from .diagnostics import services as diagnostics
 
 @shared_task(ignore_result=True)
 def copilot_retrain_task():
-    """Beat: retrain the copilot's model from agent-confirmed cases when enough are new."""
-    from .copilot.services import copilot_retrain_if_due
+    """Beat: retrain the copilot's global model from agent-confirmed cases when enough are new, and
+    the own models of the tenants with enough confirmed cases and new confirmations (a few a sweep)."""
+    from .copilot.services import copilot_retrain_if_due, copilot_retrain_tenants
 
     row = copilot_retrain_if_due()
-    return row.version if row else None
+    tenant_rows = copilot_retrain_tenants()
+    return [r.version for r in ([row] if row else []) + tenant_rows]
 
 
 @shared_task(ignore_result=True)

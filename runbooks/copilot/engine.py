@@ -25,6 +25,10 @@ DEFAULTS = [
     ("environment", "unknown", "Environment: not named"),
 ]
 MODEL_RULE = "Model: similar past cases (TF-IDF, calibrated)"
+SIMILAR_RULE = "Similar past cases (resolved, same tenant)"
+SIMILAR_SHOWN = 5
+# The proposals similar past cases are listed for, and the label of a past case each reads.
+SIMILAR_FIELDS = ("category", "severity", "issue_type", "environment", "needs_info", "close_as")
 
 
 @dataclass
@@ -40,6 +44,8 @@ class Proposal:
     confidence: float
     reasons: list[Reason]
     detail: str = ""  # a template prefilled, the duplicates' keys …
+    # The similar past cases behind a classification proposal: [{"id", "sim", "label"}], best first.
+    similar: list[dict] = field(default_factory=list)
 
     @property
     def rule(self) -> str:
@@ -61,6 +67,7 @@ class Assessment:
     checklist: list[dict]
     info_items: list[str] = field(default_factory=list)
     model_version: int = 0
+    model_scope: str = "global"  # "tenant": the case's tenant's own model; "global": the shared one
 
     def to_json(self) -> dict:
         return {
@@ -69,6 +76,7 @@ class Assessment:
             "checklist": self.checklist,
             "info_items": self.info_items,
             "model_version": self.model_version,
+            "model_scope": self.model_scope,
         }
 
 
@@ -118,6 +126,7 @@ def assess(
     duplicates: list[dict] = (),  # {"key", "score", "reasons"}
     active_incidents: list[dict] = (),  # {"key", "severity", "title"}
     known_issues: list[dict] = (),  # {"id", "title", "component", "workaround", "matched"}
+    similar: list[dict] = (),  # past cases, best first: {"id", "sim", "labels": {field: value}}
 ) -> Assessment:
     subject, body = ticket.subject, ticket.body
     votes = rules.votes(subject, body)
@@ -237,6 +246,7 @@ def assess(
             ],
         )
 
+    attach_similar(proposals, similar)
     review = review_reasons(proposals, tenant_tier=ticket.tenant_tier, compensation=rules.compensation(subject, body))
     checklist = [
         {
@@ -260,7 +270,31 @@ def assess(
             "detail": _auto_detail(proposals),
         },
     ]
-    return Assessment(proposals, review, checklist, items, predictor.version if predictor else 0)
+    return Assessment(
+        proposals,
+        review,
+        checklist,
+        items,
+        predictor.version if predictor else 0,
+        getattr(predictor, "scope", "global") if predictor else "global",
+    )
+
+
+def attach_similar(proposals: dict[str, Proposal], similar: list[dict]) -> None:
+    """Each classification proposal gets the SIMILAR_SHOWN most similar past cases that carry a
+    label for its field, and a reason saying how many of them carry the proposed value."""
+    for name in SIMILAR_FIELDS:
+        p = proposals.get(name)
+        if p is None:
+            continue
+        shown = [{"id": s["id"], "sim": s["sim"], "label": s["labels"][name]} for s in similar if name in s["labels"]][
+            :SIMILAR_SHOWN
+        ]
+        if not shown:
+            continue
+        p.similar = shown
+        agree = sum(s["label"] == p.value for s in shown)
+        p.reasons.append(Reason(SIMILAR_RULE, f"{agree} of the {len(shown)} most similar carry {p.value}"))
 
 
 NOTHING_TO_REPRODUCE = "Do not request: a documentation, feature or usage ticket (nothing to reproduce)"

@@ -165,6 +165,59 @@ def run(path: str | Path, *, train_path: str | Path | None = None) -> tuple[dict
     return figures, predictions
 
 
+def classification_figures(tickets: list[dict], predictor: Predictor | None) -> dict:
+    """Accuracy per classification field and severity within one level of `predictor` (with the
+    rules, as proposed on a case) on labelled `tickets` — all a confirmed case is labelled with."""
+    proposed = [engine.assess(engine.Ticket(t["subject"], t["body"]), predictor).proposals for t in tickets]
+    out = {"accuracy": {}}
+    for f in FIELDS:
+        hits = [str(t[f]) == p[f].value for t, p in zip(tickets, proposed, strict=True)]
+        out["accuracy"][f] = round(sum(hits) / len(hits), 4) if hits else 0.0
+    rank = engine.SEVERITY_RANK
+    within = [
+        abs(rank[t["severity"]] - rank.get(p["severity"].value, 9)) <= 1 for t, p in zip(tickets, proposed, strict=True)
+    ]
+    out["severity_within_one"] = round(sum(within) / len(within), 4) if within else 0.0
+    return out
+
+
+def tenant_comparison(own: list[dict], others: list[dict], base: list[dict], *, folds: int = 5) -> dict:
+    """The tenant's own model against the global one, on the tenant's confirmed cases: every
+    `folds`-th held out (never trained on by either); the tenant model is fitted on `base` (the
+    shipped playbook set) plus the rest of the tenant's own cases — never another tenant's —, the
+    global one on those plus `others` (every other tenant's confirmed cases), as beat trains them."""
+    if len(own) < folds:
+        raise EvalError(f"The tenant has {len(own)} confirmed cases; at least {folds} are needed.")
+    held = own[::folds]
+    rest = [t for i, t in enumerate(own) if i % folds]
+    tenant_model = fit_tickets(base + rest)
+    global_model = fit_tickets(base + rest + others)
+    return {
+        "held_out": len(held),
+        "tenant_trained_on": len(base) + len(rest),
+        "global_trained_on": len(base) + len(rest) + len(others),
+        "tenant": classification_figures(held, tenant_model),
+        "global": classification_figures(held, global_model),
+    }
+
+
+def render_comparison(figures: dict, tenant: str) -> str:
+    lines = [
+        f"Tenant {tenant}: {figures['held_out']} held-out confirmed cases; tenant model trained on "
+        f"{figures['tenant_trained_on']} tickets (shipped set + its own cases), "
+        f"global on {figures['global_trained_on']}",
+        "",
+        f"{'':<27}{'tenant':>8}{'global':>8}",
+    ]
+    for f in FIELDS:
+        lines.append(f"  {f:<25}{figures['tenant']['accuracy'][f]:>8.1%}{figures['global']['accuracy'][f]:>8.1%}")
+    lines.append(
+        f"  {'severity within one level':<25}"
+        f"{figures['tenant']['severity_within_one']:>8.1%}{figures['global']['severity_within_one']:>8.1%}"
+    )
+    return "\n".join(lines)
+
+
 def render(figures: dict) -> str:
     lines = [f"Tickets: {figures['tickets']} (model trained on {figures['trained_on']} other tickets)", "", "Accuracy"]
     for f, v in figures["accuracy"].items():

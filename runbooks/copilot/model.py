@@ -64,6 +64,8 @@ class Predictor:
     bias: dict[str, np.ndarray]
     calib: dict[str, np.ndarray]  # (2, n_columns): a, b
     version: int = 0
+    scope: str = "global"  # set when loaded from its CopilotModel row: "global" or "tenant"
+    tenant_id: int | None = None
 
     def _vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         indices, values = [], []

@@ -9,10 +9,15 @@ from django.utils import timezone
 
 
 class CopilotModel(models.Model):
-    """A trained model (`model.Predictor.dumps()`): the newest row is the one in use. Retraining adds
-    a row with the next version; proposals record the version they were made with."""
+    """A trained model (`model.Predictor.dumps()`). `tenant` empty: the global model; set: that
+    tenant's own model, trained on its confirmed cases only (plus the shipped playbook set). A case
+    is proposed for by its tenant's newest model, else by the newest global one. Versions are one
+    sequence over all scopes; proposals record the version and the scope they were made with."""
 
     version = models.PositiveIntegerField(unique=True)
+    tenant = models.ForeignKey(
+        "tenants.Tenant", null=True, blank=True, on_delete=models.CASCADE, related_name="copilot_models"
+    )
     trained_at = models.DateTimeField(default=timezone.now)
     examples = models.PositiveIntegerField(default=0)
     seconds = models.FloatField(default=0.0, help_text="time to fit")
@@ -21,9 +26,11 @@ class CopilotModel(models.Model):
 
     class Meta:
         ordering = ["-version"]
+        indexes = [models.Index(fields=["tenant", "-version"], name="copilot_model_tenant_idx")]
 
     def __str__(self) -> str:
-        return f"copilot model v{self.version} ({self.examples} examples)"
+        scope = f"tenant {self.tenant_id}" if self.tenant_id else "global"
+        return f"copilot model v{self.version} ({scope}, {self.examples} examples)"
 
 
 class CopilotAssessment(models.Model):
@@ -31,6 +38,7 @@ class CopilotAssessment(models.Model):
 
     case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="copilot")
     model_version = models.PositiveIntegerField(default=0)
+    model_scope = models.CharField(max_length=10, default="global", db_default="global")
     data = models.JSONField(default=dict)
     review = models.JSONField(default=list, help_text="why human review is required (empty: no gate)")
     created_at = models.DateTimeField(default=timezone.now)
@@ -48,6 +56,7 @@ class CopilotDecision(models.Model):
     rule = models.CharField(max_length=200)
     confidence = models.FloatField()
     model_version = models.PositiveIntegerField(default=0)
+    model_scope = models.CharField(max_length=10, default="global", db_default="global")
     decision = models.CharField(max_length=20, choices=Decision.choices)
     value = models.CharField(max_length=100, blank=True, help_text="what the case got (override: the agent's value)")
     reason = models.TextField(blank=True)

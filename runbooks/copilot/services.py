@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -75,6 +76,7 @@ def copilot_assess(*, case_id: int, actor) -> CopilotAssessment:
             case=case,
             defaults={
                 "model_version": a.model_version,
+                "model_scope": a.model_scope,
                 "data": a.to_json(),
                 "review": a.review,
                 "created_at": timezone.now(),
@@ -123,6 +125,7 @@ def _record(case, assessment, field, proposal, *, decision, value, reason, actor
                 rule=_rule(proposal),
                 confidence=proposal["confidence"],
                 model_version=assessment.model_version,
+                model_scope=assessment.model_scope,
                 decision=decision,
                 value=value,
                 reason=reason,
@@ -135,7 +138,8 @@ def _record(case, assessment, field, proposal, *, decision, value, reason, actor
     body = f"Copilot proposal {verb}: {LABELS.get(field, field)} {proposal['value']}"
     if decision == "overridden":
         body += f" → {shown or 'not applied'}. Reason: {reason}"
-    body += f" (rule: {row.rule}; confidence {row.confidence:.0%}; model v{row.model_version})"
+    model = f"model v{row.model_version}" + (" (the tenant's own)" if row.model_scope == "tenant" else "")
+    body += f" (rule: {row.rule}; confidence {row.confidence:.0%}; {model})"
     case_services.case_record_event(
         case_id=case.pk,
         actor=actor,
@@ -149,6 +153,7 @@ def _record(case, assessment, field, proposal, *, decision, value, reason, actor
                 "rule": row.rule,
                 "confidence": row.confidence,
                 "model_version": row.model_version,
+                "model_scope": row.model_scope,
                 "reason": reason,
             }
         },
@@ -254,14 +259,22 @@ def copilot_setting_save(*, field: str, auto_apply: bool, threshold: float, acto
 MIN_CONFIRMED = 20
 
 
-def copilot_train(*, tickets: list[dict] | None = None, source: str = "") -> CopilotModel:
+def tenant_min_confirmed() -> int:
+    """A tenant gets a model of its own once agents confirmed this many of its cases (settings)."""
+    return int(getattr(django_settings, "COPILOT_TENANT_MIN_CONFIRMED", 200))
+
+
+def copilot_train(*, tickets: list[dict] | None = None, source: str = "", tenant_id: int | None = None) -> CopilotModel:
     """Fit a model and store it as the next version. `tickets` default: the shipped training set plus
-    the cases whose classification an agent confirmed. Nothing else changes: existing proposals keep
-    the version they were made with."""
+    the cases whose classification an agent confirmed — every tenant's for the global model, only
+    `tenant_id`'s own for that tenant's model (never another tenant's case). Nothing else changes:
+    existing proposals keep the version they were made with."""
+    read_at = timezone.now()  # confirmations after this are new to the next sweep
     if tickets is None:
-        confirmed = selectors.confirmed_examples()
+        confirmed = selectors.confirmed_examples(tenant_id=tenant_id)
         tickets = load(DATA / "train.jsonl") + confirmed
-        source = source or f"train.jsonl + {len(confirmed)} confirmed cases"
+        whose = "own confirmed" if tenant_id else "confirmed"
+        source = source or f"train.jsonl + {len(confirmed)} {whose} cases"
     started = time.perf_counter()
     predictor = fit_tickets(tickets)
     seconds = time.perf_counter() - started
@@ -271,6 +284,8 @@ def copilot_train(*, tickets: list[dict] | None = None, source: str = "") -> Cop
         predictor.version = version
         return CopilotModel.objects.create(
             version=version,
+            tenant_id=tenant_id,
+            trained_at=read_at,
             examples=len(tickets),
             seconds=seconds,
             source=(source or "given tickets")[:40],
@@ -279,9 +294,9 @@ def copilot_train(*, tickets: list[dict] | None = None, source: str = "") -> Cop
 
 
 def copilot_retrain_if_due() -> CopilotModel | None:
-    """The beat task's body: retrain when agents confirmed MIN_CONFIRMED cases since the last model
-    (or there is no model yet)."""
-    last = CopilotModel.objects.order_by("-version").values("trained_at").first()
+    """The global model's part of the beat: retrain when agents confirmed MIN_CONFIRMED cases since
+    the last global model (or there is no model yet)."""
+    last = CopilotModel.objects.filter(tenant__isnull=True).order_by("-version").values("trained_at").first()
     if last is not None:
         fresh = (
             CopilotDecision.objects.exclude(decision="auto_applied")
@@ -293,3 +308,26 @@ def copilot_retrain_if_due() -> CopilotModel | None:
         if fresh < MIN_CONFIRMED:
             return None
     return copilot_train()
+
+
+def tenants_due() -> list[int]:
+    """Tenants whose own model is due: at least `tenant_min_confirmed()` confirmed cases, and a
+    confirmation since their newest model read its data (or no model yet). Never-trained tenants
+    first, then the longest-waiting."""
+    threshold = tenant_min_confirmed()
+    trained = selectors.tenant_models_trained()
+    due = [
+        (trained.get(t), t)
+        for t, c in selectors.confirmed_by_tenant().items()
+        if c["cases"] >= threshold and (trained.get(t) is None or c["last"] > trained[t])
+    ]
+    due.sort(key=lambda d: (d[0] is not None, d[0] or timezone.now(), d[1]))
+    return [t for _, t in due]
+
+
+def copilot_retrain_tenants(*, limit: int | None = None) -> list[CopilotModel]:
+    """The per-tenant part of the beat: train the due tenants' own models, at most `limit` a sweep
+    (settings COPILOT_TENANT_RETRAIN_PER_SWEEP) so one sweep's work is bounded; the rest wait for the
+    next hour, longest-waiting first."""
+    limit = limit if limit is not None else int(getattr(django_settings, "COPILOT_TENANT_RETRAIN_PER_SWEEP", 3))
+    return [copilot_train(tenant_id=t) for t in tenants_due()[:limit]]

@@ -44,6 +44,7 @@ def _panel(request, case: Case, *, error: str = "", status: int = 200):
         assessment = services.copilot_assess(case_id=case.pk, actor=request.user)
     decisions = selectors.decisions_for(case)
     proposals = assessment.data.get("proposals", {})
+    visible = selectors.similar_for_panel(request.user, case, assessment)
     rows = []
     for field in PANEL_ORDER:
         p = proposals.get(field)
@@ -58,6 +59,7 @@ def _panel(request, case: Case, *, error: str = "", status: int = 200):
                 "shown": shown,
                 "decision": decisions.get(field),
                 "applies": field in services.APPLICABLE,
+                "similar": _similar_rows(field, p, visible),
             }
         )
     deadline = case.created_at + FIRST_ASSESSMENT
@@ -76,6 +78,19 @@ def _panel(request, case: Case, *, error: str = "", status: int = 200):
         "pv": request.GET.get("pv", ""),
     }
     return render(request, "runbooks/copilot_panel.html", context, status=status)
+
+
+def _similar_rows(field: str, proposal: dict, visible: dict[int, dict]) -> list[dict]:
+    """The past cases behind a proposal that the viewer may see, with the label each carries for
+    the field now (needs-info and close-as: as an agent decided it on that case)."""
+    out = []
+    for s in proposal.get("similar", []):
+        c = visible.get(s["id"])
+        if c is None:
+            continue
+        label = c["labels"].get(field, s["label"])
+        out.append({**c, "sim": s["sim"], "label": label, "agrees": label == proposal["value"]})
+    return out
 
 
 @audited_read(Case, view="case page: copilot panel")
@@ -134,16 +149,23 @@ def _report(request, *, error: str = "", message: str = "", status: int = 200):
         "report": selectors.acceptance_report(),
         "auto_rows": [(f, settings.get(f)) for f in services.AUTO_FIELDS],
         "is_admin": roles.is_admin(request.user),
-        "model": selectors.CopilotModel.objects.order_by("-version")
+        "model": selectors.CopilotModel.objects.filter(tenant__isnull=True)
+        .order_by("-version")
         .only("version", "trained_at", "examples", "seconds", "source")
         .first(),
+        "tenant_models": selectors.tenant_models_in_use(),
+        "tenant_min": services.tenant_min_confirmed(),
         "error": error,
         "message": message,
     }
     return render(request, "runbooks/copilot_report.html", context, status=status)
 
 
-@audit_exempt(reason="acceptance counts per field and per rule: no case or tenant data", model=CopilotDecision)
+@audit_exempt(
+    reason="acceptance counts per field and per rule, and which tenants have a model of their own (names only; "
+    "managers and admins, who see every tenant): no case data",
+    model=CopilotDecision,
+)
 @require_GET
 def report(request):
     if not roles.sees_sla_dashboard(request.user):

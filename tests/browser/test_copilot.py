@@ -17,12 +17,21 @@ SHOTS = os.environ.get("COPILOT_SCREENSHOTS")
 def _shot(page, name):
     if SHOTS:
         page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+        if page.locator("#copilot-panel").count():
+            page.locator("#copilot-panel").screenshot(path=os.path.join(SHOTS, f"{name}-card.png"))
 
 
 def test_proposals_accept_override_and_the_report(page):
     acme = TenantFactory(name="Acme Corp", slug="acme")
     UserFactory(username="kari", role="agent", tenants=[acme])
     UserFactory(username="mona", role="manager")
+    globex = TenantFactory(name="Globex", slug="globex")
+    done = {"status": "resolved", "category": "performance", "priority": 2}
+    past = [
+        CaseFactory(tenant=acme, subject="API latency is 2x normal", **done),
+        CaseFactory(tenant=acme, subject="API latency 3x normal since deploy", **{**done, "priority": 3}),
+    ]
+    theirs = CaseFactory(tenant=globex, subject="API latency is 3x normal", **done)
     case = CaseFactory(
         tenant=acme,
         requester=RequesterFactory(tenant=acme, name="Jo Doe"),
@@ -37,6 +46,13 @@ def test_proposals_accept_override_and_the_report(page):
     expect(severity).to_contain_text("P2: performance degradation >50% from baseline")
     expect(panel.locator(".copilot-checklist")).to_contain_text("Is this a duplicate?")
     expect(panel.locator("[data-review]")).to_contain_text("All P1 and P2 tickets (proposed P2)")
+    # the similar past cases behind the proposal: Acme's finished cases, never Globex's
+    severity.locator("summary", has_text="Similar past cases (2)").click()
+    similar = severity.locator("[data-similar]")
+    for c in past:
+        expect(similar.locator(f"[data-similar-case='{c.key}'] a")).to_have_attribute("href", c.get_absolute_url())
+    expect(similar.locator(f"[data-similar-case='{past[1].key}']")).to_contain_text("P3")
+    expect(similar).not_to_contain_text(theirs.key)
     _shot(page, "copilot-panel")
 
     severity.get_by_role("button", name="Accept Priority").click()

@@ -5,7 +5,8 @@
 Latency: makes sure the demo world and `--cases` cases exist (demo.bulk_load.ensure_cases), trains
 a model on the shipped training set if none is stored, then times `runbooks.copilot.selectors
 .assess_case` — the engine with its database reads (pg_trgm duplicate candidates in the tenant's
-week, active incidents, known issues) — on `--samples` random cases: p50 / p95 wall time and the
+week, active incidents, known issues, the similar past cases behind the classification proposals) —
+on `--samples` random cases: p50 / p95 wall time and the
 queries each runs. Target (issue 19): p95 ≤ 100 ms.
 
 Training: `--train` labelled tickets, synthetic — drawn from the training set's generator
@@ -60,7 +61,7 @@ class Command(BaseCommand):
         rng = random.Random(19)
         picks = [rng.choice(ids) for _ in range(samples)]
         selectors.assess_case(Case.objects.select_related("tenant").get(pk=picks[0]))  # warm: model load
-        times, cpu, queries = [], [], []
+        times, cpu, queries, similar = [], [], [], []
         for pk in picks:
             case = Case.objects.select_related("tenant").get(pk=pk)
             with CaptureQueriesContext(connection) as captured:
@@ -69,12 +70,16 @@ class Command(BaseCommand):
                 times.append((time.perf_counter() - started) * 1000)
                 cpu.append((time.process_time() - started_cpu) * 1000)
             queries.append(len(captured))
+            started = time.perf_counter()  # the similar past cases' part alone (already in the above)
+            selectors.similar_past_cases(case)
+            similar.append((time.perf_counter() - started) * 1000)
         load = os.getloadavg()[0]
         self.stdout.write(
             f"proposal per case: p50 {median(times):.1f} ms, p95 {percentile(times, 95):.1f} ms, "
             f"max {max(times):.1f} ms; queries {min(queries)}–{max(queries)} (samples: {samples}); "
             f"of which CPU in this process: p50 {median(cpu):.1f} ms, p95 {percentile(cpu, 95):.1f} ms; "
-            f"load average {load:.1f}"
+            f"the similar past cases' 2 queries alone: p50 {median(similar):.1f} ms, "
+            f"p95 {percentile(similar, 95):.1f} ms; load average {load:.1f}"
         )
 
     def _training(self, n: int) -> None:
