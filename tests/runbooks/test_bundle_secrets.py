@@ -55,22 +55,22 @@ def test_a_value_under_a_secret_name_is_a_secret_unless_it_is_a_placeholder():
 BLOB = "".join(random.Random(3).choices("abcdefghijklmnopqrstuvwxyz0123456789", k=700))
 
 
-@pytest.mark.parametrize(
-    "text,key",
-    [
-        ("password reset requested for the account", "message"),
-        ("the secret to low latency is the cache", "note"),
-        ("token bucket refilled: 40 tokens", "message"),
-        ('retry "gateway.outbound" after the token refresh', "message"),
-        ("0af7651916cd43dd8448eb211c80319c", "trace_id"),
-        ("4f3c2a9b-1d2e-4c5f-8a7b-9c0d1e2f3a4b", "request_id"),
-        ("sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "digest"),
-        ("2026-11-02T10:15:00.123Z", "start"),
-        (BLOB, "blob"),  # random by nature: entropy alone is not a secret
-        ('config "AccountName=x;EndpointSuffix=core.windows.net"', "message"),
-        ("https://docs.example.com/auth/tokens", "url"),
-    ],
-)
+PLAIN = [
+    ("password reset requested for the account", "message"),
+    ("the secret to low latency is the cache", "note"),
+    ("token bucket refilled: 40 tokens", "message"),
+    ('retry "gateway.outbound" after the token refresh', "message"),
+    ("0af7651916cd43dd8448eb211c80319c", "trace_id"),
+    ("4f3c2a9b-1d2e-4c5f-8a7b-9c0d1e2f3a4b", "request_id"),
+    ("sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "digest"),
+    ("2026-11-02T10:15:00.123Z", "start"),
+    (BLOB, "blob"),  # random by nature: entropy alone is not a secret
+    ('config "AccountName=x;EndpointSuffix=core.windows.net"', "message"),
+    ("https://docs.example.com/auth/tokens", "url"),
+]
+
+
+@pytest.mark.parametrize("text,key", PLAIN)
 def test_plain_text_is_not_flagged(text, key):
     assert list(pii.scan(text, key=key)) == []
 
@@ -84,6 +84,58 @@ def test_every_detector_of_detect_secrets_is_used_and_gated():
     }
     assert {d.secret_type for d in secrets.detectors()} == registry
     assert set(secrets.GATES) == registry
+
+
+def _chars(alphabet: str, n: int, seed: int) -> str:
+    return "".join(random.Random(seed).choices(alphabet, k=n))
+
+
+ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+LOWER = "abcdefghijklmnopqrstuvwxyz0123456789"
+HEX = "0123456789abcdef"
+# One sample per detector (assembled here: no credential-shaped literal in the repository).
+SAMPLES = {
+    "AWS Access Key": f'aws_secret_access_key = "{_chars(ALNUM + "/+", 40, 1)}"',
+    "Artifactory Credentials": f"artifactory token=AKC{_chars(ALNUM, 60, 2)} end",
+    "Azure Storage Account access key": f"DefaultEndpointsProtocol=https;AccountKey={_chars(ALNUM, 86, 3)}==",
+    "Basic Auth Credentials": "fetch https://deploy:Zq8xVt4Lp2Rk@db.internal.example.com/app",
+    "Cloudant Credentials": f'cloudant_password = "{_chars(HEX, 64, 4)}"',
+    "Discord Bot Token": f"bot M{_chars(ALNUM, 23, 5)}.{_chars(ALNUM, 6, 6)}.{_chars(ALNUM, 27, 7)}",
+    "GitHub Token": f"remote {GITHUB}",
+    "GitLab Token": f"CI_TOKEN glptt-{_chars(ALNUM, 40, 8)} set",
+    "IBM COS HMAC Credentials": f'secret_access_key = "{_chars(HEX, 48, 9)}"',
+    "IBM Cloud IAM Key": f'ibm_cloud_iam_key = "{_chars(ALNUM, 44, 10)}"',
+    "JSON Web Token": f"jwt {JWT}",
+    "Mailchimp Access Key": f"mc {_chars(LOWER, 32, 11)}-us12",
+    "NPM tokens": f"//registry.npmjs.org/:_authToken=npm_{_chars(ALNUM, 36, 12)}",
+    "OpenAI Token": f"key sk-{_chars(ALNUM, 20, 13)}T3BlbkFJ{_chars(ALNUM, 20, 14)}",
+    "Private Key": PRIVATE_KEY,
+    "PyPI Token": f"pypi-AgEIcHlwaS5vcmc{_chars(ALNUM, 80, 15)}",
+    "SendGrid API Key": f"relay {SENDGRID}",
+    "Slack Token": f"notify {SLACK.upper()}",  # its patterns ignore case: so does its gate
+    "SoftLayer Credentials": f'softlayer_api_key = "{_chars(LOWER, 64, 16)}"',
+    "Square OAuth Secret": f"sq0csp-{_chars(ALNUM, 43, 17)}",
+    "Stripe Access Key": f"charge with sk_live_{_chars(ALNUM, 24, 18)}",
+    "Telegram Bot Token": f"bot 1102015433:{_chars(ALNUM, 35, 19)}",
+    "Twilio API Key": f"twilio SK{_chars(LOWER, 32, 20)}",
+}
+
+
+def test_the_gates_never_hide_what_a_detector_finds(monkeypatch):
+    """Every detector finds its sample, and the per-detector gates change nothing: each sample (and the
+    plain texts) gives the same findings with the gates as with every detector run on every string."""
+    assert set(SAMPLES) == set(secrets.GATES)
+    texts = [*SAMPLES.values(), *(text for text, _ in PLAIN)]
+    gated = [list(secrets._scan(text)) for text in texts]
+    for secret_type, found in zip(SAMPLES, gated):
+        assert secret_type in {t for _, t, _ in found}, (secret_type, found)
+    monkeypatch.setattr(secrets, "GATES", {})
+    monkeypatch.setattr(secrets, "NEEDS", {})
+    secrets._hints.cache_clear()
+    try:
+        assert [list(secrets._scan(text)) for text in texts] == gated
+    finally:
+        secrets._hints.cache_clear()
 
 
 def test_secrets_in_a_bundle_are_found_with_file_and_path_and_masked(tmp_path):
