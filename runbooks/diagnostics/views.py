@@ -155,8 +155,8 @@ def bundle_download(request, pk: int):
         messages.error(
             request,
             "This bundle's file cannot be read with the current encryption keys (stored in clear before "
-            "encryption was required, or under a retired key). An administrator runs "
-            "`manage.py bundles_reencrypt`.",
+            "encryption was required, or under a retired key). Ask an administrator to run "
+            "manage.py bundles_reencrypt.",
         )
         return redirect("runbooks:bundle_report", pk=bundle.pk)
     return FileResponse(handle, as_attachment=True, filename=bundle.name, content_type="application/zip")
