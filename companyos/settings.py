@@ -508,9 +508,52 @@ TELEMETRY_RETENTION_DAYS = int(os.environ.get("TELEMETRY_RETENTION_DAYS", "90"))
 BUNDLE_MAX_BYTES = int(os.environ.get("BUNDLE_MAX_BYTES", str(200 * 1024 * 1024)))
 BUNDLE_RETENTION_DAYS = int(os.environ.get("BUNDLE_RETENTION_DAYS", "30"))
 BUNDLE_STORAGE = os.environ.get("BUNDLE_STORAGE", "")
-# A Fernet key (`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`):
-# bundles encrypted at rest (runbooks.diagnostics.crypto). Unset: stored as uploaded.
-BUNDLE_ENCRYPTION_KEY = os.environ.get("BUNDLE_ENCRYPTION_KEY", "")
+# Trace bundles are always encrypted at rest (runbooks.diagnostics.crypto): BUNDLE_ENCRYPTION_KEYS is a
+# comma-separated list of Fernet keys (`python -c "from cryptography.fernet import Fernet;
+# print(Fernet.generate_key().decode())"`); the first encrypts, every one decrypts (rotation: put the
+# new key first, run `manage.py bundles_reencrypt`, then drop the old one). BUNDLE_ENCRYPTION_KEY (one
+# key) is read when the list is unset. Production refuses to start without a valid key; the embedded
+# default and the tests use a development key derived from SECRET_KEY (never in production).
+BUNDLE_ENCRYPTION_KEYS = [
+    k.strip()
+    for k in (os.environ.get("BUNDLE_ENCRYPTION_KEYS") or os.environ.get("BUNDLE_ENCRYPTION_KEY", "")).split(",")
+    if k.strip()
+]
+
+
+def _fernet_key_problem(key: str) -> str:
+    import base64
+    import binascii
+
+    try:
+        raw = base64.urlsafe_b64decode(key.encode("ascii"))
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        return "is not url-safe base64"
+    return "" if len(raw) == 32 else f"decodes to {len(raw)} bytes, not 32"
+
+
+for _position, _key in enumerate(BUNDLE_ENCRYPTION_KEYS, start=1):
+    if _problem := _fernet_key_problem(_key):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"BUNDLE_ENCRYPTION_KEYS: key {_position} {_problem}; each key must be a Fernet key "
+            '(python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())").'
+        )
+if not BUNDLE_ENCRYPTION_KEYS:
+    if not (DEBUG or TESTING):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "Set BUNDLE_ENCRYPTION_KEYS: production (DEBUG off) never stores trace bundles in clear. Generate "
+            'a key with python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())".'
+        )
+    import base64 as _base64
+    import hashlib as _hashlib
+
+    BUNDLE_ENCRYPTION_KEYS = [
+        _base64.urlsafe_b64encode(_hashlib.sha256(b"companyos-dev-bundle-key:" + SECRET_KEY.encode()).digest()).decode()
+    ]
 # Retention (companyos.retention, RETENTION.md): run daily by beat ("retention").
 NOTIFICATION_RETENTION_DAYS = int(os.environ.get("NOTIFICATION_RETENTION_DAYS", "90"))
 EMAIL_ORIGINAL_RETENTION_DAYS = int(os.environ.get("EMAIL_ORIGINAL_RETENTION_DAYS", "180"))

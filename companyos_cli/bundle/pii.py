@@ -9,20 +9,23 @@ masked (`mask`). Kinds:
     ip          an IPv4/IPv6 address `ipaddress` parses that is globally routable (private, loopback,
                 link-local and documentation ranges are infrastructure, not a person)
     bearer      `Bearer <token>` (an Authorization header's value)
-    api_key     a provider-shaped key: AWS, GitHub, GitLab, Slack, Stripe, Google, OpenAI-style `sk-`,
-                a JWT, a private key block (the shapes detect-secrets' detectors look for)
-    secret      a value under a secret-sounding key (password, token, api_key, secret…) not redacted
+    api_key     a provider-shaped credential found by one of `detect-secrets`' detectors (AWS, GitHub,
+                GitLab, Slack, Stripe, OpenAI, JWT, private key blocks, …; `secrets.py`)
+    secret      a value under a secret-sounding key (password, token, api_key, secret…) not redacted,
+                or a keyword assignment / a quoted high-entropy string beside a keyword in free text
+                (detect-secrets' keyword and entropy detectors; `secrets.py`)
 
 A value that is a redaction marker (`[REDACTED]`, `***`, `<redacted>`, `sha256:…`) is clean.
 """
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import re
 
 import phonenumbers
+
+from . import secrets
 
 DEFAULT_REGION = "US"
 MAX_SCAN = 10_000  # characters of one string scanned (a longer value is scanned in its head)
@@ -34,24 +37,6 @@ IPV6 = re.compile(r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(
 # timestamps are not phone numbers); only these are handed to `phonenumbers`, which is slow.
 PHONE_CANDIDATE = re.compile(r"(?<![\w+.:/-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d[\d .-]{5,16}\d(?![\w.:/-])")
 BEARER = re.compile(r"\bBearer\s+([A-Za-z0-9\-._~+/]{12,}=*)", re.IGNORECASE)
-# Each provider's key shape, run only when one of its literal prefixes is in the text (a substring
-# test is far cheaper than a regex pass over every value).
-API_KEYS = [
-    (("AKIA", "ASIA"), re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),  # AWS access key id
-    (("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b")),  # GitHub
-    (("glpat-",), re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b")),  # GitLab
-    (("xox",), re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b")),  # Slack
-    (("k_live_", "k_test_"), re.compile(r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b")),  # Stripe
-    (("AIza",), re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),  # Google API key
-    (("sk-",), re.compile(r"\bsk-[A-Za-z0-9_-]{20,}\b")),  # OpenAI-style
-    (("eyJ",), re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b")),  # JWT
-    (("PRIVATE KEY",), re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
-]
-SECRET_KEY = re.compile(
-    r"(?:^|[._-])(?:password|passwd|pwd|secret|token|api[._-]?key|apikey|access[._-]?key|private[._-]?key|"
-    r"client[._-]?secret|authorization|auth|cookie|session[._-]?id)$",
-    re.IGNORECASE,
-)
 REDACTED = re.compile(
     r"^(?:\[?\s*redacted\s*\]?|<\s*redacted\s*>|\*+|x{3,}|-|null|none|sha256:[0-9a-f]{8,}|\[filtered\]|\[masked\])$",
     re.IGNORECASE,
@@ -74,11 +59,6 @@ def mask(value: str) -> str:
     return f"{value[:keep]}…{value[-2:]} ({len(value)} chars)"
 
 
-@functools.lru_cache(maxsize=4096)
-def _secret_key(key: str) -> bool:
-    return bool(SECRET_KEY.search(key))
-
-
 def _global_ip(candidate: str) -> bool:
     try:
         address = ipaddress.ip_address(candidate)
@@ -92,20 +72,21 @@ def scan(text: str, key: str = "", region: str | None = DEFAULT_REGION):
     if not isinstance(text, str) or not text:
         return
     text = text[:MAX_SCAN]
-    if key and _secret_key(key) and not is_redacted(text) and len(text) >= 6:
+    if key and secrets.secret_name(key) and not is_redacted(text):
         bearer = BEARER.search(text)
-        yield ("bearer", bearer.group(0)) if bearer and not is_redacted(bearer.group(1)) else ("secret", text)
+        if bearer and not is_redacted(bearer.group(1)):
+            yield "bearer", bearer.group(0)
+        elif secrets.under_secret_name(text):
+            yield "secret", text
         return
-    covered = []
+    bearers = []
     for match in BEARER.finditer(text) if ("earer" in text or "EARER" in text) else ():
         if not is_redacted(match.group(1)):
-            covered.append(match.span())
+            bearers.append(match.group(0))
             yield "bearer", match.group(0)
-    for gates, pattern in API_KEYS:
-        if any(gate in text for gate in gates):
-            for match in pattern.finditer(text):
-                if not any(a <= match.start() < b for a, b in covered):
-                    yield "api_key", match.group(0)
+    for kind, _type, found in secrets.scan_text(text):
+        if not any(found in bearer for bearer in bearers):
+            yield kind, found
     if "@" in text:
         for match in EMAIL.finditer(text):
             yield "email", match.group(0)

@@ -1,5 +1,9 @@
-"""Encryption at rest of trace bundles: `EncryptedStorage(inner, key)`, a Django storage that keeps
+"""Encryption at rest of trace bundles: `EncryptedStorage(inner, keys)`, a Django storage that keeps
 every file in `inner` as Fernet tokens (`cryptography`), one per 1 MiB of plaintext.
+
+Keys rotate (`MultiFernet`): the first key encrypts, every key decrypts, so bundles written under an
+older key stay readable until `manage.py bundles_reencrypt` (`reencrypt.py`) has rewritten them under
+the first one; `stored_state()` tells which a stored file is (clear, current or an older key).
 
 Fernet has no streaming mode, so a file is a header (`COSF1\\n` and the plaintext size) followed by
 fixed-size records, each the Fernet token of one 1 MiB chunk (the last one shorter). Every full
@@ -13,7 +17,7 @@ from __future__ import annotations
 import io
 import struct
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.core.files.base import File
 from django.core.files.storage import Storage
 
@@ -31,12 +35,15 @@ RECORD = _token_length(CHUNK)
 
 
 class DecryptingReader(io.RawIOBase):
-    def __init__(self, raw, fernet: Fernet):
+    def __init__(self, raw, fernet: Fernet | MultiFernet):
         self._raw = raw
         self._fernet = fernet
         head = raw.read(HEADER)
         if len(head) != HEADER or not head.startswith(MAGIC):
-            raise OSError("not an encrypted bundle (bad header)")
+            raise OSError(
+                "not an encrypted bundle (no encryption header: stored in clear before encryption was "
+                "required; `manage.py bundles_reencrypt` encrypts it)"
+            )
         self.size = struct.unpack(">Q", head[len(MAGIC) :])[0]
         self._pos = 0
         self._cached: tuple[int, bytes] | None = None
@@ -85,10 +92,47 @@ class DecryptingReader(io.RawIOBase):
         super().close()
 
 
+def _fernets(keys) -> list[Fernet]:
+    keys = [keys] if isinstance(keys, (str, bytes)) else list(keys)
+    if not keys:
+        raise ValueError("no encryption key: bundles are never stored in clear")
+    return [Fernet(key) for key in keys]
+
+
+def key_fingerprint(key: str | bytes) -> str:
+    """A short, non-secret name for a key (file names of re-encrypted bundles, the command's output)."""
+    import hashlib
+
+    return hashlib.sha256(key.encode() if isinstance(key, str) else key).hexdigest()[:8]
+
+
+CLEAR, CURRENT, OLDER_KEY = "clear", "current", "older key"
+
+
+def stored_state(raw, primary: Fernet) -> str:
+    """How a stored file is kept, from its header and first record (read from `raw`, the stored bytes):
+    CLEAR (no encryption header: written before encryption was required), CURRENT (under the key that
+    encrypts) or OLDER_KEY (under another key: to be re-encrypted)."""
+    head = raw.read(HEADER)
+    if len(head) != HEADER or not head.startswith(MAGIC):
+        return CLEAR
+    size = struct.unpack(">Q", head[len(MAGIC) :])[0]
+    if size == 0:
+        return CURRENT
+    try:
+        primary.decrypt(raw.read(_token_length(min(CHUNK, size))))
+    except InvalidToken:
+        return OLDER_KEY
+    return CURRENT
+
+
 class EncryptedStorage(Storage):
-    def __init__(self, inner: Storage, key: str | bytes):
+    def __init__(self, inner: Storage, keys):
+        """`keys`: one Fernet key or a list, the first encrypting."""
         self.inner = inner
-        self.fernet = Fernet(key)
+        fernets = _fernets(keys)
+        self.primary = fernets[0]
+        self.fernet = MultiFernet(fernets)
 
     def _save(self, name, content):
         source = content.open("rb") if hasattr(content, "open") else content
@@ -99,7 +143,7 @@ class EncryptedStorage(Storage):
             size = source.tell()
             source.seek(0)
 
-        fernet = self.fernet
+        fernet = self.primary
 
         class Records(io.RawIOBase):
             """The encrypted file, produced chunk by chunk as the inner storage reads it."""

@@ -2,8 +2,9 @@
 
 Local disk by default (`MEDIA_ROOT/bundles/`, never a served path: MEDIA_URL is not routed and
 downloads go through the permission-checked, audited view); `BUNDLE_STORAGE` in the settings names
-another Django storage (e.g. django-storages' S3 backend) by its STORAGES alias. With
-`BUNDLE_ENCRYPTION_KEY` (a Fernet key) every bundle is encrypted at rest (`crypto.EncryptedStorage`).
+another Django storage (e.g. django-storages' S3 backend) by its STORAGES alias. Every bundle is
+encrypted at rest (`crypto.EncryptedStorage`) under `BUNDLE_ENCRYPTION_KEYS` (the first encrypts, all
+decrypt; settings refuse to start production without one): never stored in clear.
 A tenant with a data residency keeps its bundles in its region's storage
 (`companyos/residency.py`, under `bundles/`); the region is recorded on the bundle
 (`TraceBundle.region`), and `manage.py move_residency` moves them with the attachments."""
@@ -13,9 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
 from companyos import residency
+
+from .crypto import EncryptedStorage
 
 REGION_PREFIX = "bundles/"  # inside a region's storage, beside the attachments
 
@@ -31,12 +35,14 @@ def bundle_storage(tenant, region: str | None = None) -> Storage:
     else:
         alias = getattr(settings, "BUNDLE_STORAGE", "")
         storage = storages[alias] if alias else FileSystemStorage(location=Path(settings.MEDIA_ROOT) / "bundles")
-    key = getattr(settings, "BUNDLE_ENCRYPTION_KEY", "")
-    if key:
-        from .crypto import EncryptedStorage
+    return EncryptedStorage(storage, encryption_keys())
 
-        return EncryptedStorage(storage, key)
-    return storage
+
+def encryption_keys() -> list[str]:
+    keys = list(getattr(settings, "BUNDLE_ENCRYPTION_KEYS", []) or [])
+    if not keys:  # settings always set one (a derived development key outside production)
+        raise ImproperlyConfigured("BUNDLE_ENCRYPTION_KEYS is empty: trace bundles are never stored in clear.")
+    return keys
 
 
 def raw_storage(region: str) -> Storage:

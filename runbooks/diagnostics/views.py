@@ -4,6 +4,8 @@ permission-checked, audited download."""
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
@@ -20,6 +22,8 @@ from tenants import services as tenant_services
 from . import selectors, services, sharing
 from .models import TraceBundle
 from .storage import bundle_storage
+
+logger = logging.getLogger(__name__)
 
 PANEL = "runbooks/diagnostics_panel.html"
 
@@ -144,7 +148,17 @@ def bundle_download(request, pk: int):
         audit.log_denied(TraceBundle, pk, path=request.path, reason="bundle deleted (rejected or purged)")
         raise Http404("This bundle's file is gone (rejected or purged); its record remains.")
     audit.log_access(bundle, view="trace bundle download")
-    handle = bundle_storage(bundle.tenant, bundle.region).open(bundle.storage_name, "rb")
+    try:
+        handle = bundle_storage(bundle.tenant, bundle.region).open(bundle.storage_name, "rb")
+    except OSError as exc:  # stored in clear before encryption was required, or under a retired key
+        logger.error("trace bundle %s cannot be opened: %s", bundle.pk, exc)
+        messages.error(
+            request,
+            "This bundle's file cannot be read with the current encryption keys (stored in clear before "
+            "encryption was required, or under a retired key). Ask an administrator to run "
+            "manage.py bundles_reencrypt.",
+        )
+        return redirect("runbooks:bundle_report", pk=bundle.pk)
     return FileResponse(handle, as_attachment=True, filename=bundle.name, content_type="application/zip")
 
 

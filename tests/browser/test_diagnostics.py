@@ -1,16 +1,22 @@
 """Trace bundles in Debian's Chromium: a senior agent records the tenant's telemetry consent on the
 case page, uploads a bundle, watches the inspection finish, opens the report (the failed span, the
-waterfall, the remediation and its runbook) and finds the evidence on the linked incident."""
+waterfall, the remediation and its runbook), is told why a bundle stored in clear (before encryption
+was required) cannot be downloaded until `bundles_reencrypt` has run, and finds the evidence on the
+linked incident."""
 
+import io
 import os
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core.management import call_command
 from playwright.sync_api import expect
 
 from cases.choices import Status
 from demo import bundles
 from incidents import services as incident_services
-from runbooks.models import ErrorCode, Runbook
+from runbooks.models import ErrorCode, Runbook, TraceBundle
 from tests.browser.conftest import sign_in
 from tests.factories import CaseFactory, RequesterFactory, TenantFactory, UserFactory
 
@@ -73,6 +79,22 @@ def test_consent_upload_inspection_report_and_evidence_on_the_incident(page, tmp
     expect(codes.get_by_role("link", name="Payment gateway timeouts")).to_be_visible()
     expect(page.locator("[data-chart='queue_depth']")).to_contain_text("rising")
     _shot(page, "bundle-report")
+
+    # A bundle stored in clear before encryption was required cannot be downloaded until an
+    # administrator runs bundles_reencrypt; the report page says so, and afterwards it downloads.
+    report_url = page.url
+    bundle = TraceBundle.objects.get(case=case)
+    stored = Path(settings.MEDIA_ROOT) / "bundles" / bundle.storage_name
+    stored.write_bytes(bundles.bundle_bytes())
+    page.locator("[data-download]").click()
+    expect(page.locator("body")).to_contain_text("manage.py bundles_reencrypt")
+    _shot(page, "bundle-download-in-clear")
+    call_command("bundles_reencrypt", stdout=io.StringIO())
+    assert not stored.exists()
+    page.goto(report_url)
+    with page.expect_download() as download:
+        page.locator("[data-download]").click()
+    assert Path(download.value.path()).read_bytes() == bundles.bundle_bytes()
 
     page.goto(incident.get_absolute_url())
     expect(page.locator("body")).to_contain_text(f"Evidence from {case.key}: Trace bundle report")

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,6 +26,8 @@ def run(code_or_args, **env):
             "SESSION_COOKIE_SECURE",
             "CSRF_COOKIE_SECURE",
             "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "BUNDLE_ENCRYPTION_KEYS",
+            "BUNDLE_ENCRYPTION_KEY",
         }
     }
     base.update(env)
@@ -39,9 +42,55 @@ def test_check_deploy_is_clean_in_production():
         SECRET_KEY="x" * 30 + "-a-long-random-production-secret-value-1234567890",
         ALLOWED_HOSTS="console.example.com",
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",
+        BUNDLE_ENCRYPTION_KEYS=FERNET_KEY,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+PRODUCTION = {"DEBUG": "false", "SECRET_KEY": "x" * 30 + "-a-long-random-production-secret-value-1234567890"}
+FERNET_KEY = "ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg="
+OTHER_FERNET_KEY = "Hq3cTz3Zm4tL4p9XnWq1a2nYwR8y5Q1mW3e6r7t8y9U="
+KEYS_CODE = (
+    "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='companyos.settings'; django.setup();"
+    "from django.conf import settings as s; print(','.join(s.BUNDLE_ENCRYPTION_KEYS))"
+)
+
+
+def test_production_refuses_to_start_without_a_bundle_encryption_key():
+    result = run(["manage.py", "check"], **PRODUCTION, ALLOWED_HOSTS="console.example.com")
+    assert result.returncode != 0
+    assert "Set BUNDLE_ENCRYPTION_KEYS: production (DEBUG off) never stores trace bundles in clear" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "keys,message",
+    [
+        ("not a key!", "key 1 is not url-safe base64"),
+        (f"{FERNET_KEY},c2hvcnQ=", "key 2 decodes to 5 bytes, not 32"),
+    ],
+)
+def test_an_invalid_bundle_encryption_key_refuses_to_start(keys, message):
+    for mode in (PRODUCTION, {"DEBUG": "true"}):  # a wrong key is wrong in development too
+        result = run(["manage.py", "check"], **mode, BUNDLE_ENCRYPTION_KEYS=keys)
+        assert result.returncode != 0 and message in result.stderr, result.stderr[-500:]
+        assert keys.split(",")[-1] not in result.stderr  # the key itself is never printed
+
+
+def test_production_takes_its_keys_in_order_and_the_single_key_setting():
+    rotated = run(KEYS_CODE, **PRODUCTION, BUNDLE_ENCRYPTION_KEYS=f"{OTHER_FERNET_KEY}, {FERNET_KEY}")
+    assert rotated.returncode == 0, rotated.stderr
+    assert rotated.stdout.strip() == f"{OTHER_FERNET_KEY},{FERNET_KEY}"
+    single = run(KEYS_CODE, **PRODUCTION, BUNDLE_ENCRYPTION_KEY=FERNET_KEY)
+    assert single.returncode == 0 and single.stdout.strip() == FERNET_KEY
+
+
+def test_the_embedded_default_derives_a_development_bundle_key():
+    result = run(KEYS_CODE, DEBUG="true")
+    assert result.returncode == 0, result.stderr
+    key = result.stdout.strip()
+    assert Fernet(key).decrypt(Fernet(key).encrypt(b"x")) == b"x"
+    assert run(KEYS_CODE, DEBUG="true").stdout.strip() == key  # the same across restarts: the demo's bundles read
 
 
 def test_production_refuses_to_start_without_a_secret_key():

@@ -13,6 +13,7 @@ from demo import bundles
 from incidents import services as incident_services
 from incidents.models import IncidentEntry
 from runbooks.diagnostics import services
+from runbooks.diagnostics.storage import bundle_storage
 from runbooks.models import BundleStatus, ErrorCode, Evidence, Runbook, TraceBundle
 from tenants import services as tenant_services
 from tests.conftest import login
@@ -100,7 +101,9 @@ def test_a_good_bundle_is_inspected_and_attached_to_the_case_and_its_incidents(
     assert bundle.status == BundleStatus.OK and bundle.progress == 100
     assert (bundle.channel, bundle.recorded_at.isoformat()) == ("ui", "2026-11-02T10:15:00+00:00")
     stored = settings.MEDIA_ROOT / "bundles" / bundle.storage_name
-    assert stored.is_file() and stored.read_bytes() == bundles.bundle_bytes()
+    assert stored.is_file() and not stored.read_bytes().startswith(b"PK")  # encrypted at rest, always
+    with bundle_storage(tenant_a, bundle.region).open(bundle.storage_name) as handle:
+        assert handle.read() == bundles.bundle_bytes()
     assert bundle.report["trace"]["failed"][0]["name"] == "gateway.outbound"
     entry = bundle.report["error_codes"][0]
     assert entry["catalogue"]["runbook"]["slug"] == "gateway-timeouts"
