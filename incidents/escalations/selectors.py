@@ -77,12 +77,21 @@ def case_tasks(case: Case) -> list[EngineeringTask]:
     return list(EngineeringTask.objects.filter(case=case).select_related("component", "team").order_by("-created_at"))
 
 
-def components() -> list[Component]:
-    return list(
-        Component.objects.select_related("team").annotate(
+def components(*, now: datetime | None = None) -> list[Component]:
+    """The ownership map, each component with its open task count and, for those with an on-call
+    schedule, who is on call for it now (`oncall_now`: incidents.oncall's overview, values only)."""
+    from incidents.oncall.selectors import on_call_overview
+
+    rows = list(
+        Component.objects.select_related("team", "oncall_schedule").annotate(
             open_tasks=Count("tasks", filter=Q(tasks__status__in=("open", "accepted", "info_requested")))
         )
     )
+    ids = {c.oncall_schedule_id for c in rows if c.oncall_schedule_id}
+    found = {r.pk: r for r in on_call_overview(schedule_ids=ids, at=now)} if ids else {}
+    for c in rows:
+        c.oncall_now = found.get(c.oncall_schedule_id)
+    return rows
 
 
 def rejection_rate(user, *, start: datetime | None = None, end: datetime | None = None, tenant_ids=None) -> dict:

@@ -16,7 +16,7 @@ def test_demo_oncall(role_groups):
         UserFactory(username=name, role=role)
     assert build_demo_oncall(out=lambda *_: None) is True
     assert Schedule.objects.count() == 2
-    assert all(row.now_user is not None for row in selectors.on_call(selectors.schedule_list()))
+    assert all(row.now_user is not None for row in selectors.on_call_overview())
     chain = EscalationChain.objects.get(name=CHAIN)
     assert chain.is_default and chain.steps.count() == 2 and chain.fallback_user.username == "manager"
     assert build_demo_oncall(out=lambda *_: None) is False  # idempotent
