@@ -144,6 +144,10 @@ def test_the_map_sets_an_on_call_schedule_and_the_handoff_shows_known_issues(pag
     page.screenshot(path=f"{SHOTS}/components.png", full_page=True)
     component.refresh_from_db()
     assert component.oncall_schedule == schedule
+    # The on-call overview (values, not model instances) says the same.
+    page.goto("/oncall/")
+    expect(page.get_by_role("row", name=re.compile("Ingest on-call"))).to_contain_text("Dana Dev")
+    page.screenshot(path=f"{SHOTS}/oncall.png", full_page=True)
 
     acme = TenantFactory(name="Acme Corp", slug="acme")
     case = CaseFactory(tenant=acme, team=team, priority=Priority.HIGH, status=Status.IN_PROGRESS, subject="503s")
