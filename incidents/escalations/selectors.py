@@ -29,15 +29,18 @@ def parse_task_key(key: str) -> int | None:
 
 
 def task_visible_to(user) -> QuerySet[EngineeringTask]:
-    """The tasks of the tenants `user` sees, and the tasks routed to a team `user` is a member of
-    (the escalation is addressed to them: the task page, not the case or the tenant)."""
+    """The tasks of the tenants `user` sees, the tasks routed to a team `user` is a member of, and
+    those `user` was notified of as the component's on-call person (the escalation is addressed to
+    them: the task page, not the case or the tenant)."""
     ids = visible_tenant_ids(user)
     qs = EngineeringTask.objects.all()
     if ids is None:
         return qs
     if not user.is_authenticated:
         return qs.none()
-    return qs.filter(Q(tenant_id__in=ids) | Q(team__members=user)).distinct() if ids else qs.filter(team__members=user)
+    told = Q(pk__in=EngineeringTaskEntry.objects.filter(data__notified_user=user.pk).values("task_id"))
+    addressed = Q(team__members=user) | told
+    return qs.filter(Q(tenant_id__in=ids) | addressed).distinct() if ids else qs.filter(addressed).distinct()
 
 
 def task_get_for_user(user, key: str, *, path: str = "") -> EngineeringTask:

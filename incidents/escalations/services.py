@@ -113,31 +113,34 @@ def _team_emails(task_or_component) -> list[str]:
     return emails
 
 
-def oncall_of(component: Component | None, *, now=None) -> tuple[list[str], str]:
+def oncall_of(component: Component | None, *, now=None) -> tuple[list[str], str, int | None]:
     """Who "the owning team's on-call" is for a component, right now: the current on-call person of
     its on-call schedule (incidents.oncall: layers and overrides, DST-correct), else — no schedule,
     nobody on call, or the person has no e-mail address — every active member of the owning team and
-    its manager. Returns their addresses and how the timeline names them."""
+    its manager. Returns their addresses, how the timeline names them, and the on-call person's id
+    (None when the team is told)."""
     from incidents.oncall.selectors import on_call_user
 
     schedule = component.oncall_schedule if component is not None and component.oncall_schedule_id else None
     if schedule is not None:
         user = on_call_user(schedule, now or timezone.now())
         if user is not None and user.email:
-            return [user.email], f"{_who(user)}, on call for {schedule.name}"
+            return [user.email], f"{_who(user)}, on call for {schedule.name}", user.pk
     emails = _team_emails(component) if component is not None else []
     team = component.team.name if component is not None and component.team_id else ""
     why = f"nobody on call for {schedule.name}" if schedule is not None else "no on-call schedule"
-    return emails, (f"team {team} ({why})" if team else f"nobody: no team and {why}")
+    return emails, (f"team {team} ({why})" if team else f"nobody: no team and {why}"), None
 
 
-def notify_oncall(*, task: EngineeringTask, subject: str, body: str, now=None) -> str:
+def notify_oncall(*, task: EngineeringTask, subject: str, body: str, now=None) -> dict:
     """Tell the owning team's on-call about `task`, through the cases outbox (in the caller's
     transaction): the component's on-call person by e-mail (the team when there is none, see
-    `oncall_of`), and the Slack webhook. Returns how the recipients are named."""
-    emails, label = oncall_of(task.component, now=now)
+    `oncall_of`), and the Slack webhook. Returns the timeline entry's data: how the recipients are
+    named (`notified`) and the on-call person's id (`notified_user`: the task is addressed to them,
+    so they may open it — selectors.task_visible_to — even outside the team and its tenant)."""
+    emails, label, user_id = oncall_of(task.component, now=now)
     queue_notifications(case_id=task.case_id, emails=emails, subject=subject, body=body, slack=True)
-    return label
+    return {"notified": label, **({"notified_user": user_id} if user_id else {})}
 
 
 MAP_EDITORS = {roles.ADMIN, roles.MANAGER}
@@ -257,8 +260,8 @@ def task_escalate(
         TaskEntryKind.CREATED,
         actor=actor,
         now=now,
-        body=f"Escalated from {case.key} to {component.name} ({team}); notified {told}",
-        data={"notified": told},
+        body=f"Escalated from {case.key} to {component.name} ({team}); notified {told['notified']}",
+        data=told,
     )
     case_services.case_record_event(
         case_id=case.pk,
@@ -342,8 +345,8 @@ def task_answer(*, task_id: int, actor, body: str) -> EngineeringTask:
         task.status = TaskStatus.ACCEPTED if task.decided_at else TaskStatus.OPEN
         fields.append("status")
     _save(task, now, *fields)
-    _entry(task, TaskEntryKind.ANSWER, actor=actor, now=now, body=body)
-    notify_oncall(task=task, subject=f"[{task.key}] Information added: {task.title}"[:300], body=body[:4000])
+    told = notify_oncall(task=task, subject=f"[{task.key}] Information added: {task.title}"[:300], body=body[:4000])
+    _entry(task, TaskEntryKind.ANSWER, actor=actor, now=now, body=body, data=told)
     return task
 
 

@@ -139,3 +139,20 @@ def test_map_edit_refusals(component, rota, admin_user, agent):
     assert Component.objects.get(pk=component.pk).oncall_schedule_id == schedule.pk
     assert client.post("/incidents/escalations/components/999999/schedule/", {"schedule": ""}).status_code == 422
     assert Schedule.objects.count() == 1
+
+
+def test_the_notified_on_call_person_may_open_the_task_outside_the_team(critical_case, agent, component, rota):
+    """The schedule's on-call person need not be in the owning team nor see the tenant: the task is
+    addressed to them, so its page opens for them (and for nobody else outside)."""
+    schedule, _ = rota
+    outsider = UserFactory(username="otto", first_name="Otto", email="otto@companyos.example", role="engineer")
+    now = timezone.now()
+    start, end = now - timedelta(hours=1), now + timedelta(hours=2)
+    oncall_services.override_add(actor=agent, schedule_id=schedule.pk, user=outsider, start=start, end=end)
+    component.oncall_schedule = schedule
+    component.save()
+    task = _escalate(critical_case, agent, component)
+    assert list(Notification.objects.filter(channel="email").values_list("recipient", flat=True)) == [outsider.email]
+    assert login(outsider).get(task.get_absolute_url()).status_code == 200
+    stranger = UserFactory(username="sven", role="engineer")
+    assert login(stranger).get(task.get_absolute_url()).status_code == 404
