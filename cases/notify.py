@@ -14,7 +14,7 @@ from .models import Notification
 
 def queue_notifications(
     *,
-    case_id: int,
+    case_id: int | None,
     emails: list[str],
     subject: str,
     body: str,
@@ -22,7 +22,8 @@ def queue_notifications(
     send_after: datetime | None = None,
 ) -> int:
     """One e-mail per distinct non-empty address, and a post to SLACK_WEBHOOK_URL if `slack` and one
-    is set. Returns how many were queued."""
+    is set. `case_id` None: a notification about no case (a burn-rate SRE escalation). Returns how
+    many were queued."""
     when = send_after or timezone.now()
     rows = [
         Notification(

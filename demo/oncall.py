@@ -1,7 +1,9 @@
 """Demo on-call (issue 14): an SRE schedule (weekly Monday 09:00 Oslo rotation of the demo's SRE,
 engineer and senior agent, with a weekend override), an engineering schedule in New York on a
 three-day rotation, and the default escalation chain (SRE on-call 5 min → engineering on-call 10 min,
-repeated once, then the manager). Idempotent."""
+repeated once, then the manager), and the component ownership map's Ingest API, owned by the
+Engineering team, on the engineering schedule (an escalation notifies whoever is on call for it).
+Idempotent."""
 
 from __future__ import annotations
 
@@ -70,5 +72,20 @@ def build_demo_oncall(*, out=print) -> bool:
                 {"target": "schedule", "schedule": eng, "wait_minutes": 10},
             ],
         )
-    out("Demo on-call: 2 schedules and the default escalation chain.")
+    from cases.models import Team
+    from incidents.escalations.models import Component
+
+    team = Team.objects.filter(slug="engineering").first()
+    if team is not None:
+        Component.objects.get_or_create(
+            name="Ingest API",
+            defaults={
+                "team": team,
+                "tracker_project": "ING",
+                "categories": ["performance", "integration"],
+                "oncall_schedule": eng,
+                "description": "telemetry and batch ingestion",
+            },
+        )
+    out("Demo on-call: 2 schedules, the default escalation chain, the Ingest API component on engineering's.")
     return True

@@ -22,6 +22,14 @@ SEVERITY_HELP = {
 }
 
 
+class CadenceKind(models.TextChoices):
+    """The two marks of an update cadence clock, the incident's (CadenceMark) and the engineering
+    task's (escalations' TaskCadenceMark): one enum for both."""
+
+    WARNING = "warning", "Update due soon"
+    BREACH = "breach", "Update overdue"
+
+
 class Status(models.TextChoices):
     INVESTIGATING = "investigating", "Investigating"
     IDENTIFIED = "identified", "Identified"

@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .choices import ACTIVE, SEVERITY_HELP, ActionStatus, EntryKind, Severity, Status
+from .choices import ACTIVE, SEVERITY_HELP, ActionStatus, CadenceKind, EntryKind, Severity, Status
 
 
 class Incident(models.Model):
@@ -143,9 +143,7 @@ class SeverityMapping(models.Model):
 class CadenceMark(models.Model):
     """The exactly-once guard of the update cadence sweep: one row per (incident, due time, kind)."""
 
-    class Kind(models.TextChoices):
-        WARNING = "warning", "Update due soon"
-        BREACH = "breach", "Update overdue"
+    Kind = CadenceKind
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
     due_at = models.DateTimeField()

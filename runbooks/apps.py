@@ -31,6 +31,9 @@ class RunbooksConfig(AppConfig):
         from . import report_sections
 
         report_sections.register()  # /reports/ and the weekly report: known-issue frequency
+        from . import handoff_sections
+
+        handoff_sections.register()  # the shift handoff report (page and e-mail): the open known issues
         from .copilot import listener
 
         listener.register()  # the triage copilot proposes for every new case, after its creation commits

@@ -6,7 +6,10 @@ models.py     Component (the ownership map), EngineeringTask with its timeline e
 choices.py    task statuses and their transitions, the update cadence presets (seed 003)
 handoff.py    seed 002's eight handoff items, prefilled from a case (reads only)
 services.py   every write: escalate, accept / ask for info / reject / update / resolve, answer,
-              the cadence sweep (beat), the on-call notification
+              the cadence sweep (beat), the on-call notification (the component's on-call
+              schedule's person now, else the team), a component's on-call schedule
+shifts.py     the shift handoff report (page, e-mail on the outbox at each shift change)
+handoff_sections.py  the handoff report's extension point (runbooks: known issues)
 selectors.py  the reads: tasks visible to a user, the case's tasks, the rejection rate
 views.py urls.py   /incidents/escalations/…: the list, a task, the case page's panel, the form
 report_sections.py the rejection rate on /reports/ and in the weekly report

@@ -9,7 +9,8 @@ from .models import Component, EngineeringTask, ProductFeedback, SupportShift
 class ComponentAdmin(AuditedModelAdmin):
     """The component ownership map: component → owning team, tracker project, on-call schedule."""
 
-    list_display = ["name", "team", "tracker_project", "oncall_schedule_id"]
+    list_display = ["name", "team", "tracker_project", "oncall_schedule"]
+    list_select_related = ["team", "oncall_schedule"]
     search_fields = ["name", "tracker_project"]
 
 

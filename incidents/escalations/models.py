@@ -10,12 +10,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from ..choices import CadenceKind
 from .choices import TaskEntryKind, TaskStatus
 
 
 class Component(models.Model):
     """One line of the component ownership map: a component, the team that owns it, its tracker
-    project, and (filled once the on-call schedules exist) the schedule paged for it. `categories`:
+    project, and the on-call schedule (incidents.oncall) whose current on-call person an engineering
+    escalation notifies. `categories`:
     the case categories routed to it by default when a case is escalated."""
 
     name = models.CharField(max_length=100, unique=True)
@@ -23,8 +25,14 @@ class Component(models.Model):
     team = models.ForeignKey("cases.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     tracker_project = models.CharField(max_length=100, blank=True, help_text="e.g. the Jira project key, ING")
     tracker_url = models.URLField(blank=True, help_text="the project's board or issue list")
-    oncall_schedule_id = models.PositiveIntegerField(
-        null=True, blank=True, help_text="the on-call schedule paged for this component (set once schedules exist)"
+    oncall_schedule = models.ForeignKey(
+        "incidents.Schedule",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="components",
+        verbose_name="on-call schedule",
+        help_text="whose current on-call person an engineering escalation notifies (none: the whole team)",
     )
     categories = models.JSONField(
         default=list, blank=True, help_text='case categories routed here, e.g. ["performance"]'
@@ -122,11 +130,10 @@ class EngineeringTaskEntry(models.Model):
 
 
 class TaskCadenceMark(models.Model):
-    """The exactly-once guard of the engineering cadence sweep: one row per (task, due time, kind)."""
+    """The exactly-once guard of the engineering cadence sweep: one row per (task, due time, kind).
+    Its kinds are the incident cadence clock's (incidents.choices.CadenceKind)."""
 
-    class Kind(models.TextChoices):
-        WARNING = "warning", "Update due soon"
-        BREACH = "breach", "Update overdue"
+    Kind = CadenceKind
 
     task = models.ForeignKey(EngineeringTask, on_delete=models.CASCADE, related_name="+")
     due_at = models.DateTimeField()

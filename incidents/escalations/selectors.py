@@ -29,15 +29,18 @@ def parse_task_key(key: str) -> int | None:
 
 
 def task_visible_to(user) -> QuerySet[EngineeringTask]:
-    """The tasks of the tenants `user` sees, and the tasks routed to a team `user` is a member of
-    (the escalation is addressed to them: the task page, not the case or the tenant)."""
+    """The tasks of the tenants `user` sees, the tasks routed to a team `user` is a member of, and
+    those `user` was notified of as the component's on-call person (the escalation is addressed to
+    them: the task page, not the case or the tenant)."""
     ids = visible_tenant_ids(user)
     qs = EngineeringTask.objects.all()
     if ids is None:
         return qs
     if not user.is_authenticated:
         return qs.none()
-    return qs.filter(Q(tenant_id__in=ids) | Q(team__members=user)).distinct() if ids else qs.filter(team__members=user)
+    told = Q(pk__in=EngineeringTaskEntry.objects.filter(data__notified_user=user.pk).values("task_id"))
+    addressed = Q(team__members=user) | told
+    return qs.filter(Q(tenant_id__in=ids) | addressed).distinct() if ids else qs.filter(addressed).distinct()
 
 
 def task_get_for_user(user, key: str, *, path: str = "") -> EngineeringTask:
@@ -77,12 +80,21 @@ def case_tasks(case: Case) -> list[EngineeringTask]:
     return list(EngineeringTask.objects.filter(case=case).select_related("component", "team").order_by("-created_at"))
 
 
-def components() -> list[Component]:
-    return list(
-        Component.objects.select_related("team").annotate(
+def components(*, now: datetime | None = None) -> list[Component]:
+    """The ownership map, each component with its open task count and, for those with an on-call
+    schedule, who is on call for it now (`oncall_now`: incidents.oncall's overview, values only)."""
+    from incidents.oncall.selectors import on_call_overview
+
+    rows = list(
+        Component.objects.select_related("team", "oncall_schedule").annotate(
             open_tasks=Count("tasks", filter=Q(tasks__status__in=("open", "accepted", "info_requested")))
         )
     )
+    ids = {c.oncall_schedule_id for c in rows if c.oncall_schedule_id}
+    found = {r.pk: r for r in on_call_overview(schedule_ids=ids, at=now)} if ids else {}
+    for c in rows:
+        c.oncall_now = found.get(c.oncall_schedule_id)
+    return rows
 
 
 def rejection_rate(user, *, start: datetime | None = None, end: datetime | None = None, tenant_ids=None) -> dict:

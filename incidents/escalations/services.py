@@ -113,12 +113,71 @@ def _team_emails(task_or_component) -> list[str]:
     return emails
 
 
-def notify_oncall(*, task: EngineeringTask, subject: str, body: str) -> int:
+def oncall_of(component: Component | None, *, now=None) -> tuple[list[str], str, int | None]:
+    """Who "the owning team's on-call" is for a component, right now: the current on-call person of
+    its on-call schedule (incidents.oncall: layers and overrides, DST-correct), else — no schedule,
+    nobody on call, or the person has no e-mail address — every active member of the owning team and
+    its manager. Returns their addresses, how the timeline names them, and the on-call person's id
+    (None when the team is told)."""
+    from incidents.oncall.selectors import on_call_user
+
+    schedule = component.oncall_schedule if component is not None and component.oncall_schedule_id else None
+    if schedule is not None:
+        user = on_call_user(schedule, now or timezone.now())
+        if user is not None and user.email:
+            return [user.email], f"{_who(user)}, on call for {schedule.name}", user.pk
+    emails = _team_emails(component) if component is not None else []
+    team = component.team.name if component is not None and component.team_id else ""
+    why = f"nobody on call for {schedule.name}" if schedule is not None else "no on-call schedule"
+    return emails, (f"team {team} ({why})" if team else f"nobody: no team and {why}"), None
+
+
+def notify_oncall(*, task: EngineeringTask, subject: str, body: str, now=None) -> dict:
     """Tell the owning team's on-call about `task`, through the cases outbox (in the caller's
-    transaction). Today: every active member of the owning team and its manager by e-mail, and the
-    Slack webhook. The one place to point at the on-call schedule's paging chain
-    (`task.component.oncall_schedule_id`) once it exists."""
-    return queue_notifications(case_id=task.case_id, emails=_team_emails(task), subject=subject, body=body, slack=True)
+    transaction): the component's on-call person by e-mail (the team when there is none, see
+    `oncall_of`), and the Slack webhook. Returns the timeline entry's data: how the recipients are
+    named (`notified`) and the on-call person's id (`notified_user`: the task is addressed to them,
+    so they may open it — selectors.task_visible_to — even outside the team and its tenant)."""
+    emails, label, user_id = oncall_of(task.component, now=now)
+    queue_notifications(case_id=task.case_id, emails=emails, subject=subject, body=body, slack=True)
+    return {"notified": label, **({"notified_user": user_id} if user_id else {})}
+
+
+MAP_EDITORS = {roles.ADMIN, roles.MANAGER}
+
+
+def may_edit_map(user) -> bool:
+    return bool(user.is_superuser or roles.role_names(user) & MAP_EDITORS)
+
+
+@transaction.atomic
+def component_set_schedule(*, component_id: int, actor, schedule_id, expected_schedule_id="") -> Component:
+    """Point a component of the ownership map at an on-call schedule ("" or None: none, the team is
+    told). The row locked; `expected_schedule_id` is what the editor saw ("" for none): a change by
+    someone else meanwhile is refused. Audited by django-auditlog (the map is registered)."""
+    from incidents.oncall.models import Schedule
+
+    if not may_edit_map(actor):
+        raise EscalationError("Only admins and managers edit the component ownership map.")
+    component = Component.objects.select_for_update().filter(pk=component_id).first()
+    if component is None:
+        raise EscalationError("That component does not exist.")
+    if expected_schedule_id is not None and str(expected_schedule_id) != str(component.oncall_schedule_id or ""):
+        raise EscalationConflict(
+            f"{component.name}'s on-call schedule was changed by someone else meanwhile. Nothing was changed; "
+            "review the map and try again."
+        )
+    schedule = None
+    if schedule_id not in (None, ""):
+        try:
+            schedule = Schedule.objects.filter(pk=int(schedule_id)).first()
+        except (TypeError, ValueError):
+            schedule = None
+        if schedule is None:
+            raise EscalationError("Choose an existing on-call schedule (or none).")
+    component.oncall_schedule = schedule
+    component.save(update_fields=["oncall_schedule"])
+    return component
 
 
 def default_component(case: Case) -> Component | None:
@@ -147,7 +206,9 @@ def task_escalate(
     case = Case.objects.filter(pk=case_id).select_related("tenant").first()
     if case is None or not can_see_tenant(actor, case.tenant_id):
         raise EscalationError("That case does not exist or is not visible to you.")
-    component = Component.objects.select_related("team", "team__manager").filter(pk=component_id).first()
+    component = (
+        Component.objects.select_related("team", "team__manager", "oncall_schedule").filter(pk=component_id).first()
+    )
     if component is None:
         raise EscalationError("Choose the component (the ownership map routes the task to its team).")
     if EngineeringTask.objects.filter(case=case, component=component, status__in=ACTIVE_TASK).exists():
@@ -183,20 +244,7 @@ def task_escalate(
         updated_at=now,
     )
     team = component.team.name if component.team else "no team"
-    _entry(
-        task,
-        TaskEntryKind.CREATED,
-        actor=actor,
-        now=now,
-        body=f"Escalated from {case.key} to {component.name} ({team})",
-    )
-    case_services.case_record_event(
-        case_id=case.pk,
-        actor=actor,
-        body=f"Escalated to engineering: {task.key} ({component.name}, {team})",
-        data={"engineering_task": task.pk},
-    )
-    notify_oncall(
+    told = notify_oncall(
         task=task,
         subject=f"[{task.key}] Escalation from {case.key}: {task.title}"[:300],
         body=(
@@ -205,6 +253,21 @@ def task_escalate(
             + (f"An update is due every {minutes // 60} h.\n" if minutes else "")
             + f"Task: {task.get_absolute_url()}"
         ),
+        now=now,
+    )
+    _entry(
+        task,
+        TaskEntryKind.CREATED,
+        actor=actor,
+        now=now,
+        body=f"Escalated from {case.key} to {component.name} ({team}); notified {told['notified']}",
+        data=told,
+    )
+    case_services.case_record_event(
+        case_id=case.pk,
+        actor=actor,
+        body=f"Escalated to engineering: {task.key} ({component.name}, {team})",
+        data={"engineering_task": task.pk},
     )
     return task
 
@@ -282,8 +345,8 @@ def task_answer(*, task_id: int, actor, body: str) -> EngineeringTask:
         task.status = TaskStatus.ACCEPTED if task.decided_at else TaskStatus.OPEN
         fields.append("status")
     _save(task, now, *fields)
-    _entry(task, TaskEntryKind.ANSWER, actor=actor, now=now, body=body)
-    notify_oncall(task=task, subject=f"[{task.key}] Information added: {task.title}"[:300], body=body[:4000])
+    told = notify_oncall(task=task, subject=f"[{task.key}] Information added: {task.title}"[:300], body=body[:4000])
+    _entry(task, TaskEntryKind.ANSWER, actor=actor, now=now, body=body, data=told)
     return task
 
 

@@ -1,13 +1,16 @@
 """The shift handoff report (issue 14 point 10; seed 002 "Handoff Procedures — Between Support
 Shifts"): open critical and high cases with their status, cases waiting on the customer for more than
-24 h, emerging patterns (several cases of one category or tag in a short window), active incidents.
-Known issues live in `runbooks`, above this app: not in the report.
+24 h, emerging patterns (several cases of one category or tag in a short window), active incidents,
+and the sections higher apps register (incidents.escalations.handoff_sections: the known issues of
+`runbooks`, which lives above this app; none registered, the report has its own four).
 
 The report is a page (`/incidents/escalations/handoff/`, what the viewer may see) and an e-mail at
 each shift change (SupportShift: a team's start time at local wall clock, DST-safe through zoneinfo).
 Beat's `shift-handoff` (every minute) finds the changes of the last hour not yet sent, writes the
-ShiftHandoff row (unique shift × change: INSERT … ON CONFLICT DO NOTHING, so two beats send once) and
-e-mails each team member their own report (scoped to the tenants they see) after commit."""
+ShiftHandoff row (unique shift × change: INSERT … ON CONFLICT DO NOTHING, so two beats send once) and,
+in the same transaction, one e-mail per team member with their own report (scoped to the tenants they
+see) on the notification outbox (cases.Notification, no case): the relay (beat's send-notifications)
+sends it with retries, and a sweep that fails before its commit leaves neither the row nor a mail."""
 
 from __future__ import annotations
 
@@ -15,15 +18,16 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from cases.choices import OPEN_STATUSES, Priority, Status
+from cases.models import Notification
 from cases.selectors import case_visible_to
 from incidents.models import Incident
 
+from .handoff_sections import build_sections
 from .models import ShiftHandoff, SupportShift
 
 WAITING_TOO_LONG = timedelta(hours=24)
@@ -103,7 +107,14 @@ def handoff_report(user, *, team=None, now: datetime | None = None) -> dict:
         .select_related("commander")
         .order_by("severity")[:20]
     )
-    return {"at": now, "urgent": urgent, "waiting": waiting, "patterns": patterns, "incidents": incidents}
+    return {
+        "at": now,
+        "urgent": urgent,
+        "waiting": waiting,
+        "patterns": patterns,
+        "incidents": incidents,
+        "sections": build_sections(user, team=team, now=now),
+    }
 
 
 def report_text(report: dict, *, title: str) -> str:
@@ -124,7 +135,19 @@ def report_text(report: dict, *, title: str) -> str:
     lines += [f"  {i.key} {i.severity} {i.get_status_display()} — {i.title[:100]}" for i in report["incidents"]] or [
         "  none"
     ]
+    for section in report.get("sections", ()):
+        lines.append(f"{section.title} ({len(section.items)}):")
+        for item in section.items:
+            lines.append(f"  {item.text}" + (f" — {item.detail}" if item.detail else ""))
+            if item.url:
+                lines.append(f"    {_absolute(item.url)}")
+        if not section.items:
+            lines.append(f"  {section.empty}")
     return "\n".join(lines)
+
+
+def _absolute(path: str) -> str:
+    return settings.PUBLIC_BASE_URL.rstrip("/") + path if path.startswith("/") else path
 
 
 def shift_handoff_sweep(*, now: datetime | None = None) -> dict:
@@ -148,15 +171,16 @@ def shift_handoff_sweep(*, now: datetime | None = None) -> dict:
                 members = list(shift.team.members.filter(is_active=True).exclude(email=""))
                 title = f"Shift handoff: {shift.team.name} · {shift.name} ({change:%Y-%m-%d %H:%M} UTC)"
                 mails = [
-                    (member.email, report_text(handoff_report(member, team=shift.team, now=now), title=title))
+                    Notification(
+                        channel=Notification.Channel.EMAIL,
+                        recipient=member.email,
+                        subject=title[:300],
+                        body=report_text(handoff_report(member, team=shift.team, now=now), title=title),
+                        send_after=now,
+                    )
                     for member in members
                 ]
+                Notification.objects.bulk_create(mails)  # the outbox: sent by the relay, with retries
                 ShiftHandoff.objects.filter(pk=row[0]).update(recipients=len(mails))
-                transaction.on_commit(lambda mails=mails, title=title: _send(title, mails))
                 sent += len(mails)
     return {"changes": changes, "mails": sent}
-
-
-def _send(subject: str, mails: list[tuple[str, str]]) -> None:
-    for email, body in mails:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email], fail_silently=True)

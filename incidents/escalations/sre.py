@@ -20,7 +20,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
@@ -45,9 +44,9 @@ def page_on_call(*, tenant: Tenant, case_id: int | None, incident: Incident, sub
     """Page on-call about an SRE escalation: a page through the on-call escalation chain
     (incidents.oncall.services.page_open — the default chain, walked step by step until someone
     acknowledges), noted on the case and the incident. Without any chain configured, the fallback is
-    the SLA action's old way: every active SRE by e-mail and the Slack webhook — through the cases
-    outbox when there is a case, else by mail after commit. Returns how many were told (a page: 1,
-    its chain then notifies)."""
+    the SLA action's old way: every active SRE by e-mail and the Slack webhook, on the cases outbox
+    in this transaction (about the case, or about no case for a burn-rate escalation), sent by the
+    relay with retries. Returns how many were told (a page: 1, its chain then notifies)."""
     from incidents.oncall.models import Page
     from incidents.oncall.services import OnCallError, page_open
 
@@ -70,11 +69,8 @@ def page_on_call(*, tenant: Tenant, case_id: int | None, incident: Incident, sub
         .exclude(email="")
         .values_list("email", flat=True)
     )
-    if case_id is not None:
-        return queue_notifications(case_id=case_id, emails=emails, subject=subject, body=body, slack=True)
-    if emails:
-        transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True))
-    return len(emails)
+    # The outbox, in this transaction (a burn-rate escalation has no case: a notification without one).
+    return queue_notifications(case_id=case_id, emails=emails, subject=subject, body=body, slack=True)
 
 
 def _open_escalation(tenant_id: int) -> SREEscalation | None:

@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("", views.task_list, name="escalation_list"),
     path("components/", views.component_map, name="components"),
+    path("components/<id:pk>/schedule/", views.component_schedule, name="component_schedule"),
     path("case/<str:key>/panel/", views.case_panel, name="escalation_case_panel"),
     path("case/<str:key>/escalate/", views.escalate, name="escalate"),
     path("case/<str:key>/product/", views.feedback, name="feedback"),

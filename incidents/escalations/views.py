@@ -195,10 +195,52 @@ def escalate(request, key: str):
     return render(request, "incidents/escalations/escalate.html", context, status=status)
 
 
-@audit_exempt(reason="the ownership map: components and teams, no case or tenant data")
+MAP_REASON = "the ownership map: components, teams and on-call schedules, no case or tenant data"
+
+
+def _component_map(request, *, error: str = "", status: int = 200, edited: int | None = None):
+    from incidents.oncall.models import Schedule
+
+    context = {
+        "components": selectors.components(),
+        "can_edit": services.may_edit_map(request.user),
+        "schedules": list(Schedule.objects.order_by("name").values_list("pk", "name")),
+        "error": error,
+        "edited": edited,
+    }
+    return render(request, "incidents/escalations/components.html", context, status=status)
+
+
+@audit_exempt(reason=MAP_REASON)
 @require_GET
 def component_map(request):
-    return render(request, "incidents/escalations/components.html", {"components": selectors.components()})
+    return _component_map(request)
+
+
+@audit_exempt(reason=MAP_REASON)
+@require_POST
+def component_schedule(request, pk: int):
+    """Set a component's on-call schedule from the map's select (admins and managers)."""
+    if not services.may_edit_map(request.user):
+        return HttpResponse("Only admins and managers edit the component ownership map.", status=403)
+    try:
+        component = services.component_set_schedule(
+            component_id=pk,
+            actor=request.user,
+            schedule_id=request.POST.get("schedule", "")[:20],
+            expected_schedule_id=request.POST.get("was", "")[:20],
+        )
+    except services.EscalationConflict as error:
+        return _component_map(request, error=str(error), status=409, edited=pk)
+    except services.EscalationError as error:
+        return _component_map(request, error=str(error), status=422, edited=pk)
+    schedule = component.oncall_schedule
+    messages.success(
+        request,
+        f"{component.name}: escalations now notify "
+        + (f"whoever is on call for {schedule.name}." if schedule else "the whole owning team."),
+    )
+    return redirect("incidents:components")
 
 
 # --- an incident's corrective action → its engineering task -----------------------------------------------

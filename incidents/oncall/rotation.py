@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 WEEK = timedelta(days=7)
+_EPOCH, _EPOCH_UTC = datetime(1970, 1, 1), datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,11 @@ def first_handoff(start_date: date, handoff_time: time, handoff_weekday: int | N
 
 def localise(naive: datetime, zone: ZoneInfo) -> datetime:
     """A naive local wall-clock time as a UTC instant (gap: fold=0, i.e. shifted forward; overlap: the
-    first occurrence)."""
-    return naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    first occurrence). The same as `naive.replace(tzinfo=zone, fold=0).astimezone(UTC)`, in one step:
+    the zone's offset at that wall-clock time (fold 0) taken off."""
+    if naive.fold:
+        naive = naive.replace(fold=0)
+    return _EPOCH_UTC + (naive - _EPOCH - zone.utcoffset(naive))  # (no .replace(tzinfo=): 5× slower)
 
 
 def handoff(layer: Layer, k: int, zone: ZoneInfo) -> datetime:
@@ -109,15 +113,13 @@ def layer_shifts(layer: Layer, zone: ZoneInfo, start: datetime, end: datetime) -
     if k is None:
         k = 0
     shifts = []
-    while True:
-        a, b = handoff(layer, k, zone), handoff(layer, k + 1, zone)
-        if a >= stop:
-            break
+    people, n = layer.participants, len(layer.participants)
+    a = handoff(layer, k, zone)
+    while a < stop:
+        b = handoff(layer, k + 1, zone)  # each hand-off computed once: it ends one shift, starts the next
         if b > a:  # a zero-length shift (two hand-offs in one DST gap) holds no instant
-            shifts.append(
-                Shift(layer.participants[k % len(layer.participants)], max(a, start), min(b, stop), layer.name)
-            )
-        k += 1
+            shifts.append(Shift(people[k % n], max(a, start), min(b, stop), layer.name))
+        k, a = k + 1, b
     return shifts
 
 
@@ -136,19 +138,42 @@ def final_shifts(
     layers: Sequence[Layer], overrides: Sequence[Override], zone: ZoneInfo, start: datetime, end: datetime
 ) -> list[Shift]:
     """The schedule's result over [start, end): overrides over layers, later over earlier; adjacent
-    pieces with the same person merged (the source is the first piece's). Gaps (nobody) are left out."""
+    pieces with the same person merged (the source is the first piece's). Gaps (nobody) are left out.
+
+    Each layer's shifts are computed once; the elementary intervals between every boundary are then
+    walked in order with a cursor per layer, so the winner of each is found without recomputing a
+    hand-off (the same result as asking `_who_at` at each interval's start, which the tests check)."""
+    per_layer = [layer_shifts(layer, zone, start, end) for layer in layers]
     points = {start, end}
+    for shifts in per_layer:
+        for shift in shifts:
+            points.add(shift.start)
+            points.add(shift.end)
     for layer in layers:
-        for shift in layer_shifts(layer, zone, start, end):
-            points.update((shift.start, shift.end))
         if layer.end is not None and start < layer.end < end:
             points.add(layer.end)
     for override in overrides:
         points.update(p for p in (override.start, override.end) if start < p < end)
     ordered = sorted(p for p in points if start <= p <= end)
+    cursors = [0] * len(per_layer)
+    order = range(len(per_layer) - 1, -1, -1)
+    latest_first = list(reversed(overrides))
     result: list[Shift] = []
     for a, b in zip(ordered, ordered[1:], strict=False):
-        who, source = _who_at(layers, overrides, zone, a)
+        who = None
+        for override in latest_first:
+            if override.start <= a < override.end:
+                who, source = override.who, override.name
+                break
+        else:
+            for i in order:
+                shifts, c = per_layer[i], cursors[i]
+                while c < len(shifts) and shifts[c].end <= a:
+                    c += 1
+                cursors[i] = c
+                if c < len(shifts) and shifts[c].start <= a:
+                    who, source = shifts[c].who, shifts[c].source
+                    break
         if who is None:
             continue
         if result and result[-1].who == who and result[-1].end == a:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
@@ -95,6 +96,119 @@ def on_call(schedules, at: datetime | None = None) -> list[OnCall]:
     ids = {s.who for _, now, nxt in found for s in (now, nxt) if s}
     users = User.objects.in_bulk(ids) if ids else {}
     return [OnCall(schedule, now, nxt, users) for schedule, now, nxt in found]
+
+
+# --- the on-call overview: values, not model instances ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduleInfo:
+    """A schedule as the overview shows it (the model's fields it needs, read as values)."""
+
+    pk: int
+    name: str
+    timezone: str
+    team: str  # the team's name, "" for none
+
+    def __str__(self):
+        return self.name
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who is on call, as values (what the pages and notifications show of a user)."""
+
+    pk: int
+    username: str
+    first_name: str
+    last_name: str
+    email: str
+    is_active: bool
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+
+@dataclass(frozen=True)
+class OnCallRow:
+    schedule: ScheduleInfo
+    now: rotation.Shift | None
+    next: rotation.Shift | None
+    now_user: Person | None
+    next_user: Person | None
+
+    @property
+    def pk(self) -> int:
+        return self.schedule.pk
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def on_call_overview(*, schedule_ids=None, at: datetime | None = None) -> list[OnCallRow]:
+    """Who is on call now and next, and until when, for every schedule (or those of `schedule_ids`),
+    ordered by name: four queries of plain values (schedules; layers with their participants as one
+    array; the overrides still running; the people named) fed to the pure rotation arithmetic. No model instance is
+    built and nothing is cached: every call reads the rotation as it stands."""
+    at = at or timezone.now()
+    schedules = Schedule.objects.order_by("name")
+    # a layer's participants in order, as one array column (participant k holds shift k mod n)
+    layers = ScheduleLayer.objects.annotate(
+        people=ArrayAgg("participants__user_id", order_by="participants__position", default=[])
+    ).order_by("schedule_id", "position", "id")
+    overrides = ScheduleOverride.objects.filter(end__gt=at).order_by("schedule_id", "created_at", "id")
+    if schedule_ids is not None:
+        ids = list(schedule_ids)
+        schedules = schedules.filter(pk__in=ids)
+        layers = layers.filter(schedule_id__in=ids)
+        overrides = overrides.filter(schedule_id__in=ids)
+    infos = [
+        ScheduleInfo(pk, name, zone, team or "")
+        for pk, name, zone, team in schedules.values_list("id", "name", "timezone", "team__name")
+    ]
+    if not infos:
+        return []
+    by_schedule: dict[int, list[rotation.Layer]] = {}
+    unit_hours = ScheduleLayer.Unit.HOURS
+    for schedule_id, name, start, handoff_time, weekday, length, unit, end_at, people in layers.values_list(
+        "schedule_id", "name", "start_date", "handoff_time", "handoff_weekday", "length", "unit", "end_at", "people"
+    ):
+        by_schedule.setdefault(schedule_id, []).append(
+            rotation.Layer(
+                tuple(p for p in people if p is not None),
+                rotation.first_handoff(start, handoff_time, weekday),
+                timedelta(hours=length) if unit == unit_hours else timedelta(days=length),
+                end_at,
+                name,
+            )
+        )
+    covers: dict[int, list[rotation.Override]] = {}
+    for schedule_id, user_id, start, end in overrides.values_list("schedule_id", "user_id", "start", "end"):
+        covers.setdefault(schedule_id, []).append(rotation.Override(user_id, start, end))
+    zones: dict[str, zoneinfo.ZoneInfo] = {}
+    found = []
+    for info in infos:
+        zone = zones.get(info.timezone) or zones.setdefault(info.timezone, _zone(info.timezone))
+        now, nxt = rotation.on_call_at(by_schedule.get(info.pk, ()), covers.get(info.pk, ()), zone, at, HORIZON)
+        found.append((info, now, nxt))
+    ids = {s.who for _, now, nxt in found for s in (now, nxt) if s}
+    users = {
+        row[0]: Person(*row)
+        for row in User.objects.filter(pk__in=ids).values_list(
+            "id", "username", "first_name", "last_name", "email", "is_active"
+        )
+    }
+    return [
+        OnCallRow(info, now, nxt, users.get(now.who) if now else None, users.get(nxt.who) if nxt else None)
+        for info, now, nxt in found
+    ]
 
 
 def on_call_user(schedule: Schedule, at: datetime):

@@ -113,7 +113,7 @@ def schedule_list(request):
                 return redirect("oncall:schedule", pk=schedule.pk)
         else:
             status, error = 422, _errors(form)
-    rows = selectors.on_call(selectors.schedule_list())
+    rows = selectors.on_call_overview()
     return render(
         request,
         "oncall/schedule_list.html",

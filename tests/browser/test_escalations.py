@@ -113,3 +113,49 @@ def test_product_feedback_and_the_closing_feeds_a_backlog(page, role_groups):
     page.goto("/incidents/escalations/review/?week=" + case.created_at.strftime("%Y-%m-%d"))
     expect(page.locator('[data-section="emissions"]')).to_contain_text("Product 1")
     page.screenshot(path=f"{SHOTS}/review.png", full_page=True)
+
+
+def test_the_map_sets_an_on_call_schedule_and_the_handoff_shows_known_issues(page, role_groups):
+    """A manager picks a component's on-call schedule with the map's select and sees who is on call
+    for it; the shift handoff report lists the open known issues (runbooks' section)."""
+    from datetime import date, time
+
+    from incidents.oncall import services as oncall_services
+    from runbooks.models import KnownIssue, KnownIssueCase
+
+    manager = UserFactory(username="mona", first_name="Mona", role="manager")
+    dana = UserFactory(username="dana", first_name="Dana", last_name="Dev", role="engineer")
+    team = TeamFactory(name="Ingest", slug="ingest")
+    team.members.add(dana, manager)
+    schedule = oncall_services.schedule_create(actor=manager, name="Ingest on-call", timezone_name="Europe/Oslo")
+    oncall_services.layer_add(
+        actor=manager, schedule_id=schedule.pk, participants=[dana], start_date=date(2026, 1, 5), handoff_time=time(9)
+    )
+    component = Component.objects.create(name="Ingest API", team=team, tracker_project="ING")
+    sign_in(page, "mona")
+    page.goto("/incidents/escalations/components/")
+    row = page.locator('tr[data-component="Ingest API"]')
+    expect(row.locator("[data-oncall-now]")).to_have_text("—")
+    row.get_by_label("On-call schedule of Ingest API").select_option(label="Ingest on-call")
+    row.get_by_role("button", name="Save").click()
+    saved = "Ingest API: escalations now notify whoever is on call for Ingest on-call."
+    expect(page.get_by_text(saved)).to_be_visible()
+    expect(page.locator('tr[data-component="Ingest API"] [data-oncall-now]')).to_contain_text("Dana Dev")
+    page.screenshot(path=f"{SHOTS}/components.png", full_page=True)
+    component.refresh_from_db()
+    assert component.oncall_schedule == schedule
+    # The on-call overview (values, not model instances) says the same.
+    page.goto("/oncall/")
+    expect(page.get_by_role("row", name=re.compile("Ingest on-call"))).to_contain_text("Dana Dev")
+    page.screenshot(path=f"{SHOTS}/oncall.png", full_page=True)
+
+    acme = TenantFactory(name="Acme Corp", slug="acme")
+    case = CaseFactory(tenant=acme, team=team, priority=Priority.HIGH, status=Status.IN_PROGRESS, subject="503s")
+    issue = KnownIssue.objects.create(title="Batch upload 503 under load", workaround="Retry with backoff")
+    KnownIssueCase.objects.create(known_issue=issue, case=case)
+    page.goto("/incidents/escalations/handoff/?team=ingest")
+    known = page.locator('[data-section="known_issues"]')
+    expect(known).to_contain_text("Known issues (1)")
+    expect(known.get_by_role("link", name="Batch upload 503 under load")).to_be_visible()
+    expect(known).to_contain_text("1 open case · workaround: Retry with backoff")
+    page.screenshot(path=f"{SHOTS}/handoff.png", full_page=True)

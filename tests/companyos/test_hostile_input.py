@@ -195,6 +195,10 @@ POSTS = {
     "incidents:task_decide": lambda w: (_esc(w, "{task}/decide/"), _esc(w, "{task}/")),
     "incidents:task_update": lambda w: (_esc(w, "{task}/update/"), _esc(w, "{task}/")),
     "incidents:task_answer": lambda w: (_esc(w, "{task}/answer/"), _esc(w, "{task}/")),
+    "incidents:component_schedule": lambda w: (
+        _esc(w, "components/{component}/schedule/"),
+        "/incidents/escalations/components/",
+    ),
     "incidents:action_link_task": lambda w: (
         _esc(w, "action/{incident}/{action}/link/"),
         f"/incidents/{w['incident'].key}/",
@@ -446,10 +450,17 @@ def _esc(w, path: str) -> str:
             ticket="t",
             account="a",
         )
+        w["component"] = component
         w["action"] = incident_services.corrective_action_add(
             incident_id=w["incident"].pk, actor=w["users"]["admin"], title="Fix"
         )
-    keys = {"case": w["case"].key, "task": w["eng_task"].key, "incident": w["incident"].key, "action": w["action"].pk}
+    keys = {
+        "case": w["case"].key,
+        "task": w["eng_task"].key,
+        "incident": w["incident"].key,
+        "action": w["action"].pk,
+        "component": w["component"].pk,
+    }
     return "/incidents/escalations/" + path.format(**keys)
 
 

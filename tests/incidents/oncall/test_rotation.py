@@ -10,12 +10,15 @@ from hypothesis import strategies as st
 from incidents.oncall.rotation import (
     Layer,
     Override,
+    Shift,
+    _who_at,
     changes,
     final_shifts,
     first_handoff,
     handoff,
     layer_shift_at,
     layer_shifts,
+    localise,
     on_call_at,
 )
 
@@ -227,3 +230,66 @@ def test_now_and_next_agree_with_the_whole_horizon(zone, length, start, at, offs
     rest = full[1:] if expected_now else full
     assert now == expected_now
     assert nxt == (rest[0] if rest else None)
+
+
+def _pointwise(layers, overrides, zone, start, end):
+    """The definition final_shifts implements faster: the winner (`_who_at`) of every elementary
+    interval between the boundaries, adjacent pieces of one person merged."""
+    points = {start, end}
+    for layer in layers:
+        for shift in layer_shifts(layer, zone, start, end):
+            points.update((shift.start, shift.end))
+        if layer.end is not None and start < layer.end < end:
+            points.add(layer.end)
+    for override in overrides:
+        points.update(p for p in (override.start, override.end) if start < p < end)
+    ordered = sorted(p for p in points if start <= p <= end)
+    result = []
+    for a, b in zip(ordered, ordered[1:], strict=False):
+        who, source = _who_at(layers, overrides, zone, a)
+        if who is None:
+            continue
+        if result and result[-1].who == who and result[-1].end == a:
+            result[-1] = Shift(who, result[-1].start, b, result[-1].source)
+        else:
+            result.append(Shift(who, a, b, source))
+    return result
+
+
+layer_specs = st.lists(
+    st.tuples(starts, lengths, st.integers(1, 4), st.one_of(st.none(), st.integers(-48, 24 * 30))),
+    min_size=1,
+    max_size=3,
+)
+override_specs = st.lists(st.tuples(st.integers(-100, 24 * 30), st.integers(1, 120)), max_size=3)
+
+
+@settings(max_examples=200, deadline=None)
+@given(zone=zones, specs=layer_specs, covers=override_specs, at=instants, days=st.integers(1, 30))
+def test_final_shifts_match_the_pointwise_winner(zone, specs, covers, at, days):
+    """Several layers (some ending), overrides: the cursor walk gives exactly the pointwise result."""
+    layers = [
+        Layer(
+            tuple(f"L{i}p{k}" for k in range(n)),
+            start,
+            length,
+            None if end is None else at + timedelta(hours=end),
+            f"L{i}",
+        )
+        for i, (start, length, n, end) in enumerate(specs)
+    ]
+    overrides = [
+        Override(f"o{i}", at + timedelta(hours=offset), at + timedelta(hours=offset + hours))
+        for i, (offset, hours) in enumerate(covers)
+    ]
+    end = at + timedelta(days=days)
+    assert final_shifts(layers, overrides, zone, at, end) == _pointwise(layers, overrides, zone, at, end)
+
+
+@settings(max_examples=300, deadline=None)
+@given(zone=zones, naive=st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2028, 12, 31)))
+def test_localise_is_the_fold_zero_reading(zone, naive):
+    """localise's one-step offset arithmetic is Python's own reading, in DST gaps and overlaps too."""
+    for fold in (0, 1):
+        wall = naive.replace(fold=fold)
+        assert localise(wall, zone) == wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
