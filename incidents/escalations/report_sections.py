@@ -15,7 +15,7 @@ from cases.reports.rollup import tenant_ids_for
 from cases.reports.sections import ReportSection, register_section
 
 from .models import FeedbackEmission, SREEscalation
-from .selectors import rejection_rate, weekly_escalations
+from .selectors import rejection_rate, weekly_emissions, weekly_escalation_review
 
 DEFINITION = (
     "Engineering tasks escalated in the range (cases you may see), by owning team. Decided: accepted or "
@@ -65,13 +65,13 @@ BACKLOGS_DEFINITION = (
 )
 
 
-def _week(user, f) -> dict:
+def _week(selector, user, f) -> dict:
     start, end = f.bounds
-    return weekly_escalations(start=start, end=end, tenant_ids=tenant_ids_for(user, f))
+    return selector(start=start, end=end, tenant_ids=tenant_ids_for(user, f))
 
 
 def backlog_tables(user, f) -> list[Table]:
-    data = _week(user, f)
+    data = _week(weekly_emissions, user, f)
     e = data["emissions"]
     labels = dict(FeedbackEmission.Backlog.choices)
     counts = [
@@ -132,7 +132,7 @@ ALL_THEMES = "All themes (distinct customers)"
 
 
 def escalation_review_tables(user, f) -> list[Table]:
-    data = _week(user, f)
+    data = _week(weekly_escalation_review, user, f)
     components = [
         Row(label=r["component__name"] or "no component", values=[r["n"], r["rejected"]], bar=r["n"])
         for r in data["components"]

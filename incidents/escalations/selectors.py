@@ -17,7 +17,14 @@ from companyos.converters import row_id
 from tenants.selectors import visible_tenant_ids
 
 from .choices import REJECTION_TARGET_PCT, TaskStatus
-from .models import Component, EngineeringTask, EngineeringTaskEntry, FeedbackEmission, ProductFeedback
+from .models import (
+    Component,
+    EngineeringTask,
+    EngineeringTaskEntry,
+    FeedbackEmission,
+    ProductFeedback,
+    SREEscalation,
+)
 
 KEY_RE = re.compile(r"^\s*ENG-(\d{1,12})\s*$", re.IGNORECASE)
 LIST_ROWS = 100
@@ -266,14 +273,14 @@ def _in_scope(qs: QuerySet, tenant_ids, field: str = "tenant_id") -> QuerySet:
     return qs if tenant_ids is None else qs.filter(**{f"{field}__in": tenant_ids})
 
 
-def weekly_escalations(*, start: datetime, end: datetime, tenant_ids) -> dict:
-    """One week's feedback emissions (closings in [start, end)), engineering escalations by component
-    (created in the week; rejected: those of them engineering rejected), product feedback logged by
-    theme with ARR at risk (distinct tenants' contract value, as on the backlog page) and SRE
-    escalations by trigger, within `tenant_ids` (None: every tenant). A fixed number of queries."""
+def weekly_emissions(*, start: datetime, end: datetime, tenant_ids) -> dict:
+    """One week's feedback emissions (closings in [start, end)) per backlog, with how many the agent
+    confirmed, and their patterns (backlog × the cases' tags), within `tenant_ids` (None: every
+    tenant). Two queries."""
     emissions = _in_scope(FeedbackEmission.objects.filter(closed_at__gte=start, closed_at__lt=end), tenant_ids)
     by_backlog = {b: {"n": 0, "confirmed": 0} for b in FeedbackEmission.Backlog.values}
-    for r in emissions.values("backlog").annotate(n=Count("id"), confirmed=Count("id", filter=Q(confirmed=True))):
+    grouped = emissions.order_by().values("backlog")
+    for r in grouped.annotate(n=Count("id"), confirmed=Count("id", filter=Q(confirmed=True))):
         by_backlog[r["backlog"]] = {"n": r["n"], "confirmed": r["confirmed"]}
     patterns = list(
         emissions.filter(case__tags__isnull=False)
@@ -281,6 +288,14 @@ def weekly_escalations(*, start: datetime, end: datetime, tenant_ids) -> dict:
         .annotate(n=Count("id"), customers=Count("tenant", distinct=True))
         .order_by("-n", "backlog", "case__tags__name")[:PATTERN_ROWS]
     )
+    return {"emissions": by_backlog, "patterns": patterns}
+
+
+def weekly_escalation_review(*, start: datetime, end: datetime, tenant_ids) -> dict:
+    """One week's engineering escalations by component (created in [start, end); rejected: those of
+    them engineering rejected), product feedback logged by theme with ARR at risk (the distinct
+    tenants' contract value, as on the backlog page) and SRE escalations by trigger, within
+    `tenant_ids` (None: every tenant). Three queries."""
     tasks = _in_scope(EngineeringTask.objects.filter(created_at__gte=start, created_at__lt=end), tenant_ids)
     components = list(
         tasks.values("component__name")
@@ -301,8 +316,6 @@ def weekly_escalations(*, start: datetime, end: datetime, tenant_ids) -> dict:
         ({"theme": t["theme"], "n": t["n"], "arr": sum(t["tenants"].values(), Decimal(0))} for t in themes.values()),
         key=lambda t: (-t["arr"], -t["n"], t["theme"]),
     )[:PATTERN_ROWS]
-    from .models import SREEscalation
-
     sre = {t: 0 for t in SREEscalation.Trigger.values}
     sre.update(
         {
@@ -314,8 +327,6 @@ def weekly_escalations(*, start: datetime, end: datetime, tenant_ids) -> dict:
         }
     )
     return {
-        "emissions": by_backlog,
-        "patterns": patterns,
         "components": components,
         "product": {
             "items": len(feedback),
