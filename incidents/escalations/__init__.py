@@ -7,7 +7,11 @@ choices.py    task statuses and their transitions, the update cadence presets (s
 handoff.py    seed 002's eight handoff items, prefilled from a case (reads only)
 services.py   every write: escalate, accept / ask for info / reject / update / resolve, answer,
               the cadence sweep (beat), the on-call notification
-selectors.py  the reads: tasks visible to a user, the case's tasks, the rejection rate
-views.py urls.py   /incidents/escalations/…: the list, a task, the case page's panel, the form
-report_sections.py the rejection rate on /reports/ and in the weekly report
+selectors.py  the reads: tasks visible to a user, the case's tasks, the rejection rate, the backlogs,
+              the week's emissions / components / product feedback / SRE, the backlog exports
+views.py urls.py   /incidents/escalations/…: the list, a task, the case page's panel, the form, the
+              backlog pages and their CSV/JSON exports; the old weekly ops review addresses redirect
+              to the weekly operations report (/reports/weekly/)
+report_sections.py the rejection rate on /reports/ and in the weekly report; the weekly report's
+              backlog, component, product feedback and SRE sections
 """
