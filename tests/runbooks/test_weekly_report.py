@@ -287,3 +287,20 @@ def test_ops_reviews_stored_before_the_merge_move_into_the_weekly_exports(db):
     )
     migration.move(Apps(), None)  # a week already there is kept, not doubled
     assert WeeklyExport.objects.count() == 1
+
+
+def test_the_report_reads_a_fixed_number_of_statements_whatever_the_weeks_volume(week_of_work, tenant_a, agent):
+    """Measured, not timed: the builder's statement count does not grow with the week's closings."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def statements() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            weekly.build(weekly.export_viewer(), WEEK, UTC, now=EXPORTED)
+        return len(captured)
+
+    before = statements()
+    with at(INSIDE):
+        for n in range(6):
+            _close(tenant_a, agent, category="documentation", feedback="docs", root_cause=f"Cause {n}")
+    assert statements() == before
