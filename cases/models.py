@@ -423,6 +423,7 @@ from .channels.zendesk.models import (  # noqa: E402,F401,E501
 )
 from .channels.email.models import EmailMessage  # noqa: E402,F401  (the e-mail channel's, cases/channels/email)
 from .channels.models import OutboundReply  # noqa: E402,F401  (the reply outbox, cases/channels)
+from .reports.export_models import WeeklyExport  # noqa: E402,F401  (the stored weekly report, cases/reports)
 from .erasure_models import Erasure  # noqa: E402,F401  (cases.erasure's record)
 from .channels.api_webhook import ReplyWebhook  # noqa: E402,F401  (API/CLI replies' webhook, cases/channels)
 from .closure.models import AutoClose, Closure  # noqa: E402,F401  (closure and surveys, cases/closure)

@@ -308,15 +308,15 @@ CELERY_BEAT_SCHEDULE: dict = {
     "incident-cadence": {"task": "incidents.tasks.cadence_sweep_task", "schedule": 30.0},
     # Engineering escalations (incidents/escalations): the update cadence clock (4 h critical, daily high).
     "engineering-cadence": {"task": "incidents.escalations.tasks.engineering_cadence_sweep_task", "schedule": 60.0},
-    # The weekly ops review (incidents/escalations/review.py): last week's CSV + JSON, every Monday.
-    "ops-review-export": {
-        "task": "incidents.escalations.tasks.ops_review_export_task",
-        "schedule": crontab(day_of_week=1, hour=6, minute=0),
-    },
     # Closure (cases/closure): resolved cases close by themselves after the policy's auto-close days.
     "auto-close": {"task": "cases.closure.tasks.auto_close_sweep_task", "schedule": 60.0},
     # The reports' daily rollups (cases/reports/rollup.py): recompute the days changes marked dirty.
     "reports-rollup": {"task": "cases.reports.tasks.rollup_sweep_task", "schedule": 30.0},
+    # The weekly operations report (cases/reports/weekly.py): last week's CSV + JSON, every Monday, once.
+    "weekly-report-export": {
+        "task": "cases.reports.tasks.weekly_export_task",
+        "schedule": crontab(day_of_week=1, hour=6, minute=0),
+    },
 }
 # Closure and surveys (README "Closure, surveys and reports"): the customer links are absolute URLs on
 # PUBLIC_BASE_URL; "is this solved?" links live as long as a resolution can (auto-close days + margin).

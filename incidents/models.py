@@ -203,7 +203,6 @@ from .escalations.models import (  # noqa: E402,F401
     EngineeringTask,
     EngineeringTaskEntry,
     FeedbackEmission,
-    OpsReview,
     ProductFeedback,
     ShiftHandoff,
     SREEscalation,

@@ -200,19 +200,6 @@ class FeedbackEmission(models.Model):
         indexes = [models.Index(fields=["backlog", "-closed_at"], name="feedback_emission_idx")]
 
 
-class OpsReview(models.Model):
-    """The weekly ops review of one week (Monday 00:00 UTC to the next), written by beat every
-    Monday for the week before, once (unique week): its figures as JSON and as CSV, downloadable."""
-
-    week_start = models.DateField(unique=True)
-    data = models.JSONField()
-    csv = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-week_start"]
-
-
 class SREEscalation(models.Model):
     """A case or a tenant escalated to SRE (seed 003 "SRE escalation": a critical case, or repeated
     error-budget burn → page on-call, open or attach an incident, grant temporary elevated access).

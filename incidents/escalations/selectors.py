@@ -17,7 +17,14 @@ from companyos.converters import row_id
 from tenants.selectors import visible_tenant_ids
 
 from .choices import REJECTION_TARGET_PCT, TaskStatus
-from .models import Component, EngineeringTask, EngineeringTaskEntry, FeedbackEmission, ProductFeedback
+from .models import (
+    Component,
+    EngineeringTask,
+    EngineeringTaskEntry,
+    FeedbackEmission,
+    ProductFeedback,
+    SREEscalation,
+)
 
 KEY_RE = re.compile(r"^\s*ENG-(\d{1,12})\s*$", re.IGNORECASE)
 LIST_ROWS = 100
@@ -269,3 +276,153 @@ def backlog(user, name: str, *, now: datetime) -> dict:
         "patterns": patterns,
         "cases": cases,
     }
+
+
+# --- the weekly operations report's escalation sections (report_sections) and the backlog exports --------
+
+
+def _in_scope(qs: QuerySet, tenant_ids, field: str = "tenant_id") -> QuerySet:
+    return qs if tenant_ids is None else qs.filter(**{f"{field}__in": tenant_ids})
+
+
+def weekly_emissions(*, start: datetime, end: datetime, tenant_ids) -> dict:
+    """One week's feedback emissions (closings in [start, end)) per backlog, with how many the agent
+    confirmed, and their patterns (backlog × the cases' tags), within `tenant_ids` (None: every
+    tenant). Two queries."""
+    emissions = _in_scope(FeedbackEmission.objects.filter(closed_at__gte=start, closed_at__lt=end), tenant_ids)
+    by_backlog = {b: {"n": 0, "confirmed": 0} for b in FeedbackEmission.Backlog.values}
+    grouped = emissions.order_by().values("backlog")
+    for r in grouped.annotate(n=Count("id"), confirmed=Count("id", filter=Q(confirmed=True))):
+        by_backlog[r["backlog"]] = {"n": r["n"], "confirmed": r["confirmed"]}
+    patterns = list(
+        emissions.filter(case__tags__isnull=False)
+        .values("backlog", "case__tags__name")
+        .annotate(n=Count("id"), customers=Count("tenant", distinct=True))
+        .order_by("-n", "backlog", "case__tags__name")[:PATTERN_ROWS]
+    )
+    return {"emissions": by_backlog, "patterns": patterns}
+
+
+def weekly_escalation_review(*, start: datetime, end: datetime, tenant_ids) -> dict:
+    """One week's engineering escalations by component (created in [start, end); rejected: those of
+    them engineering rejected), product feedback logged by theme with ARR at risk (the distinct
+    tenants' contract value, as on the backlog page) and SRE escalations by trigger, within
+    `tenant_ids` (None: every tenant). Three queries."""
+    tasks = _in_scope(EngineeringTask.objects.filter(created_at__gte=start, created_at__lt=end), tenant_ids)
+    components = list(
+        tasks.values("component__name")
+        .annotate(n=Count("id"), rejected=Count("id", filter=Q(status=TaskStatus.REJECTED)))
+        .order_by("-n", "component__name")[:PATTERN_ROWS]
+    )
+    feedback = list(
+        _in_scope(ProductFeedback.objects.filter(created_at__gte=start, created_at__lt=end), tenant_ids)
+        .values("theme__name", "tenant_id", "arr")
+        .order_by()
+    )
+    themes: dict[str, dict] = {}
+    for r in feedback:
+        t = themes.setdefault(r["theme__name"], {"theme": r["theme__name"], "n": 0, "tenants": {}})
+        t["n"] += 1
+        t["tenants"].setdefault(r["tenant_id"], r["arr"])
+    theme_rows = sorted(
+        ({"theme": t["theme"], "n": t["n"], "arr": sum(t["tenants"].values(), Decimal(0))} for t in themes.values()),
+        key=lambda t: (-t["arr"], -t["n"], t["theme"]),
+    )[:PATTERN_ROWS]
+    sre = {t: 0 for t in SREEscalation.Trigger.values}
+    sre.update(
+        {
+            r["trigger"]: r["n"]
+            for r in _in_scope(SREEscalation.objects.filter(created_at__gte=start, created_at__lt=end), tenant_ids)
+            .values("trigger")
+            .annotate(n=Count("id"))
+            .order_by()
+        }
+    )
+    return {
+        "components": components,
+        "product": {
+            "items": len(feedback),
+            "arr_at_risk": sum({r["tenant_id"]: r["arr"] for r in feedback}.values(), Decimal(0)),
+            "themes": theme_rows,
+        },
+        "sre": sre,
+    }
+
+
+BACKLOG_EXPORT_ROWS = 10_000
+BACKLOG_EXPORT_COLUMNS = (
+    "case",
+    "subject",
+    "status",
+    "priority",
+    "tenant",
+    "closed_at",
+    "closed_how",
+    "confirmed",
+    "category",
+    "issue_type",
+    "tags",
+)
+
+
+def backlog_export_columns(name: str) -> tuple[str, ...]:
+    return BACKLOG_EXPORT_COLUMNS + (("product_feedback",) if name == FeedbackEmission.Backlog.PRODUCT else ())
+
+
+def backlog_export(user, name: str, *, start: datetime | None = None, end: datetime | None = None) -> list[dict]:
+    """The emissions of one backlog `user` may see — all of them (the current backlog) or those of
+    the closings in [start, end) (one week's) — newest first, each with its case, tenant, tags and,
+    for the product backlog, the product feedback logged from the case (themes, ARR)."""
+    qs = emission_visible_to(user).filter(backlog=name)
+    if start is not None:
+        qs = qs.filter(closed_at__gte=start, closed_at__lt=end)
+    rows = list(
+        qs.order_by("-closed_at", "-id").values(
+            "case_id",
+            "case__subject",
+            "case__status",
+            "case__priority",
+            "tenant_id",
+            "tenant__name",
+            "closed_at",
+            "closed_how",
+            "confirmed",
+            "category",
+            "issue_type",
+        )[:BACKLOG_EXPORT_ROWS]
+    )
+    case_ids = [r["case_id"] for r in rows]
+    tags: dict[int, list[str]] = {}
+    for case_id, tag in (
+        Case.tags.through.objects.filter(case_id__in=case_ids).order_by("tag__name").values_list("case_id", "tag__name")
+    ):
+        tags.setdefault(case_id, []).append(tag)
+    product: dict[int, list[dict]] = {}
+    if name == FeedbackEmission.Backlog.PRODUCT and case_ids:
+        for case_id, theme, arr in (
+            ProductFeedback.objects.filter(case_id__in=case_ids)
+            .order_by("theme__name")
+            .values_list("case_id", "theme__name", "arr")
+        ):
+            product.setdefault(case_id, []).append({"theme": theme, "arr": str(arr)})
+    key = Case(pk=0)
+    out = []
+    for r in rows:
+        key.pk = r["case_id"]
+        out.append(
+            {
+                "case": key.key,
+                "subject": r["case__subject"],
+                "status": r["case__status"],
+                "priority": r["case__priority"],
+                "tenant": r["tenant__name"],
+                "closed_at": r["closed_at"].isoformat(),
+                "closed_how": r["closed_how"],
+                "confirmed": r["confirmed"],
+                "category": r["category"],
+                "issue_type": r["issue_type"],
+                "tags": tags.get(r["case_id"], []),
+                **({"product_feedback": product.get(r["case_id"], [])} if name == "product" else {}),
+            }
+        )
+    return out

@@ -12,14 +12,6 @@ def engineering_cadence_sweep_task():
 
 
 @shared_task(ignore_result=True)
-def ops_review_export_task():
-    from .review import export_week
-
-    review = export_week()
-    return review.week_start.isoformat() if review else "already exported"
-
-
-@shared_task(ignore_result=True)
 def burn_rate_sweep_task():
     from .sre import burn_rate_sweep
 

@@ -13,10 +13,11 @@ urlpatterns = [
     path("product/", views.product_backlog, name="product_backlog"),
     path("backlogs/", views.backlog_page, name="backlogs"),
     path("backlogs/<str:name>/", views.backlog_page, name="backlog"),
-    path("review/", views.ops_review, name="ops_review"),
+    re_path(r"^backlogs/(?P<name>[a-z]{1,20})\.(?P<fmt>csv|json)$", views.backlog_export, name="backlog_export"),
+    path("review/", views.ops_review, name="ops_review"),  # → /reports/weekly/
     path("handoff/", views.shift_handoff, name="shift_handoff"),
     re_path(
-        r"^review/(?P<week>\d{4}-\d{2}-\d{2})\.(?P<fmt>csv|json)$",
+        r"^review/(?P<week>\d{4}-\d{2}-\d{2})\.(?P<fmt>csv|json)$",  # → /reports/weekly/exports/
         views.ops_review_download,
         name="ops_review_download",
     ),

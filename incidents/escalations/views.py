@@ -3,13 +3,12 @@ write re-renders the page with the message and a 422 (a stale one: 409), keeping
 
 from __future__ import annotations
 
+import csv
 import json
-from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.models import Case, Tag, Team
+from cases.reports import weekly as weekly_report
 from cases.selectors import case_get_for_user
 from companyos import audit, pageview, roles
 from companyos.access import audit_exempt, audited_read, audited_write, covered_by_page_view
@@ -24,11 +24,11 @@ from incidents.models import CorrectiveAction, Incident
 from incidents.selectors import incident_get_for_user
 from tenants.access import MAX_HOURS
 
-from . import handoff, review, selectors, services, shifts
+from . import handoff, selectors, services, shifts
 from . import sre as sre_services
 from .choices import DECISION_LABEL, NEEDS_REASON, TRANSITIONS, TaskStatus
 from .forms import DecideForm, EscalateForm, FeedbackForm, TextForm
-from .models import Component, EngineeringTask, FeedbackEmission, OpsReview, ProductFeedback, SupportShift
+from .models import Component, EngineeringTask, FeedbackEmission, ProductFeedback, SupportShift
 
 TASK = "incidents/escalations/task_detail.html"
 
@@ -310,7 +310,7 @@ def product_backlog(request):
     return render(request, "incidents/escalations/product_backlog.html", {"backlog": backlog, "theme": theme})
 
 
-# --- the feedback backlogs and the weekly ops review -----------------------------------------------------------
+# --- the feedback backlogs, their exports, and the old weekly ops review's addresses ----------------
 
 BACKLOG_NAMES = dict(FeedbackEmission.Backlog.choices)
 
@@ -334,52 +334,78 @@ def backlog_page(request, name: str = ""):
     return render(request, "incidents/escalations/backlog.html", context)
 
 
-def _review_allowed(request) -> None:
-    if not roles.sees_all_tenants(request.user):
-        audit.log_denied(OpsReview, "review", path=request.path, reason="the ops review is for managers, admins, SRE")
-        raise PermissionDenied("The weekly ops review is for managers, admins and SRE.")
+BACKLOG_EXPORT_FORBIDDEN = "The backlog exports are for managers and admins."
 
 
-@audit_exempt(reason="the weekly ops review: aggregates over every tenant (counts, tags, components), no case data")
+def _export_cell(value) -> str:
+    if isinstance(value, list):  # tags; the product feedback's themes with their ARR
+        return "; ".join(f"{v['theme']} ({v['arr']})" if isinstance(v, dict) else str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+@audited_read(FeedbackEmission, view="feedback backlog export")
+@require_GET
+def backlog_export(request, name: str, fmt: str):
+    """One backlog's emissions as CSV or JSON: current (every emission you may see) or, with
+    ?week=2026-W48, those of that week's closings (Monday to Sunday in your timezone)."""
+    if not roles.sees_sla_dashboard(request.user):
+        audit.log_denied(FeedbackEmission, name[:40], path=request.path, reason="the backlog exports are for managers")
+        return HttpResponse(BACKLOG_EXPORT_FORBIDDEN + "\n", status=403, content_type="text/plain; charset=utf-8")
+    if name not in FeedbackEmission.Backlog.values:
+        audit.log_denied(FeedbackEmission, name[:40], path=request.path, reason="no such backlog")
+        raise Http404("No such backlog")
+    start = end = None
+    label = "current"
+    if request.GET.get("week"):
+        monday = weekly_report.parse_week(request.GET["week"])
+        if monday is None:
+            return HttpResponse(
+                "Give the week as ?week=2026-W48 (ISO year and week).\n", status=400, content_type="text/plain"
+            )
+        label = weekly_report.week_label(monday)
+        start, end = weekly_report.week_filters(monday, timezone.get_current_timezone()).bounds
+    rows = selectors.backlog_export(request.user, name, start=start, end=end)
+    audit.log_list_access(
+        Case,
+        [int(r["case"].rsplit("-", 1)[1]) for r in rows],
+        view=f"feedback backlog export: {name}",
+        query=request.GET.urlencode(),
+    )
+    filename = f"{name}-backlog-{label}.{fmt}"
+    if fmt == "json":
+        data = {"backlog": name, "week": None if start is None else label, "count": len(rows), "items": rows}
+        if start is not None:
+            data |= {"from": start.isoformat(), "to": end.isoformat()}
+        response = HttpResponse(json.dumps(data, indent=2), content_type="application/json")
+    else:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        writer = csv.writer(response)
+        columns = selectors.backlog_export_columns(name)
+        writer.writerow(columns)
+        for r in rows:
+            writer.writerow([_export_cell(r.get(c)) for c in columns])
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@audit_exempt(reason="a redirect: the weekly ops review is now the weekly operations report")
 @require_GET
 def ops_review(request):
-    _review_allowed(request)
-    now = timezone.now()
-    error, status = "", 200
-    week = review.last_full_week(now)
-    if request.GET.get("week"):
-        try:
-            week = review.week_of(date.fromisoformat(request.GET["week"][:10]))
-        except ValueError:
-            error, status = "Give the week as a date, e.g. 2026-11-23.", 400
-    data = review.weekly_review(week)
-    context = {
-        "data": data,
-        "week": week,
-        "previous": week - timedelta(days=7),
-        "next": week + timedelta(days=7) if week + timedelta(days=7) <= review.week_of(now.date()) else None,
-        "exports": review.exports(),
-        "error": error,
-    }
-    return render(request, "incidents/escalations/review.html", context, status=status)
+    """The old weekly ops review page: it is the weekly operations report now (the week kept)."""
+    url = reverse("reports:weekly")
+    monday = weekly_report.parse_week(request.GET.get("week", ""))
+    if monday is not None:
+        url += f"?week={weekly_report.week_label(monday)}"
+    return redirect(url, permanent=True)
 
 
-@audit_exempt(reason="a stored weekly ops review: aggregates only")
+@audit_exempt(reason="a redirect to the stored weekly operations report of that week")
 @require_GET
 def ops_review_download(request, week: str, fmt: str):
-    _review_allowed(request)
-    try:
-        stored = OpsReview.objects.filter(week_start=date.fromisoformat(week)).first()
-    except ValueError:
-        stored = None
-    if stored is None:
+    monday = weekly_report.parse_week(week)
+    if monday is None:
         raise Http404("No export for that week")
-    if fmt == "csv":
-        response = HttpResponse(stored.csv, content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(json.dumps(stored.data, indent=2), content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="ops-review-{stored.week_start}.{fmt}"'
-    return response
+    return redirect(reverse("reports:weekly_export", args=[weekly_report.week_label(monday), fmt]), permanent=True)
 
 
 # --- SRE escalation ---------------------------------------------------------------------------------------

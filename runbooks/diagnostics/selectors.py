@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.http import Http404
 
 from cases.models import Case
 from cases.selectors import case_visible_to
 from companyos import audit
 
+from ..models import ErrorCode
 from .models import Evidence, TraceBundle
 
 CHART_W, CHART_H = 320, 80
@@ -99,3 +101,75 @@ def case_collectors(case: Case) -> list[dict]:
     for run in CollectorRun.objects.filter(case=case).defer("result").order_by("-requested_at")[:100]:
         latest.setdefault(run.collector, run)
     return [{"collector": c, "run": latest.get(name)} for name, c in REGISTRY.items()]
+
+
+# --- learnings for the weekly operations report (seed 004 "learnings in the weekly report") ----------------
+
+LEARNING_ROWS = 10
+INSPECTED = ("ok", "pii")
+
+
+def weekly_bundle_learnings(*, start, end, tenant_ids) -> dict:
+    """What the trace bundles inspected in [start, end) (within `tenant_ids`; None: every tenant)
+    found: how many, with unredacted PII, their failed spans (the reports' `failed_count`, and the
+    most frequent failed span names among the first spans each report lists), and the error codes
+    their spans carried (summed), each with the catalogue's title and runbook. Read from the stored
+    reports in the database (jsonb), three queries, no report loaded into Python."""
+    table = TraceBundle._meta.db_table
+    where = "b.inspected_at >= %s AND b.inspected_at < %s AND b.status IN ('ok', 'pii') AND b.report IS NOT NULL"
+    params: list = [start, end]
+    if tenant_ids is not None:
+        where += " AND b.tenant_id = ANY(%s)"
+        params.append(list(tenant_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT count(*), count(*) FILTER (WHERE b.status = 'pii'),
+                       coalesce(sum((b.report->'trace'->>'failed_count')::bigint), 0)::bigint,
+                       coalesce(sum((b.report->'trace'->>'near_failed')::bigint), 0)::bigint,
+                       count(DISTINCT b.case_id)
+                FROM {table} b WHERE {where}""",
+            params,
+        )
+        bundles, pii, failed, near_failed, cases = cursor.fetchone()
+        cursor.execute(
+            f"""SELECT e->>'code', sum((e->>'count')::bigint)::bigint AS n, count(DISTINCT b.id)
+                FROM {table} b, jsonb_array_elements(
+                    CASE WHEN jsonb_typeof(b.report->'error_codes') = 'array' THEN b.report->'error_codes'
+                    ELSE '[]'::jsonb END) e
+                WHERE {where} GROUP BY 1 ORDER BY n DESC, 1 LIMIT {LEARNING_ROWS}""",
+            params,
+        )
+        codes = cursor.fetchall()
+        cursor.execute(
+            f"""SELECT s->>'name', coalesce(s->>'service', ''), count(*) AS n, count(DISTINCT b.id)
+                FROM {table} b, jsonb_array_elements(
+                    CASE WHEN jsonb_typeof(b.report->'trace'->'failed') = 'array' THEN b.report->'trace'->'failed'
+                    ELSE '[]'::jsonb END) s
+                WHERE {where} GROUP BY 1, 2 ORDER BY n DESC, 1, 2 LIMIT {LEARNING_ROWS}""",
+            params,
+        )
+        spans = cursor.fetchall()
+    catalogue = {
+        e.code: e
+        for e in ErrorCode.objects.filter(code__in=[c for c, _, _ in codes])
+        .select_related("runbook")
+        .only("code", "title", "runbook__slug", "runbook__title")
+    }
+    return {
+        "bundles": bundles,
+        "pii": pii,
+        "cases": cases,
+        "failed_spans": failed,
+        "near_failed": near_failed,
+        "codes": [
+            {
+                "code": code,
+                "count": n,
+                "bundles": b,
+                "title": catalogue[code].title if code in catalogue else "",
+                "runbook": catalogue[code].runbook if code in catalogue and catalogue[code].runbook_id else None,
+            }
+            for code, n, b in codes
+        ],
+        "spans": [{"name": name, "service": service, "count": n, "bundles": b} for name, service, n, b in spans],
+    }

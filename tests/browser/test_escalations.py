@@ -1,6 +1,7 @@
 """Engineering escalation in Chromium (issue 14 point 7): from a critical case's Engineering panel,
 escalate with the eight items prefilled; an engineer of the owning team rejects it with a reason;
-the case's timeline and the escalation list (rejection rate) show it."""
+the case's timeline and the escalation list (rejection rate) show it; the closing's product emission
+is in the weekly operations report, reached through the old weekly ops review address."""
 
 import re
 
@@ -110,9 +111,22 @@ def test_product_feedback_and_the_closing_feeds_a_backlog(page, role_groups):
 
     page.context.clear_cookies()
     sign_in(page, "mona")
+    # The weekly ops review's old address opens the weekly operations report of that week.
+    year, week, _ = case.created_at.isocalendar()
+    label = f"{year}-W{week:02d}"
     page.goto("/incidents/escalations/review/?week=" + case.created_at.strftime("%Y-%m-%d"))
-    expect(page.locator('[data-section="emissions"]')).to_contain_text("Product 1")
-    page.screenshot(path=f"{SHOTS}/review.png", full_page=True)
+    expect(page).to_have_url(re.compile(rf"/reports/weekly/\?week={label}$"))
+    emissions = page.locator('[data-section="backlogs"] [data-table="emissions"] tr', has_text="Product")
+    expect(emissions.locator("td").first).to_have_text("1")
+    for key in ("volume", "attainment", "satisfaction", "learnings", "escalations", "diagnostics"):
+        expect(page.locator(f'[data-section="{key}"]')).to_be_visible()
+    page.screenshot(path=f"{SHOTS}/weekly.png", full_page=True)
+    # Another week through the picker, and back.
+    page.locator("a", has_text="‹").first.click()
+    expect(page.get_by_role("heading", level=1)).not_to_contain_text(label)
+    page.get_by_label("Week", exact=True).fill(label)
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Weekly operations report {label}")
 
 
 def test_the_map_sets_an_on_call_schedule_and_the_handoff_shows_known_issues(page, role_groups):

@@ -1,7 +1,7 @@
 """Feedback emissions (issue 14 point 9): a closing feeds the reliability / product / docs backlog
 chosen by the agent at close (or by the classification for an auto-close), once per closing; the
-backlog pages with counts and linked cases, scoped by tenant; the weekly ops review, exported by beat
-once per week as CSV and JSON that match a recomputation, downloadable by managers only."""
+backlog pages with counts and linked cases, scoped by tenant; the weekly ops review's figures, now in
+the weekly operations report's one Monday export (CSV and JSON matching a recomputation), managers only."""
 
 import csv
 import io
@@ -17,9 +17,10 @@ from cases.choices import Priority, Status
 from cases.closure import rules, sweep
 from cases.closure.models import AutoClose
 from cases.errors import CaseError
-from incidents.escalations import review
+from cases.reports import weekly
+from cases.reports.export_models import WeeklyExport
 from incidents.escalations import services as esc_services
-from incidents.escalations.models import Component, EngineeringTask, FeedbackEmission, OpsReview
+from incidents.escalations.models import Component, EngineeringTask, FeedbackEmission
 from tests.conftest import login
 from tests.factories import CaseFactory, TagFactory, UserFactory
 
@@ -118,8 +119,10 @@ def test_backlog_pages_count_and_link_cases_in_scope(tenant_a, tenant_b, agent, 
     assert login(agent).get("/incidents/escalations/backlogs/marketing/").status_code == 404
 
 
-def test_weekly_review_export_matches_a_recomputation(tenant_a, agent, manager):
-    week = date(2026, 11, 23)  # a Monday
+def test_the_weekly_report_export_carries_the_old_reviews_figures_recomputed_from_the_rows(tenant_a, agent, manager):
+    """The weekly ops review is part of the weekly operations report now: its emissions, escalations
+    and rejections are the report's backlog and escalation sections, in the one Monday export."""
+    week = date(2026, 11, 23)  # a Monday, ISO 2026-W48
     inside = datetime(2026, 11, 25, 10, tzinfo=UTC)
     with at(inside):
         for category, feedback in (("performance", ""), ("documentation", ""), ("feature_request", "product")):
@@ -134,35 +137,41 @@ def test_weekly_review_export_matches_a_recomputation(tenant_a, agent, manager):
     with at(datetime(2026, 12, 3, 9, tzinfo=UTC)):  # later: outside the week
         late = _resolved(tenant_a, agent, category="performance", issue_type="bug")
         case_services.case_transition(case_id=late.pk, to=Status.CLOSED, actor=agent)
-    stored = review.export_week(now=datetime(2026, 11, 30, 6, tzinfo=UTC))
-    assert stored.week_start == week
-    assert review.export_week(now=datetime(2026, 11, 30, 6, 5, tzinfo=UTC)) is None  # once a week
-    assert OpsReview.objects.count() == 1
+    stored = weekly.export_week(now=datetime(2026, 11, 30, 6, tzinfo=UTC))
+    assert stored.week_start == week and stored.label == "2026-W48"
+    assert weekly.export_week(now=datetime(2026, 11, 30, 6, 5, tzinfo=UTC)) is None  # once a week
+    assert WeeklyExport.objects.count() == 1
     # Recomputed by hand from the rows.
     start = datetime(2026, 11, 23, tzinfo=UTC)
     emitted = FeedbackEmission.objects.filter(closed_at__gte=start, closed_at__lt=start + timedelta(days=7))
+    figures = {(m["section"], m["metric"]): m["value"] for m in stored.data["metrics"]}
     assert (
-        stored.data["emissions"]
-        == {
-            "reliability": emitted.filter(backlog="reliability").count(),
-            "product": emitted.filter(backlog="product").count(),
-            "docs": emitted.filter(backlog="docs").count(),
-            "total": emitted.count(),
-            "confirmed": emitted.filter(confirmed=True).count(),
-        }
-        == {"reliability": 1, "product": 1, "docs": 1, "total": 3, "confirmed": 1}
+        {b: figures["backlogs", f"{b.capitalize()} emissions"] for b in ("reliability", "product", "docs")}
+        == {b: emitted.filter(backlog=b).count() for b in ("reliability", "product", "docs")}
+        == {"reliability": 1, "product": 1, "docs": 1}
     )
-    assert stored.data["escalations"]["escalated"] == EngineeringTask.objects.count() == 1
-    assert stored.data["escalations"]["rejection_pct"] == 100.0
-    assert stored.data == json.loads(json.dumps(review.weekly_review(week)))  # the stored JSON is the recomputation
+    assert figures["backlogs", "emissions"] == emitted.count() == 3
+    assert figures["backlogs", "confirmed by the agent"] == emitted.filter(confirmed=True).count() == 1
+    assert figures["escalations", "engineering escalations"] == EngineeringTask.objects.count() == 1
+    assert figures["escalations", "escalation rejection rate %"] == "100.0"
+    assert figures["escalation_review", "component API rejected"] == 1
     client = login(manager)
-    rows = list(csv.reader(io.StringIO(client.get("/incidents/escalations/review/2026-11-23.csv").content.decode())))
-    assert ["emissions", "total", "3"] in rows and ["escalations", "rejected", "1"] in rows
-    data = json.loads(client.get("/incidents/escalations/review/2026-11-23.json").content)
-    assert data == stored.data
-    page = client.get("/incidents/escalations/review/?week=2026-11-25").content.decode()
-    assert "2026-11-23" in page and 'data-export="2026-11-23"' in page
-    assert client.get("/incidents/escalations/review/?week=bad").status_code == 400
-    assert client.get("/incidents/escalations/review/2026-11-16.csv").status_code == 404
-    assert login(agent).get("/incidents/escalations/review/").status_code == 403
-    assert login(agent).get("/incidents/escalations/review/2026-11-23.csv").status_code == 403
+    rows = list(csv.reader(io.StringIO(client.get("/reports/weekly/exports/2026-W48.csv").content.decode())))
+    assert ["2026-W48", "backlogs", "emissions", "3"] in rows and [
+        "2026-W48",
+        "escalations",
+        "escalations rejected",
+        "1",
+    ] in rows
+    assert json.loads(client.get("/reports/weekly/exports/2026-W48.json").content) == stored.data
+    page = client.get("/reports/weekly/?week=2026-W48").content.decode()
+    assert 'data-export="2026-W48"' in page and 'data-section="backlogs"' in page
+    # The old addresses redirect to the new ones (the week kept), for anyone: the new ones check.
+    assert client.get("/incidents/escalations/review/?week=2026-11-25")["Location"] == "/reports/weekly/?week=2026-W48"
+    assert (
+        client.get("/incidents/escalations/review/2026-11-23.csv")["Location"] == "/reports/weekly/exports/2026-W48.csv"
+    )
+    assert client.get("/reports/weekly/?week=bad").status_code == 400
+    assert client.get("/reports/weekly/exports/2026-W47.csv").status_code == 404
+    assert login(agent).get("/reports/weekly/").status_code == 403
+    assert login(agent).get("/reports/weekly/exports/2026-W48.csv").status_code == 403
