@@ -1,17 +1,29 @@
-"""The daily rollups: kept current incrementally, rebuilt on demand, and read by the report.
+"""The rollups: kept current incrementally, rebuilt on demand, and read by the report.
+
+Two tables, written together from the same cells (cases.reports.cells):
+- ReportHour, the full cube: one cell per created UTC hour × tenant × priority × category × channel ×
+  team × owner. At this data's spread a cell holds about one case, so it serves only what needs every
+  key: the views with a dimension filter (team, agent, priority, category, channel), and the whole
+  hours at a range's edges.
+- ReportSlice, the narrow rows: per UTC day, per tenant and for all tenants, one row per value of
+  one dimension (priority — also per hour, to split a day at a viewer's week start —, category,
+  channel, team, owner, tenant, tag). A day of all tenants is ~70 rows whatever the number of cases:
+  the views without a dimension filter (at most a tenant, segment or tier) read these.
 
 Kept current: every timeline entry (cases.changes) and every survey answer marks its case's created
 day (UTC) dirty — a ReportDirtyDay row in the change's own transaction (`mark_dirty`). The beat
 sweep (`rollup_sweep`, every 30 s) locks marker rows (SKIP LOCKED), takes a transaction-scoped
 advisory lock per day (two sweeps never rebuild one day at once), recomputes the day's cells from
-the plain rows, replaces them and deletes exactly the markers it locked, all in one transaction: a
-marker is consumed once, and a change that commits while the sweep runs leaves its own marker for
-the next run. `rebuild()` (`manage.py reports_rollup --rebuild`) recomputes every day, for data
-written around the services (the demo and bench loaders).
+the plain rows, replaces its cube cells and slices and deletes exactly the markers it locked, all in
+one transaction: a marker is consumed once, and a change that commits while the sweep runs leaves
+its own marker for the next run. `rebuild()` (`manage.py reports_rollup --rebuild`) recomputes every
+day, for data written around the services (the demo and bench loaders).
 
-Read (`report_sums`): the range is split at the viewer's week starts; a UTC day lying wholly inside
-one piece, before today (UTC) and not dirty, is read from the rollup; the rest (today, dirty days,
-the edges when the viewer's timezone is not UTC) from plain rows through the same cells. So the
+Read (`report_sums`, `plan`): the range is split at the viewer's week starts. A clean UTC day wholly
+inside the range is read from the slices (a day cut by a week start at a whole hour takes its
+priority rows per hour); without slices (dimension filters) or at the range's edges, the whole UTC
+hours inside one week piece come from the cube; the rest — dirty days, and the part-hours of a
+timezone that is not a whole number of hours from UTC — from plain rows through the same cells. So the
 numbers are always those of the plain rows, whatever the sweep's lag."""
 
 from __future__ import annotations
@@ -32,8 +44,8 @@ from tenants.selectors import visible_tenant_ids
 
 from ..closure.models import AutoClose, Closure
 from ..models import Case, Interaction
-from .cells import HISTOGRAMS, KEY_FIELDS, MEASURES, Cell, Fact, cells_by_day
-from .models import ReportDay, ReportDirtyDay
+from .cells import HIST_DIMS, HISTOGRAMS, KEY_FIELDS, MEASURES, WHOLE_DAY, Cell, Fact, cells_by, slices_of
+from .models import ReportDirtyDay, ReportHour, ReportSlice
 
 if TYPE_CHECKING:
     from .filters import Filters
@@ -45,6 +57,10 @@ ADVISORY = 0x5245  # pg_try_advisory_xact_lock(ADVISORY, day ordinal): one day, 
 
 def utc_day(at: datetime) -> date:
     return at.astimezone(UTC).date()
+
+
+def utc_hour(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def mark_dirty(created_at: datetime) -> None:
@@ -120,13 +136,16 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def recompute(days: Iterable[date]) -> dict[tuple[date, tuple], Cell]:
-    """The cells of the given UTC days, from the plain rows."""
+def _day_intervals(days: Iterable[date]) -> list[tuple[datetime, datetime]]:
+    return _merge([(_midnight(d), _midnight(d + timedelta(days=1))) for d in days])
+
+
+def recompute(days: Iterable[date]) -> dict[tuple[datetime, tuple], Cell]:
+    """The cube cells (UTC hour, key) of the given UTC days, from the plain rows."""
     days = sorted(set(days))
     if not days:
         return {}
-    intervals = _merge([(_midnight(d), _midnight(d + timedelta(days=1))) for d in days])
-    return cells_by_day(facts(Case.objects.all(), intervals), utc_day)
+    return cells_by(facts(Case.objects.all(), _day_intervals(days)), utc_hour)
 
 
 def _merge(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
@@ -142,22 +161,30 @@ def _merge(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, d
 # --- writing the rollup -------------------------------------------------------------------------
 
 
-ROW_FIELDS = [
-    "day",
-    *KEY_FIELDS,
-    *MEASURES,
-    *(f"{prefix}_{part}" for prefix in ("fr", "res", "tag") for part in ("b", "c")),
-]
+HIST_FIELDS = [f"{prefix}_{part}" for prefix in HISTOGRAMS for part in ("b", "c")]
+CUBE_FIELDS = ["hour", *KEY_FIELDS, *MEASURES, *HIST_FIELDS, "tag_b", "tag_c"]
+SLICE_FIELDS = ["day", "hour", "tenant_id", "dim", "value", *MEASURES, *HIST_FIELDS]
 
 
-def _row(day: date, key: tuple, cell: Cell) -> ReportDay:
-    row = ReportDay(day=day, **dict(zip(KEY_FIELDS, key, strict=True)))
+def _fill(row, cell: Cell, hists) -> None:
     for name in MEASURES:
         setattr(row, name, cell.sums.get(name, 0))
-    for prefix, hist in (("fr", cell.fr), ("res", cell.res), ("tag", cell.tags)):
+    for prefix, hist in hists:
         buckets = sorted(b for b, n in hist.items() if n)
         setattr(row, f"{prefix}_b", buckets)
         setattr(row, f"{prefix}_c", [hist[b] for b in buckets])
+
+
+def _cube_row(hour: datetime, key: tuple, cell: Cell) -> ReportHour:
+    row = ReportHour(hour=hour, **dict(zip(KEY_FIELDS, key, strict=True)))
+    _fill(row, cell, (("fr", cell.fr), ("res", cell.res), ("tag", cell.tags)))
+    return row
+
+
+def _slice_row(key: tuple, cell: Cell) -> ReportSlice:
+    day, hour, tenant_id, dim, value = key
+    row = ReportSlice(day=day, hour=hour, tenant_id=tenant_id, dim=dim, value=value)
+    _fill(row, cell, (("fr", cell.fr), ("res", cell.res)) if dim in HIST_DIMS else ())
     return row
 
 
@@ -168,12 +195,15 @@ def _lock_day(day: date) -> bool:
 
 
 def _replace(days: list[date]) -> int:
-    """Inside a transaction holding the days' advisory locks: recompute and replace their cells."""
-    cells = recompute(days)
-    ReportDay.objects.filter(day__in=days).delete()
-    rows = [_row(day, key, cell) for (day, key), cell in cells.items()]
-    copy_rows(ReportDay, rows, ROW_FIELDS)  # COPY: a rebuild writes about one cell per case
-    return len(rows)
+    """Inside a transaction holding the days' advisory locks: recompute and replace their cube cells
+    and slices. Returns the cube cells written."""
+    cube = recompute(days)
+    ReportHour.objects.filter(_ranges_q("hour", _day_intervals(days))).delete()
+    ReportSlice.objects.filter(day__in=days).delete()
+    # COPY: a rebuild writes about one cube cell per case.
+    copy_rows(ReportHour, [_cube_row(hour, key, cell) for (hour, key), cell in cube.items()], CUBE_FIELDS)
+    copy_rows(ReportSlice, [_slice_row(key, cell) for key, cell in slices_of(cube).items()], SLICE_FIELDS)
+    return len(cube)
 
 
 @dataclass
@@ -207,16 +237,20 @@ def rollup_sweep(*, batch: int = 1000, max_days: int = 60) -> SweepResult:
 
 def rebuild(*, date_from: date | None = None, date_to: date | None = None, chunk_days: int = 7, out=None) -> int:
     """Recompute every day from the first case (or `date_from`) to today (or `date_to`), a chunk of
-    days per transaction; rows of days outside the cases' span are dropped. Returns the cells written."""
+    days per transaction; rows of days outside the cases' span are dropped. Returns the cube cells
+    written."""
     first = Case.objects.aggregate(first=Min("created_at"))["first"]
     today = timezone.now().astimezone(UTC).date()
     if first is None:
-        ReportDay.objects.all().delete()
+        ReportHour.objects.all().delete()
+        ReportSlice.objects.all().delete()
         return 0
     start = date_from or utc_day(first)
     end = date_to or today
     if date_from is None and date_to is None:
-        ReportDay.objects.filter(Q(day__lt=start) | Q(day__gt=end)).delete()
+        beyond = _midnight(end + timedelta(days=1))
+        ReportHour.objects.filter(Q(hour__lt=_midnight(start)) | Q(hour__gte=beyond)).delete()
+        ReportSlice.objects.filter(Q(day__lt=start) | Q(day__gt=end)).delete()
     written, day = 0, start
     while day <= end:
         chunk = [day + timedelta(days=i) for i in range(chunk_days) if day + timedelta(days=i) <= end]
@@ -238,14 +272,8 @@ def _week_start(at: datetime, tz) -> date:
     return local - timedelta(days=local.weekday())
 
 
-@dataclass
-class Plan:
-    rollup_days: list[date]
-    live: list[tuple[datetime, datetime]]
-    week_of_day: dict[date, date]
-
-
-def plan(f: Filters, *, dirty: set[date], today: date) -> Plan:
+def _segments(f: Filters) -> list[tuple[datetime, datetime, date]]:
+    """The range cut at the viewer's week starts: (start, end, the week's Monday)."""
     start, end = f.bounds
     cuts = [start]
     monday = _week_start(start, f.tz) + timedelta(days=7)
@@ -256,22 +284,72 @@ def plan(f: Filters, *, dirty: set[date], today: date) -> Plan:
         cuts.append(at)
         monday += timedelta(days=7)
     cuts.append(end)
-    days, live, weeks = [], [], {}
-    for seg_start, seg_end in zip(cuts, cuts[1:], strict=False):
-        cursor = seg_start
-        day = utc_day(seg_start)
-        while _midnight(day) < seg_end:
-            ds, de = _midnight(day), _midnight(day + timedelta(days=1))
-            if ds >= seg_start and de <= seg_end and day < today and day not in dirty:
-                if cursor < ds:
-                    live.append((cursor, ds))
-                days.append(day)
-                weeks[day] = _week_start(ds, f.tz)
-                cursor = de
-            day += timedelta(days=1)
-        if cursor < seg_end:
-            live.append((cursor, seg_end))
-    return Plan(days, _merge(live), weeks)
+    return [(a, b, _week_start(a, f.tz)) for a, b in zip(cuts, cuts[1:], strict=False)]
+
+
+def _ceil_hour(at: datetime) -> datetime:
+    floor = utc_hour(at)
+    return floor if floor == at else floor + timedelta(hours=1)
+
+
+@dataclass
+class Plan:
+    """What to read from where. `days`: the slices' (day, hour, week, skip_priority) rows — hour
+    WHOLE_DAY for a day's rows, 0–23 for a day cut by a week start, whose whole-day priority rows
+    are then skipped; `spans`: whole UTC hours [start, end) of one week from the cube; `live`: plain
+    rows."""
+
+    days: list[tuple[date, int, date | None, bool]]
+    spans: list[tuple[datetime, datetime, date | None]]
+    live: list[tuple[datetime, datetime]]
+
+    @property
+    def slice_days(self) -> list[date]:
+        return sorted({d for d, hour, _, _ in self.days if hour == WHOLE_DAY})
+
+
+def plan(f: Filters, *, dirty: set[date], slices: bool = True, weeks: bool = True) -> Plan:
+    """`slices`: the slices may serve (no dimension filter); `weeks`: the week of each number is
+    needed (not for the previous period's themes)."""
+    start, end = f.bounds
+    segments = _segments(f)
+    days, spans, live = [], [], []
+    day, last = utc_day(start), utc_day(end)
+    while day <= last:
+        ds, de = _midnight(day), _midnight(day + timedelta(days=1))
+        lo, hi = max(ds, start), min(de, end)
+        day += timedelta(days=1)
+        if lo >= hi:
+            continue
+        if day - timedelta(days=1) in dirty:
+            live.append((lo, hi))
+            continue
+        pieces = [(max(lo, a), min(hi, b), w if weeks else None) for a, b, w in segments if max(lo, a) < min(hi, b)]
+        d = day - timedelta(days=1)
+        if slices and (lo, hi) == (ds, de):
+            if len(pieces) == 1 or not weeks:
+                days.append((d, WHOLE_DAY, pieces[0][2], False))
+                continue
+            if all(utc_hour(a) == a for a, _, _ in pieces):  # the week starts fall on whole UTC hours
+                days.append((d, WHOLE_DAY, None, True))
+                for a, b, w in pieces:
+                    first_hour, end_hour = (a - ds) // timedelta(hours=1), (b - ds) // timedelta(hours=1)
+                    days += [(d, h, w, False) for h in range(first_hour, end_hour)]
+                continue
+        for a, b, w in pieces:
+            ha, hb = _ceil_hour(a), utc_hour(b)
+            if ha < hb:
+                spans.append((ha, hb, w))
+                live += [(x, y) for x, y in ((a, ha), (hb, b)) if x < y]
+            else:
+                live.append((a, b))
+    merged: list = []
+    for a, b, w in spans:
+        if merged and merged[-1][1] == a and merged[-1][2] == w:
+            merged[-1] = (merged[-1][0], b, w)
+        else:
+            merged.append((a, b, w))
+    return Plan(days, merged, _merge(live))
 
 
 @dataclass
@@ -286,8 +364,9 @@ class Sums:
     owner: dict = field(default_factory=lambda: defaultdict(Counter))
     hist: dict = field(default_factory=lambda: defaultdict(Counter))  # (set, group, "fr"|"res") → bucket counts
     tags: Counter = field(default_factory=Counter)
-    rollup_days: int = 0
-    live_cases: int = 0
+    rollup_days: int = 0  # UTC days read from the slices
+    cube_hours: int = 0  # UTC hours read from the cube
+    live_cases: int = 0  # cases read from plain rows
 
     def totals(self) -> Counter:
         out: Counter = Counter()
@@ -313,10 +392,15 @@ def _add_cell(s: Sums, week: date, key: tuple, cell: Cell) -> None:
     s.tags.update(cell.tags)
 
 
-def _where(f: Filters, tenant_ids: list[int] | None) -> tuple[str, list]:
-    sql, params = ["day = ANY(%s)"], []
+def has_dimension_filter(f: Filters) -> bool:
+    """A filter the slices cannot answer (they add up by one dimension at a time, per tenant)."""
+    return any(v not in (None, "") for v in (f.team_id, f.agent_id, f.priority, f.category, f.channel))
+
+
+def _cube_where(f: Filters, tenant_ids: list[int] | None) -> tuple[str, list]:
+    sql, params = [], []
     if tenant_ids is not None:
-        sql.append("tenant_id = ANY(%s)")
+        sql.append("c.tenant_id = ANY(%s)")
         params.append(tenant_ids)
     for column, value in (
         ("team_id", f.team_id),
@@ -326,9 +410,9 @@ def _where(f: Filters, tenant_ids: list[int] | None) -> tuple[str, list]:
         ("channel", f.channel or None),
     ):
         if value is not None:
-            sql.append(f"{column} = %s")
+            sql.append(f"c.{column} = %s")
             params.append(value)
-    return " AND ".join(sql), params
+    return "".join(f" AND {part}" for part in sql), params
 
 
 def tenant_ids_for(user, f: Filters) -> list[int] | None:
@@ -349,33 +433,44 @@ def tenant_ids_for(user, f: Filters) -> list[int] | None:
     return None if ids is None else sorted(ids)
 
 
-GROUPS = ("(day, priority)", "(category)", "(channel)", "(tenant_id)", "(team_id)", "(owner_id)")
+GROUPS = ("(m.week, c.priority)", "(c.category)", "(c.channel)", "(c.tenant_id)", "(c.team_id)", "(c.owner_id)")
 _SUMS = ", ".join(f"sum({m})" for m in MEASURES)
+_C_SUMS = ", ".join(f"sum(c.{m})" for m in MEASURES)
 
 
-def _read_rollups(s: Sums, f: Filters, p: Plan, tenant_ids, *, themes_only: bool) -> None:
-    if not p.rollup_days:
+def _counts(sums) -> Counter:
+    return Counter({m: int(v) for m, v in zip(MEASURES, sums, strict=True) if v})
+
+
+def _read_cube(s: Sums, f: Filters, p: Plan, tenant_ids, *, themes_only: bool) -> None:
+    """The plan's spans from the cube: two statements."""
+    if not p.spans:
         return
-    where, params = _where(f, tenant_ids)
-    params = [p.rollup_days, *params]
-    table = ReportDay._meta.db_table
+    filters, params = _cube_where(f, tenant_ids)
+    table = ReportHour._meta.db_table
+    lows, highs, weeks = zip(*p.spans, strict=True)
+    spans = (
+        f"{table} c JOIN unnest(%s::timestamptz[], %s::timestamptz[], %s::date[]) AS m(lo, hi, week) "
+        "ON c.hour >= m.lo AND c.hour < m.hi WHERE c.hour >= %s AND c.hour < %s"
+    )
+    params = [list(lows), list(highs), list(weeks), min(lows), max(highs), *params]
     with connection.cursor() as cursor:
         if themes_only:
-            cursor.execute(f"SELECT category, sum(created) FROM {table} WHERE {where} GROUP BY category", params)
+            cursor.execute(f"SELECT c.category, sum(c.created) FROM {spans}{filters} GROUP BY c.category", params)
             for category, n in cursor.fetchall():
                 s.category[category]["created"] += n
         else:
             cursor.execute(
-                f"SELECT day, priority, category, channel, tenant_id, team_id, owner_id, "
-                f"GROUPING(day, priority, category, channel, tenant_id, team_id, owner_id), {_SUMS} "
-                f"FROM {table} WHERE {where} GROUP BY GROUPING SETS ({', '.join(GROUPS)})",
+                f"SELECT m.week, c.priority, c.category, c.channel, c.tenant_id, c.team_id, c.owner_id, "
+                f"GROUPING(m.week, c.priority, c.category, c.channel, c.tenant_id, c.team_id, c.owner_id), {_C_SUMS} "
+                f"FROM {spans}{filters} GROUP BY GROUPING SETS ({', '.join(GROUPS)})",
                 params,
             )
-            for day, priority, category, channel, tenant_id, team_id, owner_id, g, *sums in cursor.fetchall():
-                counts = Counter({m: int(v) for m, v in zip(MEASURES, sums, strict=True) if v})
-                # GROUPING's bits, highest first: day, priority, category, channel, tenant, team, owner.
+            for week, priority, category, channel, tenant_id, team_id, owner_id, g, *sums in cursor.fetchall():
+                counts = _counts(sums)
+                # GROUPING's bits, highest first: week, priority, category, channel, tenant, team, owner.
                 if not g & 0b1100000:
-                    s.week_priority[(p.week_of_day[day], priority)].update(counts)
+                    s.week_priority[(week, priority)].update(counts)
                 elif not g & 0b0010000:
                     s.category[category].update(counts)
                 elif not g & 0b0001000:
@@ -398,8 +493,8 @@ def _read_rollups(s: Sums, f: Filters, p: Plan, tenant_ids, *, themes_only: bool
                 for m in HISTOGRAMS
             ]
         cursor.execute(
-            f"WITH r AS MATERIALIZED (SELECT team_id, owner_id, fr_b, fr_c, res_b, res_c, tag_b, tag_c "
-            f"FROM {table} WHERE {where}) " + " UNION ALL ".join(hist_sql),
+            "WITH r AS MATERIALIZED (SELECT c.team_id, c.owner_id, c.fr_b, c.fr_c, c.res_b, c.res_c, c.tag_b, "
+            f"c.tag_c FROM {spans}{filters}) " + " UNION ALL ".join(hist_sql),
             params,
         )
         for metric, team_id, owner_id, g, b, n in cursor.fetchall():
@@ -411,7 +506,56 @@ def _read_rollups(s: Sums, f: Filters, p: Plan, tenant_ids, *, themes_only: bool
                 s.hist[("team", team_id, metric)][b] += int(n)
             else:
                 s.hist[("owner", owner_id, metric)][b] += int(n)
-    s.rollup_days = len(p.rollup_days)
+    s.cube_hours = sum((b - a) // timedelta(hours=1) for a, b, _ in p.spans)
+
+
+def _slice_key(dim: str, value: str | None):
+    if dim in ("category", "channel"):
+        return value
+    return None if value is None else int(value)
+
+
+def _read_slices(s: Sums, p: Plan, tenant_ids, *, themes_only: bool) -> None:
+    """The plan's days from the slices: two statements (one without the histograms)."""
+    if not p.days:
+        return
+    table = ReportSlice._meta.db_table
+    day_list = p.slice_days
+    scope = "r.tenant_id IS NULL" if tenant_ids is None else "r.tenant_id = ANY(%s)"
+    scope_params = [] if tenant_ids is None else [tenant_ids]
+    only = " AND r.dim IN ('category', 'tag')" if themes_only else ""
+    days, hours, weeks, skip = (list(column) for column in zip(*p.days, strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.dim, r.value, CASE WHEN r.dim = 'priority' THEN m.week END, {_SUMS} FROM {table} r "
+            "JOIN unnest(%s::date[], %s::smallint[], %s::date[], %s::bool[]) AS m(day, hour, week, skip) "
+            f"ON r.day = m.day AND r.hour = m.hour WHERE {scope} AND r.day >= %s AND r.day <= %s "
+            f"AND NOT (m.skip AND r.dim = 'priority'){only} GROUP BY 1, 2, 3",
+            [days, hours, weeks, skip, *scope_params, day_list[0], day_list[-1]],
+        )
+        for dim, value, week, *sums in cursor.fetchall():
+            key = _slice_key(dim, value)
+            if dim == "tag":
+                s.tags[key] += int(sums[0])
+            elif dim == "priority":
+                s.week_priority[(week, key)].update(_counts(sums))
+            else:
+                getattr(s, dim)[key].update(_counts(sums))
+        if not themes_only:
+            cursor.execute(
+                " UNION ALL ".join(
+                    f"SELECT r.dim, r.value, '{m}', u.b, sum(u.c) FROM {table} r, unnest(r.{m}_b, r.{m}_c) AS u(b, c) "
+                    f"WHERE {scope} AND r.day = ANY(%s) AND r.hour = {WHOLE_DAY} AND r.dim IN ('team', 'owner') "
+                    "GROUP BY 1, 2, 4"
+                    for m in HISTOGRAMS
+                ),
+                [*scope_params, day_list] * len(HISTOGRAMS),
+            )
+            for dim, value, metric, b, n in cursor.fetchall():
+                s.hist[(dim, _slice_key(dim, value), metric)][b] += int(n)
+                if dim == "team":  # every case has one team value (or none): the teams add up to all
+                    s.hist[("all", None, metric)][b] += int(n)
+    s.rollup_days = len(day_list)
 
 
 def _cohort_cases(user, f: Filters):
@@ -426,18 +570,27 @@ def dirty_days(start: date, end: date) -> set[date]:
     return set(ReportDirtyDay.objects.filter(day__gte=start, day__lte=end).values_list("day", flat=True).distinct())
 
 
-def report_sums(user, f: Filters, *, themes_only: bool = False, dirty: set[date] | None = None) -> Sums:
-    """The report's sums for the cohort of `f` as `user` sees it: rollups for whole clean days, plain
-    rows for the rest. `themes_only`: just categories and tags (the previous period of Top themes)."""
+def report_sums(
+    user, f: Filters, *, themes_only: bool = False, dirty: set[date] | None = None, tenant_ids=False
+) -> Sums:
+    """The report's sums for the cohort of `f` as `user` sees it: slices for whole clean days (no
+    dimension filter), the cube for whole clean hours, plain rows for the rest. `themes_only`: just
+    categories and tags (the previous period of Top themes). `tenant_ids`: tenant_ids_for(user, f),
+    when the caller has it."""
     start, end = f.bounds
     if dirty is None:
         dirty = dirty_days(utc_day(start) - timedelta(days=1), utc_day(end) + timedelta(days=1))
-    p = plan(f, dirty=dirty, today=timezone.now().astimezone(UTC).date())
+    if tenant_ids is False:
+        tenant_ids = tenant_ids_for(user, f)
+    p = plan(f, dirty=dirty, slices=not has_dimension_filter(f), weeks=not themes_only)
     s = Sums()
-    _read_rollups(s, f, p, tenant_ids_for(user, f), themes_only=themes_only)
+    if tenant_ids == []:  # nothing visible
+        return s
+    _read_slices(s, p, tenant_ids, themes_only=themes_only)
+    _read_cube(s, f, p, tenant_ids, themes_only=themes_only)
     live = facts(_cohort_cases(user, f), p.live)
     s.live_cases = len(live)
-    for (week, key), cell in cells_by_day(live, lambda at: _week_start(at, f.tz)).items():
+    for (week, key), cell in cells_by(live, lambda at: _week_start(at, f.tz)).items():
         if themes_only:
             s.category[dict(zip(KEY_FIELDS, key, strict=True))["category"]]["created"] += cell.sums["created"]
             s.tags.update(cell.tags)
@@ -449,28 +602,58 @@ def report_sums(user, f: Filters, *, themes_only: bool = False, dirty: set[date]
 # --- verification -------------------------------------------------------------------------------------
 
 
-def stored(days: Iterable[date]) -> dict[tuple[date, tuple], Cell]:
-    out = {}
-    for row in ReportDay.objects.filter(day__in=list(days)):
-        cell = Cell(sums=Counter({m: getattr(row, m) for m in MEASURES}))
-        for prefix, hist in (("fr", cell.fr), ("res", cell.res), ("tag", cell.tags)):
-            hist.update(dict(zip(getattr(row, f"{prefix}_b"), getattr(row, f"{prefix}_c"), strict=True)))
-        out[(row.day, tuple(getattr(row, k) for k in KEY_FIELDS))] = cell
-    return out
+def _stored_cell(row, hists) -> Cell:
+    cell = Cell(sums=Counter({m: getattr(row, m) for m in MEASURES}))
+    for prefix, hist in hists(cell):
+        hist.update(dict(zip(getattr(row, f"{prefix}_b"), getattr(row, f"{prefix}_c"), strict=True)))
+    return cell
 
 
-def rollup_differences(days: Iterable[date], *, skip_dirty: bool = True) -> list[str]:
-    """The rollup cells of `days` against a recomputation from the plain rows (days with a pending
-    marker are skipped: the report reads those from plain rows anyway)."""
-    days = sorted(set(days))
-    if skip_dirty and days:
-        dirty = dirty_days(days[0], days[-1])
-        days = [d for d in days if d not in dirty]
-    have, want = stored(days), recompute(days)
+def stored(days: Iterable[date]) -> dict[tuple[datetime, tuple], Cell]:
+    """The cube cells of the UTC days as stored."""
+    return {
+        (row.hour.astimezone(UTC), tuple(getattr(row, k) for k in KEY_FIELDS)): _stored_cell(
+            row, lambda c: (("fr", c.fr), ("res", c.res), ("tag", c.tags))
+        )
+        for row in ReportHour.objects.filter(_ranges_q("hour", _day_intervals(days)))
+    }
+
+
+def _slice_hists(c: Cell) -> tuple:
+    return ("fr", c.fr), ("res", c.res)
+
+
+def stored_slices(days: Iterable[date]) -> dict[tuple, Cell]:
+    return {
+        (row.day, row.hour, row.tenant_id, row.dim, row.value): _stored_cell(row, _slice_hists)
+        for row in ReportSlice.objects.filter(day__in=list(days))
+    }
+
+
+def _compare(have: dict, want: dict, describe) -> list[str]:
     problems = []
     for k in sorted(set(have) | set(want), key=str):
         a = have[k].as_comparable() if k in have else None
         b = want[k].as_comparable() if k in want else None
         if a != b:
-            problems.append(f"rollup {k[0]} {dict(zip(KEY_FIELDS, k[1], strict=True))}: stored {a} != recomputed {b}")
+            problems.append(f"{describe(k)}: stored {a} != recomputed {b}")
     return problems
+
+
+def rollup_differences(days: Iterable[date], *, skip_dirty: bool = True) -> list[str]:
+    """The cube cells and slices of `days` against a recomputation from the plain rows (days with a
+    pending marker are skipped: the report reads those from plain rows anyway)."""
+    days = sorted(set(days))
+    if skip_dirty and days:
+        dirty = dirty_days(days[0], days[-1])
+        days = [d for d in days if d not in dirty]
+    if not days:
+        return []
+    want = recompute(days)
+    cube = _compare(
+        stored(days), want, lambda k: f"rollup {k[0]:%Y-%m-%d %H}h {dict(zip(KEY_FIELDS, k[1], strict=True))}"
+    )
+    narrow = _compare(
+        stored_slices(days), slices_of(want), lambda k: f"slice {k[0]} hour {k[1]} tenant {k[2]} {k[3]}={k[4]}"
+    )
+    return cube + narrow
