@@ -103,5 +103,26 @@ class Migration(migrations.Migration):
             model_name='reportslice',
             constraint=models.UniqueConstraint(fields=('tenant_id', 'day', 'hour', 'dim', 'value'), name='reportslice_one_per_value', nulls_distinct=False),
         ),
+        migrations.AddIndex(
+            model_name='reporthour',
+            index=models.Index(fields=['priority', 'hour'], name='reporthour_priority_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='reporthour',
+            index=models.Index(fields=['category', 'hour'], name='reporthour_category_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='reporthour',
+            index=models.Index(fields=['channel', 'hour'], name='reporthour_channel_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='reporthour',
+            index=models.Index(fields=['team_id', 'hour'], name='reporthour_team_id_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='reporthour',
+            index=models.Index(fields=['owner_id', 'hour'], name='reporthour_owner_id_idx'),
+        ),
+    
         migrations.RunSQL(MARK_EVERY_DAY, migrations.RunSQL.noop),
     ]

@@ -150,6 +150,9 @@ class ReportFilterForm(DashboardFilterForm):
         self.fields["agent"].queryset = (
             get_user_model().objects.filter(is_active=True, groups__isnull=False).distinct().order_by("username")
         )
+        for name in ("tenant", "team", "agent"):  # one query each when drawn (not a cursor's three)
+            field = self.fields[name]
+            field.widget.choices = list(field.choices)
 
     def report_filters(self) -> Filters:
         d = self.cleaned_data

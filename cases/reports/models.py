@@ -66,6 +66,11 @@ class ReportHour(_Measures):
                 nulls_distinct=False,
             )
         ]
+        # A dimension filter reads only its cells of the range.
+        indexes = [
+            models.Index(fields=[column, "hour"], name=f"reporthour_{column}_idx")
+            for column in ("priority", "category", "channel", "team_id", "owner_id")
+        ]
 
     def __str__(self):
         return f"rollup {self.hour:%Y-%m-%d %H}h tenant {self.tenant_id}: {self.created} cases"

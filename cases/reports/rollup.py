@@ -545,11 +545,11 @@ def _read_slices(s: Sums, p: Plan, tenant_ids, *, themes_only: bool) -> None:
             cursor.execute(
                 " UNION ALL ".join(
                     f"SELECT r.dim, r.value, '{m}', u.b, sum(u.c) FROM {table} r, unnest(r.{m}_b, r.{m}_c) AS u(b, c) "
-                    f"WHERE {scope} AND r.day = ANY(%s) AND r.hour = {WHOLE_DAY} AND r.dim IN ('team', 'owner') "
-                    "GROUP BY 1, 2, 4"
+                    f"WHERE {scope} AND r.day >= %s AND r.day <= %s AND r.day = ANY(%s) AND r.hour = {WHOLE_DAY} "
+                    "AND r.dim IN ('team', 'owner') GROUP BY 1, 2, 4"
                     for m in HISTOGRAMS
                 ),
-                [*scope_params, day_list] * len(HISTOGRAMS),
+                [*scope_params, day_list[0], day_list[-1], day_list] * len(HISTOGRAMS),
             )
             for dim, value, metric, b, n in cursor.fetchall():
                 s.hist[(dim, _slice_key(dim, value), metric)][b] += int(n)
