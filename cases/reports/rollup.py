@@ -433,80 +433,104 @@ def tenant_ids_for(user, f: Filters) -> list[int] | None:
     return None if ids is None else sorted(ids)
 
 
-GROUPS = ("(m.week, c.priority)", "(c.category)", "(c.channel)", "(c.tenant_id)", "(c.team_id)", "(c.owner_id)")
-_SUMS = ", ".join(f"sum({m})" for m in MEASURES)
-_C_SUMS = ", ".join(f"sum(c.{m})" for m in MEASURES)
+GROUPS = ("(r.week, r.priority)", "(r.category)", "(r.channel)", "(r.tenant_id)", "(r.team_id)", "(r.owner_id)")
+_R_SUMS = ", ".join(f"sum(r.{m})" for m in MEASURES)
+_PAD = ", ".join("NULL::numeric" for _ in MEASURES[1:])  # a histogram row's missing sums (its count is in `created`)
+# Statement row kinds.
+SUMS, FR, RES, TAG, CATEGORY = 0, 1, 2, 3, 4
+HIST_KIND = {FR: "fr", RES: "res"}
 
 
 def _counts(sums) -> Counter:
     return Counter({m: int(v) for m, v in zip(MEASURES, sums, strict=True) if v})
 
 
-def _read_cube(s: Sums, f: Filters, p: Plan, tenant_ids, *, themes_only: bool) -> None:
-    """The plan's spans from the cube: two statements."""
-    if not p.spans:
+@dataclass
+class _Period:
+    """One period of a report read: its filters, plan and sums; `themes_only` for the previous
+    period of Top themes (categories and tags only)."""
+
+    f: Filters
+    themes_only: bool
+    plan: Plan
+    sums: Sums = field(default_factory=Sums)
+
+
+def _read_cube(periods: list[_Period], f: Filters, tenant_ids) -> None:
+    """Every period's spans from the cube, in one statement: the grouping sets and the histograms
+    of the full periods, the categories and tags of the themes-only ones."""
+    spans = [(a, b, w, i) for i, p in enumerate(periods) for a, b, w in p.plan.spans]
+    if not spans:
         return
     filters, params = _cube_where(f, tenant_ids)
+    lows, highs, weeks, index = (list(column) for column in zip(*spans, strict=True))
+    full = [i for i, p in enumerate(periods) if not p.themes_only]
+    themes = [i for i, p in enumerate(periods) if p.themes_only]
     table = ReportHour._meta.db_table
-    lows, highs, weeks = zip(*p.spans, strict=True)
-    spans = (
-        f"{table} c JOIN unnest(%s::timestamptz[], %s::timestamptz[], %s::date[]) AS m(lo, hi, week) "
-        "ON c.hour >= m.lo AND c.hour < m.hi WHERE c.hour >= %s AND c.hour < %s"
-    )
-    params = [list(lows), list(highs), list(weeks), min(lows), max(highs), *params]
-    with connection.cursor() as cursor:
-        if themes_only:
-            cursor.execute(f"SELECT c.category, sum(c.created) FROM {spans}{filters} GROUP BY c.category", params)
-            for category, n in cursor.fetchall():
-                s.category[category]["created"] += n
-        else:
-            cursor.execute(
-                f"SELECT m.week, c.priority, c.category, c.channel, c.tenant_id, c.team_id, c.owner_id, "
-                f"GROUPING(m.week, c.priority, c.category, c.channel, c.tenant_id, c.team_id, c.owner_id), {_C_SUMS} "
-                f"FROM {spans}{filters} GROUP BY GROUPING SETS ({', '.join(GROUPS)})",
-                params,
-            )
-            for week, priority, category, channel, tenant_id, team_id, owner_id, g, *sums in cursor.fetchall():
-                counts = _counts(sums)
-                # GROUPING's bits, highest first: week, priority, category, channel, tenant, team, owner.
-                if not g & 0b1100000:
-                    s.week_priority[(week, priority)].update(counts)
-                elif not g & 0b0010000:
-                    s.category[category].update(counts)
-                elif not g & 0b0001000:
-                    s.channel[channel].update(counts)
-                elif not g & 0b0000100:
-                    s.tenant[tenant_id].update(counts)
-                elif not g & 0b0000010:
-                    s.team[team_id].update(counts)
-                else:
-                    s.owner[owner_id].update(counts)
-        hist_sql = [
-            "SELECT 'tag', NULL::int, NULL::int, 3, u.b, sum(u.c) "
-            "FROM r, unnest(r.tag_b, r.tag_c) AS u(b, c) GROUP BY u.b"
-        ]
-        if not themes_only:
-            hist_sql += [
-                f"SELECT '{m}', team_id, owner_id, GROUPING(team_id, owner_id), u.b, sum(u.c) "
-                f"FROM r, unnest(r.{m}_b, r.{m}_c) AS u(b, c) "
-                "GROUP BY GROUPING SETS ((team_id, u.b), (owner_id, u.b), (u.b))"
-                for m in HISTOGRAMS
-            ]
-        cursor.execute(
-            "WITH r AS MATERIALIZED (SELECT c.team_id, c.owner_id, c.fr_b, c.fr_c, c.res_b, c.res_c, c.tag_b, "
-            f"c.tag_c FROM {spans}{filters}) " + " UNION ALL ".join(hist_sql),
-            params,
+    parts = [
+        f"SELECT {TAG}, r.period, NULL::date, NULL::smallint, NULL, NULL, NULL::int, NULL::int, NULL::int, NULL::int, "
+        f"u.b, sum(u.c), {_PAD} FROM r, unnest(r.tag_b, r.tag_c) AS u(b, c) GROUP BY r.period, u.b"
+    ]
+    if themes:
+        parts.append(
+            f"SELECT {CATEGORY}, r.period, NULL, NULL, r.category, NULL, NULL, NULL, NULL, NULL, NULL, sum(r.created), "
+            f"{_PAD} FROM r WHERE r.period = ANY(%s) GROUP BY r.period, r.category"
         )
-        for metric, team_id, owner_id, g, b, n in cursor.fetchall():
-            if metric == "tag":
-                s.tags[b] += int(n)
-            elif g == 3:
-                s.hist[("all", None, metric)][b] += int(n)
+    if full:
+        parts.append(
+            f"SELECT {SUMS}, r.period, r.week, r.priority, r.category, r.channel, r.tenant_id, r.team_id, r.owner_id, "
+            "GROUPING(r.week, r.priority, r.category, r.channel, r.tenant_id, r.team_id, r.owner_id), NULL, "
+            f"{_R_SUMS} FROM r WHERE r.period = ANY(%s) GROUP BY r.period, GROUPING SETS ({', '.join(GROUPS)})"
+        )
+        parts += [
+            f"SELECT {kind}, r.period, NULL, NULL, NULL, NULL, NULL, r.team_id, r.owner_id, "
+            f"GROUPING(r.team_id, r.owner_id), u.b, sum(u.c), {_PAD} "
+            f"FROM r, unnest(r.{metric}_b, r.{metric}_c) AS u(b, c) WHERE r.period = ANY(%s) "
+            "GROUP BY r.period, GROUPING SETS ((r.team_id, u.b), (r.owner_id, u.b), (u.b))"
+            for kind, metric in HIST_KIND.items()
+        ]
+    columns = ", ".join(f"c.{name}" for name in (*KEY_FIELDS, *MEASURES, *HIST_FIELDS, "tag_b", "tag_c"))
+    sql = (
+        f"WITH r AS MATERIALIZED (SELECT m.period, m.week, {columns} FROM {table} c "
+        "JOIN unnest(%s::timestamptz[], %s::timestamptz[], %s::date[], %s::int[]) AS m(lo, hi, week, period) "
+        f"ON c.hour >= m.lo AND c.hour < m.hi WHERE c.hour >= %s AND c.hour < %s{filters}) "
+    ) + " UNION ALL ".join(parts)
+    params = [lows, highs, weeks, index, min(lows), max(highs), *params]
+    params += [themes] * bool(themes) + [full] * (bool(full) * (1 + len(HIST_KIND)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for kind, i, week, priority, category, channel, tenant_id, team_id, owner_id, g, b, *sums in rows:
+        s = periods[i].sums
+        if kind == TAG:
+            s.tags[b] += int(sums[0])
+        elif kind == CATEGORY:
+            s.category[category]["created"] += int(sums[0])
+        elif kind in HIST_KIND:
+            metric, n = HIST_KIND[kind], int(sums[0])
+            if g == 3:
+                s.hist[("all", None, metric)][b] += n
             elif g == 1:
-                s.hist[("team", team_id, metric)][b] += int(n)
+                s.hist[("team", team_id, metric)][b] += n
             else:
-                s.hist[("owner", owner_id, metric)][b] += int(n)
-    s.cube_hours = sum((b - a) // timedelta(hours=1) for a, b, _ in p.spans)
+                s.hist[("owner", owner_id, metric)][b] += n
+        else:
+            counts = _counts(sums)
+            # GROUPING's bits, highest first: week, priority, category, channel, tenant, team, owner.
+            if not g & 0b1100000:
+                s.week_priority[(week, priority)].update(counts)
+            elif not g & 0b0010000:
+                s.category[category].update(counts)
+            elif not g & 0b0001000:
+                s.channel[channel].update(counts)
+            elif not g & 0b0000100:
+                s.tenant[tenant_id].update(counts)
+            elif not g & 0b0000010:
+                s.team[team_id].update(counts)
+            else:
+                s.owner[owner_id].update(counts)
+    for p in periods:
+        p.sums.cube_hours = sum((b - a) // timedelta(hours=1) for a, b, _ in p.plan.spans)
 
 
 def _slice_key(dim: str, value: str | None):
@@ -515,47 +539,57 @@ def _slice_key(dim: str, value: str | None):
     return None if value is None else int(value)
 
 
-def _read_slices(s: Sums, p: Plan, tenant_ids, *, themes_only: bool) -> None:
-    """The plan's days from the slices: two statements (one without the histograms)."""
-    if not p.days:
+def _read_slices(periods: list[_Period], tenant_ids) -> None:
+    """Every period's slice days in one statement: the sums by dimension value (and week, for the
+    priority rows), and the team and owner histograms of the full periods."""
+    rows = [(d, hour, w, skip, i, p.themes_only) for i, p in enumerate(periods) for d, hour, w, skip in p.plan.days]
+    if not rows:
         return
     table = ReportSlice._meta.db_table
-    day_list = p.slice_days
     scope = "r.tenant_id IS NULL" if tenant_ids is None else "r.tenant_id = ANY(%s)"
     scope_params = [] if tenant_ids is None else [tenant_ids]
-    only = " AND r.dim IN ('category', 'tag')" if themes_only else ""
-    days, hours, weeks, skip = (list(column) for column in zip(*p.days, strict=True))
+    all_days = [p.plan.slice_days for p in periods]
+    first, last = min(d for days in all_days for d in days), max(d for days in all_days for d in days)
+    hist_days = sorted({d for i, p in enumerate(periods) if not p.themes_only for d in all_days[i]})
+    parts = [
+        f"SELECT {SUMS}, m.period, r.dim, r.value, CASE WHEN r.dim = 'priority' THEN m.week END, NULL::int, "
+        f"{_R_SUMS} FROM {table} r "
+        "JOIN unnest(%s::date[], %s::smallint[], %s::date[], %s::bool[], %s::int[], %s::bool[]) "
+        "AS m(day, hour, week, skip, period, themes) ON r.day = m.day AND r.hour = m.hour "
+        f"WHERE {scope} AND r.day >= %s AND r.day <= %s AND (r.hour = {WHOLE_DAY} OR r.day = ANY(%s)) "
+        "AND NOT (m.skip AND r.dim = 'priority') AND (NOT m.themes OR r.dim IN ('category', 'tag')) GROUP BY 2, 3, 4, 5"
+    ]
+    split = sorted({d for d, hour, *_ in rows if hour != WHOLE_DAY})  # the days whose hourly rows are read
+    params = [*(list(column) for column in zip(*rows, strict=True)), *scope_params, first, last, split]
+    if hist_days:
+        parts += [
+            f"SELECT {kind}, 0, r.dim, r.value, NULL, u.b, sum(u.c), {_PAD} FROM {table} r, "
+            f"unnest(r.{metric}_b, r.{metric}_c) AS u(b, c) WHERE {scope} AND r.day >= %s AND r.day <= %s "
+            f"AND r.day = ANY(%s) AND r.hour = {WHOLE_DAY} AND r.dim IN ('team', 'owner') GROUP BY 3, 4, 6"
+            for kind, metric in HIST_KIND.items()
+        ]
+        params += [*scope_params, hist_days[0], hist_days[-1], hist_days] * len(HIST_KIND)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT r.dim, r.value, CASE WHEN r.dim = 'priority' THEN m.week END, {_SUMS} FROM {table} r "
-            "JOIN unnest(%s::date[], %s::smallint[], %s::date[], %s::bool[]) AS m(day, hour, week, skip) "
-            f"ON r.day = m.day AND r.hour = m.hour WHERE {scope} AND r.day >= %s AND r.day <= %s "
-            f"AND NOT (m.skip AND r.dim = 'priority'){only} GROUP BY 1, 2, 3",
-            [days, hours, weeks, skip, *scope_params, day_list[0], day_list[-1]],
-        )
-        for dim, value, week, *sums in cursor.fetchall():
-            key = _slice_key(dim, value)
-            if dim == "tag":
-                s.tags[key] += int(sums[0])
-            elif dim == "priority":
-                s.week_priority[(week, key)].update(_counts(sums))
-            else:
-                getattr(s, dim)[key].update(_counts(sums))
-        if not themes_only:
-            cursor.execute(
-                " UNION ALL ".join(
-                    f"SELECT r.dim, r.value, '{m}', u.b, sum(u.c) FROM {table} r, unnest(r.{m}_b, r.{m}_c) AS u(b, c) "
-                    f"WHERE {scope} AND r.day >= %s AND r.day <= %s AND r.day = ANY(%s) AND r.hour = {WHOLE_DAY} "
-                    "AND r.dim IN ('team', 'owner') GROUP BY 1, 2, 4"
-                    for m in HISTOGRAMS
-                ),
-                [*scope_params, day_list[0], day_list[-1], day_list] * len(HISTOGRAMS),
-            )
-            for dim, value, metric, b, n in cursor.fetchall():
-                s.hist[(dim, _slice_key(dim, value), metric)][b] += int(n)
-                if dim == "team":  # every case has one team value (or none): the teams add up to all
-                    s.hist[("all", None, metric)][b] += int(n)
-    s.rollup_days = len(day_list)
+        cursor.execute(" UNION ALL ".join(parts), params)
+        result = cursor.fetchall()
+    full = next((p for p in periods if not p.themes_only), None)
+    for kind, i, dim, value, week, b, *sums in result:
+        key = _slice_key(dim, value)
+        if kind in HIST_KIND:  # the full period's (there is one at most)
+            metric, n = HIST_KIND[kind], int(sums[0])
+            full.sums.hist[(dim, key, metric)][b] += n
+            if dim == "team":  # every case has one team value (or none): the teams add up to all
+                full.sums.hist[("all", None, metric)][b] += n
+            continue
+        s = periods[i].sums
+        if dim == "tag":
+            s.tags[key] += int(sums[0])
+        elif dim == "priority":
+            s.week_priority[(week, key)].update(_counts(sums))
+        else:
+            getattr(s, dim)[key].update(_counts(sums))
+    for p, days in zip(periods, all_days, strict=True):
+        p.sums.rollup_days = len(days)
 
 
 def _cohort_cases(user, f: Filters):
@@ -570,33 +604,45 @@ def dirty_days(start: date, end: date) -> set[date]:
     return set(ReportDirtyDay.objects.filter(day__gte=start, day__lte=end).values_list("day", flat=True).distinct())
 
 
+def _read_live(periods: list[_Period], user, f: Filters) -> None:
+    """Every period's plain-row intervals with one read (four queries), each case to its period."""
+    intervals = [(a, b, i) for i, p in enumerate(periods) for a, b in p.plan.live]
+    if not intervals:
+        return
+    for fact in facts(_cohort_cases(user, f), _merge([(a, b) for a, b, _ in intervals])):
+        i = next(i for a, b, i in intervals if a <= fact.created_at < b)
+        p = periods[i]
+        p.sums.live_cases += 1
+        cell = Cell()
+        cell.add_fact(fact)
+        if p.themes_only:
+            p.sums.category[fact.category]["created"] += 1
+            p.sums.tags.update(cell.tags)
+        else:
+            _add_cell(p.sums, _week_start(fact.created_at, p.f.tz), fact.key, cell)
+
+
 def report_sums(
-    user, f: Filters, *, themes_only: bool = False, dirty: set[date] | None = None, tenant_ids=False
-) -> Sums:
-    """The report's sums for the cohort of `f` as `user` sees it: slices for whole clean days (no
-    dimension filter), the cube for whole clean hours, plain rows for the rest. `themes_only`: just
-    categories and tags (the previous period of Top themes). `tenant_ids`: tenant_ids_for(user, f),
-    when the caller has it."""
-    start, end = f.bounds
+    user, f: Filters, *, previous: Filters | None = None, dirty: set[date] | None = None, tenant_ids=False
+) -> tuple[Sums, Sums | None]:
+    """The report's sums for the cohort of `f` as `user` sees it — and the categories and tags of
+    `previous` (Top themes' period before) — from the slices for whole clean days (no dimension
+    filter), the cube for whole clean hours, plain rows for the rest: one statement for the slices,
+    one for the cube, four for plain rows when any. `tenant_ids`: tenant_ids_for(user, f), when the
+    caller has it."""
+    spans = [f, *([previous] if previous else [])]
     if dirty is None:
-        dirty = dirty_days(utc_day(start) - timedelta(days=1), utc_day(end) + timedelta(days=1))
+        first, last = min(p.bounds[0] for p in spans), max(p.bounds[1] for p in spans)
+        dirty = dirty_days(utc_day(first) - timedelta(days=1), utc_day(last) + timedelta(days=1))
     if tenant_ids is False:
         tenant_ids = tenant_ids_for(user, f)
-    p = plan(f, dirty=dirty, slices=not has_dimension_filter(f), weeks=not themes_only)
-    s = Sums()
-    if tenant_ids == []:  # nothing visible
-        return s
-    _read_slices(s, p, tenant_ids, themes_only=themes_only)
-    _read_cube(s, f, p, tenant_ids, themes_only=themes_only)
-    live = facts(_cohort_cases(user, f), p.live)
-    s.live_cases = len(live)
-    for (week, key), cell in cells_by(live, lambda at: _week_start(at, f.tz)).items():
-        if themes_only:
-            s.category[dict(zip(KEY_FIELDS, key, strict=True))["category"]]["created"] += cell.sums["created"]
-            s.tags.update(cell.tags)
-        else:
-            _add_cell(s, week, key, cell)
-    return s
+    slices = not has_dimension_filter(f)
+    periods = [_Period(pf, i > 0, plan(pf, dirty=dirty, slices=slices, weeks=i == 0)) for i, pf in enumerate(spans)]
+    if tenant_ids != []:  # [] : nothing visible
+        _read_slices(periods, tenant_ids)
+        _read_cube(periods, f, tenant_ids)
+        _read_live(periods, user, f)
+    return periods[0].sums, (periods[1].sums if previous else None)
 
 
 # --- verification -------------------------------------------------------------------------------------
