@@ -50,6 +50,7 @@ from .models import ReportDirtyDay, ReportHour, ReportSlice
 if TYPE_CHECKING:
     from .filters import Filters
 
+CUBE_WORK_MEM = "64MB"  # a dimension-filtered read holds ~35k cells at 1M cases (28 days and the 28 before)
 ADVISORY = 0x5245  # pg_try_advisory_xact_lock(ADVISORY, day ordinal): one day, one rebuilder
 
 # --- marking ----------------------------------------------------------------------------------------
@@ -463,7 +464,6 @@ def _read_cube(periods: list[_Period], f: Filters, tenant_ids) -> None:
     if not spans:
         return
     filters, params = _cube_where(f, tenant_ids)
-    lows, highs, weeks, index = (list(column) for column in zip(*spans, strict=True))
     full = [i for i, p in enumerate(periods) if not p.themes_only]
     themes = [i for i, p in enumerate(periods) if p.themes_only]
     table = ReportHour._meta.db_table
@@ -489,15 +489,29 @@ def _read_cube(periods: list[_Period], f: Filters, tenant_ids) -> None:
             "GROUP BY r.period, GROUPING SETS ((r.team_id, u.b), (r.owner_id, u.b), (u.b))"
             for kind, metric in HIST_KIND.items()
         ]
+    # Each cell to its span by width_bucket over the spans' edges (a gap between two spans: no period).
+    edges, period_of, week_of = [], [], []
+    for a, b, w, i in sorted(spans):
+        if edges and edges[-1] == a:
+            edges.pop()
+        elif edges:
+            period_of.append(None)
+            week_of.append(None)
+        edges += [a, b]
+        period_of.append(i)
+        week_of.append(w)
+    ranges = " OR ".join("(c.hour >= %s AND c.hour < %s)" for _ in spans)
     columns = ", ".join(f"c.{name}" for name in (*KEY_FIELDS, *MEASURES, *HIST_FIELDS, "tag_b", "tag_c"))
     sql = (
-        f"WITH r AS MATERIALIZED (SELECT m.period, m.week, {columns} FROM {table} c "
-        "JOIN unnest(%s::timestamptz[], %s::timestamptz[], %s::date[], %s::int[]) AS m(lo, hi, week, period) "
-        f"ON c.hour >= m.lo AND c.hour < m.hi WHERE c.hour >= %s AND c.hour < %s{filters}) "
+        f"WITH r AS MATERIALIZED (SELECT * FROM (SELECT (%s::int[])[k] AS period, (%s::date[])[k] AS week, {columns} "
+        f"FROM {table} c, width_bucket(c.hour, %s::timestamptz[]) AS k WHERE ({ranges}){filters}) "
+        "AS x WHERE period IS NOT NULL) "
     ) + " UNION ALL ".join(parts)
-    params = [lows, highs, weeks, index, min(lows), max(highs), *params]
+    params = [period_of, week_of, edges, *(t for a, b, _, _ in spans for t in (a, b)), *params]
     params += [themes] * bool(themes) + [full] * (bool(full) * (1 + len(HIST_KIND)))
-    with connection.cursor() as cursor:
+    # The cells are held once for the five groupings (MATERIALIZED): in memory, not spilled to disk.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL work_mem = '{CUBE_WORK_MEM}'")
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     for kind, i, week, priority, category, channel, tenant_id, team_id, owner_id, g, b, *sums in rows:
@@ -540,8 +554,8 @@ def _slice_key(dim: str, value: str | None):
 
 
 def _read_slices(periods: list[_Period], tenant_ids) -> None:
-    """Every period's slice days in one statement: the sums by dimension value (and week, for the
-    priority rows), and the team and owner histograms of the full periods."""
+    """Every period's slice days: one statement for the sums by dimension value (and week, for the
+    priority rows), one for the team and owner histograms of the full period."""
     rows = [(d, hour, w, skip, i, p.themes_only) for i, p in enumerate(periods) for d, hour, w, skip in p.plan.days]
     if not rows:
         return
@@ -551,36 +565,41 @@ def _read_slices(periods: list[_Period], tenant_ids) -> None:
     all_days = [p.plan.slice_days for p in periods]
     first, last = min(d for days in all_days for d in days), max(d for days in all_days for d in days)
     hist_days = sorted({d for i, p in enumerate(periods) if not p.themes_only for d in all_days[i]})
-    parts = [
-        f"SELECT {SUMS}, m.period, r.dim, r.value, CASE WHEN r.dim = 'priority' THEN m.week END, NULL::int, "
-        f"{_R_SUMS} FROM {table} r "
+    sums_sql = (
+        f"SELECT m.period, r.dim, r.value, CASE WHEN r.dim = 'priority' THEN m.week END, {_R_SUMS} FROM {table} r "
         "JOIN unnest(%s::date[], %s::smallint[], %s::date[], %s::bool[], %s::int[], %s::bool[]) "
         "AS m(day, hour, week, skip, period, themes) ON r.day = m.day AND r.hour = m.hour "
         f"WHERE {scope} AND r.day >= %s AND r.day <= %s AND (r.hour = {WHOLE_DAY} OR r.day = ANY(%s)) "
-        "AND NOT (m.skip AND r.dim = 'priority') AND (NOT m.themes OR r.dim IN ('category', 'tag')) GROUP BY 2, 3, 4, 5"
-    ]
+        "AND NOT (m.skip AND r.dim = 'priority') AND (NOT m.themes OR r.dim IN ('category', 'tag')) GROUP BY 1, 2, 3, 4"
+    )
     split = sorted({d for d, hour, *_ in rows if hour != WHOLE_DAY})  # the days whose hourly rows are read
     params = [*(list(column) for column in zip(*rows, strict=True)), *scope_params, first, last, split]
-    if hist_days:
-        parts += [
-            f"SELECT {kind}, 0, r.dim, r.value, NULL, u.b, sum(u.c), {_PAD} FROM {table} r, "
-            f"unnest(r.{metric}_b, r.{metric}_c) AS u(b, c) WHERE {scope} AND r.day >= %s AND r.day <= %s "
-            f"AND r.day = ANY(%s) AND r.hour = {WHOLE_DAY} AND r.dim IN ('team', 'owner') GROUP BY 3, 4, 6"
-            for kind, metric in HIST_KIND.items()
-        ]
-        params += [*scope_params, hist_days[0], hist_days[-1], hist_days] * len(HIST_KIND)
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
+        cursor.execute(sums_sql, params)
         result = cursor.fetchall()
+        hists = []
+        if hist_days:  # the bucket arrays as stored, added up here (PostgreSQL sorts them to group: slower)
+            cursor.execute(
+                f"SELECT r.dim, r.value, {', '.join(f'r.{name}' for name in HIST_FIELDS)} FROM {table} r "
+                f"WHERE {scope} AND r.day >= %s AND r.day <= %s AND r.day = ANY(%s) AND r.hour = {WHOLE_DAY} "
+                "AND r.dim IN ('team', 'owner')",
+                [*scope_params, hist_days[0], hist_days[-1], hist_days],
+            )
+            hists = cursor.fetchall()
     full = next((p for p in periods if not p.themes_only), None)
-    for kind, i, dim, value, week, b, *sums in result:
+    for dim, value, *arrays in hists:  # the full period's (there is one at most)
         key = _slice_key(dim, value)
-        if kind in HIST_KIND:  # the full period's (there is one at most)
-            metric, n = HIST_KIND[kind], int(sums[0])
-            full.sums.hist[(dim, key, metric)][b] += n
+        for j, metric in enumerate(HISTOGRAMS):
+            buckets, counts = arrays[2 * j], arrays[2 * j + 1]
+            hist = full.sums.hist[(dim, key, metric)]
+            for b, n in zip(buckets, counts, strict=True):
+                hist[b] += n
             if dim == "team":  # every case has one team value (or none): the teams add up to all
-                full.sums.hist[("all", None, metric)][b] += n
-            continue
+                everything = full.sums.hist[("all", None, metric)]
+                for b, n in zip(buckets, counts, strict=True):
+                    everything[b] += n
+    for i, dim, value, week, *sums in result:
+        key = _slice_key(dim, value)
         s = periods[i].sums
         if dim == "tag":
             s.tags[key] += int(sums[0])
@@ -627,7 +646,7 @@ def report_sums(
 ) -> tuple[Sums, Sums | None]:
     """The report's sums for the cohort of `f` as `user` sees it — and the categories and tags of
     `previous` (Top themes' period before) — from the slices for whole clean days (no dimension
-    filter), the cube for whole clean hours, plain rows for the rest: one statement for the slices,
+    filter), the cube for whole clean hours, plain rows for the rest: two statements for the slices,
     one for the cube, four for plain rows when any. `tenant_ids`: tenant_ids_for(user, f), when the
     caller has it."""
     spans = [f, *([previous] if previous else [])]
