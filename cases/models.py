@@ -427,7 +427,7 @@ from .reports.export_models import WeeklyExport  # noqa: E402,F401  (the stored 
 from .erasure_models import Erasure  # noqa: E402,F401  (cases.erasure's record)
 from .channels.api_webhook import ReplyWebhook  # noqa: E402,F401  (API/CLI replies' webhook, cases/channels)
 from .closure.models import AutoClose, Closure  # noqa: E402,F401  (closure and surveys, cases/closure)
-from .reports.models import ReportDay, ReportDirtyDay  # noqa: E402,F401  (the reports' daily rollups, cases/reports)
+from .reports.models import ReportDirtyDay, ReportHour, ReportSlice  # noqa: E402,F401  (the reports' rollups, cases/reports)
 from .sla.models import (  # noqa: E402,F401  (models of this app, kept in their own module)
     BusinessCalendar,
     Notification,

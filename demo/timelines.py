@@ -13,10 +13,12 @@ from datetime import datetime
 
 from auditlog.context import disable_auditlog, set_actor
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from cases import services
 from cases.choices import Status
+from cases.closure.models import AutoClose, Closure
 from cases.models import Case, Interaction, OutboundReply, Tag
 
 from .planning import CasePlan, plan_case
@@ -191,6 +193,10 @@ def _backdate(made: list[tuple[int, CasePlan]]) -> None:
         "closed_at",
     ]
     Case.objects.bulk_update(cases, fields, batch_size=500)
+    # The closure rows copy their case's created time (the reports select them by it).
+    created = Subquery(Case.objects.filter(pk=OuterRef("case_id")).values("created_at")[:1])
+    for model in (AutoClose, Closure):
+        model.objects.filter(case_id__in=by_case).update(case_created_at=created)
     rows = list(
         Interaction.objects.filter(case_id__in=by_case).order_by("case_id", "id").only("id", "case_id", "created_at")
     )

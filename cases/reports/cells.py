@@ -1,9 +1,11 @@
 """The rollup cell as plain data (no ORM): what one case contributes to the report, and how the
-contributions of many cases add up, whether they come from the daily rollup rows or from plain rows.
+contributions of many cases add up, whether they come from the rollup rows or from plain rows.
 
-A cell is keyed by the case's created day (UTC) × tenant × priority × category × channel × team ×
-owner and holds integer sums only (`MEASURES`), so any set of cells adds up exactly, plus three
-sparse histograms: first-response and resolution times in `bucket()`s, and the taxonomy tags.
+A cube cell is keyed by the case's created hour (UTC) × tenant × priority × category × channel ×
+team × owner and holds integer sums only (`MEASURES`), so any set of cells adds up exactly, plus three
+sparse histograms: first-response and resolution times in `bucket()`s, and the taxonomy tags. A
+slice (`slices_of`) adds the cube cells of one UTC day up per tenant (and for all tenants) and per
+value of one dimension: the narrow rows the unfiltered views read.
 
 Percentiles from buckets (the precision, stated once): `bucket()` cuts time at the distribution
 table's edges (1 h, 4 h, 24 h, 3 days, 7 days — so its counts are exact) and, inside each band, into
@@ -191,13 +193,67 @@ class Cell:
         return clean(self.sums), clean(self.fr), clean(self.res), clean(self.tags)
 
 
-def cells_by_day(facts, day_of) -> dict[tuple[date, tuple], Cell]:
-    """The cells of some cases: (created day, key) → Cell. `day_of(created_at)` gives the day."""
+def cells_by(facts, period_of) -> dict[tuple[date | datetime, tuple], Cell]:
+    """The cells of some cases: (period, key) → Cell. `period_of(created_at)` gives the period (the
+    UTC hour for the cube, the viewer's week for plain rows)."""
     out: dict = {}
     for f in facts:
-        k = (day_of(f.created_at), f.key)
+        k = (period_of(f.created_at), f.key)
         cell = out.get(k)
         if cell is None:
             cell = out[k] = Cell()
         cell.add_fact(f)
+    return out
+
+
+# The slices' dimensions: name → the cube key field it adds up by. Histograms on team and owner rows.
+SLICE_DIMS = {
+    "priority": "priority",
+    "category": "category",
+    "channel": "channel",
+    "team": "team_id",
+    "owner": "owner_id",
+    "tenant": "tenant_id",
+}
+HIST_DIMS = ("team", "owner")
+WHOLE_DAY = -1
+
+
+def slice_value(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def slices_of(cube: dict[tuple[datetime, tuple], Cell]) -> dict[tuple, Cell]:
+    """The slices of some cube cells (hours in UTC): (day, hour, tenant_id, dim, value) → Cell, where
+    hour is WHOLE_DAY or, for the priority dimension only, also 0–23; tenant_id None adds up every
+    tenant. A tag row's `created` counts the cases with that tag."""
+    per_tenant: dict = {}
+
+    def at(k: tuple) -> Cell:
+        cell = per_tenant.get(k)
+        if cell is None:
+            cell = per_tenant[k] = Cell()
+        return cell
+
+    for (hour, key), cell in cube.items():
+        day = hour.date()
+        k = dict(zip(KEY_FIELDS, key, strict=True))
+        tenant = k["tenant_id"]
+        for dim, column in SLICE_DIMS.items():
+            s = at((day, WHOLE_DAY, tenant, dim, slice_value(k[column])))
+            s.sums.update(cell.sums)
+            if dim in HIST_DIMS:
+                s.fr.update(cell.fr)
+                s.res.update(cell.res)
+        at((day, hour.hour, tenant, "priority", str(k["priority"]))).sums.update(cell.sums)
+        for tag, n in cell.tags.items():
+            if n:
+                at((day, WHOLE_DAY, tenant, "tag", str(tag))).sums["created"] += n
+    out = dict(per_tenant)
+    for (day, hour, _, dim, value), cell in per_tenant.items():
+        k = (day, hour, None, dim, value)
+        total = out.get(k)
+        if total is None:
+            total = out[k] = Cell()
+        total.add(cell)
     return out

@@ -151,6 +151,14 @@ class ReportFilterForm(DashboardFilterForm):
             get_user_model().objects.filter(is_active=True, groups__isnull=False).distinct().order_by("username")
         )
 
+    def drawn_choices(self) -> None:
+        """Before drawing the form: the tenant, team and agent options read in one query each (the
+        choice iterator would count, then read through a server-side cursor)."""
+        for name in ("tenant", "team", "agent"):
+            field = self.fields[name]
+            options = [(field.prepare_value(o), field.label_from_instance(o)) for o in field.queryset]
+            field.widget.choices = [("", field.empty_label), *options]
+
     def report_filters(self) -> Filters:
         d = self.cleaned_data
         return Filters(

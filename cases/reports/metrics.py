@@ -575,8 +575,8 @@ def report(user, f: Filters) -> Report:
     prev_f = f.previous()
     (start, _), (_, end) = prev_f.bounds, f.bounds
     dirty = rollup.dirty_days(rollup.utc_day(start) - timedelta(days=1), rollup.utc_day(end) + timedelta(days=1))
-    s = rollup.report_sums(user, f, dirty=dirty)
-    previous = rollup.report_sums(user, prev_f, themes_only=True, dirty=dirty)
+    scope = rollup.tenant_ids_for(user, f)  # the same tenants for both periods
+    s, previous = rollup.report_sums(user, f, previous=prev_f, dirty=dirty, tenant_ids=scope)
     tenant_ids = {tid for tid, c in s.tenant.items() if c["created"]}
     tenants = {t.pk: t for t in Tenant.objects.filter(pk__in=tenant_ids).only("pk", "name", "slug", "segment")}
     teams = {t.pk: t for t in Team.objects.all()}

@@ -1,17 +1,29 @@
-"""The daily rollups: kept current incrementally, rebuilt on demand, and read by the report.
+"""The rollups: kept current incrementally, rebuilt on demand, and read by the report.
+
+Two tables, written together from the same cells (cases.reports.cells):
+- ReportHour, the full cube: one cell per created UTC hour × tenant × priority × category × channel ×
+  team × owner. At this data's spread a cell holds about one case, so it serves only what needs every
+  key: the views with a dimension filter (team, agent, priority, category, channel), and the whole
+  hours at a range's edges.
+- ReportSlice, the narrow rows: per UTC day, per tenant and for all tenants, one row per value of
+  one dimension (priority — also per hour, to split a day at a viewer's week start —, category,
+  channel, team, owner, tenant, tag). A day of all tenants is ~70 rows whatever the number of cases:
+  the views without a dimension filter (at most a tenant, segment or tier) read these.
 
 Kept current: every timeline entry (cases.changes) and every survey answer marks its case's created
 day (UTC) dirty — a ReportDirtyDay row in the change's own transaction (`mark_dirty`). The beat
 sweep (`rollup_sweep`, every 30 s) locks marker rows (SKIP LOCKED), takes a transaction-scoped
 advisory lock per day (two sweeps never rebuild one day at once), recomputes the day's cells from
-the plain rows, replaces them and deletes exactly the markers it locked, all in one transaction: a
-marker is consumed once, and a change that commits while the sweep runs leaves its own marker for
-the next run. `rebuild()` (`manage.py reports_rollup --rebuild`) recomputes every day, for data
-written around the services (the demo and bench loaders).
+the plain rows, replaces its cube cells and slices and deletes exactly the markers it locked, all in
+one transaction: a marker is consumed once, and a change that commits while the sweep runs leaves
+its own marker for the next run. `rebuild()` (`manage.py reports_rollup --rebuild`) recomputes every
+day, for data written around the services (the demo and bench loaders).
 
-Read (`report_sums`): the range is split at the viewer's week starts; a UTC day lying wholly inside
-one piece, before today (UTC) and not dirty, is read from the rollup; the rest (today, dirty days,
-the edges when the viewer's timezone is not UTC) from plain rows through the same cells. So the
+Read (`report_sums`, `plan`): the range is split at the viewer's week starts. A clean UTC day wholly
+inside the range is read from the slices (a day cut by a week start at a whole hour takes its
+priority rows per hour); without slices (dimension filters) or at the range's edges, the whole UTC
+hours inside one week piece come from the cube; the rest — dirty days, and the part-hours of a
+timezone that is not a whole number of hours from UTC — from plain rows through the same cells. So the
 numbers are always those of the plain rows, whatever the sweep's lag."""
 
 from __future__ import annotations
@@ -32,12 +44,13 @@ from tenants.selectors import visible_tenant_ids
 
 from ..closure.models import AutoClose, Closure
 from ..models import Case, Interaction
-from .cells import HISTOGRAMS, KEY_FIELDS, MEASURES, Cell, Fact, cells_by_day
-from .models import ReportDay, ReportDirtyDay
+from .cells import HIST_DIMS, HISTOGRAMS, KEY_FIELDS, MEASURES, WHOLE_DAY, Cell, Fact, cells_by, slices_of
+from .models import ReportDirtyDay, ReportHour, ReportSlice
 
 if TYPE_CHECKING:
     from .filters import Filters
 
+CUBE_WORK_MEM = "64MB"  # a dimension-filtered read holds ~35k cells at 1M cases (28 days and the 28 before)
 ADVISORY = 0x5245  # pg_try_advisory_xact_lock(ADVISORY, day ordinal): one day, one rebuilder
 
 # --- marking ----------------------------------------------------------------------------------------
@@ -45,6 +58,10 @@ ADVISORY = 0x5245  # pg_try_advisory_xact_lock(ADVISORY, day ordinal): one day, 
 
 def utc_day(at: datetime) -> date:
     return at.astimezone(UTC).date()
+
+
+def utc_hour(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def mark_dirty(created_at: datetime) -> None:
@@ -120,13 +137,16 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def recompute(days: Iterable[date]) -> dict[tuple[date, tuple], Cell]:
-    """The cells of the given UTC days, from the plain rows."""
+def _day_intervals(days: Iterable[date]) -> list[tuple[datetime, datetime]]:
+    return _merge([(_midnight(d), _midnight(d + timedelta(days=1))) for d in days])
+
+
+def recompute(days: Iterable[date]) -> dict[tuple[datetime, tuple], Cell]:
+    """The cube cells (UTC hour, key) of the given UTC days, from the plain rows."""
     days = sorted(set(days))
     if not days:
         return {}
-    intervals = _merge([(_midnight(d), _midnight(d + timedelta(days=1))) for d in days])
-    return cells_by_day(facts(Case.objects.all(), intervals), utc_day)
+    return cells_by(facts(Case.objects.all(), _day_intervals(days)), utc_hour)
 
 
 def _merge(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
@@ -142,22 +162,30 @@ def _merge(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, d
 # --- writing the rollup -------------------------------------------------------------------------
 
 
-ROW_FIELDS = [
-    "day",
-    *KEY_FIELDS,
-    *MEASURES,
-    *(f"{prefix}_{part}" for prefix in ("fr", "res", "tag") for part in ("b", "c")),
-]
+HIST_FIELDS = [f"{prefix}_{part}" for prefix in HISTOGRAMS for part in ("b", "c")]
+CUBE_FIELDS = ["hour", *KEY_FIELDS, *MEASURES, *HIST_FIELDS, "tag_b", "tag_c"]
+SLICE_FIELDS = ["day", "hour", "tenant_id", "dim", "value", *MEASURES, *HIST_FIELDS]
 
 
-def _row(day: date, key: tuple, cell: Cell) -> ReportDay:
-    row = ReportDay(day=day, **dict(zip(KEY_FIELDS, key, strict=True)))
+def _fill(row, cell: Cell, hists) -> None:
     for name in MEASURES:
         setattr(row, name, cell.sums.get(name, 0))
-    for prefix, hist in (("fr", cell.fr), ("res", cell.res), ("tag", cell.tags)):
+    for prefix, hist in hists:
         buckets = sorted(b for b, n in hist.items() if n)
         setattr(row, f"{prefix}_b", buckets)
         setattr(row, f"{prefix}_c", [hist[b] for b in buckets])
+
+
+def _cube_row(hour: datetime, key: tuple, cell: Cell) -> ReportHour:
+    row = ReportHour(hour=hour, **dict(zip(KEY_FIELDS, key, strict=True)))
+    _fill(row, cell, (("fr", cell.fr), ("res", cell.res), ("tag", cell.tags)))
+    return row
+
+
+def _slice_row(key: tuple, cell: Cell) -> ReportSlice:
+    day, hour, tenant_id, dim, value = key
+    row = ReportSlice(day=day, hour=hour, tenant_id=tenant_id, dim=dim, value=value)
+    _fill(row, cell, (("fr", cell.fr), ("res", cell.res)) if dim in HIST_DIMS else ())
     return row
 
 
@@ -168,12 +196,15 @@ def _lock_day(day: date) -> bool:
 
 
 def _replace(days: list[date]) -> int:
-    """Inside a transaction holding the days' advisory locks: recompute and replace their cells."""
-    cells = recompute(days)
-    ReportDay.objects.filter(day__in=days).delete()
-    rows = [_row(day, key, cell) for (day, key), cell in cells.items()]
-    copy_rows(ReportDay, rows, ROW_FIELDS)  # COPY: a rebuild writes about one cell per case
-    return len(rows)
+    """Inside a transaction holding the days' advisory locks: recompute and replace their cube cells
+    and slices. Returns the cube cells written."""
+    cube = recompute(days)
+    ReportHour.objects.filter(_ranges_q("hour", _day_intervals(days))).delete()
+    ReportSlice.objects.filter(day__in=days).delete()
+    # COPY: a rebuild writes about one cube cell per case.
+    copy_rows(ReportHour, [_cube_row(hour, key, cell) for (hour, key), cell in cube.items()], CUBE_FIELDS)
+    copy_rows(ReportSlice, [_slice_row(key, cell) for key, cell in slices_of(cube).items()], SLICE_FIELDS)
+    return len(cube)
 
 
 @dataclass
@@ -207,16 +238,20 @@ def rollup_sweep(*, batch: int = 1000, max_days: int = 60) -> SweepResult:
 
 def rebuild(*, date_from: date | None = None, date_to: date | None = None, chunk_days: int = 7, out=None) -> int:
     """Recompute every day from the first case (or `date_from`) to today (or `date_to`), a chunk of
-    days per transaction; rows of days outside the cases' span are dropped. Returns the cells written."""
+    days per transaction; rows of days outside the cases' span are dropped. Returns the cube cells
+    written."""
     first = Case.objects.aggregate(first=Min("created_at"))["first"]
     today = timezone.now().astimezone(UTC).date()
     if first is None:
-        ReportDay.objects.all().delete()
+        ReportHour.objects.all().delete()
+        ReportSlice.objects.all().delete()
         return 0
     start = date_from or utc_day(first)
     end = date_to or today
     if date_from is None and date_to is None:
-        ReportDay.objects.filter(Q(day__lt=start) | Q(day__gt=end)).delete()
+        beyond = _midnight(end + timedelta(days=1))
+        ReportHour.objects.filter(Q(hour__lt=_midnight(start)) | Q(hour__gte=beyond)).delete()
+        ReportSlice.objects.filter(Q(day__lt=start) | Q(day__gt=end)).delete()
     written, day = 0, start
     while day <= end:
         chunk = [day + timedelta(days=i) for i in range(chunk_days) if day + timedelta(days=i) <= end]
@@ -238,14 +273,8 @@ def _week_start(at: datetime, tz) -> date:
     return local - timedelta(days=local.weekday())
 
 
-@dataclass
-class Plan:
-    rollup_days: list[date]
-    live: list[tuple[datetime, datetime]]
-    week_of_day: dict[date, date]
-
-
-def plan(f: Filters, *, dirty: set[date], today: date) -> Plan:
+def _segments(f: Filters) -> list[tuple[datetime, datetime, date]]:
+    """The range cut at the viewer's week starts: (start, end, the week's Monday)."""
     start, end = f.bounds
     cuts = [start]
     monday = _week_start(start, f.tz) + timedelta(days=7)
@@ -256,22 +285,72 @@ def plan(f: Filters, *, dirty: set[date], today: date) -> Plan:
         cuts.append(at)
         monday += timedelta(days=7)
     cuts.append(end)
-    days, live, weeks = [], [], {}
-    for seg_start, seg_end in zip(cuts, cuts[1:], strict=False):
-        cursor = seg_start
-        day = utc_day(seg_start)
-        while _midnight(day) < seg_end:
-            ds, de = _midnight(day), _midnight(day + timedelta(days=1))
-            if ds >= seg_start and de <= seg_end and day < today and day not in dirty:
-                if cursor < ds:
-                    live.append((cursor, ds))
-                days.append(day)
-                weeks[day] = _week_start(ds, f.tz)
-                cursor = de
-            day += timedelta(days=1)
-        if cursor < seg_end:
-            live.append((cursor, seg_end))
-    return Plan(days, _merge(live), weeks)
+    return [(a, b, _week_start(a, f.tz)) for a, b in zip(cuts, cuts[1:], strict=False)]
+
+
+def _ceil_hour(at: datetime) -> datetime:
+    floor = utc_hour(at)
+    return floor if floor == at else floor + timedelta(hours=1)
+
+
+@dataclass
+class Plan:
+    """What to read from where. `days`: the slices' (day, hour, week, skip_priority) rows — hour
+    WHOLE_DAY for a day's rows, 0–23 for a day cut by a week start, whose whole-day priority rows
+    are then skipped; `spans`: whole UTC hours [start, end) of one week from the cube; `live`: plain
+    rows."""
+
+    days: list[tuple[date, int, date | None, bool]]
+    spans: list[tuple[datetime, datetime, date | None]]
+    live: list[tuple[datetime, datetime]]
+
+    @property
+    def slice_days(self) -> list[date]:
+        return sorted({d for d, hour, _, _ in self.days if hour == WHOLE_DAY})
+
+
+def plan(f: Filters, *, dirty: set[date], slices: bool = True, weeks: bool = True) -> Plan:
+    """`slices`: the slices may serve (no dimension filter); `weeks`: the week of each number is
+    needed (not for the previous period's themes)."""
+    start, end = f.bounds
+    segments = _segments(f)
+    days, spans, live = [], [], []
+    day, last = utc_day(start), utc_day(end)
+    while day <= last:
+        ds, de = _midnight(day), _midnight(day + timedelta(days=1))
+        lo, hi = max(ds, start), min(de, end)
+        day += timedelta(days=1)
+        if lo >= hi:
+            continue
+        if day - timedelta(days=1) in dirty:
+            live.append((lo, hi))
+            continue
+        pieces = [(max(lo, a), min(hi, b), w if weeks else None) for a, b, w in segments if max(lo, a) < min(hi, b)]
+        d = day - timedelta(days=1)
+        if slices and (lo, hi) == (ds, de):
+            if len(pieces) == 1 or not weeks:
+                days.append((d, WHOLE_DAY, pieces[0][2], False))
+                continue
+            if all(utc_hour(a) == a for a, _, _ in pieces):  # the week starts fall on whole UTC hours
+                days.append((d, WHOLE_DAY, None, True))
+                for a, b, w in pieces:
+                    first_hour, end_hour = (a - ds) // timedelta(hours=1), (b - ds) // timedelta(hours=1)
+                    days += [(d, h, w, False) for h in range(first_hour, end_hour)]
+                continue
+        for a, b, w in pieces:
+            ha, hb = _ceil_hour(a), utc_hour(b)
+            if ha < hb:
+                spans.append((ha, hb, w))
+                live += [(x, y) for x, y in ((a, ha), (hb, b)) if x < y]
+            else:
+                live.append((a, b))
+    merged: list = []
+    for a, b, w in spans:
+        if merged and merged[-1][1] == a and merged[-1][2] == w:
+            merged[-1] = (merged[-1][0], b, w)
+        else:
+            merged.append((a, b, w))
+    return Plan(days, merged, _merge(live))
 
 
 @dataclass
@@ -286,8 +365,9 @@ class Sums:
     owner: dict = field(default_factory=lambda: defaultdict(Counter))
     hist: dict = field(default_factory=lambda: defaultdict(Counter))  # (set, group, "fr"|"res") → bucket counts
     tags: Counter = field(default_factory=Counter)
-    rollup_days: int = 0
-    live_cases: int = 0
+    rollup_days: int = 0  # UTC days read from the slices
+    cube_hours: int = 0  # UTC hours read from the cube
+    live_cases: int = 0  # cases read from plain rows
 
     def totals(self) -> Counter:
         out: Counter = Counter()
@@ -313,10 +393,15 @@ def _add_cell(s: Sums, week: date, key: tuple, cell: Cell) -> None:
     s.tags.update(cell.tags)
 
 
-def _where(f: Filters, tenant_ids: list[int] | None) -> tuple[str, list]:
-    sql, params = ["day = ANY(%s)"], []
+def has_dimension_filter(f: Filters) -> bool:
+    """A filter the slices cannot answer (they add up by one dimension at a time, per tenant)."""
+    return any(v not in (None, "") for v in (f.team_id, f.agent_id, f.priority, f.category, f.channel))
+
+
+def _cube_where(f: Filters, tenant_ids: list[int] | None) -> tuple[str, list]:
+    sql, params = [], []
     if tenant_ids is not None:
-        sql.append("tenant_id = ANY(%s)")
+        sql.append("c.tenant_id = ANY(%s)")
         params.append(tenant_ids)
     for column, value in (
         ("team_id", f.team_id),
@@ -326,9 +411,9 @@ def _where(f: Filters, tenant_ids: list[int] | None) -> tuple[str, list]:
         ("channel", f.channel or None),
     ):
         if value is not None:
-            sql.append(f"{column} = %s")
+            sql.append(f"c.{column} = %s")
             params.append(value)
-    return " AND ".join(sql), params
+    return "".join(f" AND {part}" for part in sql), params
 
 
 def tenant_ids_for(user, f: Filters) -> list[int] | None:
@@ -349,69 +434,181 @@ def tenant_ids_for(user, f: Filters) -> list[int] | None:
     return None if ids is None else sorted(ids)
 
 
-GROUPS = ("(day, priority)", "(category)", "(channel)", "(tenant_id)", "(team_id)", "(owner_id)")
-_SUMS = ", ".join(f"sum({m})" for m in MEASURES)
+GROUPS = ("(r.week, r.priority)", "(r.category)", "(r.channel)", "(r.tenant_id)", "(r.team_id)", "(r.owner_id)")
+_R_SUMS = ", ".join(f"sum(r.{m})" for m in MEASURES)
+_PAD = ", ".join("NULL::numeric" for _ in MEASURES[1:])  # a histogram row's missing sums (its count is in `created`)
+# Statement row kinds.
+SUMS, FR, RES, TAG, CATEGORY = 0, 1, 2, 3, 4
+HIST_KIND = {FR: "fr", RES: "res"}
 
 
-def _read_rollups(s: Sums, f: Filters, p: Plan, tenant_ids, *, themes_only: bool) -> None:
-    if not p.rollup_days:
+def _counts(sums) -> Counter:
+    return Counter({m: int(v) for m, v in zip(MEASURES, sums, strict=True) if v})
+
+
+@dataclass
+class _Period:
+    """One period of a report read: its filters, plan and sums; `themes_only` for the previous
+    period of Top themes (categories and tags only)."""
+
+    f: Filters
+    themes_only: bool
+    plan: Plan
+    sums: Sums = field(default_factory=Sums)
+
+
+def _read_cube(periods: list[_Period], f: Filters, tenant_ids) -> None:
+    """Every period's spans from the cube, in one statement: the grouping sets and the histograms
+    of the full periods, the categories and tags of the themes-only ones."""
+    spans = [(a, b, w, i) for i, p in enumerate(periods) for a, b, w in p.plan.spans]
+    if not spans:
         return
-    where, params = _where(f, tenant_ids)
-    params = [p.rollup_days, *params]
-    table = ReportDay._meta.db_table
-    with connection.cursor() as cursor:
-        if themes_only:
-            cursor.execute(f"SELECT category, sum(created) FROM {table} WHERE {where} GROUP BY category", params)
-            for category, n in cursor.fetchall():
-                s.category[category]["created"] += n
-        else:
-            cursor.execute(
-                f"SELECT day, priority, category, channel, tenant_id, team_id, owner_id, "
-                f"GROUPING(day, priority, category, channel, tenant_id, team_id, owner_id), {_SUMS} "
-                f"FROM {table} WHERE {where} GROUP BY GROUPING SETS ({', '.join(GROUPS)})",
-                params,
-            )
-            for day, priority, category, channel, tenant_id, team_id, owner_id, g, *sums in cursor.fetchall():
-                counts = Counter({m: int(v) for m, v in zip(MEASURES, sums, strict=True) if v})
-                # GROUPING's bits, highest first: day, priority, category, channel, tenant, team, owner.
-                if not g & 0b1100000:
-                    s.week_priority[(p.week_of_day[day], priority)].update(counts)
-                elif not g & 0b0010000:
-                    s.category[category].update(counts)
-                elif not g & 0b0001000:
-                    s.channel[channel].update(counts)
-                elif not g & 0b0000100:
-                    s.tenant[tenant_id].update(counts)
-                elif not g & 0b0000010:
-                    s.team[team_id].update(counts)
-                else:
-                    s.owner[owner_id].update(counts)
-        hist_sql = [
-            "SELECT 'tag', NULL::int, NULL::int, 3, u.b, sum(u.c) "
-            "FROM r, unnest(r.tag_b, r.tag_c) AS u(b, c) GROUP BY u.b"
-        ]
-        if not themes_only:
-            hist_sql += [
-                f"SELECT '{m}', team_id, owner_id, GROUPING(team_id, owner_id), u.b, sum(u.c) "
-                f"FROM r, unnest(r.{m}_b, r.{m}_c) AS u(b, c) "
-                "GROUP BY GROUPING SETS ((team_id, u.b), (owner_id, u.b), (u.b))"
-                for m in HISTOGRAMS
-            ]
-        cursor.execute(
-            f"WITH r AS MATERIALIZED (SELECT team_id, owner_id, fr_b, fr_c, res_b, res_c, tag_b, tag_c "
-            f"FROM {table} WHERE {where}) " + " UNION ALL ".join(hist_sql),
-            params,
+    filters, params = _cube_where(f, tenant_ids)
+    full = [i for i, p in enumerate(periods) if not p.themes_only]
+    themes = [i for i, p in enumerate(periods) if p.themes_only]
+    table = ReportHour._meta.db_table
+    parts = [
+        f"SELECT {TAG}, r.period, NULL::date, NULL::smallint, NULL, NULL, NULL::int, NULL::int, NULL::int, NULL::int, "
+        f"u.b, sum(u.c), {_PAD} FROM r, unnest(r.tag_b, r.tag_c) AS u(b, c) GROUP BY r.period, u.b"
+    ]
+    if themes:
+        parts.append(
+            f"SELECT {CATEGORY}, r.period, NULL, NULL, r.category, NULL, NULL, NULL, NULL, NULL, NULL, sum(r.created), "
+            f"{_PAD} FROM r WHERE r.period = ANY(%s) GROUP BY r.period, r.category"
         )
-        for metric, team_id, owner_id, g, b, n in cursor.fetchall():
-            if metric == "tag":
-                s.tags[b] += int(n)
-            elif g == 3:
-                s.hist[("all", None, metric)][b] += int(n)
+    if full:
+        parts.append(
+            f"SELECT {SUMS}, r.period, r.week, r.priority, r.category, r.channel, r.tenant_id, r.team_id, r.owner_id, "
+            "GROUPING(r.week, r.priority, r.category, r.channel, r.tenant_id, r.team_id, r.owner_id), NULL, "
+            f"{_R_SUMS} FROM r WHERE r.period = ANY(%s) GROUP BY r.period, GROUPING SETS ({', '.join(GROUPS)})"
+        )
+        parts += [
+            f"SELECT {kind}, r.period, NULL, NULL, NULL, NULL, NULL, r.team_id, r.owner_id, "
+            f"GROUPING(r.team_id, r.owner_id), u.b, sum(u.c), {_PAD} "
+            f"FROM r, unnest(r.{metric}_b, r.{metric}_c) AS u(b, c) WHERE r.period = ANY(%s) "
+            "GROUP BY r.period, GROUPING SETS ((r.team_id, u.b), (r.owner_id, u.b), (u.b))"
+            for kind, metric in HIST_KIND.items()
+        ]
+    # Each cell to its span by width_bucket over the spans' edges (a gap between two spans: no period).
+    edges, period_of, week_of = [], [], []
+    for a, b, w, i in sorted(spans):
+        if edges and edges[-1] == a:
+            edges.pop()
+        elif edges:
+            period_of.append(None)
+            week_of.append(None)
+        edges += [a, b]
+        period_of.append(i)
+        week_of.append(w)
+    ranges = " OR ".join("(c.hour >= %s AND c.hour < %s)" for _ in spans)
+    columns = ", ".join(f"c.{name}" for name in (*KEY_FIELDS, *MEASURES, *HIST_FIELDS, "tag_b", "tag_c"))
+    sql = (
+        f"WITH r AS MATERIALIZED (SELECT * FROM (SELECT (%s::int[])[k] AS period, (%s::date[])[k] AS week, {columns} "
+        f"FROM {table} c, width_bucket(c.hour, %s::timestamptz[]) AS k WHERE ({ranges}){filters}) "
+        "AS x WHERE period IS NOT NULL) "
+    ) + " UNION ALL ".join(parts)
+    params = [period_of, week_of, edges, *(t for a, b, _, _ in spans for t in (a, b)), *params]
+    params += [themes] * bool(themes) + [full] * (bool(full) * (1 + len(HIST_KIND)))
+    # The cells are held once for the five groupings (MATERIALIZED): in memory, not spilled to disk.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL work_mem = '{CUBE_WORK_MEM}'")
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for kind, i, week, priority, category, channel, tenant_id, team_id, owner_id, g, b, *sums in rows:
+        s = periods[i].sums
+        if kind == TAG:
+            s.tags[b] += int(sums[0])
+        elif kind == CATEGORY:
+            s.category[category]["created"] += int(sums[0])
+        elif kind in HIST_KIND:
+            metric, n = HIST_KIND[kind], int(sums[0])
+            if g == 3:
+                s.hist[("all", None, metric)][b] += n
             elif g == 1:
-                s.hist[("team", team_id, metric)][b] += int(n)
+                s.hist[("team", team_id, metric)][b] += n
             else:
-                s.hist[("owner", owner_id, metric)][b] += int(n)
-    s.rollup_days = len(p.rollup_days)
+                s.hist[("owner", owner_id, metric)][b] += n
+        else:
+            counts = _counts(sums)
+            # GROUPING's bits, highest first: week, priority, category, channel, tenant, team, owner.
+            if not g & 0b1100000:
+                s.week_priority[(week, priority)].update(counts)
+            elif not g & 0b0010000:
+                s.category[category].update(counts)
+            elif not g & 0b0001000:
+                s.channel[channel].update(counts)
+            elif not g & 0b0000100:
+                s.tenant[tenant_id].update(counts)
+            elif not g & 0b0000010:
+                s.team[team_id].update(counts)
+            else:
+                s.owner[owner_id].update(counts)
+    for p in periods:
+        p.sums.cube_hours = sum((b - a) // timedelta(hours=1) for a, b, _ in p.plan.spans)
+
+
+def _slice_key(dim: str, value: str | None):
+    if dim in ("category", "channel"):
+        return value
+    return None if value is None else int(value)
+
+
+def _read_slices(periods: list[_Period], tenant_ids) -> None:
+    """Every period's slice days: one statement for the sums by dimension value (and week, for the
+    priority rows), one for the team and owner histograms of the full period."""
+    rows = [(d, hour, w, skip, i, p.themes_only) for i, p in enumerate(periods) for d, hour, w, skip in p.plan.days]
+    if not rows:
+        return
+    table = ReportSlice._meta.db_table
+    scope = "r.tenant_id IS NULL" if tenant_ids is None else "r.tenant_id = ANY(%s)"
+    scope_params = [] if tenant_ids is None else [tenant_ids]
+    all_days = [p.plan.slice_days for p in periods]
+    first, last = min(d for days in all_days for d in days), max(d for days in all_days for d in days)
+    hist_days = sorted({d for i, p in enumerate(periods) if not p.themes_only for d in all_days[i]})
+    sums_sql = (
+        f"SELECT m.period, r.dim, r.value, CASE WHEN r.dim = 'priority' THEN m.week END, {_R_SUMS} FROM {table} r "
+        "JOIN unnest(%s::date[], %s::smallint[], %s::date[], %s::bool[], %s::int[], %s::bool[]) "
+        "AS m(day, hour, week, skip, period, themes) ON r.day = m.day AND r.hour = m.hour "
+        f"WHERE {scope} AND r.day >= %s AND r.day <= %s AND (r.hour = {WHOLE_DAY} OR r.day = ANY(%s)) "
+        "AND NOT (m.skip AND r.dim = 'priority') AND (NOT m.themes OR r.dim IN ('category', 'tag')) GROUP BY 1, 2, 3, 4"
+    )
+    split = sorted({d for d, hour, *_ in rows if hour != WHOLE_DAY})  # the days whose hourly rows are read
+    params = [*(list(column) for column in zip(*rows, strict=True)), *scope_params, first, last, split]
+    with connection.cursor() as cursor:
+        cursor.execute(sums_sql, params)
+        result = cursor.fetchall()
+        hists = []
+        if hist_days:  # the bucket arrays as stored, added up here (PostgreSQL sorts them to group: slower)
+            cursor.execute(
+                f"SELECT r.dim, r.value, {', '.join(f'r.{name}' for name in HIST_FIELDS)} FROM {table} r "
+                f"WHERE {scope} AND r.day >= %s AND r.day <= %s AND r.day = ANY(%s) AND r.hour = {WHOLE_DAY} "
+                "AND r.dim IN ('team', 'owner')",
+                [*scope_params, hist_days[0], hist_days[-1], hist_days],
+            )
+            hists = cursor.fetchall()
+    full = next((p for p in periods if not p.themes_only), None)
+    for dim, value, *arrays in hists:  # the full period's (there is one at most)
+        key = _slice_key(dim, value)
+        for j, metric in enumerate(HISTOGRAMS):
+            buckets, counts = arrays[2 * j], arrays[2 * j + 1]
+            hist = full.sums.hist[(dim, key, metric)]
+            for b, n in zip(buckets, counts, strict=True):
+                hist[b] += n
+            if dim == "team":  # every case has one team value (or none): the teams add up to all
+                everything = full.sums.hist[("all", None, metric)]
+                for b, n in zip(buckets, counts, strict=True):
+                    everything[b] += n
+    for i, dim, value, week, *sums in result:
+        key = _slice_key(dim, value)
+        s = periods[i].sums
+        if dim == "tag":
+            s.tags[key] += int(sums[0])
+        elif dim == "priority":
+            s.week_priority[(week, key)].update(_counts(sums))
+        else:
+            getattr(s, dim)[key].update(_counts(sums))
+    for p, days in zip(periods, all_days, strict=True):
+        p.sums.rollup_days = len(days)
 
 
 def _cohort_cases(user, f: Filters):
@@ -426,51 +623,102 @@ def dirty_days(start: date, end: date) -> set[date]:
     return set(ReportDirtyDay.objects.filter(day__gte=start, day__lte=end).values_list("day", flat=True).distinct())
 
 
-def report_sums(user, f: Filters, *, themes_only: bool = False, dirty: set[date] | None = None) -> Sums:
-    """The report's sums for the cohort of `f` as `user` sees it: rollups for whole clean days, plain
-    rows for the rest. `themes_only`: just categories and tags (the previous period of Top themes)."""
-    start, end = f.bounds
-    if dirty is None:
-        dirty = dirty_days(utc_day(start) - timedelta(days=1), utc_day(end) + timedelta(days=1))
-    p = plan(f, dirty=dirty, today=timezone.now().astimezone(UTC).date())
-    s = Sums()
-    _read_rollups(s, f, p, tenant_ids_for(user, f), themes_only=themes_only)
-    live = facts(_cohort_cases(user, f), p.live)
-    s.live_cases = len(live)
-    for (week, key), cell in cells_by_day(live, lambda at: _week_start(at, f.tz)).items():
-        if themes_only:
-            s.category[dict(zip(KEY_FIELDS, key, strict=True))["category"]]["created"] += cell.sums["created"]
-            s.tags.update(cell.tags)
+def _read_live(periods: list[_Period], user, f: Filters) -> None:
+    """Every period's plain-row intervals with one read (four queries), each case to its period."""
+    intervals = [(a, b, i) for i, p in enumerate(periods) for a, b in p.plan.live]
+    if not intervals:
+        return
+    for fact in facts(_cohort_cases(user, f), _merge([(a, b) for a, b, _ in intervals])):
+        i = next(i for a, b, i in intervals if a <= fact.created_at < b)
+        p = periods[i]
+        p.sums.live_cases += 1
+        cell = Cell()
+        cell.add_fact(fact)
+        if p.themes_only:
+            p.sums.category[fact.category]["created"] += 1
+            p.sums.tags.update(cell.tags)
         else:
-            _add_cell(s, week, key, cell)
-    return s
+            _add_cell(p.sums, _week_start(fact.created_at, p.f.tz), fact.key, cell)
+
+
+def report_sums(
+    user, f: Filters, *, previous: Filters | None = None, dirty: set[date] | None = None, tenant_ids=False
+) -> tuple[Sums, Sums | None]:
+    """The report's sums for the cohort of `f` as `user` sees it — and the categories and tags of
+    `previous` (Top themes' period before) — from the slices for whole clean days (no dimension
+    filter), the cube for whole clean hours, plain rows for the rest: two statements for the slices,
+    one for the cube, four for plain rows when any. `tenant_ids`: tenant_ids_for(user, f), when the
+    caller has it."""
+    spans = [f, *([previous] if previous else [])]
+    if dirty is None:
+        first, last = min(p.bounds[0] for p in spans), max(p.bounds[1] for p in spans)
+        dirty = dirty_days(utc_day(first) - timedelta(days=1), utc_day(last) + timedelta(days=1))
+    if tenant_ids is False:
+        tenant_ids = tenant_ids_for(user, f)
+    slices = not has_dimension_filter(f)
+    periods = [_Period(pf, i > 0, plan(pf, dirty=dirty, slices=slices, weeks=i == 0)) for i, pf in enumerate(spans)]
+    if tenant_ids != []:  # [] : nothing visible
+        _read_slices(periods, tenant_ids)
+        _read_cube(periods, f, tenant_ids)
+        _read_live(periods, user, f)
+    return periods[0].sums, (periods[1].sums if previous else None)
 
 
 # --- verification -------------------------------------------------------------------------------------
 
 
-def stored(days: Iterable[date]) -> dict[tuple[date, tuple], Cell]:
-    out = {}
-    for row in ReportDay.objects.filter(day__in=list(days)):
-        cell = Cell(sums=Counter({m: getattr(row, m) for m in MEASURES}))
-        for prefix, hist in (("fr", cell.fr), ("res", cell.res), ("tag", cell.tags)):
-            hist.update(dict(zip(getattr(row, f"{prefix}_b"), getattr(row, f"{prefix}_c"), strict=True)))
-        out[(row.day, tuple(getattr(row, k) for k in KEY_FIELDS))] = cell
-    return out
+def _stored_cell(row, hists) -> Cell:
+    cell = Cell(sums=Counter({m: getattr(row, m) for m in MEASURES}))
+    for prefix, hist in hists(cell):
+        hist.update(dict(zip(getattr(row, f"{prefix}_b"), getattr(row, f"{prefix}_c"), strict=True)))
+    return cell
 
 
-def rollup_differences(days: Iterable[date], *, skip_dirty: bool = True) -> list[str]:
-    """The rollup cells of `days` against a recomputation from the plain rows (days with a pending
-    marker are skipped: the report reads those from plain rows anyway)."""
-    days = sorted(set(days))
-    if skip_dirty and days:
-        dirty = dirty_days(days[0], days[-1])
-        days = [d for d in days if d not in dirty]
-    have, want = stored(days), recompute(days)
+def stored(days: Iterable[date]) -> dict[tuple[datetime, tuple], Cell]:
+    """The cube cells of the UTC days as stored."""
+    return {
+        (row.hour.astimezone(UTC), tuple(getattr(row, k) for k in KEY_FIELDS)): _stored_cell(
+            row, lambda c: (("fr", c.fr), ("res", c.res), ("tag", c.tags))
+        )
+        for row in ReportHour.objects.filter(_ranges_q("hour", _day_intervals(days)))
+    }
+
+
+def _slice_hists(c: Cell) -> tuple:
+    return ("fr", c.fr), ("res", c.res)
+
+
+def stored_slices(days: Iterable[date]) -> dict[tuple, Cell]:
+    return {
+        (row.day, row.hour, row.tenant_id, row.dim, row.value): _stored_cell(row, _slice_hists)
+        for row in ReportSlice.objects.filter(day__in=list(days))
+    }
+
+
+def _compare(have: dict, want: dict, describe) -> list[str]:
     problems = []
     for k in sorted(set(have) | set(want), key=str):
         a = have[k].as_comparable() if k in have else None
         b = want[k].as_comparable() if k in want else None
         if a != b:
-            problems.append(f"rollup {k[0]} {dict(zip(KEY_FIELDS, k[1], strict=True))}: stored {a} != recomputed {b}")
+            problems.append(f"{describe(k)}: stored {a} != recomputed {b}")
     return problems
+
+
+def rollup_differences(days: Iterable[date], *, skip_dirty: bool = True) -> list[str]:
+    """The cube cells and slices of `days` against a recomputation from the plain rows (days with a
+    pending marker are skipped: the report reads those from plain rows anyway)."""
+    days = sorted(set(days))
+    if skip_dirty and days:
+        dirty = dirty_days(days[0], days[-1])
+        days = [d for d in days if d not in dirty]
+    if not days:
+        return []
+    want = recompute(days)
+    cube = _compare(
+        stored(days), want, lambda k: f"rollup {k[0]:%Y-%m-%d %H}h {dict(zip(KEY_FIELDS, k[1], strict=True))}"
+    )
+    narrow = _compare(
+        stored_slices(days), slices_of(want), lambda k: f"slice {k[0]} hour {k[1]} tenant {k[2]} {k[3]}={k[4]}"
+    )
+    return cube + narrow

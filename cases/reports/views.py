@@ -12,7 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from companyos import audit, roles
 from companyos.access import audited_read, no_data
-from companyos.htmx import partial
+from companyos.htmx import htmx_partial, partial
 from tenants.models import Tenant
 
 from . import metrics
@@ -35,12 +35,14 @@ def dashboard(request):
         return render(request, TEMPLATE, {"forbidden": True}, status=403)
     form = _form(request)
     context = {"form": form}
+    restoring = getattr(getattr(request, "htmx", None), "history_restore_request", False)
+    if restoring or not htmx_partial(request):  # the whole page draws the filter form
+        form.drawn_choices()
     if form.is_valid():
         report = metrics.report(request.user, form.report_filters())
         query = form.query()
         audit.log_list_access(Tenant, report.tenant_ids, view="reports", query=query)
         context.update(report=report, query=query, tiles=report.tiles)
-    restoring = getattr(getattr(request, "htmx", None), "history_restore_request", False)
     response = render(request, TEMPLATE if restoring else partial(request, TEMPLATE, "results"), context)
     return response if "report" in context else no_data(response)
 

@@ -4,7 +4,7 @@
 
 Makes sure N cases exist (demo.bulk_load.ensure_cases), gives the resolved and closed ones the
 closure rows the bulk loader does not write (one AutoClose per resolution, ~4 % reopened; one
-Closure per closed case with ~40 % survey answers) by one INSERT … SELECT each, rebuilds the daily
+Closure per closed case with ~40 % survey answers) by one INSERT … SELECT each, rebuilds the
 rollups those writes (made around the services) left stale (`reports_rollup --rebuild`; skipped
 when nothing was added and rollups exist), then times
 server-side requests through Django's test Client as a manager: p50/p95 wall time and statements
@@ -28,7 +28,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from cases.closure.models import AutoClose, Closure
 from cases.models import Case
 from cases.reports import rollup
-from cases.reports.models import ReportDay, ReportDirtyDay
+from cases.reports.models import ReportDirtyDay, ReportHour, ReportSlice
 from companyos.bench import percentile
 from demo.bulk_load import ensure_cases
 from demo.world import build_demo_world
@@ -64,6 +64,15 @@ CLOSURE_ROWS = [
 ]
 
 
+# The closure rows copy their case's created time; a loader that moved cases back in time (an older
+# seed_demo) left them behind, and the reports select closure rows by that copy.
+CLOSURE_CREATED = [
+    f"""UPDATE {model._meta.db_table} x SET case_created_at = c.created_at FROM {Case._meta.db_table} c
+        WHERE c.id = x.case_id AND x.case_created_at <> c.created_at"""
+    for model in (AutoClose, Closure)
+]
+
+
 class Command(BaseCommand):
     help = "Benchmark the manager reports (/reports/) at N cases."
 
@@ -84,18 +93,19 @@ class Command(BaseCommand):
         added = ensure_cases(world, cases, out=out)
         with connection.cursor() as cursor:
             written = 0
-            for sql in CLOSURE_ROWS:
+            for sql in CLOSURE_CREATED + CLOSURE_ROWS:
                 cursor.execute(sql)
                 written += cursor.rowcount
             cursor.execute(f"ANALYZE {AutoClose._meta.db_table}, {Closure._meta.db_table}, {Case._meta.db_table}")
         out(f"Added {added:,} cases and {written:,} closure rows in {time.perf_counter() - started:.1f} s.")
-        if added or written or options["rebuild"] or not ReportDay.objects.exists():
+        if added or written or options["rebuild"] or not ReportHour.objects.exists():
             t0 = time.perf_counter()
             cells = rollup.rebuild()
             ReportDirtyDay.objects.all().delete()
             with connection.cursor() as cursor:
-                cursor.execute(f"ANALYZE {ReportDay._meta.db_table}")
-            out(f"Rebuilt the daily rollups: {cells:,} cells in {time.perf_counter() - t0:.1f} s.")
+                cursor.execute(f"ANALYZE {ReportHour._meta.db_table}, {ReportSlice._meta.db_table}")
+            slices = ReportSlice.objects.count()
+            out(f"Rebuilt the rollups: {cells:,} cube cells, {slices:,} slices in {time.perf_counter() - t0:.1f} s.")
         manager = User.objects.filter(username=user).first()
         if manager is None:
             raise CommandError(f"No user {user!r}.")

@@ -5,6 +5,7 @@ report reads the same numbers from them as from the plain rows."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from unittest import mock
 from zoneinfo import ZoneInfo
@@ -26,7 +27,7 @@ from cases.closure.models import Closure
 from cases.errors import CaseError
 from cases.reports import cells, metrics, rollup, verify
 from cases.reports.filters import Filters
-from cases.reports.models import ReportDay, ReportDirtyDay
+from cases.reports.models import ReportDirtyDay, ReportHour, ReportSlice
 from tests.factories import CaseFactory, RequesterFactory, TeamFactory, TenantFactory, UserFactory
 
 RESOLUTION = {"summary": "s", "evidence": "e", "preventive_actions": "p"}
@@ -76,31 +77,51 @@ def test_the_distribution_bands_are_exact_at_their_edges():
 # --- the read plan ----------------------------------------------------------------------------------
 
 
-def test_plan_reads_whole_clean_past_days_from_rollups_and_the_rest_from_plain_rows():
+def test_plan_reads_whole_clean_days_from_the_slices_and_dirty_ones_from_plain_rows():
     f = Filters(date_from=date(2026, 11, 2), date_to=date(2026, 11, 15), tz=UTC)
-    p = rollup.plan(f, dirty={date(2026, 11, 5)}, today=date(2026, 11, 14))
-    assert date(2026, 11, 5) not in p.rollup_days and date(2026, 11, 14) not in p.rollup_days
-    assert len(p.rollup_days) == 11
-    assert p.live == [
-        (datetime(2026, 11, 5, tzinfo=UTC), datetime(2026, 11, 6, tzinfo=UTC)),
-        (datetime(2026, 11, 14, tzinfo=UTC), datetime(2026, 11, 16, tzinfo=UTC)),
-    ]
-    assert p.week_of_day[date(2026, 11, 8)] == date(2026, 11, 2) and p.week_of_day[date(2026, 11, 9)] == date(
-        2026, 11, 9
-    )
+    p = rollup.plan(f, dirty={date(2026, 11, 5)})
+    assert p.slice_days == [date(2026, 11, d) for d in (2, 3, 4, *range(6, 16))]
+    assert all(hour == cells.WHOLE_DAY and not skip for _, hour, _, skip in p.days)
+    assert p.spans == [] and p.live == [(datetime(2026, 11, 5, tzinfo=UTC), datetime(2026, 11, 6, tzinfo=UTC))]
+    weeks = {d: w for d, _, w, _ in p.days}
+    assert weeks[date(2026, 11, 8)] == date(2026, 11, 2) and weeks[date(2026, 11, 9)] == date(2026, 11, 9)
 
 
-def test_plan_for_a_viewer_east_of_utc_reads_the_edges_and_the_week_start_from_plain_rows():
+def test_plan_for_a_viewer_east_of_utc_splits_the_week_start_day_by_hour():
     oslo = ZoneInfo("Europe/Oslo")  # UTC+1 in November: the viewer's days start at 23:00 UTC
     f = Filters(date_from=date(2026, 11, 2), date_to=date(2026, 11, 15), tz=oslo)
-    p = rollup.plan(f, dirty=set(), today=date(2026, 12, 2))
     u = lambda day, hour=0: datetime(2026, 11, day, hour, tzinfo=UTC)  # noqa: E731
-    # The UTC day 8 Nov straddles the viewer's Monday 9 Nov 00:00 (8 Nov 23:00 UTC): plain rows.
-    assert p.rollup_days == [date(2026, 11, d) for d in (2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14)]
-    assert p.live == [(u(1, 23), u(2)), (u(8), u(9)), (u(15), u(15, 23))]
-    assert p.week_of_day[date(2026, 11, 7)] == date(2026, 11, 2) and p.week_of_day[date(2026, 11, 9)] == date(
-        2026, 11, 9
-    )
+    p = rollup.plan(f, dirty=set())
+    assert p.slice_days == [date(2026, 11, d) for d in range(2, 15)]
+    # The range's partial UTC days come from the cube, by whole hours; nothing from plain rows.
+    assert p.spans == [(u(1, 23), u(2), date(2026, 11, 2)), (u(15), u(15, 23), date(2026, 11, 9))]
+    assert p.live == []
+    # 8 Nov (UTC) holds the viewer's Monday 9 Nov 00:00 (23:00 UTC): its priority rows by hour.
+    eighth = [(hour, week, skip) for d, hour, week, skip in p.days if d == date(2026, 11, 8)]
+    assert eighth[0] == (cells.WHOLE_DAY, None, True)
+    assert eighth[1:] == [(h, date(2026, 11, 2), False) for h in range(23)] + [(23, date(2026, 11, 9), False)]
+    # With a dimension filter everything comes from the cube, one span per week.
+    p = rollup.plan(f, dirty=set(), slices=False)
+    assert p.days == [] and p.live == []
+    assert p.spans == [(u(1, 23), u(8, 23), date(2026, 11, 2)), (u(8, 23), u(15, 23), date(2026, 11, 9))]
+
+
+def test_plan_for_a_half_hour_timezone_reads_only_the_half_hours_from_plain_rows():
+    kolkata = ZoneInfo("Asia/Kolkata")  # UTC+5:30: the viewer's days start at 18:30 UTC
+    f = Filters(date_from=date(2026, 11, 2), date_to=date(2026, 11, 15), tz=kolkata)
+    u = lambda day, hour=0, minute=0: datetime(2026, 11, day, hour, minute, tzinfo=UTC)  # noqa: E731
+    p = rollup.plan(f, dirty=set())
+    # 8 Nov (UTC) is cut at 18:30 by the week start: not from the slices.
+    assert p.slice_days == [date(2026, 11, d) for d in (*range(2, 8), *range(9, 15))]
+    assert p.spans == [
+        (u(1, 19), u(2), date(2026, 11, 2)),
+        (u(8), u(8, 18), date(2026, 11, 2)),
+        (u(8, 19), u(9), date(2026, 11, 9)),
+        (u(15), u(15, 18), date(2026, 11, 9)),
+    ]
+    assert p.live == [(u(1, 18, 30), u(1, 19)), (u(8, 18), u(8, 19)), (u(15, 18), u(15, 18, 30))]
+    # The previous period's themes need no weeks: 8 Nov whole from the slices.
+    assert date(2026, 11, 8) in rollup.plan(f, dirty=set(), weeks=False).slice_days
 
 
 # --- the sweep --------------------------------------------------------------------------------------
@@ -116,18 +137,25 @@ def test_a_change_marks_its_case_day_and_the_sweep_consumes_each_marker_once(man
     first = rollup.rollup_sweep()
     assert (first.days, first.markers) == (1, 1) and not ReportDirtyDay.objects.exists()
     assert rollup.rollup_sweep().markers == 0
-    assert ReportDay.objects.get(day=rollup.utc_day(case.created_at)).created == 1
+    assert ReportHour.objects.get(hour=rollup.utc_hour(case.created_at)).created == 1
+    day = rollup.utc_day(case.created_at)
+    for tenant_id in (tenant_a.pk, None):  # the tenant's slice and the all-tenants slice
+        assert ReportSlice.objects.get(day=day, hour=-1, tenant_id=tenant_id, dim="tenant").created == 1
 
 
 @pytest.mark.django_db
 def test_rebuild_repairs_what_verify_finds(manager, tenant_a):
     case = CaseFactory(tenant=tenant_a, created_at=timezone.now() - timedelta(days=2))
     rollup.rollup_sweep()
-    ReportDay.objects.filter(day=rollup.utc_day(case.created_at)).update(created=5)
+    day = rollup.utc_day(case.created_at)
+    ReportSlice.objects.filter(day=day, tenant_id=None, dim="tenant").update(created=5)  # what the page reads
     with pytest.raises(CommandError, match="differ"):
         call_command("reports_verify", user="mona")
     call_command("reports_rollup", "--rebuild")
     call_command("reports_verify", user="mona")
+    ReportHour.objects.filter(hour=rollup.utc_hour(case.created_at)).update(created=5)  # the cube too
+    with pytest.raises(CommandError, match="differ"):
+        call_command("reports_verify", user="mona")
 
 
 # --- random operations through the services ------------------------------------------------------------
@@ -282,8 +310,14 @@ class RollupMachine(RuleBasedStateMachine):
         assert not ReportDirtyDay.objects.exists()
         assert rollup.rollup_differences(f.bounds[0].date() + timedelta(days=i) for i in range(14)) == []
         after = metrics.report(self.actor, f)
-        assert after.sums.rollup_days == 13  # every past day from the rollups, today from plain rows
+        assert after.sums.rollup_days == 14 and after.sums.live_cases == 0  # every clean day from the slices
         assert verify.differences(self.actor, f) == []
+        # A viewer in New York (the range's edges and week starts from the cube by the hour) and a
+        # dimension filter (everything from the cube) agree with the recomputation too.
+        new_york = Filters(date_from=f.date_from, date_to=f.date_to, tz=ZoneInfo("America/New_York"))
+        assert metrics.report(self.actor, new_york).sums.live_cases == 0
+        assert verify.differences(self.actor, new_york) == []
+        assert verify.differences(self.actor, replace(new_york, priority=Priority.HIGH)) == []
         for key in ("created", "mtta_h", "mttr_h", "reopen", "closing", "satisfaction", "docs"):
             assert before.tiles[key] == after.tiles[key], key
         assert [(t.key, [r.values for r in t.rows]) for t in before.tables] == [
@@ -333,5 +367,6 @@ def test_a_survey_answer_marks_its_case_day(manager, tenant_a):
     )
     assert ReportDirtyDay.objects.filter(day=rollup.utc_day(case.created_at)).exists()
     rollup.rollup_sweep()
-    assert ReportDay.objects.get(day=rollup.utc_day(case.created_at)).answered == 1
+    slice_ = ReportSlice.objects.get(day=rollup.utc_day(case.created_at), hour=-1, tenant_id=None, dim="tenant")
+    assert slice_.answered == 1
     assert rollup.rollup_differences([rollup.utc_day(case.created_at)]) == []
