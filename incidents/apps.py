@@ -19,6 +19,10 @@ class IncidentsConfig(AppConfig):
         auditlog.register(SeverityMapping)
         auditlog.register(StatusService, m2m_fields={"resources"})
 
+        from . import reach
+
+        reach.connect()  # what an incident reaches (incidents.reach), kept with every link change
+
         tenant_panels.register()  # the tenant console's Incidents panel
         register_context_provider("incidents", active_incidents_touching_tenant)  # the case snapshot's incidents
         bulk.register()  # the queue's bulk bar: "Link to incident…"

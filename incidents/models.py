@@ -62,6 +62,8 @@ class Incident(models.Model):
                 fields=["update_due_at"], name="incident_update_due_idx", condition=Q(update_due_at__isnull=False)
             ),
             models.Index(fields=["severity", "status"], name="incident_severity_idx"),
+            # The list's default order (newest first) read off an index, not a sort of every incident.
+            models.Index(fields=["-started_at", "-id"], name="incident_started_idx"),
         ]
 
     def __str__(self):
@@ -81,6 +83,39 @@ class Incident(models.Model):
     @property
     def severity_help(self) -> str:
         return SEVERITY_HELP.get(self.severity, "")
+
+
+class IncidentTenant(models.Model):
+    """Which tenants an incident touches, and how — denormalised, maintained by incidents.services in
+    the same transaction as the declare, link and unlink that change it (incidents.reach): `cases`
+    linked cases of the tenant, `named` the tenant named as affected, `resources` the incident's own
+    resources of the tenant. A row exists only while one of them holds. It is what an agent's tenant
+    scope reads (one indexed semi-join instead of walking every linked case), the linked cases'
+    counts and the per-tenant / per-segment blast radius. `manage.py incidents_reach --verify`
+    compares it with a recomputation from the links."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="tenant_reach")
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
+    cases = models.IntegerField(default=0)
+    named = models.BooleanField(default=False)
+    resources = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["incident", "tenant"], name="incident_tenant_once")]
+        indexes = [models.Index(fields=["tenant", "incident"], name="incident_tenant_scope_idx")]
+
+
+class IncidentResource(models.Model):
+    """The resources the incident's linked cases name as affected, with how many of them do: the root
+    of its blast radius, maintained with the links (incidents.reach) and when a linked case's affected
+    resources change (a receiver on the case's m2m), so the page reads a few rows, not every linked case."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="resource_reach")
+    resource = models.ForeignKey("tenants.Resource", on_delete=models.CASCADE, related_name="+")
+    cases = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["incident", "resource"], name="incident_resource_once")]
 
 
 class IncidentEntry(models.Model):

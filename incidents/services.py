@@ -434,7 +434,11 @@ def incident_link_cases(*, incident_id: int, actor, case_ids, note: str = "") ->
     if len(case_ids) > 5000:
         raise IncidentError("Link at most 5,000 cases at a time.")
     already = set(incident.cases.filter(pk__in=case_ids).values_list("pk", flat=True))
-    cases = {c.pk: c for c in Case.objects.filter(pk__in=case_ids).only("id", "tenant_id")}
+    # Locked (in key order, as every case write is): a linked case's affected resources cannot change
+    # between reading them for the incident's reach and the link becoming visible.
+    cases = {
+        c.pk: c for c in Case.objects.filter(pk__in=case_ids).only("id", "tenant_id").order_by("pk").select_for_update()
+    }
     result = LinkResult()
     now = timezone.now()
     to_link = []

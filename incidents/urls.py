@@ -15,6 +15,7 @@ urlpatterns = [
     path("case/<str:key>/link/", views_case.case_link, name="case_link"),
     path("case/<str:key>/declare/", views_case.declare_from_case, name="declare_from_case"),
     path("<str:key>/", views.incident_detail, name="detail"),
+    path("<str:key>/timeline/", views.incident_timeline, name="timeline"),
     path("<str:key>/status/", views.incident_status, name="status"),
     path("<str:key>/severity/", views.incident_severity, name="severity"),
     path("<str:key>/role/", views.incident_role, name="role"),

@@ -123,7 +123,10 @@ def _page_context(request, incident: Incident, **extra) -> dict:
     context = {
         "incident": incident,
         "transitions": [(to, transition_label(incident.status, to)) for to in TRANSITIONS[incident.status]],
-        "timeline": selectors.incident_timeline(request.user, incident, only=request.GET.get("show", "all")),
+        "timeline": selectors.incident_timeline(
+            request.user, incident, only=request.GET.get("show", "all"), before=request.GET.get("before")
+        ),
+        "before": request.GET.get("before"),
         "show": request.GET.get("show", "all"),
         "linked": linked,
         "pages": pages_of_incident(incident.pk),  # on-call (incidents/oncall): this incident's pages
@@ -188,6 +191,19 @@ def _show(request, incident: Incident, *, view: str, status: int = 200, **extra)
 def incident_detail(request, key: str):
     incident = selectors.incident_get_for_user(request.user, key, path=request.path)
     return _show(request, incident, view="incident page")
+
+
+@audited_read(Incident, view="incident timeline")
+@require_GET
+def incident_timeline(request, key: str):
+    """The timeline's older entries (the "Older entries" button, by HTMX): the TIMELINE_ROWS before
+    `before`, and the next button when there are more."""
+    incident = selectors.incident_get_for_user(request.user, key, path=request.path)
+    show = request.GET.get("show", "all")
+    timeline = selectors.incident_timeline(request.user, incident, only=show, before=request.GET.get("before"))
+    audit.log_access(incident, view="incident timeline")
+    context = {"incident": incident, "timeline": timeline, "show": show, "before": request.GET.get("before")}
+    return render(request, f"{TEMPLATE}#timeline-entries", context)
 
 
 def _refused(request, key: str, error: Exception, **extra):

@@ -137,12 +137,20 @@ def clocks_moved_by(policy: SLAPolicy) -> int:
     moved = 0
     qs = SLAClock.objects.filter(case__sla_policy=policy, case__status__in=OPEN_STATUSES).exclude(state=State.STOPPED)
     rows = qs.values(
-        "kind", "target", "business", "case__priority", "case__channel", "case__sla_snapshot__calendar__key"
+        "kind",
+        "target",
+        "business",
+        "case__priority",
+        "case__channel",
+        "case__severity",
+        "case__sla_snapshot__calendar__key",
     )
     for row in rows:
-        if row["kind"] in (Kind.ACKNOWLEDGE, Kind.MITIGATE):
-            continue  # keyed on the case's severity: a re-apply re-targets them from severity_targets
-        wanted = policy.target(Priority(row["case__priority"]).slug, row["kind"], row["case__channel"])
+        if row["kind"] in (Kind.ACKNOWLEDGE, Kind.MITIGATE):  # keyed on the case's severity
+            stored = ((policy.severity_targets or {}).get(row["case__severity"]) or {}).get(row["kind"])
+            wanted = (timedelta(minutes=stored["minutes"]), bool(stored["business"])) if stored else None
+        else:
+            wanted = policy.target(Priority(row["case__priority"]).slug, row["kind"], row["case__channel"])
         snapshot_version = (row["case__sla_snapshot__calendar__key"] or "").rsplit(":", 1)[0] or None
         if (
             wanted is None

@@ -18,7 +18,7 @@ from .. import services as case_services
 from ..choices import OPEN_STATUSES
 from ..models import BusinessCalendar, Case, SLAPolicy, SLAPolicyRule
 from . import clocks, selectors
-from .models import CLOCK_KINDS, PRIORITY_SLUGS
+from .models import CLOCK_KINDS, PRIORITY_SLUGS, SEVERITY_CLOCK_KINDS, SEVERITY_SLUGS
 
 POLICY_FIELDS = (
     "name",
@@ -26,6 +26,7 @@ POLICY_FIELDS = (
     "calendar",
     "targets",
     "channel_targets",
+    "severity_targets",
     "at_risk_percent",
     "escalation",
     "escalation_team",
@@ -80,11 +81,22 @@ def _semantic_channel_targets(channel_targets: dict | None) -> dict:
     }
 
 
+def _semantic_severity_targets(severity_targets: dict | None) -> dict:
+    out = {}
+    for severity in SEVERITY_SLUGS:
+        for kind in SEVERITY_CLOCK_KINDS:
+            row = ((severity_targets or {}).get(severity) or {}).get(kind)
+            out[(severity, kind)] = (float(row["minutes"]), bool(row["business"])) if row else None
+    return out
+
+
 def _same(a, b, name: str = "") -> bool:
     if name == "targets":
         return _semantic_targets(a) == _semantic_targets(b)
     if name == "channel_targets":
         return _semantic_channel_targets(a) == _semantic_channel_targets(b)
+    if name == "severity_targets":
+        return _semantic_severity_targets(a) == _semantic_severity_targets(b)
     if hasattr(a, "pk") or hasattr(b, "pk"):
         return getattr(a, "pk", None) == getattr(b, "pk", None)
     return a == b
@@ -97,6 +109,7 @@ def policy_create(
     name: str,
     targets: dict,
     channel_targets: dict | None = None,
+    severity_targets: dict | None = None,
     calendar: BusinessCalendar | None = None,
     description: str = "",
     at_risk_percent: int = 80,
@@ -113,6 +126,7 @@ def policy_create(
         calendar=calendar,
         targets=targets,
         channel_targets=channel_targets or {},
+        severity_targets=severity_targets or {},
         at_risk_percent=at_risk_percent,
         escalation=escalation,
         escalation_team=escalation_team,

@@ -34,9 +34,9 @@ def test_incident_page_statement_count_does_not_grow_with_linked_cases(
     _link(incident, agent, tenant_a, n)
     client = login(agent)
     client.get(f"/incidents/{incident.key}/")
-    with django_assert_max_num_queries(19):
+    with django_assert_max_num_queries(15):
         first = client.get(f"/incidents/{incident.key}/").content.decode()
-    with django_assert_max_num_queries(19):
+    with django_assert_max_num_queries(15):
         last = client.get(f"/incidents/{incident.key}/?cases_page=3").content.decode()
     assert first.count('<tr data-case="') == min(n, selectors.LINKED_ROWS)
     if n > selectors.LINKED_ROWS:

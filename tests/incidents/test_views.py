@@ -95,7 +95,7 @@ def test_incident_page_query_count_is_flat(n, incident, agent, tenant_a, django_
     services.corrective_action_add(incident_id=incident.pk, actor=agent, title="canaries", owner=agent)
     client = login(agent)
     client.get(f"/incidents/{incident.key}/")
-    with django_assert_max_num_queries(19):
+    with django_assert_max_num_queries(15):
         response = client.get(f"/incidents/{incident.key}/")
     assert response.status_code == 200 and cases[0].key in response.content.decode()
 

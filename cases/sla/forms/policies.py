@@ -15,7 +15,7 @@ from tenants.models import Tenant
 from ...choices import Priority
 from ...models import BusinessCalendar, SLAPolicy, Team
 from .. import presets
-from ..models import CLOCK_KINDS, PRIORITY_SLUGS, channel_target_row
+from ..models import CLOCK_KINDS, PRIORITY_SLUGS, SEVERITY_CLOCK_KINDS, SEVERITY_SLUGS, channel_target_row
 from ..presets import PRESETS, UNITS
 from .common import (
     DEFAULT_HOURS_PER_DAY,
@@ -32,6 +32,7 @@ from .common import (
 )
 
 CHANNELS = list(Channel.values)  # the channel-target grid's rows, in the choices' order
+SEVERITY_KIND_LABELS = {"acknowledge": "Time to acknowledge", "mitigate": "Time to mitigate"}
 
 
 def _preset_unit(policy: SLAPolicy, priority: str, kind: str, row: dict, hours_per_day: timedelta) -> str | None:
@@ -62,6 +63,27 @@ def _preset_channel_unit(
     if abs(target.duration(hours_per_day).total_seconds() / 60 - float(row["minutes"])) > 0.01:
         return None
     return target.unit
+
+
+def _preset_severity_unit(
+    policy: SLAPolicy, severity: str, kind: str, row: dict, hours_per_day: timedelta
+) -> str | None:
+    """The unit the policy's preset states this severity target in, if the stored target is still that one."""
+    key, _, column = (policy.preset or "").partition(":")
+    try:
+        target = PRESETS[key]["columns"][column]["severity_targets"][severity][kind]
+    except KeyError:
+        return None
+    if target is None or target.business != bool(row.get("business")):
+        return None
+    if abs(target.duration(hours_per_day).total_seconds() / 60 - float(row["minutes"])) > 0.01:
+        return None
+    return target.unit
+
+
+def severity_label(slug: str) -> str:
+    """sev1 -> "Sev-1" (the case's impact severity as agents read it)."""
+    return f"Sev-{slug[-1]}"
 
 
 def display_target(
@@ -133,6 +155,7 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.targets: dict | None = None
         self.channel_targets: dict | None = None
+        self.severity_targets: dict | None = None
         self.fields["name"].widget.attrs.update({"class": "input", "autocomplete": "off"})
         self.fields["description"].widget.attrs.update({"class": "input"})
         self.fields["calendar"].queryset = BusinessCalendar.objects.order_by("name")
@@ -191,6 +214,17 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
                     hours,
                     preset_unit=_preset_channel_unit(self.instance, channel, priority, row, hours) if row else None,
                 )
+        for severity in SEVERITY_SLUGS:
+            for kind in SEVERITY_CLOCK_KINDS:
+                rows = (self.instance.severity_targets or {}).get(severity) or {} if self.instance.pk else {}
+                row = rows.get(kind)
+                self._add_cell(
+                    f"sev__{severity}__{kind}",
+                    f"{severity_label(severity)} {SEVERITY_KIND_LABELS[kind].lower()}",
+                    row,
+                    hours,
+                    preset_unit=_preset_severity_unit(self.instance, severity, kind, row, hours) if row else None,
+                )
 
     def _add_cell(self, prefix: str, label: str, row: dict | None, hours: timedelta, *, preset_unit=None) -> None:
         amount, unit, business = display_target(row, hours_per_day=hours, preset_unit=preset_unit)
@@ -217,7 +251,7 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
         self.fields[f"{prefix}__business"] = forms.BooleanField(
             required=False,
             # An empty channel cell counts the way the policy does: business time when it has a calendar.
-            initial=business if row else (bool(self.instance.calendar_id) or not prefix.startswith("ch__")),
+            initial=business if row else (bool(self.instance.calendar_id) or not prefix.startswith(("ch__", "sev__"))),
             label=f"{label}: business time",
             widget=forms.CheckboxInput(attrs={"aria-label": f"{label}: business time"}),
         )
@@ -265,6 +299,30 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
             rows.append({"channel": channel, "label": Channel(channel).label, "cells": cells})
         return rows
 
+    def severity_grid(self) -> list[dict]:
+        """The targets keyed on the case's severity: a row per Sev-1..3, a cell per time to acknowledge
+        and time to mitigate (empty: no such clock for cases of that severity)."""
+        rows = []
+        for severity in SEVERITY_SLUGS:
+            cells = []
+            for kind in SEVERITY_CLOCK_KINDS:
+                prefix = f"sev__{severity}__{kind}"
+                amount = self[f"{prefix}__amount"]
+                cells.append(
+                    {
+                        "kind": kind,
+                        "amount": amount,
+                        "unit": self[f"{prefix}__unit"],
+                        "business": self[f"{prefix}__business"],
+                        "errors": amount.errors,
+                        "set": bool(str(amount.value() or "").strip()),
+                    }
+                )
+            rows.append({"severity": severity, "label": severity_label(severity), "cells": cells})
+        return rows
+
+    severity_kind_labels = SEVERITY_KIND_LABELS
+
     def priority_columns(self) -> list[Priority]:
         return [Priority.from_slug(p) for p in PRIORITY_SLUGS]
 
@@ -273,6 +331,7 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
         out = []
         names = [f"{p}__{k}__amount" for p in PRIORITY_SLUGS for k in CLOCK_KINDS]
         names += [f"ch__{c}__{p}__amount" for c in CHANNELS for p in PRIORITY_SLUGS]
+        names += [f"sev__{s}__{k}__amount" for s in SEVERITY_SLUGS for k in SEVERITY_CLOCK_KINDS]
         for name in ["calendar", *names]:
             for error in self.errors.get(name, []):
                 out.append(
@@ -312,6 +371,13 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
                 grid_ok = grid_ok and ok
                 if ok and row is not None:
                     channel_targets.setdefault(channel, {})[priority] = row
+        severity_targets: dict = {}
+        for severity in SEVERITY_SLUGS:
+            for kind in SEVERITY_CLOCK_KINDS:
+                ok, row = self._clean_cell(data, f"sev__{severity}__{kind}", hours, flags, required=False)
+                grid_ok = grid_ok and ok
+                if ok and row is not None:
+                    severity_targets.setdefault(severity, {})[kind] = row
         business_used, business_days_used = flags["business"], flags["business_days"]
         if business_used and data.get("calendar") is None and "calendar" not in self.errors:
             self.add_error(
@@ -329,8 +395,10 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
         if grid_ok:
             self.targets = targets
             self.channel_targets = channel_targets
+            self.severity_targets = severity_targets
             self.instance.targets = targets
             self.instance.channel_targets = channel_targets
+            self.instance.severity_targets = severity_targets
         return data
 
     def _clean_cell(self, data: dict, prefix: str, hours: timedelta, flags: dict, *, required: bool):
@@ -357,12 +425,13 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
                 return False, None
             return True, None
         if amount <= 0:
-            self.add_error(
-                field,
-                "Must be more than 0 (leave it empty to use the priority's target)."
-                if prefix.startswith("ch__")
-                else "Must be more than 0 (leave the update cadence empty for none).",
-            )
+            if prefix.startswith("ch__"):
+                message = "Must be more than 0 (leave it empty to use the priority's target)."
+            elif prefix.startswith("sev__"):
+                message = "Must be more than 0 (leave it empty for no such clock at this severity)."
+            else:
+                message = "Must be more than 0 (leave the update cadence empty for none)."
+            self.add_error(field, message)
             return False, None
         if unit == "business_days":
             flags["business_days"] = True
@@ -393,6 +462,7 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
         fields = {name: self.cleaned_data[name] for name in self._meta.fields}
         fields["targets"] = self.targets
         fields["channel_targets"] = self.channel_targets or {}
+        fields["severity_targets"] = self.severity_targets or {}
         return fields
 
     def unsaved_policy(self, existing: SLAPolicy | None) -> SLAPolicy:
@@ -405,6 +475,7 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
             calendar=data.get("calendar"),
             targets=self.targets,
             channel_targets=self.channel_targets or {},
+            severity_targets=self.severity_targets or {},
             at_risk_percent=data.get("at_risk_percent") or 80,
             escalation=data.get("escalation") or SLAPolicy.Escalation.NOTIFY,
             escalation_team=data.get("escalation_team"),

@@ -259,6 +259,7 @@ def policy_edit(request, pk: int | None = None):
         form = PolicyForm(instance=policy or SLAPolicy())
         return render(request, "cases/sla_admin/policy_form.html", _edit_context(request, form, policy))
     form = PolicyForm(request.POST, instance=policy or SLAPolicy())
+    conflict = False
     if form.is_valid():
         try:
             if policy is None:
@@ -271,6 +272,7 @@ def policy_edit(request, pk: int | None = None):
                     **form.policy_fields(),
                 )
         except sla_services.PolicyConflict as error:
+            conflict = True  # 409, the form as typed kept, its version now the current one
             data = request.POST.copy()
             data["version"] = error.current_version
             form = PolicyForm(data, instance=selectors.policy_get(policy.pk, related=("calendar",)))
@@ -293,7 +295,10 @@ def policy_edit(request, pk: int | None = None):
             return redirect("sla:policy_edit", pk=saved.pk)
     current = selectors.policy_get(policy.pk, related=("calendar",)) if policy else None
     return render(
-        request, "cases/sla_admin/policy_form.html", _edit_context(request, form, current, request.POST), status=422
+        request,
+        "cases/sla_admin/policy_form.html",
+        _edit_context(request, form, current, request.POST),
+        status=409 if conflict else 422,
     )
 
 

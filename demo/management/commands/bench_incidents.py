@@ -34,7 +34,7 @@ from companyos import pageview, roles
 from companyos.bench import percentile
 from demo.bulk_load import ensure_cases
 from demo.world import build_demo_world
-from incidents import services
+from incidents import reach, services
 from incidents.choices import EntryKind
 from incidents.models import Incident, IncidentEntry
 
@@ -173,6 +173,8 @@ class Command(BaseCommand):
                     links.append(Incident.cases.through(incident_id=incident.pk, case_id=case_id))
             IncidentEntry.objects.bulk_create(entries, batch_size=5000)
             Incident.cases.through.objects.bulk_create(links, batch_size=5000, ignore_conflicts=True)
+            # The link rows went in bulk (no m2m signal): their incidents' reach is rebuilt from them.
+            reach.rebuild([i.pk for i in made])
 
     def _big(self, linked: int) -> Incident:
         system = roles.system_user()
@@ -193,6 +195,7 @@ class Command(BaseCommand):
             Incident.cases.through.objects.bulk_create(
                 [Incident.cases.through(incident_id=big.pk, case_id=pk) for pk in ids], batch_size=5000
             )
+            reach.rebuild([big.pk])
         return big
 
     def _send(self, big: Incident) -> dict:

@@ -328,7 +328,7 @@ def test_saving_over_someone_elses_edit_is_refused_and_keeps_the_form(client, st
         preset="seed-003", column="premium", name="Test Standard", calendar=standard.calendar
     )  # someone else: v2
     response = client.post(reverse("sla:policy_edit", args=[standard.pk]), stale)
-    assert response.status_code == 422
+    assert response.status_code == 409
     page = text(response)
     assert "Someone saved version 2" in page and "mine" in page
     assert 'name="version" value="2"' in page  # saving again replaces it on purpose
