@@ -257,23 +257,22 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
         )
 
     # -- the grid, for the template ------------------------------------------------------------------
+    def _cell(self, prefix: str, *, with_set: bool = False) -> dict:
+        """One target cell of a grid: its amount, unit and business-time fields and the amount's errors
+        (`set`: whether an amount was typed, for the grids where an empty cell means "none")."""
+        amount = self[f"{prefix}__amount"]
+        cell = {"amount": amount, "unit": self[f"{prefix}__unit"], "business": self[f"{prefix}__business"]}
+        cell["errors"] = amount.errors
+        if with_set:
+            cell["set"] = bool(str(amount.value() or "").strip())
+        return cell
+
     def grid(self) -> list[dict]:
         rows = []
         for priority in PRIORITY_SLUGS:
             cells = []
             for kind in CLOCK_KINDS:
-                prefix = f"{priority}__{kind}"
-                amount = self[f"{prefix}__amount"]
-                cells.append(
-                    {
-                        "kind": kind,
-                        "amount": amount,
-                        "unit": self[f"{prefix}__unit"],
-                        "business": self[f"{prefix}__business"],
-                        "errors": amount.errors,
-                        "optional": kind == "update",
-                    }
-                )
+                cells.append({"kind": kind, **self._cell(f"{priority}__{kind}"), "optional": kind == "update"})
             rows.append({"priority": Priority.from_slug(priority), "cells": cells})
         return rows
 
@@ -284,18 +283,7 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
         for channel in CHANNELS:
             cells = []
             for priority in PRIORITY_SLUGS:
-                prefix = f"ch__{channel}__{priority}"
-                amount = self[f"{prefix}__amount"]
-                cells.append(
-                    {
-                        "priority": priority,
-                        "amount": amount,
-                        "unit": self[f"{prefix}__unit"],
-                        "business": self[f"{prefix}__business"],
-                        "errors": amount.errors,
-                        "set": bool(str(amount.value() or "").strip()),
-                    }
-                )
+                cells.append({"priority": priority, **self._cell(f"ch__{channel}__{priority}", with_set=True)})
             rows.append({"channel": channel, "label": Channel(channel).label, "cells": cells})
         return rows
 
@@ -306,18 +294,7 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
         for severity in SEVERITY_SLUGS:
             cells = []
             for kind in SEVERITY_CLOCK_KINDS:
-                prefix = f"sev__{severity}__{kind}"
-                amount = self[f"{prefix}__amount"]
-                cells.append(
-                    {
-                        "kind": kind,
-                        "amount": amount,
-                        "unit": self[f"{prefix}__unit"],
-                        "business": self[f"{prefix}__business"],
-                        "errors": amount.errors,
-                        "set": bool(str(amount.value() or "").strip()),
-                    }
-                )
+                cells.append({"kind": kind, **self._cell(f"sev__{severity}__{kind}", with_set=True)})
             rows.append({"severity": severity, "label": severity_label(severity), "cells": cells})
         return rows
 
