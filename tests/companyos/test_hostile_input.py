@@ -364,6 +364,7 @@ READ_ONLY = {
     "reports:credits_csv": lambda w: "/reports/credits.csv",
     "incidents:list": lambda w: "/incidents/",
     "incidents:detail": lambda w: f"/incidents/{w['incident'].key}/",
+    "incidents:timeline": lambda w: f"/incidents/{w['incident'].key}/timeline/?before=x",
     "incidents:picker": lambda w: "/incidents/picker/?q=INC",
     "incidents:case_panel": lambda w: f"/incidents/case/{w['case'].key}/panel/",
     "incidents:escalation_list": lambda w: "/incidents/escalations/?status=open&team=x&overdue=1",

@@ -61,7 +61,8 @@ def test_the_agents_request_only_queues_the_intake_work(
     for subject, priority in (("Slow API", "high"), ("Outage", "critical")):
         with CaptureQueriesContext(connection) as ctx, django_capture_on_commit_callbacks(execute=True):
             assert client.post("/cases/new/", {**form, "subject": subject, "priority": priority}).status_code == 302
-        sql = [q["sql"] for q in ctx.captured_queries]
+        # (a content type read is Django's per-process cache warming up, not the request's work)
+        sql = [q["sql"] for q in ctx.captured_queries if '"django_content_type"' not in q["sql"]]
         assert len(sql) <= 12 and not [s for s in sql if "incidents_" in s], "on-call lookups ran in the request"
     slow, outage = (Case.objects.get(subject=s) for s in ("Slow API", "Outage"))
     assert ("incidents.tasks.progress_watch_task", slow.pk) in queued
