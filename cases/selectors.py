@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -17,7 +18,7 @@ from django.http import Http404, QueryDict
 
 from companyos import audit, roles
 from companyos.converters import row_id
-from companyos.db import one_row
+from companyos.db import PreparedQuery, one_row
 from tenants.choices import Channel, SupportTier
 from tenants.models import Requester, Resource, Tenant
 from tenants.selectors import (
@@ -234,17 +235,33 @@ def case_get_for_user(user, key: str, *, path: str = "", for_update: bool = Fals
     pk = parse_case_key(key)
     if pk is None:
         raise Http404("No such case")
-    qs = case_visible_to(user).select_related("tenant", "requester", "owner", "team", "duplicate_of")
-    # Of the case it was merged into, only what the merge banner shows (its key, subject, tenant): a
-    # whole second Case row is ~60 more columns to compile and convert on every case page.
-    qs = qs.defer(*_DUPLICATE_DEFERRED)
-    if page and connection.vendor == "postgresql":
-        qs = qs.annotate(**_PAGE_LISTS)
-    case = one_row(qs.filter(pk=pk))
+    if connection.vendor == "postgresql":
+        ids = visible_tenant_ids(user)
+        found = [] if ids == [] else _CASE_QUERIES[(page, ids is not None)].rows(pk=pk, **({"tenants": ids} if ids else {}))
+        case = found[0] if found else None
+    else:
+        qs = case_visible_to(user).select_related("tenant", "requester", "owner", "team", "duplicate_of")
+        case = one_row(qs.defer(*_DUPLICATE_DEFERRED).filter(pk=pk))
     if case is None:
         audit.log_denied(Case, pk, path=path, reason="not visible or does not exist")
         raise Http404("No such case")
     return case
+
+
+def _case_query(pk, tenants=None, *, page: bool) -> QuerySet[Case]:
+    """The case page's read of one case (PostgreSQL): the case with its tenant, requester, owner,
+    team and — of the case it was merged into — only what the merge banner shows (its key, subject,
+    tenant: a whole second Case row is ~60 more columns to compile and convert), within the tenant
+    list `tenants` (None: every tenant) as one array parameter. With `page`, the small lists the page
+    shows beside the case — its tags, the duplicates merged into it, their followers — ride along
+    (`case_tag_list`, `case_merges` use them instead of a query each)."""
+    qs = Case.objects.filter(pk=pk)
+    if tenants is not None:
+        qs = qs.extra(where=[f'"{Case._meta.db_table}"."tenant_id" = ANY(%s)'], params=[tenants])
+    qs = qs.select_related("tenant", "requester", "owner", "team", "duplicate_of").defer(*_DUPLICATE_DEFERRED)
+    if page:
+        qs = qs.annotate(**_PAGE_LISTS)
+    return qs.order_by()[:1]
 
 
 _DUPLICATE_SHOWN = ("id", "subject", "tenant")
@@ -264,6 +281,16 @@ _PAGE_LISTS = {
         .order_by("name")
         .values(json=JSONObject(id="id", name="name", email="email"))[:50]
     ),
+}
+
+
+# Built and compiled once per thread and shape — case page or not, every tenant or a list (issue 10).
+_CASE_QUERIES = {
+    (page, scoped): PreparedQuery(
+        partial(_case_query, page=page), pk=-7340023, **({"tenants": [-7340024]} if scoped else {})
+    )
+    for page in (False, True)
+    for scoped in (False, True)
 }
 
 
