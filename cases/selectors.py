@@ -237,7 +237,8 @@ def case_get_for_user(user, key: str, *, path: str = "", for_update: bool = Fals
         raise Http404("No such case")
     if connection.vendor == "postgresql":
         ids = visible_tenant_ids(user)
-        found = [] if ids == [] else _CASE_QUERIES[(page, ids is not None)].rows(pk=pk, **({"tenants": ids} if ids else {}))
+        scope = {"tenants": ids} if ids else {}
+        found = [] if ids == [] else _CASE_QUERIES[(page, ids is not None)].rows(pk=pk, **scope)
         case = found[0] if found else None
     else:
         qs = case_visible_to(user).select_related("tenant", "requester", "owner", "team", "duplicate_of")
@@ -315,23 +316,34 @@ def case_timeline(
     `attachments` (the page reads them anyway, `case_attachments`), handed out from that list
     without another query. `outbound`: a public reply's row in the reply outbox (cases.channels),
     for its delivery state, in the same query."""
-    qs = case.interactions.select_related("actor", "requester", "outbound")
+    only = only if only in ("public", "notes") else "all"
     if attachments is None:
-        qs = qs.prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
+        qs = _timeline_query(case.pk, only=only, newest_first=newest_first)
+        return qs.prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
+    by_entry: dict[int, list[Attachment]] = {}
+    for attachment in sorted(attachments, key=lambda a: a.pk):
+        by_entry.setdefault(attachment.interaction_id, []).append(attachment)
+    entries = _TIMELINES[(only, newest_first)].rows(case_id=case.pk)
+    for entry in entries:
+        entry._prefetched_objects_cache = {"attachments": by_entry.get(entry.pk, [])}
+        entry._state.fields_cache["case"] = case  # as case.interactions would (no query for entry.case)
+    return entries
+
+
+def _timeline_query(case_id: int, *, only: str, newest_first: bool) -> QuerySet[Interaction]:
+    qs = Interaction.objects.filter(case_id=case_id).select_related("actor", "requester", "outbound")
     if only == "public":
         qs = qs.filter(public=True)
     elif only == "notes":
         qs = qs.filter(kind=Interaction.Kind.NOTE)
-    qs = qs.order_by("-created_at", "-id") if newest_first else qs.order_by("created_at", "id")
-    if attachments is None:
-        return qs
-    by_entry: dict[int, list[Attachment]] = {}
-    for attachment in sorted(attachments, key=lambda a: a.pk):
-        by_entry.setdefault(attachment.interaction_id, []).append(attachment)
-    entries = list(qs)
-    for entry in entries:
-        entry._prefetched_objects_cache = {"attachments": by_entry.get(entry.pk, [])}
-    return entries
+    return qs.order_by("-created_at", "-id") if newest_first else qs.order_by("created_at", "id")
+
+
+_TIMELINES = {  # the case page's timeline, per filter and order, compiled once per thread (issue 10)
+    (only, newest): PreparedQuery(partial(_timeline_query, only=only, newest_first=newest), case_id=-7340028)
+    for only in ("all", "public", "notes")
+    for newest in (False, True)
+}
 
 
 def attachment_get_for_user(user, pk: int, *, path: str = "") -> Attachment:
@@ -396,7 +408,10 @@ def assignable_users(scope: Case | Tenant | None = None) -> QuerySet:
     qs = User.objects.filter(is_active=True).order_by("username").only("username", "first_name", "last_name")
     if scope is None:
         return qs
-    tenant_id = scope.tenant_id if isinstance(scope, Case) else scope.pk
+    return _assignable_in(qs, scope.tenant_id if isinstance(scope, Case) else scope.pk)
+
+
+def _assignable_in(qs: QuerySet, tenant_id: int) -> QuerySet:
     return qs.filter(
         Q(is_superuser=True)
         | Q(groups__name__in=roles.ALL_TENANT_ROLES)
@@ -409,6 +424,14 @@ def assignable_users(scope: Case | Tenant | None = None) -> QuerySet:
             groups__tenantgroupobjectpermission__permission__codename="view_tenant",
         )
     ).distinct()
+
+
+_ASSIGNABLE = PreparedQuery(  # assignee_groups of a case or tenant: on every case page
+    lambda tenant_id: _assignable_in(User.objects.filter(is_active=True).order_by("username"), tenant_id).values_list(
+        "username", "first_name", "last_name", "support_teams__name"
+    ),
+    tenant_id=-7340027,
+)
 
 
 @dataclass(frozen=True)
@@ -425,7 +448,10 @@ def assignee_groups(scope: Case | Tenant | None = None) -> list[tuple[str, list[
     """The people a case can be given to (assignable_users), grouped by support team for the assign
     dropdowns: teams by name, each with its members by full name, then "No team". One query; someone
     in two teams is listed under both."""
-    rows = assignable_users(scope).values_list("username", "first_name", "last_name", "support_teams__name")
+    if scope is None:
+        rows = assignable_users().values_list("username", "first_name", "last_name", "support_teams__name")
+    else:
+        rows = _ASSIGNABLE.rows(tenant_id=scope.tenant_id if isinstance(scope, Case) else scope.pk)
     groups: dict[str, dict[str, Person]] = {}
     for username, first, last, team in rows:
         groups.setdefault(team or "", {})[username] = _person(first, last, username)
@@ -500,7 +526,14 @@ def case_tag_list(case: Case) -> list[Tag]:
 
 
 def case_attachments(case: Case) -> list[Attachment]:
-    return list(case.attachments.select_related("uploaded_by").order_by("-created_at"))
+    return _ATTACHMENTS.rows(case_id=case.pk)
+
+
+# The case page's reads, built and compiled once per thread (companyos.db.PreparedQuery, issue 10).
+_ATTACHMENTS = PreparedQuery(
+    lambda case_id: Attachment.objects.filter(case_id=case_id).select_related("uploaded_by").order_by("-created_at"),
+    case_id=-7340025,
+)
 
 
 AUDIT_KINDS = {"all": "All", "changes": "Changes", "views": "Views", "denials": "Denials"}
@@ -564,15 +597,22 @@ def case_context_get(case: Case, context_id) -> CaseContext | None:
 
 def case_affected_resources(case: Case) -> list[Resource]:
     """The case's affected resources by external id, each with `firing` (its firing alerts, counted)."""
+    return _AFFECTED.rows(case_id=case.pk)
+
+
+def _affected_query(case_id):
     from django.db.models import Count
 
     from tenants.models import Alert
 
-    return list(
-        case.affected_resources.annotate(
-            firing=Count("alerts", filter=Q(alerts__status=Alert.Status.FIRING), distinct=True)
-        ).order_by("external_id")
+    return (
+        Resource.objects.filter(cases=case_id)
+        .annotate(firing=Count("alerts", filter=Q(alerts__status=Alert.Status.FIRING), distinct=True))
+        .order_by("external_id")
     )
+
+
+_AFFECTED = PreparedQuery(_affected_query, case_id=-7340026)
 
 
 def resource_choices(case_or_tenant: Case | Tenant) -> list[Resource]:

@@ -125,8 +125,9 @@ class PreparedQuery:
     sentinel must appear among the compiled SQL's parameters. `rows(**values)` runs the SQL with each
     sentinel's parameters replaced by its value and returns model instances as the queryset would:
     deferred fields, select_related and annotations included (Django's ModelIterable, without the
-    clone and the compile). A value that is not a plain parameter (a list whose length changes the
-    SQL, a flag) belongs in the key of a PreparedQuery of its own."""
+    clone and the compile), or, for a `values_list()` queryset, tuples. A value that is not a plain
+    parameter (a list whose length changes the SQL, a flag) belongs in the key of a PreparedQuery of
+    its own."""
 
     def __init__(self, build, **sentinels):
         self._build = build
@@ -143,9 +144,11 @@ class PreparedQuery:
         return compiled
 
     def _compile(self, using: str):
-        from django.db.models.query import get_related_populators
+        from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 
         qs = self._build(**self._sentinels)
+        if qs._iterable_class not in (ModelIterable, ValuesListIterable):
+            raise ValueError("PreparedQuery: a queryset of model instances or of values_list() tuples")
         compiler = qs.query.get_compiler(using)
         sql, params = compiler.as_sql()
         slots = {}
@@ -154,6 +157,8 @@ class PreparedQuery:
             if not slots[name]:
                 raise ValueError(f"PreparedQuery: the value {name!r} is not a parameter of the compiled SQL")
         select, klass_info = compiler.select, compiler.klass_info
+        if qs._iterable_class is ValuesListIterable:  # the rows as tuples
+            return {"sql": sql, "params": list(params), "slots": slots, "compiler": compiler, "model": None}
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         return {
             "sql": sql,
@@ -179,6 +184,8 @@ class PreparedQuery:
             fetched = cursor.fetchall()
         if c["compiler"].has_extra_select:
             fetched = [row[: c["compiler"].col_count] for row in fetched]
+        if c["model"] is None:
+            return [tuple(row) for row in c["compiler"].results_iter(results=[fetched])]
         out = []
         model, start, end, init_list = c["model"], c["start"], c["end"], c["init_list"]
         for row in c["compiler"].results_iter(results=[fetched]):

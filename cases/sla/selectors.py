@@ -17,6 +17,7 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from companyos.db import PreparedQuery
 from companyos.timefmt import duration
 from tenants.choices import Segment, SupportTier
 from tenants.models import Tenant
@@ -61,11 +62,17 @@ def explain(case: Case, clock: SLAClock, now: datetime | None = None) -> str:
     return "; ".join(parts)
 
 
+# The case's clocks, compiled once per thread (companyos.db.PreparedQuery): on every case page and poll.
+_CLOCKS = PreparedQuery(
+    lambda case_id: SLAClock.objects.filter(case_id=case_id).order_by("kind", "window"), case_id=-7340029
+)
+
+
 def clock_rows(case: Case, now: datetime | None = None) -> list[dict]:
     """The case page's SLA panel: every clock with target, due, elapsed, paused, state, explanation."""
     now = now or timezone.now()
     rows = []
-    for clock in SLAClock.objects.filter(case=case).order_by("kind", "window"):
+    for clock in _CLOCKS.rows(case_id=case.pk):
         cal = clock_calendar(case, clock)
         rows.append(
             {
