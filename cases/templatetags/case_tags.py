@@ -8,6 +8,7 @@ import html
 from django import template
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 
 from companyos.timefmt import duration
 
@@ -225,3 +226,212 @@ def waiting_for_note(case):
         f'<span class="waiting-for small muted" data-waiting-for="{_h(case.waiting_for)}" '
         f'title="Waiting on the customer for {_h(text)}">for {_h(short)}</span>'
     )
+
+
+# --- the case page's timeline ---------------------------------------------------------------------------
+
+
+def _dget(value, name: str, default=""):
+    """`value.name` as the template language resolves it on JSON data: a key of a dict, else empty."""
+    return value.get(name, default) if isinstance(value, dict) else default
+
+
+def _widthratio(value, max_value: int) -> str:
+    """Django's {% widthratio value max_value 1 %}: the rounded ratio, "" for a missing value."""
+    try:
+        return str(round(float(value) / max_value))
+    except (ValueError, TypeError, OverflowError):
+        return ""
+
+
+@register.simple_tag
+def timeline_items(timeline):
+    """The case page's timeline entries, built in Python: the same markup the template loop made, at
+    a fraction of its cost (the loop spent ~1 ms an entry in ~40 lookups, ifs and tags; issue 10).
+    Every value is escaped (`_h`); `abstime`, `instants` and `icon` are the console's own tags."""
+    from django.template.defaultfilters import filesizeformat, linebreaksbr
+    from django.urls import reverse
+
+    from companyos.templatetags.console import abstime, icon, instants
+
+    icons = {}
+
+    def ico(name):
+        if name not in icons:
+            icons[name] = str(icon(name))
+        return icons[name]
+
+    out = []
+    for item in timeline:
+        data = item.data if isinstance(item.data, dict) else {}
+        kind = item.kind
+        if item.is_message:
+            out.append(
+                _timeline_message(item, kind, data, ico, abstime, instants, linebreaksbr, filesizeformat, reverse)
+            )
+        else:
+            out.append(_timeline_event(item, kind, data, ico, abstime, instants, reverse))
+    if not out:
+        return mark_safe('<p class="empty">Nothing in this view of the timeline.</p>')
+    return mark_safe("".join(out))
+
+
+def _timeline_message(item, kind, data, ico, abstime, instants, linebreaksbr, filesizeformat, reverse) -> str:
+    if kind == "inbound":
+        requester = item.requester
+        who = (requester.name if requester is not None else "") or "Customer"
+    else:
+        actor = item.actor
+        who = (actor.get_full_name() or actor.get_username()) if actor is not None else ""
+        who = who or "system"
+    if kind == "note":
+        label = "internal note"
+    elif kind == "reply":
+        label = "public reply"
+    elif kind == "call":
+        direction = "we called" if _dget(data, "direction") == "outbound" else "customer called"
+        label = f"phone call · {direction} · {_widthratio(_dget(data, 'duration_seconds'), 60)} min"
+    else:
+        label = f"customer · {_h(item.get_channel_display() or 'email')}"
+    head = [
+        f"<b>{_h(who)}</b>",
+        f'<span class="label">{label}</span>',
+        f'<span class="muted">{abstime(item.created_at)}</span>',
+    ]
+    outbound = getattr(item, "outbound", None) if kind == "reply" else None
+    if outbound is not None:
+        status = _h(outbound.status)
+        title = f' title="{_h(outbound.last_error)}"' if outbound.last_error else ""
+        state = {"sent": "sent", "failed": "not delivered"}.get(outbound.status, "queued")
+        head.append(
+            f'<span class="label delivery delivery-{status}" data-delivery="{status}"{title}>'
+            f"{_h(outbound.get_channel_display().lower())} · {state}</span>"
+        )
+    if data.get("merged_from"):
+        head.append(f'<span class="label" data-merged-from>merged from {_h(data["merged_from"])}</span>')
+    if data.get("follow_up_of"):
+        href = _h(reverse("cases:detail", kwargs={"key": data["follow_up_of"]}))
+        head.append(f'<a class="label" href="{href}" data-follow-up-of>follow-up of {_h(data["follow_up_of"])}</a>')
+    parts = [
+        f'<div class="msg msg-{_h(kind)}" id="i{item.pk}"><div class="msg-head">{" ".join(head)}</div>',
+        f'<div class="msg-body">{linebreaksbr(item.body, autoescape=True)}</div>',
+    ]
+    if kind == "inbound" and item.data:
+        parts.append(_timeline_evidence(item, data))
+    for flag in _dget(data, "phone_flags", None) or ():
+        parts.append(f'<span class="warning small phone-flag" role="note">⚠ {_h(flag)}</span>')
+    staffed = _dget(_dget(data, "channel_data", None), "staffed", None)
+    if staffed and not _dget(staffed, "open", None):
+        parts.append(
+            '<span class="muted small phone-flag" data-slack-staffed="no">Sent in Slack outside its staffed hours '
+            f"({_h(_dget(staffed, 'hours'))}).</span>"
+        )
+    for note in _dget(data, "sla", None) or ():
+        parts.append(f'<span class="sla-impact small">{ico("clock")} {instants(note)}</span>')
+    for a in item.attachments.all():
+        name = _h(a.display_name)
+        short = _h(Truncator(a.display_name).chars(120))
+        href = _h(reverse("cases:attachment", args=[a.pk]))
+        parts.append(
+            f'<div class="attachment-line">{ico("paperclip")} <a href="{href}" title="{name}">{short}</a> '
+            f'<span class="muted small">{filesizeformat(a.size)}</span></div>'
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _timeline_evidence(item, data) -> str:
+    """What the reporter's product sent with the opening message (case_create's `evidence`: the API,
+    the CLI, the in-app widget) and the widget's page facts."""
+    ev = _dget(data, "evidence", None)
+    cd = _dget(data, "channel_data", None)
+    error_ids = _dget(ev, "error_ids", None)
+    trace_links = _dget(ev, "trace_links", None)
+    widget = item.channel == "widget"
+    if not (error_ids or trace_links or (widget and cd)):
+        return ""
+    rows = []
+    if error_ids:
+        codes = " ".join(f"<code data-error-id>{_h(e)}</code>" for e in error_ids)
+        rows.append(f"<dt>Error IDs</dt><dd>{codes}</dd>")
+    if trace_links:
+        links = "<br>".join(
+            f'<a href="{_h(link)}" rel="noopener noreferrer nofollow" target="_blank" data-trace-link>'
+            f"{_h(Truncator(str(link)).chars(80))}</a>"
+            for link in trace_links
+        )
+        rows.append(f"<dt>Trace links</dt><dd>{links}</dd>")
+    if widget:
+        if _dget(cd, "page_url"):
+            url = _h(Truncator(str(cd["page_url"])).chars(120))
+            rows.append(f'<dt>Page</dt><dd><span class="mono" data-page-url>{url}</span></dd>')
+        if _dget(cd, "app_version"):
+            rows.append(f"<dt>App version</dt><dd data-app-version>{_h(cd['app_version'])}</dd>")
+        if _dget(cd, "browser"):
+            rows.append(
+                f'<dt>Browser</dt><dd title="{_h(cd["browser"])}">{_h(Truncator(str(cd["browser"])).chars(90))}</dd>'
+            )
+        left_out = _dget(cd, "left_out")
+        if left_out:
+            plural = "" if left_out == 1 else "s"
+            rows.append(f"<dt>Left out</dt><dd>{_h(left_out)} unusable item{plural} from the page</dd>")
+    return f'<dl class="evidence small" data-evidence>{"".join(rows)}</dl>'
+
+
+def _timeline_event(item, kind, data, ico, abstime, instants, reverse) -> str:
+    if kind == "status":
+        what = f"status <b>{_h(status_label(_dget(data, 'from')))}</b> → <b>{_h(status_label(_dget(data, 'to')))}</b>"
+        if data.get("reopened"):
+            what += " (reopened)"
+        if data.get("waiting_text"):
+            what += f" · waiting for <b>{_h(data['waiting_text'])}</b>"
+    elif kind == "assignment":
+        what = "".join(
+            f"{_h(field)} {_h(_nth(change, 0) or '—')} → <b>{_h(_nth(change, 1) or '—')}</b> "
+            for field, change in _items(_dget(data, "changes", None))
+        )
+    elif kind == "fields":
+        what = ", ".join(
+            f"{_h(str(field).replace('_', ''))} {_h(_nth(change, 0))} → <b>{_h(_nth(change, 1))}</b>"
+            for field, change in _items(_dget(data, "changes", None))
+        )
+    elif kind == "tags":
+        added = "".join(f" +{_h(t)}" for t in _dget(data, "added", None) or ())
+        removed = "".join(f" −{_h(t)}" for t in _dget(data, "removed", None) or ())
+        what = f"tags{added}{removed}"
+    elif kind == "attachment":
+        what = f"attached {_h(Truncator(str(_dget(data, 'filename'))).chars(120))}"
+    else:
+        what = _h(item.get_kind_display())
+    actor = item.actor
+    by = (actor.get_username() if actor is not None else "") or "system"
+    parts = [
+        f'<div class="event event-{_h(kind)}" id="i{item.pk}"><span class="dot" aria-hidden="true">●</span> ',
+        f"{what} by {_h(by)} · {abstime(item.created_at)}",
+    ]
+    if item.body:
+        text = instants(item.body)
+        parts.append(
+            f'<div class="reason">“{text}”</div>' if kind != "automation" else f'<div class="reason">{text}</div>'
+        )
+    for note in _dget(data, "sla", None) or ():
+        parts.append(f'<span class="sla-impact">{ico("clock")} {instants(note)}</span>')
+    for note in _dget(data, "actions", None) or ():
+        parts.append(f'<span class="sla-impact">{ico("arrow")} {instants(note)}</span>')
+    if data.get("follow_up"):
+        href = _h(reverse("cases:detail", kwargs={"key": data["follow_up"]}))
+        parts.append(f'<a href="{href}" data-follow-up>Open {_h(data["follow_up"])}</a>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _items(value):
+    return value.items() if isinstance(value, dict) else ()
+
+
+def _nth(value, i: int):
+    """`change.0` as the template language resolves it: the item, or "" when there is none."""
+    try:
+        return value[i]
+    except (IndexError, KeyError, TypeError):
+        return ""
