@@ -24,3 +24,13 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Trust X-Forwarded-* only from the local reverse proxy (settings read X-Forwarded-Proto).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """Once the worker has loaded the application: move everything it loaded (modules, models,
+    templates, URL patterns) out of the garbage collector's reach. A full collection then walks a
+    request's own objects only, not the ~200k loaded at start-up (about a millisecond a request; issue 10)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()

@@ -254,7 +254,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "companyos.cache.RedisCache",  # Django's, one client per pool (companyos.cache)
             "LOCATION": REDIS_URL,
             # A test process keeps its keys apart from every other run on the shared Redis (and never
             # flushes it); production shares one namespace across nodes.
