@@ -125,13 +125,19 @@ def _queue_context(request, params=None):
         "sort": filterset.sort_key,
         "statuses": Status.choices,
         "bulk_extensions": bulk.bulk_extensions(),  # bulk actions of apps above cases (incidents: link)
-        "assignee_groups": [] if embedded else assignee_groups(),
+        # The bulk bar's assignees: the page's own bar is kept across the results' swaps (_results).
+        "assignee_groups": [] if embedded or _results_swap(request) else assignee_groups(),
         # Embedded elsewhere (the tenant console's Cases panel): no bulk actions, no pills, no Tenant
         # column, and paging must not move the address bar.
         "embedded": embedded,
         "push_url": not embedded,
         "waiting_choices": WaitingFor.choices,
     }
+
+
+def _results_swap(request) -> bool:
+    """An HTMX request for the queue's results region alone (`_results`)."""
+    return htmx_partial(request) and request.headers.get("HX-Target") == "queue-results"
 
 
 # The tenant console's Cases panel pages through a tenant's open cases this many at a time.
@@ -145,6 +151,7 @@ def _results(request, context, *, oob: bool):
     chips' counts (or, when the swap did not come from the filter bar — a pill, a sort link, the
     pager — the whole filter bar, so its inputs say what the URL says). The pushed URL is the clean one."""
     context["oob"] = oob and not context["embedded"]
+    context["keep_bulk_bar"] = True  # the page's own bar stays (hx-preserve): only its placeholder
     context["oob_filter_bar"] = request.headers.get("HX-Trigger") != "queue-filters"
     response = render(request, "cases/case_list.html#results", context)
     # A refresh after a bulk change (the results' own `cases-changed` load) keeps the address as it is.
@@ -164,7 +171,7 @@ def case_list(request):
             return redirect(f"{request.path}?{clean}" if clean else request.path)
     context = _queue_context(request)
     audit.log_list_access(Case, [case.pk for case in context["page"].object_list], view="queue", query=context["query"])
-    if htmx_partial(request) and request.headers.get("HX-Target") == "queue-results":
+    if _results_swap(request):
         return _results(request, context, oob=True)
     context["saved_views"] = saved_views_listed(request.user)
     context["view_form"] = SavedViewForm(user=request.user, initial={"query": context["query"]})

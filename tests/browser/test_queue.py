@@ -127,6 +127,15 @@ def test_active_filters_are_pills_that_follow_every_swap(wide, demo_like):
     expect(page).to_have_url(re.compile(r"/cases/\?priority=high&tenant=globex&sort=sla$"))
     expect(page.locator("#id_sort")).to_have_value("sla")
 
+    # The bulk bar came with the page and stayed through every swap (hx-preserve): select a row of
+    # the swapped results and it offers the assignees, grouped by team, and the macro menu.
+    page.locator("[data-queue] tbody tr").first.get_by_role("checkbox").check()
+    bar = page.locator("[data-bulk-bar]")
+    expect(bar).to_have_class(re.compile(r"has-selection"))
+    expect(bar.get_by_label("Assignee", exact=True).locator("optgroup")).to_have_count(2)
+    expect(bar.locator("[data-selected-count]")).to_have_text("1 selected")
+    page.screenshot(path="/tmp/queue_bulk_after_swaps.png")
+
 
 def _fully_visible_rows(page) -> int:
     return page.evaluate(
