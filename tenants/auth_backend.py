@@ -26,7 +26,6 @@ from .access import active
 from .models import TenantGroupObjectPermission, TenantUserObjectPermission
 from .selectors import VIEW_TENANT
 
-
 SENTINEL_USER = -7340021
 SENTINEL_NOW = datetime(1901, 2, 3, 4, 5, 6, 789, tzinfo=UTC)
 
@@ -34,9 +33,9 @@ SENTINEL_NOW = datetime(1901, 2, 3, 4, 5, 6, 789, tzinfo=UTC)
 def _user_query(pk, now):
     from django.contrib.auth import get_user_model
 
-    direct = TenantUserObjectPermission.objects.filter(
-        user_id=OuterRef("pk"), permission__codename=VIEW_TENANT
-    ).values("content_object_id")
+    direct = TenantUserObjectPermission.objects.filter(user_id=OuterRef("pk"), permission__codename=VIEW_TENANT).values(
+        "content_object_id"
+    )
     via_groups = TenantGroupObjectPermission.objects.filter(
         group__user=OuterRef("pk"), permission__codename=VIEW_TENANT
     ).values("content_object_id")

@@ -638,14 +638,11 @@ def test_create_writes_the_case_once_with_its_clock_and_audit_entries(tenant_a, 
     UPDATE after it), the first-response clock, the opening entry, their audit entries, and the report
     rollup's dirty-day marker (issue 17, written in the same transaction); 12 statements in all."""
     from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from cases.models import SLAClock
-
-    from django.contrib.contenttypes.models import ContentType
-
-    from cases.models import Interaction
+    from cases.models import Interaction, SLAClock
 
     requester = RequesterFactory(tenant=tenant_a)
     client = login(agent)
