@@ -224,6 +224,9 @@ def breach_counts(user, filters: Filters, *, now: datetime) -> tuple[int, int]:
     """How many open cases are breached and at risk right now (the dimension filters apply, the
     date range does not)."""
     qs = open_cases_visible_to(user).filter(_dimension_q(filters))
+    # Only the rows either count can hold, as the WHERE: two probes of the open cases' due and at-risk
+    # indexes, not a pass over every open case (~150k at 1M cases: 330 ms) to test the FILTERs.
+    qs = qs.filter(_breached_q(now) | Q(sla_risk_at__lte=now))
     counts = qs.aggregate(breached=Count("pk", filter=_breached_q(now)), at_risk=Count("pk", filter=_at_risk_q(now)))
     return counts["breached"], counts["at_risk"]
 
