@@ -171,7 +171,7 @@ def test_the_page_statement_count_is_pinned_and_the_timeline_is_paged(
         services.incident_post_update(incident_id=incident.pk, actor=agent, body=f"update {i:03}", public=True)
     client = login(agent)
     client.get(incident.get_absolute_url())
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         page = client.get(incident.get_absolute_url()).content.decode()
     entries = n + 2  # the updates, the declaration and the link
     shown = min(entries, selectors.TIMELINE_ROWS)
