@@ -37,6 +37,7 @@ from .forms import (
     StatusForm,
     UnlinkForm,
     UpdateForm,
+    share_people,
 )
 from .models import Incident
 from .oncall.selectors import pages_of_incident
@@ -178,6 +179,9 @@ def _page_context(request, incident: Incident, **extra) -> dict:
         "action_statuses": ActionStatus.choices,
     }
     context.update(extra)
+    share_people(
+        context["commander_form"].fields["user"], context["comms_form"].fields["user"], context["action_form"].fields["owner"]
+    )
     return context
 
 

@@ -171,7 +171,7 @@ def test_the_page_statement_count_is_pinned_and_the_timeline_is_paged(
         services.incident_post_update(incident_id=incident.pk, actor=agent, body=f"update {i:03}", public=True)
     client = login(agent)
     client.get(incident.get_absolute_url())
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(12):
         page = client.get(incident.get_absolute_url()).content.decode()
     entries = n + 2  # the updates, the declaration and the link
     shown = min(entries, selectors.TIMELINE_ROWS)
@@ -305,3 +305,26 @@ def test_the_linked_pages_follow_the_order_of_open_priority_and_key(incident, ag
         assert selectors.linked_cases(user, incident)["open"] == sum(
             c.status in (Status.NEW, Status.IN_PROGRESS) for c in cases
         )
+
+
+def test_the_unfiltered_lists_count_off_the_reach_equals_the_scope(agent, sre, tenant_a, tenant_b):
+    """The unfiltered list counts an agent's incidents off the reach rows (distinct incidents of their
+    tenants): the same number as the scope itself, an incident touching two of them counted once."""
+    from tenants.selectors import visible_tenant_ids
+
+    third = TenantFactory(slug="third")
+    from guardian.shortcuts import assign_perm
+
+    assign_perm("tenants.view_tenant", agent, third)
+    agent._visible_tenant_ids = None
+    both = services.incident_declare(actor=sre, title="both", severity="SEV2", tenants=[tenant_a, third])
+    services.incident_declare(actor=sre, title="B only", severity="SEV3", tenants=[tenant_b])
+    services.incident_declare(actor=sre, title="A", severity="SEV3", tenants=[tenant_a])
+    case = CaseFactory(tenant=third, status=Status.IN_PROGRESS)
+    services.incident_link_cases(incident_id=both.pk, actor=sre, case_ids=[case.pk])
+    assert set(visible_tenant_ids(agent)) >= {tenant_a.pk, third.pk}
+    assert selectors.incident_list_count(agent) == selectors.incident_visible_to(agent).count() == 2
+    assert selectors.incident_list_count(sre) == Incident.objects.count() == 3
+    page = login(agent).get("/incidents/").content.decode()
+    assert "<b>2</b> incidents" in page
+    assert "<b>1</b> incident" in login(agent).get("/incidents/?severity=SEV2").content.decode()
