@@ -73,7 +73,10 @@ class Incident(models.Model):
             # The default order, active first, worst first (filtersets.SORTS["active"]): an agent's
             # tenant-scoped list walks it, checking each incident's reach, until the page is full.
             models.Index(
-                ACTIVE_RANK, models.F("severity"), models.F("started_at").desc(), models.F("id").desc(),
+                ACTIVE_RANK,
+                models.F("severity"),
+                models.F("started_at").desc(),
+                models.F("id").desc(),
                 name="incident_active_order_idx",
             ),
             models.Index(fields=["severity", "-started_at", "-id"], name="incident_severity_order_idx"),

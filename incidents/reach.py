@@ -172,7 +172,8 @@ def _link_keys_sql(ids, *, recomputed: bool) -> tuple[str, list]:
             params,
         )
     return (
-        f"SELECT ic.incident_id, ic.case_id, ic.case_closed, ic.case_priority::int, ic.case_tenant_id FROM {IC} ic {where}",
+        f"""SELECT ic.incident_id, ic.case_id, ic.case_closed, ic.case_priority::int, ic.case_tenant_id
+            FROM {IC} ic {where}""",
         params,
     )
 

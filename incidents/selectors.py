@@ -9,7 +9,7 @@ import re
 from datetime import timedelta
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -627,7 +627,7 @@ def incident_report_rows(user, *, start, end, tenant_ids: list[int] | None) -> l
 
 
 def _incident_sums(qs: QuerySet[Incident]) -> list[dict]:
-    from django.db.models import DurationField, ExpressionWrapper, F, Sum
+    from django.db.models import DurationField, ExpressionWrapper, F
 
     def seconds(end_field: str):
         return Sum(ExpressionWrapper(F(end_field) - F("started_at"), output_field=DurationField()))

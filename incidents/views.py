@@ -180,7 +180,9 @@ def _page_context(request, incident: Incident, **extra) -> dict:
     }
     context.update(extra)
     share_people(
-        context["commander_form"].fields["user"], context["comms_form"].fields["user"], context["action_form"].fields["owner"]
+        context["commander_form"].fields["user"],
+        context["comms_form"].fields["user"],
+        context["action_form"].fields["owner"],
     )
     return context
 
