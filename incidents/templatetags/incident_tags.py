@@ -38,3 +38,58 @@ def linked_case_rows(cases) -> str:
             f'aria-label="Unlink {key}">×</button></td></tr>'
         )
     return mark_safe("\n".join(rows))
+
+
+PUBLISHED = ' <span class="badge published">published</span>'
+INTERNAL = ' <span class="badge internal">internal</span>'
+
+
+def _plural(n) -> str:
+    return "" if n == 1 else "s"
+
+
+def _entry(e) -> str:
+    from django.template.defaultfilters import linebreaksbr
+
+    from companyos.templatetags.console import reltime
+
+    data = e.data or {}
+    kind = _h(e.kind)
+    badge = PUBLISHED if e.public else INTERNAL
+    out = [
+        f'<div class="msg {"msg-reply" if e.public else "msg-note"} entry-{kind}" data-entry="{kind}">'
+        f'<div class="msg-head"><b>{_h(e.get_kind_display())}</b>{badge} · {person(e.actor, "system")} · '
+        f"{reltime(e.created_at)}</div>"
+    ]
+    if e.kind == "status":
+        old, new = str(data.get("from") or ""), str(data.get("to") or "")
+        out.append(f"<p>{_h(old[:1].upper() + old[1:])} → <b>{_h(new[:1].upper() + new[1:])}</b></p>")
+    elif e.kind == "severity":
+        out.append(f"<p>{_h(data.get('from', ''))} → <b>{_h(data.get('to', ''))}</b></p>")
+    elif e.kind == "role":
+        out.append(f"<p>{_h(data.get('label', ''))}: {_h(data.get('from', ''))} → <b>{_h(data.get('to', ''))}</b></p>")
+    elif e.kind in ("link", "unlink"):
+        shown, hidden = getattr(e, "shown_cases", []), getattr(e, "hidden_cases", 0)
+        text = _h(", ".join(map(str, shown)))
+        if hidden:
+            text += f"{' and ' if shown else ''}{_h(hidden)} case{_plural(hidden)} of other tenants"
+        out.append(f"<p>{text}</p>")
+    if e.kind == "customers":
+        cases, skipped = data.get("cases", ""), data.get("skipped") or {}
+        text = f"Customer update to {_h(cases)} open case{_plural(cases)} · sent {_h(data.get('sent', ''))}"
+        if skipped:
+            text += " · not sent: " + "; ".join(f"{_h(k)} ({_h(v)})" for k, v in skipped.items())
+        if data.get("not_visible"):
+            text += f" · {_h(data['not_visible'])} of other tenants not sent by this sender"
+        out.append(f"<p>{text}</p>")
+    elif e.body:
+        out.append(f'<div class="body">{linebreaksbr(e.body, autoescape=True)}</div>')
+    out.append("</div>")
+    return "".join(out)
+
+
+@register.simple_tag
+def timeline_entries(entries) -> str:
+    """The incident timeline's entries (the page's newest 50 and each "older entries" fragment), built
+    in Python: the markup the entry template made, without its ~0.1 ms of lookups and tags an entry."""
+    return mark_safe("\n".join(_entry(e) for e in entries))
