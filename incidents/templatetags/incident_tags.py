@@ -93,3 +93,29 @@ def timeline_entries(entries) -> str:
     """The incident timeline's entries (the page's newest 50 and each "older entries" fragment), built
     in Python: the markup the entry template made, without its ~0.1 ms of lookups and tags an entry."""
     return mark_safe("\n".join(_entry(e) for e in entries))
+
+
+@register.simple_tag
+def incident_rows(incidents) -> str:
+    """The incident list's <tr>s, built in Python (the markup the row template made; ~0.17 ms a row
+    of template lookups and tags before)."""
+    from django.contrib.humanize.templatetags.humanize import intcomma
+
+    from companyos.templatetags.console import reltime
+
+    rows = []
+    for i in incidents:
+        url, key = _h(i.get_absolute_url()), _h(i.key)
+        due = reltime(i.update_due_at) if i.active and i.update_due_at else '<span class="muted">—</span>'
+        rows.append(
+            f'<tr data-href="{url}" data-incident="{key}" tabindex="-1">'
+            f'<td><span class="badge sev sev-{_h(i.severity.lower())}" title="{_h(i.severity_help)}">'
+            f"{_h(i.severity)}</span></td>"
+            f'<td class="mono"><a href="{url}">{key}</a></td>'
+            f'<td class="subject"><a href="{url}">{_h(i.title)}</a></td>'
+            f'<td><span class="badge inc-{_h(i.status)}">{_h(i.get_status_display())}</span></td>'
+            f"<td>{person(i.commander, '—')}</td>"
+            f'<td class="num">{_h(intcomma(i.case_count))}</td>'
+            f"<td>{reltime(i.started_at)}</td><td>{due}</td></tr>"
+        )
+    return mark_safe("\n".join(rows))
