@@ -5,19 +5,17 @@ from __future__ import annotations
 import django_filters as df
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Case as SQLCase
-from django.db.models import IntegerField, Q, Value, When
+from django.db.models import Q
 
 from tenants.models import Resource, Tenant
 
 from .choices import ACTIVE, Severity, Status
-from .models import Incident
+from .models import ACTIVE_RANK, Incident
 
 W = {"class": "input"}
 CB = forms.CheckboxSelectMultiple
 User = get_user_model()
 
-ACTIVE_RANK = SQLCase(When(status__in=ACTIVE, then=Value(0)), default=Value(1), output_field=IntegerField())
 
 SORTS = {
     "active": ((ACTIVE_RANK.asc(), "severity", "-started_at", "-pk"), "Active first, worst first"),
@@ -127,6 +125,14 @@ class IncidentFilterSet(df.FilterSet):
         if self.is_bound and not self.is_valid():
             return self.queryset.none()
         return super().qs.order_by(*SORTS[self.sort_key][0])
+
+    @property
+    def narrows(self) -> bool:
+        """Whether a filter narrows the list (or the input is invalid); the sort alone does not."""
+        if self.is_bound and not self.is_valid():
+            return True
+        data = getattr(self.form, "cleaned_data", {}) if self.is_bound else {}
+        return any(value not in (None, "", [], ()) for name, value in data.items() if name != "sort")
 
     @property
     def sort_key(self) -> str:

@@ -7,7 +7,11 @@ linked case's affected resources (the case's m2m) and a deleted case. Every chan
 (INSERT … ON CONFLICT … DO UPDATE SET n = n + delta), so two writers never lose a count, and a row
 whose counts all reach zero is deleted. `recompute` builds the same rows from the links themselves:
 `verify` compares, `rebuild` replaces (the migration that introduced the tables, and
-`manage.py incidents_reach`)."""
+`manage.py incidents_reach`).
+
+Each link row also carries its case's sort and scope keys (closed, priority, tenant: migration
+incidents/1300), kept by PostgreSQL triggers on the link and on the case; `verify` compares them with
+the cases too and `rebuild` rewrites them."""
 
 from __future__ import annotations
 
@@ -156,32 +160,56 @@ def _recomputed_resources_sql(ids) -> tuple[str, list]:
     )
 
 
+OPEN_SQL = "('new', 'triage', 'in_progress', 'waiting_on_customer')"  # as in migration 1300
+
+
+def _link_keys_sql(ids, *, recomputed: bool) -> tuple[str, list]:
+    where, params = _where(ids, "ic.incident_id")
+    if recomputed:
+        return (
+            f"""SELECT ic.incident_id, ic.case_id, c.status NOT IN {OPEN_SQL}, c.priority::int, c.tenant_id
+                FROM {IC} ic JOIN {C} c ON c.id = ic.case_id {where}""",
+            params,
+        )
+    return (
+        f"""SELECT ic.incident_id, ic.case_id, ic.case_closed, ic.case_priority::int, ic.case_tenant_id
+            FROM {IC} ic {where}""",
+        params,
+    )
+
+
 def _rows(sql: str, params) -> set[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return set(map(tuple, cursor.fetchall()))
 
 
-def stored(ids=None) -> tuple[set[tuple], set[tuple]]:
+def stored(ids=None) -> tuple[set[tuple], set[tuple], set[tuple]]:
     where, params = _where(ids)
     tenants = _rows(f"SELECT incident_id, tenant_id, cases, named, resources FROM {T} {where}", params)
     resources = _rows(f"SELECT incident_id, resource_id, cases FROM {R} {where}", params)
-    return tenants, resources
+    return tenants, resources, _rows(*_link_keys_sql(ids, recomputed=False))
 
 
-def recompute(ids=None) -> tuple[set[tuple], set[tuple]]:
-    """The rows as the links say they should be (tenants, resources)."""
-    return _rows(*_recomputed_tenants_sql(ids)), _rows(*_recomputed_resources_sql(ids))
+def recompute(ids=None) -> tuple[set[tuple], set[tuple], set[tuple]]:
+    """The rows as the links say they should be (tenants, resources, the link rows' case keys)."""
+    return (
+        _rows(*_recomputed_tenants_sql(ids)),
+        _rows(*_recomputed_resources_sql(ids)),
+        _rows(*_link_keys_sql(ids, recomputed=True)),
+    )
 
 
 def verify(ids=None) -> list[int]:
-    """The incidents whose stored reach differs from a recomputation ([] when all agree)."""
-    (st, sr), (rt, rr) = stored(ids), recompute(ids)
-    return sorted({row[0] for row in (st ^ rt) | (sr ^ rr)})
+    """The incidents whose stored reach (or a link row's case keys) differs from a recomputation
+    ([] when all agree)."""
+    (st, sr, sk), (rt, rr, rk) = stored(ids), recompute(ids)
+    return sorted({row[0] for row in (st ^ rt) | (sr ^ rr) | (sk ^ rk)})
 
 
-def rebuild(ids=None) -> None:
-    """Replace the stored rows of `ids` (None: every incident) by the recomputation."""
+def rebuild(ids=None, *, link_keys: bool = True) -> None:
+    """Replace the stored rows of `ids` (None: every incident) by the recomputation, and rewrite the
+    link rows' case keys that differ from their cases (`link_keys`)."""
     where, params = _where(ids)
     _run(f"DELETE FROM {T} {where}", params)
     _run(f"DELETE FROM {R} {where}", params)
@@ -189,6 +217,17 @@ def rebuild(ids=None) -> None:
     _run(f"INSERT INTO {T} (incident_id, tenant_id, cases, named, resources) {sql}", params)
     sql, params = _recomputed_resources_sql(ids)
     _run(f"INSERT INTO {R} (incident_id, resource_id, cases) {sql}", params)
+    if not link_keys:
+        return
+    where, params = _where(ids, "ic.incident_id")
+    _run(
+        f"""UPDATE {IC} ic SET case_closed = c.status NOT IN {OPEN_SQL}, case_priority = c.priority,
+                case_tenant_id = c.tenant_id
+            FROM {C} c WHERE c.id = ic.case_id {where.replace("WHERE", "AND")}
+            AND (ic.case_closed, ic.case_priority, ic.case_tenant_id)
+                IS DISTINCT FROM (c.status NOT IN {OPEN_SQL}, c.priority, c.tenant_id)""",
+        params,
+    )
 
 
 # --- receivers (connected in IncidentsConfig.ready) -------------------------------------------------------

@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -81,14 +83,15 @@ def incident_list(user) -> QuerySet[Incident]:
     return (
         incident_visible_to(user)
         .select_related("commander")
-        # A correlated count, not a GROUP BY over every incident: PostgreSQL evaluates it for the
+        # A correlated sum of the incident's per-tenant linked-case counts (incidents.reach: a few rows,
+        # not its 5,000 link rows), not a GROUP BY over every incident: PostgreSQL evaluates it for the
         # page's rows only (after the sort and LIMIT), unless the list is sorted by it.
         .annotate(
             case_count=Coalesce(
                 Subquery(
-                    Incident.cases.through.objects.filter(incident_id=OuterRef("pk"))
+                    IncidentTenant.objects.filter(incident_id=OuterRef("pk"))
                     .values("incident_id")
-                    .annotate(n=Count("*"))
+                    .annotate(n=Sum("cases"))
                     .values("n")
                 ),
                 0,
@@ -96,6 +99,18 @@ def incident_list(user) -> QuerySet[Incident]:
         )
         .defer("postmortem", "summary", "current_mitigation")
     )
+
+
+def incident_list_count(user) -> int:
+    """How many incidents the unfiltered list holds for `user`: for an agent, the distinct incidents
+    of their tenants' reach rows (an index-only count over incident_tenant_scope_idx), the same number
+    as counting `incident_visible_to(user)` without joining every incident."""
+    ids = visible_tenant_ids(user)
+    if ids is None:
+        return Incident.objects.count()
+    if not ids:
+        return 0
+    return IncidentTenant.objects.filter(tenant_id__in=ids).values("incident_id").distinct().count()
 
 
 def incident_get_for_user(user, key: str, *, path: str = "") -> Incident:
@@ -138,23 +153,40 @@ def incident_timeline(user, incident: Incident, *, only: str = "all", before: st
     return {"entries": entries, "older": entries[-1].pk if more and entries else None}
 
 
+def _linked_page_sql(incident_id: int, ids: list[int] | None, start: int) -> RawSQL:
+    """The ids of one page of the incident's linked cases (of tenants `ids`; None: all), open first,
+    then by priority and key: read off the link rows' copies of the case's keys (migration 1300, kept
+    by triggers) in index order, stopping after the page — not a sort of every linked case."""
+    scope, params = ("", [incident_id])
+    if ids is not None:
+        scope, params = ("AND case_tenant_id = ANY(%s::bigint[])", [incident_id, list(ids)])
+    return RawSQL(
+        f"""SELECT case_id FROM {Incident.cases.through._meta.db_table} WHERE incident_id = %s {scope}
+            ORDER BY case_closed, case_priority, case_id OFFSET %s LIMIT %s""",
+        [*params, start, LINKED_ROWS],
+    )
+
+
 def linked_cases(user, incident: Incident, *, page=1) -> dict:
     """One page of the incident's linked cases the user may see (LINKED_ROWS a page, open first,
     then by priority and key: a stable order), how many there are in all, open, visible and of
     tenants the user may not see (counted only). The counts are SQL aggregates and the page an
-    OFFSET/LIMIT: the same few statements for 5 linked cases or 5,000. `page` out of range is clamped."""
-    visible = case_visible_to(user).filter(incidents=incident)
+    OFFSET/LIMIT over an index of the link rows: the same few statements, and about the same time,
+    for 5 linked cases or 5,000. `page` out of range is clamped."""
     ids = visible_tenant_ids(user)
     # How many, in all and of the user's tenants: from the incident's per-tenant counts (incidents.reach),
-    # a few rows, not a count over every linked case. Open ones: one count over the links (no DISTINCT:
-    # a case is linked once).
-    sums = {"total": Coalesce(Sum("cases"), 0)}
-    if ids is not None:
-        sums["shown"] = Coalesce(Sum("cases", filter=Q(tenant_id__in=ids)), 0) if ids else Value(0)
-    counts = IncidentTenant.objects.filter(incident=incident).aggregate(**sums)
-    counts["open"] = Incident.cases.through.objects.filter(
-        incident_id=incident.pk, case__status__in=OPEN_STATUSES
-    ).count()
+    # a few rows, not a count over every linked case. Open ones: the link rows' own copy of the case's
+    # state (an index-only count; no DISTINCT: a case is linked once), in the same statement.
+    link_table = Incident.cases.through._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT COALESCE(SUM(cases), 0), COALESCE(SUM(cases) FILTER (WHERE tenant_id = ANY(%s::bigint[])), 0),
+                       (SELECT COUNT(*) FROM {link_table} WHERE incident_id = %s AND NOT case_closed)
+                FROM {IncidentTenant._meta.db_table} WHERE incident_id = %s""",
+            [list(ids or []), incident.pk, incident.pk],
+        )
+        total, shown, open_ = cursor.fetchone()
+    counts = {"total": int(total), "shown": int(shown), "open": int(open_)}
     shown_total = counts["total"] if ids is None else counts["shown"]
     pages = max(1, -(-shown_total // LINKED_ROWS))
     try:
@@ -163,8 +195,10 @@ def linked_cases(user, incident: Incident, *, page=1) -> dict:
         number = 1
     start = (number - 1) * LINKED_ROWS
     rows = (
-        list(
-            visible.select_related("tenant", "owner")
+        sorted(
+            case_visible_to(user)
+            .filter(pk__in=_linked_page_sql(incident.pk, ids, start))
+            .select_related("tenant", "owner")
             .only(
                 "id",
                 "subject",
@@ -182,8 +216,8 @@ def linked_cases(user, incident: Incident, *, page=1) -> dict:
                 "created_at",
                 "updated_at",
                 "channel",
-            )
-            .order_by("status", "priority", "pk")[start : start + LINKED_ROWS]
+            ),
+            key=lambda c: (c.status not in OPEN_STATUSES, c.priority, c.pk),
         )
         if shown_total
         else []
@@ -594,7 +628,7 @@ def incident_report_rows(user, *, start, end, tenant_ids: list[int] | None) -> l
 
 
 def _incident_sums(qs: QuerySet[Incident]) -> list[dict]:
-    from django.db.models import DurationField, ExpressionWrapper, F, Sum
+    from django.db.models import DurationField, ExpressionWrapper, F
 
     def seconds(end_field: str):
         return Sum(ExpressionWrapper(F(end_field) - F("started_at"), output_field=DurationField()))

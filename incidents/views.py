@@ -37,6 +37,7 @@ from .forms import (
     StatusForm,
     UnlinkForm,
     UpdateForm,
+    share_people,
 )
 from .models import Incident
 from .oncall.selectors import pages_of_incident
@@ -66,7 +67,10 @@ def _clean_query(params) -> str:
 @vary_on_headers("HX-Request")
 def incident_list(request):
     filterset = IncidentFilterSet(request.GET, queryset=selectors.incident_list(request.user), request=request)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(filterset.qs, PAGE_SIZE)
+    if not filterset.narrows:  # the whole list: counted off the reach rows, not by joining every incident
+        paginator.count = selectors.incident_list_count(request.user)
+    page = paginator.get_page(request.GET.get("page"))
     query = _clean_query(request.GET)
     audit.log_list_access(Incident, [i.pk for i in page.object_list], view="incident list", query=query)
     context = {
@@ -175,6 +179,11 @@ def _page_context(request, incident: Incident, **extra) -> dict:
         "action_statuses": ActionStatus.choices,
     }
     context.update(extra)
+    share_people(
+        context["commander_form"].fields["user"],
+        context["comms_form"].fields["user"],
+        context["action_form"].fields["owner"],
+    )
     return context
 
 

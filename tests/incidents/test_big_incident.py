@@ -29,14 +29,14 @@ def _link(incident, agent, tenant, n, status=Status.IN_PROGRESS):
 
 @pytest.mark.parametrize("n", [3, 130])
 def test_incident_page_statement_count_does_not_grow_with_linked_cases(
-    n, incident, agent, tenant_a, django_assert_max_num_queries
+    n, incident, agent, tenant_a, django_assert_num_queries
 ):
     _link(incident, agent, tenant_a, n)
     client = login(agent)
     client.get(f"/incidents/{incident.key}/")
-    with django_assert_max_num_queries(15):
+    with django_assert_num_queries(12):
         first = client.get(f"/incidents/{incident.key}/").content.decode()
-    with django_assert_max_num_queries(15):
+    with django_assert_num_queries(12):
         last = client.get(f"/incidents/{incident.key}/?cases_page=3").content.decode()
     assert first.count('<tr data-case="') == min(n, selectors.LINKED_ROWS)
     if n > selectors.LINKED_ROWS:

@@ -53,13 +53,13 @@ def test_list_filters_partial_and_url_state(incident, agent, tenant_a):
 
 
 @pytest.mark.parametrize("n", [3, 30])
-def test_list_query_count_is_flat(n, agent, tenant_a, django_assert_max_num_queries):
+def test_list_query_count_is_flat(n, agent, tenant_a, django_assert_num_queries):
     for i in range(n):
         incident = services.incident_declare(actor=agent, title=f"inc {i}", severity="SEV2", tenants=[tenant_a])
         services.incident_link_cases(incident_id=incident.pk, actor=agent, case_ids=[CaseFactory(tenant=tenant_a).pk])
     client = login(agent)
     client.get("/incidents/")
-    with django_assert_max_num_queries(6):
+    with django_assert_num_queries(4):  # the user, the count, the page, the audit entry
         assert client.get("/incidents/?sort=cases").status_code == 200
 
 
@@ -87,7 +87,7 @@ def test_incident_outside_the_users_tenants_is_404_and_audited(agent, sre, tenan
 
 
 @pytest.mark.parametrize("n", [2, 40])
-def test_incident_page_query_count_is_flat(n, incident, agent, tenant_a, django_assert_max_num_queries):
+def test_incident_page_query_count_is_flat(n, incident, agent, tenant_a, django_assert_num_queries):
     cases = [CaseFactory(tenant=tenant_a, owner=agent) for _ in range(n)]
     services.incident_link_cases(incident_id=incident.pk, actor=agent, case_ids=[c.pk for c in cases])
     for i in range(n):
@@ -95,7 +95,7 @@ def test_incident_page_query_count_is_flat(n, incident, agent, tenant_a, django_
     services.corrective_action_add(incident_id=incident.pk, actor=agent, title="canaries", owner=agent)
     client = login(agent)
     client.get(f"/incidents/{incident.key}/")
-    with django_assert_max_num_queries(15):
+    with django_assert_num_queries(12):  # the people of the three selects read once (forms.share_people)
         response = client.get(f"/incidents/{incident.key}/")
     assert response.status_code == 200 and cases[0].key in response.content.decode()
 
