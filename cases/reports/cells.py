@@ -217,6 +217,15 @@ SLICE_DIMS = {
 }
 HIST_DIMS = ("team", "owner")
 WHOLE_DAY = -1
+# A week slice (`hour` WEEK, `day` the UTC Monday): the seven whole-day slices of that UTC week added
+# up, for every dimension but priority (whose numbers are split by the viewer's week, so always read
+# per day or hour). Read for the weeks wholly inside a range and clean.
+WEEK = -7
+WEEK_DIMS = tuple(d for d in (*SLICE_DIMS, "tag") if d != "priority")
+
+
+def monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
 
 
 def slice_value(value) -> str | None:
@@ -252,6 +261,22 @@ def slices_of(cube: dict[tuple[datetime, tuple], Cell]) -> dict[tuple, Cell]:
     out = dict(per_tenant)
     for (day, hour, _, dim, value), cell in per_tenant.items():
         k = (day, hour, None, dim, value)
+        total = out.get(k)
+        if total is None:
+            total = out[k] = Cell()
+        total.add(cell)
+    return out
+
+
+def weeks_of(slices: dict[tuple, Cell]) -> dict[tuple, Cell]:
+    """The week slices of some day slices: (monday, WEEK, tenant_id, dim, value) → Cell, adding up
+    the whole-day slices of every dimension but priority. A week slice equals the sum of its seven
+    days' slices, so it is exact wherever those are."""
+    out: dict = {}
+    for (day, hour, tenant_id, dim, value), cell in slices.items():
+        if hour != WHOLE_DAY or dim not in WEEK_DIMS:
+            continue
+        k = (monday(day), WEEK, tenant_id, dim, value)
         total = out.get(k)
         if total is None:
             total = out[k] = Cell()

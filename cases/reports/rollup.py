@@ -44,7 +44,21 @@ from tenants.selectors import visible_tenant_ids
 
 from ..closure.models import AutoClose, Closure
 from ..models import Case, Interaction
-from .cells import HIST_DIMS, HISTOGRAMS, KEY_FIELDS, MEASURES, WHOLE_DAY, Cell, Fact, cells_by, slices_of
+from .cells import (
+    HIST_DIMS,
+    HISTOGRAMS,
+    KEY_FIELDS,
+    MEASURES,
+    WEEK,
+    WEEK_DIMS,
+    WHOLE_DAY,
+    Cell,
+    Fact,
+    cells_by,
+    monday,
+    slices_of,
+    weeks_of,
+)
 from .models import ReportDirtyDay, ReportHour, ReportSlice
 
 if TYPE_CHECKING:
@@ -52,6 +66,7 @@ if TYPE_CHECKING:
 
 CUBE_WORK_MEM = "64MB"  # a dimension-filtered read holds ~35k cells at 1M cases (28 days and the 28 before)
 ADVISORY = 0x5245  # pg_try_advisory_xact_lock(ADVISORY, day ordinal): one day, one rebuilder
+ADVISORY_WEEK = 0x5257  # pg_advisory_xact_lock(ADVISORY_WEEK, Monday ordinal): one week's slices, one writer
 
 # --- marking ----------------------------------------------------------------------------------------
 
@@ -182,9 +197,9 @@ def _cube_row(hour: datetime, key: tuple, cell: Cell) -> ReportHour:
     return row
 
 
-def _slice_row(key: tuple, cell: Cell) -> ReportSlice:
+def _slice_row(key: tuple, cell: Cell, model=None) -> ReportSlice:
     day, hour, tenant_id, dim, value = key
-    row = ReportSlice(day=day, hour=hour, tenant_id=tenant_id, dim=dim, value=value)
+    row = (model or ReportSlice)(day=day, hour=hour, tenant_id=tenant_id, dim=dim, value=value)
     _fill(row, cell, (("fr", cell.fr), ("res", cell.res)) if dim in HIST_DIMS else ())
     return row
 
@@ -197,14 +212,53 @@ def _lock_day(day: date) -> bool:
 
 def _replace(days: list[date]) -> int:
     """Inside a transaction holding the days' advisory locks: recompute and replace their cube cells
-    and slices. Returns the cube cells written."""
+    and day slices, then rebuild the week slices of their weeks. Returns the cube cells written."""
     cube = recompute(days)
     ReportHour.objects.filter(_ranges_q("hour", _day_intervals(days))).delete()
-    ReportSlice.objects.filter(day__in=days).delete()
+    ReportSlice.objects.filter(day__in=days, hour__gt=WEEK).delete()
     # COPY: a rebuild writes about one cube cell per case.
     copy_rows(ReportHour, [_cube_row(hour, key, cell) for (hour, key), cell in cube.items()], CUBE_FIELDS)
     copy_rows(ReportSlice, [_slice_row(key, cell) for key, cell in slices_of(cube).items()], SLICE_FIELDS)
+    rebuild_weeks({monday(d) for d in days})
     return len(cube)
+
+
+_DAY_SLICE_FIELDS = ["day", "tenant_id", "dim", "value", *MEASURES, *HIST_FIELDS]
+
+
+def stored_day_slices(model, first: date, last: date, *, dims=WEEK_DIMS) -> dict[tuple, Cell]:
+    """The whole-day slices of the UTC days first–last as stored (`model`: ReportSlice, or its
+    historical model in a migration), of the given dimensions."""
+    out: dict = {}
+    rows = model.objects.filter(day__gte=first, day__lte=last, hour=WHOLE_DAY, dim__in=dims).values_list(
+        *_DAY_SLICE_FIELDS
+    )
+    n = len(MEASURES)
+    for day, tenant_id, dim, value, *rest in rows.iterator(chunk_size=5000):
+        cell = Cell(sums=Counter({m: v for m, v in zip(MEASURES, rest[:n], strict=True) if v}))
+        if dim in HIST_DIMS:
+            fr_b, fr_c, res_b, res_c = rest[n:]
+            cell.fr.update(dict(zip(fr_b, fr_c, strict=True)))
+            cell.res.update(dict(zip(res_b, res_c, strict=True)))
+        out[(day, WHOLE_DAY, tenant_id, dim, value)] = cell
+    return out
+
+
+def rebuild_weeks(mondays: Iterable[date], *, model=None) -> int:
+    """Inside a transaction: replace the week slices of the UTC weeks starting at `mondays` by the
+    sum of their days' slices as now stored. Each week under a (waiting) advisory lock taken in date
+    order, so two sweeps rebuilding days of one week write its slices one after the other, the
+    second seeing the first's committed days. Returns the week slices written."""
+    model = model or ReportSlice
+    written = 0
+    for m in sorted(set(mondays)):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_WEEK, m.toordinal()])
+        weeks = weeks_of(stored_day_slices(model, m, m + timedelta(days=6)))
+        model.objects.filter(day=m, hour=WEEK).delete()
+        copy_rows(model, [_slice_row(key, cell, model) for key, cell in weeks.items()], SLICE_FIELDS)
+        written += len(weeks)
+    return written
 
 
 @dataclass
@@ -254,13 +308,15 @@ def rebuild(*, date_from: date | None = None, date_to: date | None = None, chunk
         ReportSlice.objects.filter(Q(day__lt=start) | Q(day__gt=end)).delete()
     written, day = 0, start
     while day <= end:
-        chunk = [day + timedelta(days=i) for i in range(chunk_days) if day + timedelta(days=i) <= end]
+        # Whole UTC weeks per chunk (the first from `start`), so each week's slices are built once.
+        span = max(1, -(-chunk_days // 7)) * 7 - day.weekday()
+        chunk = [day + timedelta(days=i) for i in range(span) if day + timedelta(days=i) <= end]
         with transaction.atomic():
             locked = [d for d in chunk if _lock_day(d)]
             if locked:
                 written += _replace(locked)
         day = chunk[-1] + timedelta(days=1)
-        if out and day.day == 1:
+        if out and day.month != chunk[-1].month:
             out(f"  rollups to {day}: {written:,} cells")
     return written
 
@@ -366,6 +422,7 @@ class Sums:
     hist: dict = field(default_factory=lambda: defaultdict(Counter))  # (set, group, "fr"|"res") → bucket counts
     tags: Counter = field(default_factory=Counter)
     rollup_days: int = 0  # UTC days read from the slices
+    rollup_weeks: int = 0  # of which in whole UTC weeks, from the week slices (priority aside)
     cube_hours: int = 0  # UTC hours read from the cube
     live_cases: int = 0  # cases read from plain rows
 
@@ -455,6 +512,7 @@ class _Period:
     themes_only: bool
     plan: Plan
     sums: Sums = field(default_factory=Sums)
+    cover: list = field(default_factory=list)  # the Mondays of the weeks read from the week slices
 
 
 def _read_cube(periods: list[_Period], f: Filters, tenant_ids) -> None:
@@ -553,40 +611,69 @@ def _slice_key(dim: str, value: str | None):
     return None if value is None else int(value)
 
 
+def _week_cover(slice_days: list[date]) -> list[date]:
+    """The Mondays of the UTC weeks whose seven days are all read from the slices."""
+    have = set(slice_days)
+    return sorted(m for m in {monday(d) for d in have} if all(m + timedelta(days=i) in have for i in range(7)))
+
+
+def _slice_rows(i: int, p: _Period) -> list[tuple]:
+    """The slice rows one period reads, as (day, hour, week, skip, period, themes, priority_only):
+    a week wholly read from the slices takes its week slices for every dimension but priority, and
+    of its days' rows only the priority ones (none for the themes-only period)."""
+    covered = set(p.cover)
+    rows = [(m, WEEK, None, False, i, p.themes_only, False) for m in p.cover]
+    for d, hour, w, skip in p.plan.days:
+        in_week = hour == WHOLE_DAY and monday(d) in covered
+        if in_week and (skip or p.themes_only):
+            continue  # nothing left to read from this day's whole-day rows
+        rows.append((d, hour, w, skip, i, p.themes_only, in_week))
+    return rows
+
+
 def _read_slices(periods: list[_Period], tenant_ids) -> None:
     """Every period's slice days: one statement for the sums by dimension value (and week, for the
-    priority rows), one for the team and owner histograms of the full period."""
-    rows = [(d, hour, w, skip, i, p.themes_only) for i, p in enumerate(periods) for d, hour, w, skip in p.plan.days]
+    priority rows), one for the team and owner histograms of the full period. Whole UTC weeks come
+    from the week slices (priority aside), the other days from the day slices."""
+    for p in periods:
+        p.cover = _week_cover(p.plan.slice_days)
+    rows = [row for i, p in enumerate(periods) for row in _slice_rows(i, p)]
     if not rows:
         return
     table = ReportSlice._meta.db_table
     scope = "r.tenant_id IS NULL" if tenant_ids is None else "r.tenant_id = ANY(%s)"
     scope_params = [] if tenant_ids is None else [tenant_ids]
     all_days = [p.plan.slice_days for p in periods]
-    first, last = min(d for days in all_days for d in days), max(d for days in all_days for d in days)
-    hist_days = sorted({d for i, p in enumerate(periods) if not p.themes_only for d in all_days[i]})
+    first, last = min(row[0] for row in rows), max(row[0] for row in rows)
+    full_period = next((p for p in periods if not p.themes_only), None)
+    hist_weeks = full_period.cover if full_period else []
+    hist_days = [d for d in (full_period.plan.slice_days if full_period else []) if monday(d) not in set(hist_weeks)]
     sums_sql = (
         f"SELECT m.period, r.dim, r.value, CASE WHEN r.dim = 'priority' THEN m.week END, {_R_SUMS} FROM {table} r "
-        "JOIN unnest(%s::date[], %s::smallint[], %s::date[], %s::bool[], %s::int[], %s::bool[]) "
-        "AS m(day, hour, week, skip, period, themes) ON r.day = m.day AND r.hour = m.hour "
-        f"WHERE {scope} AND r.day >= %s AND r.day <= %s AND (r.hour = {WHOLE_DAY} OR r.day = ANY(%s)) "
-        "AND NOT (m.skip AND r.dim = 'priority') AND (NOT m.themes OR r.dim IN ('category', 'tag')) GROUP BY 1, 2, 3, 4"
+        "JOIN unnest(%s::date[], %s::smallint[], %s::date[], %s::bool[], %s::int[], %s::bool[], %s::bool[]) "
+        "AS m(day, hour, week, skip, period, themes, ponly) ON r.day = m.day AND r.hour = m.hour "
+        f"WHERE {scope} AND r.day >= %s AND r.day <= %s AND (r.hour IN ({WHOLE_DAY}, {WEEK}) OR r.day = ANY(%s)) "
+        "AND NOT (m.skip AND r.dim = 'priority') AND NOT (m.ponly AND r.dim <> 'priority') "
+        "AND (NOT m.themes OR r.dim IN ('category', 'tag')) GROUP BY 1, 2, 3, 4"
     )
-    split = sorted({d for d, hour, *_ in rows if hour != WHOLE_DAY})  # the days whose hourly rows are read
+    split = sorted({d for d, hour, *_ in rows if hour not in (WHOLE_DAY, WEEK)})  # the days whose hourly rows are read
     params = [*(list(column) for column in zip(*rows, strict=True)), *scope_params, first, last, split]
     with connection.cursor() as cursor:
         cursor.execute(sums_sql, params)
         result = cursor.fetchall()
         hists = []
-        if hist_days:  # the bucket arrays as stored, added up here (PostgreSQL sorts them to group: slower)
+        if (
+            hist_days or hist_weeks
+        ):  # the bucket arrays as stored, added up here (PostgreSQL sorts them to group: slower)
+            ends = [*hist_days, *hist_weeks]
             cursor.execute(
                 f"SELECT r.dim, r.value, {', '.join(f'r.{name}' for name in HIST_FIELDS)} FROM {table} r "
-                f"WHERE {scope} AND r.day >= %s AND r.day <= %s AND r.day = ANY(%s) AND r.hour = {WHOLE_DAY} "
-                "AND r.dim IN ('team', 'owner')",
-                [*scope_params, hist_days[0], hist_days[-1], hist_days],
+                f"WHERE {scope} AND r.day >= %s AND r.day <= %s AND ((r.hour = {WHOLE_DAY} AND r.day = ANY(%s)) "
+                f"OR (r.hour = {WEEK} AND r.day = ANY(%s))) AND r.dim IN ('team', 'owner')",
+                [*scope_params, min(ends), max(ends), hist_days, hist_weeks],
             )
             hists = cursor.fetchall()
-    full = next((p for p in periods if not p.themes_only), None)
+    full = full_period
     for dim, value, *arrays in hists:  # the full period's (there is one at most)
         key = _slice_key(dim, value)
         for j, metric in enumerate(HISTOGRAMS):
@@ -609,6 +696,7 @@ def _read_slices(periods: list[_Period], tenant_ids) -> None:
             getattr(s, dim)[key].update(_counts(sums))
     for p, days in zip(periods, all_days, strict=True):
         p.sums.rollup_days = len(days)
+        p.sums.rollup_weeks = len(p.cover)
 
 
 def _cohort_cases(user, f: Filters):
@@ -688,11 +776,12 @@ def _slice_hists(c: Cell) -> tuple:
     return ("fr", c.fr), ("res", c.res)
 
 
-def stored_slices(days: Iterable[date]) -> dict[tuple, Cell]:
-    return {
-        (row.day, row.hour, row.tenant_id, row.dim, row.value): _stored_cell(row, _slice_hists)
-        for row in ReportSlice.objects.filter(day__in=list(days))
-    }
+def stored_slices(days: Iterable[date], *, weeks: bool = False) -> dict[tuple, Cell]:
+    """The day (and hour) slices of the UTC days as stored; `weeks`: the week slices of the weeks
+    starting on those days instead."""
+    rows = ReportSlice.objects.filter(day__in=list(days))
+    rows = rows.filter(hour=WEEK) if weeks else rows.filter(hour__gt=WEEK)
+    return {(row.day, row.hour, row.tenant_id, row.dim, row.value): _stored_cell(row, _slice_hists) for row in rows}
 
 
 def _compare(have: dict, want: dict, describe) -> list[str]:
@@ -706,19 +795,28 @@ def _compare(have: dict, want: dict, describe) -> list[str]:
 
 
 def rollup_differences(days: Iterable[date], *, skip_dirty: bool = True) -> list[str]:
-    """The cube cells and slices of `days` against a recomputation from the plain rows (days with a
-    pending marker are skipped: the report reads those from plain rows anyway)."""
+    """The cube cells, day slices and week slices of `days` (the weeks of those days: all seven days
+    recomputed) against a recomputation from the plain rows (days with a pending marker are skipped,
+    and weeks with one: the report reads those from plain rows anyway)."""
     days = sorted(set(days))
-    if skip_dirty and days:
-        dirty = dirty_days(days[0], days[-1])
-        days = [d for d in days if d not in dirty]
-    if not days:
+    mondays = sorted({monday(d) for d in days})
+    dirty = dirty_days(mondays[0], mondays[-1] + timedelta(days=6)) if skip_dirty and days else set()
+    days = [d for d in days if d not in dirty]
+    mondays = [m for m in mondays if not any(m + timedelta(days=i) in dirty for i in range(7))]
+    if not days and not mondays:
         return []
-    want = recompute(days)
+    week_days = {m + timedelta(days=i) for m in mondays for i in range(7)}
+    everything = recompute(set(days) | week_days)
+    want = {k: cell for k, cell in everything.items() if k[0].date() in set(days)}
     cube = _compare(
         stored(days), want, lambda k: f"rollup {k[0]:%Y-%m-%d %H}h {dict(zip(KEY_FIELDS, k[1], strict=True))}"
     )
     narrow = _compare(
         stored_slices(days), slices_of(want), lambda k: f"slice {k[0]} hour {k[1]} tenant {k[2]} {k[3]}={k[4]}"
     )
-    return cube + narrow
+    weekly = _compare(
+        stored_slices(mondays, weeks=True),
+        {k: cell for k, cell in weeks_of(slices_of(everything)).items() if k[0] in set(mondays)},
+        lambda k: f"week slice {k[0]} tenant {k[2]} {k[3]}={k[4]}",
+    )
+    return cube + narrow + weekly

@@ -156,6 +156,14 @@ def test_rebuild_repairs_what_verify_finds(manager, tenant_a):
     ReportHour.objects.filter(hour=rollup.utc_hour(case.created_at)).update(created=5)  # the cube too
     with pytest.raises(CommandError, match="differ"):
         call_command("reports_verify", user="mona")
+    call_command("reports_rollup", "--rebuild")
+    week = ReportSlice.objects.filter(day=cells.monday(day), hour=cells.WEEK, tenant_id=None, dim="tenant")
+    assert week.get().created == 1  # the week slices are built by the rebuild, and checked by verify
+    week.update(created=5)
+    with pytest.raises(CommandError, match="differ"):
+        call_command("reports_verify", user="mona")
+    call_command("reports_rollup", "--rebuild")
+    call_command("reports_verify", user="mona")
 
 
 # --- random operations through the services ------------------------------------------------------------
@@ -311,6 +319,7 @@ class RollupMachine(RuleBasedStateMachine):
         assert rollup.rollup_differences(f.bounds[0].date() + timedelta(days=i) for i in range(14)) == []
         after = metrics.report(self.actor, f)
         assert after.sums.rollup_days == 14 and after.sums.live_cases == 0  # every clean day from the slices
+        assert after.sums.rollup_weeks >= 1  # 14 days hold a whole UTC week: read from its week slices
         assert verify.differences(self.actor, f) == []
         # A viewer in New York (the range's edges and week starts from the cube by the hour) and a
         # dimension filter (everything from the cube) agree with the recomputation too.
