@@ -8,7 +8,10 @@ Two tables, written together from the same cells (cases.reports.cells):
 - ReportSlice, the narrow rows: per UTC day, per tenant and for all tenants, one row per value of
   one dimension (priority — also per hour, to split a day at a viewer's week start —, category,
   channel, team, owner, tenant, tag). A day of all tenants is ~70 rows whatever the number of cases:
-  the views without a dimension filter (at most a tenant, segment or tier) read these.
+  the views without a dimension filter (at most a tenant, segment or tier) read these. Beside them,
+  the priority pairs (cells.PAIRS: the same rows per priority, for a filter by priority alone) and
+  the week slices (hour cells.WEEK: a UTC week's day slices added up, priority aside), rebuilt from
+  the stored day slices whenever one of the week's days is (`rebuild_weeks`).
 
 Kept current: every timeline entry (cases.changes) and every survey answer marks its case's created
 day (UTC) dirty — a ReportDirtyDay row in the change's own transaction (`mark_dirty`). The beat
@@ -21,7 +24,7 @@ day, for data written around the services (the demo and bench loaders).
 
 Read (`report_sums`, `plan`): the range is split at the viewer's week starts. A clean UTC day wholly
 inside the range is read from the slices (a day cut by a week start at a whole hour takes its
-priority rows per hour); without slices (dimension filters) or at the range's edges, the whole UTC
+priority rows per hour; a whole clean UTC week inside the range its week slices, priority aside); without slices (dimension filters) or at the range's edges, the whole UTC
 hours inside one week piece come from the cube; the rest — dirty days, and the part-hours of a
 timezone that is not a whole number of hours from UTC — from plain rows through the same cells. So the
 numbers are always those of the plain rows, whatever the sweep's lag."""
@@ -49,6 +52,8 @@ from .cells import (
     HISTOGRAMS,
     KEY_FIELDS,
     MEASURES,
+    PAIRS,
+    UNPAIR,
     WEEK,
     WEEK_DIMS,
     WHOLE_DAY,
@@ -451,8 +456,15 @@ def _add_cell(s: Sums, week: date, key: tuple, cell: Cell) -> None:
 
 
 def has_dimension_filter(f: Filters) -> bool:
-    """A filter the slices cannot answer (they add up by one dimension at a time, per tenant)."""
+    """A filter on a case dimension (team, agent, priority, category, channel)."""
     return any(v not in (None, "") for v in (f.team_id, f.agent_id, f.priority, f.category, f.channel))
+
+
+def slice_pair(f: Filters) -> int | None:
+    """The priority of a view filtered by priority alone: the slices answer it from their priority
+    pairs (cells.PAIRS). Any other dimension filter: the cube."""
+    others = (f.team_id, f.agent_id, f.category, f.channel)
+    return f.priority if f.priority is not None and all(v in (None, "") for v in others) else None
 
 
 def _cube_where(f: Filters, tenant_ids: list[int] | None) -> tuple[str, list]:
@@ -631,10 +643,35 @@ def _slice_rows(i: int, p: _Period) -> list[tuple]:
     return rows
 
 
-def _read_slices(periods: list[_Period], tenant_ids) -> None:
+def _dims_sql(pair: int | None, dims: tuple[str, ...]) -> tuple[str, list]:
+    """The rows of the dimensions `dims` — or, filtered by priority `pair`, of their priority pairs
+    (and the priority rows of that priority when "priority" is among them)."""
+    if pair is None:
+        return "r.dim = ANY(%s)", [list(dims)]
+    paired = [PAIRS[d] for d in dims if d != "priority"]
+    sql = "(r.dim = ANY(%s) AND r.value LIKE %s)"
+    params = [paired, f"{pair}:%"]
+    if "priority" in dims:
+        sql = f"((r.dim = 'priority' AND r.value = %s) OR {sql})"
+        params = [str(pair), *params]
+    return sql, params
+
+
+def _unpair(dim: str, value: str | None) -> tuple[str, str | None]:
+    if dim not in UNPAIR:
+        return dim, value
+    value = value.split(":", 1)[1]
+    return UNPAIR[dim], value or None
+
+
+READ_DIMS = ("priority", "category", "channel", "team", "owner", "tenant", "tag")
+
+
+def _read_slices(periods: list[_Period], tenant_ids, pair: int | None = None) -> None:
     """Every period's slice days: one statement for the sums by dimension value (and week, for the
     priority rows), one for the team and owner histograms of the full period. Whole UTC weeks come
-    from the week slices (priority aside), the other days from the day slices."""
+    from the week slices (priority aside), the other days from the day slices. `pair`: filtered by
+    that priority, read from the priority pairs."""
     for p in periods:
         p.cover = _week_cover(p.plan.slice_days)
     rows = [row for i, p in enumerate(periods) for row in _slice_rows(i, p)]
@@ -648,33 +685,36 @@ def _read_slices(periods: list[_Period], tenant_ids) -> None:
     full_period = next((p for p in periods if not p.themes_only), None)
     hist_weeks = full_period.cover if full_period else []
     hist_days = [d for d in (full_period.plan.slice_days if full_period else []) if monday(d) not in set(hist_weeks)]
+    dims_sql, dims_params = _dims_sql(pair, READ_DIMS)
+    themes_sql, themes_params = _dims_sql(pair, ("category", "tag"))
     sums_sql = (
         f"SELECT m.period, r.dim, r.value, CASE WHEN r.dim = 'priority' THEN m.week END, {_R_SUMS} FROM {table} r "
         "JOIN unnest(%s::date[], %s::smallint[], %s::date[], %s::bool[], %s::int[], %s::bool[], %s::bool[]) "
         "AS m(day, hour, week, skip, period, themes, ponly) ON r.day = m.day AND r.hour = m.hour "
         f"WHERE {scope} AND r.day >= %s AND r.day <= %s AND (r.hour IN ({WHOLE_DAY}, {WEEK}) OR r.day = ANY(%s)) "
-        "AND NOT (m.skip AND r.dim = 'priority') AND NOT (m.ponly AND r.dim <> 'priority') "
-        "AND (NOT m.themes OR r.dim IN ('category', 'tag')) GROUP BY 1, 2, 3, 4"
+        f"AND {dims_sql} AND NOT (m.skip AND r.dim = 'priority') AND NOT (m.ponly AND r.dim <> 'priority') "
+        f"AND (NOT m.themes OR {themes_sql}) GROUP BY 1, 2, 3, 4"
     )
     split = sorted({d for d, hour, *_ in rows if hour not in (WHOLE_DAY, WEEK)})  # the days whose hourly rows are read
     params = [*(list(column) for column in zip(*rows, strict=True)), *scope_params, first, last, split]
+    params += [*dims_params, *themes_params]
     with connection.cursor() as cursor:
         cursor.execute(sums_sql, params)
         result = cursor.fetchall()
         hists = []
-        if (
-            hist_days or hist_weeks
-        ):  # the bucket arrays as stored, added up here (PostgreSQL sorts them to group: slower)
+        if hist_days or hist_weeks:  # the stored bucket arrays, added up here (PostgreSQL sorts them to group)
             ends = [*hist_days, *hist_weeks]
+            hist_sql, hist_params = _dims_sql(pair, ("team", "owner"))
             cursor.execute(
                 f"SELECT r.dim, r.value, {', '.join(f'r.{name}' for name in HIST_FIELDS)} FROM {table} r "
                 f"WHERE {scope} AND r.day >= %s AND r.day <= %s AND ((r.hour = {WHOLE_DAY} AND r.day = ANY(%s)) "
-                f"OR (r.hour = {WEEK} AND r.day = ANY(%s))) AND r.dim IN ('team', 'owner')",
-                [*scope_params, min(ends), max(ends), hist_days, hist_weeks],
+                f"OR (r.hour = {WEEK} AND r.day = ANY(%s))) AND {hist_sql}",
+                [*scope_params, min(ends), max(ends), hist_days, hist_weeks, *hist_params],
             )
             hists = cursor.fetchall()
     full = full_period
     for dim, value, *arrays in hists:  # the full period's (there is one at most)
+        dim, value = _unpair(dim, value)
         key = _slice_key(dim, value)
         for j, metric in enumerate(HISTOGRAMS):
             buckets, counts = arrays[2 * j], arrays[2 * j + 1]
@@ -686,6 +726,7 @@ def _read_slices(periods: list[_Period], tenant_ids) -> None:
                 for b, n in zip(buckets, counts, strict=True):
                     everything[b] += n
     for i, dim, value, week, *sums in result:
+        dim, value = _unpair(dim, value)
         key = _slice_key(dim, value)
         s = periods[i].sums
         if dim == "tag":
@@ -743,10 +784,11 @@ def report_sums(
         dirty = dirty_days(utc_day(first) - timedelta(days=1), utc_day(last) + timedelta(days=1))
     if tenant_ids is False:
         tenant_ids = tenant_ids_for(user, f)
-    slices = not has_dimension_filter(f)
+    pair = slice_pair(f)
+    slices = not has_dimension_filter(f) or pair is not None
     periods = [_Period(pf, i > 0, plan(pf, dirty=dirty, slices=slices, weeks=i == 0)) for i, pf in enumerate(spans)]
     if tenant_ids != []:  # [] : nothing visible
-        _read_slices(periods, tenant_ids)
+        _read_slices(periods, tenant_ids, pair)
         _read_cube(periods, f, tenant_ids)
         _read_live(periods, user, f)
     return periods[0].sums, (periods[1].sums if previous else None)

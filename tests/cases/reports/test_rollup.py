@@ -28,7 +28,7 @@ from cases.errors import CaseError
 from cases.reports import cells, metrics, rollup, verify
 from cases.reports.filters import Filters
 from cases.reports.models import ReportDirtyDay, ReportHour, ReportSlice
-from tests.factories import CaseFactory, RequesterFactory, TeamFactory, TenantFactory, UserFactory
+from tests.factories import CaseFactory, RequesterFactory, TagFactory, TeamFactory, TenantFactory, UserFactory
 
 RESOLUTION = {"summary": "s", "evidence": "e", "preventive_actions": "p"}
 
@@ -327,6 +327,12 @@ class RollupMachine(RuleBasedStateMachine):
         assert metrics.report(self.actor, new_york).sums.live_cases == 0
         assert verify.differences(self.actor, new_york) == []
         assert verify.differences(self.actor, replace(new_york, priority=Priority.HIGH)) == []
+        # A priority filter alone reads the priority pairs (day and week slices), not the cube's days.
+        high = metrics.report(self.actor, replace(f, priority=Priority.HIGH)).sums
+        assert (high.rollup_days, high.cube_hours, high.live_cases) == (14, 0, 0) and high.rollup_weeks >= 1
+        assert verify.differences(self.actor, replace(f, priority=Priority.HIGH)) == []
+        # Another dimension filter still reads the cube.
+        assert metrics.report(self.actor, replace(f, category=Category.OTHER)).sums.rollup_days == 0
         for key in ("created", "mtta_h", "mttr_h", "reopen", "closing", "satisfaction", "docs"):
             assert before.tiles[key] == after.tiles[key], key
         assert [(t.key, [r.values for r in t.rows]) for t in before.tables] == [
@@ -379,3 +385,44 @@ def test_a_survey_answer_marks_its_case_day(manager, tenant_a):
     slice_ = ReportSlice.objects.get(day=rollup.utc_day(case.created_at), hour=-1, tenant_id=None, dim="tenant")
     assert slice_.answered == 1
     assert rollup.rollup_differences([rollup.utc_day(case.created_at)]) == []
+
+
+@pytest.mark.django_db
+def test_migration_2200_builds_the_pairs_and_weeks_the_sweep_would(manager, tenant_a):
+    """The migration adds the priority pairs (SQL over the stored cube) and the week slices to
+    rollups built before them: the same rows the sweep writes from the cells."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("cases.migrations.2200_reports_week_slices")
+    team = TeamFactory(name="Tier m", slug="tier-m")
+    now = timezone.now()
+    for i, priority in enumerate([Priority.HIGH, Priority.HIGH, Priority.LOW, Priority.CRITICAL]):
+        case = CaseFactory(
+            tenant=tenant_a,
+            priority=priority,
+            team=team if i % 2 else None,
+            created_at=now - timedelta(days=3 + i * 4, hours=i),
+            first_response_at=now - timedelta(days=3 + i * 4, hours=i - 1),
+            resolved_at=now - timedelta(days=1),
+            status=Status.RESOLVED,
+        )
+        case.tags.add(TagFactory(name=f"m{i}"))
+        rollup.mark_dirty(case.created_at)
+    rollup.rollup_sweep()
+    days = [rollup.utc_day(now) - timedelta(days=i) for i in range(21)]
+    assert rollup.rollup_differences(days) == []
+    built = {k: c.as_comparable() for k, c in rollup.stored_slices(days).items()}
+    weeks = {k: c.as_comparable() for k, c in rollup.stored_slices({cells.monday(d) for d in days}, weeks=True).items()}
+    assert any(k[3] == "pteam" for k in built) and weeks
+    migration.drop(apps, None)
+    assert not ReportSlice.objects.filter(dim__in=list(cells.PAIRS.values())).exists()
+    from django.db import connection
+
+    migration.build(apps, connection.schema_editor())
+    assert {k: c.as_comparable() for k, c in rollup.stored_slices(days).items()} == built
+    assert {
+        k: c.as_comparable() for k, c in rollup.stored_slices({cells.monday(d) for d in days}, weeks=True).items()
+    } == weeks
+    assert rollup.rollup_differences(days) == []
