@@ -24,10 +24,12 @@ day, for data written around the services (the demo and bench loaders).
 
 Read (`report_sums`, `plan`): the range is split at the viewer's week starts. A clean UTC day wholly
 inside the range is read from the slices (a day cut by a week start at a whole hour takes its
-priority rows per hour; a whole clean UTC week inside the range its week slices, priority aside); without slices (dimension filters) or at the range's edges, the whole UTC
-hours inside one week piece come from the cube; the rest — dirty days, and the part-hours of a
-timezone that is not a whole number of hours from UTC — from plain rows through the same cells. So the
-numbers are always those of the plain rows, whatever the sweep's lag."""
+priority rows per hour; a whole clean UTC week inside the range its week slices, priority aside;
+a priority filter alone the priority pairs); without slices (other dimension filters) or at the
+range's edges, the whole UTC hours inside one week piece come from the cube; the rest — dirty
+days, and the part-hours of a timezone that is not a whole number of hours from UTC — from plain
+rows through the same cells. So the numbers are always those of the plain rows, whatever the
+sweep's lag."""
 
 from __future__ import annotations
 

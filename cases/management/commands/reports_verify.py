@@ -7,8 +7,8 @@ priority, category, channel and tenant, the resolutions and reopens, the closing
 survey counts in Python from plain rows, and compares them with cases.reports.metrics; then compares
 every rollup row of the range — cube cells, day slices and priority pairs — with a recomputation of
 its day from the plain rows, and the week slices of the range's weeks with a recomputation of their
-seven days (days and weeks still marked dirty are skipped: the report reads those from plain rows). Exits 1 and lists the differences
-when any number disagrees."""
+seven days (days and weeks still marked dirty are skipped: the report reads those from plain rows).
+Exits 1 and lists the differences when any number disagrees."""
 
 from __future__ import annotations
 
