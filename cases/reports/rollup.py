@@ -366,10 +366,16 @@ class Plan:
     days: list[tuple[date, int, date | None, bool]]
     spans: list[tuple[datetime, datetime, date | None]]
     live: list[tuple[datetime, datetime]]
+    # Whole UTC hours [start, end) of one week counted −1 from the cube: a range's edge day whose part
+    # outside the range is the shorter is read whole from the slices, less that part.
+    minus: list[tuple[datetime, datetime, date | None]] = field(default_factory=list)
 
     @property
     def slice_days(self) -> list[date]:
         return sorted({d for d, hour, _, _ in self.days if hour == WHOLE_DAY})
+
+
+_EDGE_MINUS = True  # read an edge day as its slices less its outside part (tests compare with False)
 
 
 def plan(f: Filters, *, dirty: set[date], slices: bool = True, weeks: bool = True) -> Plan:
@@ -377,7 +383,7 @@ def plan(f: Filters, *, dirty: set[date], slices: bool = True, weeks: bool = Tru
     needed (not for the previous period's themes)."""
     start, end = f.bounds
     segments = _segments(f)
-    days, spans, live = [], [], []
+    days, spans, live, minus = [], [], [], []
     day, last = utc_day(start), utc_day(end)
     while day <= last:
         ds, de = _midnight(day), _midnight(day + timedelta(days=1))
@@ -400,6 +406,15 @@ def plan(f: Filters, *, dirty: set[date], slices: bool = True, weeks: bool = Tru
                     first_hour, end_hour = (a - ds) // timedelta(hours=1), (b - ds) // timedelta(hours=1)
                     days += [(d, h, w, False) for h in range(first_hour, end_hour)]
                 continue
+        # An edge day (one week piece, cut at a whole hour): whole from the slices, less its outside
+        # part from the cube when that part is the shorter.
+        if _EDGE_MINUS and slices and len(pieces) == 1:
+            a, b, w = pieces[0]
+            outside = (ds, a) if b == de else (b, de) if a == ds else None
+            if outside and all(utc_hour(t) == t for t in outside) and outside[1] - outside[0] < b - a:
+                days.append((d, WHOLE_DAY, w, False))
+                minus.append((*outside, w))
+                continue
         for a, b, w in pieces:
             ha, hb = _ceil_hour(a), utc_hour(b)
             if ha < hb:
@@ -413,7 +428,7 @@ def plan(f: Filters, *, dirty: set[date], slices: bool = True, weeks: bool = Tru
             merged[-1] = (merged[-1][0], b, w)
         else:
             merged.append((a, b, w))
-    return Plan(days, merged, _merge(live))
+    return Plan(days, merged, _merge(live), minus)
 
 
 @dataclass
@@ -507,6 +522,7 @@ def tenant_ids_for(user, f: Filters) -> list[int] | None:
 
 GROUPS = ("(r.week, r.priority)", "(r.category)", "(r.channel)", "(r.tenant_id)", "(r.team_id)", "(r.owner_id)")
 _R_SUMS = ", ".join(f"sum(r.{m})" for m in MEASURES)
+_R_SIGNED = ", ".join(f"sum(r.sign * r.{m})" for m in MEASURES)  # the cube: a complement span counts −1
 _PAD = ", ".join("NULL::numeric" for _ in MEASURES[1:])  # a histogram row's missing sums (its count is in `created`)
 # Statement row kinds.
 SUMS, FR, RES, TAG, CATEGORY = 0, 1, 2, 3, 4
@@ -533,7 +549,8 @@ def _read_cube(periods: list[_Period], f: Filters, tenant_ids) -> None:
     """Every period's spans from the cube, in one statement: the grouping sets and the histograms
     of the full periods, the categories and tags of the themes-only ones."""
     spans = [(a, b, w, i) for i, p in enumerate(periods) for a, b, w in p.plan.spans]
-    if not spans:
+    minus = [(a, b, w, i) for i, p in enumerate(periods) for a, b, w in p.plan.minus]
+    if not spans and not minus:
         return
     filters, params = _cube_where(f, tenant_ids)
     full = [i for i, p in enumerate(periods) if not p.themes_only]
@@ -541,45 +558,54 @@ def _read_cube(periods: list[_Period], f: Filters, tenant_ids) -> None:
     table = ReportHour._meta.db_table
     parts = [
         f"SELECT {TAG}, r.period, NULL::date, NULL::smallint, NULL, NULL, NULL::int, NULL::int, NULL::int, NULL::int, "
-        f"u.b, sum(u.c), {_PAD} FROM r, unnest(r.tag_b, r.tag_c) AS u(b, c) GROUP BY r.period, u.b"
+        f"u.b, sum(r.sign * u.c), {_PAD} FROM r, unnest(r.tag_b, r.tag_c) AS u(b, c) GROUP BY r.period, u.b"
     ]
     if themes:
         parts.append(
-            f"SELECT {CATEGORY}, r.period, NULL, NULL, r.category, NULL, NULL, NULL, NULL, NULL, NULL, sum(r.created), "
-            f"{_PAD} FROM r WHERE r.period = ANY(%s) GROUP BY r.period, r.category"
+            f"SELECT {CATEGORY}, r.period, NULL, NULL, r.category, NULL, NULL, NULL, NULL, NULL, NULL, "
+            f"sum(r.sign * r.created), {_PAD} FROM r WHERE r.period = ANY(%s) GROUP BY r.period, r.category"
         )
     if full:
         parts.append(
             f"SELECT {SUMS}, r.period, r.week, r.priority, r.category, r.channel, r.tenant_id, r.team_id, r.owner_id, "
             "GROUPING(r.week, r.priority, r.category, r.channel, r.tenant_id, r.team_id, r.owner_id), NULL, "
-            f"{_R_SUMS} FROM r WHERE r.period = ANY(%s) GROUP BY r.period, GROUPING SETS ({', '.join(GROUPS)})"
+            f"{_R_SIGNED} FROM r WHERE r.period = ANY(%s) GROUP BY r.period, GROUPING SETS ({', '.join(GROUPS)})"
         )
         parts += [
             f"SELECT {kind}, r.period, NULL, NULL, NULL, NULL, NULL, r.team_id, r.owner_id, "
-            f"GROUPING(r.team_id, r.owner_id), u.b, sum(u.c), {_PAD} "
+            f"GROUPING(r.team_id, r.owner_id), u.b, sum(r.sign * u.c), {_PAD} "
             f"FROM r, unnest(r.{metric}_b, r.{metric}_c) AS u(b, c) WHERE r.period = ANY(%s) "
             "GROUP BY r.period, GROUPING SETS ((r.team_id, u.b), (r.owner_id, u.b), (u.b))"
             for kind, metric in HIST_KIND.items()
         ]
-    # Each cell to its span by width_bucket over the spans' edges (a gap between two spans: no period).
-    edges, period_of, week_of = [], [], []
-    for a, b, w, i in sorted(spans):
-        if edges and edges[-1] == a:
-            edges.pop()
-        elif edges:
-            period_of.append(None)
-            week_of.append(None)
-        edges += [a, b]
-        period_of.append(i)
-        week_of.append(w)
-    ranges = " OR ".join("(c.hour >= %s AND c.hour < %s)" for _ in spans)
+    # Each cell to its span by width_bucket over the spans' edges (a gap between two spans: no period);
+    # the complement spans (Plan.minus, counted −1) likewise in a second scan: they may cover the
+    # same hours as another period's span.
     columns = ", ".join(f"c.{name}" for name in (*KEY_FIELDS, *MEASURES, *HIST_FIELDS, "tag_b", "tag_c"))
+    scans, scan_params = [], []
+    for sign, group in ((1, spans), (-1, minus)):
+        if not group:
+            continue
+        edges, period_of, week_of = [], [], []
+        for a, b, w, i in sorted(group):
+            if edges and edges[-1] == a:
+                edges.pop()
+            elif edges:
+                period_of.append(None)
+                week_of.append(None)
+            edges += [a, b]
+            period_of.append(i)
+            week_of.append(w)
+        ranges = " OR ".join("(c.hour >= %s AND c.hour < %s)" for _ in group)
+        scans.append(
+            f"SELECT (%s::int[])[k] AS period, (%s::date[])[k] AS week, {sign} AS sign, {columns} "
+            f"FROM {table} c, width_bucket(c.hour, %s::timestamptz[]) AS k WHERE ({ranges}){filters}"
+        )
+        scan_params += [period_of, week_of, edges, *(t for a, b, _, _ in group for t in (a, b)), *params]
     sql = (
-        f"WITH r AS MATERIALIZED (SELECT * FROM (SELECT (%s::int[])[k] AS period, (%s::date[])[k] AS week, {columns} "
-        f"FROM {table} c, width_bucket(c.hour, %s::timestamptz[]) AS k WHERE ({ranges}){filters}) "
-        "AS x WHERE period IS NOT NULL) "
+        f"WITH r AS MATERIALIZED (SELECT * FROM ({' UNION ALL '.join(scans)}) AS x WHERE period IS NOT NULL) "
     ) + " UNION ALL ".join(parts)
-    params = [period_of, week_of, edges, *(t for a, b, _, _ in spans for t in (a, b)), *params]
+    params = scan_params
     params += [themes] * bool(themes) + [full] * (bool(full) * (1 + len(HIST_KIND)))
     # The cells are held once for the five groupings (MATERIALIZED): in memory, not spilled to disk.
     with transaction.atomic(), connection.cursor() as cursor:
@@ -616,7 +642,7 @@ def _read_cube(periods: list[_Period], f: Filters, tenant_ids) -> None:
             else:
                 s.owner[owner_id].update(counts)
     for p in periods:
-        p.sums.cube_hours = sum((b - a) // timedelta(hours=1) for a, b, _ in p.plan.spans)
+        p.sums.cube_hours = sum((b - a) // timedelta(hours=1) for a, b, _ in (*p.plan.spans, *p.plan.minus))
 
 
 def _slice_key(dim: str, value: str | None):

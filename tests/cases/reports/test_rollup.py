@@ -92,10 +92,16 @@ def test_plan_for_a_viewer_east_of_utc_splits_the_week_start_day_by_hour():
     f = Filters(date_from=date(2026, 11, 2), date_to=date(2026, 11, 15), tz=oslo)
     u = lambda day, hour=0: datetime(2026, 11, day, hour, tzinfo=UTC)  # noqa: E731
     p = rollup.plan(f, dirty=set())
-    assert p.slice_days == [date(2026, 11, d) for d in range(2, 15)]
-    # The range's partial UTC days come from the cube, by whole hours; nothing from plain rows.
-    assert p.spans == [(u(1, 23), u(2), date(2026, 11, 2)), (u(15), u(15, 23), date(2026, 11, 9))]
+    # The range's partial UTC days by whole hours; nothing from plain rows: 1 Nov's hour in the range
+    # from the cube, 15 Nov (23 hours in the range) whole from the slices less its last hour.
+    assert p.slice_days == [date(2026, 11, d) for d in range(2, 16)]
+    assert p.spans == [(u(1, 23), u(2), date(2026, 11, 2))]
+    assert p.minus == [(u(15, 23), u(16), date(2026, 11, 9))]
     assert p.live == []
+    with mock.patch.object(rollup, "_EDGE_MINUS", False):  # without complements: both edges from the cube
+        p_cube = rollup.plan(f, dirty=set())
+    assert p_cube.spans == [(u(1, 23), u(2), date(2026, 11, 2)), (u(15), u(15, 23), date(2026, 11, 9))]
+    assert p_cube.minus == [] and p_cube.slice_days == [date(2026, 11, d) for d in range(2, 15)]
     # 8 Nov (UTC) holds the viewer's Monday 9 Nov 00:00 (23:00 UTC): its priority rows by hour.
     eighth = [(hour, week, skip) for d, hour, week, skip in p.days if d == date(2026, 11, 8)]
     assert eighth[0] == (cells.WHOLE_DAY, None, True)
@@ -321,10 +327,17 @@ class RollupMachine(RuleBasedStateMachine):
         assert after.sums.rollup_days == 14 and after.sums.live_cases == 0  # every clean day from the slices
         assert after.sums.rollup_weeks >= 1  # 14 days hold a whole UTC week: read from its week slices
         assert verify.differences(self.actor, f) == []
-        # A viewer in New York (the range's edges and week starts from the cube by the hour) and a
-        # dimension filter (everything from the cube) agree with the recomputation too.
+        # A viewer in New York (the range's edge days as slices less their outside hours, the week
+        # starts by the hour) and a dimension filter (everything from the cube) agree with the
+        # recomputation too.
         new_york = Filters(date_from=f.date_from, date_to=f.date_to, tz=ZoneInfo("America/New_York"))
-        assert metrics.report(self.actor, new_york).sums.live_cases == 0
+        ny = metrics.report(self.actor, new_york)
+        assert ny.sums.live_cases == 0
+        with mock.patch.object(rollup, "_EDGE_MINUS", False):  # the edge days from the cube instead
+            ny_cube = metrics.report(self.actor, new_york)
+        assert [(t.key, [r.values for r in t.rows]) for t in ny.tables] == [
+            (t.key, [r.values for r in t.rows]) for t in ny_cube.tables
+        ]
         assert verify.differences(self.actor, new_york) == []
         assert verify.differences(self.actor, replace(new_york, priority=Priority.HIGH)) == []
         # A priority filter alone reads the priority pairs (day and week slices), not the cube's days.
