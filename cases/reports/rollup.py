@@ -671,6 +671,17 @@ def _slice_rows(i: int, p: _Period) -> list[tuple]:
     return rows
 
 
+def _row_dims(hour: int, week, skip: bool, period: int, themes: bool, ponly: bool) -> tuple[str, ...]:
+    """The dimensions one slice row of the read plan needs."""
+    if themes:
+        return ("category", "tag")
+    if ponly or hour not in (WHOLE_DAY, WEEK):
+        return ("priority",)
+    if skip or hour == WEEK:
+        return tuple(d for d in READ_DIMS if d != "priority")
+    return READ_DIMS
+
+
 def _dims_sql(pair: int | None, dims: tuple[str, ...]) -> tuple[str, list]:
     """The rows of the dimensions `dims` — or, filtered by priority `pair`, of their priority pairs
     (and the priority rows of that priority when "priority" is among them)."""
@@ -713,19 +724,25 @@ def _read_slices(periods: list[_Period], tenant_ids, pair: int | None = None) ->
     full_period = next((p for p in periods if not p.themes_only), None)
     hist_weeks = full_period.cover if full_period else []
     hist_days = [d for d in (full_period.plan.slice_days if full_period else []) if monday(d) not in set(hist_weeks)]
-    dims_sql, dims_params = _dims_sql(pair, READ_DIMS)
-    themes_sql, themes_params = _dims_sql(pair, ("category", "tag"))
-    sums_sql = (
-        f"SELECT m.period, r.dim, r.value, CASE WHEN r.dim = 'priority' THEN m.week END, {_R_SUMS} FROM {table} r "
-        "JOIN unnest(%s::date[], %s::smallint[], %s::date[], %s::bool[], %s::int[], %s::bool[], %s::bool[]) "
-        "AS m(day, hour, week, skip, period, themes, ponly) ON r.day = m.day AND r.hour = m.hour "
-        f"WHERE {scope} AND r.day >= %s AND r.day <= %s AND (r.hour IN ({WHOLE_DAY}, {WEEK}) OR r.day = ANY(%s)) "
-        f"AND {dims_sql} AND NOT (m.skip AND r.dim = 'priority') AND NOT (m.ponly AND r.dim <> 'priority') "
-        f"AND (NOT m.themes OR {themes_sql}) GROUP BY 1, 2, 3, 4"
-    )
-    split = sorted({d for d, hour, *_ in rows if hour not in (WHOLE_DAY, WEEK)})  # the days whose hourly rows are read
-    params = [*(list(column) for column in zip(*rows, strict=True)), *scope_params, first, last, split]
-    params += [*dims_params, *themes_params]
+    # The rows grouped by the dimensions they need, one branch each with its dimensions as constants,
+    # so the index (tenant, day, hour, dim, value) bounds the read to them (a day inside a week slice
+    # has ~800 rows of which it needs its few priority ones).
+    by_dims: dict[tuple, list] = defaultdict(list)
+    for row in rows:
+        by_dims[_row_dims(*row[1:])].append(row[:5])
+    branches, params = [], []
+    columns = ", ".join(f"r.{m}" for m in MEASURES)
+    for dims, group in sorted(by_dims.items()):
+        dims_sql, dims_params = _dims_sql(pair, dims)
+        branches.append(
+            f"SELECT m.period, r.dim, r.value, CASE WHEN r.dim = 'priority' THEN m.week END AS week, {columns} "
+            f"FROM {table} r JOIN unnest(%s::date[], %s::smallint[], %s::date[], %s::bool[], %s::int[]) "
+            "AS m(day, hour, week, skip, period) ON r.day = m.day AND r.hour = m.hour "
+            f"WHERE {scope} AND r.day >= %s AND r.day <= %s AND {dims_sql}"
+        )
+        params += [*(list(column) for column in zip(*group, strict=True)), *scope_params, first, last, *dims_params]
+    sums_sql = f"SELECT r.period, r.dim, r.value, r.week, {_R_SUMS} FROM ({' UNION ALL '.join(branches)}) r "
+    sums_sql += "GROUP BY 1, 2, 3, 4"
     with connection.cursor() as cursor:
         cursor.execute(sums_sql, params)
         result = cursor.fetchall()
