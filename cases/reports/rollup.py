@@ -230,41 +230,54 @@ def _replace(days: list[date]) -> int:
     return len(cube)
 
 
-_DAY_SLICE_FIELDS = ["day", "tenant_id", "dim", "value", *MEASURES, *HIST_FIELDS]
-
-
-def stored_day_slices(model, first: date, last: date, *, dims=WEEK_DIMS) -> dict[tuple, Cell]:
-    """The whole-day slices of the UTC days first–last as stored (`model`: ReportSlice, or its
-    historical model in a migration), of the given dimensions."""
-    out: dict = {}
-    rows = model.objects.filter(day__gte=first, day__lte=last, hour=WHOLE_DAY, dim__in=dims).values_list(
-        *_DAY_SLICE_FIELDS
+def _week_sql(table: str) -> str:
+    """The week slices of the UTC week from %(monday)s, from its day slices (cells.weeks_of, in SQL):
+    sums, and the summed bucket arrays (ascending, as cells keeps them) of the team and owner rows
+    and pairs."""
+    week_dims = ", ".join(f"'{d}'" for d in WEEK_DIMS)
+    hist_dims = ", ".join(f"'{d}'" for d in HIST_DIMS)
+    days = (
+        f"(SELECT * FROM {table} WHERE day >= %(monday)s AND day < %(next)s AND hour = {WHOLE_DAY} "
+        f"AND dim IN ({week_dims}))"
     )
-    n = len(MEASURES)
-    for day, tenant_id, dim, value, *rest in rows.iterator(chunk_size=5000):
-        cell = Cell(sums=Counter({m: v for m, v in zip(MEASURES, rest[:n], strict=True) if v}))
-        if dim in HIST_DIMS:
-            fr_b, fr_c, res_b, res_c = rest[n:]
-            cell.fr.update(dict(zip(fr_b, fr_c, strict=True)))
-            cell.res.update(dict(zip(res_b, res_c, strict=True)))
-        out[(day, WHOLE_DAY, tenant_id, dim, value)] = cell
-    return out
+    sums = (
+        "SELECT tenant_id AS t, dim, value AS v, "
+        + ", ".join(f"sum({m}) AS {m}" for m in MEASURES)
+        + f" FROM {days} d GROUP BY 1, 2, 3"
+    )
+    hists = [
+        f"{metric} AS (SELECT t, dim, v, array_agg(b ORDER BY b) AS b, array_agg(n ORDER BY b) AS n FROM ("
+        f"SELECT tenant_id AS t, dim, value AS v, u.b, sum(u.c)::int AS n FROM {days} d, "
+        f"unnest(d.{metric}_b, d.{metric}_c) AS u(b, c) WHERE dim IN ({hist_dims}) "
+        "GROUP BY 1, 2, 3, 4) x GROUP BY 1, 2, 3)"
+        for metric in HISTOGRAMS
+    ]
+    join = "{0}.dim = s.dim AND COALESCE({0}.v, '') = COALESCE(s.v, '') AND COALESCE({0}.t, -1) = COALESCE(s.t, -1)"
+    return (
+        f"WITH s AS ({sums}), {', '.join(hists)} "
+        f"INSERT INTO {table} (day, hour, tenant_id, dim, value, {', '.join(MEASURES)}, fr_b, fr_c, res_b, res_c) "
+        f"SELECT %(monday)s, {WEEK}, s.t, s.dim, s.v, "
+        + ", ".join(f"s.{m}" for m in MEASURES)
+        + ", COALESCE(fr.b, '{}'), COALESCE(fr.n, '{}'), COALESCE(res.b, '{}'), COALESCE(res.n, '{}') FROM s "
+        f"LEFT JOIN fr ON {join.format('fr')} LEFT JOIN res ON {join.format('res')}"
+    )
 
 
 def rebuild_weeks(mondays: Iterable[date], *, model=None) -> int:
     """Inside a transaction: replace the week slices of the UTC weeks starting at `mondays` by the
-    sum of their days' slices as now stored. Each week under a (waiting) advisory lock taken in date
-    order, so two sweeps rebuilding days of one week write its slices one after the other, the
-    second seeing the first's committed days. Returns the week slices written."""
+    sum of their days' slices as now stored (one INSERT … SELECT per week). Each week under a
+    (waiting) advisory lock taken in date order, so two sweeps rebuilding days of one week write its
+    slices one after the other, the second seeing the first's committed days. Returns the week
+    slices written."""
     model = model or ReportSlice
+    sql = _week_sql(model._meta.db_table)
     written = 0
     for m in sorted(set(mondays)):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_WEEK, m.toordinal()])
-        weeks = weeks_of(stored_day_slices(model, m, m + timedelta(days=6)))
-        model.objects.filter(day=m, hour=WEEK).delete()
-        copy_rows(model, [_slice_row(key, cell, model) for key, cell in weeks.items()], SLICE_FIELDS)
-        written += len(weeks)
+            model.objects.filter(day=m, hour=WEEK).delete()
+            cursor.execute(sql, {"monday": m, "next": m + timedelta(days=7)})
+            written += cursor.rowcount
     return written
 
 
