@@ -216,7 +216,26 @@ SLICE_DIMS = {
     "tenant": "tenant_id",
 }
 HIST_DIMS = ("team", "owner")
+# The priority pairs: the same day rows once more per priority, for a view filtered by priority (the
+# HTMX partial's commonest filter): dim PAIRS[d], value "<priority>:<value>" ("<priority>:" for no
+# team / no owner). Histograms on the pair team and owner rows.
+PAIRS = {"category": "pcat", "channel": "pchan", "team": "pteam", "owner": "powner", "tenant": "ptenant", "tag": "ptag"}
+UNPAIR = {v: k for k, v in PAIRS.items()}
+HIST_DIMS += (PAIRS["team"], PAIRS["owner"])
 WHOLE_DAY = -1
+# A week slice (`hour` WEEK, `day` the UTC Monday): the seven whole-day slices of that UTC week added
+# up, for every dimension but priority (whose numbers are split by the viewer's week, so always read
+# per day or hour). Read for the weeks wholly inside a range and clean.
+WEEK = -7
+WEEK_DIMS = tuple(d for d in (*SLICE_DIMS, "tag", *PAIRS.values()) if d != "priority")
+
+
+def pair_value(priority: int, value) -> str:
+    return f"{priority}:{'' if value is None else value}"
+
+
+def monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
 
 
 def slice_value(value) -> str | None:
@@ -239,19 +258,40 @@ def slices_of(cube: dict[tuple[datetime, tuple], Cell]) -> dict[tuple, Cell]:
         day = hour.date()
         k = dict(zip(KEY_FIELDS, key, strict=True))
         tenant = k["tenant_id"]
+        priority = k["priority"]
         for dim, column in SLICE_DIMS.items():
-            s = at((day, WHOLE_DAY, tenant, dim, slice_value(k[column])))
-            s.sums.update(cell.sums)
-            if dim in HIST_DIMS:
-                s.fr.update(cell.fr)
-                s.res.update(cell.res)
-        at((day, hour.hour, tenant, "priority", str(k["priority"]))).sums.update(cell.sums)
+            rows = [at((day, WHOLE_DAY, tenant, dim, slice_value(k[column])))]
+            if dim != "priority":
+                rows.append(at((day, WHOLE_DAY, tenant, PAIRS[dim], pair_value(priority, k[column]))))
+            for s in rows:
+                s.sums.update(cell.sums)
+                if dim in HIST_DIMS:
+                    s.fr.update(cell.fr)
+                    s.res.update(cell.res)
+        at((day, hour.hour, tenant, "priority", str(priority))).sums.update(cell.sums)
         for tag, n in cell.tags.items():
             if n:
                 at((day, WHOLE_DAY, tenant, "tag", str(tag))).sums["created"] += n
+                at((day, WHOLE_DAY, tenant, "ptag", pair_value(priority, tag))).sums["created"] += n
     out = dict(per_tenant)
     for (day, hour, _, dim, value), cell in per_tenant.items():
         k = (day, hour, None, dim, value)
+        total = out.get(k)
+        if total is None:
+            total = out[k] = Cell()
+        total.add(cell)
+    return out
+
+
+def weeks_of(slices: dict[tuple, Cell]) -> dict[tuple, Cell]:
+    """The week slices of some day slices: (monday, WEEK, tenant_id, dim, value) → Cell, adding up
+    the whole-day slices of every dimension but priority. A week slice equals the sum of its seven
+    days' slices, so it is exact wherever those are."""
+    out: dict = {}
+    for (day, hour, tenant_id, dim, value), cell in slices.items():
+        if hour != WHOLE_DAY or dim not in WEEK_DIMS:
+            continue
+        k = (monday(day), WEEK, tenant_id, dim, value)
         total = out.get(k)
         if total is None:
             total = out[k] = Cell()

@@ -80,9 +80,11 @@ class ReportSlice(_Measures):
     """One narrow rollup row: the cases created on the UTC `day` (`hour` −1: the whole day; 0–23: that
     hour, kept for the priority dimension only, to split a day at a viewer's week start) of one
     tenant (NULL: all tenants) with one value of one dimension (`dim`: priority, category, channel,
-    team, owner, tenant, or tag — a tag row's `created` counts the cases with the tag). Histograms on
-    the team and owner rows only. Read for the views without a dimension filter (at most a tenant,
-    segment or tier). Written only by cases.reports.rollup, from the same cells as ReportHour."""
+    team, owner, tenant, or tag — a tag row's `created` counts the cases with the tag; or a priority
+    pair, cells.PAIRS). `hour` −7 (cells.WEEK): a week slice, the UTC week from `day` (a Monday),
+    its day slices added up, priority aside. Histograms on the team and owner rows (and their pairs)
+    only. Read for the views without a dimension filter (at most a tenant, segment or tier) or with
+    a priority filter alone. Written only by cases.reports.rollup, from the same cells as ReportHour."""
 
     day = models.DateField()
     hour = models.SmallIntegerField(default=-1)

@@ -8,7 +8,10 @@ Two tables, written together from the same cells (cases.reports.cells):
 - ReportSlice, the narrow rows: per UTC day, per tenant and for all tenants, one row per value of
   one dimension (priority — also per hour, to split a day at a viewer's week start —, category,
   channel, team, owner, tenant, tag). A day of all tenants is ~70 rows whatever the number of cases:
-  the views without a dimension filter (at most a tenant, segment or tier) read these.
+  the views without a dimension filter (at most a tenant, segment or tier) read these. Beside them,
+  the priority pairs (cells.PAIRS: the same rows per priority, for a filter by priority alone) and
+  the week slices (hour cells.WEEK: a UTC week's day slices added up, priority aside), rebuilt from
+  the stored day slices whenever one of the week's days is (`rebuild_weeks`).
 
 Kept current: every timeline entry (cases.changes) and every survey answer marks its case's created
 day (UTC) dirty — a ReportDirtyDay row in the change's own transaction (`mark_dirty`). The beat
@@ -21,10 +24,12 @@ day, for data written around the services (the demo and bench loaders).
 
 Read (`report_sums`, `plan`): the range is split at the viewer's week starts. A clean UTC day wholly
 inside the range is read from the slices (a day cut by a week start at a whole hour takes its
-priority rows per hour); without slices (dimension filters) or at the range's edges, the whole UTC
-hours inside one week piece come from the cube; the rest — dirty days, and the part-hours of a
-timezone that is not a whole number of hours from UTC — from plain rows through the same cells. So the
-numbers are always those of the plain rows, whatever the sweep's lag."""
+priority rows per hour; a whole clean UTC week inside the range its week slices, priority aside;
+a priority filter alone the priority pairs); without slices (other dimension filters) or at the
+range's edges, the whole UTC hours inside one week piece come from the cube; the rest — dirty
+days, and the part-hours of a timezone that is not a whole number of hours from UTC — from plain
+rows through the same cells. So the numbers are always those of the plain rows, whatever the
+sweep's lag."""
 
 from __future__ import annotations
 
@@ -44,7 +49,23 @@ from tenants.selectors import visible_tenant_ids
 
 from ..closure.models import AutoClose, Closure
 from ..models import Case, Interaction
-from .cells import HIST_DIMS, HISTOGRAMS, KEY_FIELDS, MEASURES, WHOLE_DAY, Cell, Fact, cells_by, slices_of
+from .cells import (
+    HIST_DIMS,
+    HISTOGRAMS,
+    KEY_FIELDS,
+    MEASURES,
+    PAIRS,
+    UNPAIR,
+    WEEK,
+    WEEK_DIMS,
+    WHOLE_DAY,
+    Cell,
+    Fact,
+    cells_by,
+    monday,
+    slices_of,
+    weeks_of,
+)
 from .models import ReportDirtyDay, ReportHour, ReportSlice
 
 if TYPE_CHECKING:
@@ -52,6 +73,7 @@ if TYPE_CHECKING:
 
 CUBE_WORK_MEM = "64MB"  # a dimension-filtered read holds ~35k cells at 1M cases (28 days and the 28 before)
 ADVISORY = 0x5245  # pg_try_advisory_xact_lock(ADVISORY, day ordinal): one day, one rebuilder
+ADVISORY_WEEK = 0x5257  # pg_advisory_xact_lock(ADVISORY_WEEK, Monday ordinal): one week's slices, one writer
 
 # --- marking ----------------------------------------------------------------------------------------
 
@@ -182,9 +204,9 @@ def _cube_row(hour: datetime, key: tuple, cell: Cell) -> ReportHour:
     return row
 
 
-def _slice_row(key: tuple, cell: Cell) -> ReportSlice:
+def _slice_row(key: tuple, cell: Cell, model=None) -> ReportSlice:
     day, hour, tenant_id, dim, value = key
-    row = ReportSlice(day=day, hour=hour, tenant_id=tenant_id, dim=dim, value=value)
+    row = (model or ReportSlice)(day=day, hour=hour, tenant_id=tenant_id, dim=dim, value=value)
     _fill(row, cell, (("fr", cell.fr), ("res", cell.res)) if dim in HIST_DIMS else ())
     return row
 
@@ -197,14 +219,66 @@ def _lock_day(day: date) -> bool:
 
 def _replace(days: list[date]) -> int:
     """Inside a transaction holding the days' advisory locks: recompute and replace their cube cells
-    and slices. Returns the cube cells written."""
+    and day slices, then rebuild the week slices of their weeks. Returns the cube cells written."""
     cube = recompute(days)
     ReportHour.objects.filter(_ranges_q("hour", _day_intervals(days))).delete()
-    ReportSlice.objects.filter(day__in=days).delete()
+    ReportSlice.objects.filter(day__in=days, hour__gt=WEEK).delete()
     # COPY: a rebuild writes about one cube cell per case.
     copy_rows(ReportHour, [_cube_row(hour, key, cell) for (hour, key), cell in cube.items()], CUBE_FIELDS)
     copy_rows(ReportSlice, [_slice_row(key, cell) for key, cell in slices_of(cube).items()], SLICE_FIELDS)
+    rebuild_weeks({monday(d) for d in days})
     return len(cube)
+
+
+def _week_sql(table: str) -> str:
+    """The week slices of the UTC week from %(monday)s, from its day slices (cells.weeks_of, in SQL):
+    sums, and the summed bucket arrays (ascending, as cells keeps them) of the team and owner rows
+    and pairs."""
+    week_dims = ", ".join(f"'{d}'" for d in WEEK_DIMS)
+    hist_dims = ", ".join(f"'{d}'" for d in HIST_DIMS)
+    days = (
+        f"(SELECT * FROM {table} WHERE day >= %(monday)s AND day < %(next)s AND hour = {WHOLE_DAY} "
+        f"AND dim IN ({week_dims}))"
+    )
+    sums = (
+        "SELECT tenant_id AS t, dim, value AS v, "
+        + ", ".join(f"sum({m}) AS {m}" for m in MEASURES)
+        + f" FROM {days} d GROUP BY 1, 2, 3"
+    )
+    hists = [
+        f"{metric} AS (SELECT t, dim, v, array_agg(b ORDER BY b) AS b, array_agg(n ORDER BY b) AS n FROM ("
+        f"SELECT tenant_id AS t, dim, value AS v, u.b, sum(u.c)::int AS n FROM {days} d, "
+        f"unnest(d.{metric}_b, d.{metric}_c) AS u(b, c) WHERE dim IN ({hist_dims}) "
+        "GROUP BY 1, 2, 3, 4) x GROUP BY 1, 2, 3)"
+        for metric in HISTOGRAMS
+    ]
+    join = "{0}.dim = s.dim AND COALESCE({0}.v, '') = COALESCE(s.v, '') AND COALESCE({0}.t, -1) = COALESCE(s.t, -1)"
+    return (
+        f"WITH s AS ({sums}), {', '.join(hists)} "
+        f"INSERT INTO {table} (day, hour, tenant_id, dim, value, {', '.join(MEASURES)}, fr_b, fr_c, res_b, res_c) "
+        f"SELECT %(monday)s, {WEEK}, s.t, s.dim, s.v, "
+        + ", ".join(f"s.{m}" for m in MEASURES)
+        + ", COALESCE(fr.b, '{}'), COALESCE(fr.n, '{}'), COALESCE(res.b, '{}'), COALESCE(res.n, '{}') FROM s "
+        f"LEFT JOIN fr ON {join.format('fr')} LEFT JOIN res ON {join.format('res')}"
+    )
+
+
+def rebuild_weeks(mondays: Iterable[date], *, model=None) -> int:
+    """Inside a transaction: replace the week slices of the UTC weeks starting at `mondays` by the
+    sum of their days' slices as now stored (one INSERT … SELECT per week). Each week under a
+    (waiting) advisory lock taken in date order, so two sweeps rebuilding days of one week write its
+    slices one after the other, the second seeing the first's committed days. Returns the week
+    slices written."""
+    model = model or ReportSlice
+    sql = _week_sql(model._meta.db_table)
+    written = 0
+    for m in sorted(set(mondays)):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_WEEK, m.toordinal()])
+            model.objects.filter(day=m, hour=WEEK).delete()
+            cursor.execute(sql, {"monday": m, "next": m + timedelta(days=7)})
+            written += cursor.rowcount
+    return written
 
 
 @dataclass
@@ -254,13 +328,15 @@ def rebuild(*, date_from: date | None = None, date_to: date | None = None, chunk
         ReportSlice.objects.filter(Q(day__lt=start) | Q(day__gt=end)).delete()
     written, day = 0, start
     while day <= end:
-        chunk = [day + timedelta(days=i) for i in range(chunk_days) if day + timedelta(days=i) <= end]
+        # Whole UTC weeks per chunk (the first from `start`), so each week's slices are built once.
+        span = max(1, -(-chunk_days // 7)) * 7 - day.weekday()
+        chunk = [day + timedelta(days=i) for i in range(span) if day + timedelta(days=i) <= end]
         with transaction.atomic():
             locked = [d for d in chunk if _lock_day(d)]
             if locked:
                 written += _replace(locked)
         day = chunk[-1] + timedelta(days=1)
-        if out and day.day == 1:
+        if out and day.month != chunk[-1].month:
             out(f"  rollups to {day}: {written:,} cells")
     return written
 
@@ -303,10 +379,16 @@ class Plan:
     days: list[tuple[date, int, date | None, bool]]
     spans: list[tuple[datetime, datetime, date | None]]
     live: list[tuple[datetime, datetime]]
+    # Whole UTC hours [start, end) of one week counted −1 from the cube: a range's edge day whose part
+    # outside the range is the shorter is read whole from the slices, less that part.
+    minus: list[tuple[datetime, datetime, date | None]] = field(default_factory=list)
 
     @property
     def slice_days(self) -> list[date]:
         return sorted({d for d, hour, _, _ in self.days if hour == WHOLE_DAY})
+
+
+_EDGE_MINUS = True  # read an edge day as its slices less its outside part (tests compare with False)
 
 
 def plan(f: Filters, *, dirty: set[date], slices: bool = True, weeks: bool = True) -> Plan:
@@ -314,7 +396,7 @@ def plan(f: Filters, *, dirty: set[date], slices: bool = True, weeks: bool = Tru
     needed (not for the previous period's themes)."""
     start, end = f.bounds
     segments = _segments(f)
-    days, spans, live = [], [], []
+    days, spans, live, minus = [], [], [], []
     day, last = utc_day(start), utc_day(end)
     while day <= last:
         ds, de = _midnight(day), _midnight(day + timedelta(days=1))
@@ -337,6 +419,15 @@ def plan(f: Filters, *, dirty: set[date], slices: bool = True, weeks: bool = Tru
                     first_hour, end_hour = (a - ds) // timedelta(hours=1), (b - ds) // timedelta(hours=1)
                     days += [(d, h, w, False) for h in range(first_hour, end_hour)]
                 continue
+        # An edge day (one week piece, cut at a whole hour): whole from the slices, less its outside
+        # part from the cube when that part is the shorter.
+        if _EDGE_MINUS and slices and len(pieces) == 1:
+            a, b, w = pieces[0]
+            outside = (ds, a) if b == de else (b, de) if a == ds else None
+            if outside and all(utc_hour(t) == t for t in outside) and outside[1] - outside[0] < b - a:
+                days.append((d, WHOLE_DAY, w, False))
+                minus.append((*outside, w))
+                continue
         for a, b, w in pieces:
             ha, hb = _ceil_hour(a), utc_hour(b)
             if ha < hb:
@@ -350,7 +441,7 @@ def plan(f: Filters, *, dirty: set[date], slices: bool = True, weeks: bool = Tru
             merged[-1] = (merged[-1][0], b, w)
         else:
             merged.append((a, b, w))
-    return Plan(days, merged, _merge(live))
+    return Plan(days, merged, _merge(live), minus)
 
 
 @dataclass
@@ -366,6 +457,7 @@ class Sums:
     hist: dict = field(default_factory=lambda: defaultdict(Counter))  # (set, group, "fr"|"res") → bucket counts
     tags: Counter = field(default_factory=Counter)
     rollup_days: int = 0  # UTC days read from the slices
+    rollup_weeks: int = 0  # of which in whole UTC weeks, from the week slices (priority aside)
     cube_hours: int = 0  # UTC hours read from the cube
     live_cases: int = 0  # cases read from plain rows
 
@@ -394,8 +486,15 @@ def _add_cell(s: Sums, week: date, key: tuple, cell: Cell) -> None:
 
 
 def has_dimension_filter(f: Filters) -> bool:
-    """A filter the slices cannot answer (they add up by one dimension at a time, per tenant)."""
+    """A filter on a case dimension (team, agent, priority, category, channel)."""
     return any(v not in (None, "") for v in (f.team_id, f.agent_id, f.priority, f.category, f.channel))
+
+
+def slice_pair(f: Filters) -> int | None:
+    """The priority of a view filtered by priority alone: the slices answer it from their priority
+    pairs (cells.PAIRS). Any other dimension filter: the cube."""
+    others = (f.team_id, f.agent_id, f.category, f.channel)
+    return f.priority if f.priority is not None and all(v in (None, "") for v in others) else None
 
 
 def _cube_where(f: Filters, tenant_ids: list[int] | None) -> tuple[str, list]:
@@ -436,6 +535,7 @@ def tenant_ids_for(user, f: Filters) -> list[int] | None:
 
 GROUPS = ("(r.week, r.priority)", "(r.category)", "(r.channel)", "(r.tenant_id)", "(r.team_id)", "(r.owner_id)")
 _R_SUMS = ", ".join(f"sum(r.{m})" for m in MEASURES)
+_R_SIGNED = ", ".join(f"sum(r.sign * r.{m})" for m in MEASURES)  # the cube: a complement span counts −1
 _PAD = ", ".join("NULL::numeric" for _ in MEASURES[1:])  # a histogram row's missing sums (its count is in `created`)
 # Statement row kinds.
 SUMS, FR, RES, TAG, CATEGORY = 0, 1, 2, 3, 4
@@ -455,13 +555,15 @@ class _Period:
     themes_only: bool
     plan: Plan
     sums: Sums = field(default_factory=Sums)
+    cover: list = field(default_factory=list)  # the Mondays of the weeks read from the week slices
 
 
 def _read_cube(periods: list[_Period], f: Filters, tenant_ids) -> None:
     """Every period's spans from the cube, in one statement: the grouping sets and the histograms
     of the full periods, the categories and tags of the themes-only ones."""
     spans = [(a, b, w, i) for i, p in enumerate(periods) for a, b, w in p.plan.spans]
-    if not spans:
+    minus = [(a, b, w, i) for i, p in enumerate(periods) for a, b, w in p.plan.minus]
+    if not spans and not minus:
         return
     filters, params = _cube_where(f, tenant_ids)
     full = [i for i, p in enumerate(periods) if not p.themes_only]
@@ -469,45 +571,54 @@ def _read_cube(periods: list[_Period], f: Filters, tenant_ids) -> None:
     table = ReportHour._meta.db_table
     parts = [
         f"SELECT {TAG}, r.period, NULL::date, NULL::smallint, NULL, NULL, NULL::int, NULL::int, NULL::int, NULL::int, "
-        f"u.b, sum(u.c), {_PAD} FROM r, unnest(r.tag_b, r.tag_c) AS u(b, c) GROUP BY r.period, u.b"
+        f"u.b, sum(r.sign * u.c), {_PAD} FROM r, unnest(r.tag_b, r.tag_c) AS u(b, c) GROUP BY r.period, u.b"
     ]
     if themes:
         parts.append(
-            f"SELECT {CATEGORY}, r.period, NULL, NULL, r.category, NULL, NULL, NULL, NULL, NULL, NULL, sum(r.created), "
-            f"{_PAD} FROM r WHERE r.period = ANY(%s) GROUP BY r.period, r.category"
+            f"SELECT {CATEGORY}, r.period, NULL, NULL, r.category, NULL, NULL, NULL, NULL, NULL, NULL, "
+            f"sum(r.sign * r.created), {_PAD} FROM r WHERE r.period = ANY(%s) GROUP BY r.period, r.category"
         )
     if full:
         parts.append(
             f"SELECT {SUMS}, r.period, r.week, r.priority, r.category, r.channel, r.tenant_id, r.team_id, r.owner_id, "
             "GROUPING(r.week, r.priority, r.category, r.channel, r.tenant_id, r.team_id, r.owner_id), NULL, "
-            f"{_R_SUMS} FROM r WHERE r.period = ANY(%s) GROUP BY r.period, GROUPING SETS ({', '.join(GROUPS)})"
+            f"{_R_SIGNED} FROM r WHERE r.period = ANY(%s) GROUP BY r.period, GROUPING SETS ({', '.join(GROUPS)})"
         )
         parts += [
             f"SELECT {kind}, r.period, NULL, NULL, NULL, NULL, NULL, r.team_id, r.owner_id, "
-            f"GROUPING(r.team_id, r.owner_id), u.b, sum(u.c), {_PAD} "
+            f"GROUPING(r.team_id, r.owner_id), u.b, sum(r.sign * u.c), {_PAD} "
             f"FROM r, unnest(r.{metric}_b, r.{metric}_c) AS u(b, c) WHERE r.period = ANY(%s) "
             "GROUP BY r.period, GROUPING SETS ((r.team_id, u.b), (r.owner_id, u.b), (u.b))"
             for kind, metric in HIST_KIND.items()
         ]
-    # Each cell to its span by width_bucket over the spans' edges (a gap between two spans: no period).
-    edges, period_of, week_of = [], [], []
-    for a, b, w, i in sorted(spans):
-        if edges and edges[-1] == a:
-            edges.pop()
-        elif edges:
-            period_of.append(None)
-            week_of.append(None)
-        edges += [a, b]
-        period_of.append(i)
-        week_of.append(w)
-    ranges = " OR ".join("(c.hour >= %s AND c.hour < %s)" for _ in spans)
+    # Each cell to its span by width_bucket over the spans' edges (a gap between two spans: no period);
+    # the complement spans (Plan.minus, counted −1) likewise in a second scan: they may cover the
+    # same hours as another period's span.
     columns = ", ".join(f"c.{name}" for name in (*KEY_FIELDS, *MEASURES, *HIST_FIELDS, "tag_b", "tag_c"))
+    scans, scan_params = [], []
+    for sign, group in ((1, spans), (-1, minus)):
+        if not group:
+            continue
+        edges, period_of, week_of = [], [], []
+        for a, b, w, i in sorted(group):
+            if edges and edges[-1] == a:
+                edges.pop()
+            elif edges:
+                period_of.append(None)
+                week_of.append(None)
+            edges += [a, b]
+            period_of.append(i)
+            week_of.append(w)
+        ranges = " OR ".join("(c.hour >= %s AND c.hour < %s)" for _ in group)
+        scans.append(
+            f"SELECT (%s::int[])[k] AS period, (%s::date[])[k] AS week, {sign} AS sign, {columns} "
+            f"FROM {table} c, width_bucket(c.hour, %s::timestamptz[]) AS k WHERE ({ranges}){filters}"
+        )
+        scan_params += [period_of, week_of, edges, *(t for a, b, _, _ in group for t in (a, b)), *params]
     sql = (
-        f"WITH r AS MATERIALIZED (SELECT * FROM (SELECT (%s::int[])[k] AS period, (%s::date[])[k] AS week, {columns} "
-        f"FROM {table} c, width_bucket(c.hour, %s::timestamptz[]) AS k WHERE ({ranges}){filters}) "
-        "AS x WHERE period IS NOT NULL) "
+        f"WITH r AS MATERIALIZED (SELECT * FROM ({' UNION ALL '.join(scans)}) AS x WHERE period IS NOT NULL) "
     ) + " UNION ALL ".join(parts)
-    params = [period_of, week_of, edges, *(t for a, b, _, _ in spans for t in (a, b)), *params]
+    params = scan_params
     params += [themes] * bool(themes) + [full] * (bool(full) * (1 + len(HIST_KIND)))
     # The cells are held once for the five groupings (MATERIALIZED): in memory, not spilled to disk.
     with transaction.atomic(), connection.cursor() as cursor:
@@ -544,7 +655,7 @@ def _read_cube(periods: list[_Period], f: Filters, tenant_ids) -> None:
             else:
                 s.owner[owner_id].update(counts)
     for p in periods:
-        p.sums.cube_hours = sum((b - a) // timedelta(hours=1) for a, b, _ in p.plan.spans)
+        p.sums.cube_hours = sum((b - a) // timedelta(hours=1) for a, b, _ in (*p.plan.spans, *p.plan.minus))
 
 
 def _slice_key(dim: str, value: str | None):
@@ -553,41 +664,115 @@ def _slice_key(dim: str, value: str | None):
     return None if value is None else int(value)
 
 
-def _read_slices(periods: list[_Period], tenant_ids) -> None:
+def _week_cover(slice_days: list[date]) -> list[date]:
+    """The Mondays of the UTC weeks whose seven days are all read from the slices."""
+    have = set(slice_days)
+    return sorted(m for m in {monday(d) for d in have} if all(m + timedelta(days=i) in have for i in range(7)))
+
+
+def _slice_rows(i: int, p: _Period) -> list[tuple]:
+    """The slice rows one period reads, as (day, hour, week, skip, period, themes, priority_only):
+    a week wholly read from the slices takes its week slices for every dimension but priority, and
+    of its days' rows only the priority ones (none for the themes-only period)."""
+    covered = set(p.cover)
+    rows = [(m, WEEK, None, False, i, p.themes_only, False) for m in p.cover]
+    for d, hour, w, skip in p.plan.days:
+        in_week = hour == WHOLE_DAY and monday(d) in covered
+        if in_week and (skip or p.themes_only):
+            continue  # nothing left to read from this day's whole-day rows
+        rows.append((d, hour, w, skip, i, p.themes_only, in_week))
+    return rows
+
+
+def _row_dims(hour: int, week, skip: bool, period: int, themes: bool, ponly: bool) -> tuple[str, ...]:
+    """The dimensions one slice row of the read plan needs."""
+    if themes:
+        return ("category", "tag")
+    if ponly or hour not in (WHOLE_DAY, WEEK):
+        return ("priority",)
+    if skip or hour == WEEK:
+        return tuple(d for d in READ_DIMS if d != "priority")
+    return READ_DIMS
+
+
+def _dims_sql(pair: int | None, dims: tuple[str, ...]) -> tuple[str, list]:
+    """The rows of the dimensions `dims` — or, filtered by priority `pair`, of their priority pairs
+    (and the priority rows of that priority when "priority" is among them)."""
+    if pair is None:
+        return "r.dim = ANY(%s)", [list(dims)]
+    paired = [PAIRS[d] for d in dims if d != "priority"]
+    sql = "(r.dim = ANY(%s) AND r.value LIKE %s)"
+    params = [paired, f"{pair}:%"]
+    if "priority" in dims:
+        sql = f"((r.dim = 'priority' AND r.value = %s) OR {sql})"
+        params = [str(pair), *params]
+    return sql, params
+
+
+def _unpair(dim: str, value: str | None) -> tuple[str, str | None]:
+    if dim not in UNPAIR:
+        return dim, value
+    value = value.split(":", 1)[1]
+    return UNPAIR[dim], value or None
+
+
+READ_DIMS = ("priority", "category", "channel", "team", "owner", "tenant", "tag")
+
+
+def _read_slices(periods: list[_Period], tenant_ids, pair: int | None = None) -> None:
     """Every period's slice days: one statement for the sums by dimension value (and week, for the
-    priority rows), one for the team and owner histograms of the full period."""
-    rows = [(d, hour, w, skip, i, p.themes_only) for i, p in enumerate(periods) for d, hour, w, skip in p.plan.days]
+    priority rows), one for the team and owner histograms of the full period. Whole UTC weeks come
+    from the week slices (priority aside), the other days from the day slices. `pair`: filtered by
+    that priority, read from the priority pairs."""
+    for p in periods:
+        p.cover = _week_cover(p.plan.slice_days)
+    rows = [row for i, p in enumerate(periods) for row in _slice_rows(i, p)]
     if not rows:
         return
     table = ReportSlice._meta.db_table
     scope = "r.tenant_id IS NULL" if tenant_ids is None else "r.tenant_id = ANY(%s)"
     scope_params = [] if tenant_ids is None else [tenant_ids]
     all_days = [p.plan.slice_days for p in periods]
-    first, last = min(d for days in all_days for d in days), max(d for days in all_days for d in days)
-    hist_days = sorted({d for i, p in enumerate(periods) if not p.themes_only for d in all_days[i]})
-    sums_sql = (
-        f"SELECT m.period, r.dim, r.value, CASE WHEN r.dim = 'priority' THEN m.week END, {_R_SUMS} FROM {table} r "
-        "JOIN unnest(%s::date[], %s::smallint[], %s::date[], %s::bool[], %s::int[], %s::bool[]) "
-        "AS m(day, hour, week, skip, period, themes) ON r.day = m.day AND r.hour = m.hour "
-        f"WHERE {scope} AND r.day >= %s AND r.day <= %s AND (r.hour = {WHOLE_DAY} OR r.day = ANY(%s)) "
-        "AND NOT (m.skip AND r.dim = 'priority') AND (NOT m.themes OR r.dim IN ('category', 'tag')) GROUP BY 1, 2, 3, 4"
-    )
-    split = sorted({d for d, hour, *_ in rows if hour != WHOLE_DAY})  # the days whose hourly rows are read
-    params = [*(list(column) for column in zip(*rows, strict=True)), *scope_params, first, last, split]
+    first, last = min(row[0] for row in rows), max(row[0] for row in rows)
+    full_period = next((p for p in periods if not p.themes_only), None)
+    hist_weeks = full_period.cover if full_period else []
+    hist_days = [d for d in (full_period.plan.slice_days if full_period else []) if monday(d) not in set(hist_weeks)]
+    # The rows grouped by the dimensions they need, one branch each with its dimensions as constants,
+    # so the index (tenant, day, hour, dim, value) bounds the read to them (a day inside a week slice
+    # has ~800 rows of which it needs its few priority ones).
+    by_dims: dict[tuple, list] = defaultdict(list)
+    for row in rows:
+        by_dims[_row_dims(*row[1:])].append(row[:5])
+    branches, params = [], []
+    columns = ", ".join(f"r.{m}" for m in MEASURES)
+    for dims, group in sorted(by_dims.items()):
+        dims_sql, dims_params = _dims_sql(pair, dims)
+        branches.append(
+            f"SELECT m.period, r.dim, r.value, CASE WHEN r.dim = 'priority' THEN m.week END AS week, {columns} "
+            f"FROM {table} r JOIN unnest(%s::date[], %s::smallint[], %s::date[], %s::bool[], %s::int[]) "
+            "AS m(day, hour, week, skip, period) ON r.day = m.day AND r.hour = m.hour "
+            f"WHERE {scope} AND r.day >= %s AND r.day <= %s AND {dims_sql}"
+        )
+        params += [*(list(column) for column in zip(*group, strict=True)), *scope_params, first, last, *dims_params]
+    sums_sql = f"SELECT r.period, r.dim, r.value, r.week, {_R_SUMS} FROM ({' UNION ALL '.join(branches)}) r "
+    sums_sql += "GROUP BY 1, 2, 3, 4"
     with connection.cursor() as cursor:
         cursor.execute(sums_sql, params)
         result = cursor.fetchall()
         hists = []
-        if hist_days:  # the bucket arrays as stored, added up here (PostgreSQL sorts them to group: slower)
+        if hist_days or hist_weeks:  # the stored bucket arrays, added up here (PostgreSQL sorts them to group)
+            ends = [*hist_days, *hist_weeks]
+            hist_sql, hist_params = _dims_sql(pair, ("team", "owner"))
             cursor.execute(
                 f"SELECT r.dim, r.value, {', '.join(f'r.{name}' for name in HIST_FIELDS)} FROM {table} r "
-                f"WHERE {scope} AND r.day >= %s AND r.day <= %s AND r.day = ANY(%s) AND r.hour = {WHOLE_DAY} "
-                "AND r.dim IN ('team', 'owner')",
-                [*scope_params, hist_days[0], hist_days[-1], hist_days],
+                f"WHERE {scope} AND r.day >= %s AND r.day <= %s AND ((r.hour = {WHOLE_DAY} AND r.day = ANY(%s)) "
+                f"OR (r.hour = {WEEK} AND r.day = ANY(%s))) AND {hist_sql}",
+                [*scope_params, min(ends), max(ends), hist_days, hist_weeks, *hist_params],
             )
             hists = cursor.fetchall()
-    full = next((p for p in periods if not p.themes_only), None)
+    full = full_period
     for dim, value, *arrays in hists:  # the full period's (there is one at most)
+        dim, value = _unpair(dim, value)
         key = _slice_key(dim, value)
         for j, metric in enumerate(HISTOGRAMS):
             buckets, counts = arrays[2 * j], arrays[2 * j + 1]
@@ -599,6 +784,7 @@ def _read_slices(periods: list[_Period], tenant_ids) -> None:
                 for b, n in zip(buckets, counts, strict=True):
                     everything[b] += n
     for i, dim, value, week, *sums in result:
+        dim, value = _unpair(dim, value)
         key = _slice_key(dim, value)
         s = periods[i].sums
         if dim == "tag":
@@ -609,6 +795,7 @@ def _read_slices(periods: list[_Period], tenant_ids) -> None:
             getattr(s, dim)[key].update(_counts(sums))
     for p, days in zip(periods, all_days, strict=True):
         p.sums.rollup_days = len(days)
+        p.sums.rollup_weeks = len(p.cover)
 
 
 def _cohort_cases(user, f: Filters):
@@ -655,10 +842,11 @@ def report_sums(
         dirty = dirty_days(utc_day(first) - timedelta(days=1), utc_day(last) + timedelta(days=1))
     if tenant_ids is False:
         tenant_ids = tenant_ids_for(user, f)
-    slices = not has_dimension_filter(f)
+    pair = slice_pair(f)
+    slices = not has_dimension_filter(f) or pair is not None
     periods = [_Period(pf, i > 0, plan(pf, dirty=dirty, slices=slices, weeks=i == 0)) for i, pf in enumerate(spans)]
     if tenant_ids != []:  # [] : nothing visible
-        _read_slices(periods, tenant_ids)
+        _read_slices(periods, tenant_ids, pair)
         _read_cube(periods, f, tenant_ids)
         _read_live(periods, user, f)
     return periods[0].sums, (periods[1].sums if previous else None)
@@ -688,11 +876,12 @@ def _slice_hists(c: Cell) -> tuple:
     return ("fr", c.fr), ("res", c.res)
 
 
-def stored_slices(days: Iterable[date]) -> dict[tuple, Cell]:
-    return {
-        (row.day, row.hour, row.tenant_id, row.dim, row.value): _stored_cell(row, _slice_hists)
-        for row in ReportSlice.objects.filter(day__in=list(days))
-    }
+def stored_slices(days: Iterable[date], *, weeks: bool = False) -> dict[tuple, Cell]:
+    """The day (and hour) slices of the UTC days as stored; `weeks`: the week slices of the weeks
+    starting on those days instead."""
+    rows = ReportSlice.objects.filter(day__in=list(days))
+    rows = rows.filter(hour=WEEK) if weeks else rows.filter(hour__gt=WEEK)
+    return {(row.day, row.hour, row.tenant_id, row.dim, row.value): _stored_cell(row, _slice_hists) for row in rows}
 
 
 def _compare(have: dict, want: dict, describe) -> list[str]:
@@ -706,19 +895,28 @@ def _compare(have: dict, want: dict, describe) -> list[str]:
 
 
 def rollup_differences(days: Iterable[date], *, skip_dirty: bool = True) -> list[str]:
-    """The cube cells and slices of `days` against a recomputation from the plain rows (days with a
-    pending marker are skipped: the report reads those from plain rows anyway)."""
+    """The cube cells, day slices and week slices of `days` (the weeks of those days: all seven days
+    recomputed) against a recomputation from the plain rows (days with a pending marker are skipped,
+    and weeks with one: the report reads those from plain rows anyway)."""
     days = sorted(set(days))
-    if skip_dirty and days:
-        dirty = dirty_days(days[0], days[-1])
-        days = [d for d in days if d not in dirty]
-    if not days:
+    mondays = sorted({monday(d) for d in days})
+    dirty = dirty_days(mondays[0], mondays[-1] + timedelta(days=6)) if skip_dirty and days else set()
+    days = [d for d in days if d not in dirty]
+    mondays = [m for m in mondays if not any(m + timedelta(days=i) in dirty for i in range(7))]
+    if not days and not mondays:
         return []
-    want = recompute(days)
+    week_days = {m + timedelta(days=i) for m in mondays for i in range(7)}
+    everything = recompute(set(days) | week_days)
+    want = {k: cell for k, cell in everything.items() if k[0].date() in set(days)}
     cube = _compare(
         stored(days), want, lambda k: f"rollup {k[0]:%Y-%m-%d %H}h {dict(zip(KEY_FIELDS, k[1], strict=True))}"
     )
     narrow = _compare(
         stored_slices(days), slices_of(want), lambda k: f"slice {k[0]} hour {k[1]} tenant {k[2]} {k[3]}={k[4]}"
     )
-    return cube + narrow
+    weekly = _compare(
+        stored_slices(mondays, weeks=True),
+        {k: cell for k, cell in weeks_of(slices_of(everything)).items() if k[0] in set(mondays)},
+        lambda k: f"week slice {k[0]} tenant {k[2]} {k[3]}={k[4]}",
+    )
+    return cube + narrow + weekly

@@ -5,9 +5,10 @@
 For the range (default: the last 28 days) and for each segment, recomputes the cohort's volume by
 priority, category, channel and tenant, the resolutions and reopens, the closings by how and the
 survey counts in Python from plain rows, and compares them with cases.reports.metrics; then compares
-every daily rollup cell of the range with a recomputation of its day from the plain rows (days still
-marked dirty are skipped: the report reads those from plain rows). Exits 1 and lists the differences
-when any number disagrees."""
+every rollup row of the range — cube cells, day slices and priority pairs — with a recomputation of
+its day from the plain rows, and the week slices of the range's weeks with a recomputation of their
+seven days (days and weeks still marked dirty are skipped: the report reads those from plain rows).
+Exits 1 and lists the differences when any number disagrees."""
 
 from __future__ import annotations
 

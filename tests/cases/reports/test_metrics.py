@@ -320,3 +320,27 @@ def test_weekly_operations_report_page_csv_json(world, manager, agent):
     assert client.get("/reports/weekly/?week=nope").status_code == 400
     assert client.get("/reports/weekly/?week=1800-W01").status_code == 400
     assert login(agent).get("/reports/weekly/").status_code == 403
+
+
+# The statements a report reads, pinned: a fixed number whatever the number of cases (issue 17
+# point 8). From the rollups (a UTC viewer, whole UTC days: no cube), a priority filter alone like
+# none: the dirty days, the tenants, two for the slices (day and week slices and the priority pairs in
+# one, the team/owner histograms), the backlog, the names, the tags, the sections. From plain rows
+# (every day dirty) four more for the cases, resolutions, closings and tags.
+REPORT_STATEMENTS = {"rollups": 12, "plain rows": 16}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("dimension", ["", "priority"])
+def test_the_report_reads_a_pinned_number_of_statements(request, world, manager, dimension):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    f = filters(priority=Priority.HIGH) if dimension else filters()
+    metrics.report(manager, f)  # the content types and other per-process caches warmed
+    with CaptureQueriesContext(connection) as captured:
+        report = metrics.report(manager, f)
+    mode = request.node.callspec.params["world"]
+    if mode == "rollups" and not dimension:
+        assert report.sums.rollup_weeks == 2 and report.sums.live_cases == 0  # 2–15 Nov: two whole UTC weeks
+    assert len(captured) == REPORT_STATEMENTS[mode], [q["sql"][:80] for q in captured]

@@ -28,7 +28,7 @@ from cases.errors import CaseError
 from cases.reports import cells, metrics, rollup, verify
 from cases.reports.filters import Filters
 from cases.reports.models import ReportDirtyDay, ReportHour, ReportSlice
-from tests.factories import CaseFactory, RequesterFactory, TeamFactory, TenantFactory, UserFactory
+from tests.factories import CaseFactory, RequesterFactory, TagFactory, TeamFactory, TenantFactory, UserFactory
 
 RESOLUTION = {"summary": "s", "evidence": "e", "preventive_actions": "p"}
 
@@ -92,10 +92,16 @@ def test_plan_for_a_viewer_east_of_utc_splits_the_week_start_day_by_hour():
     f = Filters(date_from=date(2026, 11, 2), date_to=date(2026, 11, 15), tz=oslo)
     u = lambda day, hour=0: datetime(2026, 11, day, hour, tzinfo=UTC)  # noqa: E731
     p = rollup.plan(f, dirty=set())
-    assert p.slice_days == [date(2026, 11, d) for d in range(2, 15)]
-    # The range's partial UTC days come from the cube, by whole hours; nothing from plain rows.
-    assert p.spans == [(u(1, 23), u(2), date(2026, 11, 2)), (u(15), u(15, 23), date(2026, 11, 9))]
+    # The range's partial UTC days by whole hours; nothing from plain rows: 1 Nov's hour in the range
+    # from the cube, 15 Nov (23 hours in the range) whole from the slices less its last hour.
+    assert p.slice_days == [date(2026, 11, d) for d in range(2, 16)]
+    assert p.spans == [(u(1, 23), u(2), date(2026, 11, 2))]
+    assert p.minus == [(u(15, 23), u(16), date(2026, 11, 9))]
     assert p.live == []
+    with mock.patch.object(rollup, "_EDGE_MINUS", False):  # without complements: both edges from the cube
+        p_cube = rollup.plan(f, dirty=set())
+    assert p_cube.spans == [(u(1, 23), u(2), date(2026, 11, 2)), (u(15), u(15, 23), date(2026, 11, 9))]
+    assert p_cube.minus == [] and p_cube.slice_days == [date(2026, 11, d) for d in range(2, 15)]
     # 8 Nov (UTC) holds the viewer's Monday 9 Nov 00:00 (23:00 UTC): its priority rows by hour.
     eighth = [(hour, week, skip) for d, hour, week, skip in p.days if d == date(2026, 11, 8)]
     assert eighth[0] == (cells.WHOLE_DAY, None, True)
@@ -156,6 +162,14 @@ def test_rebuild_repairs_what_verify_finds(manager, tenant_a):
     ReportHour.objects.filter(hour=rollup.utc_hour(case.created_at)).update(created=5)  # the cube too
     with pytest.raises(CommandError, match="differ"):
         call_command("reports_verify", user="mona")
+    call_command("reports_rollup", "--rebuild")
+    week = ReportSlice.objects.filter(day=cells.monday(day), hour=cells.WEEK, tenant_id=None, dim="tenant")
+    assert week.get().created == 1  # the week slices are built by the rebuild, and checked by verify
+    week.update(created=5)
+    with pytest.raises(CommandError, match="differ"):
+        call_command("reports_verify", user="mona")
+    call_command("reports_rollup", "--rebuild")
+    call_command("reports_verify", user="mona")
 
 
 # --- random operations through the services ------------------------------------------------------------
@@ -311,13 +325,27 @@ class RollupMachine(RuleBasedStateMachine):
         assert rollup.rollup_differences(f.bounds[0].date() + timedelta(days=i) for i in range(14)) == []
         after = metrics.report(self.actor, f)
         assert after.sums.rollup_days == 14 and after.sums.live_cases == 0  # every clean day from the slices
+        assert after.sums.rollup_weeks >= 1  # 14 days hold a whole UTC week: read from its week slices
         assert verify.differences(self.actor, f) == []
-        # A viewer in New York (the range's edges and week starts from the cube by the hour) and a
-        # dimension filter (everything from the cube) agree with the recomputation too.
+        # A viewer in New York (the range's edge days as slices less their outside hours, the week
+        # starts by the hour) and a dimension filter (everything from the cube) agree with the
+        # recomputation too.
         new_york = Filters(date_from=f.date_from, date_to=f.date_to, tz=ZoneInfo("America/New_York"))
-        assert metrics.report(self.actor, new_york).sums.live_cases == 0
+        ny = metrics.report(self.actor, new_york)
+        assert ny.sums.live_cases == 0
+        with mock.patch.object(rollup, "_EDGE_MINUS", False):  # the edge days from the cube instead
+            ny_cube = metrics.report(self.actor, new_york)
+        assert [(t.key, [r.values for r in t.rows]) for t in ny.tables] == [
+            (t.key, [r.values for r in t.rows]) for t in ny_cube.tables
+        ]
         assert verify.differences(self.actor, new_york) == []
         assert verify.differences(self.actor, replace(new_york, priority=Priority.HIGH)) == []
+        # A priority filter alone reads the priority pairs (day and week slices), not the cube's days.
+        high = metrics.report(self.actor, replace(f, priority=Priority.HIGH)).sums
+        assert (high.rollup_days, high.cube_hours, high.live_cases) == (14, 0, 0) and high.rollup_weeks >= 1
+        assert verify.differences(self.actor, replace(f, priority=Priority.HIGH)) == []
+        # Another dimension filter still reads the cube.
+        assert metrics.report(self.actor, replace(f, category=Category.OTHER)).sums.rollup_days == 0
         for key in ("created", "mtta_h", "mttr_h", "reopen", "closing", "satisfaction", "docs"):
             assert before.tiles[key] == after.tiles[key], key
         assert [(t.key, [r.values for r in t.rows]) for t in before.tables] == [
@@ -370,3 +398,44 @@ def test_a_survey_answer_marks_its_case_day(manager, tenant_a):
     slice_ = ReportSlice.objects.get(day=rollup.utc_day(case.created_at), hour=-1, tenant_id=None, dim="tenant")
     assert slice_.answered == 1
     assert rollup.rollup_differences([rollup.utc_day(case.created_at)]) == []
+
+
+@pytest.mark.django_db
+def test_migration_2200_builds_the_pairs_and_weeks_the_sweep_would(manager, tenant_a):
+    """The migration adds the priority pairs (SQL over the stored cube) and the week slices to
+    rollups built before them: the same rows the sweep writes from the cells."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("cases.migrations.2200_reports_week_slices")
+    team = TeamFactory(name="Tier m", slug="tier-m")
+    now = timezone.now()
+    for i, priority in enumerate([Priority.HIGH, Priority.HIGH, Priority.LOW, Priority.CRITICAL]):
+        case = CaseFactory(
+            tenant=tenant_a,
+            priority=priority,
+            team=team if i % 2 else None,
+            created_at=now - timedelta(days=3 + i * 4, hours=i),
+            first_response_at=now - timedelta(days=3 + i * 4, hours=i - 1),
+            resolved_at=now - timedelta(days=1),
+            status=Status.RESOLVED,
+        )
+        case.tags.add(TagFactory(name=f"m{i}"))
+        rollup.mark_dirty(case.created_at)
+    rollup.rollup_sweep()
+    days = [rollup.utc_day(now) - timedelta(days=i) for i in range(21)]
+    assert rollup.rollup_differences(days) == []
+    built = {k: c.as_comparable() for k, c in rollup.stored_slices(days).items()}
+    weeks = {k: c.as_comparable() for k, c in rollup.stored_slices({cells.monday(d) for d in days}, weeks=True).items()}
+    assert any(k[3] == "pteam" for k in built) and weeks
+    migration.drop(apps, None)
+    assert not ReportSlice.objects.filter(dim__in=list(cells.PAIRS.values())).exists()
+    from django.db import connection
+
+    migration.build(apps, connection.schema_editor())
+    assert {k: c.as_comparable() for k, c in rollup.stored_slices(days).items()} == built
+    assert {
+        k: c.as_comparable() for k, c in rollup.stored_slices({cells.monday(d) for d in days}, weeks=True).items()
+    } == weeks
+    assert rollup.rollup_differences(days) == []
