@@ -108,10 +108,14 @@ class ReportSlice(_Measures):
 class ReportDirtyDay(models.Model):
     """A day whose rollup is stale: written in the transaction of any change to a case created that
     day (cases.reports.rollup.on_change), deleted by the sweep in the transaction that recomputes
-    the day's ReportHour and ReportSlice rows. Until then the report reads that day from plain rows."""
+    the day's ReportHour and ReportSlice rows. Until then the report reads the marked hours of that
+    day from plain rows (and the day's other hours from the cube)."""
 
     id = models.BigAutoField(primary_key=True)
     day = models.DateField()
+    # The changed case's creation hour (UTC): a report reads only the marked hours of a stale day
+    # from plain rows. None: the whole day (a marker from before hours were kept).
+    hour = models.SmallIntegerField(null=True, blank=True)
     marked_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -14,22 +14,23 @@ Two tables, written together from the same cells (cases.reports.cells):
   the stored day slices whenever one of the week's days is (`rebuild_weeks`).
 
 Kept current: every timeline entry (cases.changes) and every survey answer marks its case's created
-day (UTC) dirty — a ReportDirtyDay row in the change's own transaction (`mark_dirty`). The beat
-sweep (`rollup_sweep`, every 30 s) locks marker rows (SKIP LOCKED), takes a transaction-scoped
-advisory lock per day (two sweeps never rebuild one day at once), recomputes the day's cells from
-the plain rows, replaces its cube cells and slices and deletes exactly the markers it locked, all in
-one transaction: a marker is consumed once, and a change that commits while the sweep runs leaves
-its own marker for the next run. `rebuild()` (`manage.py reports_rollup --rebuild`) recomputes every
-day, for data written around the services (the demo and bench loaders).
+day (UTC) dirty — a ReportDirtyDay row, with the case's creation hour, in the change's own
+transaction (`mark_dirty`). The beat sweep (`rollup_sweep`, every 30 s) locks marker rows (SKIP
+LOCKED), takes a transaction-scoped advisory lock per day (two sweeps never rebuild one day at
+once), recomputes the day's cells from the plain rows, replaces its cube cells and slices and
+deletes exactly the markers it locked, all in one transaction: a marker is consumed once, and a
+change that commits while the sweep runs leaves its own marker for the next run. `rebuild()`
+(`manage.py reports_rollup --rebuild`) recomputes every day, for data written around the services
+(the demo and bench loaders).
 
 Read (`report_sums`, `plan`): the range is split at the viewer's week starts. A clean UTC day wholly
 inside the range is read from the slices (a day cut by a week start at a whole hour takes its
-priority rows per hour; a whole clean UTC week inside the range its week slices, priority aside;
-a priority filter alone the priority pairs); without slices (other dimension filters) or at the
-range's edges, the whole UTC hours inside one week piece come from the cube; the rest — dirty
-days, and the part-hours of a timezone that is not a whole number of hours from UTC — from plain
-rows through the same cells. So the numbers are always those of the plain rows, whatever the
-sweep's lag."""
+priority rows per hour; a whole clean UTC week inside the range its week slices, priority aside; a
+priority filter alone the priority pairs); without slices (other dimension filters) or at the
+range's edges, and the unmarked hours of a dirty day, the whole UTC hours inside one week piece come
+from the cube; the rest — the marked hours of dirty days, and the part-hours of a timezone that is
+not a whole number of hours from UTC — from plain rows through the same cells. So the numbers are
+always those of the plain rows, whatever the sweep's lag."""
 
 from __future__ import annotations
 
@@ -87,7 +88,11 @@ def utc_hour(at: datetime) -> datetime:
 
 
 def mark_dirty(created_at: datetime) -> None:
-    ReportDirtyDay.objects.create(day=utc_day(created_at))
+    """Mark the creation hour of a changed case: its day is recomputed by the sweep, and until then a
+    report reads only that hour of the day from plain rows (the day's other hours are still right in
+    the cube: a case's numbers all sit in its creation hour's cell)."""
+    at = created_at.astimezone(UTC)
+    ReportDirtyDay.objects.create(day=at.date(), hour=at.hour)
 
 
 def on_change(interaction: Interaction) -> None:
@@ -391,9 +396,36 @@ class Plan:
 _EDGE_MINUS = True  # read an edge day as its slices less its outside part (tests compare with False)
 
 
-def plan(f: Filters, *, dirty: set[date], slices: bool = True, weeks: bool = True) -> Plan:
-    """`slices`: the slices may serve (no dimension filter); `weeks`: the week of each number is
-    needed (not for the previous period's themes)."""
+def _cube_or_live(a: datetime, b: datetime, w, spans: list, live: list) -> None:
+    """[a, b): its whole UTC hours from the cube, the parts of hours at its ends from plain rows."""
+    ha, hb = _ceil_hour(a), utc_hour(b)
+    if ha < hb:
+        spans.append((ha, hb, w))
+        live += [(x, y) for x, y in ((a, ha), (hb, b)) if x < y]
+    else:
+        live.append((a, b))
+
+
+def _hour_runs(a: datetime, b: datetime, midnight: datetime, stale: set[int]):
+    """[a, b) within one UTC day cut into runs of stale (hours in `stale`) and clean hours."""
+    runs: list = []
+    t = a
+    while t < b:
+        hour = (t - midnight) // timedelta(hours=1)
+        end = min(b, midnight + timedelta(hours=hour + 1))
+        flag = hour in stale
+        if runs and runs[-1][2] == flag and runs[-1][1] == t:
+            runs[-1] = (runs[-1][0], end, flag)
+        else:
+            runs.append((t, end, flag))
+        t = end
+    return runs
+
+
+def plan(f: Filters, *, dirty: set[date] | dict, slices: bool = True, weeks: bool = True) -> Plan:
+    """`dirty`: the stale days (`dirty_days`: each with its stale hours, or None for the whole day; a
+    plain set: whole days). `slices`: the slices may serve (no dimension filter); `weeks`: the week of
+    each number is needed (not for the previous period's themes)."""
     start, end = f.bounds
     segments = _segments(f)
     days, spans, live, minus = [], [], [], []
@@ -404,11 +436,21 @@ def plan(f: Filters, *, dirty: set[date], slices: bool = True, weeks: bool = Tru
         day += timedelta(days=1)
         if lo >= hi:
             continue
-        if day - timedelta(days=1) in dirty:
-            live.append((lo, hi))
-            continue
         pieces = [(max(lo, a), min(hi, b), w if weeks else None) for a, b, w in segments if max(lo, a) < min(hi, b)]
         d = day - timedelta(days=1)
+        if d in dirty:
+            hours = dirty.get(d) if isinstance(dirty, dict) else None
+            if hours is None:  # the whole day is stale
+                live.append((lo, hi))
+                continue
+            # Only the marked hours are stale: they come from plain rows, the rest from the cube.
+            for a, b, w in pieces:
+                for x, y, stale in _hour_runs(a, b, ds, hours):
+                    if stale:
+                        live.append((x, y))
+                    else:
+                        _cube_or_live(x, y, w, spans, live)
+            continue
         if slices and (lo, hi) == (ds, de):
             if len(pieces) == 1 or not weeks:
                 days.append((d, WHOLE_DAY, pieces[0][2], False))
@@ -429,12 +471,7 @@ def plan(f: Filters, *, dirty: set[date], slices: bool = True, weeks: bool = Tru
                 minus.append((*outside, w))
                 continue
         for a, b, w in pieces:
-            ha, hb = _ceil_hour(a), utc_hour(b)
-            if ha < hb:
-                spans.append((ha, hb, w))
-                live += [(x, y) for x, y in ((a, ha), (hb, b)) if x < y]
-            else:
-                live.append((a, b))
+            _cube_or_live(a, b, w, spans, live)
     merged: list = []
     for a, b, w in spans:
         if merged and merged[-1][1] == a and merged[-1][2] == w:
@@ -806,8 +843,16 @@ def _cohort_cases(user, f: Filters):
     return qs
 
 
-def dirty_days(start: date, end: date) -> set[date]:
-    return set(ReportDirtyDay.objects.filter(day__gte=start, day__lte=end).values_list("day", flat=True).distinct())
+def dirty_days(start: date, end: date) -> dict[date, set[int] | None]:
+    """The stale days between `start` and `end`, each with its stale UTC hours (None: the whole day,
+    a marker without an hour)."""
+    out: dict[date, set[int] | None] = {}
+    for day, hour in ReportDirtyDay.objects.filter(day__gte=start, day__lte=end).values_list("day", "hour").distinct():
+        if hour is None:
+            out[day] = None
+        elif day not in out or out[day] is not None:
+            out.setdefault(day, set()).add(hour)
+    return out
 
 
 def _read_live(periods: list[_Period], user, f: Filters) -> None:
@@ -829,7 +874,7 @@ def _read_live(periods: list[_Period], user, f: Filters) -> None:
 
 
 def report_sums(
-    user, f: Filters, *, previous: Filters | None = None, dirty: set[date] | None = None, tenant_ids=False
+    user, f: Filters, *, previous: Filters | None = None, dirty: dict | None = None, tenant_ids=False
 ) -> tuple[Sums, Sums | None]:
     """The report's sums for the cohort of `f` as `user` sees it — and the categories and tags of
     `previous` (Top themes' period before) — from the slices for whole clean days (no dimension

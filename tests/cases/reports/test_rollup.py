@@ -87,6 +87,21 @@ def test_plan_reads_whole_clean_days_from_the_slices_and_dirty_ones_from_plain_r
     assert weeks[date(2026, 11, 8)] == date(2026, 11, 2) and weeks[date(2026, 11, 9)] == date(2026, 11, 9)
 
 
+def test_plan_reads_only_the_marked_hours_of_a_dirty_day_from_plain_rows():
+    f = Filters(date_from=date(2026, 11, 2), date_to=date(2026, 11, 15), tz=UTC)
+    u = lambda hour: datetime(2026, 11, 5, tzinfo=UTC) + timedelta(hours=hour)  # noqa: E731
+    p = rollup.plan(f, dirty={date(2026, 11, 5): {3, 4, 17}})
+    assert date(2026, 11, 5) not in p.slice_days and len(p.slice_days) == 13  # not from its (stale) slices
+    assert p.live == [(u(3), u(5)), (u(17), u(18))]  # the changed cases' creation hours
+    assert p.spans == [
+        (u(0), u(3), date(2026, 11, 2)),
+        (u(5), u(17), date(2026, 11, 2)),
+        (u(18), u(24), date(2026, 11, 2)),
+    ]
+    # A marker without an hour (older code) makes the whole day plain rows, as before.
+    assert rollup.plan(f, dirty={date(2026, 11, 5): None}).live == [(u(0), u(24))]
+
+
 def test_plan_for_a_viewer_east_of_utc_splits_the_week_start_day_by_hour():
     oslo = ZoneInfo("Europe/Oslo")  # UTC+1 in November: the viewer's days start at 23:00 UTC
     f = Filters(date_from=date(2026, 11, 2), date_to=date(2026, 11, 15), tz=oslo)
@@ -140,6 +155,10 @@ def test_a_change_marks_its_case_day_and_the_sweep_consumes_each_marker_once(man
     assert not ReportDirtyDay.objects.exists()
     services.case_transition(case_id=case.pk, to=Status.TRIAGE, actor=manager)
     assert list(ReportDirtyDay.objects.values_list("day", flat=True)) == [rollup.utc_day(case.created_at)]
+    assert list(ReportDirtyDay.objects.values_list("hour", flat=True)) == [case.created_at.astimezone(UTC).hour]
+    assert rollup.dirty_days(date.min, date.max) == {
+        rollup.utc_day(case.created_at): {case.created_at.astimezone(UTC).hour}
+    }
     first = rollup.rollup_sweep()
     assert (first.days, first.markers) == (1, 1) and not ReportDirtyDay.objects.exists()
     assert rollup.rollup_sweep().markers == 0
