@@ -69,12 +69,25 @@ def _textarea(widget: dict) -> str:
     )
 
 
+def _input_option(widget: dict) -> str:
+    # input_option.html (a radio's or a checkbox's option): the input, in its label when wrapped.
+    html = _input(widget)
+    if not widget.get("wrap_label"):
+        return html
+    for_id = widget["attrs"].get("id")
+    label_for = f' for="{conditional_escape(for_id)}"' if for_id else ""
+    return f"<label{label_for}>{html}\n {conditional_escape(widget['label'])}</label>"  # input.html's newline
+
+
 _INPUTS = ("text", "hidden", "number", "email", "url", "password", "search", "tel", "date", "time")
 _INPUTS += ("datetime", "checkbox", "color")
 FAST = {f"{_W}{name}.html": _input for name in _INPUTS} | {
     _W + "input.html": _input,
     _W + "select.html": _select,
     _W + "textarea.html": _textarea,
+    _W + "radio_option.html": _input_option,
+    _W + "checkbox_option.html": _input_option,
+    _W + "input_option.html": _input_option,
 }
 
 

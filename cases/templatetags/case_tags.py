@@ -435,3 +435,29 @@ def _nth(value, i: int):
         return value[i]
     except (IndexError, KeyError, TypeError):
         return ""
+
+
+@register.simple_tag
+def assignee_options(groups, selected=""):
+    """The assign dropdowns' options (the case page's Assign menu, the queue's bulk bar): "— unassign —",
+    then each team's people (`selectors.assignee_groups`), `selected` (a username) marked. Built in
+    Python: an option per person was three template lookups and an if (~1.5 ms a page; issue 10)."""
+    parts = ['<option value="">— unassign —</option>']
+    for team, people in groups:
+        parts.append(f'<optgroup label="{_h(team)}">')
+        for p in people:
+            username = _h(p.username)
+            mark = " selected" if p.username == selected else ""
+            parts.append(f'<option value="{username}" title="{username}"{mark}>{_h(p.name)}</option>')
+        parts.append("</optgroup>")
+    return mark_safe("".join(parts))
+
+
+@register.simple_tag
+def team_options(teams, team_id=None):
+    """The case page's team select: "— none —", then every team, the case's own selected."""
+    parts = ['<option value="">— none —</option>']
+    for t in teams:
+        mark = " selected" if t.pk == team_id else ""
+        parts.append(f'<option value="{_h(t.slug)}"{mark}>{_h(t.name)}</option>')
+    return mark_safe("".join(parts))

@@ -65,6 +65,10 @@ def test_every_widget_renders_the_same_markup_as_djangos_templates(data, bound):
         b = Everything(data if bound else None, initial=initial, renderer=slow)[name]
         assert str(a) == str(b), name
         assert a.as_widget() == b.as_widget(), name
+        # One option of a radio or checkbox group, as the case page's composer draws them.
+        for option_a, option_b in zip(a.subwidgets, b.subwidgets, strict=True):
+            assert option_a.tag() == option_b.tag(), name
+            assert str(option_a) == str(option_b), name
 
 
 def test_the_renderer_is_the_consoles_and_is_used_by_its_forms(settings):
