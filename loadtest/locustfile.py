@@ -71,7 +71,11 @@ class AgentUser(Console):
         n = next(_agents) % len(PLAN["agents"])
         self.username = PLAN["agents"][n]["username"]
         self.cases = list(PLAN["agents"][n]["cases"])
-        self.sign_in(self.username)
+        session = PLAN["agents"][n].get("session")
+        if session:  # signed in this morning (bench_floor made the session)
+            self.client.cookies.set("sessionid", session)
+        else:
+            self.sign_in(self.username)
         self.client.get("/cases/", name="queue")  # the csrftoken cookie
 
     def case(self) -> dict:

