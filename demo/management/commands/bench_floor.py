@@ -290,6 +290,8 @@ class Command(BaseCommand):
         kinds = []
         total = None
         for row in rows:
+            if row["Name"] != "Aggregated" and not int(row["Request Count"] or 0):
+                continue  # a request type that did not run in this step (Locust writes N/A)
             figures = {
                 "name": row["Name"],
                 "requests": int(row["Request Count"]),
