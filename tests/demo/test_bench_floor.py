@@ -1,6 +1,7 @@
 """The support-floor load test's plan (demo bench_floor, issue 18 point 9): every floor agent can sign
-in (and starts with a signed-in session of its own) and see the cases it is given, no two agents share a case (a write conflict would be a bug, not the
-load), the managers and the telemetry token work; the locustfile reads the plan."""
+in (and starts with a signed-in session of its own) and see the cases it is given, no two agents
+share a case (a write conflict would be a bug, not the load), the managers and the telemetry token
+work; the locustfile reads the plan."""
 
 from __future__ import annotations
 
