@@ -222,16 +222,31 @@ def _lock_day(day: date) -> bool:
         return cursor.fetchone()[0]
 
 
-def _replace(days: list[date]) -> int:
-    """Inside a transaction holding the days' advisory locks: recompute and replace their cube cells
-    and day slices, then rebuild the week slices of their weeks. Returns the cube cells written."""
-    cube = recompute(days)
-    ReportHour.objects.filter(_ranges_q("hour", _day_intervals(days))).delete()
-    ReportSlice.objects.filter(day__in=days, hour__gt=WEEK).delete()
+def _hour_intervals(hours: dict[date, set[int]]) -> list[tuple[datetime, datetime]]:
+    one = timedelta(hours=1)
+    return _merge([(_midnight(d) + h * one, _midnight(d) + (h + 1) * one) for d, hs in hours.items() for h in hs])
+
+
+def _replace(days: list[date], hours: dict[date, set[int]] | None = None) -> int:
+    """Inside a transaction holding the days' advisory locks: recompute and replace the cube cells
+    of the whole `days` and of the `hours` (day → its stale UTC hours; the day's other cells are
+    right as stored) from the plain rows, then their days' slices — a whole day's from its fresh
+    cells, an hour-marked day's from its cube cells as now stored (cells.slices_of either way) —,
+    then the week slices of their weeks. Returns the cube cells written."""
+    hours = {d: hs for d, hs in (hours or {}).items() if d not in set(days)}
+    intervals = _merge([*_day_intervals(days), *_hour_intervals(hours)])
+    if not intervals:
+        return 0
+    cube = cells_by(facts(Case.objects.all(), intervals), utc_hour)
+    ReportHour.objects.filter(_ranges_q("hour", intervals)).delete()
     # COPY: a rebuild writes about one cube cell per case.
     copy_rows(ReportHour, [_cube_row(hour, key, cell) for (hour, key), cell in cube.items()], CUBE_FIELDS)
-    copy_rows(ReportSlice, [_slice_row(key, cell) for key, cell in slices_of(cube).items()], SLICE_FIELDS)
-    rebuild_weeks({monday(d) for d in days})
+    slices = slices_of({k: c for k, c in cube.items() if k[0].date() not in hours} if hours else cube)
+    if hours:
+        slices.update(slices_of(_stored_cube(_day_intervals(hours))))
+    ReportSlice.objects.filter(day__in=[*days, *hours], hour__gt=WEEK).delete()
+    copy_rows(ReportSlice, [_slice_row(key, cell) for key, cell in slices.items()], SLICE_FIELDS)
+    rebuild_weeks({monday(d) for d in [*days, *hours]})
     return len(cube)
 
 
@@ -300,15 +315,23 @@ def rollup_sweep(*, batch: int = 1000, max_days: int = 60) -> SweepResult:
     result = SweepResult()
     with transaction.atomic():
         markers = list(
-            ReportDirtyDay.objects.select_for_update(skip_locked=True).order_by("id").values_list("id", "day")[:batch]
+            ReportDirtyDay.objects.select_for_update(skip_locked=True)
+            .order_by("id")
+            .values_list("id", "day", "hour")[:batch]
         )
         by_day: dict[date, list[int]] = defaultdict(list)
-        for marker_id, day in markers:
+        hours: dict[date, set[int] | None] = {}
+        for marker_id, day, hour in markers:
             by_day[day].append(marker_id)
+            if hour is None:
+                hours[day] = None  # a marker without an hour: the whole day
+            elif hours.get(day, set()) is not None:
+                hours.setdefault(day, set()).add(hour)
         days = [d for d in sorted(by_day)[:max_days] if _lock_day(d)]
         result.busy = len(by_day) - len(days)
         if days:
-            result.cells = _replace(days)
+            whole = [d for d in days if hours[d] is None]
+            result.cells = _replace(whole, {d: hours[d] for d in days if hours[d] is not None})
             done = [marker_id for d in days for marker_id in by_day[d]]
             ReportDirtyDay.objects.filter(id__in=done).delete()
             result.days, result.markers = len(days), len(done)
@@ -907,14 +930,24 @@ def _stored_cell(row, hists) -> Cell:
     return cell
 
 
+def _stored_cube(intervals: list[tuple[datetime, datetime]]) -> dict[tuple[datetime, tuple], Cell]:
+    """The cube cells of the UTC hours in the intervals as stored (plain tuples: a sweep reads a
+    day's few thousand cells)."""
+    out = {}
+    n, h = len(KEY_FIELDS), len(MEASURES)
+    rows = ReportHour.objects.filter(_ranges_q("hour", intervals)).order_by()
+    for hour, *row in rows.values_list("hour", *KEY_FIELDS, *MEASURES, *HIST_FIELDS, "tag_b", "tag_c"):
+        cell = Cell(sums=Counter({m: v for m, v in zip(MEASURES, row[n : n + h], strict=True) if v}))
+        arrays = row[n + h :]
+        for j, hist in enumerate((cell.fr, cell.res, cell.tags)):
+            hist.update(dict(zip(arrays[2 * j], arrays[2 * j + 1], strict=True)))
+        out[(hour.astimezone(UTC), tuple(row[:n]))] = cell
+    return out
+
+
 def stored(days: Iterable[date]) -> dict[tuple[datetime, tuple], Cell]:
     """The cube cells of the UTC days as stored."""
-    return {
-        (row.hour.astimezone(UTC), tuple(getattr(row, k) for k in KEY_FIELDS)): _stored_cell(
-            row, lambda c: (("fr", c.fr), ("res", c.res), ("tag", c.tags))
-        )
-        for row in ReportHour.objects.filter(_ranges_q("hour", _day_intervals(days)))
-    }
+    return _stored_cube(_day_intervals(days))
 
 
 def _slice_hists(c: Cell) -> tuple:
