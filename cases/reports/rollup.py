@@ -56,6 +56,7 @@ from .cells import (
     KEY_FIELDS,
     MEASURES,
     PAIRS,
+    SLICE_DIMS,
     UNPAIR,
     WEEK,
     WEEK_DIMS,
@@ -242,12 +243,71 @@ def _replace(days: list[date], hours: dict[date, set[int]] | None = None) -> int
     # COPY: a rebuild writes about one cube cell per case.
     copy_rows(ReportHour, [_cube_row(hour, key, cell) for (hour, key), cell in cube.items()], CUBE_FIELDS)
     slices = slices_of({k: c for k, c in cube.items() if k[0].date() not in hours} if hours else cube)
-    if hours:
-        slices.update(slices_of(_stored_cube(_day_intervals(hours))))
     ReportSlice.objects.filter(day__in=[*days, *hours], hour__gt=WEEK).delete()
     copy_rows(ReportSlice, [_slice_row(key, cell) for key, cell in slices.items()], SLICE_FIELDS)
+    if hours:
+        day_spans = _day_intervals(hours)
+        with connection.cursor() as cursor:
+            cursor.execute(_slices_sql(), {"starts": [a for a, _ in day_spans], "ends": [b for _, b in day_spans]})
     rebuild_weeks({monday(d) for d in [*days, *hours]})
     return len(cube)
+
+
+def _slices_sql() -> str:
+    """The day slices of the UTC days in %(starts)s–%(ends)s from their cube cells as stored
+    (cells.slices_of, in SQL, as migration 2200 builds the pairs): per tenant and for all tenants
+    (tenant NULL), every dimension and priority pair for the whole day, the priority rows per hour
+    too, the tag rows from the cells' tag arrays, and the summed bucket arrays (ascending, as cells
+    keeps them) of the team and owner rows and pairs."""
+    cube, table = ReportHour._meta.db_table, ReportSlice._meta.db_table
+    cells = (
+        "c AS MATERIALIZED (SELECT (h.hour AT TIME ZONE 'UTC')::date AS d, "
+        "extract(hour FROM h.hour AT TIME ZONE 'UTC')::int AS hr, h.* "
+        f"FROM {cube} h JOIN unnest(%(starts)s::timestamptz[], %(ends)s::timestamptz[]) AS r(a, b) "
+        "ON h.hour >= r.a AND h.hour < r.b)"
+    )
+    pair = "c.priority || ':' || COALESCE({}::text, '')"
+    values = {dim: f"c.{column}::text" for dim, column in SLICE_DIMS.items()}
+    values |= {PAIRS[dim]: pair.format(f"c.{column}") for dim, column in SLICE_DIMS.items() if dim != "priority"}
+    sums = ", ".join(f"sum(c.{m}) AS {m}" for m in MEASURES)
+    branches = [
+        f"SELECT c.d, {WHOLE_DAY} AS hr, c.tenant_id AS t, '{dim}'::text AS dim, {v} AS v, {sums} FROM c "
+        f"GROUP BY c.d, {v}, GROUPING SETS ((c.tenant_id), ())"
+        for dim, v in values.items()
+    ]
+    branches.append(
+        f"SELECT c.d, c.hr, c.tenant_id, 'priority', {values['priority']}, {sums} FROM c "
+        f"GROUP BY c.d, c.hr, {values['priority']}, GROUPING SETS ((c.tenant_id), ())"
+    )
+    hists = []
+    for metric in HISTOGRAMS:
+        parts = [
+            f"SELECT c.d, c.tenant_id AS t, '{dim}'::text AS dim, {values[dim]} AS v, u.b, sum(u.c)::int AS n "
+            f"FROM c, unnest(c.{metric}_b, c.{metric}_c) AS u(b, c) "
+            f"GROUP BY c.d, {values[dim]}, u.b, GROUPING SETS ((c.tenant_id), ())"
+            for dim in HIST_DIMS
+        ]
+        hists.append(
+            f"{metric} AS (SELECT d, t, dim, v, array_agg(b ORDER BY b) AS b, array_agg(n ORDER BY b) AS n "
+            f"FROM ({' UNION ALL '.join(parts)}) x GROUP BY d, t, dim, v)"
+        )
+    join = "{0}.d = s.d AND {0}.dim = s.dim AND {0}.v IS NOT DISTINCT FROM s.v AND {0}.t IS NOT DISTINCT FROM s.t"
+    zeros = ", ".join("0" for _ in MEASURES[1:])
+    tags = [
+        f"SELECT d, {WHOLE_DAY}, t, '{dim}', v, n, {zeros}, '{{}}'::int[], '{{}}'::int[], '{{}}'::int[], '{{}}'::int[] "
+        f"FROM (SELECT c.d, c.tenant_id AS t, {v} AS v, sum(u.c) AS n FROM c, unnest(c.tag_b, c.tag_c) AS u(b, c) "
+        f"GROUP BY c.d, {v}, GROUPING SETS ((c.tenant_id), ())) x WHERE n > 0"
+        for dim, v in (("tag", "u.b::text"), ("ptag", pair.format("u.b")))
+    ]
+    return (
+        f"WITH {cells}, s AS ({' UNION ALL '.join(branches)}), {', '.join(hists)} "
+        f"INSERT INTO {table} (day, hour, tenant_id, dim, value, {', '.join(MEASURES)}, fr_b, fr_c, res_b, res_c) "
+        "SELECT s.d, s.hr, s.t, s.dim, s.v, "
+        + ", ".join(f"s.{m}" for m in MEASURES)
+        + ", COALESCE(fr.b, '{}'), COALESCE(fr.n, '{}'), COALESCE(res.b, '{}'), COALESCE(res.n, '{}') FROM s "
+        f"LEFT JOIN fr ON {join.format('fr')} LEFT JOIN res ON {join.format('res')} UNION ALL "
+        + " UNION ALL ".join(tags)
+    )
 
 
 def _week_sql(table: str) -> str:
