@@ -248,6 +248,7 @@ def _replace(days: list[date], hours: dict[date, set[int]] | None = None) -> int
     if hours:
         day_spans = _day_intervals(hours)
         with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL work_mem = '{CUBE_WORK_MEM}'")  # the days' cells grouped in memory
             cursor.execute(_slices_sql(), {"starts": [a for a, _ in day_spans], "ends": [b for _, b in day_spans]})
     rebuild_weeks({monday(d) for d in [*days, *hours]})
     return len(cube)
@@ -291,7 +292,11 @@ def _slices_sql() -> str:
             f"{metric} AS (SELECT d, t, dim, v, array_agg(b ORDER BY b) AS b, array_agg(n ORDER BY b) AS n "
             f"FROM ({' UNION ALL '.join(parts)}) x GROUP BY d, t, dim, v)"
         )
-    join = "{0}.d = s.d AND {0}.dim = s.dim AND {0}.v IS NOT DISTINCT FROM s.v AND {0}.t IS NOT DISTINCT FROM s.t"
+    # As migration 2200 and _week_sql join: a team or owner value is digits or NULL, a tenant never -1.
+    join = (
+        "{0}.d = s.d AND {0}.dim = s.dim AND COALESCE({0}.v, '') = COALESCE(s.v, '') "
+        "AND COALESCE({0}.t, -1) = COALESCE(s.t, -1)"
+    )
     zeros = ", ".join("0" for _ in MEASURES[1:])
     tags = [
         f"SELECT d, {WHOLE_DAY}, t, '{dim}', v, n, {zeros}, '{{}}'::int[], '{{}}'::int[], '{{}}'::int[], '{{}}'::int[] "
