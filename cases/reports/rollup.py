@@ -17,8 +17,11 @@ Kept current: every timeline entry (cases.changes) and every survey answer marks
 day (UTC) dirty — a ReportDirtyDay row, with the case's creation hour, in the change's own
 transaction (`mark_dirty`). The beat sweep (`rollup_sweep`, every 30 s) locks marker rows (SKIP
 LOCKED), takes a transaction-scoped advisory lock per day (two sweeps never rebuild one day at
-once), recomputes the day's cells from the plain rows, replaces its cube cells and slices and
-deletes exactly the markers it locked, all in one transaction: a marker is consumed once, and a
+once), recomputes from the plain rows the cube cells of the marked hours only (a case's numbers all
+sit in its creation hour's cell, so the day's other cells are right as stored; a marker without an
+hour: the whole day), replaces those cells, rebuilds the day's slices from its cube cells as now
+stored (in SQL, `_slices_sql`: cells.slices_of) and its week's slices, and deletes exactly the
+markers it locked, all in one transaction: a marker is consumed once, and a
 change that commits while the sweep runs leaves its own marker for the next run. `rebuild()`
 (`manage.py reports_rollup --rebuild`) recomputes every day, for data written around the services
 (the demo and bench loaders).
