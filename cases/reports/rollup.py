@@ -17,8 +17,11 @@ Kept current: every timeline entry (cases.changes) and every survey answer marks
 day (UTC) dirty — a ReportDirtyDay row, with the case's creation hour, in the change's own
 transaction (`mark_dirty`). The beat sweep (`rollup_sweep`, every 30 s) locks marker rows (SKIP
 LOCKED), takes a transaction-scoped advisory lock per day (two sweeps never rebuild one day at
-once), recomputes the day's cells from the plain rows, replaces its cube cells and slices and
-deletes exactly the markers it locked, all in one transaction: a marker is consumed once, and a
+once), recomputes from the plain rows the cube cells of the marked hours only (a case's numbers all
+sit in its creation hour's cell, so the day's other cells are right as stored; a marker without an
+hour: the whole day), replaces those cells, rebuilds the day's slices from its cube cells as now
+stored (in SQL, `_slices_sql`: cells.slices_of) and its week's slices, and deletes exactly the
+markers it locked, all in one transaction: a marker is consumed once, and a
 change that commits while the sweep runs leaves its own marker for the next run. `rebuild()`
 (`manage.py reports_rollup --rebuild`) recomputes every day, for data written around the services
 (the demo and bench loaders).
@@ -56,6 +59,7 @@ from .cells import (
     KEY_FIELDS,
     MEASURES,
     PAIRS,
+    SLICE_DIMS,
     UNPAIR,
     WEEK,
     WEEK_DIMS,
@@ -222,17 +226,96 @@ def _lock_day(day: date) -> bool:
         return cursor.fetchone()[0]
 
 
-def _replace(days: list[date]) -> int:
-    """Inside a transaction holding the days' advisory locks: recompute and replace their cube cells
-    and day slices, then rebuild the week slices of their weeks. Returns the cube cells written."""
-    cube = recompute(days)
-    ReportHour.objects.filter(_ranges_q("hour", _day_intervals(days))).delete()
-    ReportSlice.objects.filter(day__in=days, hour__gt=WEEK).delete()
+def _hour_intervals(hours: dict[date, set[int]]) -> list[tuple[datetime, datetime]]:
+    one = timedelta(hours=1)
+    return _merge([(_midnight(d) + h * one, _midnight(d) + (h + 1) * one) for d, hs in hours.items() for h in hs])
+
+
+def _replace(days: list[date], hours: dict[date, set[int]] | None = None) -> int:
+    """Inside a transaction holding the days' advisory locks: recompute and replace the cube cells
+    of the whole `days` and of the `hours` (day → its stale UTC hours; the day's other cells are
+    right as stored) from the plain rows, then their days' slices — a whole day's from its fresh
+    cells, an hour-marked day's from its cube cells as now stored (cells.slices_of either way) —,
+    then the week slices of their weeks. Returns the cube cells written."""
+    hours = {d: hs for d, hs in (hours or {}).items() if d not in set(days)}
+    intervals = _merge([*_day_intervals(days), *_hour_intervals(hours)])
+    if not intervals:
+        return 0
+    cube = cells_by(facts(Case.objects.all(), intervals), utc_hour)
+    ReportHour.objects.filter(_ranges_q("hour", intervals)).delete()
     # COPY: a rebuild writes about one cube cell per case.
     copy_rows(ReportHour, [_cube_row(hour, key, cell) for (hour, key), cell in cube.items()], CUBE_FIELDS)
-    copy_rows(ReportSlice, [_slice_row(key, cell) for key, cell in slices_of(cube).items()], SLICE_FIELDS)
-    rebuild_weeks({monday(d) for d in days})
+    slices = slices_of({k: c for k, c in cube.items() if k[0].date() not in hours} if hours else cube)
+    ReportSlice.objects.filter(day__in=[*days, *hours], hour__gt=WEEK).delete()
+    copy_rows(ReportSlice, [_slice_row(key, cell) for key, cell in slices.items()], SLICE_FIELDS)
+    if hours:
+        day_spans = _day_intervals(hours)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL work_mem = '{CUBE_WORK_MEM}'")  # the days' cells grouped in memory
+            cursor.execute(_slices_sql(), {"starts": [a for a, _ in day_spans], "ends": [b for _, b in day_spans]})
+    rebuild_weeks({monday(d) for d in [*days, *hours]})
     return len(cube)
+
+
+def _slices_sql() -> str:
+    """The day slices of the UTC days in %(starts)s–%(ends)s from their cube cells as stored
+    (cells.slices_of, in SQL, as migration 2200 builds the pairs): per tenant and for all tenants
+    (tenant NULL), every dimension and priority pair for the whole day, the priority rows per hour
+    too, the tag rows from the cells' tag arrays, and the summed bucket arrays (ascending, as cells
+    keeps them) of the team and owner rows and pairs."""
+    cube, table = ReportHour._meta.db_table, ReportSlice._meta.db_table
+    cells = (
+        "c AS MATERIALIZED (SELECT (h.hour AT TIME ZONE 'UTC')::date AS d, "
+        "extract(hour FROM h.hour AT TIME ZONE 'UTC')::int AS hr, h.* "
+        f"FROM {cube} h JOIN unnest(%(starts)s::timestamptz[], %(ends)s::timestamptz[]) AS r(a, b) "
+        "ON h.hour >= r.a AND h.hour < r.b)"
+    )
+    pair = "c.priority || ':' || COALESCE({}::text, '')"
+    values = {dim: f"c.{column}::text" for dim, column in SLICE_DIMS.items()}
+    values |= {PAIRS[dim]: pair.format(f"c.{column}") for dim, column in SLICE_DIMS.items() if dim != "priority"}
+    sums = ", ".join(f"sum(c.{m}) AS {m}" for m in MEASURES)
+    branches = [
+        f"SELECT c.d, {WHOLE_DAY} AS hr, c.tenant_id AS t, '{dim}'::text AS dim, {v} AS v, {sums} FROM c "
+        f"GROUP BY c.d, {v}, GROUPING SETS ((c.tenant_id), ())"
+        for dim, v in values.items()
+    ]
+    branches.append(
+        f"SELECT c.d, c.hr, c.tenant_id, 'priority', {values['priority']}, {sums} FROM c "
+        f"GROUP BY c.d, c.hr, {values['priority']}, GROUPING SETS ((c.tenant_id), ())"
+    )
+    hists = []
+    for metric in HISTOGRAMS:
+        parts = [
+            f"SELECT c.d, c.tenant_id AS t, '{dim}'::text AS dim, {values[dim]} AS v, u.b, sum(u.c)::int AS n "
+            f"FROM c, unnest(c.{metric}_b, c.{metric}_c) AS u(b, c) "
+            f"GROUP BY c.d, {values[dim]}, u.b, GROUPING SETS ((c.tenant_id), ())"
+            for dim in HIST_DIMS
+        ]
+        hists.append(
+            f"{metric} AS (SELECT d, t, dim, v, array_agg(b ORDER BY b) AS b, array_agg(n ORDER BY b) AS n "
+            f"FROM ({' UNION ALL '.join(parts)}) x GROUP BY d, t, dim, v)"
+        )
+    # As migration 2200 and _week_sql join: a team or owner value is digits or NULL, a tenant never -1.
+    join = (
+        "{0}.d = s.d AND {0}.dim = s.dim AND COALESCE({0}.v, '') = COALESCE(s.v, '') "
+        "AND COALESCE({0}.t, -1) = COALESCE(s.t, -1)"
+    )
+    zeros = ", ".join("0" for _ in MEASURES[1:])
+    tags = [
+        f"SELECT d, {WHOLE_DAY}, t, '{dim}', v, n, {zeros}, '{{}}'::int[], '{{}}'::int[], '{{}}'::int[], '{{}}'::int[] "
+        f"FROM (SELECT c.d, c.tenant_id AS t, {v} AS v, sum(u.c) AS n FROM c, unnest(c.tag_b, c.tag_c) AS u(b, c) "
+        f"GROUP BY c.d, {v}, GROUPING SETS ((c.tenant_id), ())) x WHERE n > 0"
+        for dim, v in (("tag", "u.b::text"), ("ptag", pair.format("u.b")))
+    ]
+    return (
+        f"WITH {cells}, s AS ({' UNION ALL '.join(branches)}), {', '.join(hists)} "
+        f"INSERT INTO {table} (day, hour, tenant_id, dim, value, {', '.join(MEASURES)}, fr_b, fr_c, res_b, res_c) "
+        "SELECT s.d, s.hr, s.t, s.dim, s.v, "
+        + ", ".join(f"s.{m}" for m in MEASURES)
+        + ", COALESCE(fr.b, '{}'), COALESCE(fr.n, '{}'), COALESCE(res.b, '{}'), COALESCE(res.n, '{}') FROM s "
+        f"LEFT JOIN fr ON {join.format('fr')} LEFT JOIN res ON {join.format('res')} UNION ALL "
+        + " UNION ALL ".join(tags)
+    )
 
 
 def _week_sql(table: str) -> str:
@@ -300,15 +383,23 @@ def rollup_sweep(*, batch: int = 1000, max_days: int = 60) -> SweepResult:
     result = SweepResult()
     with transaction.atomic():
         markers = list(
-            ReportDirtyDay.objects.select_for_update(skip_locked=True).order_by("id").values_list("id", "day")[:batch]
+            ReportDirtyDay.objects.select_for_update(skip_locked=True)
+            .order_by("id")
+            .values_list("id", "day", "hour")[:batch]
         )
         by_day: dict[date, list[int]] = defaultdict(list)
-        for marker_id, day in markers:
+        hours: dict[date, set[int] | None] = {}
+        for marker_id, day, hour in markers:
             by_day[day].append(marker_id)
+            if hour is None:
+                hours[day] = None  # a marker without an hour: the whole day
+            elif hours.get(day, set()) is not None:
+                hours.setdefault(day, set()).add(hour)
         days = [d for d in sorted(by_day)[:max_days] if _lock_day(d)]
         result.busy = len(by_day) - len(days)
         if days:
-            result.cells = _replace(days)
+            whole = [d for d in days if hours[d] is None]
+            result.cells = _replace(whole, {d: hours[d] for d in days if hours[d] is not None})
             done = [marker_id for d in days for marker_id in by_day[d]]
             ReportDirtyDay.objects.filter(id__in=done).delete()
             result.days, result.markers = len(days), len(done)
@@ -907,14 +998,24 @@ def _stored_cell(row, hists) -> Cell:
     return cell
 
 
+def _stored_cube(intervals: list[tuple[datetime, datetime]]) -> dict[tuple[datetime, tuple], Cell]:
+    """The cube cells of the UTC hours in the intervals as stored (plain tuples: a sweep reads a
+    day's few thousand cells)."""
+    out = {}
+    n, h = len(KEY_FIELDS), len(MEASURES)
+    rows = ReportHour.objects.filter(_ranges_q("hour", intervals)).order_by()
+    for hour, *row in rows.values_list("hour", *KEY_FIELDS, *MEASURES, *HIST_FIELDS, "tag_b", "tag_c"):
+        cell = Cell(sums=Counter({m: v for m, v in zip(MEASURES, row[n : n + h], strict=True) if v}))
+        arrays = row[n + h :]
+        for j, hist in enumerate((cell.fr, cell.res, cell.tags)):
+            hist.update(dict(zip(arrays[2 * j], arrays[2 * j + 1], strict=True)))
+        out[(hour.astimezone(UTC), tuple(row[:n]))] = cell
+    return out
+
+
 def stored(days: Iterable[date]) -> dict[tuple[datetime, tuple], Cell]:
     """The cube cells of the UTC days as stored."""
-    return {
-        (row.hour.astimezone(UTC), tuple(getattr(row, k) for k in KEY_FIELDS)): _stored_cell(
-            row, lambda c: (("fr", c.fr), ("res", c.res), ("tag", c.tags))
-        )
-        for row in ReportHour.objects.filter(_ranges_q("hour", _day_intervals(days)))
-    }
+    return _stored_cube(_day_intervals(days))
 
 
 def _slice_hists(c: Cell) -> tuple:

@@ -458,3 +458,54 @@ def test_migration_2200_builds_the_pairs_and_weeks_the_sweep_would(manager, tena
         k: c.as_comparable() for k, c in rollup.stored_slices({cells.monday(d) for d in days}, weeks=True).items()
     } == weeks
     assert rollup.rollup_differences(days) == []
+
+
+@pytest.mark.django_db
+def test_a_sweep_of_an_hour_marker_recomputes_only_that_hour_and_the_day_slices_from_the_cube(manager, tenant_a):
+    """An hour marker: the sweep reads the plain rows of that hour only (the day's other cells are
+    right in the cube), and builds the day's slices from the day's stored cells — the same slices a
+    recomputation of the whole day gives."""
+    team = TeamFactory(name="Tier h", slug="tier-h")
+    day = rollup.utc_day(timezone.now()) - timedelta(days=3)
+    midnight = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+    cases = [
+        CaseFactory(
+            tenant=tenant_a,
+            status=Status.NEW,
+            priority=[Priority.HIGH, Priority.LOW][i % 2],
+            team=team if i % 2 else None,
+            created_at=midnight + timedelta(hours=hour, minutes=7 * i),
+            first_response_at=midnight + timedelta(hours=hour + 1, minutes=i),
+        )
+        for i, hour in enumerate([2, 2, 9, 17, 23])
+    ]
+    cases[3].tags.add(TagFactory(name="h3"))
+    rollup.rollup_sweep()
+    assert not ReportDirtyDay.objects.exists()
+    services.case_transition(case_id=cases[0].pk, to=Status.TRIAGE, actor=manager)
+    services.case_tag(case_id=cases[2].pk, actor=manager, add=["sso"])
+    assert rollup.dirty_days(day, day) == {day: {2, 9}}
+    read, real = [], rollup.facts
+
+    def recording(qs, intervals):
+        read.append(list(intervals))
+        return real(qs, intervals)
+
+    with mock.patch.object(rollup, "facts", recording):
+        result = rollup.rollup_sweep()
+    assert (result.days, result.markers) == (1, 2) and not ReportDirtyDay.objects.exists()
+    hour = lambda h: midnight + timedelta(hours=h)  # noqa: E731
+    assert read == [[(hour(2), hour(3)), (hour(9), hour(10))]]
+    want = cells.slices_of(rollup.recompute([day]))
+    assert {k: c.as_comparable() for k, c in rollup.stored_slices([day]).items()} == {
+        k: c.as_comparable() for k, c in want.items()
+    }
+    assert rollup.rollup_differences([day]) == []
+    # A marker without an hour still recomputes the whole day.
+    ReportDirtyDay.objects.create(day=day, hour=None)
+    ReportDirtyDay.objects.create(day=day, hour=17)
+    read.clear()
+    with mock.patch.object(rollup, "facts", recording):
+        assert rollup.rollup_sweep().markers == 2
+    assert read == [[(midnight, midnight + timedelta(days=1))]]
+    assert rollup.rollup_differences([day]) == []
