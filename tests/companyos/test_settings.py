@@ -129,7 +129,7 @@ def test_with_redis_url_celery_and_cache_use_redis():
         "print(s.CELERY_BROKER_URL, s.CELERY_TASK_ALWAYS_EAGER, s.CACHES['default']['BACKEND'])"
     )
     result = run(code, DEBUG="true", REDIS_URL="redis://127.0.0.1:6379/0")
-    assert result.stdout.split() == ["redis://127.0.0.1:6379/0", "False", "django.core.cache.backends.redis.RedisCache"]
+    assert result.stdout.split() == ["redis://127.0.0.1:6379/0", "False", "companyos.cache.RedisCache"]
 
 
 @pytest.mark.django_db
