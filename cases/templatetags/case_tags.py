@@ -3,13 +3,12 @@ helpers (times, durations, query strings) are companyos's `console` library."""
 
 from __future__ import annotations
 
-import html
-
 from django import template
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
+from companyos.templatetags.console import _h  # html.escape, a safe string kept as it is
 from companyos.timefmt import duration
 
 from ..choices import OPEN_STATUSES, Priority, Status
@@ -206,13 +205,6 @@ def queue_rows(cases, columns, embedded=False):
                 cells.append(f'<td class="num"><span title="opened {opened}">{_h(age(case.created_at))}</span></td>')
         rows.append(f'<tr data-href="{url}" class="prio-row-{case.priority_slug}">{"".join(cells)}</tr>')
     return mark_safe("\n".join(rows))
-
-
-def _h(value) -> str:
-    """conditional_escape without its lazy-string machinery: a safe string stays as it is."""
-    if hasattr(value, "__html__"):
-        return value.__html__()
-    return html.escape(str(value), quote=True)
 
 
 @register.simple_tag
