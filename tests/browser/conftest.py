@@ -1,7 +1,13 @@
 import os
+import threading
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect
+
+# On a loaded CI machine (2 cores, the suite in 2 workers) an HTMX answer can take longer than
+# Playwright's 5 s default for `expect`: the same 10 s as the pages' own default timeout.
+expect.set_options(timeout=10_000)
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -27,6 +33,44 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         yield browser
         browser.close()
+
+
+def _track_requests(live_server) -> threading.Condition:
+    """Count the live server's requests in flight (its request threads are daemons, which
+    socketserver does not keep): a test ends only when the server has answered them all."""
+    httpd = live_server.thread.httpd
+    if not hasattr(httpd, "in_flight"):
+        httpd.in_flight, httpd.in_flight_changed = 0, threading.Condition()
+        handle = httpd.process_request_thread
+
+        def counted(request, client_address):
+            with httpd.in_flight_changed:
+                httpd.in_flight += 1
+            try:
+                handle(request, client_address)
+            finally:
+                with httpd.in_flight_changed:
+                    httpd.in_flight -= 1
+                    httpd.in_flight_changed.notify_all()
+
+        httpd.process_request_thread = counted
+    return httpd
+
+
+@pytest.fixture(autouse=True)
+def _settled(request):
+    """At the end of a browser test, before the database is flushed: close every browser context
+    the test left open (a page still polling, a tab still loading its lazy panels) and wait for
+    the live server to finish what it is answering. Otherwise a request thread still inside the
+    database when the flush starts fails the flush, and the next test finds the last one's rows."""
+    httpd = _track_requests(request.getfixturevalue("live_server")) if "live_server" in request.fixturenames else None
+    yield
+    if "browser" in request.fixturenames:
+        for context in list(request.getfixturevalue("browser").contexts):
+            context.close()
+    if httpd is not None:
+        with httpd.in_flight_changed:
+            httpd.in_flight_changed.wait_for(lambda: httpd.in_flight == 0, timeout=30)
 
 
 @pytest.fixture
