@@ -41,10 +41,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from operator import add
 from typing import TYPE_CHECKING
 
+from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Min, Q
+from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 
 from companyos.db import copy_rows
@@ -485,6 +487,7 @@ class Plan:
 
 
 _EDGE_MINUS = True  # read an edge day as its slices less its outside part (tests compare with False)
+_DIRTY_MINUS = True  # read a dirty day as its slices less its stale hours (tests compare with False)
 
 
 def _cube_or_live(a: datetime, b: datetime, w, spans: list, live: list) -> None:
@@ -513,6 +516,32 @@ def _hour_runs(a: datetime, b: datetime, midnight: datetime, stale: set[int]):
     return runs
 
 
+def _from_slices(d: date, ds, de, lo, hi, pieces: list, weeks: bool, days: list, minus: list) -> bool:
+    """Plan UTC day `d` ([ds, de), of which [lo, hi) is in the range) from its slices when they can
+    serve it: a whole day of one week piece (or no weeks needed); a whole day cut by week starts at
+    whole UTC hours (its priority rows per hour, its other rows whole); an edge day of one piece cut at
+    a whole hour, whole less its outside part from the cube when that part is the shorter. False
+    when they cannot."""
+    if (lo, hi) == (ds, de):
+        if len(pieces) == 1 or not weeks:
+            days.append((d, WHOLE_DAY, pieces[0][2], False))
+            return True
+        if all(utc_hour(a) == a for a, _, _ in pieces):  # the week starts fall on whole UTC hours
+            days.append((d, WHOLE_DAY, None, True))
+            for a, b, w in pieces:
+                first_hour, end_hour = (a - ds) // timedelta(hours=1), (b - ds) // timedelta(hours=1)
+                days.extend((d, h, w, False) for h in range(first_hour, end_hour))
+            return True
+    if _EDGE_MINUS and len(pieces) == 1:
+        a, b, w = pieces[0]
+        outside = (ds, a) if b == de else (b, de) if a == ds else None
+        if outside and all(utc_hour(t) == t for t in outside) and outside[1] - outside[0] < b - a:
+            days.append((d, WHOLE_DAY, w, False))
+            minus.append((*outside, w))
+            return True
+    return False
+
+
 def plan(f: Filters, *, dirty: set[date] | dict, slices: bool = True, weeks: bool = True) -> Plan:
     """`dirty`: the stale days (`dirty_days`: each with its stale hours, or None for the whole day; a
     plain set: whole days). `slices`: the slices may serve (no dimension filter); `weeks`: the week of
@@ -529,38 +558,31 @@ def plan(f: Filters, *, dirty: set[date] | dict, slices: bool = True, weeks: boo
             continue
         pieces = [(max(lo, a), min(hi, b), w if weeks else None) for a, b, w in segments if max(lo, a) < min(hi, b)]
         d = day - timedelta(days=1)
+        stale: set[int] = set()
         if d in dirty:
             hours = dirty.get(d) if isinstance(dirty, dict) else None
             if hours is None:  # the whole day is stale
                 live.append((lo, hi))
                 continue
-            # Only the marked hours are stale: they come from plain rows, the rest from the cube.
+            stale = set(hours)
+        # A day read from its slices (the sum of its cube cells as stored) is right less its marked
+        # hours: their stored cells are taken off (from the cube) and they are read from plain rows.
+        if slices and (not stale or _DIRTY_MINUS) and _from_slices(d, ds, de, lo, hi, pieces, weeks, days, minus):
+            for h in sorted(stale):
+                a = ds + timedelta(hours=h)
+                b = a + timedelta(hours=1)
+                if lo <= a and b <= hi:  # (a marked hour outside the range is in the part taken off)
+                    minus.append((a, b, next(w for x, y, w in pieces if x <= a < y)))
+                    live.append((a, b))
+            continue
+        if stale:  # the marked hours from plain rows, the others from the cube
             for a, b, w in pieces:
-                for x, y, stale in _hour_runs(a, b, ds, hours):
-                    if stale:
+                for x, y, is_stale in _hour_runs(a, b, ds, stale):
+                    if is_stale:
                         live.append((x, y))
                     else:
                         _cube_or_live(x, y, w, spans, live)
             continue
-        if slices and (lo, hi) == (ds, de):
-            if len(pieces) == 1 or not weeks:
-                days.append((d, WHOLE_DAY, pieces[0][2], False))
-                continue
-            if all(utc_hour(a) == a for a, _, _ in pieces):  # the week starts fall on whole UTC hours
-                days.append((d, WHOLE_DAY, None, True))
-                for a, b, w in pieces:
-                    first_hour, end_hour = (a - ds) // timedelta(hours=1), (b - ds) // timedelta(hours=1)
-                    days += [(d, h, w, False) for h in range(first_hour, end_hour)]
-                continue
-        # An edge day (one week piece, cut at a whole hour): whole from the slices, less its outside
-        # part from the cube when that part is the shorter.
-        if _EDGE_MINUS and slices and len(pieces) == 1:
-            a, b, w = pieces[0]
-            outside = (ds, a) if b == de else (b, de) if a == ds else None
-            if outside and all(utc_hour(t) == t for t in outside) and outside[1] - outside[0] < b - a:
-                days.append((d, WHOLE_DAY, w, False))
-                minus.append((*outside, w))
-                continue
         for a, b, w in pieces:
             _cube_or_live(a, b, w, spans, live)
     merged: list = []
@@ -738,9 +760,12 @@ def _read_cube(periods: list[_Period], f: Filters, tenant_ids) -> None:
             period_of.append(i)
             week_of.append(w)
         ranges = " OR ".join("(c.hour >= %s AND c.hour < %s)" for _ in group)
+        # width_bucket as an expression, not a function in FROM: a lateral function scan costs ~20 µs
+        # a cell (a tuplestore per call), 200 ms for a floor's ten thousand cells.
         scans.append(
-            f"SELECT (%s::int[])[k] AS period, (%s::date[])[k] AS week, {sign} AS sign, {columns} "
-            f"FROM {table} c, width_bucket(c.hour, %s::timestamptz[]) AS k WHERE ({ranges}){filters}"
+            f"SELECT (%s::int[])[c.k] AS period, (%s::date[])[c.k] AS week, {sign} AS sign, {columns} "
+            f"FROM (SELECT width_bucket(c.hour, %s::timestamptz[]) AS k, c.* FROM {table} c "
+            f"WHERE ({ranges}){filters}) c"
         )
         scan_params += [period_of, week_of, edges, *(t for a, b, _, _ in group for t in (a, b)), *params]
     sql = (
@@ -934,34 +959,181 @@ def _cohort_cases(user, f: Filters):
     return qs
 
 
-def dirty_days(start: date, end: date) -> dict[date, set[int] | None]:
+class DirtyDays(dict):
+    """`dirty_days`' answer: stale day → its stale UTC hours (None: the whole day); `versions` the
+    (day, hour) → a digest of that hour's markers (their count, highest and summed ids): it changes
+    whenever a change marks the hour again (a marker is written in the change's own transaction,
+    and one committed late with a lower id still changes the count and the sum) or the sweep
+    consumes some of its markers."""
+
+    versions: dict[tuple[date, int], str]
+
+
+def dirty_days(start: date, end: date) -> DirtyDays:
     """The stale days between `start` and `end`, each with its stale UTC hours (None: the whole day,
-    a marker without an hour)."""
-    out: dict[date, set[int] | None] = {}
-    for day, hour in ReportDirtyDay.objects.filter(day__gte=start, day__lte=end).values_list("day", "hour").distinct():
+    a marker without an hour), and each marked hour's version (DirtyDays.versions)."""
+    out = DirtyDays()
+    out.versions = {}
+    rows = (
+        ReportDirtyDay.objects.filter(day__gte=start, day__lte=end)
+        .order_by()
+        .values_list("day", "hour")
+        .annotate(n=Count("id"), top=Max("id"), total=Sum("id"))
+    )
+    for day, hour, n, top, total in rows:
         if hour is None:
             out[day] = None
-        elif day not in out or out[day] is not None:
+            continue
+        out.versions[(day, hour)] = f"{n}.{top}.{total}"
+        if day not in out or out[day] is not None:
             out.setdefault(day, set()).add(hour)
     return out
 
 
-def _read_live(periods: list[_Period], user, f: Filters) -> None:
-    """Every period's plain-row intervals with one read (four queries), each case to its period."""
+LIVE_TTL = 120  # seconds a stale hour's cells are kept under its version (the sweep clears it in ~30 s)
+
+
+def _live_key(hour: datetime, version: str) -> str:
+    return f"reports:live:{hour:%Y%m%d%H}:{version}"
+
+
+# A stale hour's cell as cached and added up: (key, the MEASURES as a tuple, the fr, res and tag
+# histograms as (bucket, count) pairs) — plain tuples, cheap to unpickle and to add.
+Row = tuple[tuple, tuple, tuple, tuple, tuple]
+
+
+def _row(key: tuple, cell: Cell) -> Row:
+    return (
+        key,
+        tuple(cell.sums.get(m, 0) for m in MEASURES),
+        tuple(cell.fr.items()),
+        tuple(cell.res.items()),
+        tuple(cell.tags.items()),
+    )
+
+
+def _hour_rows(hours: dict[datetime, str]) -> dict[datetime, list[Row]]:
+    """The cells of every case created in each of the stale UTC `hours` (hour → its marker
+    version), all tenants, as Rows: from the cache under (hour, version), the others from the plain
+    rows in one read, then cached. Each hour's cells are the cube's cells of that hour recomputed
+    now, so any scope or dimension filter reads them by their key."""
+    keys = {hour: _live_key(hour, version) for hour, version in hours.items()}
+    found = cache.get_many(list(keys.values()))
+    out = {hour: found[key] for hour, key in keys.items() if key in found}
+    missing = [hour for hour in hours if hour not in out]
+    if missing:
+        fresh: dict[datetime, list[Row]] = {hour: [] for hour in missing}
+        one = timedelta(hours=1)
+        intervals = _merge([(h, h + one) for h in missing])
+        for (hour, key), cell in cells_by(facts(Case.objects.all(), intervals), utc_hour).items():
+            fresh[hour].append(_row(key, cell))
+        cache.set_many({keys[hour]: rows for hour, rows in fresh.items()}, LIVE_TTL)
+        out |= fresh
+    return out
+
+
+def _key_matches(key: tuple, f: Filters, tenant_ids: set | None) -> bool:
+    """The cohort's filter (`_cohort_cases`, as `_cube_where`) on a cell key: the tenants in scope
+    (tenant_ids_for: visible, tenant, segment, tier) and the dimension filters."""
+    tenant_id, *dims = key
+    if tenant_ids is not None and tenant_id not in tenant_ids:
+        return False
+    wanted = (f.priority, f.category, f.channel, f.team_id, f.agent_id)  # KEY_FIELDS' order after the tenant
+    return all(want in (None, "") or have == want for have, want in zip(dims, wanted, strict=True))
+
+
+_AT = {name: KEY_FIELDS.index(column) for name, column in {"week_priority": "priority", **SETS}.items()}
+_TEAM_AT, _OWNER_AT = KEY_FIELDS.index("team_id"), KEY_FIELDS.index("owner_id")
+
+
+def _add_rows(p: _Period, week: date, rows: list[Row]) -> None:
+    """Rows into a period's sums as `_add_cell` adds cells: each grouping's measures summed as
+    tuples first (C-level adds), then into the Sums' Counters once per group."""
+    s = p.sums
+    if p.themes_only:
+        for key, vec, _, _, tags in rows:
+            s.live_cases += vec[0]
+            s.category[key[_AT["category"]]]["created"] += vec[0]
+            s.tags.update(dict(tags))
+        return
+    groups: dict[str, dict] = {name: {} for name in _AT}
+    hists: dict[tuple, dict] = defaultdict(dict)  # (kind, value, metric) → bucket → count
+    for key, vec, fr, res, tags in rows:
+        s.live_cases += vec[0]
+        for name, at in _AT.items():
+            value = (week, key[at]) if name == "week_priority" else key[at]
+            acc = groups[name].get(value)
+            groups[name][value] = vec if acc is None else tuple(map(add, acc, vec))
+        for metric, hist in (("fr", fr), ("res", res)):
+            for target in (("all", None, metric), ("team", key[_TEAM_AT], metric), ("owner", key[_OWNER_AT], metric)):
+                counts = hists[target]
+                for b, n in hist:
+                    counts[b] = counts.get(b, 0) + n
+        if tags:
+            s.tags.update(dict(tags))
+    for name, bucket in groups.items():
+        into = getattr(s, name)
+        for value, vec in bucket.items():
+            into[value].update({m: v for m, v in zip(MEASURES, vec, strict=True) if v})
+    for target, counts in hists.items():
+        if counts:
+            s.hist[target].update(counts)
+
+
+def _add_live_cell(p: _Period, week: date, key: tuple, cell: Cell) -> None:
+    p.sums.live_cases += cell.sums["created"]
+    if p.themes_only:
+        p.sums.category[key[2]]["created"] += cell.sums["created"]
+        p.sums.tags.update(cell.tags)
+    else:
+        _add_cell(p.sums, week, key, cell)
+
+
+def _read_live(periods: list[_Period], user, f: Filters, versions: dict | None = None, tenant_ids=False) -> None:
+    """Every period's plain-row intervals, each case to its period. A whole marked UTC hour inside
+    one of the viewer's weeks comes from `_hour_rows` (cached under its version: a floor's managers
+    recompute only the hours changed since the last report); the other intervals with one read
+    (four queries)."""
     intervals = [(a, b, i) for i, p in enumerate(periods) for a, b in p.plan.live]
     if not intervals:
         return
-    for fact in facts(_cohort_cases(user, f), _merge([(a, b) for a, b, _ in intervals])):
-        i = next(i for a, b, i in intervals if a <= fact.created_at < b)
+    versions = versions or {}
+    one = timedelta(hours=1)
+    whole: dict[datetime, list[int]] = defaultdict(list)  # hour → the periods reading it whole
+    rest = []
+    for a, b, i in intervals:
+        tz = periods[i].f.tz
+        t = _ceil_hour(a)
+        if t > a:
+            rest.append((a, min(t, b), i))
+        while t + one <= b:
+            version = versions.get((t.date(), t.hour))
+            if version is not None and _week_start(t, tz) == _week_start(t + one - timedelta(microseconds=1), tz):
+                whole[t].append(i)
+            else:
+                rest.append((t, t + one, i))
+            t += one
+        if t < b and t >= a:
+            rest.append((t, b, i))
+    if whole:
+        if tenant_ids is False:
+            tenant_ids = tenant_ids_for(user, f)
+        scope = None if tenant_ids is None else set(tenant_ids)
+        batches: dict[tuple[int, date], list[Row]] = defaultdict(list)  # (period, week) → its rows
+        for hour, rows in _hour_rows({h: versions[(h.date(), h.hour)] for h in whole}).items():
+            mine = [row for row in rows if _key_matches(row[0], f, scope)]  # the cohort's filters
+            for i in whole[hour]:
+                batches[(i, _week_start(hour, periods[i].f.tz))] += mine
+        for (i, week), rows in batches.items():
+            _add_rows(periods[i], week, rows)
+    if not rest:
+        return
+    for fact in facts(_cohort_cases(user, f), _merge([(a, b) for a, b, _ in rest])):
+        i = next(i for a, b, i in rest if a <= fact.created_at < b)
         p = periods[i]
-        p.sums.live_cases += 1
         cell = Cell()
         cell.add_fact(fact)
-        if p.themes_only:
-            p.sums.category[fact.category]["created"] += 1
-            p.sums.tags.update(cell.tags)
-        else:
-            _add_cell(p.sums, _week_start(fact.created_at, p.f.tz), fact.key, cell)
+        _add_live_cell(p, _week_start(fact.created_at, p.f.tz), fact.key, cell)
 
 
 def report_sums(
@@ -984,7 +1156,7 @@ def report_sums(
     if tenant_ids != []:  # [] : nothing visible
         _read_slices(periods, tenant_ids, pair)
         _read_cube(periods, f, tenant_ids)
-        _read_live(periods, user, f)
+        _read_live(periods, user, f, getattr(dirty, "versions", None), tenant_ids)
     return periods[0].sums, (periods[1].sums if previous else None)
 
 

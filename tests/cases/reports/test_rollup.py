@@ -91,8 +91,15 @@ def test_plan_reads_only_the_marked_hours_of_a_dirty_day_from_plain_rows():
     f = Filters(date_from=date(2026, 11, 2), date_to=date(2026, 11, 15), tz=UTC)
     u = lambda hour: datetime(2026, 11, 5, tzinfo=UTC) + timedelta(hours=hour)  # noqa: E731
     p = rollup.plan(f, dirty={date(2026, 11, 5): {3, 4, 17}})
+    # The day whole from its slices (its cube cells as stored), less the stored cells of the marked
+    # hours, plus those hours — the changed cases' creation hours — from plain rows.
+    assert date(2026, 11, 5) in p.slice_days and len(p.slice_days) == 14 and p.spans == []
+    assert p.minus == [(u(h), u(h + 1), date(2026, 11, 2)) for h in (3, 4, 17)]
+    assert p.live == [(u(3), u(5)), (u(17), u(18))]
+    with mock.patch.object(rollup, "_DIRTY_MINUS", False):  # without complements: the clean hours from the cube
+        p = rollup.plan(f, dirty={date(2026, 11, 5): {3, 4, 17}})
     assert date(2026, 11, 5) not in p.slice_days and len(p.slice_days) == 13  # not from its (stale) slices
-    assert p.live == [(u(3), u(5)), (u(17), u(18))]  # the changed cases' creation hours
+    assert p.live == [(u(3), u(5)), (u(17), u(18))] and p.minus == []
     assert p.spans == [
         (u(0), u(3), date(2026, 11, 2)),
         (u(5), u(17), date(2026, 11, 2)),
@@ -509,3 +516,53 @@ def test_a_sweep_of_an_hour_marker_recomputes_only_that_hour_and_the_day_slices_
         assert rollup.rollup_sweep().markers == 2
     assert read == [[(midnight, midnight + timedelta(days=1))]]
     assert rollup.rollup_differences([day]) == []
+
+
+@pytest.mark.django_db
+def test_a_marked_hour_is_recomputed_once_per_version_and_read_by_any_scope_and_filter(manager, tenant_a):
+    """A report reads a dirty day from its slices less the marked hours' stored cells, plus those
+    hours recomputed from the plain rows — once per version of the hour's markers (the cache): the
+    next report, whoever reads it with whatever filter, takes the cells from the cache and filters
+    them by their key; a change in the hour writes a marker, so the next report recomputes it."""
+    other = TenantFactory(name="Other h", slug="other-h")
+    agent = UserFactory(username="ana-h", role="agent", tenants=[tenant_a])
+    day = rollup.utc_day(timezone.now()) - timedelta(days=3)
+    ten = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=10)
+    mine = CaseFactory(
+        tenant=tenant_a, status=Status.NEW, priority=Priority.HIGH, created_at=ten + timedelta(minutes=5)
+    )
+    theirs = CaseFactory(tenant=other, status=Status.NEW, priority=Priority.LOW, created_at=ten + timedelta(minutes=20))
+    CaseFactory(tenant=tenant_a, status=Status.NEW, priority=Priority.LOW, created_at=ten - timedelta(hours=4))
+    rollup.rollup_sweep()
+    services.case_tag(case_id=mine.pk, actor=manager, add=["sso"])  # marks 10:00
+    assert rollup.dirty_days(day, day) == {day: {10}}
+    f = Filters(date_from=day - timedelta(days=2), date_to=day + timedelta(days=1), tz=UTC)
+    read, real = [], rollup.facts
+
+    def recording(qs, intervals):
+        read.append(list(intervals))
+        return real(qs, intervals)
+
+    with mock.patch.object(rollup, "facts", recording):
+        first = metrics.report(manager, f)
+        assert read == [[(ten, ten + timedelta(hours=1))]]  # the marked hour only, once
+        assert first.sums.rollup_days == 4 and first.sums.live_cases == 2  # the day from its slices
+        assert first.tiles["created"] == 3
+        again = metrics.report(manager, f)
+        mine_only = metrics.report(agent, f)  # another scope: the same cells, by their tenant
+        low = metrics.report(manager, replace(f, priority=Priority.LOW))  # a filter: by their priority
+        assert len(read) == 1  # all three from the cache
+        assert again.tiles["created"] == 3 and mine_only.tiles["created"] == 2 and low.tiles["created"] == 2
+        for user, view in ((manager, f), (agent, f), (manager, replace(f, priority=Priority.LOW))):
+            assert verify.differences(user, view) == []
+        # A change in the hour marks it again: the next report recomputes it and sees the change.
+        services.case_classify(case_id=theirs.pk, actor=manager, priority=Priority.HIGH, reason="r")
+        read.clear()
+        low = metrics.report(manager, replace(f, priority=Priority.LOW))
+        assert read == [[(ten, ten + timedelta(hours=1))]] and low.tiles["created"] == 1
+        assert verify.differences(manager, replace(f, priority=Priority.HIGH)) == []
+    # A marker committed late with a lower id than the hour's newest still changes the version.
+    versions = rollup.dirty_days(day, day).versions
+    lowest = ReportDirtyDay.objects.order_by("id").first()
+    ReportDirtyDay.objects.create(id=lowest.pk - 1, day=day, hour=10)
+    assert rollup.dirty_days(day, day).versions[(day, 10)] != versions[(day, 10)]
