@@ -7,11 +7,12 @@ from decimal import Decimal
 
 from django import template
 from django.conf import settings
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
+
+from companyos.templatetags.console import thousands as intcomma
 
 register = template.Library()
 

@@ -186,3 +186,17 @@ def _h(value) -> str:
     if hasattr(value, "__html__"):
         return value.__html__()
     return html.escape(str(value), quote=True)
+
+
+@register.filter(is_safe=True)
+def thousands(value):
+    """humanize's `intcomma` for the console's one locale (en-us: "12,345", "1,234.5"), without
+    number_format's locale lookups on every call (a manager's dashboard renders ~1,300 numbers:
+    ~40 ms of them); anything but an int or a float goes to intcomma itself."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, float) and "e" not in repr(value):
+        return f"{value:,}"
+    from django.contrib.humanize.templatetags.humanize import intcomma
+
+    return intcomma(value)
