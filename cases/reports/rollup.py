@@ -610,6 +610,7 @@ class Sums:
     rollup_weeks: int = 0  # of which in whole UTC weeks, from the week slices (priority aside)
     cube_hours: int = 0  # UTC hours read from the cube
     live_cases: int = 0  # cases read from plain rows
+    delta_hours: int = 0  # marked hours read as their change against the cube (`_hour_rows`)
 
     def totals(self) -> Counter:
         out: Counter = Counter()
@@ -706,6 +707,7 @@ class _Period:
     plan: Plan
     sums: Sums = field(default_factory=Sums)
     cover: list = field(default_factory=list)  # the Mondays of the weeks read from the week slices
+    delta: dict = field(default_factory=dict)  # marked hour → its week: slices + (fresh − stored) cells
 
 
 def _read_cube(periods: list[_Period], f: Filters, tenant_ids) -> None:
@@ -1012,23 +1014,50 @@ def _row(key: tuple, cell: Cell) -> Row:
     )
 
 
-def _hour_rows(hours: dict[datetime, str]) -> dict[datetime, list[Row]]:
-    """The cells of every case created in each of the stale UTC `hours` (hour → its marker
-    version), all tenants, as Rows: from the cache under (hour, version), the others from the plain
-    rows in one read, then cached. Each hour's cells are the cube's cells of that hour recomputed
-    now, so any scope or dimension filter reads them by their key."""
+def _delta(key: tuple, fresh: Row | None, kept: Row | None) -> Row | None:
+    """A cell's fresh Row less its stored one (either may be missing); None when they are equal."""
+    zero = (key, (0,) * len(MEASURES), (), (), ())
+    fresh, kept = fresh or zero, kept or zero
+    vec = tuple(x - y for x, y in zip(fresh[1], kept[1], strict=True))
+    hists = []
+    for j in (2, 3, 4):
+        diff = dict(fresh[j])
+        for b, n in kept[j]:
+            diff[b] = diff.get(b, 0) - n
+        hists.append(tuple((b, n) for b, n in diff.items() if n))
+    if not any(vec) and not any(hists):
+        return None
+    return (key, vec, *hists)
+
+
+def _hour_rows(hours: dict[datetime, str]) -> dict[datetime, tuple[list[Row], list[Row]]]:
+    """For each stale UTC hour of `hours` (hour → its marker version), all tenants: the cells of
+    every case created in it, recomputed from the plain rows, and their change against the hour's
+    cube cells as stored (fresh less stored, unchanged cells left out: a marker's one or two cells),
+    as Rows. From the cache under (hour, version) — the version changes with every new marker and
+    with every sweep that consumes some, so both the plain rows and the stored cells are those of
+    the version —, the others computed in one read each and cached. Any scope or dimension filter
+    reads them by their key."""
     keys = {hour: _live_key(hour, version) for hour, version in hours.items()}
     found = cache.get_many(list(keys.values()))
     out = {hour: found[key] for hour, key in keys.items() if key in found}
     missing = [hour for hour in hours if hour not in out]
     if missing:
-        fresh: dict[datetime, list[Row]] = {hour: [] for hour in missing}
         one = timedelta(hours=1)
         intervals = _merge([(h, h + one) for h in missing])
+        fresh: dict[datetime, dict[tuple, Row]] = {hour: {} for hour in missing}
+        kept: dict[datetime, dict[tuple, Row]] = {hour: {} for hour in missing}
         for (hour, key), cell in cells_by(facts(Case.objects.all(), intervals), utc_hour).items():
-            fresh[hour].append(_row(key, cell))
-        cache.set_many({keys[hour]: rows for hour, rows in fresh.items()}, LIVE_TTL)
-        out |= fresh
+            fresh[hour][key] = _row(key, cell)
+        for (hour, key), cell in _stored_cube(intervals).items():
+            if hour in kept:
+                kept[hour][key] = _row(key, cell)
+        computed = {}
+        for hour in missing:
+            deltas = (_delta(k, fresh[hour].get(k), kept[hour].get(k)) for k in fresh[hour].keys() | kept[hour].keys())
+            computed[hour] = (list(fresh[hour].values()), [d for d in deltas if d is not None])
+        cache.set_many({keys[hour]: rows for hour, rows in computed.items()}, LIVE_TTL)
+        out |= computed
     return out
 
 
@@ -1046,20 +1075,21 @@ _AT = {name: KEY_FIELDS.index(column) for name, column in {"week_priority": "pri
 _TEAM_AT, _OWNER_AT = KEY_FIELDS.index("team_id"), KEY_FIELDS.index("owner_id")
 
 
-def _add_rows(p: _Period, week: date, rows: list[Row]) -> None:
+def _add_rows(p: _Period, week: date, rows: list[Row], *, live: bool = True) -> None:
     """Rows into a period's sums as `_add_cell` adds cells: each grouping's measures summed as
-    tuples first (C-level adds), then into the Sums' Counters once per group."""
+    tuples first (C-level adds), then into the Sums' Counters once per group. `live`: the rows are
+    cases read from plain rows (counted in live_cases), not changes against the cube."""
     s = p.sums
     if p.themes_only:
         for key, vec, _, _, tags in rows:
-            s.live_cases += vec[0]
+            s.live_cases += vec[0] if live else 0
             s.category[key[_AT["category"]]]["created"] += vec[0]
             s.tags.update(dict(tags))
         return
     groups: dict[str, dict] = {name: {} for name in _AT}
     hists: dict[tuple, dict] = defaultdict(dict)  # (kind, value, metric) → bucket → count
     for key, vec, fr, res, tags in rows:
-        s.live_cases += vec[0]
+        s.live_cases += vec[0] if live else 0
         for name, at in _AT.items():
             value = (week, key[at]) if name == "week_priority" else key[at]
             acc = groups[name].get(value)
@@ -1108,7 +1138,10 @@ def _read_live(periods: list[_Period], user, f: Filters, versions: dict | None =
             rest.append((a, min(t, b), i))
         while t + one <= b:
             version = versions.get((t.date(), t.hour))
-            if version is not None and _week_start(t, tz) == _week_start(t + one - timedelta(microseconds=1), tz):
+            if version is not None and (
+                t in periods[i].delta  # (its stored cells are not taken off in the cube read: it must be here)
+                or _week_start(t, tz) == _week_start(t + one - timedelta(microseconds=1), tz)
+            ):
                 whole[t].append(i)
             else:
                 rest.append((t, t + one, i))
@@ -1119,13 +1152,19 @@ def _read_live(periods: list[_Period], user, f: Filters, versions: dict | None =
         if tenant_ids is False:
             tenant_ids = tenant_ids_for(user, f)
         scope = None if tenant_ids is None else set(tenant_ids)
-        batches: dict[tuple[int, date], list[Row]] = defaultdict(list)  # (period, week) → its rows
-        for hour, rows in _hour_rows({h: versions[(h.date(), h.hour)] for h in whole}).items():
-            mine = [row for row in rows if _key_matches(row[0], f, scope)]  # the cohort's filters
+        batches: dict[tuple[int, date, bool], list[Row]] = defaultdict(list)  # (period, week, live) → rows
+        for hour, (fresh, deltas) in _hour_rows({h: versions[(h.date(), h.hour)] for h in whole}).items():
             for i in whole[hour]:
-                batches[(i, _week_start(hour, periods[i].f.tz))] += mine
-        for (i, week), rows in batches.items():
-            _add_rows(periods[i], week, rows)
+                p = periods[i]
+                if hour in p.delta:  # the hour's slices are read: add its change against the cube
+                    p.sums.delta_hours += 1
+                    key = (i, p.delta[hour], False)
+                    rows = deltas
+                else:
+                    key, rows = (i, _week_start(hour, p.f.tz), True), fresh
+                batches[key] += [row for row in rows if _key_matches(row[0], f, scope)]  # the cohort's filters
+        for (i, week, live), rows in batches.items():
+            _add_rows(periods[i], week, rows, live=live)
     if not rest:
         return
     for fact in facts(_cohort_cases(user, f), _merge([(a, b) for a, b, _ in rest])):
@@ -1155,6 +1194,13 @@ def report_sums(
     periods = [_Period(pf, i > 0, plan(pf, dirty=dirty, slices=slices, weeks=i == 0)) for i, pf in enumerate(spans)]
     if tenant_ids != []:  # [] : nothing visible
         _read_slices(periods, tenant_ids, pair)
+        versions = getattr(dirty, "versions", None) or {}
+        for p in periods:  # a marked hour of a day read from its slices: its cached change, not the cube
+            one = timedelta(hours=1)
+            for a, b, w in list(p.plan.minus):
+                if b - a == one and (a.date(), a.hour) in versions and any(x <= a and b <= y for x, y in p.plan.live):
+                    p.plan.minus.remove((a, b, w))
+                    p.delta[a] = w
         _read_cube(periods, f, tenant_ids)
         _read_live(periods, user, f, getattr(dirty, "versions", None), tenant_ids)
     return periods[0].sums, (periods[1].sums if previous else None)

@@ -520,8 +520,8 @@ def test_a_sweep_of_an_hour_marker_recomputes_only_that_hour_and_the_day_slices_
 
 @pytest.mark.django_db
 def test_a_marked_hour_is_recomputed_once_per_version_and_read_by_any_scope_and_filter(manager, tenant_a):
-    """A report reads a dirty day from its slices less the marked hours' stored cells, plus those
-    hours recomputed from the plain rows — once per version of the hour's markers (the cache): the
+    """A report reads a dirty day from its slices plus the marked hours' change against their stored
+    cells, recomputed from the plain rows once per version of the hour's markers (the cache): the
     next report, whoever reads it with whatever filter, takes the cells from the cache and filters
     them by their key; a change in the hour writes a marker, so the next report recomputes it."""
     other = TenantFactory(name="Other h", slug="other-h")
@@ -546,7 +546,8 @@ def test_a_marked_hour_is_recomputed_once_per_version_and_read_by_any_scope_and_
     with mock.patch.object(rollup, "facts", recording):
         first = metrics.report(manager, f)
         assert read == [[(ten, ten + timedelta(hours=1))]]  # the marked hour only, once
-        assert first.sums.rollup_days == 4 and first.sums.live_cases == 2  # the day from its slices
+        # The day from its slices, plus the marked hour's change against its stored cells.
+        assert (first.sums.rollup_days, first.sums.delta_hours, first.sums.cube_hours) == (4, 1, 0)
         assert first.tiles["created"] == 3
         again = metrics.report(manager, f)
         mine_only = metrics.report(agent, f)  # another scope: the same cells, by their tenant
