@@ -100,3 +100,19 @@ def sign_in(page, username: str, password: str = "pw-12345!"):
         except PlaywrightTimeoutError:
             if attempt:
                 raise
+
+
+def send_reply(page, text: str, *, within=None) -> None:
+    """Type `text` in the case page's composer and press Send, then wait for the reply's own answer
+    (up to 30 s: on a loaded CI machine the live server, one process, may still be answering the
+    page's lazy panels) and require it to be a 200 — a refused or failed reply fails here, with its
+    status and the start of its body, instead of as a timeline that never shows it."""
+    scope = within or page.locator("#composer")
+    page.wait_for_load_state("networkidle", timeout=30_000)
+    scope.locator("textarea[name=body]").fill(text)
+    with page.expect_response(
+        lambda r: r.url.endswith("/reply/") and r.request.method == "POST", timeout=30_000
+    ) as answer:
+        scope.get_by_role("button", name="Send").click()
+    response = answer.value
+    assert response.status == 200, f"the reply answered {response.status}: {response.text()[:300]}"

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from cases.choices import Priority, Status
 from cases.models import Case
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import send_reply, sign_in
 from tests.factories import CaseFactory, TenantFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -48,8 +48,7 @@ def test_agent_works_a_case_end_to_end(page):
     expect(page).to_have_url(re.compile(rf"/cases/{target.key}/$"))
 
     # Reply to the customer.
-    page.get_by_label("Message").fill("We are on it; next update within 30 minutes.")
-    page.get_by_role("button", name="Send").click()
+    send_reply(page, "We are on it; next update within 30 minutes.")
     expect(page.locator("#timeline")).to_contain_text("next update within 30 minutes")
 
     # Wait on the customer, and back.

@@ -14,7 +14,7 @@ from cases import services
 from cases.choices import Priority, Status
 from cases.models import Attachment, SLAClock
 from companyos.models import Profile
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import send_reply, sign_in
 from tests.factories import CaseFactory, RequesterFactory, TenantFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -93,8 +93,7 @@ def test_reply_box_where_the_agent_looks_and_a_dropped_file(page):
         }"""
     )
     expect(composer.locator("[data-file-name]")).to_have_text("hooks.log")
-    page.get_by_label("Message").fill("Here is the log we captured.")
-    page.get_by_role("button", name="Send").click()
+    send_reply(page, "Here is the log we captured.")
     expect(page.locator("#timeline")).to_contain_text("Here is the log we captured.")
     expect(page.locator("#timeline")).to_contain_text("hooks.log")
     expect(page.get_by_label("Message")).to_have_value("")

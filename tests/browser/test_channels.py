@@ -12,7 +12,7 @@ from cases import services
 from cases.choices import Priority
 from cases.sla import clocks
 from companyos.models import Profile
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import send_reply, sign_in
 from tests.factories import RequesterFactory, TenantFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -52,8 +52,7 @@ def test_agent_logs_a_call_and_works_the_callback(page):
     expect(timeline).to_contain_text("⚠ phone support is not included in the tenant's plan")
     expect(page.locator("#messages")).to_contain_text("Call logged. Recorded on the case")
 
-    page.locator("#composer textarea").fill("We rolled the deploy back; checkout works again.")
-    page.locator("#composer").get_by_role("button", name="Send").click()
+    send_reply(page, "We rolled the deploy back; checkout works again.")
     expect(timeline).to_contain_text("We rolled the deploy back")
     page.reload()
     callback = page.locator("#phone-card .callback")

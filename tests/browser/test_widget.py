@@ -19,7 +19,7 @@ from cases.models import Case
 from tenants import ingest
 from tenants import services as tenant_services
 from tenants.widget import sign_context
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import send_reply, sign_in
 from tests.factories import TenantFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -165,8 +165,7 @@ def test_a_host_page_files_a_case_that_reaches_the_queue_and_follows_the_reply(b
     expect(evidence.locator("[data-trace-link]")).to_have_text("https://traces.acme.example/t/4bf92f")
     expect(evidence.locator("[data-app-version]")).to_have_text("4.2.1")
     _shot(agent, "case-page-evidence")
-    agent.get_by_label("Message").fill("Thanks Jane, we found the failing export job and are fixing it.")
-    agent.get_by_role("button", name="Send").click()
+    send_reply(agent, "Thanks Jane, we found the failing export job and are fixing it.")
     expect(agent.locator("#timeline")).to_contain_text("we found the failing export job")
     agent_context.close()
 
