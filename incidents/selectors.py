@@ -9,7 +9,7 @@ import re
 from datetime import timedelta
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import BooleanField, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -313,11 +313,29 @@ def incident_tenants(user, incident: Incident) -> dict:
 # --- the case page's incident panel ------------------------------------------------------------------
 
 
+def _linked_to(case: Case) -> Q:
+    """The incidents a case is linked to, as an index condition on their ids. `cases=case` (a join)
+    lets the planner walk every incident newest first looking for the case's links (26 ms at 10k
+    incidents); the case's few link rows as an array are read first, by the link's case index."""
+    if connection.vendor != "postgresql":
+        return Q(cases=case)
+    links = Incident.cases.through._meta.db_table
+    return Q(
+        RawSQL(
+            f'"{Incident._meta.db_table}"."id" = ANY(ARRAY(SELECT incident_id FROM {links} WHERE case_id = %s))',
+            [case.pk],
+            output_field=BooleanField(),
+        )
+    )
+
+
 def case_incidents(case: Case) -> list[Incident]:
     """The incidents a case is linked to, each with its latest public updates (two queries in all,
     whatever the number of incidents or updates: a window over the entries)."""
     incidents = list(
-        Incident.objects.filter(cases=case).select_related("commander", "comms_lead").order_by("-started_at")[:10]
+        Incident.objects.filter(_linked_to(case))
+        .select_related("commander", "comms_lead")
+        .order_by("-started_at")[:10]
     )
     if not incidents:
         return []

@@ -122,3 +122,23 @@ def test_a_refused_case_costs_only_itself(incident, agent, tenant_a):
         result = services.send_customer_update(entry_id=entry.pk, actor_id=agent.pk)
     assert result["sent"] == 4 and result["skipped"] == {cases[2].key: "the channel refused it"}
     assert not CustomerDelivery.objects.filter(entry=entry, case=cases[2]).exists()
+
+
+def test_a_cases_incidents_are_read_off_its_own_link_rows(incident, agent, sre, tenant_a):
+    """The case panel's incidents: by the case's link rows (an array of ids, an index condition on
+    the incidents' key), not a join that let the planner walk every incident newest first looking
+    for the case's links (26 ms at 10k incidents). Newest first, at most ten, each with its updates."""
+    case = CaseFactory(tenant=tenant_a)
+    older = services.incident_declare(actor=sre, title="Older", severity="SEV3", tenants=[tenant_a])
+    services.incident_declare(actor=sre, title="Not linked", severity="SEV2", tenants=[tenant_a])
+    for inc in (older, incident):
+        services.incident_link_cases(incident_id=inc.pk, actor=agent, case_ids=[case.pk])
+    services.incident_post_update(incident_id=incident.pk, actor=agent, body="Public word", public=True)
+    with CaptureQueriesContext(connection) as ctx:
+        found = selectors.case_incidents(case)
+    assert [i.pk for i in found] == sorted([incident.pk, older.pk], key=lambda pk: -pk)
+    updates = {i.pk: [e.body for e in i.latest_public] for i in found}
+    assert updates[incident.pk][:1] == ["Public word"] and updates[older.pk] == []
+    first = ctx.captured_queries[0]["sql"]
+    assert "ANY(ARRAY(SELECT incident_id FROM incidents_incident_cases WHERE case_id" in first
+    assert 'JOIN "incidents_incident_cases"' not in first
