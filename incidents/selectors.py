@@ -333,9 +333,7 @@ def case_incidents(case: Case) -> list[Incident]:
     """The incidents a case is linked to, each with its latest public updates (two queries in all,
     whatever the number of incidents or updates: a window over the entries)."""
     incidents = list(
-        Incident.objects.filter(_linked_to(case))
-        .select_related("commander", "comms_lead")
-        .order_by("-started_at")[:10]
+        Incident.objects.filter(_linked_to(case)).select_related("commander", "comms_lead").order_by("-started_at")[:10]
     )
     if not incidents:
         return []

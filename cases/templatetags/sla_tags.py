@@ -131,7 +131,8 @@ def bar_rows(chart):
         )
         out.append(
             f'<g class="bar-row">\n        <text class="bar-label" x="{label_x}" y="{_num(r["y"])}" text-anchor="end" '
-            f'dominant-baseline="middle"><title>{_h(r["full"])}</title>{_h(r["label"])}</text>\n        {bars}\n      </g>'
+            f'dominant-baseline="middle"><title>{_h(r["full"])}</title>{_h(r["label"])}</text>'
+            f"\n        {bars}\n      </g>"
         )
     return mark_safe("\n      ".join(out))
 

@@ -23,7 +23,7 @@ def test_it_freezes_after_the_first_tenth_and_hundredth_request_then_disconnects
         heap.freeze_after_warmup((1, 3, 5))
         try:
             calls = []
-            for n in range(1, 8):
+            for _ in range(1, 8):
                 request_finished.send(sender=None)
                 calls.append(freeze.call_count)
             assert calls == [1, 1, 2, 2, 3, 3, 3]
