@@ -125,7 +125,7 @@ class PolicyForm(FieldErrorsFirstMixin, forms.ModelForm):
     resolution and update cadence; each cell an amount, a unit and a business-time checkbox."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    kind_labels = KIND_LABELS  # the grid's column headers
+    kind_labels = {kind: KIND_LABELS[kind] for kind in CLOCK_KINDS}  # the grid's column headers: its kinds only
 
     class Meta:
         model = SLAPolicy

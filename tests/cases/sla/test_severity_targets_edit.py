@@ -80,6 +80,15 @@ def test_the_grid_shows_the_presets_targets_in_its_own_units(client, policy):
     assert form[sev("sev3", "acknowledge")].value() == "8"
 
 
+def test_the_priority_grid_heads_only_its_own_three_targets(client, policy):
+    """The severity targets have their own grid: the priority grid's header names first response,
+    resolution and customer update, not two more columns without cells."""
+    body = client.get(reverse("sla:policy_edit", args=[policy.pk])).content.decode()
+    assert body.count('<th scope="col">Time to acknowledge</th>') == 1  # the severity grid's
+    head = re.search(r"<thead><tr><th scope=\"col\">Priority</th>(.*?)</tr></thead>", body, re.S).group(1)
+    assert re.findall(r"<th scope=\"col\">([^<]+)", head) == ["First response", "Resolution", "Customer update "]
+
+
 def test_a_valid_edit_moves_new_cases_clocks_and_leaves_running_ones(client, policy, tenant, agent):
     before = sev1_case(tenant, agent)
     assert clock(before, Kind.ACKNOWLEDGE).due_at == T0 + timedelta(minutes=30)
