@@ -3,7 +3,7 @@ default policies (seed 003 Standard / Premium-Enterprise, Oslo office hours 08â€
 holidays), with time under the test's control."""
 
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 from zoneinfo import ZoneInfo
 
@@ -330,3 +330,35 @@ def test_preview_without_saving(world):
     )
     assert out[Kind.FIRST_RESPONSE]["due"] == oslo(2026, 11, 30, 8, 30)
     assert out[Kind.RESOLUTION]["due"] == oslo(2026, 11, 30, 15, 30)
+
+
+@pytest.mark.django_db
+def test_a_calendars_snapshot_is_resolved_once_per_content_and_follows_every_change():
+    """A new case's snapshot resolves five years of holidays; that is kept per process for the
+    calendar's exact content and year â€” never a stale copy when the calendar changes, even by an
+    update that leaves updated_at alone."""
+    from unittest import mock
+
+    from cases.models import BusinessCalendar
+    from cases.sla import calendar as sla_calendar
+    from cases.sla import models as sla_models
+
+    cal = BusinessCalendar.objects.create(
+        name="Oslo office",
+        timezone="Europe/Oslo",
+        weekly_hours={str(d): [["08:00", "16:00"]] for d in range(5)},
+        holiday_country="NO",
+    )
+    around = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+    expected = cal.to_calendar(years=range(2025, 2030)).as_dict()
+    sla_models._RESOLVED.clear()  # (kept per process: an earlier test may have resolved the same content)
+    with mock.patch.object(sla_calendar, "holiday_dates", wraps=sla_calendar.holiday_dates) as resolve:
+        first, second = cal.snapshot(around), cal.snapshot(around)
+        assert first["calendar"] == second["calendar"] == expected and "2026-12-25" in expected["closed"]
+        assert resolve.call_count == 1
+        first["calendar"]["closed"].clear()  # a caller's copy is its own
+        assert cal.snapshot(around)["calendar"] == expected
+        BusinessCalendar.objects.filter(pk=cal.pk).update(closures=[{"date": "2026-12-07", "name": "Inventory"}])
+        cal.refresh_from_db()
+        changed = cal.snapshot(around)
+        assert "2026-12-07" in changed["calendar"]["closed"] and resolve.call_count == 2
