@@ -30,6 +30,7 @@ from cases.models import Case
 from cases.reports import rollup
 from cases.reports.models import ReportDirtyDay, ReportHour, ReportSlice
 from companyos.bench import percentile
+from companyos.db import owner_connection
 from demo.bulk_load import ensure_cases
 from demo.world import build_demo_world
 from tenants.models import Tenant
@@ -96,14 +97,13 @@ class Command(BaseCommand):
             for sql in CLOSURE_CREATED + CLOSURE_ROWS:
                 cursor.execute(sql)
                 written += cursor.rowcount
+        with owner_connection() as owner, owner.cursor() as cursor:  # ANALYZE is the tables' owner's
             cursor.execute(f"ANALYZE {AutoClose._meta.db_table}, {Closure._meta.db_table}, {Case._meta.db_table}")
         out(f"Added {added:,} cases and {written:,} closure rows in {time.perf_counter() - started:.1f} s.")
         if added or written or options["rebuild"] or not ReportHour.objects.exists():
             t0 = time.perf_counter()
             cells = rollup.rebuild()
             ReportDirtyDay.objects.all().delete()
-            with connection.cursor() as cursor:
-                cursor.execute(f"ANALYZE {ReportHour._meta.db_table}, {ReportSlice._meta.db_table}")
             slices = ReportSlice.objects.count()
             out(f"Rebuilt the rollups: {cells:,} cube cells, {slices:,} slices in {time.perf_counter() - t0:.1f} s.")
         manager = User.objects.filter(username=user).first()
