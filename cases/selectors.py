@@ -230,8 +230,9 @@ def case_get_for_user(user, key: str, *, path: str = "", for_update: bool = Fals
     """The case behind `key` if `user` may see it. Otherwise 404, and the attempt is audited.
 
     `page=True` (the case page) reads in the same query, on PostgreSQL, the small lists the page
-    shows beside the case — its tags, the duplicates merged into it, their followers — which
-    `case_tag_list` and `case_merges` then use instead of a query each (issue 10)."""
+    shows beside the case — its tags, the duplicates merged into it, their followers, the resources
+    its requester may see — which `case_tag_list`, `case_merges` and `requester_card` then use
+    instead of a query each (issue 10)."""
     pk = parse_case_key(key)
     if pk is None:
         raise Http404("No such case")
@@ -281,6 +282,11 @@ _PAGE_LISTS = {
         Requester.objects.filter(followed_cases=OuterRef("pk"))
         .order_by("name")
         .values(json=JSONObject(id="id", name="name", email="email"))[:50]
+    ),
+    # The requester card's "sees only these resources" (`requester_card`): empty for a requester who
+    # sees them all, and then not used.
+    "_page_visible_resources": ArraySubquery(
+        Requester.visible_resources.through.objects.filter(requester_id=OuterRef("requester_id")).values("resource_id")
     ),
 }
 
@@ -649,7 +655,12 @@ def requester_card(case: Case, affected: list[Resource] | None = None) -> Reques
     """The card's facts. A resource counts as named when it is one of the case's affected resources
     or its external id appears in the subject or description."""
     requester = case.requester
-    visible_ids = requester_visible_resource_ids(requester)
+    if requester.sees_all_resources:
+        visible_ids = None
+    elif hasattr(case, "_page_visible_resources"):  # read with the case (case_get_for_user(page=True))
+        visible_ids = set(case._page_visible_resources)
+    else:
+        visible_ids = requester_visible_resource_ids(requester)
     tenant_resources = resources_of(case.tenant, limit=500)
     affected = case_affected_resources(case) if affected is None else affected
     hidden = []

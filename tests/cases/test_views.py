@@ -13,7 +13,15 @@ from cases.models import Case, Interaction, SavedView
 from tenants.choices import Segment, SupportTier
 from tenants.services import tenant_grant
 from tests.conftest import login
-from tests.factories import CaseFactory, RequesterFactory, TagFactory, TeamFactory, TenantFactory, UserFactory
+from tests.factories import (
+    CaseFactory,
+    RequesterFactory,
+    ResourceFactory,
+    TagFactory,
+    TeamFactory,
+    TenantFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -538,17 +546,25 @@ def test_case_page_query_count_is_flat(n, tenant_a, agent, django_assert_max_num
     services.case_merge(case_id=dup.pk, into_id=case.pk, actor=agent)
     case.followers.add(RequesterFactory(tenant=tenant_a, name="Fola Follower"))
     services.case_attach(case_id=case.pk, actor=agent, upload=_upload("log.txt", b"x"))
+    # A requester who sees only some of the tenant's resources (the requester card names the others).
+    seen = ResourceFactory(tenant=tenant_a, external_id="acme-seen-gw")
+    case.requester.sees_all_resources = False
+    case.requester.save()
+    case.requester.visible_resources.set([seen])
     client = login(agent)
     client.get(f"/cases/{case.key}/")
-    # Issue 10: 10 — the user (with profile, roles, grants), the case with its tags, merged duplicates
-    # and followers (one query), one INSERT for its two access entries, the affected and the tenant's
-    # resources, assignees, attachments (also handed to the timeline's entries), the SLA clocks,
-    # teams, the timeline; flat in the timeline's length, and no session SQL.
+    # Issue 10: 10 — the user (with profile, roles, grants), the case with its tags, merged duplicates,
+    # followers and the resources its requester may see (one query), one INSERT for its two access
+    # entries, the affected and the tenant's resources, assignees, attachments (also handed to the
+    # timeline's entries), the SLA clocks, teams, the timeline; flat in the timeline's length, and no
+    # session SQL.
     with django_assert_max_num_queries(10):
         response = client.get(f"/cases/{case.key}/")
     body = response.content.decode()
     assert response.status_code == 200 and "vip" in body and dup.key in body and "Fola Follower" in body
     assert body.count("log.txt") >= 2  # in the attachments list and on its timeline entry
+    card = body.split('id="requester-card"', 1)[1].split("</section>", 1)[0]
+    assert "acme-seen-gw" in card and "(1 of 1)" in card
 
 
 def _upload(name, content):
