@@ -1129,7 +1129,7 @@ def _add_rows(p: _Period, week: date, rows: list[Row], *, live: bool = True) -> 
 def _add_live_cell(p: _Period, week: date, key: tuple, cell: Cell) -> None:
     p.sums.live_cases += cell.sums["created"]
     if p.themes_only:
-        p.sums.category[key[2]]["created"] += cell.sums["created"]
+        p.sums.category[key[_AT["category"]]]["created"] += cell.sums["created"]
         p.sums.tags.update(cell.tags)
     else:
         _add_cell(p.sums, week, key, cell)
@@ -1211,8 +1211,8 @@ def report_sums(
     if tenant_ids != []:  # [] : nothing visible
         _read_slices(periods, tenant_ids, pair)
         versions = getattr(dirty, "versions", None) or {}
+        one = timedelta(hours=1)
         for p in periods:  # a marked hour of a day read from its slices: its cached change, not the cube
-            one = timedelta(hours=1)
             for a, b, w in list(p.plan.minus):
                 if b - a == one and (a.date(), a.hour) in versions and any(x <= a and b <= y for x, y in p.plan.live):
                     p.plan.minus.remove((a, b, w))
