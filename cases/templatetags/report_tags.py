@@ -3,15 +3,11 @@ the same markup the template loops wrote, ~100 rows × 9 cells, without a templa
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import template
-from django.conf import settings
-from django.utils.formats import localize
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
-from companyos.templatetags.console import _h
+from companyos.templatetags.console import _h, plain_number
 from companyos.templatetags.console import thousands as intcomma
 
 register = template.Library()
@@ -34,21 +30,11 @@ def report_bars(table):
             continue
         label, y = _h(row.label), i * BAR_STEP
         out.append(
-            f'<g><title>{label}: {_h(_text(row.bar))}</title><text x="0" y="{y}" dy="14" class="bar-label">'
+            f'<g><title>{label}: {_h(plain_number(row.bar))}</title><text x="0" y="{y}" dy="14" class="bar-label">'
             f'{_h(Truncator(row.label).chars(18))}</text><rect x="120" y="{y}" transform="translate(0 3)" '
             f'height="14" width="{_ratio(row.bar, top)}" class="bar bar-{"b" if i % 2 else "a"}"></rect></g>'
         )
     return mark_safe("".join(out))
-
-
-def _text(v) -> str:
-    """As the template prints a value ({{ v }}); ints and Decimals directly when no thousands separator."""
-    if not settings.USE_THOUSAND_SEPARATOR:
-        if type(v) is int:
-            return str(v)
-        if type(v) is Decimal:
-            return f"{v:f}"
-    return localize(v)
 
 
 def _cell(v, url: str, first: bool) -> str:
@@ -58,7 +44,7 @@ def _cell(v, url: str, first: bool) -> str:
         return "—"
     if first and url:
         return f'<a href="{_h(url)}">{_h(intcomma(v))}</a>'
-    return _h(_text(v))
+    return _h(plain_number(v))
 
 
 @register.simple_tag

@@ -2,14 +2,13 @@
 to those cases (cases.filtersets: ?sla=breached|at_risk now, ?sla_missed=<kind>&sla_from=&sla_to=
 for a period's missed clocks), with the dashboard's own dimension filters carried over."""
 
-from decimal import Decimal
-
 from django import template
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from companyos.templatetags.console import _h, querystring_with, thousands
+from companyos.templatetags.console import plain_number as _num  # as the template printed numbers
 
 register = template.Library()
 
@@ -47,12 +46,6 @@ def sla_queue_url(query: str, row=None, missed: str = "", state: str = "") -> st
 # (issue 18: the managers' dashboards beside a working floor). The markup is what the partials made.
 
 KINDS = ("first_response", "resolution")
-
-
-def _num(value) -> str:
-    """A number as the template printed it (number_format for the one locale): Decimals in plain
-    positional notation, ints and floats as str()."""
-    return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
 class _Links:
